@@ -1,0 +1,47 @@
+/* cli/cli.h — what the subcommands of `prism` share: option parsing, exit codes, and the
+ * entry point of each subcommand. Exit codes: 0 success, 1 runtime failure, 2 usage or input
+ * error. Every error message says what to do next. */
+#ifndef PRISM_CLI_H
+#define PRISM_CLI_H
+
+#include "prism/core.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { CLI_OK = 0, CLI_FAILURE = 1, CLI_USAGE = 2 };
+enum { CLI_MAX_VALUES = 64 };
+
+/* One option: `--name VALUE`, `--name=VALUE` (VALUE may start with '-'), or a flag `--name`
+ * when metavar is NULL. Repeated options keep every value (e.g. --set). */
+typedef struct cli_opt {
+    const char *name;    /* without the dashes */
+    const char *metavar; /* NULL for a flag */
+    const char *help;
+    int count;
+    const char *values[CLI_MAX_VALUES];
+} cli_opt;
+
+/* The last value given, or `fallback`. */
+const char *cli_value(const cli_opt *o, const char *fallback);
+
+/* Parse argv (after the subcommand words) into opts and positional arguments. On a bad option
+ * prints a message naming it (with the closest valid one) and returns CLI_USAGE; `-h`/`--help`
+ * prints usage and returns -1; success returns CLI_OK. `usage` is the one-line synopsis. */
+int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_opt *opts,
+              int nopts, char **positional, int max_positional, int *npositional);
+
+/* Convert an option value, printing "<command>: --name must be ... (got ...)" on error. */
+bool cli_int(const char *command, const cli_opt *o, long long lo, long long hi, long long fallback,
+             long long *out);
+bool cli_u64(const char *command, const cli_opt *o, uint64_t fallback, uint64_t *out);
+
+/* Print "prism <command>: error: <message>" and return the exit code for the status. */
+int cli_fail(const char *command, prism_status st, const char *hint);
+int cli_exit_code(prism_status st);
+
+/* Subcommands. */
+int cmd_env(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,41 @@
+/* prism — the command-line front end. Each subcommand lives in its own cli/cmd_*.c file. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"env", cmd_env, "list, inspect, play and roll out environments"},
+    {"bench", cmd_bench, "measure throughput (environments, networks, training)"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "prism %s — fast, reproducible value-based deep RL on a CPU\n\n", PRISM_VERSION);
+    fprintf(f, "usage: prism COMMAND [ARGS...]   (prism COMMAND --help for details)\n\n");
+    fprintf(f, "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("prism %s\n", PRISM_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "prism: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,115 @@
+/* CartPole-v1 and CartPole-v0: Gymnasium 1.x classic_control/cartpole.py semantics.
+ *
+ * Barto, Sutton & Anderson's cart-pole with Gymnasium's constants, Euler integration in
+ * double where all four variables update from the old values, termination at |x| > 2.4 or
+ * |theta| > 12 degrees, and reward 1 on every step including the terminating one. The
+ * expression shapes follow the reference so results agree to the last bit of double.
+ * Not here: the "semi-implicit euler" kinematics option and the Sutton-Barto reward option,
+ * which no prism preset uses.
+ */
+#include "prism/env.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static const double gravity = 9.8;
+static const double masspole = 0.1;
+static const double total_mass = 0.1 + 1.0; /* masspole + masscart (1.0) */
+static const double length = 0.5;           /* half the pole's length */
+static const double polemass_length = 0.1 * 0.5;
+static const double force_mag = 10.0;
+static const double tau = 0.02;
+static const double x_threshold = 2.4;
+#define THETA_THRESHOLD (12.0 * 2.0 * M_PI / 360.0)
+
+typedef struct cartpole {
+    double x, x_dot, theta, theta_dot;
+} cartpole;
+
+static void observe(const cartpole *s, float *obs) {
+    obs[0] = (float)s->x;
+    obs[1] = (float)s->x_dot;
+    obs[2] = (float)s->theta;
+    obs[3] = (float)s->theta_dot;
+}
+
+static void reset(void *state, prism_env_random *random, float *obs) {
+    cartpole *s = state;
+    /* Gymnasium draws uniform(-0.05, 0.05) for each of the four variables. */
+    s->x = -0.05 + 0.1 * prism_env_random_uniform(random);
+    s->x_dot = -0.05 + 0.1 * prism_env_random_uniform(random);
+    s->theta = -0.05 + 0.1 * prism_env_random_uniform(random);
+    s->theta_dot = -0.05 + 0.1 * prism_env_random_uniform(random);
+    observe(s, obs);
+}
+
+static float step(void *state, prism_env_random *random, int action, float *obs, bool *terminated) {
+    (void)random;
+    cartpole *s = state;
+    double force = action == 1 ? force_mag : -force_mag;
+    double costheta = cos(s->theta), sintheta = sin(s->theta);
+    double temp = (force + polemass_length * (s->theta_dot * s->theta_dot) * sintheta) / total_mass;
+    double thetaacc = (gravity * sintheta - costheta * temp) /
+                      (length * (4.0 / 3.0 - masspole * (costheta * costheta) / total_mass));
+    double xacc = temp - polemass_length * thetaacc * costheta / total_mass;
+    s->x = s->x + tau * s->x_dot;
+    s->x_dot = s->x_dot + tau * xacc;
+    s->theta = s->theta + tau * s->theta_dot;
+    s->theta_dot = s->theta_dot + tau * thetaacc;
+    *terminated = s->x < -x_threshold || s->x > x_threshold || s->theta < -THETA_THRESHOLD ||
+                  s->theta > THETA_THRESHOLD;
+    observe(s, obs);
+    return 1.0f;
+}
+
+static prism_status set_state(void *state, const double *v, int n, float *obs) {
+    (void)n;
+    cartpole *s = state;
+    s->x = v[0];
+    s->x_dot = v[1];
+    s->theta = v[2];
+    s->theta_dot = v[3];
+    observe(s, obs);
+    return PRISM_OK;
+}
+
+static void get_state(const void *state, double *v) {
+    const cartpole *s = state;
+    v[0] = s->x;
+    v[1] = s->x_dot;
+    v[2] = s->theta;
+    v[3] = s->theta_dot;
+}
+
+static int render(const void *state, char *buf, size_t cap, bool color) {
+    const cartpole *s = state;
+    enum { W = 61 };
+    char track[W + 1];
+    for (int i = 0; i < W; i++) track[i] = '-';
+    track[W] = 0;
+    int cart = (int)lround((s->x + x_threshold) / (2 * x_threshold) * (W - 1));
+    if (cart < 0) cart = 0;
+    if (cart > W - 1) cart = W - 1;
+    track[cart] = '#';
+    /* the pole leans by theta; draw its tip one of five ways */
+    double deg = s->theta * 180.0 / M_PI;
+    const char *pole = deg < -6 ? "\\\\" : deg < -2 ? "\\" : deg <= 2 ? "|" : deg <= 6 ? "/" : "//";
+    return snprintf(buf, cap, "%*s%s%s%s\n%s\nx=%+.3f theta=%+.2f deg\n", cart, "",
+                    color ? "\033[33m" : "", pole, color ? "\033[0m" : "", track, s->x, deg);
+}
+
+static const char *const action_names[] = {"push left", "push right"};
+
+#define CARTPOLE_CLASS(id_, aliases_, limit_)                                                      \
+    {                                                                                              \
+        .id = id_, .aliases = aliases_,                                                            \
+        .summary = "balance a pole on a cart; +1 per step, " #limit_ "-step limit",                \
+        .reference = "Gymnasium 1.x " id_, .obs_rank = 1, .obs_shape = {4, 1, 1},                  \
+        .num_actions = 2, .action_names = action_names, .play_keys = "ad",                         \
+        .max_episode_steps = limit_, .state_values = 4, .state_names = "x,x_dot,theta,theta_dot",  \
+        .state_bytes = sizeof(cartpole), .reset = reset, .step = step, .set_state = set_state,     \
+        .get_state = get_state, .render = render,                                                  \
+    }
+
+const prism_env_class prism_cartpole_v1 = CARTPOLE_CLASS("CartPole-v1", "cartpole", 500);
+const prism_env_class prism_cartpole_v0 = CARTPOLE_CLASS("CartPole-v0", NULL, 200);

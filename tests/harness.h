@@ -1,0 +1,78 @@
+/* tests/harness.h — a small honest test harness: named tests that register themselves, checks
+ * that record failures and keep going, a name filter, a non-zero exit on any failure, and the
+ * closing line "N passed, N failed".
+ *
+ *     TEST(rng_below_is_in_range) {
+ *         prism_rng r; prism_rng_seed(&r, 1, 2);
+ *         for (int i = 0; i < 1000; i++) CHECK(prism_rng_below(&r, 7) < 7);
+ *     }
+ *
+ * SLOW_TEST(...) runs only with --slow (make test-slow). Fixture files are found relative to
+ * the repository root (the tests run from there): see test_fixture_path().
+ */
+#ifndef PRISM_TEST_HARNESS_H
+#define PRISM_TEST_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+
+typedef struct test_case {
+    const char *name;
+    void (*fn)(void);
+    int slow;
+    struct test_case *next;
+} test_case;
+
+void test_register(test_case *t);
+void test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Path of a reference fixture in ../shared/fixtures/reference/, or NULL (and the test fails)
+ * when the shared folder is missing. */
+const char *test_fixture_path(const char *name);
+/* A fresh empty temporary directory for this test (removed after the run). */
+const char *test_tmpdir(void);
+/* Run `prism ARGS` (the binary named by $PRISM_BIN, default build/prism) through sh, capturing
+ * stdout and stderr together into out (cap bytes, NUL-terminated). Returns the exit code. */
+int test_prism(char *out, size_t cap, const char *args_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define TEST_DEFINE(name_, slow_)                                                                  \
+    static void test_fn_##name_(void);                                                             \
+    __attribute__((constructor)) static void test_reg_##name_(void) {                              \
+        static test_case tc = {#name_, test_fn_##name_, slow_, 0};                                 \
+        test_register(&tc);                                                                        \
+    }                                                                                              \
+    static void test_fn_##name_(void)
+
+#define TEST(name)      TEST_DEFINE(name, 0)
+#define SLOW_TEST(name) TEST_DEFINE(name, 1)
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) test_fail(__FILE__, __LINE__, "%s", #cond);                                   \
+    } while (0)
+
+/* Check and return from the test on failure (for checks later lines depend on). */
+#define REQUIRE(cond)                                                                              \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            test_fail(__FILE__, __LINE__, "%s", #cond);                                            \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) test_fail(__FILE__, __LINE__, "%s == %s (%lld vs %lld)", #a, #b, a_, b_);    \
+    } while (0)
+
+/* |a - b| <= tol, printing both values on failure. NaN never passes. */
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    do {                                                                                           \
+        double a_ = (double)(a), b_ = (double)(b), t_ = (double)(tol);                             \
+        if (!(fabs(a_ - b_) <= t_))                                                                \
+            test_fail(__FILE__, __LINE__, "%s ~ %s (%.17g vs %.17g, tol %g)", #a, #b, a_, b_, t_); \
+    } while (0)
+
+#endif
