@@ -124,3 +124,24 @@ TEST(cli_bad_input_exits_2_with_hint) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "bench env --seconds=-1"), 2);
     CHECK(strstr(out, "--seconds must be") != NULL);
 }
+
+#include "fixture.h"
+
+TEST(fixture_reader_parses_reference_trace) {
+    fixture f;
+    REQUIRE(fixture_open(&f, "cartpole-v1_seed0_2000.jsonl.gz"));
+    const json *meta = fixture_next(&f);
+    REQUIRE(meta != NULL);
+    CHECK(!strcmp(json_str(json_get(meta, "type")), "meta"));
+    CHECK(!strcmp(json_str(json_get(meta, "env")), "CartPole-v1"));
+    CHECK_EQ_INT(json_num(json_get(meta, "max_episode_steps")), 500);
+    const json *reset = fixture_next(&f);
+    REQUIRE(reset != NULL);
+    /* the reference's first state, exactly as written by Python's repr */
+    CHECK(json_num(json_at(json_get(reset, "state"), 0)) == 0.013696168732145436);
+    int steps = 0;
+    for (const json *r; (r = fixture_next(&f));)
+        steps += !strcmp(json_str(json_get(r, "type")), "step");
+    CHECK_EQ_INT(steps, 2000);
+    fixture_close(&f);
+}
