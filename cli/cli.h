@@ -43,5 +43,11 @@ int cli_exit_code(prism_status st);
 /* Subcommands. */
 int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_agents(int argc, char **argv);
+
+/* Tabular agents (cli/train_tabular.c). */
+bool train_tabular_handles(const char *agent);
+int train_tabular(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"env", cmd_env, "list, inspect, play and roll out environments"},
+    {"train", cmd_train, "train an agent on an environment; every run archived under runs/"},
+    {"agents", cmd_agents, "list agent presets, show one resolved, list config keys"},
     {"bench", cmd_bench, "measure throughput (environments, networks, training)"},
 };
 

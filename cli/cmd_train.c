@@ -1,0 +1,129 @@
+/* prism train ENV [--agent PRESET] [--seed N] [--steps N] [--config FILE] [--set key=value ...]
+ * [--runs-dir DIR]: resolve the configuration (defaults -> preset -> file -> --set), run it,
+ * archive it. Tabular agents (q-iteration, q-learning) are handed to cli/train_tabular.c. */
+#include "cli.h"
+#include "prism/config.h"
+#include "prism/env.h"
+#include "prism/presets.h"
+#include "prism/trainer.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+static const char *usage =
+    "prism train ENV [--agent PRESET] [--seed N] [--steps N] [--config FILE] "
+    "[--set key=value ...] [--runs-dir DIR]";
+
+/* Resolve the configuration from the parsed options; prints the error and returns an exit
+ * code on failure, CLI_OK on success. */
+static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
+    const char *agent = cli_value(&opts[0], "dqn");
+    if (!prism_env_find(env_id)) {
+        prism_env probe;
+        return cli_fail("train", prism_env_init(&probe, env_id, NULL), NULL);
+    }
+    prism_config_defaults(c);
+    prism_status st = prism_preset_apply(c, agent, env_id);
+    if (st) return cli_fail("train", st, "(`prism agents` lists the presets)");
+    if (opts[3].count) {
+        st = prism_config_load_ini(c, cli_value(&opts[3], ""));
+        if (st) return cli_fail("train", st, NULL);
+        /* the file may name another env; the command line's ENV wins */
+        snprintf(c->env, sizeof c->env, "%s", env_id);
+    }
+    for (int i = 0; i < opts[4].count; i++) {
+        const char *kv = opts[4].values[i];
+        const char *eq = strchr(kv, '=');
+        if (!eq) {
+            fprintf(stderr, "prism train: --set needs key=value (got '%s')\n", kv);
+            return CLI_USAGE;
+        }
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+        st = prism_config_set(c, key, eq + 1);
+        if (st) return cli_fail("train", st, NULL);
+    }
+    if (opts[1].count && (st = prism_config_set(c, "seed", cli_value(&opts[1], ""))))
+        return cli_fail("train", st, NULL);
+    if (opts[2].count && (st = prism_config_set(c, "train.steps", cli_value(&opts[2], ""))))
+        return cli_fail("train", st, NULL);
+    if (c->train.iteration_steps > c->train.steps) c->train.iteration_steps = c->train.steps;
+    return CLI_OK;
+}
+
+int cmd_train(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "agent", .metavar = "PRESET", .help = "agent preset (default dqn; see `prism agents`)"},
+        {.name = "seed", .metavar = "N", .help = "run seed (default 0)"},
+        {.name = "steps", .metavar = "N", .help = "environment steps (default: the preset's)"},
+        {.name = "config", .metavar = "FILE", .help = "INI file of settings (e.g. a run's config.ini)"},
+        {.name = "set", .metavar = "KEY=VALUE", .help = "override one setting (repeatable)"},
+        {.name = "runs-dir", .metavar = "DIR", .help = "where run directories go (default runs)"},
+        {.name = "run-id", .metavar = "ID", .help = "name of the run directory (default: generated)"},
+        {.name = "print-config", .help = "print the resolved configuration and exit"},
+        {.name = "quiet", .help = "no per-iteration lines (still written to stdout.log)"},
+        {.name = "json", .help = "tabular agents: end with one JSON line"},
+    };
+    enum { NOPTS = sizeof opts / sizeof opts[0] };
+    char *pos[1];
+    int npos;
+    /* tabular agents parse their own options */
+    for (int i = 0; i + 1 < argc; i++) {
+        const char *a = NULL;
+        if (!strcmp(argv[i], "--agent")) a = argv[i + 1];
+        if (a && train_tabular_handles(a)) return train_tabular(argc, argv);
+    }
+    for (int i = 0; i < argc; i++)
+        if (!strncmp(argv[i], "--agent=", 8) && train_tabular_handles(argv[i] + 8))
+            return train_tabular(argc, argv);
+    int rc = cli_parse("train", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (npos != 1) {
+        fprintf(stderr, "prism train: which environment? usage: %s\n(`prism env ls` lists them)\n",
+                usage);
+        return CLI_USAGE;
+    }
+    prism_config cfg;
+    if ((rc = resolve(&cfg, pos[0], opts))) return rc;
+    if (opts[7].count) {
+        prism_config_write_ini(&cfg, stdout, true);
+        return CLI_OK;
+    }
+    prism_train_options o = prism_train_options_default();
+    o.runs_dir = cli_value(&opts[5], "runs");
+    o.run_id = cli_value(&opts[6], NULL);
+    o.argc = argc + 2;
+    o.argv = argv - 2; /* the whole command line, "prism train" included */
+    o.progress_bar = isatty(STDOUT_FILENO) && !opts[8].count;
+    o.quiet = opts[8].count > 0;
+    o.stop = &stop_requested;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    char dir[1024];
+    prism_status st = prism_train(&cfg, &o, dir, sizeof dir);
+    if (st == PRISM_OK) return CLI_OK;
+    if (st == PRISM_ERR_INTERRUPTED) {
+        fprintf(stderr, "prism train: interrupted; the run is archived in %s (status interrupted)\n",
+                dir);
+        return CLI_FAILURE;
+    }
+    if (st == PRISM_ERR_DIVERGED) {
+        fprintf(stderr, "prism train: the run diverged: %s\nrun directory: %s\n"
+                        "Try a smaller agent.lr, agent.grad_clip, or `prism doctor`.\n",
+                prism_error_message(), dir);
+        return CLI_FAILURE;
+    }
+    return cli_fail("train", st, dir[0] ? "(the run directory records the failure)" : NULL);
+}

@@ -1,0 +1,110 @@
+/* prism/agent.h — the DQN-family agent: DQN with six independent switches (double Q,
+ * prioritized replay, dueling head, n-step returns, C51 distributional head, noisy nets).
+ *
+ * The agent owns its online and target networks, optimizer, replay memory and RNG streams.
+ * The trainer calls act() before each environment step and observe() after it; observe()
+ * stores the transition and, on schedule, learns and syncs the target network:
+ *
+ *     prism_agent ag;
+ *     if (prism_agent_init(&ag, &cfg.agent_cfg, env.cls, cfg.seed)) { ...error... }
+ *     int a = prism_agent_act(&ag, obs, false);
+ *     prism_step s = prism_env_step(&env, a, next_obs);
+ *     prism_agent_observe(&ag, obs, a, s.reward, s.terminated, s.truncated, next_obs);
+ *
+ * One learning step (src/agent/dqn_agent.c) for a sampled batch of n-step transitions
+ * (obs, a, R, discount, next_obs), discount = gamma^k or 0 after a termination:
+ *   scalar head:    y = R + discount * Q_target(next, a*),   loss Huber or MSE on Q(obs, a)
+ *   distributional: m = project(R + discount * z, p_target(next, a*)),  loss CE(m, p(obs, a))
+ *   a* = argmax_a Q_online(next, a) with double Q, argmax_a Q_target(next, a) without;
+ *   prioritized: loss weighted by the importance weights; new priorities from per-sample loss.
+ * Observations are scaled (min/max to [-1, 1]) inside the agent, so replay keeps raw values;
+ * rewards are clipped before they are stored when reward_clip is set.
+ */
+#ifndef PRISM_AGENT_H
+#define PRISM_AGENT_H
+
+#include "prism/config.h"
+#include "prism/env.h"
+#include "prism/nn.h"
+#include "prism/replay.h"
+
+/* Learning statistics accumulated since the last prism_agent_stats_reset (one iteration). */
+typedef struct prism_agent_stats {
+    long long updates;
+    double loss_sum;
+    double q_sum, q_max;            /* Q(obs, a) of the taken actions in sampled batches */
+    long long q_count;
+    double target_sum, target_absmax; /* TD targets (expected value for C51) */
+    double grad_norm_sum, grad_norm_max;
+    double update_ratio;            /* |delta theta| / |theta| of the first update */
+    double dist_entropy_sum;        /* mean entropy of the predicted distribution (C51) */
+    double weight_min;              /* smallest importance weight seen (1 without PER) */
+    long long target_syncs;
+    int first_nonfinite;            /* 0, or which quantity went non-finite first (see .c) */
+    double time_replay;             /* seconds storing and sampling transitions */
+    double time_learn;              /* seconds in forward, backward and optimizer */
+} prism_agent_stats;
+
+typedef struct prism_agent {
+    prism_agent_config cfg;
+    int obs_size;    /* D */
+    int num_actions; /* A */
+    int num_atoms;   /* N: 1 for a scalar head */
+    prism_nn online, target;
+    prism_optim opt;
+    prism_replay replay;
+    prism_replay_batch batch;
+    prism_rng explore_rng; /* PRISM_STREAM_EXPLORATION */
+    prism_rng replay_rng;  /* PRISM_STREAM_REPLAY */
+    prism_rng eval_rng;    /* PRISM_STREAM_EVAL: evaluation never disturbs training */
+    long long steps;       /* transitions observed */
+    prism_agent_stats stats;
+    /* scratch, one allocation (sizes in prism_agent_init) */
+    float *scale_mul, *scale_add; /* (D) obs' = obs * mul + add */
+    float *act_obs;               /* (D) scaled observation for acting */
+    float *next_q;                /* (B, A) */
+    float *targets;               /* (B) scalar targets */
+    float *target_probs;          /* (B, N) projected distribution */
+    float *next_probs;            /* (B, N) distribution of the chosen next action */
+    float *probs;                 /* (B, A, N) softmax of target logits */
+    float *losses;                /* (B) per-sample loss */
+    float *dout;                  /* (B, A * N) */
+    float *params_before;         /* (P) for the update ratio */
+    int32_t *next_actions;        /* (B) a* */
+    void *scratch;
+} prism_agent;
+
+/* Build the networks, optimizer and replay memory for an environment class. Errors:
+ * PRISM_ERR_INVALID (config inconsistent with the environment, message names the key),
+ * PRISM_ERR_NOMEM. On failure nothing is left allocated. */
+prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
+                              const prism_env_class *env, uint64_t seed);
+void prism_agent_free(prism_agent *ag);
+
+/* The exploration epsilon after `steps` observed transitions. */
+double prism_agent_epsilon(const prism_agent *ag);
+
+/* Choose an action for obs (D, raw). eval: use eps_eval and the noisy nets' mean weights;
+ * otherwise the training epsilon and fresh noise. Draws from explore_rng (eval_rng when eval). */
+int prism_agent_act(prism_agent *ag, const float *obs, bool eval);
+
+/* Store one transition and learn on schedule: after the transition is stored, once the
+ * replay holds more than min_replay transitions, one update every update_period steps and
+ * a target sync every target_period steps (Dopamine's schedule). Returns PRISM_ERR_DIVERGED
+ * (message names the quantity) when a loss, gradient or Q-value is not finite. */
+prism_status prism_agent_observe(prism_agent *ag, const float *obs, int action, float reward,
+                                 bool terminated, bool truncated, const float *next_obs);
+
+/* One learning step on a fresh batch (observe calls it; public for tests and the doctor). */
+prism_status prism_agent_learn(prism_agent *ag);
+/* Copy (or Polyak-average) the online parameters into the target network. */
+void prism_agent_sync_target(prism_agent *ag);
+
+void prism_agent_stats_reset(prism_agent *ag);
+/* L2 norm of the online parameters. */
+double prism_agent_param_norm(const prism_agent *ag);
+
+/* Map the config to the network config used for the online and target nets. */
+prism_nn_config prism_agent_net_config(const prism_agent_config *cfg, const prism_env_class *env);
+
+#endif

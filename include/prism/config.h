@@ -1,0 +1,131 @@
+/* prism/config.h — the fully resolved configuration of a training run.
+ *
+ * One table (src/run/config.c) describes every key: its type, range, default and meaning.
+ * Parsing, validation, printing config.ini and `prism agents show` all read that table, so a
+ * key cannot exist in one place and be forgotten in another. Resolution order, later wins:
+ *   built-in defaults -> preset for (agent, env) -> --config FILE -> --set key=value.
+ *
+ *     prism_config c;
+ *     prism_config_defaults(&c);
+ *     prism_status st = prism_config_set(&c, "agent.lr", "1e-3");      // validated
+ *     prism_config_write_ini(&c, stdout);
+ */
+#ifndef PRISM_CONFIG_H
+#define PRISM_CONFIG_H
+
+#include "prism/core.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { PRISM_MAX_HIDDEN = 4, PRISM_MAX_OBS_BOUNDS = 16, PRISM_MAX_ENV_OPTIONS = 8 };
+
+typedef enum prism_loss_kind { PRISM_LOSS_HUBER, PRISM_LOSS_MSE } prism_loss_kind;
+typedef enum prism_optimizer_kind {
+    PRISM_OPT_ADAM,
+    PRISM_OPT_RMSPROP_TF,    /* TF / DQN-paper form, see docs/nn.md */
+    PRISM_OPT_RMSPROP_TORCH, /* torch.optim.RMSprop */
+    PRISM_OPT_SGD,
+} prism_optimizer_kind;
+typedef enum prism_init_kind {
+    PRISM_INIT_GLOROT_UNIFORM,
+    PRISM_INIT_VARIANCE_SCALING, /* Dopamine: uniform, scale 1/3, fan_in */
+    PRISM_INIT_TORCH_DEFAULT,
+} prism_init_kind;
+
+typedef struct prism_agent_config {
+    /* network */
+    int hidden[PRISM_MAX_HIDDEN]; /* dense hidden widths */
+    int n_hidden;
+    int conv_channels; /* 0: no conv layer; else one 3x3 stride-1 conv + ReLU first */
+    bool conv_valid;   /* VALID padding (MinAtar's own DQN); SAME otherwise */
+    prism_init_kind init;
+    /* the six Rainbow components */
+    bool double_q;
+    bool prioritized;
+    bool dueling;
+    int n_step; /* 1 = one-step returns */
+    bool distributional;
+    bool noisy;
+    int num_atoms;
+    double v_max; /* support [-v_max, v_max] */
+    double noisy_sigma0;
+    /* learning */
+    double gamma;
+    prism_loss_kind loss;
+    prism_optimizer_kind optimizer;
+    double lr, adam_eps, adam_beta1, adam_beta2;
+    double rms_decay, rms_momentum, rms_eps;
+    bool rms_centered;
+    double grad_clip; /* global norm; 0 = off */
+    int batch_size;
+    int replay_capacity;
+    int min_replay;    /* transitions stored before learning starts */
+    int update_period; /* env steps between updates */
+    int target_period; /* env steps between target syncs */
+    double tau;        /* 1 = hard copy; < 1 Polyak averaging at every sync */
+    double per_alpha, per_beta;
+    /* exploration */
+    double eps_start, eps_end;
+    int eps_decay_steps; /* linear decay length (0 = constant eps_end) */
+    int eps_warmup;      /* steps at eps_start before the decay begins */
+    double eps_eval;
+    /* observations and rewards */
+    bool obs_minmax; /* scale each observation value from [obs_min, obs_max] to [-1, 1] */
+    double obs_min[PRISM_MAX_OBS_BOUNDS], obs_max[PRISM_MAX_OBS_BOUNDS];
+    int n_obs_min, n_obs_max;
+    bool reward_clip; /* clip rewards to [-1, 1] for learning (Dopamine's runner) */
+    int obs_storage;  /* replay storage: 0 auto (bits for image observations), 1 float32, 2 uint8, 3 bits */
+} prism_agent_config;
+
+typedef struct prism_train_config {
+    long long steps;          /* total environment steps (rounded up to whole iterations) */
+    long long iteration_steps; /* an iteration runs whole episodes until this many steps */
+    int eval_episodes;        /* evaluation episodes after each iteration (0 = none) */
+    int checkpoint_every;     /* iterations between checkpoints (0 = only at the end) */
+    int checkpoint_keep;      /* checkpoints kept */
+} prism_train_config;
+
+typedef struct prism_config {
+    char env[64];
+    char agent[64]; /* the preset it was resolved from */
+    uint64_t seed;
+    int env_max_episode_steps; /* < 0: the environment's default */
+    /* further env.<option>=value pairs passed to the environment's configure hook */
+    char env_keys[PRISM_MAX_ENV_OPTIONS][48];
+    char env_values[PRISM_MAX_ENV_OPTIONS][48];
+    int n_env_options;
+    prism_agent_config agent_cfg;
+    prism_train_config train;
+} prism_config;
+
+/* Built-in defaults (a plain DQN on an MLP; presets override them). */
+void prism_config_defaults(prism_config *c);
+
+/* Set one key from text, validating type and range. Unknown key: PRISM_ERR_INVALID with the
+ * closest valid key in the message. "env.<name>" keys other than env.max_episode_steps are
+ * stored and handed to the environment (which validates them). */
+prism_status prism_config_set(prism_config *c, const char *key, const char *value);
+
+/* Apply "key=value" assignments separated by whitespace or newlines (preset data). */
+prism_status prism_config_apply(prism_config *c, const char *assignments);
+
+/* Read an INI file: `[agent]` then `lr = 1e-3` means agent.lr; `#` and `;` start comments.
+ * Errors name the file and line. */
+prism_status prism_config_load_ini(prism_config *c, const char *path);
+
+/* Write every key with its value as INI, grouped by section, with a comment per key. */
+void prism_config_write_ini(const prism_config *c, FILE *f, bool with_help);
+
+/* Consistency checks across keys (e.g. obs bounds length, min_replay <= capacity). */
+prism_status prism_config_validate(const prism_config *c, int obs_size);
+
+/* The value of one key as text (for listings); false if the key is unknown. */
+bool prism_config_get(const prism_config *c, const char *key, char *buf, size_t cap);
+
+/* Iterate over the key table: name and help of key i, NULL past the end. */
+const char *prism_config_key_name(int i);
+const char *prism_config_key_help(int i);
+
+#endif

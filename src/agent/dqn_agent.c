@@ -1,0 +1,406 @@
+/* The DQN-family agent: acting (epsilon-greedy and noisy nets), storing transitions, and the
+ * learning step with its six switches. See prism/agent.h for the equations.
+ *
+ * Not here: the environment loop, iteration bookkeeping and logging (run/trainer.c).
+ */
+#include "prism/agent.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { NONFINITE_LOSS = 1, NONFINITE_GRAD = 2, NONFINITE_Q = 3, NONFINITE_PARAMS = 4 };
+
+prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_env_class *env) {
+    prism_nn_config n;
+    memset(&n, 0, sizeof n);
+    if (env->obs_rank == 3) {
+        n.in_h = env->obs_shape[0];
+        n.in_w = env->obs_shape[1];
+        n.in_c = env->obs_shape[2];
+    } else {
+        n.in_dim = env->obs_shape[0];
+    }
+    n.conv_filters = c->conv_channels;
+    n.conv_padding = c->conv_valid ? PRISM_NN_PAD_VALID : PRISM_NN_PAD_SAME;
+    n.n_hidden = c->n_hidden;
+    for (int i = 0; i < c->n_hidden; i++) n.hidden[i] = c->hidden[i];
+    n.n_actions = env->num_actions;
+    n.n_atoms = c->distributional ? c->num_atoms : 1;
+    n.v_min = (float)-c->v_max;
+    n.v_max = (float)c->v_max;
+    n.dueling = c->dueling;
+    n.noisy = c->noisy;
+    n.noisy_sigma0 = (float)c->noisy_sigma0;
+    switch (c->init) {
+    case PRISM_INIT_GLOROT_UNIFORM: n.init = PRISM_NN_INIT_GLOROT_UNIFORM; break;
+    case PRISM_INIT_VARIANCE_SCALING:
+        /* Dopamine's JAX networks: variance_scaling(1/sqrt(3), fan_in, uniform) */
+        n.init = PRISM_NN_INIT_VS_FAN_IN;
+        n.init_scale = (float)(1.0 / sqrt(3.0));
+        break;
+    case PRISM_INIT_TORCH_DEFAULT: n.init = PRISM_NN_INIT_TORCH_DEFAULT; break;
+    }
+    return n;
+}
+
+static prism_optim_config optim_config(const prism_agent_config *c) {
+    prism_optim_config o;
+    switch (c->optimizer) {
+    case PRISM_OPT_RMSPROP_TF:
+        o = prism_optim_config_rmsprop_tf((float)c->lr, (float)c->rms_eps);
+        o.rho = (float)c->rms_decay;
+        o.momentum = (float)c->rms_momentum;
+        o.centered = c->rms_centered;
+        break;
+    case PRISM_OPT_RMSPROP_TORCH:
+        o = prism_optim_config_rmsprop_torch((float)c->lr);
+        o.rho = (float)c->rms_decay;
+        o.eps = (float)c->rms_eps;
+        o.momentum = (float)c->rms_momentum;
+        o.centered = c->rms_centered;
+        break;
+    case PRISM_OPT_SGD: o = prism_optim_config_sgd((float)c->lr); break;
+    case PRISM_OPT_ADAM:
+    default:
+        o = prism_optim_config_adam((float)c->lr, (float)c->adam_eps);
+        o.beta1 = (float)c->adam_beta1;
+        o.beta2 = (float)c->adam_beta2;
+        break;
+    }
+    o.clip_norm = (float)c->grad_clip;
+    return o;
+}
+
+static prism_obs_storage storage_for(const prism_agent_config *c, const prism_env_class *env) {
+    switch (c->obs_storage) {
+    case 1: return PRISM_OBS_FLOAT32;
+    case 2: return PRISM_OBS_UINT8;
+    case 3: return PRISM_OBS_BITS;
+    default: return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
+    }
+}
+
+void prism_agent_free(prism_agent *ag) {
+    prism_nn_free(&ag->online);
+    prism_nn_free(&ag->target);
+    prism_optim_free(&ag->opt);
+    prism_replay_free(&ag->replay);
+    prism_replay_batch_free(&ag->batch);
+    prism_free(ag->scratch);
+    memset(ag, 0, sizeof *ag);
+}
+
+prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
+                              const prism_env_class *env, uint64_t seed) {
+    memset(ag, 0, sizeof *ag);
+    ag->cfg = *cfg;
+    ag->obs_size = prism_env_obs_size(env);
+    ag->num_actions = env->num_actions;
+    ag->num_atoms = cfg->distributional ? cfg->num_atoms : 1;
+    if (cfg->conv_channels > 0 && env->obs_rank != 3)
+        return prism_error(PRISM_ERR_INVALID,
+                           "agent.conv_channels needs image observations, and %s's are a vector "
+                           "(set agent.conv_channels=0)",
+                           env->id);
+    if (cfg->obs_minmax && (cfg->n_obs_min != ag->obs_size || cfg->n_obs_max != ag->obs_size))
+        return prism_error(PRISM_ERR_INVALID,
+                           "agent.obs_min and agent.obs_max need %d values each for %s", ag->obs_size,
+                           env->id);
+
+    const int B = cfg->batch_size, D = ag->obs_size, A = ag->num_actions, N = ag->num_atoms;
+    prism_nn_config ncfg = prism_agent_net_config(cfg, env);
+    prism_status st = prism_nn_config_check(&ncfg);
+    if (st) return st;
+    if ((st = prism_nn_init(&ag->online, &ncfg, B, seed))) goto fail;
+    if ((st = prism_nn_init(&ag->target, &ncfg, B, seed))) goto fail;
+    /* The target draws its own noise (Fortunato et al.: independent noise for the target). */
+    prism_rng_seed(&ag->target.noise_rng, seed, PRISM_STREAM_NOISY + 1);
+    prism_agent_sync_target(ag);
+    prism_optim_config ocfg = optim_config(cfg);
+    if ((st = prism_optim_init(&ag->opt, &ocfg, ag->online.n_params))) goto fail;
+
+    prism_replay_options ro = prism_replay_options_default();
+    ro.capacity = cfg->replay_capacity;
+    ro.obs_size = D;
+    ro.storage = storage_for(cfg, env);
+    ro.n_step = cfg->n_step;
+    ro.gamma = (float)cfg->gamma;
+    ro.prioritized = cfg->prioritized;
+    ro.alpha = (float)cfg->per_alpha;
+    ro.beta = (float)cfg->per_beta;
+    if ((st = prism_replay_init(&ag->replay, &ro))) goto fail;
+    if ((st = prism_replay_batch_init(&ag->batch, B, D))) goto fail;
+
+    size_t floats = 3 * (size_t)D + (size_t)B * A + (size_t)B + 2 * (size_t)B * N +
+                    (size_t)B * A * N + (size_t)B + (size_t)B * A * N + ag->online.n_params;
+    ag->scratch = prism_calloc(floats * sizeof(float) + (size_t)B * sizeof(int32_t), 1);
+    if (!ag->scratch) {
+        st = prism_error(PRISM_ERR_NOMEM, "out of memory allocating the agent's scratch buffers");
+        goto fail;
+    }
+    float *p = ag->scratch;
+    ag->scale_mul = p, p += D;
+    ag->scale_add = p, p += D;
+    ag->act_obs = p, p += D;
+    ag->next_q = p, p += (size_t)B * A;
+    ag->targets = p, p += B;
+    ag->target_probs = p, p += (size_t)B * N;
+    ag->next_probs = p, p += (size_t)B * N;
+    ag->probs = p, p += (size_t)B * A * N;
+    ag->losses = p, p += B;
+    ag->dout = p, p += (size_t)B * A * N;
+    ag->params_before = p, p += ag->online.n_params;
+    ag->next_actions = (int32_t *)p;
+
+    /* obs' = 2 (obs - min) / (max - min) - 1 = obs * mul + add */
+    for (int i = 0; i < D; i++) {
+        if (cfg->obs_minmax) {
+            double range = cfg->obs_max[i] - cfg->obs_min[i];
+            ag->scale_mul[i] = (float)(2.0 / range);
+            ag->scale_add[i] = (float)(-2.0 * cfg->obs_min[i] / range - 1.0);
+        } else {
+            ag->scale_mul[i] = 1.0f;
+            ag->scale_add[i] = 0.0f;
+        }
+    }
+    prism_rng_seed(&ag->explore_rng, seed, PRISM_STREAM_EXPLORATION);
+    prism_rng_seed(&ag->replay_rng, seed, PRISM_STREAM_REPLAY);
+    prism_rng_seed(&ag->eval_rng, seed, PRISM_STREAM_EVAL);
+    prism_agent_stats_reset(ag);
+    return PRISM_OK;
+fail:
+    prism_agent_free(ag);
+    return st;
+}
+
+static void scale_rows(const prism_agent *ag, float *x, int rows) {
+    if (!ag->cfg.obs_minmax) return;
+    const int D = ag->obs_size;
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < D; i++) x[r * D + i] = x[r * D + i] * ag->scale_mul[i] + ag->scale_add[i];
+}
+
+double prism_agent_epsilon(const prism_agent *ag) {
+    const prism_agent_config *c = &ag->cfg;
+    if (c->eps_decay_steps <= 0) return c->eps_end;
+    if (ag->steps < c->eps_warmup) return c->eps_start;
+    double frac = (double)(ag->steps - c->eps_warmup) / c->eps_decay_steps;
+    if (frac > 1.0) frac = 1.0;
+    return c->eps_start + (c->eps_end - c->eps_start) * frac;
+}
+
+int prism_agent_act(prism_agent *ag, const float *obs, bool eval) {
+    double eps = eval ? ag->cfg.eps_eval : prism_agent_epsilon(ag);
+    /* Always draw both numbers so the stream advances the same way whatever epsilon is. */
+    prism_rng *rng = eval ? &ag->eval_rng : &ag->explore_rng;
+    double u = prism_rng_uniform(rng);
+    int random_action = (int)prism_rng_below(rng, (uint32_t)ag->num_actions);
+    if (u < eps) return random_action;
+    memcpy(ag->act_obs, obs, sizeof(float) * (size_t)ag->obs_size);
+    scale_rows(ag, ag->act_obs, 1);
+    if (ag->cfg.noisy) {
+        if (eval) prism_nn_set_eval(&ag->online, 1);
+        else prism_nn_noise_resample(&ag->online);
+    }
+    int a = prism_nn_act(&ag->online, ag->act_obs);
+    if (ag->cfg.noisy && eval) prism_nn_set_eval(&ag->online, 0);
+    return a;
+}
+
+static int argmax_row(const float *row, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (row[i] > row[best]) best = i;
+    return best;
+}
+
+void prism_agent_sync_target(prism_agent *ag) {
+    prism_rng target_noise = ag->target.noise_rng;
+    if (ag->cfg.tau >= 1.0) {
+        prism_nn_copy_params(&ag->target, &ag->online);
+    } else {
+        const float tau = (float)ag->cfg.tau;
+        for (size_t i = 0; i < ag->online.n_params; i++)
+            ag->target.params[i] = tau * ag->online.params[i] + (1.0f - tau) * ag->target.params[i];
+    }
+    ag->target.noise_rng = target_noise;
+    ag->stats.target_syncs++;
+}
+
+void prism_agent_stats_reset(prism_agent *ag) {
+    memset(&ag->stats, 0, sizeof ag->stats);
+    ag->stats.q_max = -INFINITY;
+    ag->stats.weight_min = 1.0;
+    ag->stats.update_ratio = NAN;
+}
+
+double prism_agent_param_norm(const prism_agent *ag) {
+    double s = 0;
+    for (size_t i = 0; i < ag->online.n_params; i++)
+        s += (double)ag->online.params[i] * (double)ag->online.params[i];
+    return sqrt(s);
+}
+
+/* Next-state values into ag->targets (scalar) or ag->target_probs (C51). */
+static void build_targets(prism_agent *ag) {
+    prism_replay_batch *b = &ag->batch;
+    const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
+    const float *tout = prism_nn_forward(&ag->target, b->next_obs, B);
+    if (N == 1) {
+        const float *select = tout;
+        if (ag->cfg.double_q) select = prism_nn_forward(&ag->online, b->next_obs, B);
+        for (int i = 0; i < B; i++) {
+            int a = argmax_row(select + (size_t)i * A, A);
+            ag->next_actions[i] = a;
+            ag->targets[i] = b->returns[i] + b->discounts[i] * tout[(size_t)i * A + a];
+        }
+        return;
+    }
+    prism_nn_softmax(ag->probs, tout, B * A, N);
+    if (ag->cfg.double_q) {
+        prism_nn_q(&ag->online, b->next_obs, B, ag->next_q);
+    } else {
+        const float vmin = ag->online.cfg.v_min, dz = (ag->online.cfg.v_max - vmin) / (float)(N - 1);
+        for (int r = 0; r < B * A; r++) {
+            double q = 0;
+            for (int j = 0; j < N; j++) q += (double)ag->probs[(size_t)r * N + j] * (double)(vmin + dz * (float)j);
+            ag->next_q[r] = (float)q;
+        }
+    }
+    for (int i = 0; i < B; i++) {
+        int a = argmax_row(ag->next_q + (size_t)i * A, A);
+        ag->next_actions[i] = a;
+        memcpy(ag->next_probs + (size_t)i * N, ag->probs + ((size_t)i * A + a) * N,
+               sizeof(float) * (size_t)N);
+    }
+    prism_nn_c51_project(ag->target_probs, ag->next_probs, b->returns, b->discounts, B, N,
+                         ag->online.cfg.v_min, ag->online.cfg.v_max);
+}
+
+/* Q, target and distribution statistics of this batch into ag->stats. */
+static void batch_stats(prism_agent *ag, const float *out) {
+    prism_replay_batch *b = &ag->batch;
+    const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
+    prism_agent_stats *s = &ag->stats;
+    const float vmin = ag->online.cfg.v_min;
+    const float dz = N > 1 ? (ag->online.cfg.v_max - vmin) / (float)(N - 1) : 0.0f;
+    for (int i = 0; i < B; i++) {
+        double q, target;
+        if (N == 1) {
+            q = out[(size_t)i * A + b->actions[i]];
+            target = ag->targets[i];
+        } else {
+            const float *logits = out + ((size_t)i * A + b->actions[i]) * N;
+            float maxl = logits[0];
+            for (int j = 1; j < N; j++) maxl = logits[j] > maxl ? logits[j] : maxl;
+            double z = 0, eq = 0, ent = 0, et = 0;
+            for (int j = 0; j < N; j++) z += exp((double)logits[j] - (double)maxl);
+            for (int j = 0; j < N; j++) {
+                double p = exp((double)logits[j] - (double)maxl) / z;
+                eq += p * (double)(vmin + dz * (float)j);
+                if (p > 0) ent -= p * log(p);
+                et += (double)ag->target_probs[(size_t)i * N + j] * (double)(vmin + dz * (float)j);
+            }
+            q = eq;
+            target = et;
+            s->dist_entropy_sum += ent / B;
+        }
+        s->q_sum += q;
+        if (q > s->q_max) s->q_max = q;
+        s->target_sum += target;
+        if (fabs(target) > s->target_absmax) s->target_absmax = fabs(target);
+    }
+    s->q_count += B;
+}
+
+prism_status prism_agent_learn(prism_agent *ag) {
+    prism_replay_batch *b = &ag->batch;
+    double t0 = prism_now();
+    prism_status st = prism_replay_sample(&ag->replay, &ag->replay_rng, b);
+    double t1 = prism_now();
+    ag->stats.time_replay += t1 - t0;
+    if (st) return st;
+    const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
+    scale_rows(ag, b->obs, B);
+    scale_rows(ag, b->next_obs, B);
+    if (ag->cfg.noisy) {
+        prism_nn_noise_resample(&ag->online);
+        prism_nn_noise_resample(&ag->target);
+    }
+    build_targets(ag);
+
+    /* The online forward on obs comes last: backward uses its saved activations. */
+    const float *out = prism_nn_forward(&ag->online, b->obs, B);
+    const float *weights = ag->cfg.prioritized ? b->weights : NULL;
+    double loss;
+    if (N > 1)
+        loss = prism_nn_loss_c51(out, b->actions, ag->target_probs, weights, B, A, N, ag->losses,
+                                 ag->dout);
+    else if (ag->cfg.loss == PRISM_LOSS_MSE)
+        loss = prism_nn_loss_mse(out, b->actions, ag->targets, weights, B, A, ag->losses, ag->dout);
+    else
+        loss = prism_nn_loss_huber(out, b->actions, ag->targets, weights, B, A, ag->losses, ag->dout);
+    batch_stats(ag, out);
+    prism_agent_stats *s = &ag->stats;
+    if (!isfinite(loss)) {
+        s->first_nonfinite = NONFINITE_LOSS;
+        return prism_error(PRISM_ERR_DIVERGED, "the TD loss became %g at update %lld", loss,
+                           s->updates + 1);
+    }
+    prism_nn_zero_grad(&ag->online);
+    prism_nn_backward(&ag->online, ag->dout, B);
+    bool first = s->updates == 0;
+    if (first) memcpy(ag->params_before, ag->online.params, sizeof(float) * ag->online.n_params);
+    double gnorm = prism_optim_step(&ag->opt, ag->online.params, ag->online.grads);
+    if (!isfinite(gnorm)) {
+        s->first_nonfinite = NONFINITE_GRAD;
+        return prism_error(PRISM_ERR_DIVERGED, "the gradient norm became %g at update %lld",
+                           gnorm, s->updates + 1);
+    }
+    if (first) {
+        double d = 0, n = 0;
+        for (size_t i = 0; i < ag->online.n_params; i++) {
+            double before = ag->params_before[i], delta = (double)ag->online.params[i] - before;
+            d += delta * delta;
+            n += before * before;
+        }
+        s->update_ratio = n > 0 ? sqrt(d / n) : (double)NAN;
+    }
+    s->updates++;
+    s->loss_sum += loss;
+    s->grad_norm_sum += gnorm;
+    if (gnorm > s->grad_norm_max) s->grad_norm_max = gnorm;
+    if (b->weights && ag->cfg.prioritized)
+        for (int i = 0; i < B; i++)
+            if ((double)b->weights[i] < s->weight_min) s->weight_min = (double)b->weights[i];
+    if (!isfinite(s->q_sum)) {
+        s->first_nonfinite = NONFINITE_Q;
+        return prism_error(PRISM_ERR_DIVERGED, "the Q-values became non-finite at update %lld",
+                           s->updates);
+    }
+    double t2 = prism_now();
+    s->time_learn += t2 - t1;
+    if (ag->cfg.prioritized) {
+        st = prism_replay_update_priorities(&ag->replay, b->indices, ag->losses, B);
+        s->time_replay += prism_now() - t2;
+        if (st) return st;
+    }
+    return PRISM_OK;
+}
+
+prism_status prism_agent_observe(prism_agent *ag, const float *obs, int action, float reward,
+                                 bool terminated, bool truncated, const float *next_obs) {
+    if (ag->cfg.reward_clip) reward = reward > 1.0f ? 1.0f : reward < -1.0f ? -1.0f : reward;
+    double t0 = prism_now();
+    prism_replay_add(&ag->replay, obs, action, reward, terminated, truncated, next_obs);
+    ag->stats.time_replay += prism_now() - t0;
+    ag->steps++;
+    const prism_agent_config *c = &ag->cfg;
+    if (ag->replay.steps <= c->min_replay || prism_replay_size(&ag->replay) == 0) return PRISM_OK;
+    if (ag->steps % c->update_period == 0) {
+        prism_status st = prism_agent_learn(ag);
+        if (st) return st;
+    }
+    if (ag->steps % c->target_period == 0) prism_agent_sync_target(ag);
+    return PRISM_OK;
+}

@@ -1,0 +1,183 @@
+/* Preset data: per-environment-family hyperparameters of the Revisiting Rainbow study
+ * (Obando-Ceron & Castro 2021, the companion repository's gin files) and CleanRL's DQN, and
+ * the rule that builds dqn+X / rainbow-X from them. Sources and the settled open questions
+ * are in docs/presets.md. */
+#include "prism/presets.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct family {
+    const char *name;
+    const char *match;   /* space-separated id prefixes (case-insensitive) */
+    const char *common;  /* every preset on this family */
+    const char *dqn;     /* the DQN baseline's optimisation schedule */
+    const char *rainbow; /* the Rainbow baseline's */
+} family;
+
+/* Dopamine's runner clips rewards to [-1, 1] and the gin files do not turn it off; epsilon is
+ * Dopamine's identity_epsilon (constant 0.01) on classic control. */
+#define CLASSIC_COMMON                                                                             \
+    "agent.hidden=512,512 agent.conv_channels=0 agent.init=glorot_uniform agent.gamma=0.99 "       \
+    "agent.optimizer=adam agent.adam_eps=3.125e-4 agent.loss=huber agent.batch_size=128 "          \
+    "agent.replay_capacity=50000 agent.min_replay=500 agent.eps_start=0.01 agent.eps_end=0.01 "    \
+    "agent.eps_decay_steps=0 agent.eps_eval=0.001 agent.reward_clip=true agent.num_atoms=51 "      \
+    "agent.noisy_sigma0=0.1 agent.per_alpha=0.5 agent.per_beta=0.5 agent.tau=1 "                  \
+    "train.iteration_steps=1000 "
+
+static const family families[] = {
+    {"cartpole", "CartPole",
+     CLASSIC_COMMON "train.steps=30000 agent.v_max=200 agent.obs_minmax=true "
+                    "agent.obs_min=-2.4,-5,-0.26179938779914941,-6.2831853071795862 "
+                    "agent.obs_max=2.4,5,0.26179938779914941,6.2831853071795862",
+     "agent.lr=1e-3 agent.update_period=4 agent.target_period=100",
+     "agent.lr=1e-4 agent.update_period=2 agent.target_period=100"},
+    {"acrobot", "Acrobot",
+     CLASSIC_COMMON "train.steps=30000 agent.v_max=200 agent.obs_minmax=true "
+                    "agent.obs_min=-1,-1,-1,-1,-5,-5 agent.obs_max=1,1,1,1,5,5",
+     "agent.lr=1e-3 agent.update_period=4 agent.target_period=100",
+     "agent.lr=1e-4 agent.update_period=2 agent.target_period=100"},
+    {"lunarlander", "LunarLander",
+     CLASSIC_COMMON "train.steps=120000 train.iteration_steps=4000 agent.v_max=300 "
+                    "agent.obs_minmax=false",
+     "agent.lr=1e-3 agent.update_period=4 agent.target_period=300",
+     "agent.lr=1e-3 agent.update_period=4 agent.target_period=300"},
+    {"mountaincar", "MountainCar",
+     CLASSIC_COMMON "train.steps=30000 agent.v_max=100 env.max_episode_steps=600 "
+                    "agent.obs_minmax=true agent.obs_min=-1.2,-0.07 agent.obs_max=0.6,0.07",
+     "agent.lr=1e-2 agent.update_period=4 agent.target_period=100",
+     "agent.lr=1e-4 agent.update_period=2 agent.target_period=100"},
+    {"minatar", "asterix breakout freeway seaquest space_invaders MinAtar/",
+     "agent.hidden= agent.conv_channels=16 agent.conv_valid=false agent.init=glorot_uniform "
+     "agent.gamma=0.99 agent.optimizer=adam agent.adam_eps=3.125e-4 agent.loss=huber "
+     "agent.batch_size=32 agent.replay_capacity=100000 agent.min_replay=1000 agent.eps_start=1 "
+     "agent.eps_end=0.01 agent.eps_decay_steps=250000 agent.eps_warmup=1000 agent.eps_eval=0.001 "
+     "agent.reward_clip=true agent.num_atoms=51 agent.v_max=100 agent.noisy_sigma0=0.1 "
+     "agent.per_alpha=0.5 agent.per_beta=0.5 agent.tau=1 agent.obs_minmax=false "
+     "train.steps=10000000 train.iteration_steps=1000000",
+     "agent.lr=2.5e-4 agent.update_period=4 agent.target_period=1000",
+     "agent.lr=1e-4 agent.update_period=4 agent.target_period=1000"},
+    /* Anything else (probes, small MDPs): the classic-control recipe without scaling. */
+    {"generic", "",
+     CLASSIC_COMMON "train.steps=30000 agent.v_max=100 agent.obs_minmax=false",
+     "agent.lr=1e-3 agent.update_period=4 agent.target_period=100",
+     "agent.lr=1e-4 agent.update_period=2 agent.target_period=100"},
+};
+
+typedef struct component {
+    const char *name;
+    const char *on;
+    const char *off;
+} component;
+
+/* Noisy nets replace epsilon-greedy exploration: Revisiting Rainbow switches to Dopamine's
+ * identity_epsilon (constant eps_end) when noisy is on. */
+static const component components[] = {
+    {"double", "agent.double=true", "agent.double=false"},
+    {"prioritized", "agent.prioritized=true", "agent.prioritized=false"},
+    {"dueling", "agent.dueling=true", "agent.dueling=false"},
+    {"multistep", "agent.n_step=3", "agent.n_step=1"},
+    {"distributional", "agent.distributional=true", "agent.distributional=false"},
+    {"noisy", "agent.noisy=true agent.eps_decay_steps=0", "agent.noisy=false"},
+};
+enum { N_COMPONENTS = (int)(sizeof components / sizeof components[0]) };
+
+#define CLEANRL_DQN                                                                                \
+    "agent.hidden=120,84 agent.conv_channels=0 agent.init=torch_default agent.gamma=0.99 "         \
+    "agent.optimizer=adam agent.lr=2.5e-4 agent.adam_eps=1e-8 agent.loss=mse "                     \
+    "agent.batch_size=128 agent.replay_capacity=10000 agent.min_replay=10000 "                     \
+    "agent.update_period=10 agent.target_period=500 agent.tau=1 agent.eps_start=1 "                \
+    "agent.eps_end=0.05 agent.eps_decay_steps=250000 agent.eps_warmup=0 agent.eps_eval=0.05 "      \
+    "agent.reward_clip=false agent.obs_minmax=false train.steps=500000 "                           \
+    "train.iteration_steps=10000"
+
+static const char *const names[] = {
+    "dqn",           "rainbow",        "dqn+double",           "dqn+prioritized",
+    "dqn+dueling",   "dqn+multistep",  "dqn+distributional",   "dqn+noisy",
+    "rainbow-double", "rainbow-prioritized", "rainbow-dueling", "rainbow-multistep",
+    "rainbow-distributional", "rainbow-noisy", "cleanrl-dqn",
+};
+enum { N_NAMES = (int)(sizeof names / sizeof names[0]) };
+
+const char *prism_preset_name(int i) { return i >= 0 && i < N_NAMES ? names[i] : NULL; }
+
+const char *prism_preset_summary(int i) {
+    static char buf[96];
+    const char *n = prism_preset_name(i);
+    if (!n) return NULL;
+    if (!strcmp(n, "dqn")) return "DQN (Revisiting Rainbow baseline, per-environment values)";
+    if (!strcmp(n, "rainbow")) return "Rainbow: all six components (Revisiting Rainbow)";
+    if (!strcmp(n, "cleanrl-dqn")) return "CleanRL's dqn.py: 120-84 MLP, MSE, 500k steps";
+    if (n[0] == 'd') snprintf(buf, sizeof buf, "DQN plus %s", n + 4);
+    else snprintf(buf, sizeof buf, "Rainbow without %s", n + 8);
+    return buf;
+}
+
+static const family *family_for(const char *env_id) {
+    int n = (int)(sizeof families / sizeof families[0]);
+    for (int i = 0; i < n - 1; i++) {
+        const char *p = families[i].match;
+        while (*p) {
+            size_t len = strcspn(p, " ");
+            if (!strncasecmp(env_id, p, len)) return &families[i];
+            p += len;
+            while (*p == ' ') p++;
+        }
+    }
+    return &families[n - 1];
+}
+
+static const component *find_component(const char *name) {
+    for (int i = 0; i < N_COMPONENTS; i++)
+        if (!strcmp(components[i].name, name)) return &components[i];
+    return NULL;
+}
+
+static size_t append(char *buf, size_t cap, size_t used, const char *text) {
+    int n = snprintf(buf + used, used < cap ? cap - used : 0, "%s%s", used ? " " : "", text);
+    return used + (size_t)(n > 0 ? n : 0);
+}
+
+bool prism_preset_text(const char *name, const char *env_id, char *buf, size_t cap) {
+    const family *f = family_for(env_id);
+    size_t used = 0;
+    buf[0] = 0;
+    if (!strcmp(name, "cleanrl-dqn")) {
+        used = append(buf, cap, used, CLEANRL_DQN);
+        return used < cap;
+    }
+    bool rainbow = !strncmp(name, "rainbow", 7);
+    if (!rainbow && strncmp(name, "dqn", 3)) return false;
+    const char *rest = name + (rainbow ? 7 : 3);
+    const component *x = NULL;
+    if (*rest) {
+        if (*rest != (rainbow ? '-' : '+')) return false;
+        if (!(x = find_component(rest + 1))) return false;
+    }
+    used = append(buf, cap, used, f->common);
+    used = append(buf, cap, used, rainbow ? f->rainbow : f->dqn);
+    for (int i = 0; i < N_COMPONENTS; i++) {
+        const component *c = &components[i];
+        bool on = rainbow ? c != x : c == x;
+        used = append(buf, cap, used, on ? c->on : c->off);
+    }
+    return used < cap;
+}
+
+prism_status prism_preset_apply(prism_config *c, const char *name, const char *env_id) {
+    char text[4096];
+    if (!prism_preset_text(name, env_id, text, sizeof text)) {
+        char list[1024] = "";
+        size_t used = 0;
+        for (int i = 0; i < N_NAMES; i++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+        return prism_error(PRISM_ERR_NOT_FOUND, "unknown agent preset '%s'; presets: %s", name,
+                           list);
+    }
+    prism_status st = prism_config_apply(c, text);
+    if (st) return st;
+    snprintf(c->env, sizeof c->env, "%s", env_id);
+    snprintf(c->agent, sizeof c->agent, "%s", name);
+    return PRISM_OK;
+}

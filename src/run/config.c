@@ -1,0 +1,512 @@
+/* The configuration key table and everything that reads it: set, apply, INI load and write,
+ * validation. Adding a key = one row in `keys` (plus the field in prism/config.h). */
+#include "prism/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum key_type { K_BOOL, K_INT, K_LONG, K_U64, K_DOUBLE, K_ENUM, K_INT_LIST, K_DOUBLE_LIST, K_STRING } key_type;
+
+typedef struct key_spec {
+    const char *name;
+    key_type type;
+    size_t offset; /* of the value in prism_config */
+    size_t count_offset; /* lists: offset of the int element count */
+    int capacity;        /* lists: maximum elements; strings: buffer size */
+    double lo, hi;       /* numeric range (inclusive) */
+    const char *choices; /* enums: space-separated names, index = value */
+    const char *help;
+} key_spec;
+
+#define A(field) offsetof(prism_config, agent_cfg.field)
+#define T(field) offsetof(prism_config, train.field)
+#define BIG 1e15
+
+static const key_spec keys[] = {
+    {"env", K_STRING, offsetof(prism_config, env), 0, 64, 0, 0, NULL, "environment id"},
+    {"agent", K_STRING, offsetof(prism_config, agent), 0, 64, 0, 0, NULL,
+     "preset this configuration was resolved from"},
+    {"seed", K_U64, offsetof(prism_config, seed), 0, 0, 0, 0, NULL, "run seed"},
+    {"env.max_episode_steps", K_INT, offsetof(prism_config, env_max_episode_steps), 0, 0, -1, 1e9,
+     NULL, "time limit in steps (truncation); -1 = the environment's default, 0 = none"},
+
+    {"agent.hidden", K_INT_LIST, A(hidden), A(n_hidden), PRISM_MAX_HIDDEN, 1, 65536, NULL,
+     "dense hidden layer widths, comma separated (empty = none)"},
+    {"agent.conv_channels", K_INT, A(conv_channels), 0, 0, 0, 1024, NULL,
+     "filters of the 3x3 stride-1 conv layer before the dense layers (0 = no conv)"},
+    {"agent.conv_valid", K_BOOL, A(conv_valid), 0, 0, 0, 0, NULL,
+     "VALID padding for the conv layer (SAME when false)"},
+    {"agent.init", K_ENUM, A(init), 0, 0, 0, 0, "glorot_uniform variance_scaling torch_default",
+     "weight initialiser"},
+    {"agent.double", K_BOOL, A(double_q), 0, 0, 0, 0, NULL,
+     "double Q-learning: online net picks the next action, target net evaluates it"},
+    {"agent.prioritized", K_BOOL, A(prioritized), 0, 0, 0, 0, NULL, "prioritized replay"},
+    {"agent.dueling", K_BOOL, A(dueling), 0, 0, 0, 0, NULL, "dueling head (V + A - mean A)"},
+    {"agent.n_step", K_INT, A(n_step), 0, 0, 1, 100, NULL, "n-step returns (1 = one-step)"},
+    {"agent.distributional", K_BOOL, A(distributional), 0, 0, 0, 0, NULL,
+     "C51 distributional head and cross-entropy loss"},
+    {"agent.noisy", K_BOOL, A(noisy), 0, 0, 0, 0, NULL, "noisy dense layers (factorised Gaussian)"},
+    {"agent.num_atoms", K_INT, A(num_atoms), 0, 0, 2, 1001, NULL, "atoms of the C51 support"},
+    {"agent.v_max", K_DOUBLE, A(v_max), 0, 0, 1e-6, BIG, NULL, "C51 support is [-v_max, v_max]"},
+    {"agent.noisy_sigma0", K_DOUBLE, A(noisy_sigma0), 0, 0, 0, 10, NULL,
+     "initial noise scale sigma0 (sigma = sigma0 / sqrt(fan_in))"},
+    {"agent.gamma", K_DOUBLE, A(gamma), 0, 0, 0, 1, NULL, "discount factor"},
+    {"agent.loss", K_ENUM, A(loss), 0, 0, 0, 0, "huber mse",
+     "TD loss for scalar heads (C51 always uses cross-entropy)"},
+    {"agent.optimizer", K_ENUM, A(optimizer), 0, 0, 0, 0, "adam rmsprop_tf rmsprop_torch sgd",
+     "optimizer (docs/nn.md describes both RMSProp forms)"},
+    {"agent.lr", K_DOUBLE, A(lr), 0, 0, 0, 10, NULL, "learning rate"},
+    {"agent.adam_eps", K_DOUBLE, A(adam_eps), 0, 0, 0, 1, NULL, "Adam epsilon"},
+    {"agent.adam_beta1", K_DOUBLE, A(adam_beta1), 0, 0, 0, 0.999999, NULL, "Adam beta1"},
+    {"agent.adam_beta2", K_DOUBLE, A(adam_beta2), 0, 0, 0, 0.999999, NULL, "Adam beta2"},
+    {"agent.rms_decay", K_DOUBLE, A(rms_decay), 0, 0, 0, 0.999999, NULL,
+     "RMSProp squared-gradient decay"},
+    {"agent.rms_momentum", K_DOUBLE, A(rms_momentum), 0, 0, 0, 0.999999, NULL, "RMSProp momentum"},
+    {"agent.rms_eps", K_DOUBLE, A(rms_eps), 0, 0, 0, 1, NULL, "RMSProp epsilon"},
+    {"agent.rms_centered", K_BOOL, A(rms_centered), 0, 0, 0, 0, NULL,
+     "centered RMSProp (divide by the gradient's standard deviation)"},
+    {"agent.grad_clip", K_DOUBLE, A(grad_clip), 0, 0, 0, BIG, NULL,
+     "clip the global gradient norm to this value (0 = off)"},
+    {"agent.batch_size", K_INT, A(batch_size), 0, 0, 1, 4096, NULL, "minibatch size"},
+    {"agent.replay_capacity", K_INT, A(replay_capacity), 0, 0, 1, 1e8, NULL,
+     "replay memory capacity in transitions"},
+    {"agent.min_replay", K_INT, A(min_replay), 0, 0, 0, 1e8, NULL,
+     "transitions stored before learning starts"},
+    {"agent.update_period", K_INT, A(update_period), 0, 0, 1, 1e6, NULL,
+     "environment steps between gradient updates"},
+    {"agent.target_period", K_INT, A(target_period), 0, 0, 1, 1e9, NULL,
+     "environment steps between target-network syncs"},
+    {"agent.tau", K_DOUBLE, A(tau), 0, 0, 1e-6, 1, NULL,
+     "target sync: 1 = hard copy, < 1 = Polyak averaging with this weight"},
+    {"agent.per_alpha", K_DOUBLE, A(per_alpha), 0, 0, 0, 10, NULL,
+     "prioritized replay: priority = loss^alpha (0.5 = Dopamine's sqrt)"},
+    {"agent.per_beta", K_DOUBLE, A(per_beta), 0, 0, 0, 1, NULL,
+     "prioritized replay: importance-weight exponent"},
+    {"agent.eps_start", K_DOUBLE, A(eps_start), 0, 0, 0, 1, NULL, "initial exploration epsilon"},
+    {"agent.eps_end", K_DOUBLE, A(eps_end), 0, 0, 0, 1, NULL, "final exploration epsilon"},
+    {"agent.eps_decay_steps", K_INT, A(eps_decay_steps), 0, 0, 0, 1e9, NULL,
+     "steps of linear decay from eps_start to eps_end (0 = constant eps_end)"},
+    {"agent.eps_warmup", K_INT, A(eps_warmup), 0, 0, 0, 1e9, NULL,
+     "steps at eps_start before the decay begins"},
+    {"agent.eps_eval", K_DOUBLE, A(eps_eval), 0, 0, 0, 1, NULL, "epsilon during evaluation"},
+    {"agent.obs_minmax", K_BOOL, A(obs_minmax), 0, 0, 0, 0, NULL,
+     "scale observations from [obs_min, obs_max] to [-1, 1]"},
+    {"agent.obs_min", K_DOUBLE_LIST, A(obs_min), A(n_obs_min), PRISM_MAX_OBS_BOUNDS, -BIG, BIG, NULL,
+     "per-value lower bounds for obs_minmax"},
+    {"agent.obs_max", K_DOUBLE_LIST, A(obs_max), A(n_obs_max), PRISM_MAX_OBS_BOUNDS, -BIG, BIG, NULL,
+     "per-value upper bounds for obs_minmax"},
+    {"agent.obs_storage", K_ENUM, A(obs_storage), 0, 0, 0, 0, "auto float32 uint8 bits",
+     "how replay stores observations (auto: bits for binary image observations, else float32)"},
+    {"agent.reward_clip", K_BOOL, A(reward_clip), 0, 0, 0, 0, NULL,
+     "clip rewards to [-1, 1] for learning (returns are reported unclipped)"},
+
+    {"train.steps", K_LONG, T(steps), 0, 0, 1, 1e13, NULL,
+     "environment steps (whole iterations: the last episode of an iteration completes)"},
+    {"train.iteration_steps", K_LONG, T(iteration_steps), 0, 0, 1, 1e12, NULL,
+     "minimum environment steps per iteration (one metrics row each)"},
+    {"train.eval_episodes", K_INT, T(eval_episodes), 0, 0, 0, 1e6, NULL,
+     "evaluation episodes after each iteration (0 = none)"},
+    {"train.checkpoint_every", K_INT, T(checkpoint_every), 0, 0, 0, 1e9, NULL,
+     "iterations between checkpoints (0 = only at the end)"},
+    {"train.checkpoint_keep", K_INT, T(checkpoint_keep), 0, 0, 1, 1000, NULL,
+     "checkpoints kept on disk"},
+};
+
+#undef A
+#undef T
+
+enum { KEY_COUNT = (int)(sizeof keys / sizeof keys[0]) };
+
+const char *prism_config_key_name(int i) { return i >= 0 && i < KEY_COUNT ? keys[i].name : NULL; }
+const char *prism_config_key_help(int i) { return i >= 0 && i < KEY_COUNT ? keys[i].help : NULL; }
+
+void prism_config_defaults(prism_config *c) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->env, sizeof c->env, "CartPole-v1");
+    snprintf(c->agent, sizeof c->agent, "custom");
+    c->env_max_episode_steps = -1;
+    prism_agent_config *a = &c->agent_cfg;
+    a->hidden[0] = a->hidden[1] = 512;
+    a->n_hidden = 2;
+    a->init = PRISM_INIT_GLOROT_UNIFORM;
+    a->n_step = 1;
+    a->num_atoms = 51;
+    a->v_max = 10;
+    a->noisy_sigma0 = 0.1;
+    a->gamma = 0.99;
+    a->loss = PRISM_LOSS_HUBER;
+    a->optimizer = PRISM_OPT_ADAM;
+    a->lr = 1e-3;
+    a->adam_eps = 3.125e-4; /* Dopamine's value, used by every Revisiting Rainbow config */
+    a->adam_beta1 = 0.9;
+    a->adam_beta2 = 0.999;
+    a->rms_decay = 0.95;
+    a->rms_eps = 1e-5;
+    a->batch_size = 128;
+    a->replay_capacity = 50000;
+    a->min_replay = 500;
+    a->update_period = 4;
+    a->target_period = 100;
+    a->tau = 1.0;
+    a->per_alpha = 0.5;
+    a->per_beta = 0.5;
+    a->eps_start = 1.0;
+    a->eps_end = 0.01;
+    a->eps_eval = 0.001;
+    c->train.steps = 30000;
+    c->train.iteration_steps = 1000;
+    c->train.checkpoint_every = 10;
+    c->train.checkpoint_keep = 2;
+}
+
+static int distance(const char *a, const char *b) {
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 63 || lb > 63) return 99;
+    int d[64][64];
+    for (int i = 0; i <= la; i++) d[i][0] = i;
+    for (int j = 0; j <= lb; j++) d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+static const key_spec *find_key(const char *name) {
+    for (int i = 0; i < KEY_COUNT; i++)
+        if (!strcmp(keys[i].name, name)) return &keys[i];
+    return NULL;
+}
+
+static prism_status unknown_key(const char *name) {
+    const char *best = NULL;
+    int best_d = 1 << 30;
+    for (int i = 0; i < KEY_COUNT; i++) {
+        int d = distance(name, keys[i].name);
+        if (d < best_d) best_d = d, best = keys[i].name;
+    }
+    if (best && best_d <= 4)
+        return prism_error(PRISM_ERR_INVALID,
+                           "unknown config key '%s'; did you mean '%s'? (`prism agents keys` "
+                           "lists every key)",
+                           name, best);
+    return prism_error(PRISM_ERR_INVALID,
+                       "unknown config key '%s' (`prism agents keys` lists every key)", name);
+}
+
+static bool parse_double(const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (isspace((unsigned char)*end)) end++;
+    if (*s == 0 || *end != 0 || errno || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out) {
+    if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "on") || !strcmp(s, "yes")) {
+        *out = true;
+        return true;
+    }
+    if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "off") || !strcmp(s, "no")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+static prism_status range_error(const key_spec *k, const char *value) {
+    if (k->type == K_DOUBLE || k->type == K_DOUBLE_LIST)
+        return prism_error(PRISM_ERR_INVALID, "%s must be a number from %g to %g (got '%s')",
+                           k->name, k->lo, k->hi, value);
+    return prism_error(PRISM_ERR_INVALID, "%s must be a whole number from %.0f to %.0f (got '%s')",
+                       k->name, k->lo, k->hi, value);
+}
+
+static prism_status set_list(prism_config *c, const key_spec *k, const char *value) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", value);
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (n >= k->capacity)
+            return prism_error(PRISM_ERR_INVALID, "%s takes at most %d values (got '%s')", k->name,
+                               k->capacity, value);
+        double v;
+        if (!parse_double(tok, &v) || v < k->lo || v > k->hi) return range_error(k, value);
+        if (k->type == K_INT_LIST) {
+            if (v != floor(v)) return range_error(k, value);
+            ((int *)((char *)c + k->offset))[n] = (int)v;
+        } else ((double *)((char *)c + k->offset))[n] = v;
+        n++;
+    }
+    *(int *)((char *)c + k->count_offset) = n;
+    return PRISM_OK;
+}
+
+static prism_status set_env_option(prism_config *c, const char *key, const char *value) {
+    const char *name = key + 4;
+    if (strlen(name) >= sizeof c->env_keys[0] || strlen(value) >= sizeof c->env_values[0])
+        return prism_error(PRISM_ERR_INVALID, "%s: key or value too long", key);
+    for (int i = 0; i < c->n_env_options; i++)
+        if (!strcmp(c->env_keys[i], name)) {
+            snprintf(c->env_values[i], sizeof c->env_values[i], "%s", value);
+            return PRISM_OK;
+        }
+    if (c->n_env_options >= PRISM_MAX_ENV_OPTIONS)
+        return prism_error(PRISM_ERR_INVALID, "too many env.* options (at most %d)",
+                           PRISM_MAX_ENV_OPTIONS);
+    snprintf(c->env_keys[c->n_env_options], sizeof c->env_keys[0], "%s", name);
+    snprintf(c->env_values[c->n_env_options], sizeof c->env_values[0], "%s", value);
+    c->n_env_options++;
+    return PRISM_OK;
+}
+
+prism_status prism_config_set(prism_config *c, const char *key, const char *value) {
+    const key_spec *k = find_key(key);
+    if (!k) {
+        if (!strncmp(key, "env.", 4) && key[4]) return set_env_option(c, key, value);
+        return unknown_key(key);
+    }
+    void *field = (char *)c + k->offset;
+    double v;
+    switch (k->type) {
+    case K_BOOL:
+        if (!parse_bool(value, field))
+            return prism_error(PRISM_ERR_INVALID, "%s must be true or false (got '%s')", k->name,
+                               value);
+        return PRISM_OK;
+    case K_INT:
+    case K_LONG:
+        if (!parse_double(value, &v) || v != floor(v) || v < k->lo || v > k->hi)
+            return range_error(k, value);
+        if (k->type == K_INT) *(int *)field = (int)v;
+        else *(long long *)field = (long long)v;
+        return PRISM_OK;
+    case K_U64: {
+        char *end;
+        errno = 0;
+        unsigned long long u = strtoull(value, &end, 10);
+        if (*value == 0 || *value == '-' || *end != 0 || errno)
+            return prism_error(PRISM_ERR_INVALID, "%s must be a whole number >= 0 (got '%s')",
+                               k->name, value);
+        *(uint64_t *)field = (uint64_t)u;
+        return PRISM_OK;
+    }
+    case K_DOUBLE:
+        if (!parse_double(value, &v) || v < k->lo || v > k->hi) return range_error(k, value);
+        *(double *)field = v;
+        return PRISM_OK;
+    case K_ENUM: {
+        int index = 0;
+        for (const char *p = k->choices; *p; index++) {
+            size_t len = strcspn(p, " ");
+            if (strlen(value) == len && !strncmp(p, value, len)) {
+                *(int *)field = index;
+                return PRISM_OK;
+            }
+            p += len;
+            while (*p == ' ') p++;
+        }
+        return prism_error(PRISM_ERR_INVALID, "%s must be one of: %s (got '%s')", k->name,
+                           k->choices, value);
+    }
+    case K_INT_LIST:
+    case K_DOUBLE_LIST: return set_list(c, k, value);
+    case K_STRING:
+        if (strlen(value) >= (size_t)k->capacity || !*value)
+            return prism_error(PRISM_ERR_INVALID, "%s must be 1 to %d characters (got '%s')",
+                               k->name, k->capacity - 1, value);
+        snprintf(field, (size_t)k->capacity, "%s", value);
+        return PRISM_OK;
+    }
+    return PRISM_OK;
+}
+
+prism_status prism_config_apply(prism_config *c, const char *assignments) {
+    const char *p = assignments;
+    while (*p) {
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        size_t len = strcspn(p, " \t\n");
+        char item[256];
+        if (len >= sizeof item) return prism_error(PRISM_ERR_INVALID, "assignment too long");
+        memcpy(item, p, len);
+        item[len] = 0;
+        p += len;
+        char *eq = strchr(item, '=');
+        if (!eq) return prism_error(PRISM_ERR_INVALID, "expected key=value, got '%s'", item);
+        *eq = 0;
+        prism_status st = prism_config_set(c, item, eq + 1);
+        if (st) return st;
+    }
+    return PRISM_OK;
+}
+
+static char *trim(char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    char *end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1])) *--end = 0;
+    return s;
+}
+
+prism_status prism_config_load_ini(prism_config *c, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return prism_error(PRISM_ERR_NOT_FOUND, "cannot open config file %s: %s", path,
+                           strerror(errno));
+    char line[1024], section[64] = "";
+    int line_no = 0;
+    prism_status st = PRISM_OK;
+    while (fgets(line, sizeof line, f)) {
+        line_no++;
+        char *s = trim(line);
+        char *comment = strpbrk(s, "#;");
+        if (comment) *comment = 0;
+        s = trim(s);
+        if (!*s) continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            if (!close || close[1] || close - s - 1 >= (long)sizeof section) {
+                st = prism_error(PRISM_ERR_INVALID, "%s:%d: malformed section header '%s'", path,
+                                 line_no, s);
+                break;
+            }
+            *close = 0;
+            snprintf(section, sizeof section, "%s", trim(s + 1));
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            st = prism_error(PRISM_ERR_INVALID, "%s:%d: expected 'key = value', got '%s'", path,
+                             line_no, s);
+            break;
+        }
+        *eq = 0;
+        char key[160];
+        char *name = trim(s), *value = trim(eq + 1);
+        if (section[0]) snprintf(key, sizeof key, "%s.%s", section, name);
+        else snprintf(key, sizeof key, "%s", name);
+        st = prism_config_set(c, key, value);
+        if (st) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", prism_error_message());
+            st = prism_error(st, "%s:%d: %s", path, line_no, msg);
+            break;
+        }
+    }
+    fclose(f);
+    return st;
+}
+
+static void format_value(const prism_config *c, const key_spec *k, char *buf, size_t cap) {
+    const void *field = (const char *)c + k->offset;
+    size_t used = 0;
+    buf[0] = 0;
+    switch (k->type) {
+    case K_BOOL: snprintf(buf, cap, "%s", *(const bool *)field ? "true" : "false"); break;
+    case K_INT: snprintf(buf, cap, "%d", *(const int *)field); break;
+    case K_LONG: snprintf(buf, cap, "%lld", *(const long long *)field); break;
+    case K_U64: snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
+    case K_DOUBLE: snprintf(buf, cap, "%.17g", *(const double *)field); break;
+    case K_ENUM: {
+        int index = *(const int *)field;
+        const char *p = k->choices;
+        for (int i = 0; i < index && *p; i++) {
+            p += strcspn(p, " ");
+            while (*p == ' ') p++;
+        }
+        snprintf(buf, cap, "%.*s", (int)strcspn(p, " "), p);
+        break;
+    }
+    case K_INT_LIST:
+    case K_DOUBLE_LIST: {
+        int n = *(const int *)((const char *)c + k->count_offset);
+        for (int i = 0; i < n && used < cap; i++) {
+            if (k->type == K_INT_LIST)
+                used += (size_t)snprintf(buf + used, cap - used, "%s%d", i ? "," : "",
+                                         ((const int *)field)[i]);
+            else
+                used += (size_t)snprintf(buf + used, cap - used, "%s%.17g", i ? "," : "",
+                                         ((const double *)field)[i]);
+        }
+        break;
+    }
+    case K_STRING: snprintf(buf, cap, "%s", (const char *)field); break;
+    }
+}
+
+bool prism_config_get(const prism_config *c, const char *key, char *buf, size_t cap) {
+    const key_spec *k = find_key(key);
+    if (!k) {
+        for (int i = 0; i < c->n_env_options; i++)
+            if (!strncmp(key, "env.", 4) && !strcmp(key + 4, c->env_keys[i])) {
+                snprintf(buf, cap, "%s", c->env_values[i]);
+                return true;
+            }
+        return false;
+    }
+    format_value(c, k, buf, cap);
+    return true;
+}
+
+void prism_config_write_ini(const prism_config *c, FILE *f, bool with_help) {
+    char value[512], section[32] = "";
+    for (int i = 0; i < KEY_COUNT; i++) {
+        const key_spec *k = &keys[i];
+        const char *dot = strchr(k->name, '.');
+        char sec[32] = "";
+        if (dot) snprintf(sec, sizeof sec, "%.*s", (int)(dot - k->name), k->name);
+        if (strcmp(sec, section)) {
+            fprintf(f, "\n[%s]\n", sec);
+            snprintf(section, sizeof section, "%s", sec);
+            if (!strcmp(sec, "env"))
+                for (int e = 0; e < c->n_env_options; e++)
+                    fprintf(f, "%s = %s\n", c->env_keys[e], c->env_values[e]);
+        }
+        format_value(c, k, value, sizeof value);
+        if (with_help) fprintf(f, "# %s\n", k->help);
+        fprintf(f, "%s = %s\n", dot ? dot + 1 : k->name, value);
+    }
+}
+
+prism_status prism_config_validate(const prism_config *c, int obs_size) {
+    const prism_agent_config *a = &c->agent_cfg;
+    if (a->obs_minmax) {
+        if (a->n_obs_min != obs_size || a->n_obs_max != obs_size)
+            return prism_error(PRISM_ERR_INVALID,
+                               "agent.obs_minmax needs %d values in agent.obs_min and agent.obs_max "
+                               "for %s (got %d and %d)",
+                               obs_size, c->env, a->n_obs_min, a->n_obs_max);
+        for (int i = 0; i < obs_size; i++)
+            if (!(a->obs_max[i] > a->obs_min[i]))
+                return prism_error(PRISM_ERR_INVALID,
+                                   "agent.obs_max[%d] must be greater than agent.obs_min[%d]", i, i);
+    }
+    if (a->min_replay > a->replay_capacity)
+        return prism_error(PRISM_ERR_INVALID,
+                           "agent.min_replay (%d) cannot exceed agent.replay_capacity (%d)",
+                           a->min_replay, a->replay_capacity);
+    if (a->batch_size > a->replay_capacity)
+        return prism_error(PRISM_ERR_INVALID,
+                           "agent.batch_size (%d) cannot exceed agent.replay_capacity (%d)",
+                           a->batch_size, a->replay_capacity);
+    if (a->n_hidden == 0 && a->conv_channels == 0 && a->noisy)
+        return prism_error(PRISM_ERR_INVALID, "agent.noisy needs at least one dense layer");
+    if (a->eps_end > a->eps_start && a->eps_decay_steps > 0)
+        return prism_error(PRISM_ERR_INVALID, "agent.eps_end (%g) is above agent.eps_start (%g)",
+                           a->eps_end, a->eps_start);
+    if (c->train.iteration_steps > c->train.steps)
+        return prism_error(PRISM_ERR_INVALID,
+                           "train.iteration_steps (%lld) exceeds train.steps (%lld)",
+                           c->train.iteration_steps, c->train.steps);
+    return PRISM_OK;
+}

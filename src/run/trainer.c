@@ -1,0 +1,475 @@
+/* The training loop: Dopamine's iteration schedule around one environment and one agent, with
+ * every metric that can help written per iteration (metrics.csv and TensorBoard), every episode
+ * written (episodes.csv), the console tee'd into the run archive, and a live progress line.
+ *
+ * Not here: the learning rule (agent/), the archive's file formats (run/archive.c and
+ * friends), option parsing (cli/cmd_train.c).
+ */
+#include "prism/trainer.h"
+
+#include "prism/agent.h"
+#include "prism/archive.h"
+#include "prism/env.h"
+#include "prism/metrics_csv.h"
+#include "prism/tfevents.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_COLUMNS = 96, MAX_ACTIONS_LOGGED = 32 };
+
+prism_train_options prism_train_options_default(void) {
+    prism_train_options o;
+    memset(&o, 0, sizeof o);
+    return o;
+}
+
+/* One metrics column: CSV name, TensorBoard tag (NULL: not exported), integer or not. */
+typedef struct column {
+    char name[40];
+    char tag[48];
+    bool is_int;
+} column;
+
+typedef struct columns {
+    int n;
+    column c[MAX_COLUMNS];
+    const char *names[MAX_COLUMNS];
+    const char *tags[MAX_COLUMNS];
+    unsigned char is_int[MAX_COLUMNS];
+    int n_tags;
+    int tag_index[MAX_COLUMNS]; /* column of each exported tag */
+} columns;
+
+static int add_column(columns *cs, const char *name, const char *tag, bool is_int) {
+    PRISM_ASSERT(cs->n < MAX_COLUMNS);
+    column *c = &cs->c[cs->n];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    snprintf(c->tag, sizeof c->tag, "%s", tag ? tag : "");
+    c->is_int = is_int;
+    cs->names[cs->n] = c->name;
+    cs->is_int[cs->n] = is_int;
+    if (tag) {
+        cs->tags[cs->n_tags] = c->tag;
+        cs->tag_index[cs->n_tags++] = cs->n;
+    }
+    return cs->n++;
+}
+
+/* Column indices, filled by define_columns. */
+typedef struct metric_ids {
+    int iteration, env_steps, episodes, episodes_total, return_mean, return_std, return_min,
+        return_max, length_mean, eval_return_mean, eval_return_std, loss, q_mean, q_max,
+        target_mean, target_absmax, grad_norm, grad_norm_max, param_norm, update_ratio,
+        action_entropy, action0, epsilon, replay_size, per_priority_max, per_priority_mean,
+        per_weight_min, dist_entropy, updates, target_syncs, sys_wall_s, sys_steps_per_s,
+        sys_env_s, sys_act_s, sys_replay_s, sys_learn_s, sys_log_s, sys_rss_mb;
+} metric_ids;
+
+static void define_columns(columns *cs, metric_ids *m, int num_actions) {
+    memset(cs, 0, sizeof *cs);
+    m->iteration = add_column(cs, "iteration", NULL, true);
+    m->env_steps = add_column(cs, "env_steps", NULL, true);
+    m->episodes = add_column(cs, "episodes", "charts/episodes", true);
+    m->episodes_total = add_column(cs, "episodes_total", NULL, true);
+    m->return_mean = add_column(cs, "return_mean", "charts/episodic_return", false);
+    m->return_std = add_column(cs, "return_std", "charts/episodic_return_std", false);
+    m->return_min = add_column(cs, "return_min", "charts/episodic_return_min", false);
+    m->return_max = add_column(cs, "return_max", "charts/episodic_return_max", false);
+    m->length_mean = add_column(cs, "length_mean", "charts/episodic_length", false);
+    m->eval_return_mean = add_column(cs, "eval_return_mean", "charts/eval_return", false);
+    m->eval_return_std = add_column(cs, "eval_return_std", NULL, false);
+    m->loss = add_column(cs, "loss", "losses/td_loss", false);
+    m->q_mean = add_column(cs, "q_mean", "values/q_mean", false);
+    m->q_max = add_column(cs, "q_max", "values/q_max", false);
+    m->target_mean = add_column(cs, "target_mean", "values/target_mean", false);
+    m->target_absmax = add_column(cs, "target_absmax", "values/target_absmax", false);
+    m->grad_norm = add_column(cs, "grad_norm", "losses/grad_norm", false);
+    m->grad_norm_max = add_column(cs, "grad_norm_max", NULL, false);
+    m->param_norm = add_column(cs, "param_norm", "values/param_norm", false);
+    m->update_ratio = add_column(cs, "update_ratio", "values/update_ratio", false);
+    m->action_entropy = add_column(cs, "action_entropy", "charts/action_entropy", false);
+    int logged = num_actions < MAX_ACTIONS_LOGGED ? num_actions : MAX_ACTIONS_LOGGED;
+    for (int a = 0; a < logged; a++) {
+        char name[40], tag[48];
+        snprintf(name, sizeof name, "action_frac_%d", a);
+        snprintf(tag, sizeof tag, "charts/action_frac_%d", a);
+        int id = add_column(cs, name, tag, false);
+        if (a == 0) m->action0 = id;
+    }
+    m->epsilon = add_column(cs, "epsilon", "charts/epsilon", false);
+    m->replay_size = add_column(cs, "replay_size", "charts/replay_size", true);
+    m->per_priority_max = add_column(cs, "per_priority_max", "values/per_priority_max", false);
+    m->per_priority_mean = add_column(cs, "per_priority_mean", "values/per_priority_mean", false);
+    m->per_weight_min = add_column(cs, "per_weight_min", "values/per_weight_min", false);
+    m->dist_entropy = add_column(cs, "dist_entropy", "values/dist_entropy", false);
+    m->updates = add_column(cs, "updates", NULL, true);
+    m->target_syncs = add_column(cs, "target_syncs", NULL, true);
+    m->sys_wall_s = add_column(cs, "sys_wall_s", "time/wall_s", false);
+    m->sys_steps_per_s = add_column(cs, "sys_steps_per_s", "time/sps", false);
+    m->sys_env_s = add_column(cs, "sys_env_s", "time/env_s", false);
+    m->sys_act_s = add_column(cs, "sys_act_s", "time/act_s", false);
+    m->sys_replay_s = add_column(cs, "sys_replay_s", "time/replay_s", false);
+    m->sys_learn_s = add_column(cs, "sys_learn_s", "time/learn_s", false);
+    m->sys_log_s = add_column(cs, "sys_log_s", "time/log_s", false);
+    m->sys_rss_mb = add_column(cs, "sys_rss_mb", "system/rss_mb", false);
+}
+
+static const char *const episode_columns[] = {"episode", "iteration", "env_steps", "return",
+                                              "length", "terminated"};
+static const unsigned char episode_is_int[] = {1, 1, 1, 0, 1, 1};
+
+/* Per-iteration accumulators of the environment loop. */
+typedef struct iteration_acc {
+    long long steps, episodes;
+    double return_sum, return_sq, return_min, return_max, length_sum;
+    long long action_counts[MAX_ACTIONS_LOGGED];
+    long long actions_total;
+    double time_env, time_act;
+} iteration_acc;
+
+typedef struct trainer {
+    const prism_config *cfg;
+    const prism_train_options *opt;
+    prism_env env, eval_env;
+    prism_agent agent;
+    prism_archive archive;
+    bool archive_open;
+    prism_csv metrics, episodes;
+    prism_tfevents events;
+    bool events_open;
+    columns cols;
+    metric_ids m;
+    float *obs, *next_obs;
+    long long env_steps, episodes_total;
+    double ep_return;
+    long long ep_length;
+    bool episode_open;
+    double start_time, last_draw;
+    int iterations;
+} trainer;
+
+static prism_status configure_env(prism_env *env, const prism_config *cfg) {
+    prism_env_options eo = prism_env_options_default();
+    eo.max_episode_steps = cfg->env_max_episode_steps;
+    prism_status st = prism_env_init(env, cfg->env, &eo);
+    if (st) return st;
+    for (int i = 0; i < cfg->n_env_options; i++) {
+        st = prism_env_configure(env, cfg->env_keys[i], cfg->env_values[i]);
+        if (st) return st;
+    }
+    return PRISM_OK;
+}
+
+static void draw_progress(trainer *t, const iteration_acc *acc, int iteration) {
+    double now = prism_now();
+    if (now - t->last_draw < 0.25) return;
+    t->last_draw = now;
+    long long total = (long long)t->iterations * t->cfg->train.iteration_steps;
+    double frac = total > 0 ? (double)t->env_steps / (double)total : 0;
+    if (frac > 1) frac = 1;
+    double elapsed = now - t->start_time, sps = elapsed > 0 ? (double)t->env_steps / elapsed : 0;
+    double eta = sps > 0 ? (double)(total - t->env_steps) / sps : 0;
+    if (eta < 0) eta = 0;
+    char bar[21];
+    int filled = (int)(frac * 20);
+    for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '-';
+    bar[20] = 0;
+    double recent = acc->episodes ? acc->return_sum / (double)acc->episodes : (double)NAN;
+    fprintf(stdout, "\r\033[K[%s] it %d/%d  %lld steps  %.0f steps/s  return %.1f  ETA %dm%02ds", bar,
+            iteration + 1, t->iterations, t->env_steps, sps, recent, (int)eta / 60, (int)eta % 60);
+    fflush(stdout);
+}
+
+static void clear_progress(trainer *t) {
+    if (t->opt->progress_bar && t->last_draw > 0) {
+        fprintf(stdout, "\r\033[K");
+        fflush(stdout);
+    }
+}
+
+static prism_status end_episode(trainer *t, int iteration, iteration_acc *acc, bool terminated) {
+    acc->episodes++;
+    acc->return_sum += t->ep_return;
+    acc->return_sq += t->ep_return * t->ep_return;
+    if (t->ep_return < acc->return_min) acc->return_min = t->ep_return;
+    if (t->ep_return > acc->return_max) acc->return_max = t->ep_return;
+    acc->length_sum += (double)t->ep_length;
+    t->episodes_total++;
+    double row[6] = {(double)t->episodes_total, (double)iteration + 1, (double)t->env_steps,
+                     t->ep_return, (double)t->ep_length, terminated ? 1.0 : 0.0};
+    t->episode_open = false;
+    return prism_csv_row(&t->episodes, row);
+}
+
+/* One training iteration: whole episodes until at least iteration_steps steps. */
+static prism_status run_iteration(trainer *t, int iteration, iteration_acc *acc) {
+    const prism_config *cfg = t->cfg;
+    const int A = t->env.cls->num_actions;
+    const size_t obs_bytes = sizeof(float) * (size_t)prism_env_obs_size(t->env.cls);
+    while (acc->steps < cfg->train.iteration_steps || t->episode_open) {
+        if (t->opt->stop && *t->opt->stop)
+            return prism_error(PRISM_ERR_INTERRUPTED, "interrupted at step %lld", t->env_steps);
+        if (!t->episode_open) {
+            prism_env_reset(&t->env, t->obs);
+            t->ep_return = 0;
+            t->ep_length = 0;
+            t->episode_open = true;
+        }
+        double t0 = prism_now();
+        int a = prism_agent_act(&t->agent, t->obs, false);
+        double t1 = prism_now();
+        prism_step s = prism_env_step(&t->env, a, t->next_obs);
+        double t2 = prism_now();
+        acc->time_act += t1 - t0;
+        acc->time_env += t2 - t1;
+        if (a < MAX_ACTIONS_LOGGED) acc->action_counts[a]++;
+        acc->actions_total++;
+        (void)A;
+        t->ep_return += (double)s.reward;
+        t->ep_length++;
+        t->env_steps++;
+        acc->steps++;
+        prism_status st = prism_agent_observe(&t->agent, t->obs, a, s.reward, s.terminated,
+                                              s.truncated, t->next_obs);
+        if (st) return st;
+        if (s.terminated || s.truncated) {
+            st = end_episode(t, iteration, acc, s.terminated);
+            if (st) return st;
+        } else {
+            memcpy(t->obs, t->next_obs, obs_bytes);
+        }
+        if (t->opt->progress_bar && (acc->steps & 255) == 0) draw_progress(t, acc, iteration);
+    }
+    return PRISM_OK;
+}
+
+static void evaluate(trainer *t, double *mean, double *std) {
+    int n = t->cfg->train.eval_episodes;
+    *mean = *std = NAN;
+    if (n <= 0) return;
+    double sum = 0, sq = 0;
+    for (int e = 0; e < n; e++) {
+        prism_env_reset(&t->eval_env, t->next_obs);
+        double ret = 0;
+        for (;;) {
+            int a = prism_agent_act(&t->agent, t->next_obs, true);
+            prism_step s = prism_env_step(&t->eval_env, a, t->next_obs);
+            ret += (double)s.reward;
+            if (s.terminated || s.truncated) break;
+            if (t->opt->stop && *t->opt->stop) break;
+        }
+        sum += ret;
+        sq += ret * ret;
+    }
+    *mean = sum / n;
+    double var = sq / n - *mean * *mean;
+    *std = sqrt(var > 0 ? var : 0);
+}
+
+static prism_status write_iteration(trainer *t, int iteration, const iteration_acc *acc,
+                                    double iter_wall) {
+    double t0 = prism_now();
+    const prism_agent_stats *s = &t->agent.stats;
+    const metric_ids *m = &t->m;
+    double row[MAX_COLUMNS];
+    for (int i = 0; i < t->cols.n; i++) row[i] = NAN;
+    double ep = (double)acc->episodes;
+    row[m->iteration] = iteration + 1;
+    row[m->env_steps] = (double)t->env_steps;
+    row[m->episodes] = ep;
+    row[m->episodes_total] = (double)t->episodes_total;
+    if (acc->episodes) {
+        double mean = acc->return_sum / ep, var = acc->return_sq / ep - mean * mean;
+        row[m->return_mean] = mean;
+        row[m->return_std] = sqrt(var > 0 ? var : 0);
+        row[m->return_min] = acc->return_min;
+        row[m->return_max] = acc->return_max;
+        row[m->length_mean] = acc->length_sum / ep;
+    }
+    evaluate(t, &row[m->eval_return_mean], &row[m->eval_return_std]);
+    if (s->updates) {
+        double u = (double)s->updates;
+        row[m->loss] = s->loss_sum / u;
+        row[m->grad_norm] = s->grad_norm_sum / u;
+        row[m->grad_norm_max] = s->grad_norm_max;
+        row[m->update_ratio] = s->update_ratio;
+        if (t->agent.num_atoms > 1) row[m->dist_entropy] = s->dist_entropy_sum / u;
+    }
+    if (s->q_count) {
+        row[m->q_mean] = s->q_sum / (double)s->q_count;
+        row[m->q_max] = s->q_max;
+        row[m->target_mean] = s->target_sum / (double)s->q_count;
+        row[m->target_absmax] = s->target_absmax;
+    }
+    row[m->param_norm] = prism_agent_param_norm(&t->agent);
+    double entropy = 0;
+    int logged = t->env.cls->num_actions < MAX_ACTIONS_LOGGED ? t->env.cls->num_actions
+                                                               : MAX_ACTIONS_LOGGED;
+    for (int a = 0; a < logged; a++) {
+        double p = acc->actions_total ? (double)acc->action_counts[a] / (double)acc->actions_total : 0;
+        row[m->action0 + a] = p;
+        if (p > 0) entropy -= p * log(p);
+    }
+    row[m->action_entropy] = entropy;
+    row[m->epsilon] = prism_agent_epsilon(&t->agent);
+    prism_replay_stats rs;
+    prism_replay_stats_get(&t->agent.replay, &rs);
+    row[m->replay_size] = rs.size;
+    if (t->agent.cfg.prioritized) {
+        row[m->per_priority_max] = rs.priority_max;
+        row[m->per_priority_mean] = rs.priority_mean;
+        row[m->per_weight_min] = s->weight_min;
+    }
+    row[m->updates] = (double)s->updates;
+    row[m->target_syncs] = (double)s->target_syncs;
+    row[m->sys_wall_s] = prism_now() - t->start_time;
+    row[m->sys_steps_per_s] = iter_wall > 0 ? (double)acc->steps / iter_wall : (double)NAN;
+    row[m->sys_env_s] = acc->time_env;
+    row[m->sys_act_s] = acc->time_act;
+    row[m->sys_replay_s] = s->time_replay;
+    row[m->sys_learn_s] = s->time_learn;
+    row[m->sys_rss_mb] = (double)prism_rss_bytes() / (1024.0 * 1024.0);
+
+    clear_progress(t);
+    if (!t->opt->quiet)
+        prism_archive_printf(&t->archive,
+                             "it %3d  steps %9lld  episodes %5lld  return %8.2f  loss %9.4g  "
+                             "q %8.3f  eps %.3f  %7.0f steps/s\n",
+                             iteration + 1, t->env_steps, acc->episodes, row[m->return_mean],
+                             row[m->loss], row[m->q_mean], row[m->epsilon],
+                             row[m->sys_steps_per_s]);
+    row[m->sys_log_s] = prism_now() - t0;
+    prism_status st = prism_csv_row(&t->metrics, row);
+    if (st) return st;
+    if (t->events_open) {
+        float values[MAX_COLUMNS];
+        for (int i = 0; i < t->cols.n_tags; i++) values[i] = (float)row[t->cols.tag_index[i]];
+        st = prism_tfevents_scalars(&t->events, t->env_steps, prism_unix_time(), t->cols.n_tags,
+                                    t->cols.tags, values);
+        if (!st) st = prism_tfevents_flush(&t->events);
+        if (st) return st;
+    }
+    prism_archive_set_progress(&t->archive, t->env_steps, row[m->return_mean]);
+    return prism_archive_update(&t->archive);
+}
+
+static prism_status open_outputs(trainer *t) {
+    char path[PRISM_PATH_MAX];
+    /* config.ini: the fully resolved configuration, defaults included */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) return prism_error(PRISM_ERR_NOMEM, "out of memory writing config.ini");
+    fprintf(mem, "# prism %s: resolved configuration of this run (prism train --config reads it)\n",
+            PRISM_VERSION);
+    prism_config_write_ini(t->cfg, mem, true);
+    fclose(mem);
+    prism_status st = prism_archive_path(&t->archive, "config.ini", path, sizeof path);
+    if (!st) st = prism_file_write_atomic(path, text, len);
+    free(text);
+    if (st) return st;
+    define_columns(&t->cols, &t->m, t->env.cls->num_actions);
+    if ((st = prism_archive_path(&t->archive, "metrics.csv", path, sizeof path))) return st;
+    if ((st = prism_csv_open(&t->metrics, path, t->cols.n, t->cols.names, t->cols.is_int))) return st;
+    if ((st = prism_archive_path(&t->archive, "episodes.csv", path, sizeof path))) return st;
+    if ((st = prism_csv_open(&t->episodes, path, 6, episode_columns, episode_is_int))) return st;
+    if ((st = prism_tfevents_open(&t->events, t->archive.dir))) return st;
+    t->events_open = true;
+    return PRISM_OK;
+}
+
+static void record_facts(trainer *t) {
+    prism_archive *a = &t->archive;
+    prism_archive_set_int(a, "iterations", t->iterations);
+    prism_archive_set_int(a, "iteration_steps", t->cfg->train.iteration_steps);
+    prism_archive_set_int(a, "parameters", (long long)t->agent.online.n_params);
+    prism_archive_set_int(a, "replay_bytes", (long long)prism_replay_memory_bytes(&t->agent.replay));
+}
+
+static void finish_metrics(trainer *t) {
+    prism_archive_set_int(&t->archive, "env_steps", t->env_steps);
+    prism_archive_set_int(&t->archive, "episodes", t->episodes_total);
+    prism_archive_set_double(&t->archive, "wall_s", prism_now() - t->start_time);
+}
+
+prism_status prism_train(const prism_config *cfg, const prism_train_options *opt, char *run_dir,
+                         size_t cap) {
+    trainer t;
+    memset(&t, 0, sizeof t);
+    t.cfg = cfg;
+    t.opt = opt;
+    if (run_dir && cap) run_dir[0] = 0;
+    prism_status st = configure_env(&t.env, cfg);
+    if (st) return st;
+    if ((st = configure_env(&t.eval_env, cfg))) goto done;
+    prism_env_seed(&t.env, cfg->seed, PRISM_STREAM_ENV);
+    prism_env_seed(&t.eval_env, cfg->seed, PRISM_STREAM_EVAL);
+    const int D = prism_env_obs_size(t.env.cls);
+    if ((st = prism_config_validate(cfg, D))) goto done;
+    if ((st = prism_agent_init(&t.agent, &cfg->agent_cfg, t.env.cls, cfg->seed))) goto done;
+    t.obs = prism_calloc(2 * (size_t)D, sizeof(float));
+    if (!t.obs) {
+        st = prism_error(PRISM_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    t.next_obs = t.obs + D;
+    long long it_steps = cfg->train.iteration_steps;
+    t.iterations = (int)((cfg->train.steps + it_steps - 1) / it_steps);
+
+    prism_archive_spec spec = {.runs_dir = opt->runs_dir, .run_id = opt->run_id, .env = cfg->env,
+                               .agent = cfg->agent, .seed = cfg->seed, .argc = opt->argc,
+                               .argv = opt->argv, .no_index = opt->no_index};
+    if ((st = prism_archive_create(&t.archive, &spec))) goto done;
+    t.archive_open = true;
+    if (run_dir) snprintf(run_dir, cap, "%s", t.archive.dir);
+    if ((st = open_outputs(&t))) goto done;
+    record_facts(&t);
+    prism_archive_printf(&t.archive, "prism %s: training %s on %s, seed %llu, %d iterations of %lld steps\n",
+                         PRISM_VERSION, cfg->agent, cfg->env, (unsigned long long)cfg->seed,
+                         t.iterations, it_steps);
+    prism_archive_printf(&t.archive, "run directory: %s\n", t.archive.dir);
+
+    t.start_time = prism_now();
+    for (int it = 0; it < t.iterations; it++) {
+        iteration_acc acc;
+        memset(&acc, 0, sizeof acc);
+        acc.return_min = INFINITY;
+        acc.return_max = -INFINITY;
+        prism_agent_stats_reset(&t.agent);
+        double it_start = prism_now();
+        st = run_iteration(&t, it, &acc);
+        if (st) break;
+        if ((st = write_iteration(&t, it, &acc, prism_now() - it_start))) break;
+    }
+done:
+    clear_progress(&t);
+    if (t.archive_open) {
+        finish_metrics(&t);
+        prism_run_status status = PRISM_RUN_COMPLETED;
+        const char *message = NULL;
+        if (st == PRISM_ERR_INTERRUPTED) status = PRISM_RUN_INTERRUPTED;
+        else if (st == PRISM_ERR_DIVERGED) status = PRISM_RUN_DIVERGED;
+        else if (st) status = PRISM_RUN_FAILED;
+        char saved[1024];
+        snprintf(saved, sizeof saved, "%s", prism_error_message());
+        if (st) {
+            message = saved;
+            prism_archive_eprintf(&t.archive, "run %s: %s\n", prism_run_status_name(status), saved);
+        }
+        prism_archive_printf(&t.archive, "run: %s\n", t.archive.dir);
+        prism_status fst = prism_archive_finish(&t.archive, status, message);
+        if (!st && fst) st = fst;
+        else if (st) prism_error(st, "%s", saved);
+    }
+    if (t.events_open) prism_tfevents_close(&t.events);
+    prism_csv_close(&t.metrics);
+    prism_csv_close(&t.episodes);
+    prism_free(t.obs);
+    prism_agent_free(&t.agent);
+    prism_env_free(&t.eval_env);
+    prism_env_free(&t.env);
+    return st;
+}
