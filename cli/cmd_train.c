@@ -60,6 +60,56 @@ static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
     return CLI_OK;
 }
 
+static void install_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Map the outcome of a run to a message and an exit code. */
+static int report(prism_status st, const char *dir) {
+    if (st == PRISM_OK) return CLI_OK;
+    if (st == PRISM_ERR_INTERRUPTED) {
+        fprintf(stderr, "prism train: interrupted; the run is archived in %s (status interrupted)\n"
+                        "continue it with: prism train --resume %s\n",
+                dir, dir);
+        return CLI_FAILURE;
+    }
+    if (st == PRISM_ERR_DIVERGED) {
+        fprintf(stderr, "prism train: the run diverged: %s\nrun directory: %s\n"
+                        "Try a smaller agent.lr, agent.grad_clip, or `prism doctor`.\n",
+                prism_error_message(), dir);
+        return CLI_FAILURE;
+    }
+    return cli_fail("train", st, dir[0] ? "(the run directory records the failure)" : NULL);
+}
+
+static int resume(cli_opt *opts, int npos, int argc, char **argv) {
+    for (int i = 0; i < 10; i++)
+        if (opts[i].count && i != 8) {
+            fprintf(stderr, "prism train: --resume continues a run with its own configuration; "
+                            "--%s cannot be combined with it\n",
+                    opts[i].name);
+            return CLI_USAGE;
+        }
+    if (npos) {
+        fprintf(stderr, "prism train: --resume takes no environment (the run directory has one)\n");
+        return CLI_USAGE;
+    }
+    const char *dir = cli_value(&opts[10], "");
+    prism_train_options o = prism_train_options_default();
+    o.argc = argc + 2;
+    o.argv = argv - 2;
+    o.progress_bar = isatty(STDOUT_FILENO) && !opts[8].count;
+    o.quiet = opts[8].count > 0;
+    o.stop = &stop_requested;
+    install_handlers();
+    prism_config cfg;
+    return report(prism_train_resume(dir, &cfg, &o), dir);
+}
+
 int cmd_train(int argc, char **argv) {
     cli_opt opts[] = {
         {.name = "agent", .metavar = "PRESET", .help = "agent preset (default dqn; see `prism agents`)"},
@@ -72,6 +122,7 @@ int cmd_train(int argc, char **argv) {
         {.name = "print-config", .help = "print the resolved configuration and exit"},
         {.name = "quiet", .help = "no per-iteration lines (still written to stdout.log)"},
         {.name = "json", .help = "tabular agents: end with one JSON line"},
+        {.name = "resume", .metavar = "DIR", .help = "continue the run in DIR from its last checkpoint"},
     };
     enum { NOPTS = sizeof opts / sizeof opts[0] };
     char *pos[1];
@@ -87,6 +138,7 @@ int cmd_train(int argc, char **argv) {
             return train_tabular(argc, argv);
     int rc = cli_parse("train", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    if (opts[10].count) return resume(opts, npos, argc, argv);
     if (npos != 1) {
         fprintf(stderr, "prism train: which environment? usage: %s\n(`prism env ls` lists them)\n",
                 usage);
@@ -106,24 +158,7 @@ int cmd_train(int argc, char **argv) {
     o.progress_bar = isatty(STDOUT_FILENO) && !opts[8].count;
     o.quiet = opts[8].count > 0;
     o.stop = &stop_requested;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    install_handlers();
     char dir[1024];
-    prism_status st = prism_train(&cfg, &o, dir, sizeof dir);
-    if (st == PRISM_OK) return CLI_OK;
-    if (st == PRISM_ERR_INTERRUPTED) {
-        fprintf(stderr, "prism train: interrupted; the run is archived in %s (status interrupted)\n",
-                dir);
-        return CLI_FAILURE;
-    }
-    if (st == PRISM_ERR_DIVERGED) {
-        fprintf(stderr, "prism train: the run diverged: %s\nrun directory: %s\n"
-                        "Try a smaller agent.lr, agent.grad_clip, or `prism doctor`.\n",
-                prism_error_message(), dir);
-        return CLI_FAILURE;
-    }
-    return cli_fail("train", st, dir[0] ? "(the run directory records the failure)" : NULL);
+    return report(prism_train(&cfg, &o, dir, sizeof dir), dir);
 }

@@ -44,4 +44,11 @@ prism_train_options prism_train_options_default(void);
 prism_status prism_train(const prism_config *cfg, const prism_train_options *opt, char *run_dir,
                          size_t cap);
 
+/* Continue the run in `dir` from its latest checkpoint: reads dir/config.ini into cfg (so the
+ * caller can show it), restores agent, environments, counters, metrics.csv and episodes.csv to
+ * the checkpoint, and runs the remaining iterations. The metrics of a resumed run are
+ * bit-identical (sys_ columns aside) to an uninterrupted run with the same seed.
+ * PRISM_ERR_NOT_FOUND when dir has no checkpoint; PRISM_ERR_CORRUPT naming a damaged file. */
+prism_status prism_train_resume(const char *dir, prism_config *cfg, const prism_train_options *opt);
+
 #endif

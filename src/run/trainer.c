@@ -9,6 +9,7 @@
 
 #include "prism/agent.h"
 #include "prism/archive.h"
+#include "prism/checkpoint.h"
 #include "prism/env.h"
 #include "prism/metrics_csv.h"
 #include "prism/tfevents.h"
@@ -395,81 +396,147 @@ static void finish_metrics(trainer *t) {
     prism_archive_set_double(&t->archive, "wall_s", prism_now() - t->start_time);
 }
 
-prism_status prism_train(const prism_config *cfg, const prism_train_options *opt, char *run_dir,
-                         size_t cap) {
-    trainer t;
-    memset(&t, 0, sizeof t);
-    t.cfg = cfg;
-    t.opt = opt;
-    if (run_dir && cap) run_dir[0] = 0;
-    prism_status st = configure_env(&t.env, cfg);
+static prism_status save_checkpoint(trainer *t, int iterations_done) {
+    char dir[PRISM_PATH_MAX];
+    prism_status st = prism_archive_path(&t->archive, "checkpoints", dir, sizeof dir);
     if (st) return st;
-    if ((st = configure_env(&t.eval_env, cfg))) goto done;
-    prism_env_seed(&t.env, cfg->seed, PRISM_STREAM_ENV);
-    prism_env_seed(&t.eval_env, cfg->seed, PRISM_STREAM_EVAL);
-    const int D = prism_env_obs_size(t.env.cls);
-    if ((st = prism_config_validate(cfg, D))) goto done;
-    if ((st = prism_agent_init(&t.agent, &cfg->agent_cfg, t.env.cls, cfg->seed))) goto done;
-    t.obs = prism_calloc(2 * (size_t)D, sizeof(float));
-    if (!t.obs) {
-        st = prism_error(PRISM_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    t.next_obs = t.obs + D;
+    prism_run_counters c = {.iterations_done = iterations_done, .env_steps = t->env_steps,
+                            .episodes_total = t->episodes_total,
+                            .metrics_offset = prism_csv_offset(&t->metrics),
+                            .episodes_offset = prism_csv_offset(&t->episodes)};
+    return prism_checkpoint_save(dir, t->cfg->train.checkpoint_keep, &c, &t->agent, &t->env,
+                                 &t->eval_env);
+}
+
+/* Environments, agent and buffers for cfg (no files yet). */
+static prism_status setup(trainer *t, const prism_config *cfg, const prism_train_options *opt) {
+    memset(t, 0, sizeof *t);
+    t->cfg = cfg;
+    t->opt = opt;
+    prism_status st = configure_env(&t->env, cfg);
+    if (st) return st;
+    if ((st = configure_env(&t->eval_env, cfg))) return st;
+    prism_env_seed(&t->env, cfg->seed, PRISM_STREAM_ENV);
+    prism_env_seed(&t->eval_env, cfg->seed, PRISM_STREAM_EVAL);
+    const int D = prism_env_obs_size(t->env.cls);
+    if ((st = prism_config_validate(cfg, D))) return st;
+    if ((st = prism_agent_init(&t->agent, &cfg->agent_cfg, t->env.cls, cfg->seed))) return st;
+    t->obs = prism_calloc(2 * (size_t)D, sizeof(float));
+    if (!t->obs) return prism_error(PRISM_ERR_NOMEM, "out of memory");
+    t->next_obs = t->obs + D;
     long long it_steps = cfg->train.iteration_steps;
-    t.iterations = (int)((cfg->train.steps + it_steps - 1) / it_steps);
+    t->iterations = (int)((cfg->train.steps + it_steps - 1) / it_steps);
+    return PRISM_OK;
+}
 
-    prism_archive_spec spec = {.runs_dir = opt->runs_dir, .run_id = opt->run_id, .env = cfg->env,
-                               .agent = cfg->agent, .seed = cfg->seed, .argc = opt->argc,
-                               .argv = opt->argv, .no_index = opt->no_index};
-    if ((st = prism_archive_create(&t.archive, &spec))) goto done;
-    t.archive_open = true;
-    if (run_dir) snprintf(run_dir, cap, "%s", t.archive.dir);
-    if ((st = open_outputs(&t))) goto done;
-    record_facts(&t);
-    prism_archive_printf(&t.archive, "prism %s: training %s on %s, seed %llu, %d iterations of %lld steps\n",
-                         PRISM_VERSION, cfg->agent, cfg->env, (unsigned long long)cfg->seed,
-                         t.iterations, it_steps);
-    prism_archive_printf(&t.archive, "run directory: %s\n", t.archive.dir);
-
-    t.start_time = prism_now();
-    for (int it = 0; it < t.iterations; it++) {
+/* Iterations first..iterations-1, with a checkpoint every checkpoint_every iterations and
+ * after the last. */
+static prism_status loop(trainer *t, int first) {
+    t->start_time = prism_now();
+    prism_status st = PRISM_OK;
+    const int every = t->cfg->train.checkpoint_every;
+    for (int it = first; it < t->iterations; it++) {
         iteration_acc acc;
         memset(&acc, 0, sizeof acc);
         acc.return_min = INFINITY;
         acc.return_max = -INFINITY;
-        prism_agent_stats_reset(&t.agent);
+        prism_agent_stats_reset(&t->agent);
         double it_start = prism_now();
-        st = run_iteration(&t, it, &acc);
-        if (st) break;
-        if ((st = write_iteration(&t, it, &acc, prism_now() - it_start))) break;
+        if ((st = run_iteration(t, it, &acc))) break;
+        if ((st = write_iteration(t, it, &acc, prism_now() - it_start))) break;
+        bool last = it + 1 == t->iterations;
+        if (last || (every > 0 && (it + 1) % every == 0)) {
+            double c0 = prism_now();
+            if ((st = save_checkpoint(t, it + 1))) break;
+            if (!t->opt->quiet && prism_now() - c0 > 5.0)
+                prism_archive_printf(&t->archive, "checkpoint written in %.1f s\n", prism_now() - c0);
+        }
     }
-done:
-    clear_progress(&t);
-    if (t.archive_open) {
-        finish_metrics(&t);
+    return st;
+}
+
+/* Record the outcome in run.json, print the last line, release everything. */
+static prism_status finish(trainer *t, prism_status st) {
+    clear_progress(t);
+    if (t->archive_open) {
+        finish_metrics(t);
         prism_run_status status = PRISM_RUN_COMPLETED;
-        const char *message = NULL;
         if (st == PRISM_ERR_INTERRUPTED) status = PRISM_RUN_INTERRUPTED;
         else if (st == PRISM_ERR_DIVERGED) status = PRISM_RUN_DIVERGED;
         else if (st) status = PRISM_RUN_FAILED;
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", prism_error_message());
-        if (st) {
-            message = saved;
-            prism_archive_eprintf(&t.archive, "run %s: %s\n", prism_run_status_name(status), saved);
-        }
-        prism_archive_printf(&t.archive, "run: %s\n", t.archive.dir);
-        prism_status fst = prism_archive_finish(&t.archive, status, message);
+        if (st) prism_archive_eprintf(&t->archive, "run %s: %s\n", prism_run_status_name(status), saved);
+        prism_archive_printf(&t->archive, "run: %s\n", t->archive.dir);
+        prism_status fst = prism_archive_finish(&t->archive, status, st ? saved : NULL);
         if (!st && fst) st = fst;
         else if (st) prism_error(st, "%s", saved);
     }
-    if (t.events_open) prism_tfevents_close(&t.events);
-    prism_csv_close(&t.metrics);
-    prism_csv_close(&t.episodes);
-    prism_free(t.obs);
-    prism_agent_free(&t.agent);
-    prism_env_free(&t.eval_env);
-    prism_env_free(&t.env);
+    if (t->events_open) prism_tfevents_close(&t->events);
+    prism_csv_close(&t->metrics);
+    prism_csv_close(&t->episodes);
+    prism_free(t->obs);
+    prism_agent_free(&t->agent);
+    prism_env_free(&t->eval_env);
+    prism_env_free(&t->env);
     return st;
+}
+
+static void announce(trainer *t, int first) {
+    prism_archive_printf(&t->archive, "prism %s: %s %s on %s, seed %llu, iterations %d..%d of %lld steps\n",
+                         PRISM_VERSION, first ? "resuming" : "training", t->cfg->agent, t->cfg->env,
+                         (unsigned long long)t->cfg->seed, first + 1, t->iterations,
+                         t->cfg->train.iteration_steps);
+    prism_archive_printf(&t->archive, "run directory: %s\n", t->archive.dir);
+}
+
+prism_status prism_train(const prism_config *cfg, const prism_train_options *opt, char *run_dir,
+                         size_t cap) {
+    trainer t;
+    if (run_dir && cap) run_dir[0] = 0;
+    prism_status st = setup(&t, cfg, opt);
+    if (st) return finish(&t, st);
+    prism_archive_spec spec = {.runs_dir = opt->runs_dir, .run_id = opt->run_id, .env = cfg->env,
+                               .agent = cfg->agent, .seed = cfg->seed, .argc = opt->argc,
+                               .argv = opt->argv, .no_index = opt->no_index};
+    if ((st = prism_archive_create(&t.archive, &spec))) return finish(&t, st);
+    t.archive_open = true;
+    if (run_dir) snprintf(run_dir, cap, "%s", t.archive.dir);
+    if ((st = open_outputs(&t))) return finish(&t, st);
+    record_facts(&t);
+    announce(&t, 0);
+    return finish(&t, loop(&t, 0));
+}
+
+prism_status prism_train_resume(const char *dir, prism_config *cfg, const prism_train_options *opt) {
+    char path[PRISM_PATH_MAX];
+    prism_status st = prism_path_join(path, sizeof path, dir, "config.ini");
+    if (st) return st;
+    prism_config_defaults(cfg);
+    if ((st = prism_config_load_ini(cfg, path))) return st;
+    trainer t;
+    if ((st = setup(&t, cfg, opt))) return finish(&t, st);
+    prism_run_counters c;
+    char ckpt_dir[PRISM_PATH_MAX];
+    if ((st = prism_path_join(ckpt_dir, sizeof ckpt_dir, dir, "checkpoints"))) return finish(&t, st);
+    if ((st = prism_checkpoint_load(ckpt_dir, &c, &t.agent, &t.env, &t.eval_env)))
+        return finish(&t, st);
+    if ((st = prism_archive_reopen(&t.archive, dir, opt->argc, opt->argv))) return finish(&t, st);
+    t.archive.no_index = t.archive.no_index || opt->no_index;
+    t.archive_open = true;
+    t.env_steps = c.env_steps;
+    t.episodes_total = c.episodes_total;
+    define_columns(&t.cols, &t.m, t.env.cls->num_actions);
+    if ((st = prism_archive_path(&t.archive, "metrics.csv", path, sizeof path)) ||
+        (st = prism_csv_resume(&t.metrics, path, t.cols.n, t.cols.names, t.cols.is_int,
+                               c.metrics_offset)) ||
+        (st = prism_archive_path(&t.archive, "episodes.csv", path, sizeof path)) ||
+        (st = prism_csv_resume(&t.episodes, path, 6, episode_columns, episode_is_int,
+                               c.episodes_offset)) ||
+        (st = prism_tfevents_open(&t.events, t.archive.dir)))
+        return finish(&t, st);
+    t.events_open = true;
+    announce(&t, c.iterations_done);
+    if (c.iterations_done >= t.iterations) return finish(&t, PRISM_OK);
+    return finish(&t, loop(&t, c.iterations_done));
 }
