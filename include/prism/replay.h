@@ -99,6 +99,9 @@ double prism_sum_tree_total(const prism_sum_tree *t);
 int prism_sum_tree_find(const prism_sum_tree *t, double u);
 /* All leaves to zero. */
 void prism_sum_tree_clear(prism_sum_tree *t);
+/* Recompute every internal node from the leaves, after writing leaves directly into
+ * nodes[L..L+C) (as load does): O(L), and the same sums set() would have produced. */
+void prism_sum_tree_rebuild(prism_sum_tree *t);
 
 /* ---- Replay memory ----------------------------------------------------------------------- */
 
