@@ -43,5 +43,8 @@ int cli_exit_code(prism_status st);
 /* Subcommands. */
 int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/* Benchmarks (prism bench KIND), listed in cmd_bench.c. */
+int bench_env(int argc, char **argv);
+int bench_replay(int argc, char **argv);
 
 #endif

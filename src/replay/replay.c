@@ -666,6 +666,36 @@ static prism_status check_contents(const prism_replay *r, const file_header *h) 
     return PRISM_OK;
 }
 
+/* The header does not match this buffer. Before blaming the options, read the rest of the
+ * file by the header's own sizes and check the CRC: a damaged header must be reported as
+ * damage, not as a configuration mismatch. Returns `mismatch` only if the file is intact. */
+static prism_status skip_and_verify(stream *s, const file_header *h, prism_status mismatch) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", prism_error_message());
+    bool sane = h->capacity >= 1 && h->capacity <= MAX_CAPACITY && h->obs_size >= 1 &&
+                h->obs_size <= MAX_OBS_SIZE && h->storage >= 0 && h->storage <= 2 && h->pos >= 0 &&
+                h->prioritized <= 1;
+    if (sane) {
+        size_t F = (size_t)(h->pos < h->capacity ? h->pos : h->capacity);
+        size_t per_slot = sizeof(int32_t) + sizeof(float) + 1 +
+                          obs_bytes_for((prism_obs_storage)h->storage, h->obs_size) +
+                          (h->prioritized ? sizeof(double) : 0);
+        size_t left = F * per_slot;
+        char buf[4096];
+        while (sane && left > 0) {
+            size_t n = left < sizeof buf ? left : sizeof buf;
+            if (!get(s, buf, n)) return PRISM_ERR_CORRUPT;
+            left -= n;
+        }
+        uint32_t expect = s->crc, crc;
+        if (!get(s, &crc, sizeof crc)) return PRISM_ERR_CORRUPT;
+        if (crc == expect) return prism_error(mismatch, "%s", msg);
+    }
+    return prism_error(PRISM_ERR_CORRUPT,
+                       "replay checkpoint header is damaged (checksum mismatch): use an older "
+                       "checkpoint");
+}
+
 prism_status prism_replay_load(prism_replay *r, FILE *f) {
     prism_replay_clear(r);
     stream s = {.f = f};
@@ -685,7 +715,7 @@ prism_status prism_replay_load(prism_replay *r, FILE *f) {
     header_io(&s, &h, true, &ok);
     if (!ok) return PRISM_ERR_CORRUPT;
     prism_status st = check_header(r, &h);
-    if (st) return st;
+    if (st) return skip_and_verify(&s, &h, st);
     if (h.pos < 0 || h.count < 0 || h.count > r->opt.capacity || h.open > 1 ||
         !(h.beta >= 0 && h.beta <= 1))
         return prism_error(PRISM_ERR_CORRUPT,
