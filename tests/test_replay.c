@@ -837,6 +837,40 @@ TEST(replay_same_seed_same_batches) {
     prism_replay_free(&b);
 }
 
+/* Does adding obs (D = 3) as the first step of a fresh buffer with this storage abort? */
+static bool add_aborts(prism_obs_storage storage, const float *obs) {
+    prism_replay r;
+    prism_replay_options o = opts(16, 3, 1, 0.99f, false);
+    o.storage = storage;
+    if (prism_replay_init(&r, &o)) return false;
+    const float ok[3] = {0, 1, 0};
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(3);
+        prism_replay_add(&r, obs, 0, 0, false, false, ok);
+        _exit(0);
+    }
+    int status = 0;
+    bool aborted = pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+                   WTERMSIG(status) == SIGABRT;
+    prism_replay_free(&r);
+    return aborted;
+}
+
+TEST(replay_values_that_do_not_fit_the_storage_abort) {
+    CHECK(add_aborts(PRISM_OBS_BITS, (const float[]){0, 0.5f, 1}));
+    CHECK(add_aborts(PRISM_OBS_BITS, (const float[]){0, 1, 2}));
+    CHECK(add_aborts(PRISM_OBS_UINT8, (const float[]){0, 256, 1}));
+    CHECK(add_aborts(PRISM_OBS_UINT8, (const float[]){0, 1.5f, 1}));
+    CHECK(add_aborts(PRISM_OBS_UINT8, (const float[]){-1, 0, 1}));
+    CHECK(add_aborts(PRISM_OBS_UINT8, (const float[]){NAN, 0, 1}));
+    /* and the check can pass: these fit */
+    CHECK(!add_aborts(PRISM_OBS_BITS, (const float[]){0, 1, 1}));
+    CHECK(!add_aborts(PRISM_OBS_UINT8, (const float[]){0, 255, 17}));
+    CHECK(!add_aborts(PRISM_OBS_FLOAT32, (const float[]){-1e30f, 0.5f, NAN}));
+}
+
 TEST(replay_broken_stream_aborts) {
     /* Within an episode obs must be the previous next_obs; otherwise every later window would
      * be silently misaligned, so the buffer stops the program (in a child process here). */
