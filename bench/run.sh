@@ -4,3 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== environments (steps/s)"
 build/prism bench env
+echo "== replay memory (adds/s, sampled batches/s, priority updates/s)"
+build/prism bench replay

@@ -43,12 +43,15 @@ int cli_exit_code(prism_status st);
 /* Subcommands. */
 int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-int bench_env(int argc, char **argv); /* prism bench env (cli/bench_env.c) */
 int cmd_train(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
 
 /* Tabular agents (cli/train_tabular.c). */
 bool train_tabular_handles(const char *agent);
 int train_tabular(int argc, char **argv);
+
+/* Benchmarks (prism bench KIND), listed in cmd_bench.c. */
+int bench_env(int argc, char **argv);
+int bench_replay(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ typedef struct bench_kind {
 
 static const bench_kind kinds[] = {
     {"env", bench_env, "environment steps per second, single and vectorised"},
+    {"replay", bench_replay, "replay memory adds, sampled batches and priority updates per second"},
 };
 
 int cmd_bench(int argc, char **argv) {
