@@ -161,7 +161,8 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
 /* Release everything init allocated; safe on a zeroed struct; leaves it zeroed. */
 void prism_nn_free(prism_nn *net);
 
-/* Copy all parameters (and the noise rng state) of src into dst: the target-network sync.
+/* Copy all parameters of src into dst: the target-network sync (not the noise: each net
+ * keeps its own noise stream and sample, as the online and target nets of Dopamine do).
  * Both must have been created from equal configs (asserted). */
 void prism_nn_copy_params(prism_nn *dst, const prism_nn *src);
 
