@@ -4,3 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== environments (steps/s)"
 build/prism bench env
+echo "== neural networks (update us, GFLOP/s vs sgemm, batch-1 action latency)"
+build/prism bench nn

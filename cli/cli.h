@@ -43,5 +43,8 @@ int cli_exit_code(prism_status st);
 /* Subcommands. */
 int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/* Benchmarks (cli/bench_*.c), dispatched by cmd_bench. */
+int bench_env(int argc, char **argv);
+int bench_nn(int argc, char **argv);
 
 #endif

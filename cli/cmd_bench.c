@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int bench_env(int argc, char **argv);
-
 typedef struct bench_kind {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -14,6 +12,7 @@ typedef struct bench_kind {
 
 static const bench_kind kinds[] = {
     {"env", bench_env, "environment steps per second, single and vectorised"},
+    {"nn", bench_nn, "neural-network update time, GFLOP/s vs sgemm, batch-1 action latency"},
 };
 
 int cmd_bench(int argc, char **argv) {
