@@ -6,3 +6,5 @@ echo "== environments (steps/s)"
 build/prism bench env
 echo "== replay memory (adds/s, sampled batches/s, priority updates/s)"
 build/prism bench replay
+echo "== neural networks (update us, GFLOP/s vs sgemm, batch-1 action latency)"
+build/prism bench nn

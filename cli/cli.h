@@ -53,5 +53,6 @@ int train_tabular(int argc, char **argv);
 /* Benchmarks (prism bench KIND), listed in cmd_bench.c. */
 int bench_env(int argc, char **argv);
 int bench_replay(int argc, char **argv);
+int bench_nn(int argc, char **argv);
 
 #endif

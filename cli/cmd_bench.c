@@ -13,6 +13,7 @@ typedef struct bench_kind {
 static const bench_kind kinds[] = {
     {"env", bench_env, "environment steps per second, single and vectorised"},
     {"replay", bench_replay, "replay memory adds, sampled batches and priority updates per second"},
+    {"nn", bench_nn, "neural-network update time, GFLOP/s vs sgemm, batch-1 action latency"},
 };
 
 int cmd_bench(int argc, char **argv) {

@@ -1,0 +1,212 @@
+/* src/nn/kernels.c — the compute kernels of the nn engine: dense and 3x3 conv layers, forward
+ * and backward, each in a naive reference form and a fast form.
+ *
+ * The naive forms are plain loops in the obvious summation order; they exist to be read and to
+ * test the fast forms against. The fast forms use OpenBLAS sgemm where it wins (wide layers at
+ * batch >= 2, the im2col'd conv) and hand-written loops where it does not (narrow layers with
+ * few outputs, where sgemm's packing costs more than the arithmetic, and batch 1, where a row
+ * of dot products beats sgemm's setup). bench/ (prism bench nn) measures the choice.
+ * Not here: activations, heads and the network wiring (nn.c). No kernel allocates. */
+#include "nn_internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* Outputs at or below this count take the hand-written path (head layers with 2-6 actions,
+ * 1-6 dueling values): sgemm with N this small spends its time packing. */
+#define NARROW_O 8
+
+void nn_blas_single_thread(void) {
+    static int done;
+    if (!done) {
+        openblas_set_num_threads(1);
+        done = 1;
+    }
+}
+
+void nn_blas_set_threads(int n) { openblas_set_num_threads(n); }
+
+float nn_noise_f(double e) { return (float)(e < 0 ? -sqrt(-e) : sqrt(e)); }
+
+/* ---- naive ---------------------------------------------------------------------------------- */
+
+void nn_linear_forward_naive(float *y, const float *x, const float *w, const float *b, int B,
+                             int In, int O) {
+    for (int n = 0; n < B; n++)
+        for (int o = 0; o < O; o++) {
+            float s = b[o];
+            for (int i = 0; i < In; i++) s += x[(size_t)n * In + i] * w[(size_t)o * In + i];
+            y[(size_t)n * O + o] = s;
+        }
+}
+
+void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
+                              const float *w, int B, int In, int O, int dw_overwrite) {
+    for (int o = 0; o < O; o++) {
+        float sb = 0;
+        for (int n = 0; n < B; n++) sb += dy[(size_t)n * O + o];
+        db[o] += sb;
+        for (int i = 0; i < In; i++) {
+            float s = 0;
+            for (int n = 0; n < B; n++) s += dy[(size_t)n * O + o] * x[(size_t)n * In + i];
+            if (dw_overwrite)
+                dw[(size_t)o * In + i] = s;
+            else
+                dw[(size_t)o * In + i] += s;
+        }
+    }
+    if (dx)
+        for (int n = 0; n < B; n++)
+            for (int i = 0; i < In; i++) {
+                float s = 0;
+                for (int o = 0; o < O; o++) s += dy[(size_t)n * O + o] * w[(size_t)o * In + i];
+                dx[(size_t)n * In + i] = s;
+            }
+}
+
+void nn_conv_forward_naive(float *y, const float *x, const float *w, const float *b, int B, int H,
+                           int W, int C, int F, int pad) {
+    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
+    for (int n = 0; n < B; n++)
+        for (int r = 0; r < Ho; r++)
+            for (int c = 0; c < Wo; c++)
+                for (int f = 0; f < F; f++) {
+                    float s = b[f];
+                    for (int kh = 0; kh < 3; kh++)
+                        for (int kw = 0; kw < 3; kw++) {
+                            int ir = r + kh - pad, ic = c + kw - pad;
+                            if (ir < 0 || ir >= H || ic < 0 || ic >= W) continue;
+                            for (int ch = 0; ch < C; ch++)
+                                s += x[(((size_t)n * H + ir) * W + ic) * C + ch] *
+                                     w[(((size_t)f * 3 + kh) * 3 + kw) * C + ch];
+                        }
+                    y[(((size_t)n * Ho + r) * Wo + c) * F + f] = s;
+                }
+}
+
+void nn_conv_backward_naive(float *dw, float *db, const float *dy, const float *x, int B, int H,
+                            int W, int C, int F, int pad) {
+    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
+    for (int f = 0; f < F; f++) {
+        float sb = 0;
+        for (int n = 0; n < B; n++)
+            for (int p = 0; p < Ho * Wo; p++) sb += dy[((size_t)n * Ho * Wo + p) * F + f];
+        db[f] += sb;
+        for (int kh = 0; kh < 3; kh++)
+            for (int kw = 0; kw < 3; kw++)
+                for (int ch = 0; ch < C; ch++) {
+                    float s = 0;
+                    for (int n = 0; n < B; n++)
+                        for (int r = 0; r < Ho; r++)
+                            for (int c = 0; c < Wo; c++) {
+                                int ir = r + kh - pad, ic = c + kw - pad;
+                                if (ir < 0 || ir >= H || ic < 0 || ic >= W) continue;
+                                s += dy[(((size_t)n * Ho + r) * Wo + c) * F + f] *
+                                     x[(((size_t)n * H + ir) * W + ic) * C + ch];
+                            }
+                    dw[(((size_t)f * 3 + kh) * 3 + kw) * C + ch] += s;
+                }
+    }
+}
+
+/* ---- fast ----------------------------------------------------------------------------------- */
+
+/* Dot product with 32 independent partial sums: four AVX registers' worth, enough to hide the
+ * add latency, in a shape GCC vectorises at -O2 without fast-math (the summation order is
+ * fixed by the code, so the result is deterministic). */
+static float dot(const float *a, const float *b, int n) {
+    float acc[32] = {0};
+    int i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int j = 0; j < 32; j++) acc[j] += a[i + j] * b[i + j];
+    for (int j = 0; j < 8; j++) acc[j] += acc[j + 8] + acc[j + 16] + acc[j + 24];
+    float s = 0;
+    for (int j = 0; j < 8; j++) s += acc[j];
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* y[i] += a * x[i] */
+static void axpy(float *y, float a, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B,
+                            int In, int O) {
+    if (O <= NARROW_O || B == 1) {
+        /* Narrow heads and batch-1 acting: a row of dot products, no packing. */
+        for (int n = 0; n < B; n++)
+            for (int o = 0; o < O; o++)
+                y[(size_t)n * O + o] = b[o] + dot(x + (size_t)n * In, w + (size_t)o * In, In);
+        return;
+    }
+    for (int n = 0; n < B; n++) memcpy(y + (size_t)n * O, b, sizeof(float) * (size_t)O);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, O, In, 1.0f, x, In, w, In, 1.0f, y, O);
+}
+
+void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, const float *x,
+                             const float *w, int B, int In, int O, int dw_overwrite) {
+    for (int n = 0; n < B; n++)
+        for (int o = 0; o < O; o++) db[o] += dy[(size_t)n * O + o];
+    if (O <= NARROW_O) {
+        if (dw_overwrite) memset(dw, 0, sizeof(float) * (size_t)O * (size_t)In);
+        for (int o = 0; o < O; o++)
+            for (int n = 0; n < B; n++)
+                axpy(dw + (size_t)o * In, dy[(size_t)n * O + o], x + (size_t)n * In, In);
+        if (dx)
+            for (int n = 0; n < B; n++) {
+                float *r = dx + (size_t)n * In;
+                memset(r, 0, sizeof(float) * (size_t)In);
+                for (int o = 0; o < O; o++) axpy(r, dy[(size_t)n * O + o], w + (size_t)o * In, In);
+            }
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, In, B, 1.0f, dy, O, x, In,
+                dw_overwrite ? 0.0f : 1.0f, dw, In);
+    if (dx)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, In, O, 1.0f, dy, O, w, In, 0.0f,
+                    dx, In);
+}
+
+/* patches (B*Ho*Wo, 9*C): row (n, r, c) holds x around (r, c) in (kh, kw, C) order, zeros
+ * outside the image — the same order as a weight row (3, 3, C). */
+static void im2col(float *patches, const float *x, int B, int H, int W, int C, int pad) {
+    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
+    size_t K = 9 * (size_t)C;
+    for (int n = 0; n < B; n++)
+        for (int r = 0; r < Ho; r++)
+            for (int c = 0; c < Wo; c++) {
+                float *row = patches + (((size_t)n * Ho + r) * Wo + c) * K;
+                for (int kh = 0; kh < 3; kh++) {
+                    int ir = r + kh - pad;
+                    for (int kw = 0; kw < 3; kw++) {
+                        int ic = c + kw - pad;
+                        float *dst = row + (size_t)(kh * 3 + kw) * C;
+                        if (ir < 0 || ir >= H || ic < 0 || ic >= W)
+                            memset(dst, 0, sizeof(float) * (size_t)C);
+                        else
+                            memcpy(dst, x + (((size_t)n * H + ir) * W + ic) * C,
+                                   sizeof(float) * (size_t)C);
+                    }
+                }
+            }
+}
+
+void nn_conv_forward_fast(float *y, float *patches, const float *x, const float *w,
+                          const float *b, int B, int H, int W, int C, int F, int pad) {
+    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, M = B * Ho * Wo, K = 9 * C;
+    im2col(patches, x, B, H, W, C, pad);
+    for (int m = 0; m < M; m++) memcpy(y + (size_t)m * F, b, sizeof(float) * (size_t)F);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, F, K, 1.0f, patches, K, w, K, 1.0f, y,
+                F);
+}
+
+void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *patches, int B,
+                           int H, int W, int C, int F, int pad) {
+    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, M = B * Ho * Wo, K = 9 * C;
+    for (int m = 0; m < M; m++)
+        for (int f = 0; f < F; f++) db[f] += dy[(size_t)m * F + f];
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, F, K, M, 1.0f, dy, F, patches, K, 1.0f,
+                dw, K);
+}

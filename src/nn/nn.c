@@ -1,0 +1,534 @@
+/* src/nn/nn.c — a Q-network: config, parameter layout and initialisation, buffers, and the
+ * forward / backward wiring of conv -> dense+ReLU -> head (plain, dueling, distributional,
+ * noisy). The arithmetic lives in kernels.c; losses and the C51 helpers in loss.c; optimizers
+ * in optim.c; files in io.c; the gradient check in gradcheck.c. */
+#include "nn_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+prism_nn_config prism_nn_config_mlp(int in_dim, int n_actions, int h1, int h2) {
+    prism_nn_config c;
+    memset(&c, 0, sizeof c);
+    c.in_dim = in_dim;
+    if (h1 > 0) c.hidden[c.n_hidden++] = h1;
+    if (h2 > 0) c.hidden[c.n_hidden++] = h2;
+    c.n_actions = n_actions;
+    c.n_atoms = 1;
+    c.init = PRISM_NN_INIT_TORCH_DEFAULT;
+    c.init_scale = 1.0f;
+    return c;
+}
+
+prism_nn_config prism_nn_config_minatar(int h, int w, int c, int filters, int n_actions) {
+    prism_nn_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.in_h = h, cfg.in_w = w, cfg.in_c = c;
+    cfg.conv_filters = filters;
+    cfg.conv_padding = PRISM_NN_PAD_SAME;
+    cfg.n_actions = n_actions;
+    cfg.n_atoms = 1;
+    cfg.init = PRISM_NN_INIT_TORCH_DEFAULT;
+    cfg.init_scale = 1.0f;
+    return cfg;
+}
+
+int prism_nn_config_in_size(const prism_nn_config *c) {
+    return c->in_dim > 0 ? c->in_dim : c->in_h * c->in_w * c->in_c;
+}
+
+int prism_nn_config_out_size(const prism_nn_config *c) { return c->n_actions * c->n_atoms; }
+
+/* A cap that keeps every size product far from int overflow. */
+#define DIM_MAX (1 << 16)
+
+prism_status prism_nn_config_check(const prism_nn_config *c) {
+    int image = c->in_h > 0 || c->in_w > 0 || c->in_c > 0;
+    if (c->in_dim > 0 && image)
+        return prism_error(PRISM_ERR_INVALID, "nn config: give either in_dim (vector input) or "
+                                              "in_h/in_w/in_c (image input), not both");
+    if (c->in_dim < 0 || c->in_dim > DIM_MAX)
+        return prism_error(PRISM_ERR_INVALID, "nn config: in_dim %d must be in 1..%d", c->in_dim,
+                           DIM_MAX);
+    if (!image && c->in_dim == 0)
+        return prism_error(PRISM_ERR_INVALID, "nn config: no input: set in_dim (vector) or "
+                                              "in_h, in_w, in_c (image)");
+    if (image && (c->in_h <= 0 || c->in_w <= 0 || c->in_c <= 0 || c->in_h > 1024 ||
+                  c->in_w > 1024 || c->in_c > 1024))
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: image input %dx%dx%d: each of in_h, in_w, in_c must be "
+                           "in 1..1024",
+                           c->in_h, c->in_w, c->in_c);
+    if (c->conv_filters < 0 || c->conv_filters > 4096)
+        return prism_error(PRISM_ERR_INVALID, "nn config: conv_filters %d must be in 0..4096",
+                           c->conv_filters);
+    if (c->conv_filters > 0) {
+        if (!image)
+            return prism_error(PRISM_ERR_INVALID,
+                               "nn config: a conv layer needs image input (in_h, in_w, in_c)");
+        if (c->conv_padding != PRISM_NN_PAD_SAME && c->conv_padding != PRISM_NN_PAD_VALID)
+            return prism_error(PRISM_ERR_INVALID, "nn config: conv_padding must be SAME or VALID");
+        if (c->conv_padding == PRISM_NN_PAD_VALID && (c->in_h < 3 || c->in_w < 3))
+            return prism_error(PRISM_ERR_INVALID,
+                               "nn config: VALID padding needs an image of at least 3x3");
+        long long flat = (long long)c->in_h * c->in_w * c->conv_filters;
+        if (flat > (1LL << 22))
+            return prism_error(PRISM_ERR_INVALID, "nn config: conv output of %lld values is too "
+                                                  "large (at most 4M)",
+                               flat);
+    }
+    if (c->n_hidden < 0 || c->n_hidden > PRISM_NN_MAX_HIDDEN)
+        return prism_error(PRISM_ERR_INVALID, "nn config: n_hidden %d must be in 0..%d",
+                           c->n_hidden, PRISM_NN_MAX_HIDDEN);
+    for (int i = 0; i < c->n_hidden; i++)
+        if (c->hidden[i] <= 0 || c->hidden[i] > DIM_MAX)
+            return prism_error(PRISM_ERR_INVALID, "nn config: hidden[%d] = %d must be in 1..%d",
+                               i, c->hidden[i], DIM_MAX);
+    if (c->n_actions <= 0 || c->n_actions > 4096)
+        return prism_error(PRISM_ERR_INVALID, "nn config: n_actions %d must be in 1..4096",
+                           c->n_actions);
+    if (c->n_atoms <= 0 || c->n_atoms > 1024)
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: n_atoms %d must be in 1..1024 (1: scalar Q)", c->n_atoms);
+    if (c->n_atoms > 1 && !(c->v_max > c->v_min))
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: a distributional head needs v_max > v_min (got %g, %g)",
+                           (double)c->v_min, (double)c->v_max);
+    if (c->noisy && !(c->noisy_sigma0 >= 0.0f && c->noisy_sigma0 < 100.0f))
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: noisy_sigma0 %g must be >= 0 (Revisiting Rainbow: 0.1)",
+                           (double)c->noisy_sigma0);
+    if ((unsigned)c->init > PRISM_NN_INIT_VS_FAN_AVG)
+        return prism_error(PRISM_ERR_INVALID, "nn config: unknown initialiser %d", (int)c->init);
+    if ((c->init == PRISM_NN_INIT_VS_FAN_IN || c->init == PRISM_NN_INIT_VS_FAN_AVG) &&
+        !(c->init_scale > 0.0f))
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: init_scale %g must be > 0 for variance scaling",
+                           (double)c->init_scale);
+    return PRISM_OK;
+}
+
+/* ---- layout ---------------------------------------------------------------------------------- */
+
+static void add_tensor(prism_nn *net, size_t *off, const char *name, int rank, int d0, int d1,
+                       int d2, int d3) {
+    prism_nn_tensor *t = &net->tensors[net->n_tensors++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->rank = rank;
+    t->shape[0] = d0, t->shape[1] = d1, t->shape[2] = d2, t->shape[3] = d3;
+    size_t len = 1;
+    for (int i = 0; i < rank; i++) len *= (size_t)t->shape[i];
+    t->offset = *off;
+    t->len = len;
+    *off += len;
+}
+
+static void add_dense(prism_nn *net, nn_dense *d, size_t *off, const char *name, int in, int out,
+                      int noisy, int relu) {
+    char buf[32];
+    d->in = in, d->out = out, d->noisy = noisy, d->relu = relu;
+    snprintf(buf, sizeof buf, "%s.w", name);
+    d->w = *off;
+    add_tensor(net, off, buf, 2, out, in, 0, 0);
+    snprintf(buf, sizeof buf, "%s.b", name);
+    d->b = *off;
+    add_tensor(net, off, buf, 1, out, 0, 0, 0);
+    if (noisy) {
+        snprintf(buf, sizeof buf, "%s.w_sigma", name);
+        d->ws = *off;
+        add_tensor(net, off, buf, 2, out, in, 0, 0);
+        snprintf(buf, sizeof buf, "%s.b_sigma", name);
+        d->bs = *off;
+        add_tensor(net, off, buf, 1, out, 0, 0, 0);
+    }
+}
+
+static void init_uniform(float *p, size_t n, double bound, prism_rng *rng) {
+    for (size_t i = 0; i < n; i++) p[i] = (float)prism_rng_range(rng, -bound, bound);
+}
+
+/* Weight and bias init of one layer per cfg->init (not noisy). */
+static void init_layer(const prism_nn_config *c, float *w, size_t wn, float *b, size_t bn,
+                       double fan_in, double fan_out, prism_rng *rng) {
+    double bound;
+    switch (c->init) {
+    case PRISM_NN_INIT_TORCH_DEFAULT:
+        init_uniform(w, wn, 1.0 / sqrt(fan_in), rng);
+        init_uniform(b, bn, 1.0 / sqrt(fan_in), rng);
+        return;
+    case PRISM_NN_INIT_GLOROT_UNIFORM: bound = sqrt(6.0 / (fan_in + fan_out)); break;
+    case PRISM_NN_INIT_VS_FAN_IN: bound = sqrt(3.0 * (double)c->init_scale / fan_in); break;
+    default: bound = sqrt(3.0 * (double)c->init_scale / ((fan_in + fan_out) / 2.0)); break;
+    }
+    init_uniform(w, wn, bound, rng);
+    memset(b, 0, sizeof(float) * bn);
+}
+
+static void init_dense(prism_nn *net, nn_dense *d, prism_rng *rng) {
+    float *p = net->params;
+    size_t wn = (size_t)d->out * (size_t)d->in;
+    if (d->noisy) {
+        /* Fortunato et al. 2018, factorised: mu ~ U(+-1/sqrt(in)), sigma = sigma0/sqrt(in). */
+        double bound = 1.0 / sqrt((double)d->in);
+        float s = (float)((double)net->cfg.noisy_sigma0 / sqrt((double)d->in));
+        init_uniform(p + d->w, wn, bound, rng);
+        init_uniform(p + d->b, (size_t)d->out, bound, rng);
+        for (size_t i = 0; i < wn; i++) p[d->ws + i] = s;
+        for (int i = 0; i < d->out; i++) p[d->bs + (size_t)i] = s;
+    } else {
+        init_layer(&net->cfg, p + d->w, wn, p + d->b, (size_t)d->out, d->in, d->out, rng);
+    }
+}
+
+void prism_nn_free(prism_nn *net) {
+    if (net->impl) {
+        prism_free(net->impl->block);
+        prism_free(net->impl);
+    }
+    prism_free(net->params); /* params and grads share one block */
+    prism_free(net->tensors);
+    memset(net, 0, sizeof *net);
+}
+
+prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_batch,
+                           uint64_t seed) {
+    memset(net, 0, sizeof *net);
+    prism_status st = prism_nn_config_check(cfg);
+    if (st) return st;
+    if (max_batch < 1 || max_batch > (1 << 16))
+        return prism_error(PRISM_ERR_INVALID, "nn: max_batch %d must be in 1..65536", max_batch);
+    nn_blas_single_thread();
+    net->cfg = *cfg;
+    net->max_batch = max_batch;
+    net->in_size = prism_nn_config_in_size(cfg);
+    net->out_size = prism_nn_config_out_size(cfg);
+    net->impl = prism_calloc(1, sizeof *net->impl);
+    net->tensors = prism_calloc(4 * (PRISM_NN_MAX_HIDDEN + 3), sizeof *net->tensors);
+    if (!net->impl || !net->tensors) goto nomem;
+    prism_nn_impl *im = net->impl;
+
+    /* Parameter layout, in forward order: conv, hidden dense layers, head. */
+    size_t off = 0;
+    int width = net->in_size;
+    const int B = max_batch, A = cfg->n_actions, N = cfg->n_atoms;
+    if (cfg->conv_filters > 0) {
+        int pad = cfg->conv_padding == PRISM_NN_PAD_SAME;
+        im->has_conv = 1;
+        im->conv_ho = cfg->in_h + 2 * pad - 2;
+        im->conv_wo = cfg->in_w + 2 * pad - 2;
+        im->conv_w = off;
+        add_tensor(net, &off, "conv.w", 4, cfg->conv_filters, 3, 3, cfg->in_c);
+        im->conv_b = off;
+        add_tensor(net, &off, "conv.b", 1, cfg->conv_filters, 0, 0, 0);
+        width = im->conv_ho * im->conv_wo * cfg->conv_filters;
+    }
+    int maxw = width;
+    im->n_hidden = cfg->n_hidden;
+    for (int i = 0; i < cfg->n_hidden; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "dense%d", i);
+        add_dense(net, &im->dense[i], &off, name, width, cfg->hidden[i], cfg->noisy, 1);
+        width = cfg->hidden[i];
+        if (width > maxw) maxw = width;
+    }
+    if (cfg->dueling) {
+        add_dense(net, &im->dense[cfg->n_hidden], &off, "head.adv", width, A * N, cfg->noisy, 0);
+        add_dense(net, &im->dense[cfg->n_hidden + 1], &off, "head.val", width, N, cfg->noisy, 0);
+        im->n_dense = cfg->n_hidden + 2;
+    } else {
+        add_dense(net, &im->dense[cfg->n_hidden], &off, "head", width, A * N, cfg->noisy, 0);
+        im->n_dense = cfg->n_hidden + 1;
+    }
+    if (A * N > maxw) maxw = A * N;
+    net->n_params = off;
+
+    /* One block for params and grads (parallel arrays), one for every activation buffer. */
+    net->params = prism_alloc(sizeof(float) * 2 * off);
+    if (!net->params) goto nomem;
+    net->grads = net->params + off;
+    memset(net->grads, 0, sizeof(float) * off);
+
+    size_t need = 0; /* in floats; each piece rounded up to 16 floats (64 bytes) */
+#define PIECE(n) (((size_t)(n) + 15) & ~(size_t)15)
+    if (im->has_conv) {
+        size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
+        need += PIECE(M * (size_t)cfg->conv_filters) + PIECE(M * 9 * (size_t)cfg->in_c);
+    }
+    for (int i = 0; i < im->n_dense; i++) {
+        nn_dense *d = &im->dense[i];
+        need += PIECE((size_t)B * (size_t)d->out);
+        if (d->noisy)
+            need += PIECE(d->in) + PIECE(d->out) + 2 * PIECE((size_t)d->out * (size_t)d->in) +
+                    2 * PIECE(d->out);
+    }
+    need += PIECE((size_t)B * (size_t)A * (size_t)N) * 2 + PIECE((size_t)B * (size_t)N) +
+            2 * PIECE((size_t)B * (size_t)maxw) + PIECE(A);
+    im->block = prism_calloc(need, sizeof(float));
+    if (!im->block) goto nomem;
+    float *cur = im->block;
+#define TAKE(n) (cur += PIECE(n), cur - PIECE(n))
+    if (im->has_conv) {
+        size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
+        im->conv_out = TAKE(M * (size_t)cfg->conv_filters);
+        im->patches = TAKE(M * 9 * (size_t)cfg->in_c);
+    }
+    for (int i = 0; i < im->n_dense; i++) {
+        nn_dense *d = &im->dense[i];
+        d->y = TAKE((size_t)B * (size_t)d->out);
+        if (d->noisy) {
+            d->eps_in = TAKE(d->in);
+            d->eps_out = TAKE(d->out);
+            d->w_eff = TAKE((size_t)d->out * (size_t)d->in);
+            d->dw_scratch = TAKE((size_t)d->out * (size_t)d->in);
+            d->b_eff = TAKE(d->out);
+            cur += PIECE(d->out); /* db scratch lives right after b_eff */
+        }
+    }
+    im->out = TAKE((size_t)B * (size_t)A * (size_t)N);
+    im->dhead = TAKE((size_t)B * (size_t)A * (size_t)N);
+    im->dval = TAKE((size_t)B * (size_t)N);
+    im->dbuf[0] = TAKE((size_t)B * (size_t)maxw);
+    im->dbuf[1] = TAKE((size_t)B * (size_t)maxw);
+    im->q1 = TAKE(A);
+#undef TAKE
+#undef PIECE
+    PRISM_ASSERT((size_t)(cur - (float *)im->block) == need);
+
+    prism_rng rng;
+    prism_rng_seed(&rng, seed, PRISM_STREAM_NET_INIT);
+    if (im->has_conv) {
+        size_t wn = (size_t)cfg->conv_filters * 9 * (size_t)cfg->in_c;
+        init_layer(cfg, net->params + im->conv_w, wn, net->params + im->conv_b,
+                   (size_t)cfg->conv_filters, 9.0 * cfg->in_c, 9.0 * cfg->conv_filters, &rng);
+    }
+    for (int i = 0; i < im->n_dense; i++) init_dense(net, &im->dense[i], &rng);
+    prism_rng_seed(&net->noise_rng, seed, PRISM_STREAM_NOISY);
+    prism_nn_noise_resample(net);
+    return PRISM_OK;
+nomem:
+    prism_nn_free(net);
+    return prism_error(PRISM_ERR_NOMEM, "nn: out of memory creating a network for batch %d",
+                       max_batch);
+}
+
+static int config_equal(const prism_nn_config *a, const prism_nn_config *b) {
+    if (a->in_dim != b->in_dim || a->in_h != b->in_h || a->in_w != b->in_w ||
+        a->in_c != b->in_c || a->conv_filters != b->conv_filters ||
+        (a->conv_filters && a->conv_padding != b->conv_padding) || a->n_hidden != b->n_hidden ||
+        a->n_actions != b->n_actions || a->n_atoms != b->n_atoms ||
+        !a->dueling != !b->dueling || !a->noisy != !b->noisy)
+        return 0;
+    for (int i = 0; i < a->n_hidden; i++)
+        if (a->hidden[i] != b->hidden[i]) return 0;
+    return 1;
+}
+
+void prism_nn_copy_params(prism_nn *dst, const prism_nn *src) {
+    PRISM_ASSERT(dst->n_params == src->n_params && config_equal(&dst->cfg, &src->cfg));
+    memcpy(dst->params, src->params, sizeof(float) * src->n_params);
+}
+
+void prism_nn_zero_grad(prism_nn *net) {
+    memset(net->grads, 0, sizeof(float) * net->n_params);
+}
+
+void prism_nn_set_eval(prism_nn *net, int eval_mode) { net->eval_mode = eval_mode != 0; }
+void prism_nn_set_naive(prism_nn *net, int naive) { net->naive = naive != 0; }
+
+void prism_nn_noise_resample(prism_nn *net) {
+    if (!net->cfg.noisy) return;
+    prism_nn_impl *im = net->impl;
+    for (int l = 0; l < im->n_dense; l++) {
+        nn_dense *d = &im->dense[l];
+        for (int i = 0; i < d->in; i++) d->eps_in[i] = nn_noise_f(prism_rng_normal(&net->noise_rng));
+        for (int o = 0; o < d->out; o++)
+            d->eps_out[o] = nn_noise_f(prism_rng_normal(&net->noise_rng));
+    }
+}
+
+/* ---- forward / backward ---------------------------------------------------------------------- */
+
+static void relu_inplace(float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
+/* dy *= (y > 0): the ReLU backward, with y the layer's post-ReLU output. */
+static void relu_backward(float *dy, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+/* The weights a dense layer uses now: mu in eval mode, mu + sigma * eps otherwise. */
+static void dense_weights(const prism_nn *net, nn_dense *d, const float **w, const float **b) {
+    const float *p = net->params;
+    if (!d->noisy || net->eval_mode) {
+        *w = p + d->w;
+        *b = p + d->b;
+        return;
+    }
+    for (int o = 0; o < d->out; o++) {
+        const float *mu = p + d->w + (size_t)o * d->in, *sg = p + d->ws + (size_t)o * d->in;
+        float *we = d->w_eff + (size_t)o * d->in, eo = d->eps_out[o];
+        for (int i = 0; i < d->in; i++) we[i] = mu[i] + sg[i] * (eo * d->eps_in[i]);
+        d->b_eff[o] = p[d->b + (size_t)o] + p[d->bs + (size_t)o] * eo;
+    }
+    *w = d->w_eff;
+    *b = d->b_eff;
+}
+
+static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
+    const float *w, *b;
+    dense_weights(net, d, &w, &b);
+    d->x = (float *)(uintptr_t)x; /* kept for backward; never written through */
+    if (net->naive)
+        nn_linear_forward_naive(d->y, x, w, b, B, d->in, d->out);
+    else
+        nn_linear_forward_fast(d->y, x, w, b, B, d->in, d->out);
+    if (d->relu) relu_inplace(d->y, (size_t)B * (size_t)d->out);
+}
+
+/* dx may be NULL (first layer). dy is this layer's output gradient, post-ReLU-mask. */
+static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *dy, int B) {
+    const float *w = d->noisy && !net->eval_mode ? d->w_eff : net->params + d->w;
+    float *g = net->grads;
+    void (*bw)(float *, float *, float *, const float *, const float *, const float *, int, int,
+               int, int) = net->naive ? nn_linear_backward_naive : nn_linear_backward_fast;
+    if (!d->noisy || net->eval_mode) {
+        /* In eval mode sigma does not touch the output: its gradient is zero. */
+        bw(dx, g + d->w, g + d->b, dy, d->x, w, B, d->in, d->out, 0);
+        return;
+    }
+    float *db = d->b_eff + d->out;
+    memset(db, 0, sizeof(float) * (size_t)d->out);
+    bw(dx, d->dw_scratch, db, dy, d->x, w, B, d->in, d->out, 1);
+    for (int o = 0; o < d->out; o++) {
+        const float *s = d->dw_scratch + (size_t)o * d->in;
+        float *gm = g + d->w + (size_t)o * d->in, *gs = g + d->ws + (size_t)o * d->in;
+        float eo = d->eps_out[o];
+        for (int i = 0; i < d->in; i++) {
+            gm[i] += s[i];
+            gs[i] += s[i] * (eo * d->eps_in[i]);
+        }
+        g[d->b + (size_t)o] += db[o];
+        g[d->bs + (size_t)o] += db[o] * eo;
+    }
+}
+
+const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
+    PRISM_ASSERT(B >= 1 && B <= net->max_batch);
+    prism_nn_impl *im = net->impl;
+    const prism_nn_config *c = &net->cfg;
+    im->x = x;
+    im->last_b = B;
+    const float *in = x;
+    if (im->has_conv) {
+        int pad = c->conv_padding == PRISM_NN_PAD_SAME;
+        const float *w = net->params + im->conv_w, *b = net->params + im->conv_b;
+        if (net->naive)
+            nn_conv_forward_naive(im->conv_out, x, w, b, B, c->in_h, c->in_w, c->in_c,
+                                  c->conv_filters, pad);
+        else
+            nn_conv_forward_fast(im->conv_out, im->patches, x, w, b, B, c->in_h, c->in_w,
+                                 c->in_c, c->conv_filters, pad);
+        relu_inplace(im->conv_out,
+                     (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
+        in = im->conv_out;
+    }
+    for (int i = 0; i < im->n_hidden; i++) {
+        dense_forward(net, &im->dense[i], in, B);
+        in = im->dense[i].y;
+    }
+    const int A = c->n_actions, N = c->n_atoms;
+    nn_dense *head = &im->dense[im->n_hidden];
+    dense_forward(net, head, in, B);
+    if (!c->dueling) {
+        memcpy(im->out, head->y, sizeof(float) * (size_t)B * (size_t)A * (size_t)N);
+        return im->out;
+    }
+    nn_dense *val = &im->dense[im->n_hidden + 1];
+    dense_forward(net, val, in, B);
+    /* out[a][i] = V[i] + Adv[a][i] - mean_a Adv[a][i] (per atom). */
+    for (int n = 0; n < B; n++) {
+        const float *adv = head->y + (size_t)n * A * N, *v = val->y + (size_t)n * N;
+        float *o = im->out + (size_t)n * A * N;
+        for (int i = 0; i < N; i++) {
+            float s = 0;
+            for (int a = 0; a < A; a++) s += adv[a * N + i];
+            float mean = s / (float)A;
+            for (int a = 0; a < A; a++) o[a * N + i] = v[i] + (adv[a * N + i] - mean);
+        }
+    }
+    return im->out;
+}
+
+void prism_nn_backward(prism_nn *net, const float *dout, int B) {
+    prism_nn_impl *im = net->impl;
+    const prism_nn_config *c = &net->cfg;
+    PRISM_ASSERT(B == im->last_b && B >= 1);
+    const int A = c->n_actions, N = c->n_atoms;
+    int first_dense_needs_dx = im->has_conv;
+    nn_dense *head = &im->dense[im->n_hidden];
+    /* d(head input), (B, width), lands in dbuf[0] (NULL when nothing below needs it). */
+    int need_dx = im->n_hidden > 0 || first_dense_needs_dx;
+    float *dfeat = need_dx ? im->dbuf[0] : NULL;
+    if (!c->dueling) {
+        dense_backward(net, head, dfeat, dout, B);
+    } else {
+        nn_dense *val = &im->dense[im->n_hidden + 1];
+        for (int n = 0; n < B; n++) {
+            const float *d = dout + (size_t)n * A * N;
+            float *da = im->dhead + (size_t)n * A * N, *dv = im->dval + (size_t)n * N;
+            for (int i = 0; i < N; i++) {
+                float s = 0;
+                for (int a = 0; a < A; a++) s += d[a * N + i];
+                dv[i] = s;
+                float mean = s / (float)A;
+                for (int a = 0; a < A; a++) da[a * N + i] = d[a * N + i] - mean;
+            }
+        }
+        dense_backward(net, head, dfeat, im->dhead, B);
+        dense_backward(net, val, need_dx ? im->dbuf[1] : NULL, im->dval, B);
+        if (need_dx) {
+            size_t n = (size_t)B * (size_t)head->in;
+            for (size_t i = 0; i < n; i++) im->dbuf[0][i] += im->dbuf[1][i];
+        }
+    }
+    int cur = 0;
+    for (int l = im->n_hidden - 1; l >= 0; l--) {
+        nn_dense *d = &im->dense[l];
+        relu_backward(im->dbuf[cur], d->y, (size_t)B * (size_t)d->out);
+        int below = l > 0 || im->has_conv;
+        dense_backward(net, d, below ? im->dbuf[1 - cur] : NULL, im->dbuf[cur], B);
+        cur = 1 - cur;
+    }
+    if (im->has_conv) {
+        int pad = c->conv_padding == PRISM_NN_PAD_SAME;
+        size_t n = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters;
+        relu_backward(im->dbuf[cur], im->conv_out, n);
+        float *gw = net->grads + im->conv_w, *gb = net->grads + im->conv_b;
+        if (net->naive)
+            nn_conv_backward_naive(gw, gb, im->dbuf[cur], im->x, B, c->in_h, c->in_w, c->in_c,
+                                   c->conv_filters, pad);
+        else
+            nn_conv_backward_fast(gw, gb, im->dbuf[cur], im->patches, B, c->in_h, c->in_w,
+                                  c->in_c, c->conv_filters, pad);
+    }
+}
+
+void prism_nn_q(prism_nn *net, const float *x, int B, float *q) {
+    const float *out = prism_nn_forward(net, x, B);
+    const prism_nn_config *c = &net->cfg;
+    if (c->n_atoms == 1)
+        memcpy(q, out, sizeof(float) * (size_t)B * (size_t)c->n_actions);
+    else
+        prism_nn_q_from_logits(q, out, B, c->n_actions, c->n_atoms, c->v_min, c->v_max);
+}
+
+int prism_nn_act(prism_nn *net, const float *x) {
+    float *q = net->impl->q1;
+    prism_nn_q(net, x, 1, q);
+    int best = 0;
+    for (int a = 1; a < net->cfg.n_actions; a++)
+        if (q[a] > q[best]) best = a;
+    return best;
+}

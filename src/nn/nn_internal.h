@@ -1,0 +1,88 @@
+/* src/nn/nn_internal.h — what the files of src/nn/ share: the private layer table of a network
+ * and the kernels (naive reference and fast). Not a public header: nothing outside src/nn/ and
+ * its tests includes it.
+ *
+ * Dimension letters: B batch, In layer inputs, O layer outputs, H, W, C image, F filters,
+ * Ho, Wo conv output size. */
+#ifndef PRISM_NN_INTERNAL_H
+#define PRISM_NN_INTERNAL_H
+
+#include "prism/nn.h"
+
+#include <stddef.h>
+
+/* A dense layer: y (B, O) = x (B, In) W^T + b; noisy: W = mu + sigma * (eps_out eps_in^T). */
+typedef struct nn_dense {
+    int in, out;
+    int noisy;
+    int relu;          /* ReLU after it (hidden layers) */
+    size_t w, b;       /* param offsets of W (O, In) and b (O) (mu for noisy layers) */
+    size_t ws, bs;     /* noisy: param offsets of sigma_W (O, In) and sigma_b (O) */
+    float *eps_in;     /* noisy: (In) f(e_in) */
+    float *eps_out;    /* noisy: (O) f(e_out) */
+    float *w_eff;      /* noisy: (O, In) effective weights of the last forward */
+    float *b_eff;      /* noisy: (O) */
+    float *dw_scratch; /* noisy: (O, In) dW before it is split into mu and sigma gradients */
+    float *x;          /* (B, In) the input of the last forward (points into an act buffer) */
+    float *y;          /* (B, O) output (post-ReLU when relu) */
+} nn_dense;
+
+struct prism_nn_impl {
+    int has_conv;
+    int conv_ho, conv_wo; /* Ho, Wo */
+    size_t conv_w, conv_b; /* (F, 3, 3, C), (F) */
+    float *conv_out;       /* (B, Ho, Wo, F) post-ReLU */
+    float *patches;        /* (B*Ho*Wo, 9*C) im2col of the last input */
+    const float *x;        /* (B, in) the last input (caller-owned; only read during forward) */
+    int n_dense;           /* hidden layers + head layers */
+    nn_dense dense[PRISM_NN_MAX_HIDDEN + 2];
+    int n_hidden;          /* dense[0..n_hidden-1] are hidden; then head (or adv, val) */
+    float *out;            /* (B, A*N) network outputs */
+    float *dbuf[2];        /* (B, maxwidth) ping-pong gradient buffers */
+    float *dhead;          /* dueling: (B, A*N) d adv, (B, N) d val */
+    float *dval;
+    float *q1;             /* (A) batch-1 Q scratch */
+    int last_b;            /* B of the last forward, 0 before any */
+    void *block;           /* the one activation allocation */
+};
+
+/* ---- kernels (kernels.c) -------------------------------------------------------------------
+ * Each has a naive reference form (plain loops in the obvious order) and a fast form (OpenBLAS
+ * or hand-written SIMD-friendly loops). They compute the same function; results differ only by
+ * float rounding order. */
+
+/* y (B, O) = x (B, In) w^T (O, In) + b (O). */
+void nn_linear_forward_naive(float *y, const float *x, const float *w, const float *b, int B,
+                             int In, int O);
+void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B,
+                            int In, int O);
+/* dw (O, In) += dy^T x; db (O) += sum_b dy; dx (B, In) = dy w (overwritten; NULL: skipped).
+ * dw_overwrite: 1 writes dw = dy^T x instead of accumulating (noisy scratch). */
+void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
+                              const float *w, int B, int In, int O, int dw_overwrite);
+void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, const float *x,
+                             const float *w, int B, int In, int O, int dw_overwrite);
+
+/* conv 3x3 stride 1: y (B, Ho, Wo, F) = conv(x (B, H, W, C), w (F, 3, 3, C)) + b, pad 1 (SAME)
+ * or 0 (VALID). The fast form builds patches (B*Ho*Wo, 9*C) (kept for backward) and calls
+ * sgemm. */
+void nn_conv_forward_naive(float *y, const float *x, const float *w, const float *b, int B, int H,
+                           int W, int C, int F, int pad);
+void nn_conv_forward_fast(float *y, float *patches, const float *x, const float *w,
+                          const float *b, int B, int H, int W, int C, int F, int pad);
+/* dw (F, 3, 3, C) += ...; db (F) += ...: the input gradient is never needed (the conv is the
+ * first layer). */
+void nn_conv_backward_naive(float *dw, float *db, const float *dy, const float *x, int B, int H,
+                            int W, int C, int F, int pad);
+void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *patches, int B,
+                           int H, int W, int C, int F, int pad);
+
+/* Force OpenBLAS to one thread (once). */
+void nn_blas_single_thread(void);
+/* Set OpenBLAS's thread count (tests: one thread vs several). */
+void nn_blas_set_threads(int n);
+
+/* f(e) = sgn(e) sqrt(|e|) (Fortunato et al.). */
+float nn_noise_f(double e);
+
+#endif

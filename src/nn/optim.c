@@ -1,0 +1,184 @@
+/* src/nn/optim.c — optimizers over one flat parameter array: SGD, Adam, RMSProp in its
+ * TensorFlow-1/DQN form and its PyTorch form, with optional global-norm gradient clipping.
+ * The exact update rules are in prism/nn.h and docs/nn.md. Per-step scalars (bias corrections)
+ * are computed in double once per step; the per-parameter loop is float, in the same operation
+ * order as PyTorch's single-tensor implementation so the reference tests agree to rounding. */
+#include "prism/nn.h"
+
+#include <math.h>
+#include <string.h>
+
+prism_optim_config prism_optim_config_adam(float lr, float eps) {
+    prism_optim_config c;
+    memset(&c, 0, sizeof c);
+    c.kind = PRISM_OPTIM_ADAM;
+    c.lr = lr, c.beta1 = 0.9f, c.beta2 = 0.999f, c.eps = eps;
+    return c;
+}
+
+prism_optim_config prism_optim_config_sgd(float lr) {
+    prism_optim_config c;
+    memset(&c, 0, sizeof c);
+    c.kind = PRISM_OPTIM_SGD;
+    c.lr = lr;
+    return c;
+}
+
+prism_optim_config prism_optim_config_rmsprop_tf(float lr, float eps) {
+    prism_optim_config c;
+    memset(&c, 0, sizeof c);
+    c.kind = PRISM_OPTIM_RMSPROP_TF;
+    c.lr = lr, c.eps = eps, c.rho = 0.95f, c.centered = 1, c.rms_init = 1.0f;
+    return c;
+}
+
+prism_optim_config prism_optim_config_rmsprop_torch(float lr) {
+    prism_optim_config c;
+    memset(&c, 0, sizeof c);
+    c.kind = PRISM_OPTIM_RMSPROP_TORCH;
+    c.lr = lr, c.eps = 1e-8f, c.rho = 0.99f;
+    return c;
+}
+
+static prism_status check(const prism_optim_config *c) {
+    if ((unsigned)c->kind > PRISM_OPTIM_RMSPROP_TORCH)
+        return prism_error(PRISM_ERR_INVALID, "optimizer: unknown kind %d", (int)c->kind);
+    if (!(c->lr > 0.0f && isfinite(c->lr)))
+        return prism_error(PRISM_ERR_INVALID, "optimizer: learning rate %g must be > 0",
+                           (double)c->lr);
+    if (!(c->eps >= 0.0f && isfinite(c->eps)))
+        return prism_error(PRISM_ERR_INVALID, "optimizer: eps %g must be >= 0", (double)c->eps);
+    if (!(c->momentum >= 0.0f && c->momentum < 1.0f))
+        return prism_error(PRISM_ERR_INVALID, "optimizer: momentum %g must be in [0, 1)",
+                           (double)c->momentum);
+    if (!(c->clip_norm >= 0.0f))
+        return prism_error(PRISM_ERR_INVALID, "optimizer: clip_norm %g must be >= 0 (0: off)",
+                           (double)c->clip_norm);
+    if (c->kind == PRISM_OPTIM_ADAM &&
+        !(c->beta1 >= 0.0f && c->beta1 < 1.0f && c->beta2 >= 0.0f && c->beta2 < 1.0f))
+        return prism_error(PRISM_ERR_INVALID, "optimizer: Adam betas (%g, %g) must be in [0, 1)",
+                           (double)c->beta1, (double)c->beta2);
+    if ((c->kind == PRISM_OPTIM_RMSPROP_TF || c->kind == PRISM_OPTIM_RMSPROP_TORCH) &&
+        !(c->rho >= 0.0f && c->rho < 1.0f))
+        return prism_error(PRISM_ERR_INVALID, "optimizer: RMSProp decay %g must be in [0, 1)",
+                           (double)c->rho);
+    if (c->kind == PRISM_OPTIM_RMSPROP_TF && !(c->rms_init >= 0.0f))
+        return prism_error(PRISM_ERR_INVALID, "optimizer: rms_init %g must be >= 0",
+                           (double)c->rms_init);
+    return PRISM_OK;
+}
+
+prism_status prism_optim_init(prism_optim *opt, const prism_optim_config *cfg, size_t n_params) {
+    memset(opt, 0, sizeof *opt);
+    prism_status st = check(cfg);
+    if (st) return st;
+    int slots = 0;
+    switch (cfg->kind) {
+    case PRISM_OPTIM_SGD: slots = cfg->momentum > 0; break;
+    case PRISM_OPTIM_ADAM: slots = 2; break;
+    default: slots = 1 + (cfg->centered != 0) + (cfg->momentum > 0); break;
+    }
+    opt->cfg = *cfg;
+    opt->n_params = n_params;
+    opt->state_len = (size_t)slots * n_params;
+    if (opt->state_len) {
+        opt->state = prism_alloc(sizeof(float) * opt->state_len);
+        if (!opt->state)
+            return prism_error(PRISM_ERR_NOMEM, "optimizer: out of memory for %zu moments",
+                               opt->state_len);
+    }
+    float *s = opt->state;
+    if (cfg->kind == PRISM_OPTIM_ADAM) {
+        opt->m = s, opt->v = s + n_params;
+    } else if (cfg->kind == PRISM_OPTIM_SGD) {
+        opt->mom = cfg->momentum > 0 ? s : NULL;
+    } else {
+        opt->ms = s;
+        s += n_params;
+        if (cfg->centered) opt->mg = s, s += n_params;
+        if (cfg->momentum > 0) opt->mom = s;
+    }
+    prism_optim_reset(opt);
+    return PRISM_OK;
+}
+
+void prism_optim_free(prism_optim *opt) {
+    prism_free(opt->state);
+    memset(opt, 0, sizeof *opt);
+}
+
+void prism_optim_reset(prism_optim *opt) {
+    opt->step = 0;
+    if (opt->state_len) memset(opt->state, 0, sizeof(float) * opt->state_len);
+    if (opt->cfg.kind == PRISM_OPTIM_RMSPROP_TF)
+        for (size_t i = 0; i < opt->n_params; i++) opt->ms[i] = opt->cfg.rms_init;
+}
+
+double prism_optim_step(prism_optim *opt, float *params, float *grads) {
+    const prism_optim_config *c = &opt->cfg;
+    const size_t n = opt->n_params;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) ss += (double)grads[i] * (double)grads[i];
+    double norm = sqrt(ss);
+    if (c->clip_norm > 0.0f && norm > (double)c->clip_norm) {
+        float scale = (float)((double)c->clip_norm / norm);
+        for (size_t i = 0; i < n; i++) grads[i] *= scale;
+    }
+    opt->step++;
+    const float lr = c->lr, eps = c->eps, mu = c->momentum;
+    switch (c->kind) {
+    case PRISM_OPTIM_SGD:
+        if (opt->mom) {
+            /* PyTorch: the first step sets buf = g (dampening 0), which 0*mu + g also gives. */
+            for (size_t i = 0; i < n; i++) {
+                opt->mom[i] = mu * opt->mom[i] + grads[i];
+                params[i] -= lr * opt->mom[i];
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) params[i] -= lr * grads[i];
+        }
+        break;
+    case PRISM_OPTIM_ADAM: {
+        const float b1 = c->beta1, b2 = c->beta2;
+        const double t = (double)opt->step;
+        const float step_size = (float)((double)lr / (1.0 - pow((double)b1, t)));
+        const float bc2_sqrt = (float)sqrt(1.0 - pow((double)b2, t));
+        for (size_t i = 0; i < n; i++) {
+            float g = grads[i];
+            opt->m[i] = opt->m[i] * b1 + g * (1.0f - b1);
+            opt->v[i] = opt->v[i] * b2 + g * g * (1.0f - b2);
+            float denom = sqrtf(opt->v[i]) / bc2_sqrt + eps;
+            params[i] -= step_size * (opt->m[i] / denom);
+        }
+        break;
+    }
+    case PRISM_OPTIM_RMSPROP_TF:
+    case PRISM_OPTIM_RMSPROP_TORCH: {
+        const float rho = c->rho;
+        const int tf = c->kind == PRISM_OPTIM_RMSPROP_TF;
+        for (size_t i = 0; i < n; i++) {
+            float g = grads[i];
+            opt->ms[i] = opt->ms[i] * rho + g * g * (1.0f - rho);
+            float var = opt->ms[i];
+            if (opt->mg) {
+                opt->mg[i] = opt->mg[i] * rho + g * (1.0f - rho);
+                var -= opt->mg[i] * opt->mg[i];
+            }
+            /* TF: eps inside the sqrt; PyTorch: outside. */
+            float den = tf ? sqrtf(var + eps) : sqrtf(var) + eps;
+            if (tf) {
+                float upd = lr * g / den;
+                if (opt->mom) upd = opt->mom[i] = mu * opt->mom[i] + upd;
+                params[i] -= upd;
+            } else if (opt->mom) {
+                opt->mom[i] = mu * opt->mom[i] + g / den;
+                params[i] -= lr * opt->mom[i];
+            } else {
+                params[i] -= lr * (g / den);
+            }
+        }
+        break;
+    }
+    }
+    return norm;
+}

@@ -1,0 +1,143 @@
+/* Tests for the configuration table, INI files and presets. */
+#include "harness.h"
+#include "prism/config.h"
+#include "prism/presets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+TEST(config_set_validates_type_and_range) {
+    prism_config c;
+    prism_config_defaults(&c);
+    CHECK(prism_config_set(&c, "agent.lr", "2.5e-4") == PRISM_OK);
+    CHECK(c.agent_cfg.lr == 2.5e-4);
+    CHECK(prism_config_set(&c, "agent.lr", "-1") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.lr must be a number from 0") != NULL);
+    CHECK(prism_config_set(&c, "agent.batch_size", "12.5") == PRISM_ERR_INVALID);
+    CHECK(prism_config_set(&c, "agent.batch_size", "nan") == PRISM_ERR_INVALID);
+    CHECK(prism_config_set(&c, "agent.double", "maybe") == PRISM_ERR_INVALID);
+    CHECK(prism_config_set(&c, "agent.loss", "l1") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "huber mse") != NULL);
+    CHECK(prism_config_set(&c, "agent.hidden", "64,32") == PRISM_OK);
+    CHECK(c.agent_cfg.n_hidden == 2 && c.agent_cfg.hidden[1] == 32);
+    CHECK(prism_config_set(&c, "agent.hidden", "") == PRISM_OK);
+    CHECK_EQ_INT(c.agent_cfg.n_hidden, 0);
+    CHECK(prism_config_set(&c, "agent.hidden", "1,2,3,4,5") == PRISM_ERR_INVALID);
+    CHECK(prism_config_set(&c, "seed", "-3") == PRISM_ERR_INVALID);
+}
+
+TEST(config_unknown_key_suggests_closest) {
+    prism_config c;
+    prism_config_defaults(&c);
+    CHECK(prism_config_set(&c, "agent.learning_rate", "1") == PRISM_ERR_INVALID);
+    CHECK(prism_config_set(&c, "agent.gama", "0.9") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "did you mean 'agent.gamma'") != NULL);
+    /* env.<option> is passed through to the environment */
+    CHECK(prism_config_set(&c, "env.sticky_action_prob", "0") == PRISM_OK);
+    CHECK_EQ_INT(c.n_env_options, 1);
+}
+
+TEST(config_ini_round_trip_is_exact) {
+    prism_config a, b;
+    prism_config_defaults(&a);
+    REQUIRE(prism_preset_apply(&a, "rainbow", "CartPole-v0") == PRISM_OK);
+    REQUIRE(prism_config_set(&a, "env.some_option", "7") == PRISM_OK);
+    REQUIRE(prism_config_set(&a, "agent.v_max", "0.1") == PRISM_OK);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/c.ini", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    prism_config_write_ini(&a, f, true);
+    fclose(f);
+    prism_config_defaults(&b);
+    REQUIRE(prism_config_load_ini(&b, path) == PRISM_OK);
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+}
+
+TEST(config_ini_errors_name_file_and_line) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bad.ini", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fprintf(f, "[agent]\nlr = 1e-3\nbatch_size = lots\n");
+    fclose(f);
+    prism_config c;
+    prism_config_defaults(&c);
+    CHECK(prism_config_load_ini(&c, path) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "bad.ini:3") != NULL);
+    CHECK(prism_config_load_ini(&c, "/nonexistent/x.ini") == PRISM_ERR_NOT_FOUND);
+}
+
+TEST(config_validate_catches_inconsistent_values) {
+    prism_config c;
+    prism_config_defaults(&c);
+    c.agent_cfg.min_replay = c.agent_cfg.replay_capacity + 1;
+    CHECK(prism_config_validate(&c, 4) == PRISM_ERR_INVALID);
+    prism_config_defaults(&c);
+    REQUIRE(prism_preset_apply(&c, "dqn", "CartPole-v0") == PRISM_OK);
+    CHECK(prism_config_validate(&c, 4) == PRISM_OK);
+    CHECK(prism_config_validate(&c, 6) == PRISM_ERR_INVALID); /* obs bounds are for 4 values */
+}
+
+static bool resolved(const char *preset, const char *env, prism_config *c) {
+    prism_config_defaults(c);
+    return prism_preset_apply(c, preset, env) == PRISM_OK;
+}
+
+TEST(presets_rainbow_has_all_six_components_and_ablations_remove_one) {
+    prism_config c;
+    REQUIRE(resolved("rainbow", "CartPole-v0", &c));
+    const prism_agent_config *a = &c.agent_cfg;
+    CHECK(a->double_q && a->prioritized && a->dueling && a->n_step == 3 && a->distributional &&
+          a->noisy);
+    CHECK(a->lr == 1e-4 && a->update_period == 2 && a->v_max == 200);
+    REQUIRE(resolved("rainbow-multistep", "CartPole-v0", &c));
+    CHECK(a->double_q && a->prioritized && a->dueling && a->n_step == 1 && a->distributional &&
+          a->noisy);
+    REQUIRE(resolved("rainbow-noisy", "breakout", &c));
+    CHECK(!a->noisy && a->eps_decay_steps == 250000); /* epsilon decays again without noise */
+    REQUIRE(resolved("rainbow", "breakout", &c));
+    CHECK(a->noisy && a->eps_decay_steps == 0);
+}
+
+TEST(presets_dqn_plus_one_component_keeps_dqn_schedule) {
+    prism_config c;
+    const prism_agent_config *a = &c.agent_cfg;
+    REQUIRE(resolved("dqn", "CartPole-v0", &c));
+    CHECK(!a->double_q && !a->prioritized && !a->dueling && a->n_step == 1 &&
+          !a->distributional && !a->noisy);
+    CHECK(a->lr == 1e-3 && a->update_period == 4 && a->target_period == 100);
+    CHECK(a->loss == PRISM_LOSS_HUBER && a->reward_clip && a->obs_minmax);
+    CHECK(a->eps_end == 0.01 && a->eps_decay_steps == 0);
+    REQUIRE(resolved("dqn+distributional", "Acrobot-v1", &c));
+    CHECK(a->distributional && !a->double_q && a->lr == 1e-3 && a->v_max == 200);
+    REQUIRE(resolved("dqn", "MountainCar-v0", &c));
+    CHECK(c.env_max_episode_steps == 600 && a->lr == 1e-2);
+    REQUIRE(resolved("dqn", "LunarLander-v3", &c));
+    CHECK(c.train.steps == 120000 && c.train.iteration_steps == 4000 && !a->obs_minmax &&
+          a->target_period == 300);
+    REQUIRE(resolved("dqn", "seaquest", &c));
+    CHECK(a->conv_channels == 16 && a->n_hidden == 0 && a->batch_size == 32 &&
+          a->replay_capacity == 100000 && a->lr == 2.5e-4 && c.train.steps == 10000000);
+}
+
+TEST(presets_cleanrl_dqn_matches_cleanrl) {
+    prism_config c;
+    REQUIRE(resolved("cleanrl-dqn", "CartPole-v1", &c));
+    const prism_agent_config *a = &c.agent_cfg;
+    CHECK(a->n_hidden == 2 && a->hidden[0] == 120 && a->hidden[1] == 84);
+    CHECK(a->loss == PRISM_LOSS_MSE && a->lr == 2.5e-4 && a->replay_capacity == 10000);
+    CHECK(a->min_replay == 10000 && a->update_period == 10 && a->target_period == 500);
+    CHECK(a->eps_start == 1 && a->eps_end == 0.05 && a->eps_decay_steps == 250000);
+    CHECK(c.train.steps == 500000);
+}
+
+TEST(presets_unknown_name_lists_choices) {
+    prism_config c;
+    prism_config_defaults(&c);
+    CHECK(prism_preset_apply(&c, "rainbow-magic", "CartPole-v0") == PRISM_ERR_NOT_FOUND);
+    CHECK(strstr(prism_error_message(), "rainbow-noisy") != NULL);
+    CHECK(prism_preset_apply(&c, "dqn-double", "CartPole-v0") == PRISM_ERR_NOT_FOUND);
+    for (int i = 0; prism_preset_name(i); i++)
+        CHECK(resolved(prism_preset_name(i), "CartPole-v0", &c));
+}
