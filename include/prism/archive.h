@@ -129,8 +129,10 @@ typedef struct prism_archive {
     int nextra, nmetrics;
     prism_archive_value extra[PRISM_ARCHIVE_MAX_EXTRA];
     prism_archive_value metrics[PRISM_ARCHIVE_MAX_METRICS];
-    FILE *log; /* stdout.log, line-buffered */
+    FILE *log; /* stdout.log, flushed per print */
     bool no_index;
+    char index_error[PRISM_ARCHIVE_VALUE_MAX]; /* last index upsert failure ("" if none): the
+                                                  run goes on, the index is rebuildable */
 } prism_archive;
 
 /* Create the run directory and its first files (see the top of this file). Errors:
