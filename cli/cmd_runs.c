@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *runs_dir_of(const cli_opt *o) { return cli_value(o, "runs"); }
+static const char *runs_dir_of(const cli_opt *o) {
+    return cli_value(o, "runs");
+}
 
 /* Open the index of runs_dir; a runs dir without an index (copied from elsewhere, or the index
  * deleted) is indexed on the spot, since the directories are the truth. */
@@ -401,8 +403,9 @@ static int runs_reindex(int argc, char **argv) {
     prism_run_index_close(&ix);
     if (st) return cli_fail("runs reindex", st, NULL);
     printf("indexed %d run%s from %s", n, n == 1 ? "" : "s", runs);
-    if (skipped) printf(" (%d director%s without a readable run.json skipped)", skipped,
-                        skipped == 1 ? "y" : "ies");
+    if (skipped)
+        printf(" (%d director%s without a readable run.json skipped)", skipped,
+               skipped == 1 ? "y" : "ies");
     printf("\n");
     return CLI_OK;
 }
@@ -483,7 +486,8 @@ int cmd_runs(int argc, char **argv) {
     size_t n = sizeof subcommands / sizeof subcommands[0];
     if (argc >= 1)
         for (size_t i = 0; i < n; i++)
-            if (!strcmp(argv[0], subcommands[i].name)) return subcommands[i].run(argc - 1, argv + 1);
+            if (!strcmp(argv[0], subcommands[i].name))
+                return subcommands[i].run(argc - 1, argv + 1);
     FILE *f = argc >= 1 && strcmp(argv[0], "-h") && strcmp(argv[0], "--help") ? stderr : stdout;
     if (f == stderr && argc >= 1) fprintf(stderr, "prism runs: unknown subcommand '%s'\n", argv[0]);
     fprintf(f, "usage: prism runs SUBCOMMAND [ARGS...]   (IDs may be abbreviated to a unique "

@@ -35,8 +35,9 @@ TEST(json_writer_compact_nesting_and_escaping) {
     prism_json_kv_string(&j, "null", NULL);
     prism_json_object_end(&j);
     REQUIRE(prism_json_finish(&j) == PRISM_OK);
-    const char *want = "{\"s\":\"a\\\"b\\\\c\\n\\t\\u0001/é\",\"i\":-42,\"arr\":[1,[],{},null,true],"
-                       "\"nan\":null,\"inf\":null,\"half\":0.5,\"null\":null}";
+    const char *want =
+        "{\"s\":\"a\\\"b\\\\c\\n\\t\\u0001/é\",\"i\":-42,\"arr\":[1,[],{},null,true],"
+        "\"nan\":null,\"inf\":null,\"half\":0.5,\"null\":null}";
     CHECK(!strcmp(prism_json_text(&j), want));
     if (strcmp(prism_json_text(&j), want)) fprintf(stderr, "got: %s\n", prism_json_text(&j));
     /* and it parses back to the same strings */
@@ -129,9 +130,24 @@ TEST(json_writer_reports_unbalanced_and_out_of_memory) {
 
 TEST(json_reader_rejects_malformed_text_with_offset) {
     static const char *const bad[] = {
-        "",          "{",           "{\"a\":}",     "{\"a\" 1}",  "[1,]",      "[1 2]",
-        "\"abc",     "\"\\x\"",     "\"\\u12\"",    "\"\\ud800\"", "01",        "1.",
-        "1e",        "-",           "tru",          "{} x",       "{a:1}",     "\"a\nb\"",
+        "",
+        "{",
+        "{\"a\":}",
+        "{\"a\" 1}",
+        "[1,]",
+        "[1 2]",
+        "\"abc",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\ud800\"",
+        "01",
+        "1.",
+        "1e",
+        "-",
+        "tru",
+        "{} x",
+        "{a:1}",
+        "\"a\nb\"",
         "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

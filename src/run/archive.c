@@ -267,9 +267,11 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
     }
 
     prism_status st = prism_mkdir_p(runs);
-    if (st)
-        return prism_error(PRISM_ERR_IO, "%s; choose another --runs-dir or fix its permissions",
-                           prism_error_message());
+    if (st) {
+        char msg[1024]; /* prism_error must not read the buffer it writes */
+        copy_str(msg, sizeof msg, prism_error_message());
+        return prism_error(st, "%s; choose another --runs-dir or fix its permissions", msg);
+    }
     /* mkdir either creates the directory or fails with EEXIST, atomically: two runs started in
      * the same second with the same settings (a parallel sweep) each claim their own id. */
     for (int k = 1;; k++) {
