@@ -45,6 +45,7 @@ int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
 
 /* Tabular agents (cli/train_tabular.c). */
 bool train_tabular_handles(const char *agent);

@@ -15,6 +15,7 @@ static const command commands[] = {
     {"train", cmd_train, "train an agent on an environment; every run archived under runs/"},
     {"agents", cmd_agents, "list agent presets, show one resolved, list config keys"},
     {"bench", cmd_bench, "measure throughput (environments, networks, training)"},
+    {"runs", cmd_runs, "list, show, compare, reindex and remove archived runs"},
 };
 
 static void usage(FILE *f) {

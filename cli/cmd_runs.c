@@ -1,0 +1,498 @@
+/* prism runs — ls, show, diff, reindex, rm over the run archive (runs/<id>/ and
+ * runs/index.sqlite). The index answers ls and resolves abbreviated ids; show and diff read
+ * the run directories themselves (run.json, config.ini, metrics.csv), which are the truth. */
+#include "cli.h"
+#include "prism/archive.h"
+#include "prism/file.h"
+#include "prism/json.h"
+#include "prism/run_index.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *runs_dir_of(const cli_opt *o) {
+    return cli_value(o, "runs");
+}
+
+/* Open the index of runs_dir; a runs dir without an index (copied from elsewhere, or the index
+ * deleted) is indexed on the spot, since the directories are the truth. */
+static int open_index(const char *cmd, const char *runs_dir, prism_run_index *ix) {
+    char path[PRISM_PATH_MAX];
+    prism_status st = prism_path_join(path, sizeof path, runs_dir, "index.sqlite");
+    if (st) return cli_fail(cmd, st, NULL);
+    int fresh = access(path, F_OK) != 0;
+    st = prism_run_index_open(ix, runs_dir);
+    if (st) return cli_fail(cmd, st, NULL);
+    if (fresh) {
+        int n, skipped;
+        st = prism_run_index_reindex(ix, runs_dir, &n, &skipped);
+        if (st) {
+            prism_run_index_close(ix);
+            return cli_fail(cmd, st, NULL);
+        }
+    }
+    return CLI_OK;
+}
+
+/* Resolve an id or unique prefix to a record; falls back to the directory itself when the
+ * index does not know the run yet (a run created while the index was unwritable). */
+static int resolve(const char *cmd, prism_run_index *ix, const char *runs_dir, const char *id,
+                   prism_run_record *r) {
+    prism_status st = prism_run_index_find(ix, id, r);
+    if (st == PRISM_ERR_NOT_FOUND && !strchr(id, '/') && strcmp(id, ".") && strcmp(id, "..")) {
+        char dir[PRISM_PATH_MAX];
+        if (!prism_path_join(dir, sizeof dir, runs_dir, id) &&
+            prism_run_record_load(dir, r) == PRISM_OK) {
+            snprintf(r->id, sizeof r->id, "%s", id);
+            return CLI_OK;
+        }
+        prism_run_index_find(ix, id, r); /* restore the index's message */
+    }
+    if (st) return cli_fail(cmd, st, NULL);
+    return CLI_OK;
+}
+
+/* The run directory of a record: always <runs_dir>/<id> (never a path stored in the index,
+ * so a stale or edited index cannot point rm elsewhere). */
+static int run_dir(const char *cmd, const char *runs_dir, const prism_run_record *r, char *out,
+                   size_t cap) {
+    if (!r->id[0] || strchr(r->id, '/') || r->id[0] == '.') {
+        fprintf(stderr, "prism %s: error: run id '%s' is not a directory name\n", cmd, r->id);
+        return CLI_FAILURE;
+    }
+    prism_status st = prism_path_join(out, cap, runs_dir, r->id);
+    if (st) return cli_fail(cmd, st, NULL);
+    return CLI_OK;
+}
+
+static int ls_visit(void *ctx, const prism_run_record *r) {
+    int *n = ctx;
+    char ret[32] = "-";
+    if (isfinite(r->final_return)) snprintf(ret, sizeof ret, "%.2f", r->final_return);
+    printf("%-44s %-11s %-16s %-14s %5llu %9lld %9s %s\n", r->id, r->status, r->env, r->agent,
+           (unsigned long long)r->seed, r->steps, ret, r->start);
+    (*n)++;
+    return 0;
+}
+
+static int runs_ls(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "where",
+         .metavar = "EXPR",
+         .help = "filter: key=value[,key=value...] on id (prefix), env, agent, seed, status, "
+                 "commit, host"},
+        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    };
+    char *pos[1];
+    int npos;
+    const char *usage = "prism runs ls [--where EXPR] [--runs-dir DIR]";
+    int rc = cli_parse("runs ls", usage, argc, argv, opts, 2, pos, 0, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    prism_run_filter f;
+    prism_status st = prism_run_filter_parse(&f, cli_value(&opts[0], NULL));
+    if (st) return cli_fail("runs ls", st, NULL);
+    prism_run_index ix;
+    rc = open_index("runs ls", runs_dir_of(&opts[1]), &ix);
+    if (rc) return rc;
+    printf("%-44s %-11s %-16s %-14s %5s %9s %9s %s\n", "ID", "STATUS", "ENV", "AGENT", "SEED",
+           "STEPS", "RETURN", "START");
+    int n = 0;
+    st = prism_run_index_query(&ix, &f, ls_visit, &n);
+    prism_run_index_close(&ix);
+    if (st) return cli_fail("runs ls", st, NULL);
+    printf("%d run%s\n", n, n == 1 ? "" : "s");
+    return CLI_OK;
+}
+
+/* Print the header and last row of a CSV file as "name: value" lines. */
+static void print_last_row(const char *path) {
+    char *text;
+    size_t len;
+    if (prism_file_read(path, &text, &len) != PRISM_OK) {
+        printf("\nlast metrics row: (no %s)\n", path);
+        return;
+    }
+    char *nl = strchr(text, '\n');
+    if (!nl || (size_t)(nl - text) + 1 >= len) {
+        printf("\nlast metrics row: (no rows yet in %s)\n", path);
+        prism_free(text);
+        return;
+    }
+    *nl = 0;
+    char *header = text, *body = nl + 1;
+    size_t blen = strlen(body);
+    while (blen && body[blen - 1] == '\n') body[--blen] = 0;
+    char *last = strrchr(body, '\n');
+    last = last ? last + 1 : body;
+    printf("\nlast metrics row (%s):\n", path);
+    char *hs, *vs;
+    char *h = strtok_r(header, ",", &hs);
+    /* strsep keeps empty fields (NaN is written as an empty field) */
+    (void)vs;
+    char *rest = last;
+    while (h) {
+        char *v = rest ? strsep(&rest, ",") : NULL;
+        printf("  %-28s %s\n", h, v && *v ? v : "(none)");
+        h = strtok_r(NULL, ",", &hs);
+    }
+    prism_free(text);
+}
+
+static int runs_show(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    };
+    char *pos[2];
+    int npos;
+    const char *usage = "prism runs show ID [--runs-dir DIR]";
+    int rc = cli_parse("runs show", usage, argc, argv, opts, 1, pos, 1, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (npos != 1) {
+        fprintf(stderr, "prism runs show: which run? usage: %s\n", usage);
+        return CLI_USAGE;
+    }
+    const char *runs = runs_dir_of(&opts[0]);
+    prism_run_index ix;
+    rc = open_index("runs show", runs, &ix);
+    if (rc) return rc;
+    prism_run_record r;
+    rc = resolve("runs show", &ix, runs, pos[0], &r);
+    prism_run_index_close(&ix);
+    if (rc) return rc;
+    char dir[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
+    rc = run_dir("runs show", runs, &r, dir, sizeof dir);
+    if (rc) return rc;
+    prism_json_value *doc;
+    prism_status st = prism_path_join(path, sizeof path, dir, "run.json");
+    if (!st) st = prism_json_parse_file(path, &doc);
+    if (st) return cli_fail("runs show", st, "(`prism runs reindex` drops runs that are gone)");
+    prism_json j;
+    prism_json_init(&j, 2);
+    prism_json_write_value(&j, doc);
+    prism_json_value_free(doc);
+    st = prism_json_finish(&j);
+    if (st) {
+        prism_json_free(&j);
+        return cli_fail("runs show", st, NULL);
+    }
+    printf("%s: %s", path, prism_json_text(&j));
+    prism_json_free(&j);
+    if (!prism_path_join(path, sizeof path, dir, "metrics.csv")) print_last_row(path);
+    return CLI_OK;
+}
+
+/* ---- diff ---- */
+
+typedef struct kv {
+    char *key, *value;
+} kv;
+
+typedef struct kv_list {
+    kv *items;
+    int n, cap;
+    char *text; /* the file, owning the values */
+    char *keys; /* "section.key" strings */
+} kv_list;
+
+static char *trim(char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) s[--n] = 0;
+    return s;
+}
+
+/* Parse config.ini into "section.key" -> value pairs (lines "key = value", "[section]",
+ * comments '#' or ';'). Missing file: an empty list and *missing = 1. */
+static prism_status read_ini(const char *path, kv_list *out, int *missing) {
+    memset(out, 0, sizeof *out);
+    *missing = 0;
+    size_t len;
+    prism_status st = prism_file_read(path, &out->text, &len);
+    if (st == PRISM_ERR_NOT_FOUND) {
+        *missing = 1;
+        return PRISM_OK;
+    }
+    if (st) return st;
+    /* every key is at most a line, so a line count bounds the table */
+    int lines = 1;
+    for (size_t i = 0; i < len; i++) lines += out->text[i] == '\n';
+    out->items = prism_calloc((size_t)lines, sizeof *out->items);
+    /* composed "section.key" names live in fixed 256-byte slots, one per line (longer names
+     * are truncated: config keys are short identifiers) */
+    char *keys = prism_alloc((size_t)lines * 256);
+    if (!out->items || !keys) {
+        prism_free(keys);
+        prism_free(out->items);
+        out->items = NULL;
+        return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
+    }
+    out->cap = lines;
+    out->keys = keys;
+    char *save, *section = "";
+    for (char *line = strtok_r(out->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *t = trim(line);
+        if (!*t || *t == '#' || *t == ';') continue;
+        if (*t == '[') {
+            char *e = strchr(t, ']');
+            if (e) *e = 0;
+            section = trim(t + 1);
+            continue;
+        }
+        char *eq = strchr(t, '=');
+        if (!eq) continue;
+        *eq = 0;
+        char *k = trim(t), *v = trim(eq + 1);
+        char *kp = keys + (size_t)out->n * 256;
+        snprintf(kp, 256, "%.120s%s%.120s", section, *section ? "." : "", k);
+        out->items[out->n].key = kp;
+        out->items[out->n].value = v;
+        out->n++;
+    }
+    return PRISM_OK;
+}
+
+static void free_ini(kv_list *l) {
+    prism_free(l->keys);
+    prism_free(l->items);
+    prism_free(l->text);
+    memset(l, 0, sizeof *l);
+}
+
+static const char *ini_get(const kv_list *l, const char *key) {
+    const char *v = NULL;
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->items[i].key, key)) v = l->items[i].value;
+    return v;
+}
+
+static int diff_configs(const char *a_dir, const char *b_dir, const char *a_id, const char *b_id) {
+    char pa[PRISM_PATH_MAX], pb[PRISM_PATH_MAX];
+    kv_list a, b;
+    int ma, mb, diffs = 0;
+    if (prism_path_join(pa, sizeof pa, a_dir, "config.ini") ||
+        prism_path_join(pb, sizeof pb, b_dir, "config.ini"))
+        return -1;
+    if (read_ini(pa, &a, &ma) || read_ini(pb, &b, &mb)) {
+        fprintf(stderr, "prism runs diff: error: %s\n", prism_error_message());
+        free_ini(&a);
+        return -1;
+    }
+    printf("config.ini:\n");
+    if (ma || mb) printf("  (no config.ini in %s)\n", ma ? a_id : b_id);
+    for (int i = 0; i < a.n; i++) {
+        const char *vb = ini_get(&b, a.items[i].key);
+        if (ini_get(&a, a.items[i].key) != a.items[i].value) continue; /* a later duplicate wins */
+        if (!vb || strcmp(vb, a.items[i].value)) {
+            printf("  %-32s %-24s %s\n", a.items[i].key, a.items[i].value, vb ? vb : "(absent)");
+            diffs++;
+        }
+    }
+    for (int i = 0; i < b.n; i++)
+        if (!ini_get(&a, b.items[i].key) && ini_get(&b, b.items[i].key) == b.items[i].value) {
+            printf("  %-32s %-24s %s\n", b.items[i].key, "(absent)", b.items[i].value);
+            diffs++;
+        }
+    if (!diffs && !ma && !mb) printf("  (identical)\n");
+    free_ini(&a);
+    free_ini(&b);
+    return diffs;
+}
+
+static void number_text(const prism_json_value *v, char *out, size_t cap) {
+    if (!v)
+        snprintf(out, cap, "(absent)");
+    else if (v->type == PRISM_JSON_NUMBER)
+        snprintf(out, cap, "%.9g", v->number);
+    else if (v->type == PRISM_JSON_STRING)
+        snprintf(out, cap, "%s", v->string);
+    else if (v->type == PRISM_JSON_NULL)
+        snprintf(out, cap, "null");
+    else
+        snprintf(out, cap, "(value)");
+}
+
+static int diff_metrics(const prism_json_value *ra, const prism_json_value *rb) {
+    int diffs = 0;
+    char ta[64], tb[64];
+    printf("final metrics:\n");
+    static const char *const top[] = {"status", "steps", "final_return"};
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
+        number_text(prism_json_get(ra, top[i]), ta, sizeof ta);
+        number_text(prism_json_get(rb, top[i]), tb, sizeof tb);
+        if (strcmp(ta, tb)) printf("  %-32s %-24s %s\n", top[i], ta, tb), diffs++;
+    }
+    const prism_json_value *ma = prism_json_get(ra, "metrics"), *mb = prism_json_get(rb, "metrics");
+    for (const prism_json_value *c = ma ? ma->child : NULL; c; c = c->next) {
+        number_text(c, ta, sizeof ta);
+        number_text(prism_json_get(mb, c->key), tb, sizeof tb);
+        if (strcmp(ta, tb)) printf("  %-32s %-24s %s\n", c->key, ta, tb), diffs++;
+    }
+    for (const prism_json_value *c = mb ? mb->child : NULL; c; c = c->next)
+        if (!prism_json_get(ma, c->key)) {
+            number_text(c, tb, sizeof tb);
+            printf("  %-32s %-24s %s\n", c->key, "(absent)", tb);
+            diffs++;
+        }
+    if (!diffs) printf("  (identical)\n");
+    return diffs;
+}
+
+static int runs_diff(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    };
+    char *pos[3];
+    int npos;
+    const char *usage = "prism runs diff ID ID [--runs-dir DIR]";
+    int rc = cli_parse("runs diff", usage, argc, argv, opts, 1, pos, 2, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (npos != 2) {
+        fprintf(stderr, "prism runs diff: which two runs? usage: %s\n", usage);
+        return CLI_USAGE;
+    }
+    const char *runs = runs_dir_of(&opts[0]);
+    prism_run_index ix;
+    rc = open_index("runs diff", runs, &ix);
+    if (rc) return rc;
+    prism_run_record r[2];
+    for (int i = 0; i < 2 && !rc; i++) rc = resolve("runs diff", &ix, runs, pos[i], &r[i]);
+    prism_run_index_close(&ix);
+    if (rc) return rc;
+    char dir[2][PRISM_PATH_MAX], path[PRISM_PATH_MAX];
+    prism_json_value *doc[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        rc = run_dir("runs diff", runs, &r[i], dir[i], sizeof dir[i]);
+        prism_status st = rc ? PRISM_OK : prism_path_join(path, sizeof path, dir[i], "run.json");
+        if (!rc && !st) st = prism_json_parse_file(path, &doc[i]);
+        if (!rc && st) rc = cli_fail("runs diff", st, NULL);
+        if (rc) {
+            prism_json_value_free(doc[0]);
+            return rc;
+        }
+    }
+    printf("a: %s\nb: %s\n", r[0].id, r[1].id);
+    int dc = diff_configs(dir[0], dir[1], r[0].id, r[1].id);
+    diff_metrics(doc[0], doc[1]);
+    prism_json_value_free(doc[0]);
+    prism_json_value_free(doc[1]);
+    return dc < 0 ? CLI_FAILURE : CLI_OK;
+}
+
+static int runs_reindex(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    };
+    char *pos[1];
+    int npos;
+    int rc = cli_parse("runs reindex", "prism runs reindex [--runs-dir DIR]", argc, argv, opts, 1,
+                       pos, 0, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    const char *runs = runs_dir_of(&opts[0]);
+    prism_run_index ix;
+    prism_status st = prism_run_index_open(&ix, runs);
+    if (st) return cli_fail("runs reindex", st, NULL);
+    int n, skipped;
+    st = prism_run_index_reindex(&ix, runs, &n, &skipped);
+    prism_run_index_close(&ix);
+    if (st) return cli_fail("runs reindex", st, NULL);
+    printf("indexed %d run%s from %s", n, n == 1 ? "" : "s", runs);
+    if (skipped)
+        printf(" (%d director%s without a readable run.json skipped)", skipped,
+               skipped == 1 ? "y" : "ies");
+    printf("\n");
+    return CLI_OK;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)ftw;
+    int r = (flag == FTW_DP) ? rmdir(path) : unlink(path);
+    if (r != 0) fprintf(stderr, "prism runs rm: cannot remove '%s': %s\n", path, strerror(errno));
+    return r != 0;
+}
+
+static int runs_rm(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "force", .help = "remove even a run whose status is running"},
+        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    };
+    char *pos[2];
+    int npos;
+    const char *usage = "prism runs rm ID [--force] [--runs-dir DIR]";
+    int rc = cli_parse("runs rm", usage, argc, argv, opts, 2, pos, 1, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (npos != 1) {
+        fprintf(stderr, "prism runs rm: which run? usage: %s\n", usage);
+        return CLI_USAGE;
+    }
+    const char *runs = runs_dir_of(&opts[1]);
+    prism_run_index ix;
+    rc = open_index("runs rm", runs, &ix);
+    if (rc) return rc;
+    prism_run_record r;
+    char dir[PRISM_PATH_MAX];
+    rc = resolve("runs rm", &ix, runs, pos[0], &r);
+    if (!rc) rc = run_dir("runs rm", runs, &r, dir, sizeof dir);
+    if (rc) {
+        prism_run_index_close(&ix);
+        return rc;
+    }
+    /* the directory's run.json is the truth about the status, not the index */
+    prism_run_record cur;
+    if (prism_run_record_load(dir, &cur) == PRISM_OK) memcpy(r.status, cur.status, sizeof r.status);
+    if (!strcmp(r.status, "running") && !opts[0].count) {
+        prism_run_index_close(&ix);
+        fprintf(stderr,
+                "prism runs rm: error: run '%s' is running; stop it first, or pass --force if it "
+                "was killed without updating its status\n",
+                r.id);
+        return CLI_USAGE;
+    }
+    struct stat sb;
+    if (stat(dir, &sb) == 0 && nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+        prism_run_index_close(&ix);
+        fprintf(stderr, "prism runs rm: error: could not remove all of '%s' (see above)\n", dir);
+        return CLI_FAILURE;
+    }
+    prism_status st = prism_run_index_remove(&ix, r.id);
+    prism_run_index_close(&ix);
+    if (st) return cli_fail("runs rm", st, NULL);
+    printf("removed %s\n", dir);
+    return CLI_OK;
+}
+
+typedef struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"ls", runs_ls, "list runs (filter with --where env=...,agent=...,status=...)"},
+    {"show", runs_show, "print a run's run.json and its last metrics row"},
+    {"diff", runs_diff, "config.ini and final-metric differences between two runs"},
+    {"reindex", runs_reindex, "rebuild runs/index.sqlite from the run directories"},
+    {"rm", runs_rm, "remove a run directory and its index row"},
+};
+
+int cmd_runs(int argc, char **argv) {
+    size_t n = sizeof subcommands / sizeof subcommands[0];
+    if (argc >= 1)
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(argv[0], subcommands[i].name))
+                return subcommands[i].run(argc - 1, argv + 1);
+    FILE *f = argc >= 1 && strcmp(argv[0], "-h") && strcmp(argv[0], "--help") ? stderr : stdout;
+    if (f == stderr && argc >= 1) fprintf(stderr, "prism runs: unknown subcommand '%s'\n", argv[0]);
+    fprintf(f, "usage: prism runs SUBCOMMAND [ARGS...]   (IDs may be abbreviated to a unique "
+               "prefix)\n\nsubcommands:\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+    return f == stderr ? CLI_USAGE : CLI_OK;
+}

@@ -1,0 +1,196 @@
+/* Atomic file writing (temporary file, fsync, rename, fsync of the directory) and small
+ * file-system helpers. Not a general I/O layer: just what the run archive and the checkpoint
+ * writer need to never leave a half-written file where a complete one is expected. */
+#include "prism/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+prism_status prism_path_join(char *out, size_t cap, const char *a, const char *b) {
+    int n = snprintf(out, cap, "%s/%s", a, b);
+    if (n < 0 || (size_t)n >= cap)
+        return prism_error(PRISM_ERR_INVALID, "path '%s/%s' is too long (at most %zu bytes)", a, b,
+                           cap - 1);
+    return PRISM_OK;
+}
+
+/* The directory part of `path` ("." when it has none). */
+static void dir_of(const char *path, char *out, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else if (slash == path)
+        snprintf(out, cap, "/");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+}
+
+prism_status prism_atomic_open(prism_atomic_file *af, const char *path) {
+    memset(af, 0, sizeof *af);
+    size_t n = strlen(path);
+    if (n == 0 || n + 32 >= sizeof af->path)
+        return prism_error(PRISM_ERR_INVALID, "cannot write '%s': the path is empty or too long",
+                           path);
+    memcpy(af->path, path, n + 1);
+    char dir[PRISM_PATH_MAX];
+    dir_of(path, dir, sizeof dir);
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    /* The temporary name starts with '.' so directory listings (and reindex) ignore it, and
+     * carries the pid so parallel writers of the same file never share a temporary. */
+    int tn = snprintf(af->tmp, sizeof af->tmp, "%s/.%s.tmp-%ld-XXXXXX", dir, base, (long)getpid());
+    if (tn < 0 || (size_t)tn >= sizeof af->tmp) {
+        af->tmp[0] = 0;
+        return prism_error(PRISM_ERR_INVALID, "cannot write '%s': the path is too long", path);
+    }
+    int fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        int e = errno;
+        af->tmp[0] = 0;
+        return prism_error(PRISM_ERR_IO, "cannot create a temporary file in '%s' to write '%s': %s",
+                           dir, path, strerror(e));
+    }
+    /* mkstemp makes the file 0600; the archive is meant to be read by others like any file. */
+    mode_t um = umask(0);
+    umask(um);
+    (void)fchmod(fd, 0666 & ~um);
+    af->f = fdopen(fd, "wb");
+    if (!af->f) {
+        int e = errno;
+        close(fd);
+        unlink(af->tmp);
+        af->tmp[0] = 0;
+        return prism_error(PRISM_ERR_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    return PRISM_OK;
+}
+
+prism_status prism_atomic_write(prism_atomic_file *af, const void *data, size_t len) {
+    PRISM_ASSERT(af->f);
+    if (len && fwrite(data, 1, len, af->f) != len)
+        return prism_error(PRISM_ERR_IO, "cannot write '%s': %s", af->path, strerror(errno));
+    return PRISM_OK;
+}
+
+void prism_atomic_abort(prism_atomic_file *af) {
+    if (af->f) fclose(af->f);
+    af->f = NULL;
+    if (af->tmp[0]) unlink(af->tmp);
+    af->tmp[0] = 0;
+}
+
+prism_status prism_atomic_commit(prism_atomic_file *af) {
+    PRISM_ASSERT(af->f);
+    /* Buffered data can fail to reach the disk at fflush (ENOSPC), at fsync (EIO, or ENOSPC on
+     * some file systems) or even at close (NFS): each is checked. */
+    int e = 0;
+    if (fflush(af->f) != 0) e = errno;
+    if (!e && fsync(fileno(af->f)) != 0) e = errno;
+    if (fclose(af->f) != 0 && !e) e = errno;
+    af->f = NULL;
+    if (!e && rename(af->tmp, af->path) != 0) e = errno;
+    if (e) {
+        unlink(af->tmp);
+        af->tmp[0] = 0;
+        return prism_error(PRISM_ERR_IO, "cannot write '%s': %s", af->path, strerror(e));
+    }
+    af->tmp[0] = 0;
+    /* The rename lives in the directory: fsync it so the new name survives a power cut. */
+    char dir[PRISM_PATH_MAX];
+    dir_of(af->path, dir, sizeof dir);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        int r = fsync(dfd);
+        e = errno;
+        close(dfd);
+        /* Some file systems refuse fsync on a directory (EINVAL); the data is already safe. */
+        if (r != 0 && e != EINVAL && e != EROFS)
+            return prism_error(PRISM_ERR_IO, "cannot sync directory '%s' after writing '%s': %s",
+                               dir, af->path, strerror(e));
+    }
+    return PRISM_OK;
+}
+
+prism_status prism_file_write_atomic(const char *path, const void *data, size_t len) {
+    prism_atomic_file af;
+    prism_status st = prism_atomic_open(&af, path);
+    if (st) return st;
+    st = prism_atomic_write(&af, data, len);
+    if (st) {
+        prism_atomic_abort(&af);
+        return st;
+    }
+    return prism_atomic_commit(&af);
+}
+
+prism_status prism_mkdir_p(const char *path) {
+    char buf[PRISM_PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return prism_error(PRISM_ERR_INVALID, "cannot create directory '%s': empty or too long",
+                           path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            return prism_error(PRISM_ERR_IO, "cannot create directory '%s': %s", buf, strerror(e));
+        }
+        buf[i] = c;
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return prism_error(PRISM_ERR_IO, "'%s' exists but is not a directory", path);
+    return PRISM_OK;
+}
+
+prism_status prism_file_read(const char *path, char **out, size_t *len) {
+    *out = NULL;
+    if (len) *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return prism_error(e == ENOENT ? PRISM_ERR_NOT_FOUND : PRISM_ERR_IO, "cannot read '%s': %s",
+                           path, strerror(e));
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = prism_alloc(cap);
+    if (!buf) {
+        fclose(f);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
+    }
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = prism_alloc(cap * 2);
+            if (!nb) {
+                prism_free(buf);
+                fclose(f);
+                return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
+            }
+            memcpy(nb, buf, n);
+            prism_free(buf);
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        prism_free(buf);
+        return prism_error(PRISM_ERR_IO, "cannot read '%s': read error", path);
+    }
+    buf[n] = 0;
+    *out = buf;
+    if (len) *len = n;
+    return PRISM_OK;
+}

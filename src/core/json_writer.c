@@ -1,0 +1,253 @@
+/* The JSON writer: a growing text buffer with comma and nesting bookkeeping. Numbers: integers
+ * exactly, doubles with %.17g so that parsing the text gives back the same double, NaN/Inf as
+ * null (JSON cannot spell them). Not a streaming writer: documents here are small (run.json). */
+#include "prism/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void prism_json_init(prism_json *j, int indent) {
+    memset(j, 0, sizeof *j);
+    j->indent = indent;
+}
+
+void prism_json_free(prism_json *j) {
+    prism_free(j->buf);
+    j->buf = NULL;
+    j->len = j->cap = 0;
+}
+
+static void put(prism_json *j, const char *s, size_t n) {
+    if (j->status) return;
+    if (j->len + n + 1 > j->cap) {
+        size_t cap = j->cap ? j->cap : 256;
+        while (cap < j->len + n + 1) cap *= 2;
+        char *nb = prism_alloc(cap);
+        if (!nb) {
+            j->status = PRISM_ERR_NOMEM;
+            return;
+        }
+        if (j->len) memcpy(nb, j->buf, j->len);
+        prism_free(j->buf);
+        j->buf = nb;
+        j->cap = cap;
+    }
+    memcpy(j->buf + j->len, s, n);
+    j->len += n;
+    j->buf[j->len] = 0;
+}
+
+static void puts_(prism_json *j, const char *s) {
+    put(j, s, strlen(s));
+}
+
+static void newline(prism_json *j) {
+    if (!j->indent) return;
+    put(j, "\n", 1);
+    for (int i = 0; i < j->depth * j->indent; i++) put(j, " ", 1);
+}
+
+/* Called before every value and every key: the comma and indentation that precede it. */
+static void before_item(prism_json *j) {
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->depth > 0) {
+        if (j->count[j->depth - 1]) put(j, ",", 1);
+        if (j->count[j->depth - 1] < 255) j->count[j->depth - 1]++;
+        newline(j);
+    }
+}
+
+static void write_string(prism_json *j, const char *s) {
+    put(j, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        switch (*p) {
+        case '"':
+            puts_(j, "\\\"");
+            break;
+        case '\\':
+            puts_(j, "\\\\");
+            break;
+        case '\n':
+            puts_(j, "\\n");
+            break;
+        case '\r':
+            puts_(j, "\\r");
+            break;
+        case '\t':
+            puts_(j, "\\t");
+            break;
+        case '\b':
+            puts_(j, "\\b");
+            break;
+        case '\f':
+            puts_(j, "\\f");
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) {
+                snprintf(esc, sizeof esc, "\\u%04x", *p);
+                puts_(j, esc);
+            } else {
+                /* bytes >= 0x80 pass through: prism's strings are UTF-8 (or the caller's bytes) */
+                put(j, (const char *)p, 1);
+            }
+        }
+    }
+    put(j, "\"", 1);
+}
+
+static void open_container(prism_json *j, int is_obj) {
+    before_item(j);
+    put(j, is_obj ? "{" : "[", 1);
+    if (j->depth >= PRISM_JSON_MAX_DEPTH) {
+        j->status = PRISM_ERR_INVALID;
+        return;
+    }
+    j->is_obj[j->depth] = (unsigned char)is_obj;
+    j->count[j->depth] = 0;
+    j->depth++;
+}
+
+static void close_container(prism_json *j, int is_obj) {
+    if (j->depth == 0 || j->is_obj[j->depth - 1] != is_obj || j->after_key) {
+        j->status = PRISM_ERR_INVALID;
+        return;
+    }
+    int had_items = j->count[j->depth - 1] != 0;
+    j->depth--;
+    if (had_items) newline(j);
+    put(j, is_obj ? "}" : "]", 1);
+}
+
+void prism_json_object_begin(prism_json *j) {
+    open_container(j, 1);
+}
+void prism_json_object_end(prism_json *j) {
+    close_container(j, 1);
+}
+void prism_json_array_begin(prism_json *j) {
+    open_container(j, 0);
+}
+void prism_json_array_end(prism_json *j) {
+    close_container(j, 0);
+}
+
+void prism_json_key(prism_json *j, const char *key) {
+    PRISM_ASSERT(j->depth > 0 && j->is_obj[j->depth - 1] && !j->after_key);
+    before_item(j);
+    write_string(j, key);
+    put(j, j->indent ? ": " : ":", j->indent ? 2 : 1);
+    j->after_key = true;
+}
+
+void prism_json_string(prism_json *j, const char *s) {
+    before_item(j);
+    if (s)
+        write_string(j, s);
+    else
+        puts_(j, "null");
+}
+
+void prism_json_int(prism_json *j, long long v) {
+    char b[32];
+    before_item(j);
+    snprintf(b, sizeof b, "%lld", v);
+    puts_(j, b);
+}
+
+void prism_json_double(prism_json *j, double v) {
+    char b[40];
+    before_item(j);
+    if (!isfinite(v)) {
+        puts_(j, "null");
+        return;
+    }
+    /* %.17g round-trips every double. It may print "1e+20" or "3": both are valid JSON. */
+    snprintf(b, sizeof b, "%.17g", v);
+    puts_(j, b);
+}
+
+void prism_json_bool(prism_json *j, bool v) {
+    before_item(j);
+    puts_(j, v ? "true" : "false");
+}
+
+void prism_json_null(prism_json *j) {
+    before_item(j);
+    puts_(j, "null");
+}
+
+void prism_json_kv_string(prism_json *j, const char *key, const char *s) {
+    prism_json_key(j, key);
+    prism_json_string(j, s);
+}
+void prism_json_kv_int(prism_json *j, const char *key, long long v) {
+    prism_json_key(j, key);
+    prism_json_int(j, v);
+}
+void prism_json_kv_double(prism_json *j, const char *key, double v) {
+    prism_json_key(j, key);
+    prism_json_double(j, v);
+}
+void prism_json_kv_bool(prism_json *j, const char *key, bool v) {
+    prism_json_key(j, key);
+    prism_json_bool(j, v);
+}
+
+prism_status prism_json_finish(prism_json *j) {
+    if (j->status == PRISM_ERR_NOMEM)
+        return prism_error(PRISM_ERR_NOMEM, "out of memory writing JSON");
+    if (j->status || j->depth != 0 || j->after_key)
+        return prism_error(PRISM_ERR_INVALID,
+                           "JSON document is not balanced (%d containers open, or a key without "
+                           "a value, or nesting deeper than %d)",
+                           j->depth, PRISM_JSON_MAX_DEPTH);
+    if (j->indent) put(j, "\n", 1);
+    if (j->status) return prism_error(PRISM_ERR_NOMEM, "out of memory writing JSON");
+    return PRISM_OK;
+}
+
+const char *prism_json_text(const prism_json *j) {
+    return j->buf ? j->buf : "";
+}
+size_t prism_json_length(const prism_json *j) {
+    return j->len;
+}
+
+void prism_json_write_value(prism_json *j, const prism_json_value *v) {
+    switch (v->type) {
+    case PRISM_JSON_NULL:
+        prism_json_null(j);
+        break;
+    case PRISM_JSON_BOOL:
+        prism_json_bool(j, v->boolean);
+        break;
+    case PRISM_JSON_NUMBER:
+        /* integers that a double holds exactly print without ".0" or exponent */
+        if (v->number == (double)(long long)v->number && fabs(v->number) < 9007199254740992.0)
+            prism_json_int(j, (long long)v->number);
+        else
+            prism_json_double(j, v->number);
+        break;
+    case PRISM_JSON_STRING:
+        prism_json_string(j, v->string);
+        break;
+    case PRISM_JSON_ARRAY:
+        prism_json_array_begin(j);
+        for (const prism_json_value *c = v->child; c; c = c->next) prism_json_write_value(j, c);
+        prism_json_array_end(j);
+        break;
+    case PRISM_JSON_OBJECT:
+        prism_json_object_begin(j);
+        for (const prism_json_value *c = v->child; c; c = c->next) {
+            prism_json_key(j, c->key ? c->key : "");
+            prism_json_write_value(j, c);
+        }
+        prism_json_object_end(j);
+        break;
+    }
+}

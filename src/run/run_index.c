@@ -1,0 +1,367 @@
+/* runs/index.sqlite: the index over all run directories (a cache of their run.json files).
+ * WAL mode and a busy timeout let parallel runs upsert at once; user filters only ever reach
+ * SQL as bound parameters on a fixed list of columns. Not the archive (archive.c) and not the
+ * CLI (cli/cmd_runs.c). */
+#include "prism/json.h"
+#include "prism/run_index.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const char SCHEMA[] = "CREATE TABLE IF NOT EXISTS runs ("
+                             " id TEXT PRIMARY KEY,"
+                             " dir TEXT NOT NULL,"
+                             " env TEXT, agent TEXT, seed INTEGER, status TEXT,"
+                             " start TEXT, end_ TEXT, steps INTEGER, final_return REAL,"
+                             " git_commit TEXT, dirty INTEGER, host TEXT, message TEXT)";
+
+static const char COLUMNS[] = "id, dir, env, agent, seed, status, start, end_, steps, "
+                              "final_return, git_commit, dirty, host, message";
+
+/* Filter keys and their columns: a fixed table, so no user text ever becomes SQL. */
+static const struct {
+    const char *key, *column;
+} filter_keys[] = {{"id", "id"},     {"env", "env"},       {"agent", "agent"},
+                   {"seed", "seed"}, {"status", "status"}, {"commit", "git_commit"},
+                   {"host", "host"}};
+enum { NKEYS = sizeof filter_keys / sizeof filter_keys[0] };
+
+static void copy_str(char *dst, size_t cap, const char *src) {
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+static prism_status db_error(prism_run_index *ix, const char *what) {
+    return prism_error(PRISM_ERR_IO, "run index '%s': %s: %s", ix->path, what,
+                       ix->db ? sqlite3_errmsg(ix->db) : "not open");
+}
+
+/* sqlite3_exec with a retry on SQLITE_BUSY for the statements the busy handler does not cover
+ * (switching to WAL while another connection holds the database). */
+static int exec_retry(sqlite3 *db, const char *sql) {
+    int rc = SQLITE_OK;
+    for (int attempt = 0; attempt < 200; attempt++) {
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) return rc;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return rc;
+}
+
+prism_status prism_run_index_open(prism_run_index *ix, const char *runs_dir) {
+    memset(ix, 0, sizeof *ix);
+    prism_status st = prism_path_join(ix->path, sizeof ix->path, runs_dir, "index.sqlite");
+    if (st) return st;
+    struct stat sb;
+    if (stat(runs_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return prism_error(PRISM_ERR_NOT_FOUND,
+                           "runs directory '%s' does not exist (no runs yet? pass --runs-dir)",
+                           runs_dir);
+    if (sqlite3_open_v2(ix->path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        st = db_error(ix, "cannot open");
+        prism_run_index_close(ix);
+        return st;
+    }
+    /* 10 s: a sweep's runs each write a handful of rows; contention lasts milliseconds. */
+    sqlite3_busy_timeout(ix->db, 10000);
+    if (exec_retry(ix->db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
+        exec_retry(ix->db, SCHEMA) != SQLITE_OK) {
+        st = db_error(ix, "cannot initialise");
+        prism_run_index_close(ix);
+        return st;
+    }
+    return PRISM_OK;
+}
+
+void prism_run_index_close(prism_run_index *ix) {
+    if (ix->db) sqlite3_close(ix->db);
+    ix->db = NULL;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v) {
+    if (v && v[0])
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+prism_status prism_run_index_upsert(prism_run_index *ix, const prism_run_record *r) {
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO runs (%s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", COLUMNS);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_error(ix, "cannot prepare upsert");
+    sqlite3_bind_text(s, 1, r->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, r->dir, -1, SQLITE_TRANSIENT);
+    bind_text(s, 3, r->env);
+    bind_text(s, 4, r->agent);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)r->seed);
+    bind_text(s, 6, r->status);
+    bind_text(s, 7, r->start);
+    bind_text(s, 8, r->end);
+    sqlite3_bind_int64(s, 9, r->steps);
+    if (isfinite(r->final_return))
+        sqlite3_bind_double(s, 10, r->final_return);
+    else
+        sqlite3_bind_null(s, 10);
+    bind_text(s, 11, r->commit);
+    sqlite3_bind_int(s, 12, r->dirty);
+    bind_text(s, 13, r->host);
+    bind_text(s, 14, r->message);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) return db_error(ix, "cannot write the row");
+    return PRISM_OK;
+}
+
+prism_status prism_run_index_remove(prism_run_index *ix, const char *id) {
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(ix->db, "DELETE FROM runs WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+        return db_error(ix, "cannot prepare delete");
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) return db_error(ix, "cannot delete the row");
+    return PRISM_OK;
+}
+
+prism_status prism_run_filter_parse(prism_run_filter *f, const char *expr) {
+    memset(f, 0, sizeof *f);
+    if (!expr) return PRISM_OK;
+    const char *p = expr;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if (len == 0) { /* tolerate "a=b," and ",," */
+            p += end ? 1 : 0;
+            if (!end) break;
+            continue;
+        }
+        if (!eq || eq == p)
+            return prism_error(PRISM_ERR_INVALID,
+                               "filter part '%.*s' is not key=value (example: "
+                               "env=CartPole-v0,agent=rainbow,status=completed)",
+                               (int)len, p);
+        size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+        int k = -1;
+        for (int i = 0; i < NKEYS; i++)
+            if (strlen(filter_keys[i].key) == klen && !strncmp(filter_keys[i].key, p, klen)) k = i;
+        if (k < 0)
+            return prism_error(PRISM_ERR_INVALID,
+                               "unknown filter key '%.*s' (valid: id, env, agent, seed, status, "
+                               "commit, host)",
+                               (int)klen, p);
+        if (f->n >= PRISM_RUN_FILTER_MAX)
+            return prism_error(PRISM_ERR_INVALID, "too many filter terms (at most %d)",
+                               PRISM_RUN_FILTER_MAX);
+        if (vlen >= sizeof f->value[0])
+            return prism_error(PRISM_ERR_INVALID, "filter value for '%s' is too long",
+                               filter_keys[k].key);
+        copy_str(f->key[f->n], sizeof f->key[0], filter_keys[k].key);
+        memcpy(f->value[f->n], eq + 1, vlen);
+        f->value[f->n][vlen] = 0;
+        f->n++;
+        if (!end) break;
+        p = end + 1;
+    }
+    return PRISM_OK;
+}
+
+static const char *column_text(sqlite3_stmt *s, int i) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? (const char *)t : "";
+}
+
+static void read_row(sqlite3_stmt *s, prism_run_record *r) {
+    memset(r, 0, sizeof *r);
+    copy_str(r->id, sizeof r->id, column_text(s, 0));
+    copy_str(r->dir, sizeof r->dir, column_text(s, 1));
+    copy_str(r->env, sizeof r->env, column_text(s, 2));
+    copy_str(r->agent, sizeof r->agent, column_text(s, 3));
+    r->seed = (uint64_t)sqlite3_column_int64(s, 4);
+    copy_str(r->status, sizeof r->status, column_text(s, 5));
+    copy_str(r->start, sizeof r->start, column_text(s, 6));
+    copy_str(r->end, sizeof r->end, column_text(s, 7));
+    r->steps = sqlite3_column_int64(s, 8);
+    r->final_return =
+        sqlite3_column_type(s, 9) == SQLITE_NULL ? (double)NAN : sqlite3_column_double(s, 9);
+    copy_str(r->commit, sizeof r->commit, column_text(s, 10));
+    r->dirty = sqlite3_column_int(s, 11) != 0;
+    copy_str(r->host, sizeof r->host, column_text(s, 12));
+    copy_str(r->message, sizeof r->message, column_text(s, 13));
+}
+
+prism_status prism_run_index_query(prism_run_index *ix, const prism_run_filter *f,
+                                   prism_run_index_visit visit, void *ctx) {
+    char sql[1024];
+    int n = snprintf(sql, sizeof sql, "SELECT %s FROM runs", COLUMNS);
+    for (int i = 0; f && i < f->n; i++) {
+        const char *col = NULL;
+        for (int k = 0; k < NKEYS; k++)
+            if (!strcmp(filter_keys[k].key, f->key[i])) col = filter_keys[k].column;
+        PRISM_ASSERT(col); /* prism_run_filter_parse only produces known keys */
+        const char *join = i ? " AND" : " WHERE";
+        if (!strcmp(col, "id")) /* a prefix, compared without LIKE's wildcards */
+            n += snprintf(sql + n, sizeof sql - (size_t)n, "%s substr(id, 1, length(?%d)) = ?%d",
+                          join, i + 1, i + 1);
+        else if (!strcmp(col, "seed")) /* compare as text so "seed=x" is a no-match, not 0 */
+            n += snprintf(sql + n, sizeof sql - (size_t)n, "%s CAST(seed AS TEXT) = ?%d", join,
+                          i + 1);
+        else
+            n += snprintf(sql + n, sizeof sql - (size_t)n, "%s %s = ?%d", join, col, i + 1);
+    }
+    snprintf(sql + n, sizeof sql - (size_t)n, " ORDER BY start, id");
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_error(ix, "cannot prepare query");
+    for (int i = 0; f && i < f->n; i++) sqlite3_bind_text(s, i + 1, f->value[i], -1, SQLITE_STATIC);
+    int rc;
+    prism_run_record r;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        read_row(s, &r);
+        if (visit && visit(ctx, &r)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) return db_error(ix, "query failed");
+    return PRISM_OK;
+}
+
+typedef struct find_ctx {
+    const char *prefix;
+    int n;
+    prism_run_record *out;
+    char names[256];
+} find_ctx;
+
+static int find_visit(void *vctx, const prism_run_record *r) {
+    find_ctx *c = vctx;
+    if (!strcmp(r->id, c->prefix)) { /* an exact id wins */
+        *c->out = *r;
+        c->n = 1;
+        c->names[0] = 0;
+        return 1;
+    }
+    if (c->n == 0) *c->out = *r;
+    if (c->n < 3) {
+        size_t l = strlen(c->names);
+        snprintf(c->names + l, sizeof c->names - l, "%s%s", l ? ", " : "", r->id);
+    }
+    c->n++;
+    return 0;
+}
+
+prism_status prism_run_index_find(prism_run_index *ix, const char *prefix, prism_run_record *out) {
+    if (!prefix[0]) return prism_error(PRISM_ERR_INVALID, "empty run id");
+    prism_run_filter f = {0};
+    f.n = 1;
+    copy_str(f.key[0], sizeof f.key[0], "id");
+    if (strlen(prefix) >= sizeof f.value[0])
+        return prism_error(PRISM_ERR_NOT_FOUND, "no run '%s'", prefix);
+    copy_str(f.value[0], sizeof f.value[0], prefix);
+    find_ctx c = {prefix, 0, out, ""};
+    prism_status st = prism_run_index_query(ix, &f, find_visit, &c);
+    if (st) return st;
+    if (c.n == 0)
+        return prism_error(PRISM_ERR_NOT_FOUND,
+                           "no run '%s' in %s (`prism runs ls` lists them; `prism runs reindex` "
+                           "rebuilds the index from the directories)",
+                           prefix, ix->path);
+    if (c.n > 1)
+        return prism_error(PRISM_ERR_INVALID, "run id '%s' is ambiguous: %d runs match (%s%s)",
+                           prefix, c.n, c.names, c.n > 3 ? ", ..." : "");
+    return PRISM_OK;
+}
+
+prism_status prism_run_record_load(const char *run_dir, prism_run_record *r) {
+    char path[PRISM_PATH_MAX];
+    prism_status st = prism_path_join(path, sizeof path, run_dir, "run.json");
+    if (st) return st;
+    prism_json_value *doc;
+    st = prism_json_parse_file(path, &doc);
+    if (st) return st;
+    const char *status = prism_json_get_string(doc, "status", NULL);
+    if (!status) {
+        prism_json_value_free(doc);
+        return prism_error(PRISM_ERR_CORRUPT, "%s: not a prism run.json (no \"status\")", path);
+    }
+    memset(r, 0, sizeof *r);
+    const char *slash = strrchr(run_dir, '/');
+    const char *base = slash && slash[1] ? slash + 1 : run_dir;
+    copy_str(r->id, sizeof r->id, prism_json_get_string(doc, "id", base));
+    copy_str(r->dir, sizeof r->dir, run_dir);
+    copy_str(r->env, sizeof r->env, prism_json_get_string(doc, "env", ""));
+    copy_str(r->agent, sizeof r->agent, prism_json_get_string(doc, "agent", ""));
+    r->seed = (uint64_t)prism_json_get_number(doc, "seed", 0);
+    copy_str(r->status, sizeof r->status, status);
+    copy_str(r->start, sizeof r->start, prism_json_get_string(doc, "start", ""));
+    copy_str(r->end, sizeof r->end, prism_json_get_string(doc, "end", ""));
+    r->steps = (long long)prism_json_get_number(doc, "steps", 0);
+    r->final_return = prism_json_get_number(doc, "final_return", NAN);
+    const prism_json_value *b = prism_json_get(doc, "build");
+    copy_str(r->commit, sizeof r->commit, prism_json_get_string(b, "commit", ""));
+    const prism_json_value *d = prism_json_get(b, "dirty");
+    r->dirty = d && d->type == PRISM_JSON_BOOL && d->boolean;
+    copy_str(r->host, sizeof r->host, prism_json_get_string(doc, "host", ""));
+    copy_str(r->message, sizeof r->message, prism_json_get_string(doc, "message", ""));
+    prism_json_value_free(doc);
+    return PRISM_OK;
+}
+
+prism_status prism_run_index_reindex(prism_run_index *ix, const char *runs_dir, int *count,
+                                     int *skipped) {
+    *count = *skipped = 0;
+    DIR *d = opendir(runs_dir);
+    if (!d)
+        return prism_error(PRISM_ERR_IO, "cannot list runs directory '%s': %s", runs_dir,
+                           strerror(errno));
+    /* One transaction: other readers see the old index or the new one, never an empty one. */
+    if (exec_retry(ix->db, "BEGIN IMMEDIATE") != SQLITE_OK ||
+        exec_retry(ix->db, "DELETE FROM runs") != SQLITE_OK) {
+        closedir(d);
+        prism_status st = db_error(ix, "cannot start reindexing");
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+        return st;
+    }
+    prism_status st = PRISM_OK;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char dir[PRISM_PATH_MAX];
+        struct stat sb;
+        if (prism_path_join(dir, sizeof dir, runs_dir, e->d_name) || stat(dir, &sb) != 0 ||
+            !S_ISDIR(sb.st_mode))
+            continue;
+        prism_run_record r;
+        if (prism_run_record_load(dir, &r) != PRISM_OK) {
+            (*skipped)++;
+            continue;
+        }
+        /* the directory name is the id the CLI uses, whatever run.json says */
+        copy_str(r.id, sizeof r.id, e->d_name);
+        st = prism_run_index_upsert(ix, &r);
+        if (st) break;
+        (*count)++;
+    }
+    closedir(d);
+    if (st || exec_retry(ix->db, "COMMIT") != SQLITE_OK) {
+        if (!st) st = db_error(ix, "cannot commit the new index");
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+        *count = 0;
+    }
+    return st;
+}
