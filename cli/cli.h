@@ -44,5 +44,11 @@ int cli_exit_code(prism_status st);
 int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int bench_env(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+
+/* Tabular agents (cli/train_tabular.c): whether `agent` is one (q-iteration, q-learning),
+ * and `prism train` for them (argv: everything after `train`). */
+bool train_tabular_handles(const char *agent);
+int train_tabular(int argc, char **argv);
 
 #endif

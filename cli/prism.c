@@ -12,6 +12,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"env", cmd_env, "list, inspect, play and roll out environments"},
+    {"train", cmd_train, "train an agent on an environment (tabular agents for now)"},
     {"bench", cmd_bench, "measure throughput (environments, networks, training)"},
 };
 
