@@ -32,8 +32,8 @@ static const char *const learning_keys[] = {
     "agent.alpha0       initial learning rate in (0, 1] (default 0.05)",
     "agent.decay        alpha_t = alpha0 / (1 + t * decay), >= 0 (default 0.005)",
     "agent.exploration  epsilon | function (default epsilon)",
-    "agent.epsilon      random-action probability in [0, 1] (default 1: the book's random "
-    "policy)",
+    "agent.epsilon      random-action probability in [0, 1] (default 1, the book's random "
+    "policy; 0 with exploration=function)",
     "agent.kappa        exploration-function bonus, f(Q, N) = Q + kappa / (1 + N), >= 0 "
     "(default 1)",
     "env.KEY            an environment option, e.g. env.max_episode_steps",
@@ -73,6 +73,16 @@ static void json_string(const char *s) {
     putchar('"');
 }
 
+/* A double in the fewest digits that read back exactly (0.9, not 0.90000000000000002). */
+static void json_number(double v) {
+    char buf[32];
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    fputs(buf, stdout);
+}
+
 static void print_table(const prism_qtable *t, const prism_mdp *m, const prism_env_class *cls) {
     printf("%-10s", "state");
     for (int a = 0; a < t->num_actions; a++) printf(" %12.12s", cls->action_names[a]);
@@ -96,7 +106,9 @@ static void print_json(const prism_qtable *t, const prism_mdp *m, const prism_en
     json_string(cls->id);
     printf(",\"agent\":");
     json_string(agent);
-    printf(",\"gamma\":%.17g,\"states\":[", gamma);
+    printf(",\"gamma\":");
+    json_number(gamma);
+    printf(",\"states\":[");
     for (int s = 0; s < t->num_states; s++) {
         if (s) putchar(',');
         json_string(m->state_names[s]);
@@ -113,7 +125,7 @@ static void print_json(const prism_qtable *t, const prism_mdp *m, const prism_en
             int i = s * t->num_actions + a;
             if (a) putchar(',');
             if (t->available[i])
-                printf("%.17g", t->q[i]);
+                json_number(t->q[i]);
             else
                 printf("null");
         }
@@ -189,6 +201,7 @@ int train_tabular(int argc, char **argv) {
     }
     ql.steps = (long)steps;
     ql.seed = seed;
+    bool epsilon_set = false;
     const char *const *keys = learning ? learning_keys : iteration_keys;
     size_t nkeys = learning ? sizeof learning_keys / sizeof learning_keys[0]
                             : sizeof iteration_keys / sizeof iteration_keys[0];
@@ -222,6 +235,7 @@ int train_tabular(int argc, char **argv) {
             ok = parse_double(key, value, 0, 1e12, &ql.decay);
         } else if (learning && !strcmp(key, "agent.epsilon")) {
             ok = parse_double(key, value, 0, 1, &ql.epsilon);
+            epsilon_set = true;
         } else if (learning && !strcmp(key, "agent.kappa")) {
             ok = parse_double(key, value, 0, 1e12, &ql.kappa);
         } else if (learning && !strcmp(key, "agent.exploration")) {
@@ -255,6 +269,8 @@ int train_tabular(int argc, char **argv) {
         }
     }
 
+    /* the exploration function explores by itself: its default is the book's pure form */
+    if (ql.exploration == PRISM_EXPLORE_FUNCTION && !epsilon_set) ql.epsilon = 0;
     prism_qtable t;
     st = prism_qtable_init(&t, m);
     if (st) {
@@ -271,26 +287,33 @@ int train_tabular(int argc, char **argv) {
         return cli_fail("train", st, NULL);
     }
     double gamma = learning ? ql.gamma : qi.gamma;
+    const char *kind = ql.exploration == PRISM_EXPLORE_FUNCTION ? "function" : "epsilon";
     if (learning)
         printf("%s, q-learning, gamma %g, alpha0 %g, decay %g, %s exploration, %ld steps, seed "
                "%llu (%.3f s)\n",
-               m->env_id, gamma, ql.alpha0, ql.decay,
-               ql.exploration == PRISM_EXPLORE_FUNCTION ? "function" : "epsilon", ql.steps,
-               (unsigned long long)ql.seed, seconds);
+               m->env_id, gamma, ql.alpha0, ql.decay, kind, ql.steps, (unsigned long long)ql.seed,
+               seconds);
     else
         printf("%s, q-iteration, gamma %g: %d sweeps (%.3f s)\n", m->env_id, gamma, iterations,
                seconds);
     print_table(&t, m, env.cls);
     if (opts[JSON].count) {
         print_json(&t, m, env.cls, agent, gamma);
-        if (learning)
-            printf(",\"steps\":%ld,\"seed\":%llu,\"alpha0\":%.17g,\"decay\":%.17g,"
-                   "\"exploration\":\"%s\",\"epsilon\":%.17g,\"kappa\":%.17g}\n",
-                   ql.steps, (unsigned long long)ql.seed, ql.alpha0, ql.decay,
-                   ql.exploration == PRISM_EXPLORE_FUNCTION ? "function" : "epsilon", ql.epsilon,
-                   ql.kappa);
-        else
-            printf(",\"iterations\":%d,\"tolerance\":%.17g}\n", iterations, qi.tolerance);
+        if (learning) {
+            printf(",\"steps\":%ld,\"seed\":%llu,\"exploration\":\"%s\",\"alpha0\":", ql.steps,
+                   (unsigned long long)ql.seed, kind);
+            json_number(ql.alpha0);
+            printf(",\"decay\":");
+            json_number(ql.decay);
+            printf(",\"epsilon\":");
+            json_number(ql.epsilon);
+            printf(",\"kappa\":");
+            json_number(ql.kappa);
+        } else {
+            printf(",\"iterations\":%d,\"tolerance\":", iterations);
+            json_number(qi.tolerance);
+        }
+        printf("}\n");
     }
     prism_qtable_free(&t);
     prism_env_free(&env);
