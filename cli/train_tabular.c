@@ -222,10 +222,13 @@ int train_tabular(int argc, char **argv) {
             ok = parse_double(key, value, 0, 1, &g);
             qi.gamma = ql.gamma = g;
         } else if (!learning && !strcmp(key, "agent.iterations")) {
-            double v;
-            ok = parse_double(key, value, 1, 1e9, &v) && v == floor(v);
-            if (!ok && v != floor(v))
-                fprintf(stderr, "prism train: agent.iterations must be a whole number\n");
+            double v = 1;
+            ok = parse_double(key, value, 1, 1e9, &v);
+            if (ok && v != floor(v)) {
+                fprintf(stderr, "prism train: agent.iterations must be a whole number (got '%s')\n",
+                        value);
+                ok = false;
+            }
             qi.max_iterations = (int)v;
         } else if (!learning && !strcmp(key, "agent.tolerance")) {
             ok = parse_double(key, value, 0, 1e9, &qi.tolerance);

@@ -101,6 +101,10 @@ TEST(probe_3_two_steps_reward_at_the_end) {
         prism_step s2 = prism_env_step(&env, 0, &obs);
         CHECK(s2.reward == 1.0f && s2.terminated);
     }
+    /* stepping on without a reset: the terminal state is absorbing and worth nothing */
+    float obs;
+    prism_step again = prism_env_step(&env, 0, &obs);
+    CHECK(again.terminated && again.reward == 0.0f && obs == 0.0f);
     prism_env_free(&env);
 }
 

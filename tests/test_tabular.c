@@ -373,6 +373,13 @@ TEST(cli_train_bad_input_exits_2) {
                  2);
     CHECK(strstr(out, "epsilon or function") != NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mdp --agent q-learning --steps 0"), 2);
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "train homl-mdp --agent q-iteration --set agent.iterations=2.5"),
+                 2);
+    CHECK(strstr(out, "whole number") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "train homl-mdp --agent q-iteration --set agent.iterations=abc"),
+                 2);
     CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mdp --agent q-iteration --steps 5"), 2);
     CHECK(strstr(out, "agent.iterations") != NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out,

@@ -15,7 +15,8 @@
  * so stepping with an action that is unavailable in the current state is a no-op (the
  * state stays, reward 0, not terminated). Tabular agents never choose one (they consult
  * prism_mdp_available) and report it as unavailable (null in JSON); see docs/tabular.md for
- * why the no-op leaves the optimal values of the available actions unchanged.
+ * why the no-op leaves the optimal values of the available actions unchanged. Stepping on after
+ * termination without a reset stays in the terminal state (reward 0, terminated again).
  */
 #ifndef PRISM_MDP_H
 #define PRISM_MDP_H

@@ -139,8 +139,13 @@ float prism_mdp_env_step(void *state, prism_env_random *random, int action, floa
                          bool *terminated) {
     prism_mdp_env_state *e = state;
     const prism_mdp *m = e->m;
-    /* stepping a terminated episode again is the caller's bug (reset first) */
-    PRISM_ASSERT(e->s < m->num_states);
+    if (e->s >= m->num_states) {
+        /* stepping on after termination (the caller should reset): the terminal state is
+         * absorbing, worth nothing, and says so again rather than aborting a rollout */
+        *terminated = true;
+        observe(e, obs);
+        return 0.0f;
+    }
     if (!prism_mdp_available(m, e->s, action)) {
         /* the documented no-op: same state, reward 0, no draw (see prism/mdp.h) */
         *terminated = false;
