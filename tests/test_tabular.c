@@ -276,6 +276,14 @@ TEST(tabular_q_learning_rejects_bad_options) {
     CHECK(prism_q_learning(&t, m, &other, &o) == PRISM_ERR_INVALID);
     CHECK(strstr(prism_error_message(), "does not match") != NULL);
     prism_env_free(&other);
+    /* same shapes, different probe: still refused */
+    const prism_mdp *m3 = prism_mdp_find("probe-3-discount");
+    prism_qtable t3;
+    REQUIRE(prism_qtable_init(&t3, m3) == PRISM_OK);
+    REQUIRE(prism_env_init(&other, "probe-1-constant", NULL) == PRISM_OK);
+    CHECK(prism_q_learning(&t3, m3, &other, &o) == PRISM_ERR_INVALID);
+    prism_env_free(&other);
+    prism_qtable_free(&t3);
     prism_qtable_free(&t);
     prism_env_free(&env);
 }

@@ -85,7 +85,7 @@ typedef struct prism_q_learning_options {
  * exploration), kappa 1, seed 0. */
 prism_q_learning_options prism_q_learning_defaults(void);
 
-/* Q-learning on env (which must sample model m: same action count and observation size):
+/* Q-learning on env (created with the model's id, m->env_id):
  * seeds env and exploration from o->seed, resets, and for each step chooses an available
  * action, steps, and updates Q(s, a) <- (1 - alpha_t) Q(s, a) + alpha_t target with target
  * = r on termination, else r + gamma max_a' Q(s', a') (or max f(Q, N) with the exploration

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 prism_status prism_qtable_init(prism_qtable *t, const prism_mdp *m) {
     memset(t, 0, sizeof *t);
@@ -166,12 +167,13 @@ prism_status prism_q_learning(prism_qtable *t, const prism_mdp *m, prism_env *en
                               const prism_q_learning_options *o) {
     prism_status st = check_table(t, m);
     if (st) return st;
-    if (env->cls->num_actions != m->num_actions || prism_env_obs_size(env->cls) != m->obs_size)
+    /* the same id, not just the same shapes: probes 1 and 3 share their shapes */
+    if (strcasecmp(env->cls->id, m->env_id) != 0 || env->cls->num_actions != m->num_actions ||
+        prism_env_obs_size(env->cls) != m->obs_size)
         return prism_error(PRISM_ERR_INVALID,
-                           "environment %s (%d actions, %d observation values) does not match "
-                           "the model of %s (%d, %d)",
-                           env->cls->id, env->cls->num_actions, prism_env_obs_size(env->cls),
-                           m->env_id, m->num_actions, m->obs_size);
+                           "environment %s does not match the model of %s: create the "
+                           "environment with the model's id",
+                           env->cls->id, m->env_id);
     if (!(o->gamma >= 0 && o->gamma <= 1))
         return prism_error(PRISM_ERR_INVALID, "gamma must be in [0, 1], got %g", o->gamma);
     if (!(o->alpha0 > 0 && o->alpha0 <= 1))
