@@ -205,6 +205,18 @@ bool fixture_open(fixture *f, const char *name) {
     return true;
 }
 
+bool fixture_open_command(fixture *f, const char *command) {
+    memset(f, 0, sizeof *f);
+    f->pipe = popen(command, "r");
+    if (!f->pipe) {
+        test_fail(__FILE__, __LINE__, "cannot run %s", command);
+        return false;
+    }
+    f->arena = calloc(1, sizeof(arena));
+    f->name = command;
+    return true;
+}
+
 const json *fixture_next(fixture *f) {
     static json root;
     arena_reset(f->arena);

@@ -44,6 +44,9 @@ typedef struct fixture {
 } fixture;
 
 bool fixture_open(fixture *f, const char *name);
+/* Read JSON lines from the standard output of a shell command instead (e.g. a `prism ...
+ * --json` run); fixture_close fails the test if the command exits non-zero. */
+bool fixture_open_command(fixture *f, const char *command);
 /* The next record, or NULL at the end (or on a parse error, which fails the test). */
 const json *fixture_next(fixture *f);
 void fixture_close(fixture *f);

@@ -6,10 +6,15 @@
 #include <strings.h>
 
 extern const prism_env_class prism_cartpole_v1, prism_cartpole_v0;
+extern const prism_env_class prism_homl_mdp, prism_probe_constant, prism_probe_obs_reward,
+    prism_probe_discount, prism_probe_action, prism_probe_match, prism_probe_truncation,
+    prism_probe_nstep, prism_probe_distributional, prism_probe_prioritized;
 
 static const prism_env_class *const classes[] = {
-    &prism_cartpole_v1,
-    &prism_cartpole_v0,
+    &prism_cartpole_v1,    &prism_cartpole_v0,          &prism_homl_mdp,
+    &prism_probe_constant, &prism_probe_obs_reward,     &prism_probe_discount,
+    &prism_probe_action,   &prism_probe_match,          &prism_probe_truncation,
+    &prism_probe_nstep,    &prism_probe_distributional, &prism_probe_prioritized,
 };
 
 enum { CLASS_COUNT = (int)(sizeof classes / sizeof classes[0]) };
