@@ -7,6 +7,8 @@
 #   make fmt / fmt-check
 # WERROR=1 turns warnings into errors (CI does this). MARCH= overrides -march=native.
 
+.DEFAULT_GOAL := all
+
 CC      ?= cc
 CXX     ?= c++
 MARCH   ?= -march=native

@@ -16,7 +16,10 @@ static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig) {
     (void)sig;
-    stop_requested = 1;
+    static const char first[] = "\nprism: stopping at the end of this episode to save a checkpoint "
+                                "(press Ctrl-C again to stop at once)\n";
+    if (stop_requested == 0 && write(STDERR_FILENO, first, sizeof first - 1) < 0) stop_requested = 1;
+    stop_requested = stop_requested < 2 ? stop_requested + 1 : 2;
 }
 
 static const char *usage =
@@ -112,7 +115,9 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
 
 int cmd_train(int argc, char **argv) {
     cli_opt opts[] = {
-        {.name = "agent", .metavar = "PRESET", .help = "agent preset (default dqn; see `prism agents`)"},
+        {.name = "agent", .metavar = "PRESET",
+         .help = "agent preset (default dqn; see `prism agents`); q-iteration and q-learning "
+                 "train tabular agents on small MDPs"},
         {.name = "seed", .metavar = "N", .help = "run seed (default 0)"},
         {.name = "steps", .metavar = "N", .help = "environment steps (default: the preset's)"},
         {.name = "config", .metavar = "FILE", .help = "INI file of settings (e.g. a run's config.ini)"},

@@ -398,9 +398,9 @@ TEST(cli_train_bad_input_exits_2) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mpd --agent q-iteration"), 2);
     CHECK(strstr(out, "did you mean homl-mdp") != NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mdp --agent q-iteration extra"), 2);
-    CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mdp --agent dqn"), 2);
-    CHECK(strstr(out, "deep agents are not available yet") != NULL);
-    CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mdp"), 2);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mdp --agent nosuch"), 2);
+    CHECK(strstr(out, "unknown agent preset 'nosuch'") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train"), 2);
     CHECK_EQ_INT(test_prism(out, sizeof out, "train --help"), 0);
     CHECK(strstr(out, "q-iteration") != NULL);
     /* env options pass through for q-learning */

@@ -83,8 +83,10 @@ typedef struct prism_train_config {
     long long steps;          /* total environment steps (rounded up to whole iterations) */
     long long iteration_steps; /* an iteration runs whole episodes until this many steps */
     int eval_episodes;        /* evaluation episodes after each iteration (0 = none) */
-    int checkpoint_every;     /* iterations between checkpoints (0 = only at the end) */
+    int checkpoint_every;     /* iterations between checkpoints (0 = by time only) */
+    double checkpoint_seconds; /* also checkpoint at the first iteration end after this long */
     int checkpoint_keep;      /* checkpoints kept */
+    int max_episode_steps;    /* cap for environments without a time limit (0 = none) */
 } prism_train_config;
 
 typedef struct prism_config {

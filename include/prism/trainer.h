@@ -29,8 +29,9 @@ typedef struct prism_train_options {
     bool progress_bar; /* redraw a live progress line (when stdout is a terminal) */
     bool quiet;        /* no per-iteration lines on stdout (still in stdout.log) */
     bool no_index;     /* do not write runs/index.sqlite (tests) */
-    /* Polled between steps: when it becomes non-zero the run stops cleanly with status
-     * interrupted (the CLI sets it from SIGINT / SIGTERM). May be NULL. */
+    /* Polled between steps (the CLI counts SIGINT / SIGTERM into it): 1 stops the run at the
+     * next episode boundary and saves a checkpoint there; 2 stops it at once (the last
+     * checkpoint stays). Either way the status becomes interrupted. May be NULL. */
     volatile sig_atomic_t *stop;
 } prism_train_options;
 

@@ -16,9 +16,11 @@ enum { CKPT_VERSION = 1, HEADER_BYTES = 8 + 4 + 4 + 8 };
 /* The fixed-size part of the payload. Sizes of the structs it contains are checked on load so
  * a binary built with different struct layouts refuses the file instead of misreading it. */
 typedef struct fixed_part {
-    uint32_t counters_size, rng_size, env_random_size, reserved;
+    uint32_t counters_size, rng_size, env_random_size, stats_size;
+    uint64_t blob_size;
     prism_run_counters counters;
     long long agent_steps;
+    prism_agent_stats agent_stats;
     prism_rng explore_rng, replay_rng, eval_rng;
     prism_env_random env_random, eval_random;
 } fixed_part;
@@ -42,7 +44,7 @@ static uint64_t get_u64(const unsigned char *p) {
 
 static prism_status build_payload(char **buf, size_t *len, const prism_run_counters *counters,
                                   const prism_agent *agent, const prism_env *env,
-                                  const prism_env *eval_env) {
+                                  const prism_env *eval_env, const void *blob, size_t blob_len) {
     FILE *f = open_memstream(buf, len);
     if (!f) return prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
     fixed_part fp;
@@ -50,15 +52,19 @@ static prism_status build_payload(char **buf, size_t *len, const prism_run_count
     fp.counters_size = sizeof(prism_run_counters);
     fp.rng_size = sizeof(prism_rng);
     fp.env_random_size = sizeof(prism_env_random);
+    fp.stats_size = sizeof(prism_agent_stats);
+    fp.blob_size = blob_len;
     fp.counters = *counters;
     fp.agent_steps = agent->steps;
+    fp.agent_stats = agent->stats;
     fp.explore_rng = agent->explore_rng;
     fp.replay_rng = agent->replay_rng;
     fp.eval_rng = agent->eval_rng;
     fp.env_random = env->random;
     fp.eval_random = eval_env->random;
     prism_status st = PRISM_OK;
-    if (fwrite(&fp, sizeof fp, 1, f) != 1) st = prism_error(PRISM_ERR_NOMEM, "checkpoint buffer");
+    if (fwrite(&fp, sizeof fp, 1, f) != 1 || (blob_len && fwrite(blob, blob_len, 1, f) != 1))
+        st = prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
     if (!st) st = prism_nn_write(&agent->online, &agent->opt, f);
     if (!st) st = prism_nn_write(&agent->target, NULL, f);
     if (!st) st = prism_replay_save(&agent->replay, f);
@@ -70,10 +76,13 @@ static prism_status build_payload(char **buf, size_t *len, const prism_run_count
     return st;
 }
 
+/* The iteration number of "ckpt-N.bin" or "ckpt-N-mid.bin" (mid counts as N + 0.5 for
+ * ordering, so it is returned doubled), or -1. */
 static int checkpoint_number(const char *name) {
-    int n;
-    char tail[8];
-    if (sscanf(name, "ckpt-%d.bi%1s", &n, tail) == 2 && !strcmp(tail, "n")) return n;
+    int n, used = 0;
+    if (sscanf(name, "ckpt-%d%n", &n, &used) != 1 || n < 0) return -1;
+    if (!strcmp(name + used, ".bin")) return 2 * n;
+    if (!strcmp(name + used, "-mid.bin")) return 2 * n + 1;
     return -1;
 }
 
@@ -92,7 +101,8 @@ static void prune(const char *dir, int keep) {
         for (int j = 0; j < n; j++) newer += numbers[j] > numbers[i];
         if (newer >= keep) {
             char path[PRISM_PATH_MAX];
-            snprintf(path, sizeof path, "%s/ckpt-%d.bin", dir, numbers[i]);
+            snprintf(path, sizeof path, "%s/ckpt-%d%s.bin", dir, numbers[i] / 2,
+                     numbers[i] % 2 ? "-mid" : "");
             unlink(path);
         }
     }
@@ -100,12 +110,13 @@ static void prune(const char *dir, int keep) {
 
 prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_counters *counters,
                                    const prism_agent *agent, const prism_env *env,
-                                   const prism_env *eval_env) {
+                                   const prism_env *eval_env, const void *blob, size_t blob_len) {
     prism_status st = prism_mkdir_p(dir);
     if (st) return st;
     char *payload = NULL;
     size_t payload_len = 0;
-    if ((st = build_payload(&payload, &payload_len, counters, agent, env, eval_env))) return st;
+    if ((st = build_payload(&payload, &payload_len, counters, agent, env, eval_env, blob, blob_len)))
+        return st;
     unsigned char header[HEADER_BYTES], trailer[4];
     memcpy(header, CKPT_MAGIC, 8);
     put_u32(header + 8, CKPT_VERSION);
@@ -115,7 +126,8 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
     put_u32(trailer, crc);
 
     char name[64], path[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
-    snprintf(name, sizeof name, "ckpt-%d.bin", counters->iterations_done);
+    snprintf(name, sizeof name, "ckpt-%d%s.bin", counters->iterations_done,
+             counters->mid_iteration ? "-mid" : "");
     if ((st = prism_path_join(path, sizeof path, dir, name)) ||
         (st = prism_path_join(latest, sizeof latest, dir, "latest"))) {
         free(payload);
@@ -138,7 +150,8 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
 }
 
 prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *counters,
-                                        prism_agent *agent, prism_env *env, prism_env *eval_env) {
+                                        prism_agent *agent, prism_env *env, prism_env *eval_env,
+                                        void *blob, size_t blob_len) {
     char *data = NULL;
     size_t len = 0;
     prism_status st = prism_file_read(path, &data, &len);
@@ -176,12 +189,16 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
     }
     memcpy(&fp, p + HEADER_BYTES, sizeof fp);
     if (fp.counters_size != sizeof(prism_run_counters) || fp.rng_size != sizeof(prism_rng) ||
-        fp.env_random_size != sizeof(prism_env_random)) {
+        fp.env_random_size != sizeof(prism_env_random) ||
+        fp.stats_size != sizeof(prism_agent_stats) || fp.blob_size != blob_len ||
+        payload_len < sizeof fp + blob_len) {
         prism_free(data);
         return prism_error(PRISM_ERR_CORRUPT, "%s was written by an incompatible build of prism "
                                               "(struct sizes differ)", path);
     }
-    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp, payload_len - sizeof fp, "rb");
+    if (blob_len) memcpy(blob, data + HEADER_BYTES + sizeof fp, blob_len);
+    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp + blob_len, payload_len - sizeof fp - blob_len,
+                       "rb");
     if (!f) {
         prism_free(data);
         return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
@@ -194,6 +211,7 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
     if (st) return st;
     *counters = fp.counters;
     agent->steps = fp.agent_steps;
+    agent->stats = fp.agent_stats;
     agent->explore_rng = fp.explore_rng;
     agent->replay_rng = fp.replay_rng;
     agent->eval_rng = fp.eval_rng;
@@ -203,7 +221,7 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
 }
 
 prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters, prism_agent *agent,
-                                   prism_env *env, prism_env *eval_env) {
+                                   prism_env *env, prism_env *eval_env, void *blob, size_t blob_len) {
     char latest[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(latest, sizeof latest, dir, "latest");
     if (st) return st;
@@ -222,5 +240,5 @@ prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters
     st = prism_path_join(path, sizeof path, dir, text);
     prism_free(text);
     if (st) return st;
-    return prism_checkpoint_load_file(path, counters, agent, env, eval_env);
+    return prism_checkpoint_load_file(path, counters, agent, env, eval_env, blob, blob_len);
 }

@@ -111,7 +111,12 @@ static const key_spec keys[] = {
     {"train.eval_episodes", K_INT, T(eval_episodes), 0, 0, 0, 1e6, NULL,
      "evaluation episodes after each iteration (0 = none)"},
     {"train.checkpoint_every", K_INT, T(checkpoint_every), 0, 0, 0, 1e9, NULL,
-     "iterations between checkpoints (0 = only at the end)"},
+     "checkpoint every this many iterations (0 = by time only); always at the end and on Ctrl-C"},
+    {"train.checkpoint_seconds", K_DOUBLE, T(checkpoint_seconds), 0, 0, 0, 1e9, NULL,
+     "checkpoint at the first iteration end at least this long after the last (0 = off)"},
+    {"train.max_episode_steps", K_INT, T(max_episode_steps), 0, 0, 0, 1e9, NULL,
+     "truncate episodes of environments that have no time limit of their own after this many "
+     "steps (Dopamine's max_steps_per_episode; 0 = never)"},
     {"train.checkpoint_keep", K_INT, T(checkpoint_keep), 0, 0, 1, 1000, NULL,
      "checkpoints kept on disk"},
 };
@@ -159,8 +164,10 @@ void prism_config_defaults(prism_config *c) {
     a->eps_eval = 0.001;
     c->train.steps = 30000;
     c->train.iteration_steps = 1000;
-    c->train.checkpoint_every = 10;
+    c->train.checkpoint_every = 0;
+    c->train.checkpoint_seconds = 60;
     c->train.checkpoint_keep = 2;
+    c->train.max_episode_steps = 27000; /* Dopamine's Runner default */
 }
 
 static int distance(const char *a, const char *b) {

@@ -148,7 +148,7 @@ typedef struct trainer {
     double ep_return;
     long long ep_length;
     bool episode_open;
-    double start_time, last_draw;
+    double start_time, last_draw, last_checkpoint;
     int iterations;
 } trainer;
 
@@ -157,6 +157,8 @@ static prism_status configure_env(prism_env *env, const prism_config *cfg) {
     eo.max_episode_steps = cfg->env_max_episode_steps;
     prism_status st = prism_env_init(env, cfg->env, &eo);
     if (st) return st;
+    /* An episode must end for an iteration to end: cap environments that never truncate. */
+    if (env->max_episode_steps == 0) env->max_episode_steps = cfg->train.max_episode_steps;
     for (int i = 0; i < cfg->n_env_options; i++) {
         st = prism_env_configure(env, cfg->env_keys[i], cfg->env_values[i]);
         if (st) return st;
@@ -205,13 +207,14 @@ static prism_status end_episode(trainer *t, int iteration, iteration_acc *acc, b
     return prism_csv_row(&t->episodes, row);
 }
 
-/* One training iteration: whole episodes until at least iteration_steps steps. */
+/* One training iteration: whole episodes until at least iteration_steps steps. A first stop
+ * request ends it at the next episode boundary (so a checkpoint can be taken there); a second
+ * one ends it at once. */
 static prism_status run_iteration(trainer *t, int iteration, iteration_acc *acc) {
     const prism_config *cfg = t->cfg;
-    const int A = t->env.cls->num_actions;
     const size_t obs_bytes = sizeof(float) * (size_t)prism_env_obs_size(t->env.cls);
     while (acc->steps < cfg->train.iteration_steps || t->episode_open) {
-        if (t->opt->stop && *t->opt->stop)
+        if (t->opt->stop && (*t->opt->stop >= 2 || (*t->opt->stop && !t->episode_open)))
             return prism_error(PRISM_ERR_INTERRUPTED, "interrupted at step %lld", t->env_steps);
         if (!t->episode_open) {
             prism_env_reset(&t->env, t->obs);
@@ -228,7 +231,6 @@ static prism_status run_iteration(trainer *t, int iteration, iteration_acc *acc)
         acc->time_env += t2 - t1;
         if (a < MAX_ACTIONS_LOGGED) acc->action_counts[a]++;
         acc->actions_total++;
-        (void)A;
         t->ep_return += (double)s.reward;
         t->ep_length++;
         t->env_steps++;
@@ -354,7 +356,7 @@ static prism_status write_iteration(trainer *t, int iteration, const iteration_a
         if (st) return st;
     }
     prism_archive_set_progress(&t->archive, t->env_steps, row[m->return_mean]);
-    return prism_archive_update(&t->archive);
+    return PRISM_OK;
 }
 
 static prism_status open_outputs(trainer *t) {
@@ -396,16 +398,25 @@ static void finish_metrics(trainer *t) {
     prism_archive_set_double(&t->archive, "wall_s", prism_now() - t->start_time);
 }
 
-static prism_status save_checkpoint(trainer *t, int iterations_done) {
+/* Checkpoint after `iterations_done` iterations; with acc, inside that iteration (between
+ * episodes) with its partial accumulators. Also brings run.json up to date. */
+static prism_status save_checkpoint(trainer *t, int iterations_done, const iteration_acc *acc) {
     char dir[PRISM_PATH_MAX];
     prism_status st = prism_archive_path(&t->archive, "checkpoints", dir, sizeof dir);
     if (st) return st;
-    prism_run_counters c = {.iterations_done = iterations_done, .env_steps = t->env_steps,
+    prism_run_counters c = {.iterations_done = iterations_done,
+                            .mid_iteration = acc != NULL,
+                            .env_steps = t->env_steps,
                             .episodes_total = t->episodes_total,
                             .metrics_offset = prism_csv_offset(&t->metrics),
                             .episodes_offset = prism_csv_offset(&t->episodes)};
-    return prism_checkpoint_save(dir, t->cfg->train.checkpoint_keep, &c, &t->agent, &t->env,
-                                 &t->eval_env);
+    iteration_acc none;
+    memset(&none, 0, sizeof none);
+    st = prism_checkpoint_save(dir, t->cfg->train.checkpoint_keep, &c, &t->agent, &t->env,
+                               &t->eval_env, acc ? acc : &none, sizeof none);
+    if (st) return st;
+    t->last_checkpoint = prism_now();
+    return prism_archive_update(&t->archive);
 }
 
 /* Environments, agent and buffers for cfg (no files yet). */
@@ -429,28 +440,40 @@ static prism_status setup(trainer *t, const prism_config *cfg, const prism_train
     return PRISM_OK;
 }
 
-/* Iterations first..iterations-1, with a checkpoint every checkpoint_every iterations and
- * after the last. */
-static prism_status loop(trainer *t, int first) {
-    t->start_time = prism_now();
+/* Iterations first..iterations-1 (the first continuing from `resumed` when not NULL), with a
+ * checkpoint every checkpoint_every iterations or checkpoint_seconds, after the last, and at
+ * the episode boundary where a stop request lands. */
+static prism_status loop(trainer *t, int first, const iteration_acc *resumed) {
+    t->start_time = t->last_checkpoint = prism_now();
     prism_status st = PRISM_OK;
-    const int every = t->cfg->train.checkpoint_every;
+    const prism_train_config *tc = &t->cfg->train;
     for (int it = first; it < t->iterations; it++) {
         iteration_acc acc;
-        memset(&acc, 0, sizeof acc);
-        acc.return_min = INFINITY;
-        acc.return_max = -INFINITY;
-        prism_agent_stats_reset(&t->agent);
-        double it_start = prism_now();
-        if ((st = run_iteration(t, it, &acc))) break;
-        if ((st = write_iteration(t, it, &acc, prism_now() - it_start))) break;
-        bool last = it + 1 == t->iterations;
-        if (last || (every > 0 && (it + 1) % every == 0)) {
-            double c0 = prism_now();
-            if ((st = save_checkpoint(t, it + 1))) break;
-            if (!t->opt->quiet && prism_now() - c0 > 5.0)
-                prism_archive_printf(&t->archive, "checkpoint written in %.1f s\n", prism_now() - c0);
+        if (resumed && it == first) {
+            acc = *resumed; /* the agent's statistics came back with the checkpoint */
+        } else {
+            memset(&acc, 0, sizeof acc);
+            acc.return_min = INFINITY;
+            acc.return_max = -INFINITY;
+            prism_agent_stats_reset(&t->agent);
         }
+        double it_start = prism_now();
+        st = run_iteration(t, it, &acc);
+        if (st == PRISM_ERR_INTERRUPTED && !t->episode_open) {
+            prism_status cst = save_checkpoint(t, it, &acc);
+            clear_progress(t);
+            if (cst) prism_archive_eprintf(&t->archive, "could not save a checkpoint: %s\n",
+                                           prism_error_message());
+            else prism_archive_printf(&t->archive, "checkpoint saved at step %lld\n", t->env_steps);
+            prism_error(PRISM_ERR_INTERRUPTED, "interrupted at step %lld", t->env_steps);
+        }
+        if (st) break;
+        if ((st = write_iteration(t, it, &acc, prism_now() - it_start))) break;
+        bool due = it + 1 == t->iterations ||
+                   (tc->checkpoint_every > 0 && (it + 1) % tc->checkpoint_every == 0) ||
+                   (tc->checkpoint_seconds > 0 &&
+                    prism_now() - t->last_checkpoint >= tc->checkpoint_seconds);
+        if (due && (st = save_checkpoint(t, it + 1, NULL))) break;
     }
     return st;
 }
@@ -505,7 +528,7 @@ prism_status prism_train(const prism_config *cfg, const prism_train_options *opt
     if ((st = open_outputs(&t))) return finish(&t, st);
     record_facts(&t);
     announce(&t, 0);
-    return finish(&t, loop(&t, 0));
+    return finish(&t, loop(&t, 0, NULL));
 }
 
 prism_status prism_train_resume(const char *dir, prism_config *cfg, const prism_train_options *opt) {
@@ -517,9 +540,10 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg, const prism_
     trainer t;
     if ((st = setup(&t, cfg, opt))) return finish(&t, st);
     prism_run_counters c;
+    iteration_acc acc;
     char ckpt_dir[PRISM_PATH_MAX];
     if ((st = prism_path_join(ckpt_dir, sizeof ckpt_dir, dir, "checkpoints"))) return finish(&t, st);
-    if ((st = prism_checkpoint_load(ckpt_dir, &c, &t.agent, &t.env, &t.eval_env)))
+    if ((st = prism_checkpoint_load(ckpt_dir, &c, &t.agent, &t.env, &t.eval_env, &acc, sizeof acc)))
         return finish(&t, st);
     if ((st = prism_archive_reopen(&t.archive, dir, opt->argc, opt->argv))) return finish(&t, st);
     t.archive.no_index = t.archive.no_index || opt->no_index;
@@ -538,5 +562,5 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg, const prism_
     t.events_open = true;
     announce(&t, c.iterations_done);
     if (c.iterations_done >= t.iterations) return finish(&t, PRISM_OK);
-    return finish(&t, loop(&t, c.iterations_done));
+    return finish(&t, loop(&t, c.iterations_done, c.mid_iteration ? &acc : NULL));
 }
