@@ -894,3 +894,36 @@ TEST(replay_broken_stream_aborts) {
     CHECK_EQ_INT(prism_replay_size(&r), 2);
     prism_replay_free(&r);
 }
+
+SLOW_TEST(replay_capacity_ten_million) {
+    /* The largest ring the options allow, prioritized, wrapped once: slot arithmetic and the
+     * 2^24-leaf tree at full size (about 520 MB). */
+    prism_replay r;
+    prism_replay_options o = opts(10000000, 2, 3, 0.5f, true);
+    REQUIRE(prism_replay_init(&r, &o) == PRISM_OK);
+    CHECK_EQ_INT(r.tree.leaves, 1 << 24);
+    const int len = 200;
+    int id = 0;
+    while (r.pos < 10500000) {
+        add_episode(&r, id, len, (const float[200]){0}, 2);
+        id += len + 1;
+    }
+    /* every slot is filled; sampleable = all steps in the ring (the oldest episode may be
+     * partly overwritten) */
+    int64_t finals = 0;
+    for (int i = 0; i < o.capacity; i++) finals += (r.flags[i] & 16) != 0; /* SLOT_FINAL */
+    CHECK_EQ_INT(prism_replay_size(&r), o.capacity - finals);
+    prism_replay_batch b;
+    REQUIRE(prism_replay_batch_init(&b, 256, 2) == PRISM_OK);
+    prism_rng rng;
+    prism_rng_seed(&rng, 91, PRISM_STREAM_REPLAY);
+    REQUIRE(prism_replay_sample(&r, &rng, &b) == PRISM_OK);
+    for (int i = 0; i < 256; i++) {
+        int k = (int)b.obs[2 * i] % (len + 1); /* step within its episode */
+        int n = len - k < 3 ? len - k : 3;
+        CHECK(b.next_obs[2 * i] == b.obs[2 * i] + (float)n);
+        CHECK(b.discounts[i] == (float)pow(0.5, n));
+    }
+    prism_replay_batch_free(&b);
+    prism_replay_free(&r);
+}

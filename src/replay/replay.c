@@ -686,7 +686,16 @@ static prism_status check_contents(const prism_replay *r, const file_header *h) 
                 "is damaged; use an older checkpoint",
                 i, f);
     }
-    if (valid != h->count || (h->open && (h->pos < 2)) || h->steps < 0 || h->episodes < 0 ||
+    /* The newest slot must agree with `open`: a pending observation after a step, or the
+     * final observation of an episode; add() relies on it. */
+    bool newest_ok = true;
+    if (h->pos > 0) {
+        uint8_t last = r->flags[ring(r, h->pos - 1)];
+        newest_ok = h->open ? h->pos >= 2 && !(last & (SLOT_STEP | SLOT_FINAL)) &&
+                                  (r->flags[ring(r, h->pos - 2)] & SLOT_STEP)
+                            : (last & SLOT_FINAL) != 0;
+    }
+    if (valid != h->count || !newest_ok || h->steps < 0 || h->episodes < 0 ||
         !(isfinite(h->max_priority) && h->max_priority > 0))
         return prism_error(PRISM_ERR_CORRUPT,
                            "replay checkpoint counters are inconsistent (count %d, %d sampleable "
