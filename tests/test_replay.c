@@ -927,3 +927,16 @@ SLOW_TEST(replay_capacity_ten_million) {
     prism_replay_batch_free(&b);
     prism_replay_free(&r);
 }
+
+TEST(replay_bench_cli_rejects_bad_input) {
+    /* The benchmark itself is timed, so only its input handling is tested here. */
+    char out[4096];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench replay nosuch"), 2);
+    CHECK(strstr(out, "unknown case 'nosuch'") && strstr(out, "minatar-per"));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench replay --seconds 0"), 2);
+    CHECK(strstr(out, "--seconds") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench replay --help"), 0);
+    CHECK(strstr(out, "prism bench replay") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench --help"), 0);
+    CHECK(strstr(out, "replay") != NULL);
+}
