@@ -443,7 +443,8 @@ prism_status prism_replay_sample(prism_replay *r, prism_rng *rng, prism_replay_b
             int i = prism_sum_tree_find(&r->tree, u);
             PRISM_ASSERT(r->flags[i] & SLOT_VALID);
             double p = prism_sum_tree_get(&r->tree, i) / total;
-            double w = pow(N * p, -beta);
+            /* beta 0.5 (the presets): 1/sqrt is exact and three times cheaper than pow */
+            double w = beta == 0.5 ? 1.0 / sqrt(N * p) : pow(N * p, -beta);
             batch->indices[b] = i;
             batch->probs[b] = (float)p;
             batch->weights[b] = (float)w; /* normalised below */
@@ -488,7 +489,9 @@ prism_status prism_replay_update_priorities(prism_replay *r, const int *indices,
     for (int k = 0; k < n; k++) {
         int i = indices[k];
         if (!(r->flags[i] & SLOT_VALID)) continue;
-        double p = pow((double)values[k] + eps, alpha);
+        /* alpha 0.5 is Dopamine's sqrt(loss + 1e-10), computed as such */
+        double p =
+            alpha == 0.5 ? sqrt((double)values[k] + eps) : pow((double)values[k] + eps, alpha);
         prism_sum_tree_set(&r->tree, i, p);
         if (p > r->max_priority) r->max_priority = p;
     }
