@@ -482,7 +482,8 @@ TEST(replay_prioritized_frequencies_follow_priorities) {
     for (int variant = 0; variant < 2; variant++) {
         prism_replay r;
         prism_replay_options o = opts(64, 2, 1, 0.99f, true);
-        o.alpha = variant == 0 ? 0.5f : 1.0f;
+        o.alpha = variant == 0 ? 0.5f : 1.0f; /* 0.5 takes the sqrt path, 1 the pow path */
+        o.beta = variant == 0 ? 0.5f : 0.8f;
         REQUIRE(prism_replay_init(&r, &o) == PRISM_OK);
         fill_one_episode(&r, K);
         REQUIRE(prism_replay_size(&r) == K);
@@ -521,12 +522,12 @@ TEST(replay_prioritized_frequencies_follow_priorities) {
                 int s = b.indices[i];
                 counts[s]++;
                 CHECK_NEAR(b.probs[i], p[s] / total, 1e-6 * p[s] / total);
-                double w = pow(K * p[s] / total, -0.5);
+                double w = pow(K * p[s] / total, -(double)o.beta);
                 wmax = w > wmax ? w : wmax;
                 wmin = w < wmin ? w : wmin;
             }
             for (int i = 0; i < B; i++) {
-                double w = pow(K * p[b.indices[i]] / total, -0.5);
+                double w = pow(K * p[b.indices[i]] / total, -(double)o.beta);
                 CHECK_NEAR(b.weights[i], w / wmax, 1e-6);
             }
             CHECK_NEAR(r.last_min_weight, wmin / wmax, 1e-6);
