@@ -482,7 +482,8 @@ TEST(replay_prioritized_frequencies_follow_priorities) {
     for (int variant = 0; variant < 2; variant++) {
         prism_replay r;
         prism_replay_options o = opts(64, 2, 1, 0.99f, true);
-        o.alpha = variant == 0 ? 0.5f : 1.0f;
+        o.alpha = variant == 0 ? 0.5f : 1.0f; /* 0.5 takes the sqrt path, 1 the pow path */
+        o.beta = variant == 0 ? 0.5f : 0.8f;
         REQUIRE(prism_replay_init(&r, &o) == PRISM_OK);
         fill_one_episode(&r, K);
         REQUIRE(prism_replay_size(&r) == K);
@@ -521,12 +522,12 @@ TEST(replay_prioritized_frequencies_follow_priorities) {
                 int s = b.indices[i];
                 counts[s]++;
                 CHECK_NEAR(b.probs[i], p[s] / total, 1e-6 * p[s] / total);
-                double w = pow(K * p[s] / total, -0.5);
+                double w = pow(K * p[s] / total, -(double)o.beta);
                 wmax = w > wmax ? w : wmax;
                 wmin = w < wmin ? w : wmin;
             }
             for (int i = 0; i < B; i++) {
-                double w = pow(K * p[b.indices[i]] / total, -0.5);
+                double w = pow(K * p[b.indices[i]] / total, -(double)o.beta);
                 CHECK_NEAR(b.weights[i], w / wmax, 1e-6);
             }
             CHECK_NEAR(r.last_min_weight, wmin / wmax, 1e-6);
@@ -893,4 +894,50 @@ TEST(replay_broken_stream_aborts) {
     prism_replay_add(&r, b, 0, 0, false, false, c); /* the right continuation is fine */
     CHECK_EQ_INT(prism_replay_size(&r), 2);
     prism_replay_free(&r);
+}
+
+SLOW_TEST(replay_capacity_ten_million) {
+    /* The largest ring the options allow, prioritized, wrapped once: slot arithmetic and the
+     * 2^24-leaf tree at full size (about 520 MB). */
+    prism_replay r;
+    prism_replay_options o = opts(10000000, 2, 3, 0.5f, true);
+    REQUIRE(prism_replay_init(&r, &o) == PRISM_OK);
+    CHECK_EQ_INT(r.tree.leaves, 1 << 24);
+    const int len = 200;
+    int id = 0;
+    while (r.pos < 10500000) {
+        add_episode(&r, id, len, (const float[200]){0}, 2);
+        id += len + 1;
+    }
+    /* every slot is filled; sampleable = all steps in the ring (the oldest episode may be
+     * partly overwritten) */
+    int64_t finals = 0;
+    for (int i = 0; i < o.capacity; i++) finals += (r.flags[i] & 16) != 0; /* SLOT_FINAL */
+    CHECK_EQ_INT(prism_replay_size(&r), o.capacity - finals);
+    prism_replay_batch b;
+    REQUIRE(prism_replay_batch_init(&b, 256, 2) == PRISM_OK);
+    prism_rng rng;
+    prism_rng_seed(&rng, 91, PRISM_STREAM_REPLAY);
+    REQUIRE(prism_replay_sample(&r, &rng, &b) == PRISM_OK);
+    for (int i = 0; i < 256; i++) {
+        int k = (int)b.obs[2 * i] % (len + 1); /* step within its episode */
+        int n = len - k < 3 ? len - k : 3;
+        CHECK(b.next_obs[2 * i] == b.obs[2 * i] + (float)n);
+        CHECK(b.discounts[i] == (float)pow(0.5, n));
+    }
+    prism_replay_batch_free(&b);
+    prism_replay_free(&r);
+}
+
+TEST(replay_bench_cli_rejects_bad_input) {
+    /* The benchmark itself is timed, so only its input handling is tested here. */
+    char out[4096];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench replay nosuch"), 2);
+    CHECK(strstr(out, "unknown case 'nosuch'") && strstr(out, "minatar-per"));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench replay --seconds 0"), 2);
+    CHECK(strstr(out, "--seconds") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench replay --help"), 0);
+    CHECK(strstr(out, "prism bench replay") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench --help"), 0);
+    CHECK(strstr(out, "replay") != NULL);
 }

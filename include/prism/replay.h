@@ -122,9 +122,9 @@ typedef struct prism_replay_options {
     int n_step;                /* 1..64, default 1 */
     float gamma;               /* discount in [0, 1], default 0.99 */
     bool prioritized;          /* default false: uniform sampling */
-    float alpha;               /* priority exponent, >= 0, default 0.5 (Dopamine) */
-    float beta;                /* importance-weight exponent, >= 0, default 0.5 */
-    double priority_eps;       /* added to the value before ^alpha, >= 0, default 1e-10 */
+    float alpha;               /* priority exponent in [0, 1], default 0.5 (Dopamine) */
+    float beta;                /* importance-weight exponent in [0, 1], default 0.5 */
+    double priority_eps;       /* added to the value before ^alpha, in (0, 1], default 1e-10 */
 } prism_replay_options;
 
 /* Defaults as commented above; capacity and obs_size are 0 and must be set. */
@@ -143,7 +143,7 @@ typedef struct prism_replay {
     int count;                /* sampleable transitions (N) */
     int64_t steps;            /* transitions added since init/clear */
     int64_t episodes;         /* episode ends (terminated or truncated) since init/clear */
-    double max_priority;      /* largest p_i ever set; new transitions enter with it */
+    double max_priority;      /* largest p_i ever set (1 at first); new transitions get it */
     float last_min_weight;    /* smallest importance weight of the last batch (1 if uniform) */
 } prism_replay;
 
@@ -162,7 +162,7 @@ size_t prism_replay_memory_bytes(const prism_replay *r);
  * obs is read only at the start of an episode; within an episode it must equal the previous
  * call's next_obs (asserted on the encoded bytes, so a broken stream aborts rather than
  * silently misaligns). Values must fit the storage (asserted for uint8 / bits). Overwrites
- * the oldest slots when full. O(D + n log C); never allocates, never fails. */
+ * the oldest slots when full. O(D + n^2 + n log C); never allocates, never fails. */
 void prism_replay_add(prism_replay *r, const float *obs, int action, float reward, bool terminated,
                       bool truncated, const float *next_obs);
 /* End the open episode without an environment end (the trainer abandons it, e.g. on

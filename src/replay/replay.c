@@ -443,7 +443,8 @@ prism_status prism_replay_sample(prism_replay *r, prism_rng *rng, prism_replay_b
             int i = prism_sum_tree_find(&r->tree, u);
             PRISM_ASSERT(r->flags[i] & SLOT_VALID);
             double p = prism_sum_tree_get(&r->tree, i) / total;
-            double w = pow(N * p, -beta);
+            /* beta 0.5 (the presets): 1/sqrt is exact and three times cheaper than pow */
+            double w = beta == 0.5 ? 1.0 / sqrt(N * p) : pow(N * p, -beta);
             batch->indices[b] = i;
             batch->probs[b] = (float)p;
             batch->weights[b] = (float)w; /* normalised below */
@@ -488,7 +489,9 @@ prism_status prism_replay_update_priorities(prism_replay *r, const int *indices,
     for (int k = 0; k < n; k++) {
         int i = indices[k];
         if (!(r->flags[i] & SLOT_VALID)) continue;
-        double p = pow((double)values[k] + eps, alpha);
+        /* alpha 0.5 is Dopamine's sqrt(loss + 1e-10), computed as such */
+        double p =
+            alpha == 0.5 ? sqrt((double)values[k] + eps) : pow((double)values[k] + eps, alpha);
         prism_sum_tree_set(&r->tree, i, p);
         if (p > r->max_priority) r->max_priority = p;
     }
@@ -686,7 +689,16 @@ static prism_status check_contents(const prism_replay *r, const file_header *h) 
                 "is damaged; use an older checkpoint",
                 i, f);
     }
-    if (valid != h->count || (h->open && (h->pos < 2)) || h->steps < 0 || h->episodes < 0 ||
+    /* The newest slot must agree with `open`: a pending observation after a step, or the
+     * final observation of an episode; add() relies on it. */
+    bool newest_ok = true;
+    if (h->pos > 0) {
+        uint8_t last = r->flags[ring(r, h->pos - 1)];
+        newest_ok = h->open ? h->pos >= 2 && !(last & (SLOT_STEP | SLOT_FINAL)) &&
+                                  (r->flags[ring(r, h->pos - 2)] & SLOT_STEP)
+                            : (last & SLOT_FINAL) != 0;
+    }
+    if (valid != h->count || !newest_ok || h->steps < 0 || h->episodes < 0 ||
         !(isfinite(h->max_priority) && h->max_priority > 0))
         return prism_error(PRISM_ERR_CORRUPT,
                            "replay checkpoint counters are inconsistent (count %d, %d sampleable "

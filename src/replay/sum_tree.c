@@ -62,12 +62,11 @@ int prism_sum_tree_find(const prism_sum_tree *t, double u) {
         /* Go left when u falls in the left mass, or when rounding pushed u past a right
          * subtree that holds nothing (u at or beyond the total, or a sum that lost the last
          * ulp): a zero leaf must never be returned. Go right likewise when the left is empty. */
-        if ((u < left && left > 0) || right <= 0) {
-            k = 2 * k;
-        } else {
-            u -= left;
-            k = 2 * k + 1;
-        }
+        /* Branch-free, as the direction is a coin flip per level (a few percent faster
+         * sampling: the dependent loads down the tree cost more than the mispredictions). */
+        size_t go_right = !((u < left && left > 0) || right <= 0);
+        u -= go_right ? left : 0.0;
+        k = 2 * k + go_right;
     }
     return (int)(k - (size_t)t->leaves);
 }
