@@ -134,8 +134,16 @@ static void axpy(float *y, float a, const float *x, int n) {
 
 void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B,
                             int In, int O) {
-    if (O <= NARROW_O || B == 1) {
-        /* Narrow heads and batch-1 acting: a row of dot products, no packing. */
+    if (B == 1 && O > NARROW_O) {
+        /* Batch-1 acting through a wide layer: sgemv measured 12.6 us for 512x512 against
+         * 15.6 us for our row of dot products and 13.1 us for sgemm with M = 1 (the 1 MB of
+         * weights streams from L3 either way: L2 is 1 MB per core here). */
+        memcpy(y, b, sizeof(float) * (size_t)O);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, O, In, 1.0f, w, In, x, 1, 1.0f, y, 1);
+        return;
+    }
+    if (O <= NARROW_O) {
+        /* Narrow heads (2-8 outputs): a row of dot products, no packing. */
         for (int n = 0; n < B; n++)
             for (int o = 0; o < O; o++)
                 y[(size_t)n * O + o] = b[o] + dot(x + (size_t)n * In, w + (size_t)o * In, In);
