@@ -127,11 +127,6 @@ static float dot(const float *a, const float *b, int n) {
     return s;
 }
 
-/* y[i] += a * x[i] */
-static void axpy(float *y, float a, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * x[i];
-}
-
 void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B,
                             int In, int O) {
     if (B == 1 && O > NARROW_O) {
@@ -161,12 +156,12 @@ void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, c
         if (dw_overwrite) memset(dw, 0, sizeof(float) * (size_t)O * (size_t)In);
         for (int o = 0; o < O; o++)
             for (int n = 0; n < B; n++)
-                axpy(dw + (size_t)o * In, dy[(size_t)n * O + o], x + (size_t)n * In, In);
+                nn_axpy(dw + (size_t)o * In, dy[(size_t)n * O + o], x + (size_t)n * In, In);
         if (dx)
             for (int n = 0; n < B; n++) {
                 float *r = dx + (size_t)n * In;
                 memset(r, 0, sizeof(float) * (size_t)In);
-                for (int o = 0; o < O; o++) axpy(r, dy[(size_t)n * O + o], w + (size_t)o * In, In);
+                for (int o = 0; o < O; o++) nn_axpy(r, dy[(size_t)n * O + o], w + (size_t)o * In, In);
             }
         return;
     }

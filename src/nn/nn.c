@@ -349,13 +349,22 @@ void prism_nn_noise_resample(prism_nn *net) {
 
 /* ---- forward / backward ---------------------------------------------------------------------- */
 
-static void relu_inplace(float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+/* we = mu + sg * (eo * ei): one row of noisy effective weights (blocked: see nn_axpy). */
+static void noisy_row(float *restrict we, const float *restrict mu, const float *restrict sg,
+                      float eo, const float *restrict ei, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) we[i + j] = mu[i + j] + sg[i + j] * (eo * ei[i + j]);
+    for (; i < n; i++) we[i] = mu[i] + sg[i] * (eo * ei[i]);
 }
 
-/* dy *= (y > 0): the ReLU backward, with y the layer's post-ReLU output. */
-static void relu_backward(float *dy, const float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+/* gs += s * (eo * ei): one row of the sigma gradient. */
+static void noisy_grad_row(float *restrict gs, const float *restrict s, float eo,
+                           const float *restrict ei, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) gs[i + j] += s[i + j] * (eo * ei[i + j]);
+    for (; i < n; i++) gs[i] += s[i] * (eo * ei[i]);
 }
 
 /* The weights a dense layer uses now: mu in eval mode, mu + sigma * eps otherwise. */
@@ -369,7 +378,7 @@ static void dense_weights(const prism_nn *net, nn_dense *d, const float **w, con
     for (int o = 0; o < d->out; o++) {
         const float *mu = p + d->w + (size_t)o * d->in, *sg = p + d->ws + (size_t)o * d->in;
         float *we = d->w_eff + (size_t)o * d->in, eo = d->eps_out[o];
-        for (int i = 0; i < d->in; i++) we[i] = mu[i] + sg[i] * (eo * d->eps_in[i]);
+        noisy_row(we, mu, sg, eo, d->eps_in, d->in);
         d->b_eff[o] = p[d->b + (size_t)o] + p[d->bs + (size_t)o] * eo;
     }
     *w = d->w_eff;
@@ -384,7 +393,7 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
         nn_linear_forward_naive(d->y, x, w, b, B, d->in, d->out);
     else
         nn_linear_forward_fast(d->y, x, w, b, B, d->in, d->out);
-    if (d->relu) relu_inplace(d->y, (size_t)B * (size_t)d->out);
+    if (d->relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
 }
 
 /* dx may be NULL (first layer). dy is this layer's output gradient, post-ReLU-mask. */
@@ -405,10 +414,8 @@ static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *d
         const float *s = d->dw_scratch + (size_t)o * d->in;
         float *gm = g + d->w + (size_t)o * d->in, *gs = g + d->ws + (size_t)o * d->in;
         float eo = d->eps_out[o];
-        for (int i = 0; i < d->in; i++) {
-            gm[i] += s[i];
-            gs[i] += s[i] * (eo * d->eps_in[i]);
-        }
+        nn_add(gm, s, (size_t)d->in);
+        noisy_grad_row(gs, s, eo, d->eps_in, d->in);
         g[d->b + (size_t)o] += db[o];
         g[d->bs + (size_t)o] += db[o] * eo;
     }
@@ -430,7 +437,7 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
         else
             nn_conv_forward_fast(im->conv_out, im->patches, x, w, b, B, c->in_h, c->in_w,
                                  c->in_c, c->conv_filters, pad);
-        relu_inplace(im->conv_out,
+        nn_relu(im->conv_out,
                      (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
         in = im->conv_out;
     }
@@ -490,13 +497,13 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
         dense_backward(net, val, need_dx ? im->dbuf[1] : NULL, im->dval, B);
         if (need_dx) {
             size_t n = (size_t)B * (size_t)head->in;
-            for (size_t i = 0; i < n; i++) im->dbuf[0][i] += im->dbuf[1][i];
+            nn_add(im->dbuf[0], im->dbuf[1], n);
         }
     }
     int cur = 0;
     for (int l = im->n_hidden - 1; l >= 0; l--) {
         nn_dense *d = &im->dense[l];
-        relu_backward(im->dbuf[cur], d->y, (size_t)B * (size_t)d->out);
+        nn_relu_backward(im->dbuf[cur], d->y, (size_t)B * (size_t)d->out);
         int below = l > 0 || im->has_conv;
         dense_backward(net, d, below ? im->dbuf[1 - cur] : NULL, im->dbuf[cur], B);
         cur = 1 - cur;
@@ -504,7 +511,7 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
     if (im->has_conv) {
         int pad = c->conv_padding == PRISM_NN_PAD_SAME;
         size_t n = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters;
-        relu_backward(im->dbuf[cur], im->conv_out, n);
+        nn_relu_backward(im->dbuf[cur], im->conv_out, n);
         float *gw = net->grads + im->conv_w, *gb = net->grads + im->conv_b;
         if (net->naive)
             nn_conv_backward_naive(gw, gb, im->dbuf[cur], im->x, B, c->in_h, c->in_w, c->in_c,
