@@ -253,7 +253,8 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
 #define PIECE(n) (((size_t)(n) + 15) & ~(size_t)15)
     if (im->has_conv) {
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
-        need += PIECE(M * (size_t)cfg->conv_filters) + PIECE(M * 9 * (size_t)cfg->in_c);
+        need += PIECE(M * (size_t)cfg->conv_filters) +
+                PIECE(9 * (size_t)cfg->in_c * (size_t)cfg->conv_filters + (size_t)cfg->conv_filters);
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
@@ -271,7 +272,8 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     if (im->has_conv) {
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
         im->conv_out = TAKE(M * (size_t)cfg->conv_filters);
-        im->patches = TAKE(M * 9 * (size_t)cfg->in_c);
+        im->conv_scratch =
+            TAKE(9 * (size_t)cfg->in_c * (size_t)cfg->conv_filters + (size_t)cfg->conv_filters);
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
@@ -435,7 +437,7 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
             nn_conv_forward_naive(im->conv_out, x, w, b, B, c->in_h, c->in_w, c->in_c,
                                   c->conv_filters, pad);
         else
-            nn_conv_forward_fast(im->conv_out, im->patches, x, w, b, B, c->in_h, c->in_w,
+            nn_conv_forward_fast(im->conv_out, im->conv_scratch, x, w, b, B, c->in_h, c->in_w,
                                  c->in_c, c->conv_filters, pad);
         nn_relu(im->conv_out,
                      (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
@@ -517,7 +519,7 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
             nn_conv_backward_naive(gw, gb, im->dbuf[cur], im->x, B, c->in_h, c->in_w, c->in_c,
                                    c->conv_filters, pad);
         else
-            nn_conv_backward_fast(gw, gb, im->dbuf[cur], im->patches, B, c->in_h, c->in_w,
+            nn_conv_backward_fast(gw, gb, im->dbuf[cur], im->x, im->conv_scratch, B, c->in_h, c->in_w,
                                   c->in_c, c->conv_filters, pad);
     }
 }

@@ -32,7 +32,7 @@ struct prism_nn_impl {
     int conv_ho, conv_wo; /* Ho, Wo */
     size_t conv_w, conv_b; /* (F, 3, 3, C), (F) */
     float *conv_out;       /* (B, Ho, Wo, F) post-ReLU */
-    float *patches;        /* (B*Ho*Wo, 9*C) im2col of the last input */
+    float *conv_scratch;   /* (9*C*F + F) transposed weights / weight gradient */
     const float *x;        /* (B, in) the last input (caller-owned; only read during forward) */
     int n_dense;           /* hidden layers + head layers */
     nn_dense dense[PRISM_NN_MAX_HIDDEN + 2];
@@ -64,18 +64,17 @@ void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, c
                              const float *w, int B, int In, int O, int dw_overwrite);
 
 /* conv 3x3 stride 1: y (B, Ho, Wo, F) = conv(x (B, H, W, C), w (F, 3, 3, C)) + b, pad 1 (SAME)
- * or 0 (VALID). The fast form builds patches (B*Ho*Wo, 9*C) (kept for backward) and calls
- * sgemm. */
+ * or 0 (VALID). The fast form is a direct kernel that needs scratch of 9*C*F + F floats. */
 void nn_conv_forward_naive(float *y, const float *x, const float *w, const float *b, int B, int H,
                            int W, int C, int F, int pad);
-void nn_conv_forward_fast(float *y, float *patches, const float *x, const float *w,
+void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w,
                           const float *b, int B, int H, int W, int C, int F, int pad);
 /* dw (F, 3, 3, C) += ...; db (F) += ...: the input gradient is never needed (the conv is the
  * first layer). */
 void nn_conv_backward_naive(float *dw, float *db, const float *dy, const float *x, int B, int H,
                             int W, int C, int F, int pad);
-void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *patches, int B,
-                           int H, int W, int C, int F, int pad);
+void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *x, float *scratch,
+                           int B, int H, int W, int C, int F, int pad);
 
 /* Force OpenBLAS to one thread (once). */
 void nn_blas_single_thread(void);
