@@ -68,7 +68,8 @@ static void count_flops(const prism_nn_config *c, int B, double *fwd, double *bw
 
 static double sgemm_gflops(const int mnk[3], double seconds) {
     int M = mnk[0], N = mnk[1], K = mnk[2];
-    float *a = calloc((size_t)M * K, 4), *b = calloc((size_t)N * K, 4), *c = calloc((size_t)M * N, 4);
+    float *a = calloc((size_t)M * K, 4), *b = calloc((size_t)N * K, 4),
+          *c = calloc((size_t)M * N, 4);
     for (size_t i = 0; i < (size_t)M * K; i++) a[i] = (float)(i % 7) * 0.1f;
     for (size_t i = 0; i < (size_t)N * K; i++) b[i] = (float)(i % 5) * 0.1f;
     double best = 1e30, t_end = prism_now() + seconds;
@@ -76,8 +77,8 @@ static double sgemm_gflops(const int mnk[3], double seconds) {
     do {
         double t0 = prism_now();
         for (int r = 0; r < reps; r++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f,
-                        c, N);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f, c,
+                        N);
         double dt = (prism_now() - t0) / reps;
         if (dt < best) best = dt;
         if (dt * reps < 1e-3) reps *= 2;
@@ -144,7 +145,8 @@ static int run_preset(const preset *p, double seconds, int naive, result *res) {
     size_t nx = (size_t)B * (size_t)on.in_size;
     float *x = malloc(sizeof(float) * nx), *xn = malloc(sizeof(float) * nx);
     float *r = malloc(sizeof(float) * (size_t)B), *tq = malloc(sizeof(float) * (size_t)B * A);
-    float *tp = malloc(sizeof(float) * (size_t)B * N), *probs = malloc(sizeof(float) * (size_t)B * N);
+    float *tp = malloc(sizeof(float) * (size_t)B * N),
+          *probs = malloc(sizeof(float) * (size_t)B * N);
     float *disc = malloc(sizeof(float) * (size_t)B);
     float *dout = malloc(sizeof(float) * (size_t)B * A * N);
     int32_t *a = malloc(sizeof(int32_t) * (size_t)B);
@@ -159,7 +161,8 @@ static int run_preset(const preset *p, double seconds, int naive, result *res) {
         a[b] = (int32_t)prism_rng_below(&rng, (uint32_t)A);
     }
     /* warm up, then best-of-chunks */
-    for (int i = 0; i < 3; i++) update(&on, &tg, &opt, x, xn, a, r, tq, tp, dout, probs, disc, B, NULL);
+    for (int i = 0; i < 3; i++)
+        update(&on, &tg, &opt, x, xn, a, r, tq, tp, dout, probs, disc, B, NULL);
     double best = 1e30, t_end = prism_now() + seconds;
     int reps = 2;
     do {

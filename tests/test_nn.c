@@ -267,7 +267,8 @@ TEST(nn_q_from_logits_and_softmax) {
     CHECK_NEAR(p[0] + p[1] + p[2], 1.0, 1e-7);
 }
 
-/* ---- losses ------------------------------------------------------------------------------------ */
+/* ---- losses ------------------------------------------------------------------------------------
+ */
 
 typedef double (*qloss_fn)(const float *, const int32_t *, const float *, const float *, int, int,
                            float *, float *);
@@ -286,9 +287,9 @@ static void check_qloss(qloss_fn fn, const char *name, int kind) {
     double L = fn(q, a, t, w, B, A, loss, d);
     double sum = 0;
     for (int b = 0; b < B; b++) {
-        double dd = (double)off[b], want = kind == 1 ? dd * dd
-                                         : fabs(dd) <= 1 ? 0.5 * dd * dd
-                                                         : fabs(dd) - 0.5;
+        double dd = (double)off[b], want = kind == 1       ? dd * dd
+                                           : fabs(dd) <= 1 ? 0.5 * dd * dd
+                                                           : fabs(dd) - 0.5;
         if (fabs((double)loss[b] - want) > 1e-5)
             test_fail(__FILE__, __LINE__, "%s sample %d: loss %g, want %g", name, b,
                       (double)loss[b], want);
@@ -320,8 +321,7 @@ TEST(nn_loss_huber_and_mse) {
 
 TEST(nn_loss_c51_cross_entropy) {
     enum { B = 4, A = 3, N = 7 };
-    float l[B * A * N], t[B * N], w[B] = {1, 0.5f, 0.25f, 2}, loss[B], d[B * A * N],
-                                  d2[B * A * N];
+    float l[B * A * N], t[B * N], w[B] = {1, 0.5f, 0.25f, 2}, loss[B], d[B * A * N], d2[B * A * N];
     int32_t a[B] = {2, 0, 1, 2};
     fill(l, B * A * N, 5, -3, 3);
     fill(t, B * N, 6, 0, 1);
@@ -344,9 +344,11 @@ TEST(nn_loss_c51_cross_entropy) {
     for (int i = 0; i < B * A * N; i++) {
         float keep = l[i];
         l[i] = keep + 1e-2f;
-        double hp = (double)l[i] - (double)keep, lp = prism_nn_loss_c51(l, a, t, w, B, A, N, NULL, d2);
+        double hp = (double)l[i] - (double)keep,
+               lp = prism_nn_loss_c51(l, a, t, w, B, A, N, NULL, d2);
         l[i] = keep - 1e-2f;
-        double hm = (double)keep - (double)l[i], lm = prism_nn_loss_c51(l, a, t, w, B, A, N, NULL, d2);
+        double hm = (double)keep - (double)l[i],
+               lm = prism_nn_loss_c51(l, a, t, w, B, A, N, NULL, d2);
         l[i] = keep;
         double fd = (lp - lm) / (hp + hm);
         if (fabs(fd - (double)d[i]) > 2e-5)
@@ -405,12 +407,24 @@ TEST(nn_optimizers_follow_their_documented_rules) {
     for (int kind = 0; kind < 6; kind++) {
         prism_optim_config c;
         switch (kind) {
-        case 0: c = prism_optim_config_sgd(0.1f); break;
-        case 1: c = prism_optim_config_sgd(0.1f), c.momentum = 0.9f; break;
-        case 2: c = prism_optim_config_adam(0.01f, 3.125e-4f); break;
-        case 3: c = prism_optim_config_rmsprop_tf(0.01f, 1e-5f), c.momentum = 0.5f; break;
-        case 4: c = prism_optim_config_rmsprop_torch(0.01f), c.centered = 1; break;
-        default: c = prism_optim_config_rmsprop_torch(0.01f), c.momentum = 0.5f; break;
+        case 0:
+            c = prism_optim_config_sgd(0.1f);
+            break;
+        case 1:
+            c = prism_optim_config_sgd(0.1f), c.momentum = 0.9f;
+            break;
+        case 2:
+            c = prism_optim_config_adam(0.01f, 3.125e-4f);
+            break;
+        case 3:
+            c = prism_optim_config_rmsprop_tf(0.01f, 1e-5f), c.momentum = 0.5f;
+            break;
+        case 4:
+            c = prism_optim_config_rmsprop_torch(0.01f), c.centered = 1;
+            break;
+        default:
+            c = prism_optim_config_rmsprop_torch(0.01f), c.momentum = 0.5f;
+            break;
         }
         prism_optim o;
         REQUIRE(prism_optim_init(&o, &c, 2) == PRISM_OK);
@@ -424,8 +438,12 @@ TEST(nn_optimizers_follow_their_documented_rules) {
                 double gi = (double)g[i], lr = (double)c.lr, rho = (double)c.rho,
                        mu = (double)c.momentum, eps = (double)c.eps;
                 switch (kind) {
-                case 0: want[i] -= lr * gi; break;
-                case 1: s1[i] = mu * s1[i] + gi, want[i] -= lr * s1[i]; break;
+                case 0:
+                    want[i] -= lr * gi;
+                    break;
+                case 1:
+                    s1[i] = mu * s1[i] + gi, want[i] -= lr * s1[i];
+                    break;
                 case 2:
                     s1[i] = 0.9 * s1[i] + 0.1 * gi, s2[i] = 0.999 * s2[i] + 0.001 * gi * gi;
                     want[i] -= lr * (s1[i] / (1 - pow(0.9, t))) /
@@ -594,7 +612,8 @@ TEST(nn_one_thread_and_several_give_identical_results) {
     prism_nn_free(&a);
 }
 
-/* ---- config and allocation failures ------------------------------------------------------------ */
+/* ---- config and allocation failures ------------------------------------------------------------
+ */
 
 TEST(nn_bad_configs_are_rejected_with_a_message) {
     prism_nn net;
@@ -631,7 +650,8 @@ TEST(nn_init_survives_allocation_failure_anywhere) {
     }
 }
 
-/* ---- save / load ------------------------------------------------------------------------------ */
+/* ---- save / load ------------------------------------------------------------------------------
+ */
 
 static size_t file_size(const char *p) {
     FILE *f = fopen(p, "rb");
@@ -718,4 +738,26 @@ TEST(nn_save_load_round_trip_and_bad_files) {
     free(buf);
     prism_optim_free(&oa), prism_optim_free(&ob);
     prism_nn_free(&a), prism_nn_free(&b), prism_nn_free(&other);
+}
+
+/* The direct conv kernel sums in the naive kernel's order: equal bits, SAME and VALID, with
+ * filter counts on and off the 8-wide vector path. */
+TEST(nn_fast_conv_bits_equal_naive) {
+    int filters[3] = {16, 8, 5};
+    for (int k = 0; k < 3; k++)
+        for (int valid = 0; valid <= 1; valid++) {
+            prism_nn_config c = prism_nn_config_minatar(10, 9, 3, filters[k], 3);
+            c.conv_padding = valid ? PRISM_NN_PAD_VALID : PRISM_NN_PAD_SAME;
+            prism_nn a, b;
+            REQUIRE(prism_nn_init(&a, &c, 3, 1) == PRISM_OK);
+            REQUIRE(prism_nn_init(&b, &c, 3, 1) == PRISM_OK);
+            prism_nn_set_naive(&b, 1);
+            float x[3 * 270];
+            fill(x, 3 * 270, 4, -1, 1);
+            prism_nn_forward(&a, x, 3);
+            prism_nn_forward(&b, x, 3);
+            size_t n = 3 * (size_t)a.impl->conv_ho * (size_t)a.impl->conv_wo * (size_t)filters[k];
+            CHECK(memcmp(a.impl->conv_out, b.impl->conv_out, sizeof(float) * n) == 0);
+            prism_nn_free(&a), prism_nn_free(&b);
+        }
 }

@@ -28,7 +28,9 @@ static void put(wr *w, const void *p, size_t n) {
     if (fwrite(p, 1, n, w->f) != n) w->err = 1;
     w->crc = prism_crc32c(w->crc, p, n);
 }
-static void put_u32(wr *w, uint32_t v) { put(w, &v, 4); }
+static void put_u32(wr *w, uint32_t v) {
+    put(w, &v, 4);
+}
 
 static void config_words(const prism_nn_config *c, uint32_t *o) {
     memset(o, 0, sizeof(uint32_t) * CFG_FIELDS);
@@ -215,8 +217,7 @@ prism_status prism_nn_save(const prism_nn *net, const prism_optim *opt, const ch
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return prism_error(PRISM_ERR_INVALID, "nn save: path too long: %s", path);
     FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return prism_error(PRISM_ERR_IO, "nn save: cannot create %s: %s", tmp, strerror(errno));
+    if (!f) return prism_error(PRISM_ERR_IO, "nn save: cannot create %s: %s", tmp, strerror(errno));
     prism_status st = prism_nn_write(net, opt, f);
     if (fclose(f) != 0 && st == PRISM_OK)
         st = prism_error(PRISM_ERR_IO, "nn save: cannot write %s: %s", tmp, strerror(errno));

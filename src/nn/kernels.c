@@ -28,9 +28,13 @@ void nn_blas_single_thread(void) {
     }
 }
 
-void nn_blas_set_threads(int n) { openblas_set_num_threads(n); }
+void nn_blas_set_threads(int n) {
+    openblas_set_num_threads(n);
+}
 
-float nn_noise_f(double e) { return (float)(e < 0 ? -sqrt(-e) : sqrt(e)); }
+float nn_noise_f(double e) {
+    return (float)(e < 0 ? -sqrt(-e) : sqrt(e));
+}
 
 /* ---- naive ---------------------------------------------------------------------------------- */
 
@@ -130,8 +134,8 @@ static float dot(const float *a, const float *b, int n) {
     return s;
 }
 
-void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B,
-                            int In, int O) {
+void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B, int In,
+                            int O) {
     if (B == 1 && O > NARROW_O) {
         /* Batch-1 acting through a wide layer: sgemv measured 12.6 us for 512x512 against
          * 15.6 us for our row of dot products and 13.1 us for sgemm with M = 1 (the 1 MB of
@@ -164,7 +168,8 @@ void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, c
             for (int n = 0; n < B; n++) {
                 float *r = dx + (size_t)n * In;
                 memset(r, 0, sizeof(float) * (size_t)In);
-                for (int o = 0; o < O; o++) nn_axpy(r, dy[(size_t)n * O + o], w + (size_t)o * In, In);
+                for (int o = 0; o < O; o++)
+                    nn_axpy(r, dy[(size_t)n * O + o], w + (size_t)o * In, In);
             }
         return;
     }
@@ -262,8 +267,8 @@ static void conv_pixels4(float *restrict out, const float *restrict x, const flo
 }
 #endif
 
-void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w,
-                          const float *b, int B, int H, int W, int C, int F, int pad) {
+void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w, const float *b,
+                          int B, int H, int W, int C, int F, int pad) {
     int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, K = 9 * C;
     float *wt = scratch; /* (9C, F) */
     transpose(wt, w, F, K);

@@ -37,7 +37,9 @@ int prism_nn_config_in_size(const prism_nn_config *c) {
     return c->in_dim > 0 ? c->in_dim : c->in_h * c->in_w * c->in_c;
 }
 
-int prism_nn_config_out_size(const prism_nn_config *c) { return c->n_actions * c->n_atoms; }
+int prism_nn_config_out_size(const prism_nn_config *c) {
+    return c->n_actions * c->n_atoms;
+}
 
 /* A cap that keeps every size product far from int overflow. */
 #define DIM_MAX (1 << 16)
@@ -73,8 +75,9 @@ prism_status prism_nn_config_check(const prism_nn_config *c) {
                                "nn config: VALID padding needs an image of at least 3x3");
         long long flat = (long long)c->in_h * c->in_w * c->conv_filters;
         if (flat > (1LL << 22))
-            return prism_error(PRISM_ERR_INVALID, "nn config: conv output of %lld values is too "
-                                                  "large (at most 4M)",
+            return prism_error(PRISM_ERR_INVALID,
+                               "nn config: conv output of %lld values is too "
+                               "large (at most 4M)",
                                flat);
     }
     if (c->n_hidden < 0 || c->n_hidden > PRISM_NN_MAX_HIDDEN)
@@ -82,8 +85,8 @@ prism_status prism_nn_config_check(const prism_nn_config *c) {
                            c->n_hidden, PRISM_NN_MAX_HIDDEN);
     for (int i = 0; i < c->n_hidden; i++)
         if (c->hidden[i] <= 0 || c->hidden[i] > DIM_MAX)
-            return prism_error(PRISM_ERR_INVALID, "nn config: hidden[%d] = %d must be in 1..%d",
-                               i, c->hidden[i], DIM_MAX);
+            return prism_error(PRISM_ERR_INVALID, "nn config: hidden[%d] = %d must be in 1..%d", i,
+                               c->hidden[i], DIM_MAX);
     if (c->n_actions <= 0 || c->n_actions > 4096)
         return prism_error(PRISM_ERR_INVALID, "nn config: n_actions %d must be in 1..4096",
                            c->n_actions);
@@ -157,9 +160,15 @@ static void init_layer(const prism_nn_config *c, float *w, size_t wn, float *b, 
         init_uniform(w, wn, 1.0 / sqrt(fan_in), rng);
         init_uniform(b, bn, 1.0 / sqrt(fan_in), rng);
         return;
-    case PRISM_NN_INIT_GLOROT_UNIFORM: bound = sqrt(6.0 / (fan_in + fan_out)); break;
-    case PRISM_NN_INIT_VS_FAN_IN: bound = sqrt(3.0 * (double)c->init_scale / fan_in); break;
-    default: bound = sqrt(3.0 * (double)c->init_scale / ((fan_in + fan_out) / 2.0)); break;
+    case PRISM_NN_INIT_GLOROT_UNIFORM:
+        bound = sqrt(6.0 / (fan_in + fan_out));
+        break;
+    case PRISM_NN_INIT_VS_FAN_IN:
+        bound = sqrt(3.0 * (double)c->init_scale / fan_in);
+        break;
+    default:
+        bound = sqrt(3.0 * (double)c->init_scale / ((fan_in + fan_out) / 2.0));
+        break;
     }
     init_uniform(w, wn, bound, rng);
     memset(b, 0, sizeof(float) * bn);
@@ -253,8 +262,9 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
 #define PIECE(n) (((size_t)(n) + 15) & ~(size_t)15)
     if (im->has_conv) {
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
-        need += PIECE(M * (size_t)cfg->conv_filters) +
-                PIECE(9 * (size_t)cfg->in_c * (size_t)cfg->conv_filters + (size_t)cfg->conv_filters);
+        need +=
+            PIECE(M * (size_t)cfg->conv_filters) +
+            PIECE(9 * (size_t)cfg->in_c * (size_t)cfg->conv_filters + (size_t)cfg->conv_filters);
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
@@ -315,11 +325,11 @@ nomem:
 }
 
 static int config_equal(const prism_nn_config *a, const prism_nn_config *b) {
-    if (a->in_dim != b->in_dim || a->in_h != b->in_h || a->in_w != b->in_w ||
-        a->in_c != b->in_c || a->conv_filters != b->conv_filters ||
+    if (a->in_dim != b->in_dim || a->in_h != b->in_h || a->in_w != b->in_w || a->in_c != b->in_c ||
+        a->conv_filters != b->conv_filters ||
         (a->conv_filters && a->conv_padding != b->conv_padding) || a->n_hidden != b->n_hidden ||
-        a->n_actions != b->n_actions || a->n_atoms != b->n_atoms ||
-        !a->dueling != !b->dueling || !a->noisy != !b->noisy)
+        a->n_actions != b->n_actions || a->n_atoms != b->n_atoms || !a->dueling != !b->dueling ||
+        !a->noisy != !b->noisy)
         return 0;
     for (int i = 0; i < a->n_hidden; i++)
         if (a->hidden[i] != b->hidden[i]) return 0;
@@ -335,15 +345,20 @@ void prism_nn_zero_grad(prism_nn *net) {
     memset(net->grads, 0, sizeof(float) * net->n_params);
 }
 
-void prism_nn_set_eval(prism_nn *net, int eval_mode) { net->eval_mode = eval_mode != 0; }
-void prism_nn_set_naive(prism_nn *net, int naive) { net->naive = naive != 0; }
+void prism_nn_set_eval(prism_nn *net, int eval_mode) {
+    net->eval_mode = eval_mode != 0;
+}
+void prism_nn_set_naive(prism_nn *net, int naive) {
+    net->naive = naive != 0;
+}
 
 void prism_nn_noise_resample(prism_nn *net) {
     if (!net->cfg.noisy) return;
     prism_nn_impl *im = net->impl;
     for (int l = 0; l < im->n_dense; l++) {
         nn_dense *d = &im->dense[l];
-        for (int i = 0; i < d->in; i++) d->eps_in[i] = nn_noise_f(prism_rng_normal(&net->noise_rng));
+        for (int i = 0; i < d->in; i++)
+            d->eps_in[i] = nn_noise_f(prism_rng_normal(&net->noise_rng));
         for (int o = 0; o < d->out; o++)
             d->eps_out[o] = nn_noise_f(prism_rng_normal(&net->noise_rng));
     }
@@ -440,7 +455,7 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
             nn_conv_forward_fast(im->conv_out, im->conv_scratch, x, w, b, B, c->in_h, c->in_w,
                                  c->in_c, c->conv_filters, pad);
         nn_relu(im->conv_out,
-                     (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
+                (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
         in = im->conv_out;
     }
     for (int i = 0; i < im->n_hidden; i++) {
@@ -519,8 +534,8 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
             nn_conv_backward_naive(gw, gb, im->dbuf[cur], im->x, B, c->in_h, c->in_w, c->in_c,
                                    c->conv_filters, pad);
         else
-            nn_conv_backward_fast(gw, gb, im->dbuf[cur], im->x, im->conv_scratch, B, c->in_h, c->in_w,
-                                  c->in_c, c->conv_filters, pad);
+            nn_conv_backward_fast(gw, gb, im->dbuf[cur], im->x, im->conv_scratch, B, c->in_h,
+                                  c->in_w, c->in_c, c->conv_filters, pad);
     }
 }
 

@@ -29,21 +29,21 @@ typedef struct nn_dense {
 
 struct prism_nn_impl {
     int has_conv;
-    int conv_ho, conv_wo; /* Ho, Wo */
+    int conv_ho, conv_wo;  /* Ho, Wo */
     size_t conv_w, conv_b; /* (F, 3, 3, C), (F) */
     float *conv_out;       /* (B, Ho, Wo, F) post-ReLU */
     float *conv_scratch;   /* (9*C*F + F) transposed weights / weight gradient */
     const float *x;        /* (B, in) the last input (caller-owned; only read during forward) */
     int n_dense;           /* hidden layers + head layers */
     nn_dense dense[PRISM_NN_MAX_HIDDEN + 2];
-    int n_hidden;          /* dense[0..n_hidden-1] are hidden; then head (or adv, val) */
-    float *out;            /* (B, A*N) network outputs */
-    float *dbuf[2];        /* (B, maxwidth) ping-pong gradient buffers */
-    float *dhead;          /* dueling: (B, A*N) d adv, (B, N) d val */
+    int n_hidden;   /* dense[0..n_hidden-1] are hidden; then head (or adv, val) */
+    float *out;     /* (B, A*N) network outputs */
+    float *dbuf[2]; /* (B, maxwidth) ping-pong gradient buffers */
+    float *dhead;   /* dueling: (B, A*N) d adv, (B, N) d val */
     float *dval;
-    float *q1;             /* (A) batch-1 Q scratch */
-    int last_b;            /* B of the last forward, 0 before any */
-    void *block;           /* the one activation allocation */
+    float *q1;   /* (A) batch-1 Q scratch */
+    int last_b;  /* B of the last forward, 0 before any */
+    void *block; /* the one activation allocation */
 };
 
 /* ---- kernels (kernels.c) -------------------------------------------------------------------
@@ -54,8 +54,8 @@ struct prism_nn_impl {
 /* y (B, O) = x (B, In) w^T (O, In) + b (O). */
 void nn_linear_forward_naive(float *y, const float *x, const float *w, const float *b, int B,
                              int In, int O);
-void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B,
-                            int In, int O);
+void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B, int In,
+                            int O);
 /* dw (O, In) += dy^T x; db (O) += sum_b dy; dx (B, In) = dy w (overwritten; NULL: skipped).
  * dw_overwrite: 1 writes dw = dy^T x instead of accumulating (noisy scratch). */
 void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
@@ -67,8 +67,8 @@ void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, c
  * or 0 (VALID). The fast form is a direct kernel that needs scratch of 9*C*F + F floats. */
 void nn_conv_forward_naive(float *y, const float *x, const float *w, const float *b, int B, int H,
                            int W, int C, int F, int pad);
-void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w,
-                          const float *b, int B, int H, int W, int C, int F, int pad);
+void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w, const float *b,
+                          int B, int H, int W, int C, int F, int pad);
 /* dw (F, 3, 3, C) += ...; db (F) += ...: the input gradient is never needed (the conv is the
  * first layer). */
 void nn_conv_backward_naive(float *dw, float *db, const float *dy, const float *x, int B, int H,

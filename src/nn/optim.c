@@ -77,9 +77,15 @@ prism_status prism_optim_init(prism_optim *opt, const prism_optim_config *cfg, s
     if (st) return st;
     int slots = 0;
     switch (cfg->kind) {
-    case PRISM_OPTIM_SGD: slots = cfg->momentum > 0; break;
-    case PRISM_OPTIM_ADAM: slots = 2; break;
-    default: slots = 1 + (cfg->centered != 0) + (cfg->momentum > 0); break;
+    case PRISM_OPTIM_SGD:
+        slots = cfg->momentum > 0;
+        break;
+    case PRISM_OPTIM_ADAM:
+        slots = 2;
+        break;
+    default:
+        slots = 1 + (cfg->centered != 0) + (cfg->momentum > 0);
+        break;
     }
     opt->cfg = *cfg;
     opt->n_params = n_params;
