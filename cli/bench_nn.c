@@ -218,14 +218,20 @@ int bench_nn(int argc, char **argv) {
     int json = opts[0].count > 0, naive = opts[2].count > 0;
     const char *only = cli_value(&opts[3], NULL);
     preset ps[8];
-    int n = make_presets(ps);
+    int n = make_presets(ps), matches = 0;
+    for (int i = 0; i < n; i++) matches += !only || strstr(ps[i].name, only) != NULL;
+    if (!matches) {
+        fprintf(stderr, "prism bench nn: no preset matches '%s'; presets:", only);
+        for (int i = 0; i < n; i++)
+            if (i == 0 || strcmp(ps[i].name, ps[i - 1].name)) fprintf(stderr, " %s", ps[i].name);
+        fprintf(stderr, "\n");
+        return CLI_USAGE;
+    }
     if (!json)
         printf("%-24s %5s %9s %9s %9s %9s %10s %10s %6s %8s\n", "NETWORK", "BATCH", "UPDATE_us",
                "FWD_us", "BWD_us", "OPT_us", "UPD_GF/s", "SGEMM_GF/s", "RATIO", "ACT1_us");
-    int shown = 0;
     for (int i = 0; i < n; i++) {
         if (only && !strstr(ps[i].name, only)) continue;
-        shown++;
         result r;
         if (!run_preset(&ps[i], (double)secs, naive, &r))
             return cli_fail("bench nn", PRISM_ERR_NOMEM, NULL);
@@ -246,11 +252,6 @@ int bench_nn(int argc, char **argv) {
                    ps[i].batch, r.update_us, r.fwd_us, r.bwd_us, r.opt_us, gf, sg, gf / sg,
                    r.act_us);
         fflush(stdout);
-    }
-    if (!shown) {
-        fprintf(stderr, "prism bench nn: no preset matches '%s'; run without --only to list them\n",
-                only);
-        return CLI_USAGE;
     }
     return CLI_OK;
 }

@@ -761,3 +761,22 @@ TEST(nn_fast_conv_bits_equal_naive) {
             prism_nn_free(&a), prism_nn_free(&b);
         }
 }
+
+/* ---- the CLI benchmark --------------------------------------------------------------------------
+ */
+
+TEST(nn_bench_cli_json_and_errors) {
+    char out[8192];
+    int rc = test_prism(out, sizeof out, "bench nn --json --seconds 1 --only cleanrl");
+    CHECK_EQ_INT(rc, 0);
+    const char *fields[] = {"\"name\":\"cleanrl-120-84\"", "\"batch\":128",     "\"update_us\":",
+                            "\"update_gflops\":",          "\"sgemm_gflops\":", "\"act_us\":"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (!strstr(out, fields[i]))
+            test_fail(__FILE__, __LINE__, "missing %s in: %s", fields[i], out);
+    rc = test_prism(out, sizeof out, "bench nn --only nosuch");
+    CHECK_EQ_INT(rc, 2);
+    CHECK(strstr(out, "no preset matches") != NULL && strstr(out, "mlp-512x2") != NULL);
+    rc = test_prism(out, sizeof out, "bench nn --seconds 0");
+    CHECK_EQ_INT(rc, 2);
+}
