@@ -729,6 +729,13 @@ TEST(nn_save_load_round_trip_and_bad_files) {
     REQUIRE(prism_nn_init(&other, &c2, 4, 1) == PRISM_OK);
     CHECK(prism_nn_load(&other, NULL, path) == PRISM_ERR_INVALID);
     CHECK(strstr(prism_error_message(), "configuration") != NULL);
+    /* a different optimizer is refused: Adam's two moments are not RMSProp's (ms | mg) */
+    prism_optim orms;
+    prism_optim_config rc = prism_optim_config_rmsprop_tf(1e-3f, 1e-5f);
+    REQUIRE(prism_optim_init(&orms, &rc, b.n_params) == PRISM_OK);
+    CHECK(prism_nn_load(&b, &orms, path) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "optimizer") != NULL);
+    prism_optim_free(&orms);
     /* params only, no optimizer */
     REQUIRE(prism_nn_save(&a, NULL, path) == PRISM_OK);
     CHECK(prism_nn_load(&b, NULL, path) == PRISM_OK);

@@ -172,11 +172,17 @@ prism_status prism_nn_read(prism_nn *net, prism_optim *opt, FILE *f, const char 
             goto done;
         }
         if (opt) {
-            if (oc[0] != (uint32_t)opt->cfg.kind || len != opt->state_len) {
+            /* Same kind and the same moment slots (centered, momentum on/off); the learning
+             * rate and other scalars may differ (a schedule, a changed setting). */
+            float saved_mom;
+            memcpy(&saved_mom, &oc[6], 4);
+            if (oc[0] != (uint32_t)opt->cfg.kind || len != opt->state_len ||
+                oc[7] != (uint32_t)(opt->cfg.centered != 0) ||
+                (saved_mom > 0.0f) != (opt->cfg.momentum > 0.0f)) {
                 st = prism_error(PRISM_ERR_INVALID,
                                  "%s: the saved optimizer (kind %u, %llu moments) differs from "
-                                 "this one (kind %d, %zu moments); use the same optimizer "
-                                 "settings",
+                                 "this one (kind %d, %zu moments) in kind, centering or "
+                                 "momentum; use the same optimizer settings",
                                  what, oc[0], (unsigned long long)len, (int)opt->cfg.kind,
                                  opt->state_len);
                 goto done;
