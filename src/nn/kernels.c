@@ -243,7 +243,32 @@ static void conv_pixel(float *restrict out, const float *restrict x, const float
 static void conv_pixels4(float *restrict out, const float *restrict x, const float *restrict wt,
                          const float *restrict b, int n, int r, int c, int H, int W, int C, int F,
                          int pad) {
-    for (int f = 0; f < F; f += 8) {
+    int f = 0;
+#if defined(__AVX512F__)
+    /* 16 filters per register where the machine has AVX-512: half the instructions. */
+    for (; f + 16 <= F; f += 16) {
+        __m512 a0 = _mm512_loadu_ps(b + f), a1 = a0, a2 = a0, a3 = a0;
+        for (int kh = 0; kh < 3; kh++) {
+            int ir = r + kh - pad;
+            for (int kw = 0; kw < 3; kw++) {
+                const float *xs = x + (((size_t)n * H + ir) * W + (c + kw - pad)) * C;
+                const float *wk = wt + (size_t)((kh * 3 + kw) * C) * F + f;
+                for (int ch = 0; ch < C; ch++) {
+                    __m512 w = _mm512_loadu_ps(wk + (size_t)ch * F);
+                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_set1_ps(xs[ch]), w));
+                    a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_set1_ps(xs[C + ch]), w));
+                    a2 = _mm512_add_ps(a2, _mm512_mul_ps(_mm512_set1_ps(xs[2 * C + ch]), w));
+                    a3 = _mm512_add_ps(a3, _mm512_mul_ps(_mm512_set1_ps(xs[3 * C + ch]), w));
+                }
+            }
+        }
+        _mm512_storeu_ps(out + f, a0);
+        _mm512_storeu_ps(out + F + f, a1);
+        _mm512_storeu_ps(out + 2 * F + f, a2);
+        _mm512_storeu_ps(out + 3 * F + f, a3);
+    }
+#endif
+    for (; f < F; f += 8) {
         __m256 a0 = _mm256_loadu_ps(b + f), a1 = a0, a2 = a0, a3 = a0;
         for (int kh = 0; kh < 3; kh++) {
             int ir = r + kh - pad;
@@ -295,6 +320,12 @@ void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float 
 /* g[f] += a * d[f] for f in [0, F): multiply then add, as the naive kernel. */
 static inline void grad_row(float *restrict g, float a, const float *restrict d, int F) {
     int f = 0;
+#if defined(__AVX512F__)
+    __m512 vz = _mm512_set1_ps(a);
+    for (; f + 16 <= F; f += 16)
+        _mm512_storeu_ps(g + f, _mm512_add_ps(_mm512_loadu_ps(g + f),
+                                              _mm512_mul_ps(_mm512_loadu_ps(d + f), vz)));
+#endif
 #if defined(__AVX__)
     __m256 va = _mm256_set1_ps(a);
     for (; f + 8 <= F; f += 8)
