@@ -297,24 +297,40 @@ void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float 
     int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, K = 9 * C;
     float *wt = scratch; /* (9C, F) */
     transpose(wt, w, F, K);
-    for (int n = 0; n < B; n++)
-        for (int r = 0; r < Ho; r++) {
-            int row_inside = r - pad >= 0 && r - pad + 2 < H;
-            for (int c = 0; c < Wo;) {
-                float *o = y + (((size_t)n * Ho + r) * Wo + c) * F;
 #if defined(__AVX__)
-                if (row_inside && F % 8 == 0 && c - pad >= 0 && c + 3 - pad + 2 < W) {
-                    conv_pixels4(o, x, wt, b, n, r, c, H, W, C, F, pad);
-                    c += 4;
-                    continue;
-                }
-#else
-                (void)row_inside;
-#endif
-                conv_pixel(o, x, wt, b, n, r, c, H, W, C, F, pad);
-                c++;
-            }
+    if (F % 8 == 0 && Wo >= 4) {
+        /* Zero-pad the input once so every pixel takes the 4-pixel kernel: border pixels alone
+         * have one accumulator chain each and cost as much as all the interior ones. A padded
+         * tap adds 0 * w (+-0) to a partial sum, which leaves any nonzero sum unchanged; only
+         * the sign of an exactly zero sum can differ, and the ReLU that follows erases it. */
+        const int Hp = H + 2 * pad, Wp = W + 2 * pad;
+        const float *xp = x;
+        if (pad) {
+            float *p = scratch + (size_t)K * F + F;
+            memset(p, 0, sizeof(float) * (size_t)B * Hp * Wp * C);
+            for (int n = 0; n < B; n++)
+                for (int r = 0; r < H; r++)
+                    memcpy(p + (((size_t)n * Hp + r + pad) * Wp + pad) * C,
+                           x + ((size_t)n * H + r) * W * C, sizeof(float) * (size_t)W * C);
+            xp = p;
         }
+        for (int n = 0; n < B; n++)
+            for (int r = 0; r < Ho; r++)
+                for (int c0 = 0; c0 < Wo; c0 += 4) {
+                    /* the last group may overlap the previous one: recomputed pixels get the
+                     * same bits */
+                    int c = c0 + 4 <= Wo ? c0 : Wo - 4;
+                    conv_pixels4(y + (((size_t)n * Ho + r) * Wo + c) * F, xp, wt, b, n, r, c, Hp,
+                                 Wp, C, F, 0);
+                }
+        return;
+    }
+#endif
+    for (int n = 0; n < B; n++)
+        for (int r = 0; r < Ho; r++)
+            for (int c = 0; c < Wo; c++)
+                conv_pixel(y + (((size_t)n * Ho + r) * Wo + c) * F, x, wt, b, n, r, c, H, W, C, F,
+                           pad);
 }
 
 /* g[f] += a * d[f] for f in [0, F): multiply then add, as the naive kernel. */

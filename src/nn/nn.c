@@ -262,9 +262,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
 #define PIECE(n) (((size_t)(n) + 15) & ~(size_t)15)
     if (im->has_conv) {
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
-        need +=
-            PIECE(M * (size_t)cfg->conv_filters) +
-            PIECE(9 * (size_t)cfg->in_c * (size_t)cfg->conv_filters + (size_t)cfg->conv_filters);
+        need += PIECE(M * (size_t)cfg->conv_filters) + PIECE(nn_conv_scratch_size(cfg, B));
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
@@ -282,8 +280,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     if (im->has_conv) {
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
         im->conv_out = TAKE(M * (size_t)cfg->conv_filters);
-        im->conv_scratch =
-            TAKE(9 * (size_t)cfg->in_c * (size_t)cfg->conv_filters + (size_t)cfg->conv_filters);
+        im->conv_scratch = TAKE(nn_conv_scratch_size(cfg, B));
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];

@@ -32,7 +32,7 @@ struct prism_nn_impl {
     int conv_ho, conv_wo;  /* Ho, Wo */
     size_t conv_w, conv_b; /* (F, 3, 3, C), (F) */
     float *conv_out;       /* (B, Ho, Wo, F) post-ReLU */
-    float *conv_scratch;   /* (9*C*F + F) transposed weights / weight gradient */
+    float *conv_scratch;   /* nn_conv_scratch_size floats: transposed weights, padded input */
     const float *x;        /* (B, in) the last input (caller-owned; only read during forward) */
     int n_dense;           /* hidden layers + head layers */
     nn_dense dense[PRISM_NN_MAX_HIDDEN + 2];
@@ -62,6 +62,13 @@ void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, 
                               const float *w, int B, int In, int O, int dw_overwrite);
 void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, const float *x,
                              const float *w, int B, int In, int O, int dw_overwrite);
+
+/* Floats of scratch the fast conv needs at batch B: the transposed weights or weight
+ * gradient (9C, F) plus F, and the zero-padded input (B, H+2, W+2, C). */
+static inline size_t nn_conv_scratch_size(const prism_nn_config *c, int B) {
+    size_t C = (size_t)c->in_c, F = (size_t)c->conv_filters;
+    return 9 * C * F + F + (size_t)B * (size_t)(c->in_h + 2) * (size_t)(c->in_w + 2) * C;
+}
 
 /* conv 3x3 stride 1: y (B, Ho, Wo, F) = conv(x (B, H, W, C), w (F, 3, 3, C)) + b, pad 1 (SAME)
  * or 0 (VALID). The fast form is a direct kernel that needs scratch of 9*C*F + F floats. */
