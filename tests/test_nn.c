@@ -787,3 +787,26 @@ TEST(nn_bench_cli_json_and_errors) {
     rc = test_prism(out, sizeof out, "bench nn --seconds 0");
     CHECK_EQ_INT(rc, 2);
 }
+
+/* The conv weight gradient kernels directly, on the same dy: the fast one sums pixels in the
+ * naive order, so bits agree (SAME and VALID; F on and off the vector path). */
+TEST(nn_fast_conv_weight_grad_bits_equal_naive) {
+    int filters[3] = {16, 8, 5};
+    for (int k = 0; k < 3; k++)
+        for (int pad = 0; pad <= 1; pad++) {
+            enum { B = 3, H = 6, W = 7, C = 3 };
+            int F = filters[k], Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
+            prism_nn_config c = prism_nn_config_minatar(H, W, C, F, 2);
+            size_t ns = nn_conv_scratch_size(&c, B), ny = (size_t)B * Ho * Wo * F;
+            float *scratch = calloc(ns, sizeof(float)), *dy = malloc(sizeof(float) * ny);
+            float x[B * H * W * C], dw1[16 * 27] = {0}, dw2[16 * 27] = {0}, db1[16] = {0},
+                                             db2[16] = {0};
+            fill(x, sizeof x / sizeof x[0], 1, -1, 1);
+            fill(dy, ny, 2, -1, 1);
+            nn_conv_backward_fast(dw1, db1, dy, x, scratch, B, H, W, C, F, pad);
+            nn_conv_backward_naive(dw2, db2, dy, x, B, H, W, C, F, pad);
+            CHECK(memcmp(dw1, dw2, sizeof dw1) == 0);
+            for (int f = 0; f < F; f++) CHECK_NEAR(db1[f], db2[f], 1e-5);
+            free(scratch), free(dy);
+        }
+}

@@ -292,6 +292,19 @@ static void conv_pixels4(float *restrict out, const float *restrict x, const flo
 }
 #endif
 
+/* x (B, H, W, C) zero-padded by pad on each side into p (B, H+2pad, W+2pad, C); returns p, or
+ * x itself when pad is 0. */
+static const float *pad_input(float *p, const float *x, int B, int H, int W, int C, int pad) {
+    if (!pad) return x;
+    const int Hp = H + 2 * pad, Wp = W + 2 * pad;
+    memset(p, 0, sizeof(float) * (size_t)B * Hp * Wp * C);
+    for (int n = 0; n < B; n++)
+        for (int r = 0; r < H; r++)
+            memcpy(p + (((size_t)n * Hp + r + pad) * Wp + pad) * C, x + ((size_t)n * H + r) * W * C,
+                   sizeof(float) * (size_t)W * C);
+    return p;
+}
+
 void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w, const float *b,
                           int B, int H, int W, int C, int F, int pad) {
     int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, K = 9 * C;
@@ -304,16 +317,7 @@ void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float 
          * tap adds 0 * w (+-0) to a partial sum, which leaves any nonzero sum unchanged; only
          * the sign of an exactly zero sum can differ, and the ReLU that follows erases it. */
         const int Hp = H + 2 * pad, Wp = W + 2 * pad;
-        const float *xp = x;
-        if (pad) {
-            float *p = scratch + (size_t)K * F + F;
-            memset(p, 0, sizeof(float) * (size_t)B * Hp * Wp * C);
-            for (int n = 0; n < B; n++)
-                for (int r = 0; r < H; r++)
-                    memcpy(p + (((size_t)n * Hp + r + pad) * Wp + pad) * C,
-                           x + ((size_t)n * H + r) * W * C, sizeof(float) * (size_t)W * C);
-            xp = p;
-        }
+        const float *xp = pad_input(scratch + (size_t)K * F + F, x, B, H, W, C, pad);
         for (int n = 0; n < B; n++)
             for (int r = 0; r < Ho; r++)
                 for (int c0 = 0; c0 < Wo; c0 += 4) {
@@ -351,6 +355,37 @@ static inline void grad_row(float *restrict g, float a, const float *restrict d,
     for (; f < F; f++) g[f] += d[f] * a;
 }
 
+#if defined(__AVX__)
+/* The weight gradient with register accumulators: for 8 filters and 9 consecutive taps k at a
+ * time, sum dy[pixel][f] * xp[pixel + offset(k)] over all pixels, in pixel order (the naive
+ * kernel's order, so the bits agree), on the zero-padded input (no branches; padded taps add
+ * +-0 to a sum that starts at +0, which changes nothing). 9C is always a multiple of 9. */
+static void conv_wgrad_avx(float *gt, const float *dy, const float *xp, int B, int Ho, int Wo,
+                           int Hp, int Wp, int C, int F) {
+    const int K = 9 * C;
+    for (int f = 0; f < F; f += 8)
+        for (int k0 = 0; k0 < K; k0 += 9) {
+            size_t off[9];
+            for (int g = 0; g < 9; g++) {
+                int k = k0 + g, kh = k / (3 * C), kw = (k / C) % 3, ch = k % C;
+                off[g] = ((size_t)kh * Wp + (size_t)kw) * C + (size_t)ch;
+            }
+            __m256 acc[9];
+            for (int g = 0; g < 9; g++) acc[g] = _mm256_setzero_ps();
+            for (int n = 0; n < B; n++)
+                for (int r = 0; r < Ho; r++)
+                    for (int c = 0; c < Wo; c++) {
+                        const float *xs = xp + (((size_t)n * Hp + r) * Wp + c) * C;
+                        __m256 d = _mm256_loadu_ps(dy + (((size_t)n * Ho + r) * Wo + c) * F + f);
+                        for (int g = 0; g < 9; g++)
+                            acc[g] =
+                                _mm256_add_ps(acc[g], _mm256_mul_ps(d, _mm256_set1_ps(xs[off[g]])));
+                    }
+            for (int g = 0; g < 9; g++) _mm256_storeu_ps(gt + (size_t)(k0 + g) * F + f, acc[g]);
+        }
+}
+#endif
+
 void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *x, float *scratch,
                            int B, int H, int W, int C, int F, int pad) {
     int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, K = 9 * C;
@@ -358,6 +393,18 @@ void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *x
     memset(gt, 0, sizeof(float) * (size_t)K * (size_t)F);
     float *dbs = gt + (size_t)K * F; /* (F) */
     memset(dbs, 0, sizeof(float) * (size_t)F);
+#if defined(__AVX__)
+    if (F % 8 == 0) {
+        const float *xp = pad_input(dbs + F, x, B, H, W, C, pad);
+        conv_wgrad_avx(gt, dy, xp, B, Ho, Wo, H + 2 * pad, W + 2 * pad, C, F);
+        for (int m = 0; m < B * Ho * Wo; m++) nn_add(dbs, dy + (size_t)m * F, (size_t)F);
+        for (int f = 0; f < F; f++) {
+            db[f] += dbs[f];
+            for (int k = 0; k < K; k++) dw[(size_t)f * K + k] += gt[(size_t)k * F + f];
+        }
+        return;
+    }
+#endif
     for (int n = 0; n < B; n++)
         for (int r = 0; r < Ho; r++)
             for (int c = 0; c < Wo; c++) {
