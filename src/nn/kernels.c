@@ -2,11 +2,12 @@
  * and backward, each in a naive reference form and a fast form.
  *
  * The naive forms are plain loops in the obvious summation order; they exist to be read and to
- * test the fast forms against. The fast forms use OpenBLAS sgemm where it wins (wide layers at
- * batch >= 2, the im2col'd conv) and hand-written loops where it does not (narrow layers with
- * few outputs, where sgemm's packing costs more than the arithmetic, and batch 1, where a row
- * of dot products beats sgemm's setup). bench/ (prism bench nn) measures the choice.
- * Not here: activations, heads and the network wiring (nn.c). No kernel allocates. */
+ * test the fast forms against. The fast forms use OpenBLAS where it wins (sgemm for wide dense
+ * layers at batch >= 2, sgemv for wide layers at batch 1) and hand-written kernels where it
+ * does not: narrow layers with few outputs (sgemm's packing costs more than the arithmetic)
+ * and the 3x3 conv (direct AVX kernels; im2col + sgemm lost at MinAtar's sizes). docs/nn.md
+ * has the measurements (prism bench nn). Not here: activations, heads and the network wiring
+ * (nn.c). No kernel allocates. */
 #include "nn_internal.h"
 
 #include <cblas.h>
