@@ -68,7 +68,8 @@ static void count_flops(const prism_nn_config *c, int B, double *fwd, double *bw
 
 static double sgemm_gflops(const int mnk[3], double seconds) {
     int M = mnk[0], N = mnk[1], K = mnk[2];
-    float *a = calloc((size_t)M * K, 4), *b = calloc((size_t)N * K, 4), *c = calloc((size_t)M * N, 4);
+    float *a = calloc((size_t)M * K, 4), *b = calloc((size_t)N * K, 4),
+          *c = calloc((size_t)M * N, 4);
     for (size_t i = 0; i < (size_t)M * K; i++) a[i] = (float)(i % 7) * 0.1f;
     for (size_t i = 0; i < (size_t)N * K; i++) b[i] = (float)(i % 5) * 0.1f;
     double best = 1e30, t_end = prism_now() + seconds;
@@ -76,8 +77,8 @@ static double sgemm_gflops(const int mnk[3], double seconds) {
     do {
         double t0 = prism_now();
         for (int r = 0; r < reps; r++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f,
-                        c, N);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f, c,
+                        N);
         double dt = (prism_now() - t0) / reps;
         if (dt < best) best = dt;
         if (dt * reps < 1e-3) reps *= 2;
@@ -144,7 +145,8 @@ static int run_preset(const preset *p, double seconds, int naive, result *res) {
     size_t nx = (size_t)B * (size_t)on.in_size;
     float *x = malloc(sizeof(float) * nx), *xn = malloc(sizeof(float) * nx);
     float *r = malloc(sizeof(float) * (size_t)B), *tq = malloc(sizeof(float) * (size_t)B * A);
-    float *tp = malloc(sizeof(float) * (size_t)B * N), *probs = malloc(sizeof(float) * (size_t)B * N);
+    float *tp = malloc(sizeof(float) * (size_t)B * N),
+          *probs = malloc(sizeof(float) * (size_t)B * N);
     float *disc = malloc(sizeof(float) * (size_t)B);
     float *dout = malloc(sizeof(float) * (size_t)B * A * N);
     int32_t *a = malloc(sizeof(int32_t) * (size_t)B);
@@ -159,7 +161,8 @@ static int run_preset(const preset *p, double seconds, int naive, result *res) {
         a[b] = (int32_t)prism_rng_below(&rng, (uint32_t)A);
     }
     /* warm up, then best-of-chunks */
-    for (int i = 0; i < 3; i++) update(&on, &tg, &opt, x, xn, a, r, tq, tp, dout, probs, disc, B, NULL);
+    for (int i = 0; i < 3; i++)
+        update(&on, &tg, &opt, x, xn, a, r, tq, tp, dout, probs, disc, B, NULL);
     double best = 1e30, t_end = prism_now() + seconds;
     int reps = 2;
     do {
@@ -171,14 +174,16 @@ static int run_preset(const preset *p, double seconds, int naive, result *res) {
         if (dt * reps < 0.02) reps *= 2;
     } while (prism_now() < t_end);
     res->update_us = best * 1e6;
-    /* breakdown (with clock calls inside, so only indicative) */
-    double parts[3] = {0, 0, 0};
-    int n_parts = 20;
-    for (int i = 0; i < n_parts; i++)
+    /* breakdown: best of 20 for each part (clock calls inside, so only indicative) */
+    double bp[3] = {1e30, 1e30, 1e30};
+    for (int i = 0; i < 20; i++) {
+        double parts[3] = {0, 0, 0};
         update(&on, &tg, &opt, x, xn, a, r, tq, tp, dout, probs, disc, B, parts);
-    res->fwd_us = parts[0] / n_parts * 1e6;
-    res->bwd_us = parts[1] / n_parts * 1e6;
-    res->opt_us = parts[2] / n_parts * 1e6;
+        for (int k = 0; k < 3; k++) bp[k] = parts[k] < bp[k] ? parts[k] : bp[k];
+    }
+    res->fwd_us = bp[0] * 1e6;
+    res->bwd_us = bp[1] * 1e6;
+    res->opt_us = bp[2] * 1e6;
     /* batch-1 action selection */
     volatile int sink = 0;
     best = 1e30;
@@ -213,14 +218,20 @@ int bench_nn(int argc, char **argv) {
     int json = opts[0].count > 0, naive = opts[2].count > 0;
     const char *only = cli_value(&opts[3], NULL);
     preset ps[8];
-    int n = make_presets(ps);
+    int n = make_presets(ps), matches = 0;
+    for (int i = 0; i < n; i++) matches += !only || strstr(ps[i].name, only) != NULL;
+    if (!matches) {
+        fprintf(stderr, "prism bench nn: no preset matches '%s'; presets:", only);
+        for (int i = 0; i < n; i++)
+            if (i == 0 || strcmp(ps[i].name, ps[i - 1].name)) fprintf(stderr, " %s", ps[i].name);
+        fprintf(stderr, "\n");
+        return CLI_USAGE;
+    }
     if (!json)
         printf("%-24s %5s %9s %9s %9s %9s %10s %10s %6s %8s\n", "NETWORK", "BATCH", "UPDATE_us",
                "FWD_us", "BWD_us", "OPT_us", "UPD_GF/s", "SGEMM_GF/s", "RATIO", "ACT1_us");
-    int shown = 0;
     for (int i = 0; i < n; i++) {
         if (only && !strstr(ps[i].name, only)) continue;
-        shown++;
         result r;
         if (!run_preset(&ps[i], (double)secs, naive, &r))
             return cli_fail("bench nn", PRISM_ERR_NOMEM, NULL);
@@ -241,11 +252,6 @@ int bench_nn(int argc, char **argv) {
                    ps[i].batch, r.update_us, r.fwd_us, r.bwd_us, r.opt_us, gf, sg, gf / sg,
                    r.act_us);
         fflush(stdout);
-    }
-    if (!shown) {
-        fprintf(stderr, "prism bench nn: no preset matches '%s'; run without --only to list them\n",
-                only);
-        return CLI_USAGE;
     }
     return CLI_OK;
 }

@@ -54,8 +54,8 @@ static const float *ref_get(const ref_file *r, const char *name, uint32_t n) {
     for (int i = 0; i < r->count; i++)
         if (!strcmp(r->rec[i].name, name)) {
             if (r->rec[i].n != n) {
-                test_fail(__FILE__, __LINE__, "fixture record %s has %u values, expected %u",
-                          name, r->rec[i].n, n);
+                test_fail(__FILE__, __LINE__, "fixture record %s has %u values, expected %u", name,
+                          r->rec[i].n, n);
                 return NULL;
             }
             return r->rec[i].v;

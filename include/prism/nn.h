@@ -178,7 +178,9 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B);
 void prism_nn_zero_grad(prism_nn *net);
 
 /* Q-values of B samples into q (B, A): a forward, then for N > 1 the expectation of
- * softmax(logits) over the config's support. */
+ * softmax(logits) over the config's support. Like prism_nn_act, it is a forward: it replaces
+ * the activations saved for backward (act with the online net between forward and backward
+ * only if you mean to). */
 void prism_nn_q(prism_nn *net, const float *x, int B, float *q);
 /* Batch-1 action selection fast path: argmax_a Q(x, a) for x (in_size), first index on
  * ties (as numpy's argmax). Uses the current noise unless eval_mode. */

@@ -13,9 +13,9 @@
 /* Scratch for one double forward: two activation buffers, plus an optional record of the ReLU
  * pattern (one byte per ReLU unit over the whole batch) to detect kink crossings. */
 typedef struct f64_ctx {
-    double *a, *b;      /* (B, maxw) */
+    double *a, *b; /* (B, maxw) */
     size_t maxw;
-    unsigned char *mask;  /* NULL or (n_relu) */
+    unsigned char *mask; /* NULL or (n_relu) */
     size_t n_relu;
 } f64_ctx;
 
@@ -64,8 +64,8 @@ static void dense_f64(const prism_nn *net, const nn_dense *d, const double *th, 
         }
 }
 
-static void forward_f64(const prism_nn *net, const double *th, const float *x, int B,
-                        double *out, f64_ctx *cx) {
+static void forward_f64(const prism_nn *net, const double *th, const float *x, int B, double *out,
+                        f64_ctx *cx) {
     const prism_nn_impl *im = net->impl;
     const prism_nn_config *c = &net->cfg;
     size_t k = 0;
@@ -115,7 +115,8 @@ static void forward_f64(const prism_nn *net, const double *th, const float *x, i
         for (int i = 0; i < N; i++) {
             double *o = out + (size_t)n * A * N, s = 0;
             for (int a = 0; a < A; a++) s += o[a * N + i];
-            for (int a = 0; a < A; a++) o[a * N + i] = nxt[(size_t)n * N + i] + o[a * N + i] - s / A;
+            for (int a = 0; a < A; a++)
+                o[a * N + i] = nxt[(size_t)n * N + i] + o[a * N + i] - s / A;
         }
 }
 
@@ -137,8 +138,8 @@ prism_status prism_nn_forward_f64(const prism_nn *net, const float *x, int B, do
     return st;
 }
 
-prism_status prism_nn_gradcheck(prism_nn *net, const float *x, int B, const float *probe,
-                                double h, int checks_per_tensor, prism_rng *rng,
+prism_status prism_nn_gradcheck(prism_nn *net, const float *x, int B, const float *probe, double h,
+                                int checks_per_tensor, prism_rng *rng,
                                 prism_nn_gradcheck_result *res) {
     PRISM_ASSERT(B >= 1 && B <= net->max_batch && h > 0 && checks_per_tensor > 0);
     memset(res, 0, sizeof *res);

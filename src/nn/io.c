@@ -28,7 +28,9 @@ static void put(wr *w, const void *p, size_t n) {
     if (fwrite(p, 1, n, w->f) != n) w->err = 1;
     w->crc = prism_crc32c(w->crc, p, n);
 }
-static void put_u32(wr *w, uint32_t v) { put(w, &v, 4); }
+static void put_u32(wr *w, uint32_t v) {
+    put(w, &v, 4);
+}
 
 static void config_words(const prism_nn_config *c, uint32_t *o) {
     memset(o, 0, sizeof(uint32_t) * CFG_FIELDS);
@@ -170,11 +172,17 @@ prism_status prism_nn_read(prism_nn *net, prism_optim *opt, FILE *f, const char 
             goto done;
         }
         if (opt) {
-            if (oc[0] != (uint32_t)opt->cfg.kind || len != opt->state_len) {
+            /* Same kind and the same moment slots (centered, momentum on/off); the learning
+             * rate and other scalars may differ (a schedule, a changed setting). */
+            float saved_mom;
+            memcpy(&saved_mom, &oc[6], 4);
+            if (oc[0] != (uint32_t)opt->cfg.kind || len != opt->state_len ||
+                oc[7] != (uint32_t)(opt->cfg.centered != 0) ||
+                (saved_mom > 0.0f) != (opt->cfg.momentum > 0.0f)) {
                 st = prism_error(PRISM_ERR_INVALID,
                                  "%s: the saved optimizer (kind %u, %llu moments) differs from "
-                                 "this one (kind %d, %zu moments); use the same optimizer "
-                                 "settings",
+                                 "this one (kind %d, %zu moments) in kind, centering or "
+                                 "momentum; use the same optimizer settings",
                                  what, oc[0], (unsigned long long)len, (int)opt->cfg.kind,
                                  opt->state_len);
                 goto done;
@@ -215,8 +223,7 @@ prism_status prism_nn_save(const prism_nn *net, const prism_optim *opt, const ch
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return prism_error(PRISM_ERR_INVALID, "nn save: path too long: %s", path);
     FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return prism_error(PRISM_ERR_IO, "nn save: cannot create %s: %s", tmp, strerror(errno));
+    if (!f) return prism_error(PRISM_ERR_IO, "nn save: cannot create %s: %s", tmp, strerror(errno));
     prism_status st = prism_nn_write(net, opt, f);
     if (fclose(f) != 0 && st == PRISM_OK)
         st = prism_error(PRISM_ERR_IO, "nn save: cannot write %s: %s", tmp, strerror(errno));

@@ -2,16 +2,20 @@
  * and backward, each in a naive reference form and a fast form.
  *
  * The naive forms are plain loops in the obvious summation order; they exist to be read and to
- * test the fast forms against. The fast forms use OpenBLAS sgemm where it wins (wide layers at
- * batch >= 2, the im2col'd conv) and hand-written loops where it does not (narrow layers with
- * few outputs, where sgemm's packing costs more than the arithmetic, and batch 1, where a row
- * of dot products beats sgemm's setup). bench/ (prism bench nn) measures the choice.
- * Not here: activations, heads and the network wiring (nn.c). No kernel allocates. */
+ * test the fast forms against. The fast forms use OpenBLAS where it wins (sgemm for wide dense
+ * layers at batch >= 2, sgemv for wide layers at batch 1) and hand-written kernels where it
+ * does not: narrow layers with few outputs (sgemm's packing costs more than the arithmetic)
+ * and the 3x3 conv (direct AVX kernels; im2col + sgemm lost at MinAtar's sizes). docs/nn.md
+ * has the measurements (prism bench nn). Not here: activations, heads and the network wiring
+ * (nn.c). No kernel allocates. */
 #include "nn_internal.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 /* Outputs at or below this count take the hand-written path (head layers with 2-6 actions,
  * 1-6 dueling values): sgemm with N this small spends its time packing. */
@@ -25,9 +29,13 @@ void nn_blas_single_thread(void) {
     }
 }
 
-void nn_blas_set_threads(int n) { openblas_set_num_threads(n); }
+void nn_blas_set_threads(int n) {
+    openblas_set_num_threads(n);
+}
 
-float nn_noise_f(double e) { return (float)(e < 0 ? -sqrt(-e) : sqrt(e)); }
+float nn_noise_f(double e) {
+    return (float)(e < 0 ? -sqrt(-e) : sqrt(e));
+}
 
 /* ---- naive ---------------------------------------------------------------------------------- */
 
@@ -127,15 +135,18 @@ static float dot(const float *a, const float *b, int n) {
     return s;
 }
 
-/* y[i] += a * x[i] */
-static void axpy(float *y, float a, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * x[i];
-}
-
-void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B,
-                            int In, int O) {
-    if (O <= NARROW_O || B == 1) {
-        /* Narrow heads and batch-1 acting: a row of dot products, no packing. */
+void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B, int In,
+                            int O) {
+    if (B == 1 && O > NARROW_O) {
+        /* Batch-1 acting through a wide layer: sgemv measured 12.6 us for 512x512 against
+         * 15.6 us for our row of dot products and 13.1 us for sgemm with M = 1 (the 1 MB of
+         * weights streams from L3 either way: L2 is 1 MB per core here). */
+        memcpy(y, b, sizeof(float) * (size_t)O);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, O, In, 1.0f, w, In, x, 1, 1.0f, y, 1);
+        return;
+    }
+    if (O <= NARROW_O) {
+        /* Narrow heads (2-8 outputs): a row of dot products, no packing. */
         for (int n = 0; n < B; n++)
             for (int o = 0; o < O; o++)
                 y[(size_t)n * O + o] = b[o] + dot(x + (size_t)n * In, w + (size_t)o * In, In);
@@ -153,12 +164,13 @@ void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, c
         if (dw_overwrite) memset(dw, 0, sizeof(float) * (size_t)O * (size_t)In);
         for (int o = 0; o < O; o++)
             for (int n = 0; n < B; n++)
-                axpy(dw + (size_t)o * In, dy[(size_t)n * O + o], x + (size_t)n * In, In);
+                nn_axpy(dw + (size_t)o * In, dy[(size_t)n * O + o], x + (size_t)n * In, In);
         if (dx)
             for (int n = 0; n < B; n++) {
                 float *r = dx + (size_t)n * In;
                 memset(r, 0, sizeof(float) * (size_t)In);
-                for (int o = 0; o < O; o++) axpy(r, dy[(size_t)n * O + o], w + (size_t)o * In, In);
+                for (int o = 0; o < O; o++)
+                    nn_axpy(r, dy[(size_t)n * O + o], w + (size_t)o * In, In);
             }
         return;
     }
@@ -169,44 +181,250 @@ void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, c
                     dx, In);
 }
 
-/* patches (B*Ho*Wo, 9*C): row (n, r, c) holds x around (r, c) in (kh, kw, C) order, zeros
- * outside the image — the same order as a weight row (3, 3, C). */
-static void im2col(float *patches, const float *x, int B, int H, int W, int C, int pad) {
-    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
-    size_t K = 9 * (size_t)C;
+/* The fast conv is direct, not im2col + sgemm: with F = 16 filters one output pixel is a
+ * single 16-wide vector, and a kernel that walks the 3x3xC window accumulating
+ * x * w^T[k][0..F) needs no patch matrix. Measured on the MinAtar net (10x10x4, F 16, batch
+ * 32): im2col + sgemm spent more time building and packing patches than multiplying (prism
+ * bench nn: update 466 us with it; see docs/nn.md for the direct kernel's figure).
+ * Summation order equals the naive kernel's (bias, then kh, kw, c), so the forward results are
+ * bit-identical to it; the weight gradient sums pixels in the naive order too. */
+
+/* wt (9C, F) = w (F, 9C) transposed */
+static void transpose(float *restrict wt, const float *restrict w, int F, int K) {
+    for (int f = 0; f < F; f++)
+        for (int k = 0; k < K; k++) wt[(size_t)k * F + f] = w[(size_t)f * K + k];
+}
+
+/* One output pixel, filters [f0, f0 + nf): acc = b + sum over the window of x * wt, in the
+ * naive kernel's order (kh, kw, c), multiply then add (no FMA), so the bits match it. */
+static void conv_pixel(float *restrict out, const float *restrict x, const float *restrict wt,
+                       const float *restrict b, int n, int r, int c, int H, int W, int C, int F,
+                       int pad) {
+    int f = 0;
+#if defined(__AVX__)
+    for (; f + 8 <= F; f += 8) {
+        __m256 acc = _mm256_loadu_ps(b + f);
+        for (int kh = 0; kh < 3; kh++) {
+            int ir = r + kh - pad;
+            if (ir < 0 || ir >= H) continue;
+            for (int kw = 0; kw < 3; kw++) {
+                int ic = c + kw - pad;
+                if (ic < 0 || ic >= W) continue;
+                const float *xs = x + (((size_t)n * H + ir) * W + ic) * C;
+                const float *wk = wt + (size_t)((kh * 3 + kw) * C) * F + f;
+                for (int ch = 0; ch < C; ch++)
+                    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(xs[ch]),
+                                                           _mm256_loadu_ps(wk + (size_t)ch * F)));
+            }
+        }
+        _mm256_storeu_ps(out + f, acc);
+    }
+#endif
+    for (; f < F; f++) {
+        float s = b[f];
+        for (int kh = 0; kh < 3; kh++) {
+            int ir = r + kh - pad;
+            if (ir < 0 || ir >= H) continue;
+            for (int kw = 0; kw < 3; kw++) {
+                int ic = c + kw - pad;
+                if (ic < 0 || ic >= W) continue;
+                const float *xs = x + (((size_t)n * H + ir) * W + ic) * C;
+                const float *wk = wt + (size_t)((kh * 3 + kw) * C) * F + f;
+                for (int ch = 0; ch < C; ch++) s += xs[ch] * wk[(size_t)ch * F];
+            }
+        }
+        out[f] = s;
+    }
+}
+
+#if defined(__AVX__)
+/* Four horizontally adjacent interior pixels (every window position inside the image), F a
+ * multiple of 8: four independent accumulator chains instead of one, so the adds overlap
+ * rather than wait on each other's latency. Same per-element order as conv_pixel. */
+static void conv_pixels4(float *restrict out, const float *restrict x, const float *restrict wt,
+                         const float *restrict b, int n, int r, int c, int H, int W, int C, int F,
+                         int pad) {
+    int f = 0;
+#if defined(__AVX512F__)
+    /* 16 filters per register where the machine has AVX-512: half the instructions. */
+    for (; f + 16 <= F; f += 16) {
+        __m512 a0 = _mm512_loadu_ps(b + f), a1 = a0, a2 = a0, a3 = a0;
+        for (int kh = 0; kh < 3; kh++) {
+            int ir = r + kh - pad;
+            for (int kw = 0; kw < 3; kw++) {
+                const float *xs = x + (((size_t)n * H + ir) * W + (c + kw - pad)) * C;
+                const float *wk = wt + (size_t)((kh * 3 + kw) * C) * F + f;
+                for (int ch = 0; ch < C; ch++) {
+                    __m512 w = _mm512_loadu_ps(wk + (size_t)ch * F);
+                    a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_set1_ps(xs[ch]), w));
+                    a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_set1_ps(xs[C + ch]), w));
+                    a2 = _mm512_add_ps(a2, _mm512_mul_ps(_mm512_set1_ps(xs[2 * C + ch]), w));
+                    a3 = _mm512_add_ps(a3, _mm512_mul_ps(_mm512_set1_ps(xs[3 * C + ch]), w));
+                }
+            }
+        }
+        _mm512_storeu_ps(out + f, a0);
+        _mm512_storeu_ps(out + F + f, a1);
+        _mm512_storeu_ps(out + 2 * F + f, a2);
+        _mm512_storeu_ps(out + 3 * F + f, a3);
+    }
+#endif
+    for (; f < F; f += 8) {
+        __m256 a0 = _mm256_loadu_ps(b + f), a1 = a0, a2 = a0, a3 = a0;
+        for (int kh = 0; kh < 3; kh++) {
+            int ir = r + kh - pad;
+            for (int kw = 0; kw < 3; kw++) {
+                const float *xs = x + (((size_t)n * H + ir) * W + (c + kw - pad)) * C;
+                const float *wk = wt + (size_t)((kh * 3 + kw) * C) * F + f;
+                for (int ch = 0; ch < C; ch++) {
+                    __m256 w = _mm256_loadu_ps(wk + (size_t)ch * F);
+                    a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(xs[ch]), w));
+                    a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(xs[C + ch]), w));
+                    a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(xs[2 * C + ch]), w));
+                    a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_set1_ps(xs[3 * C + ch]), w));
+                }
+            }
+        }
+        _mm256_storeu_ps(out + f, a0);
+        _mm256_storeu_ps(out + F + f, a1);
+        _mm256_storeu_ps(out + 2 * F + f, a2);
+        _mm256_storeu_ps(out + 3 * F + f, a3);
+    }
+}
+#endif
+
+/* x (B, H, W, C) zero-padded by pad on each side into p (B, H+2pad, W+2pad, C); returns p, or
+ * x itself when pad is 0. */
+static const float *pad_input(float *p, const float *x, int B, int H, int W, int C, int pad) {
+    if (!pad) return x;
+    const int Hp = H + 2 * pad, Wp = W + 2 * pad;
+    memset(p, 0, sizeof(float) * (size_t)B * Hp * Wp * C);
+    for (int n = 0; n < B; n++)
+        for (int r = 0; r < H; r++)
+            memcpy(p + (((size_t)n * Hp + r + pad) * Wp + pad) * C, x + ((size_t)n * H + r) * W * C,
+                   sizeof(float) * (size_t)W * C);
+    return p;
+}
+
+void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w, const float *b,
+                          int B, int H, int W, int C, int F, int pad) {
+    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, K = 9 * C;
+    float *wt = scratch; /* (9C, F) */
+    transpose(wt, w, F, K);
+#if defined(__AVX__)
+    if (F % 8 == 0 && Wo >= 4) {
+        /* Zero-pad the input once so every pixel takes the 4-pixel kernel: border pixels alone
+         * have one accumulator chain each and cost as much as all the interior ones. A padded
+         * tap adds 0 * w (+-0) to a partial sum, which leaves any nonzero sum unchanged; only
+         * the sign of an exactly zero sum can differ, and the ReLU that follows erases it. */
+        const int Hp = H + 2 * pad, Wp = W + 2 * pad;
+        const float *xp = pad_input(scratch + (size_t)K * F + F, x, B, H, W, C, pad);
+        for (int n = 0; n < B; n++)
+            for (int r = 0; r < Ho; r++)
+                for (int c0 = 0; c0 < Wo; c0 += 4) {
+                    /* the last group may overlap the previous one: recomputed pixels get the
+                     * same bits */
+                    int c = c0 + 4 <= Wo ? c0 : Wo - 4;
+                    conv_pixels4(y + (((size_t)n * Ho + r) * Wo + c) * F, xp, wt, b, n, r, c, Hp,
+                                 Wp, C, F, 0);
+                }
+        return;
+    }
+#endif
+    for (int n = 0; n < B; n++)
+        for (int r = 0; r < Ho; r++)
+            for (int c = 0; c < Wo; c++)
+                conv_pixel(y + (((size_t)n * Ho + r) * Wo + c) * F, x, wt, b, n, r, c, H, W, C, F,
+                           pad);
+}
+
+/* g[f] += a * d[f] for f in [0, F): multiply then add, as the naive kernel. */
+static inline void grad_row(float *restrict g, float a, const float *restrict d, int F) {
+    int f = 0;
+#if defined(__AVX512F__)
+    __m512 vz = _mm512_set1_ps(a);
+    for (; f + 16 <= F; f += 16)
+        _mm512_storeu_ps(g + f, _mm512_add_ps(_mm512_loadu_ps(g + f),
+                                              _mm512_mul_ps(_mm512_loadu_ps(d + f), vz)));
+#endif
+#if defined(__AVX__)
+    __m256 va = _mm256_set1_ps(a);
+    for (; f + 8 <= F; f += 8)
+        _mm256_storeu_ps(g + f, _mm256_add_ps(_mm256_loadu_ps(g + f),
+                                              _mm256_mul_ps(_mm256_loadu_ps(d + f), va)));
+#endif
+    for (; f < F; f++) g[f] += d[f] * a;
+}
+
+#if defined(__AVX__)
+/* The weight gradient with register accumulators: for 8 filters and 9 consecutive taps k at a
+ * time, sum dy[pixel][f] * xp[pixel + offset(k)] over all pixels, in pixel order (the naive
+ * kernel's order, so the bits agree), on the zero-padded input (no branches; padded taps add
+ * +-0 to a sum that starts at +0, which changes nothing). 9C is always a multiple of 9. */
+static void conv_wgrad_avx(float *gt, const float *dy, const float *xp, int B, int Ho, int Wo,
+                           int Hp, int Wp, int C, int F) {
+    const int K = 9 * C;
+    for (int f = 0; f < F; f += 8)
+        for (int k0 = 0; k0 < K; k0 += 9) {
+            size_t off[9];
+            for (int g = 0; g < 9; g++) {
+                int k = k0 + g, kh = k / (3 * C), kw = (k / C) % 3, ch = k % C;
+                off[g] = ((size_t)kh * Wp + (size_t)kw) * C + (size_t)ch;
+            }
+            __m256 acc[9];
+            for (int g = 0; g < 9; g++) acc[g] = _mm256_setzero_ps();
+            for (int n = 0; n < B; n++)
+                for (int r = 0; r < Ho; r++)
+                    for (int c = 0; c < Wo; c++) {
+                        const float *xs = xp + (((size_t)n * Hp + r) * Wp + c) * C;
+                        __m256 d = _mm256_loadu_ps(dy + (((size_t)n * Ho + r) * Wo + c) * F + f);
+                        for (int g = 0; g < 9; g++)
+                            acc[g] =
+                                _mm256_add_ps(acc[g], _mm256_mul_ps(d, _mm256_set1_ps(xs[off[g]])));
+                    }
+            for (int g = 0; g < 9; g++) _mm256_storeu_ps(gt + (size_t)(k0 + g) * F + f, acc[g]);
+        }
+}
+#endif
+
+void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *x, float *scratch,
+                           int B, int H, int W, int C, int F, int pad) {
+    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, K = 9 * C;
+    float *gt = scratch; /* (9C, F) transposed weight gradient of this call */
+    memset(gt, 0, sizeof(float) * (size_t)K * (size_t)F);
+    float *dbs = gt + (size_t)K * F; /* (F) */
+    memset(dbs, 0, sizeof(float) * (size_t)F);
+#if defined(__AVX__)
+    if (F % 8 == 0) {
+        const float *xp = pad_input(dbs + F, x, B, H, W, C, pad);
+        conv_wgrad_avx(gt, dy, xp, B, Ho, Wo, H + 2 * pad, W + 2 * pad, C, F);
+        for (int m = 0; m < B * Ho * Wo; m++) nn_add(dbs, dy + (size_t)m * F, (size_t)F);
+        for (int f = 0; f < F; f++) {
+            db[f] += dbs[f];
+            for (int k = 0; k < K; k++) dw[(size_t)f * K + k] += gt[(size_t)k * F + f];
+        }
+        return;
+    }
+#endif
     for (int n = 0; n < B; n++)
         for (int r = 0; r < Ho; r++)
             for (int c = 0; c < Wo; c++) {
-                float *row = patches + (((size_t)n * Ho + r) * Wo + c) * K;
+                const float *d = dy + (((size_t)n * Ho + r) * Wo + c) * F;
+                nn_add(dbs, d, (size_t)F);
                 for (int kh = 0; kh < 3; kh++) {
                     int ir = r + kh - pad;
+                    if (ir < 0 || ir >= H) continue;
                     for (int kw = 0; kw < 3; kw++) {
                         int ic = c + kw - pad;
-                        float *dst = row + (size_t)(kh * 3 + kw) * C;
-                        if (ir < 0 || ir >= H || ic < 0 || ic >= W)
-                            memset(dst, 0, sizeof(float) * (size_t)C);
-                        else
-                            memcpy(dst, x + (((size_t)n * H + ir) * W + ic) * C,
-                                   sizeof(float) * (size_t)C);
+                        if (ic < 0 || ic >= W) continue;
+                        const float *xs = x + (((size_t)n * H + ir) * W + ic) * C;
+                        float *gk = gt + (size_t)((kh * 3 + kw) * C) * F;
+                        for (int ch = 0; ch < C; ch++) grad_row(gk + (size_t)ch * F, xs[ch], d, F);
                     }
                 }
             }
-}
-
-void nn_conv_forward_fast(float *y, float *patches, const float *x, const float *w,
-                          const float *b, int B, int H, int W, int C, int F, int pad) {
-    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, M = B * Ho * Wo, K = 9 * C;
-    im2col(patches, x, B, H, W, C, pad);
-    for (int m = 0; m < M; m++) memcpy(y + (size_t)m * F, b, sizeof(float) * (size_t)F);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, F, K, 1.0f, patches, K, w, K, 1.0f, y,
-                F);
-}
-
-void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *patches, int B,
-                           int H, int W, int C, int F, int pad) {
-    int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, M = B * Ho * Wo, K = 9 * C;
-    for (int m = 0; m < M; m++)
-        for (int f = 0; f < F; f++) db[f] += dy[(size_t)m * F + f];
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, F, K, M, 1.0f, dy, F, patches, K, 1.0f,
-                dw, K);
+    for (int f = 0; f < F; f++) {
+        db[f] += dbs[f];
+        for (int k = 0; k < K; k++) dw[(size_t)f * K + k] += gt[(size_t)k * F + f];
+    }
 }

@@ -68,7 +68,9 @@ void prism_nn_c51_project(float *out, const float *probs, const float *rewards,
     }
 }
 
-static double weight(const float *w, int b) { return w ? (double)w[b] : 1.0; }
+static double weight(const float *w, int b) {
+    return w ? (double)w[b] : 1.0;
+}
 
 /* Shared body of the two scalar-Q losses: kind 0 Huber (delta 1), 1 squared error. */
 static double q_loss(int kind, const float *q, const int32_t *actions, const float *targets,

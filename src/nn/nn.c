@@ -37,7 +37,9 @@ int prism_nn_config_in_size(const prism_nn_config *c) {
     return c->in_dim > 0 ? c->in_dim : c->in_h * c->in_w * c->in_c;
 }
 
-int prism_nn_config_out_size(const prism_nn_config *c) { return c->n_actions * c->n_atoms; }
+int prism_nn_config_out_size(const prism_nn_config *c) {
+    return c->n_actions * c->n_atoms;
+}
 
 /* A cap that keeps every size product far from int overflow. */
 #define DIM_MAX (1 << 16)
@@ -73,8 +75,9 @@ prism_status prism_nn_config_check(const prism_nn_config *c) {
                                "nn config: VALID padding needs an image of at least 3x3");
         long long flat = (long long)c->in_h * c->in_w * c->conv_filters;
         if (flat > (1LL << 22))
-            return prism_error(PRISM_ERR_INVALID, "nn config: conv output of %lld values is too "
-                                                  "large (at most 4M)",
+            return prism_error(PRISM_ERR_INVALID,
+                               "nn config: conv output of %lld values is too "
+                               "large (at most 4M)",
                                flat);
     }
     if (c->n_hidden < 0 || c->n_hidden > PRISM_NN_MAX_HIDDEN)
@@ -82,8 +85,8 @@ prism_status prism_nn_config_check(const prism_nn_config *c) {
                            c->n_hidden, PRISM_NN_MAX_HIDDEN);
     for (int i = 0; i < c->n_hidden; i++)
         if (c->hidden[i] <= 0 || c->hidden[i] > DIM_MAX)
-            return prism_error(PRISM_ERR_INVALID, "nn config: hidden[%d] = %d must be in 1..%d",
-                               i, c->hidden[i], DIM_MAX);
+            return prism_error(PRISM_ERR_INVALID, "nn config: hidden[%d] = %d must be in 1..%d", i,
+                               c->hidden[i], DIM_MAX);
     if (c->n_actions <= 0 || c->n_actions > 4096)
         return prism_error(PRISM_ERR_INVALID, "nn config: n_actions %d must be in 1..4096",
                            c->n_actions);
@@ -157,9 +160,15 @@ static void init_layer(const prism_nn_config *c, float *w, size_t wn, float *b, 
         init_uniform(w, wn, 1.0 / sqrt(fan_in), rng);
         init_uniform(b, bn, 1.0 / sqrt(fan_in), rng);
         return;
-    case PRISM_NN_INIT_GLOROT_UNIFORM: bound = sqrt(6.0 / (fan_in + fan_out)); break;
-    case PRISM_NN_INIT_VS_FAN_IN: bound = sqrt(3.0 * (double)c->init_scale / fan_in); break;
-    default: bound = sqrt(3.0 * (double)c->init_scale / ((fan_in + fan_out) / 2.0)); break;
+    case PRISM_NN_INIT_GLOROT_UNIFORM:
+        bound = sqrt(6.0 / (fan_in + fan_out));
+        break;
+    case PRISM_NN_INIT_VS_FAN_IN:
+        bound = sqrt(3.0 * (double)c->init_scale / fan_in);
+        break;
+    default:
+        bound = sqrt(3.0 * (double)c->init_scale / ((fan_in + fan_out) / 2.0));
+        break;
     }
     init_uniform(w, wn, bound, rng);
     memset(b, 0, sizeof(float) * bn);
@@ -253,7 +262,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
 #define PIECE(n) (((size_t)(n) + 15) & ~(size_t)15)
     if (im->has_conv) {
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
-        need += PIECE(M * (size_t)cfg->conv_filters) + PIECE(M * 9 * (size_t)cfg->in_c);
+        need += PIECE(M * (size_t)cfg->conv_filters) + PIECE(nn_conv_scratch_size(cfg, B));
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
@@ -271,7 +280,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     if (im->has_conv) {
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
         im->conv_out = TAKE(M * (size_t)cfg->conv_filters);
-        im->patches = TAKE(M * 9 * (size_t)cfg->in_c);
+        im->conv_scratch = TAKE(nn_conv_scratch_size(cfg, B));
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
@@ -313,11 +322,11 @@ nomem:
 }
 
 static int config_equal(const prism_nn_config *a, const prism_nn_config *b) {
-    if (a->in_dim != b->in_dim || a->in_h != b->in_h || a->in_w != b->in_w ||
-        a->in_c != b->in_c || a->conv_filters != b->conv_filters ||
+    if (a->in_dim != b->in_dim || a->in_h != b->in_h || a->in_w != b->in_w || a->in_c != b->in_c ||
+        a->conv_filters != b->conv_filters ||
         (a->conv_filters && a->conv_padding != b->conv_padding) || a->n_hidden != b->n_hidden ||
-        a->n_actions != b->n_actions || a->n_atoms != b->n_atoms ||
-        !a->dueling != !b->dueling || !a->noisy != !b->noisy)
+        a->n_actions != b->n_actions || a->n_atoms != b->n_atoms || !a->dueling != !b->dueling ||
+        !a->noisy != !b->noisy)
         return 0;
     for (int i = 0; i < a->n_hidden; i++)
         if (a->hidden[i] != b->hidden[i]) return 0;
@@ -333,15 +342,20 @@ void prism_nn_zero_grad(prism_nn *net) {
     memset(net->grads, 0, sizeof(float) * net->n_params);
 }
 
-void prism_nn_set_eval(prism_nn *net, int eval_mode) { net->eval_mode = eval_mode != 0; }
-void prism_nn_set_naive(prism_nn *net, int naive) { net->naive = naive != 0; }
+void prism_nn_set_eval(prism_nn *net, int eval_mode) {
+    net->eval_mode = eval_mode != 0;
+}
+void prism_nn_set_naive(prism_nn *net, int naive) {
+    net->naive = naive != 0;
+}
 
 void prism_nn_noise_resample(prism_nn *net) {
     if (!net->cfg.noisy) return;
     prism_nn_impl *im = net->impl;
     for (int l = 0; l < im->n_dense; l++) {
         nn_dense *d = &im->dense[l];
-        for (int i = 0; i < d->in; i++) d->eps_in[i] = nn_noise_f(prism_rng_normal(&net->noise_rng));
+        for (int i = 0; i < d->in; i++)
+            d->eps_in[i] = nn_noise_f(prism_rng_normal(&net->noise_rng));
         for (int o = 0; o < d->out; o++)
             d->eps_out[o] = nn_noise_f(prism_rng_normal(&net->noise_rng));
     }
@@ -349,13 +363,22 @@ void prism_nn_noise_resample(prism_nn *net) {
 
 /* ---- forward / backward ---------------------------------------------------------------------- */
 
-static void relu_inplace(float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+/* we = mu + sg * (eo * ei): one row of noisy effective weights (blocked: see nn_axpy). */
+static void noisy_row(float *restrict we, const float *restrict mu, const float *restrict sg,
+                      float eo, const float *restrict ei, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) we[i + j] = mu[i + j] + sg[i + j] * (eo * ei[i + j]);
+    for (; i < n; i++) we[i] = mu[i] + sg[i] * (eo * ei[i]);
 }
 
-/* dy *= (y > 0): the ReLU backward, with y the layer's post-ReLU output. */
-static void relu_backward(float *dy, const float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+/* gs += s * (eo * ei): one row of the sigma gradient. */
+static void noisy_grad_row(float *restrict gs, const float *restrict s, float eo,
+                           const float *restrict ei, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) gs[i + j] += s[i + j] * (eo * ei[i + j]);
+    for (; i < n; i++) gs[i] += s[i] * (eo * ei[i]);
 }
 
 /* The weights a dense layer uses now: mu in eval mode, mu + sigma * eps otherwise. */
@@ -369,7 +392,7 @@ static void dense_weights(const prism_nn *net, nn_dense *d, const float **w, con
     for (int o = 0; o < d->out; o++) {
         const float *mu = p + d->w + (size_t)o * d->in, *sg = p + d->ws + (size_t)o * d->in;
         float *we = d->w_eff + (size_t)o * d->in, eo = d->eps_out[o];
-        for (int i = 0; i < d->in; i++) we[i] = mu[i] + sg[i] * (eo * d->eps_in[i]);
+        noisy_row(we, mu, sg, eo, d->eps_in, d->in);
         d->b_eff[o] = p[d->b + (size_t)o] + p[d->bs + (size_t)o] * eo;
     }
     *w = d->w_eff;
@@ -384,7 +407,7 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
         nn_linear_forward_naive(d->y, x, w, b, B, d->in, d->out);
     else
         nn_linear_forward_fast(d->y, x, w, b, B, d->in, d->out);
-    if (d->relu) relu_inplace(d->y, (size_t)B * (size_t)d->out);
+    if (d->relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
 }
 
 /* dx may be NULL (first layer). dy is this layer's output gradient, post-ReLU-mask. */
@@ -405,10 +428,8 @@ static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *d
         const float *s = d->dw_scratch + (size_t)o * d->in;
         float *gm = g + d->w + (size_t)o * d->in, *gs = g + d->ws + (size_t)o * d->in;
         float eo = d->eps_out[o];
-        for (int i = 0; i < d->in; i++) {
-            gm[i] += s[i];
-            gs[i] += s[i] * (eo * d->eps_in[i]);
-        }
+        nn_add(gm, s, (size_t)d->in);
+        noisy_grad_row(gs, s, eo, d->eps_in, d->in);
         g[d->b + (size_t)o] += db[o];
         g[d->bs + (size_t)o] += db[o] * eo;
     }
@@ -428,10 +449,10 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
             nn_conv_forward_naive(im->conv_out, x, w, b, B, c->in_h, c->in_w, c->in_c,
                                   c->conv_filters, pad);
         else
-            nn_conv_forward_fast(im->conv_out, im->patches, x, w, b, B, c->in_h, c->in_w,
+            nn_conv_forward_fast(im->conv_out, im->conv_scratch, x, w, b, B, c->in_h, c->in_w,
                                  c->in_c, c->conv_filters, pad);
-        relu_inplace(im->conv_out,
-                     (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
+        nn_relu(im->conv_out,
+                (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
         in = im->conv_out;
     }
     for (int i = 0; i < im->n_hidden; i++) {
@@ -490,13 +511,13 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
         dense_backward(net, val, need_dx ? im->dbuf[1] : NULL, im->dval, B);
         if (need_dx) {
             size_t n = (size_t)B * (size_t)head->in;
-            for (size_t i = 0; i < n; i++) im->dbuf[0][i] += im->dbuf[1][i];
+            nn_add(im->dbuf[0], im->dbuf[1], n);
         }
     }
     int cur = 0;
     for (int l = im->n_hidden - 1; l >= 0; l--) {
         nn_dense *d = &im->dense[l];
-        relu_backward(im->dbuf[cur], d->y, (size_t)B * (size_t)d->out);
+        nn_relu_backward(im->dbuf[cur], d->y, (size_t)B * (size_t)d->out);
         int below = l > 0 || im->has_conv;
         dense_backward(net, d, below ? im->dbuf[1 - cur] : NULL, im->dbuf[cur], B);
         cur = 1 - cur;
@@ -504,14 +525,14 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
     if (im->has_conv) {
         int pad = c->conv_padding == PRISM_NN_PAD_SAME;
         size_t n = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters;
-        relu_backward(im->dbuf[cur], im->conv_out, n);
+        nn_relu_backward(im->dbuf[cur], im->conv_out, n);
         float *gw = net->grads + im->conv_w, *gb = net->grads + im->conv_b;
         if (net->naive)
             nn_conv_backward_naive(gw, gb, im->dbuf[cur], im->x, B, c->in_h, c->in_w, c->in_c,
                                    c->conv_filters, pad);
         else
-            nn_conv_backward_fast(gw, gb, im->dbuf[cur], im->patches, B, c->in_h, c->in_w,
-                                  c->in_c, c->conv_filters, pad);
+            nn_conv_backward_fast(gw, gb, im->dbuf[cur], im->x, im->conv_scratch, B, c->in_h,
+                                  c->in_w, c->in_c, c->conv_filters, pad);
     }
 }
 

@@ -29,21 +29,21 @@ typedef struct nn_dense {
 
 struct prism_nn_impl {
     int has_conv;
-    int conv_ho, conv_wo; /* Ho, Wo */
+    int conv_ho, conv_wo;  /* Ho, Wo */
     size_t conv_w, conv_b; /* (F, 3, 3, C), (F) */
     float *conv_out;       /* (B, Ho, Wo, F) post-ReLU */
-    float *patches;        /* (B*Ho*Wo, 9*C) im2col of the last input */
+    float *conv_scratch;   /* nn_conv_scratch_size floats: transposed weights, padded input */
     const float *x;        /* (B, in) the last input (caller-owned; only read during forward) */
     int n_dense;           /* hidden layers + head layers */
     nn_dense dense[PRISM_NN_MAX_HIDDEN + 2];
-    int n_hidden;          /* dense[0..n_hidden-1] are hidden; then head (or adv, val) */
-    float *out;            /* (B, A*N) network outputs */
-    float *dbuf[2];        /* (B, maxwidth) ping-pong gradient buffers */
-    float *dhead;          /* dueling: (B, A*N) d adv, (B, N) d val */
+    int n_hidden;   /* dense[0..n_hidden-1] are hidden; then head (or adv, val) */
+    float *out;     /* (B, A*N) network outputs */
+    float *dbuf[2]; /* (B, maxwidth) ping-pong gradient buffers */
+    float *dhead;   /* dueling: (B, A*N) d adv, (B, N) d val */
     float *dval;
-    float *q1;             /* (A) batch-1 Q scratch */
-    int last_b;            /* B of the last forward, 0 before any */
-    void *block;           /* the one activation allocation */
+    float *q1;   /* (A) batch-1 Q scratch */
+    int last_b;  /* B of the last forward, 0 before any */
+    void *block; /* the one activation allocation */
 };
 
 /* ---- kernels (kernels.c) -------------------------------------------------------------------
@@ -54,8 +54,8 @@ struct prism_nn_impl {
 /* y (B, O) = x (B, In) w^T (O, In) + b (O). */
 void nn_linear_forward_naive(float *y, const float *x, const float *w, const float *b, int B,
                              int In, int O);
-void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B,
-                            int In, int O);
+void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B, int In,
+                            int O);
 /* dw (O, In) += dy^T x; db (O) += sum_b dy; dx (B, In) = dy w (overwritten; NULL: skipped).
  * dw_overwrite: 1 writes dw = dy^T x instead of accumulating (noisy scratch). */
 void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
@@ -63,24 +63,68 @@ void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, 
 void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, const float *x,
                              const float *w, int B, int In, int O, int dw_overwrite);
 
+/* Floats of scratch the fast conv needs at batch B: the transposed weights or weight
+ * gradient (9C, F) plus F, and the zero-padded input (B, H+2, W+2, C). */
+static inline size_t nn_conv_scratch_size(const prism_nn_config *c, int B) {
+    size_t C = (size_t)c->in_c, F = (size_t)c->conv_filters;
+    return 9 * C * F + F + (size_t)B * (size_t)(c->in_h + 2) * (size_t)(c->in_w + 2) * C;
+}
+
 /* conv 3x3 stride 1: y (B, Ho, Wo, F) = conv(x (B, H, W, C), w (F, 3, 3, C)) + b, pad 1 (SAME)
- * or 0 (VALID). The fast form builds patches (B*Ho*Wo, 9*C) (kept for backward) and calls
- * sgemm. */
+ * or 0 (VALID). The fast form is a direct kernel that needs scratch of 9*C*F + F floats. */
 void nn_conv_forward_naive(float *y, const float *x, const float *w, const float *b, int B, int H,
                            int W, int C, int F, int pad);
-void nn_conv_forward_fast(float *y, float *patches, const float *x, const float *w,
-                          const float *b, int B, int H, int W, int C, int F, int pad);
+void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w, const float *b,
+                          int B, int H, int W, int C, int F, int pad);
 /* dw (F, 3, 3, C) += ...; db (F) += ...: the input gradient is never needed (the conv is the
  * first layer). */
 void nn_conv_backward_naive(float *dw, float *db, const float *dy, const float *x, int B, int H,
                             int W, int C, int F, int pad);
-void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *patches, int B,
-                           int H, int W, int C, int F, int pad);
+void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *x, float *scratch,
+                           int B, int H, int W, int C, int F, int pad);
 
 /* Force OpenBLAS to one thread (once). */
 void nn_blas_single_thread(void);
 /* Set OpenBLAS's thread count (tests: one thread vs several). */
 void nn_blas_set_threads(int n);
+
+/* ---- vector helpers --------------------------------------------------------------------------
+ * Written as blocks of 16 with a fixed inner count: at -O2 GCC only vectorises a loop when the
+ * vector code replaces the scalar code entirely (its "very cheap" cost model), which a loop of
+ * unknown length never satisfies but a 16-wide block does. restrict rules out aliasing checks.
+ * Each element sees the same operations as in a plain loop, so results do not change. */
+
+/* y[i] += a * x[i] */
+static inline void nn_axpy(float *restrict y, float a, const float *restrict x, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) y[i + j] += a * x[i + j];
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+/* y[i] += x[i] */
+static inline void nn_add(float *restrict y, const float *restrict x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) y[i + j] += x[i + j];
+    for (; i < n; i++) y[i] += x[i];
+}
+
+/* y = max(y, 0) */
+static inline void nn_relu(float *restrict y, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) y[i + j] = y[i + j] > 0.0f ? y[i + j] : 0.0f;
+    for (; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
+/* dy = y > 0 ? dy : 0 (the ReLU backward, y the post-ReLU output) */
+static inline void nn_relu_backward(float *restrict dy, const float *restrict y, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) dy[i + j] = y[i + j] > 0.0f ? dy[i + j] : 0.0f;
+    for (; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
 
 /* f(e) = sgn(e) sqrt(|e|) (Fortunato et al.). */
 float nn_noise_f(double e);
