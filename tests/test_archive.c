@@ -208,7 +208,7 @@ TEST(tfevents_large_batches_split_and_second_file_does_not_clobber) {
     static scalar_log log;
     memset(&log, 0, sizeof log);
     enum { N = 1500 };
-    static char names[N][48];
+    static char names[N][64];
     static const char *tags[N];
     static float vals[N];
     for (int i = 0; i < N; i++) {
@@ -688,6 +688,22 @@ TEST(cli_runs_rm_refuses_running_runs_and_reindex_restores_the_index) {
     make_fake_runs(runs);
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm gamma --runs-dir %s", runs), 2);
     CHECK(strstr(out, "running") && strstr(out, "--force"));
+    CHECK(strstr(out, "probably killed") == NULL); /* this process, its creator, is alive */
+    /* a run whose process died without a word (SIGKILL): the refusal says so */
+    fflush(NULL);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        static prism_archive k;
+        prism_archive_spec spec = spec_for(runs, "killed", 0, false);
+        _exit(prism_archive_create(&k, &spec) == PRISM_OK ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm killed --runs-dir %s", runs), 2);
+    CHECK(strstr(out, "probably killed") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm killed --force --runs-dir %s", runs), 0);
     join(path, runs, "gamma-ac-dqn/run.json");
     CHECK(access(path, F_OK) == 0);
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm gamma --force --runs-dir %s", runs), 0);
