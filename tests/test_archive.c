@@ -203,6 +203,45 @@ TEST(tfevents_masked_crc_matches_the_tfrecord_definition) {
     CHECK(prism_tfrecord_masked_crc("123456789", 9) == want);
 }
 
+TEST(tfevents_bytes_match_the_protobuf_wire_format) {
+    /* Guards against a mistake the round-trip test cannot see (writer and reader agreeing on a
+     * wrong encoding). Expected bytes worked out by hand from the protobuf encoding rules:
+     *   record 0: Event{wall_time=2.0 (09 + le64), step=0 (10 00), file_version (1a 0d ...)}
+     *   record 1: Event{wall_time=1.0, step=-1 (ten-byte varint), summary (2a 0a) {
+     *               value (0a 08) {tag "a" (0a 01 61), simple_value 1.0f (15 00 00 80 3f)}}} */
+    static prism_tfevents w;
+    REQUIRE(prism_tfevents_open_at(&w, test_tmpdir(), 2.0, "h") == PRISM_OK);
+    const char *tag = "a";
+    float one = 1.0f;
+    REQUIRE(prism_tfevents_scalars(&w, -1, 1.0, 1, &tag, &one) == PRISM_OK);
+    char path[PRISM_PATH_MAX];
+    snprintf(path, sizeof path, "%s", w.path);
+    prism_tfevents_close(&w);
+    static const unsigned char rec0[] = {0x09, 0,    0,    0,    0,   0,   0,   0,   0x40,
+                                         0x10, 0x00, 0x1a, 0x0d, 'b', 'r', 'a', 'i', 'n',
+                                         '.',  'E',  'v',  'e',  'n', 't', ':', '2'};
+    static const unsigned char rec1[] = {0x09, 0,    0,    0,    0,    0,    0,    0xf0,
+                                         0x3f, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                         0xff, 0xff, 0xff, 0x01, 0x2a, 0x0a, 0x0a, 0x08,
+                                         0x0a, 0x01, 0x61, 0x15, 0x00, 0x00, 0x80, 0x3f};
+    char *b;
+    size_t n;
+    REQUIRE(prism_file_read(path, &b, &n) == PRISM_OK);
+    const unsigned char *u = (const unsigned char *)b;
+    REQUIRE(n == 12 + sizeof rec0 + 4 + 12 + sizeof rec1 + 4);
+    CHECK(u[0] == sizeof rec0 && !memcmp(u + 1, "\0\0\0\0\0\0\0", 7));
+    CHECK(!memcmp(u + 12, rec0, sizeof rec0));
+    const unsigned char *r1 = u + 12 + sizeof rec0 + 4;
+    CHECK(r1[0] == sizeof rec1);
+    CHECK(!memcmp(r1 + 12, rec1, sizeof rec1));
+    /* the framing CRCs are the masked CRC-32C of the 8 length bytes and of the data, LE */
+    uint32_t c = prism_tfrecord_masked_crc(r1 + 12, sizeof rec1);
+    CHECK(r1[12 + sizeof rec1] == (c & 0xff) && r1[12 + sizeof rec1 + 3] == (c >> 24));
+    c = prism_tfrecord_masked_crc(r1, 8);
+    CHECK(r1[8] == (c & 0xff) && r1[11] == (c >> 24));
+    prism_free(b);
+}
+
 TEST(tfevents_large_batches_split_and_second_file_does_not_clobber) {
     static prism_tfevents w;
     static scalar_log log;
