@@ -242,6 +242,31 @@ TEST(tfevents_bytes_match_the_protobuf_wire_format) {
     prism_free(b);
 }
 
+TEST(tfevents_default_tags_follow_the_groups) {
+    static const char *const cases[][2] = {
+        {"return_mean", "charts/episodic_return"},
+        {"length_mean", "charts/episodic_length"},
+        {"td_loss", "losses/td_loss"},
+        {"epsilon", "charts/epsilon"},
+        {"return_max", "charts/return_max"},
+        {"replay_size", "charts/replay_size"},
+        {"q_mean", "values/q_mean"},
+        {"grad_norm", "values/grad_norm"},
+        {"action_entropy", "values/action_entropy"},
+        {"is_weight_min", "values/is_weight_min"},
+        {"sys_sps", "time/sps"},
+        {"sys_env_s", "time/env_s"},
+        {"sys_rss_mb", "system/rss_mb"},
+        {"c51_loss", "losses/c51_loss"},
+    };
+    char tag[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        prism_tfevents_default_tag(cases[i][0], tag, sizeof tag);
+        CHECK(!strcmp(tag, cases[i][1]));
+        if (strcmp(tag, cases[i][1])) fprintf(stderr, "%s -> %s\n", cases[i][0], tag);
+    }
+}
+
 TEST(tfevents_large_batches_split_and_second_file_does_not_clobber) {
     static prism_tfevents w;
     static scalar_log log;
