@@ -418,6 +418,22 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
     return r != 0;
 }
 
+/* True when run.json names this host and a pid that no longer exists (a run killed with
+ * SIGKILL keeps status "running"). */
+static bool process_gone(const char *dir) {
+    char path[PRISM_PATH_MAX], host[256];
+    prism_json_value *doc;
+    if (prism_path_join(path, sizeof path, dir, "run.json") ||
+        prism_json_parse_file(path, &doc) != PRISM_OK)
+        return false;
+    prism_host_name(host, sizeof host);
+    double pid = prism_json_get_number(doc, "pid", 0);
+    bool gone = !strcmp(prism_json_get_string(doc, "host", ""), host) && pid > 0 &&
+                kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    prism_json_value_free(doc);
+    return gone;
+}
+
 static int runs_rm(int argc, char **argv) {
     cli_opt opts[] = {
         {.name = "force", .help = "remove even a run whose status is running"},
@@ -453,6 +469,9 @@ static int runs_rm(int argc, char **argv) {
                 "prism runs rm: error: run '%s' is running; stop it first, or pass --force if it "
                 "was killed without updating its status\n",
                 r.id);
+        if (process_gone(dir))
+            fprintf(stderr, "(its process is no longer running on this host: it was probably "
+                            "killed, so --force is safe)\n");
         return CLI_USAGE;
     }
     struct stat sb;

@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "prism/archive.h"
 #include "prism/metrics_csv.h"
+#include "prism/rng.h"
 #include "prism/run_index.h"
 #include "prism/tfevents.h"
 
@@ -202,12 +203,76 @@ TEST(tfevents_masked_crc_matches_the_tfrecord_definition) {
     CHECK(prism_tfrecord_masked_crc("123456789", 9) == want);
 }
 
+TEST(tfevents_bytes_match_the_protobuf_wire_format) {
+    /* Guards against a mistake the round-trip test cannot see (writer and reader agreeing on a
+     * wrong encoding). Expected bytes worked out by hand from the protobuf encoding rules:
+     *   record 0: Event{wall_time=2.0 (09 + le64), step=0 (10 00), file_version (1a 0d ...)}
+     *   record 1: Event{wall_time=1.0, step=-1 (ten-byte varint), summary (2a 0a) {
+     *               value (0a 08) {tag "a" (0a 01 61), simple_value 1.0f (15 00 00 80 3f)}}} */
+    static prism_tfevents w;
+    REQUIRE(prism_tfevents_open_at(&w, test_tmpdir(), 2.0, "h") == PRISM_OK);
+    const char *tag = "a";
+    float one = 1.0f;
+    REQUIRE(prism_tfevents_scalars(&w, -1, 1.0, 1, &tag, &one) == PRISM_OK);
+    char path[PRISM_PATH_MAX];
+    snprintf(path, sizeof path, "%s", w.path);
+    prism_tfevents_close(&w);
+    static const unsigned char rec0[] = {0x09, 0,    0,    0,    0,   0,   0,   0,   0x40,
+                                         0x10, 0x00, 0x1a, 0x0d, 'b', 'r', 'a', 'i', 'n',
+                                         '.',  'E',  'v',  'e',  'n', 't', ':', '2'};
+    static const unsigned char rec1[] = {0x09, 0,    0,    0,    0,    0,    0,    0xf0,
+                                         0x3f, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                         0xff, 0xff, 0xff, 0x01, 0x2a, 0x0a, 0x0a, 0x08,
+                                         0x0a, 0x01, 0x61, 0x15, 0x00, 0x00, 0x80, 0x3f};
+    char *b;
+    size_t n;
+    REQUIRE(prism_file_read(path, &b, &n) == PRISM_OK);
+    const unsigned char *u = (const unsigned char *)b;
+    REQUIRE(n == 12 + sizeof rec0 + 4 + 12 + sizeof rec1 + 4);
+    CHECK(u[0] == sizeof rec0 && !memcmp(u + 1, "\0\0\0\0\0\0\0", 7));
+    CHECK(!memcmp(u + 12, rec0, sizeof rec0));
+    const unsigned char *r1 = u + 12 + sizeof rec0 + 4;
+    CHECK(r1[0] == sizeof rec1);
+    CHECK(!memcmp(r1 + 12, rec1, sizeof rec1));
+    /* the framing CRCs are the masked CRC-32C of the 8 length bytes and of the data, LE */
+    uint32_t c = prism_tfrecord_masked_crc(r1 + 12, sizeof rec1);
+    CHECK(r1[12 + sizeof rec1] == (c & 0xff) && r1[12 + sizeof rec1 + 3] == (c >> 24));
+    c = prism_tfrecord_masked_crc(r1, 8);
+    CHECK(r1[8] == (c & 0xff) && r1[11] == (c >> 24));
+    prism_free(b);
+}
+
+TEST(tfevents_default_tags_follow_the_groups) {
+    static const char *const cases[][2] = {
+        {"return_mean", "charts/episodic_return"},
+        {"length_mean", "charts/episodic_length"},
+        {"td_loss", "losses/td_loss"},
+        {"epsilon", "charts/epsilon"},
+        {"return_max", "charts/return_max"},
+        {"replay_size", "charts/replay_size"},
+        {"q_mean", "values/q_mean"},
+        {"grad_norm", "values/grad_norm"},
+        {"action_entropy", "values/action_entropy"},
+        {"is_weight_min", "values/is_weight_min"},
+        {"sys_sps", "time/sps"},
+        {"sys_env_s", "time/env_s"},
+        {"sys_rss_mb", "system/rss_mb"},
+        {"c51_loss", "losses/c51_loss"},
+    };
+    char tag[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        prism_tfevents_default_tag(cases[i][0], tag, sizeof tag);
+        CHECK(!strcmp(tag, cases[i][1]));
+        if (strcmp(tag, cases[i][1])) fprintf(stderr, "%s -> %s\n", cases[i][0], tag);
+    }
+}
+
 TEST(tfevents_large_batches_split_and_second_file_does_not_clobber) {
     static prism_tfevents w;
     static scalar_log log;
     memset(&log, 0, sizeof log);
     enum { N = 1500 };
-    static char names[N][48];
+    static char names[N][64];
     static const char *tags[N];
     static float vals[N];
     for (int i = 0; i < N; i++) {
@@ -687,6 +752,22 @@ TEST(cli_runs_rm_refuses_running_runs_and_reindex_restores_the_index) {
     make_fake_runs(runs);
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm gamma --runs-dir %s", runs), 2);
     CHECK(strstr(out, "running") && strstr(out, "--force"));
+    CHECK(strstr(out, "probably killed") == NULL); /* this process, its creator, is alive */
+    /* a run whose process died without a word (SIGKILL): the refusal says so */
+    fflush(NULL);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        static prism_archive k;
+        prism_archive_spec spec = spec_for(runs, "killed", 0, false);
+        _exit(prism_archive_create(&k, &spec) == PRISM_OK ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm killed --runs-dir %s", runs), 2);
+    CHECK(strstr(out, "probably killed") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm killed --force --runs-dir %s", runs), 0);
     join(path, runs, "gamma-ac-dqn/run.json");
     CHECK(access(path, F_OK) == 0);
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm gamma --force --runs-dir %s", runs), 0);
@@ -704,4 +785,111 @@ TEST(cli_runs_rm_refuses_running_runs_and_reindex_restores_the_index) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs reindex --runs-dir %s", runs), 0);
     CHECK(strstr(out, "indexed 1 run") != NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs ls --runs-dir %s/nonexistent", runs), 2);
+}
+
+/* ---- robustness ---- */
+
+TEST(archive_survives_a_broken_index_and_out_of_memory) {
+    static prism_archive a;
+    char runs[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
+    join(runs, test_tmpdir(), "runs");
+    REQUIRE(prism_mkdir_p(runs) == PRISM_OK);
+    /* an index.sqlite that is a directory cannot be opened: the run goes on regardless */
+    join(path, runs, "index.sqlite");
+    REQUIRE(mkdir(path, 0777) == 0);
+    prism_archive_spec spec = spec_for(runs, "noindex", 1, false);
+    REQUIRE(prism_archive_create(&a, &spec) == PRISM_OK);
+    CHECK(a.index_error[0] != 0);
+    CHECK(prism_archive_finish(&a, PRISM_RUN_COMPLETED, NULL) == PRISM_OK);
+    join(path, runs, "noindex/stdout.log");
+    char *log = read_all(path);
+    CHECK(log && strstr(log, "prism: warning: run index") != NULL);
+    prism_free(log);
+    /* allocation failure at every point of create: a clean error, never a crash or a leak */
+    int ok = 0, nomem = 0;
+    for (long n = 0; n < 40; n++) {
+        char id[32];
+        snprintf(id, sizeof id, "oom%ld", n);
+        spec = spec_for(runs, id, 0, true);
+        prism_alloc_fail_after(n);
+        prism_status st = prism_archive_create(&a, &spec);
+        prism_alloc_fail_after(-1);
+        if (st == PRISM_OK) {
+            ok++;
+            CHECK(prism_archive_finish(&a, PRISM_RUN_COMPLETED, NULL) == PRISM_OK);
+        } else {
+            nomem++;
+            CHECK(st == PRISM_ERR_NOMEM);
+            join(path, runs, id);
+            CHECK(access(path, F_OK) != 0); /* nothing half-made left behind */
+        }
+    }
+    CHECK(ok > 0 && nomem > 0);
+}
+
+TEST(readers_reject_random_corruption_without_crashing) {
+    /* run.json and event files with random bytes flipped, inserted or cut: the readers return
+     * OK or CORRUPT, never crash or read out of bounds (the ASan build checks the latter). */
+    static prism_archive a;
+    static prism_tfevents w;
+    char runs[PRISM_PATH_MAX], path[PRISM_PATH_MAX], bad[PRISM_PATH_MAX];
+    join(runs, test_tmpdir(), "runs");
+    prism_archive_spec spec = spec_for(runs, "fuzz", 1, true);
+    REQUIRE(prism_archive_create(&a, &spec) == PRISM_OK);
+    prism_archive_set_metric(&a, "x", 1.5);
+    REQUIRE(prism_archive_finish(&a, PRISM_RUN_COMPLETED, "done \"quoted\"") == PRISM_OK);
+    join(path, runs, "fuzz/run.json");
+    char *json;
+    size_t jlen;
+    REQUIRE(prism_file_read(path, &json, &jlen) == PRISM_OK);
+    REQUIRE(prism_tfevents_open_at(&w, test_tmpdir(), 1, "h") == PRISM_OK);
+    const char *tags[] = {"a/b", "c/d"};
+    float v[] = {1, 2};
+    for (int i = 0; i < 5; i++) CHECK(prism_tfevents_scalars(&w, i, 1, 2, tags, v) == PRISM_OK);
+    char evpath[PRISM_PATH_MAX];
+    snprintf(evpath, sizeof evpath, "%s", w.path);
+    prism_tfevents_close(&w);
+    char *ev;
+    size_t evlen;
+    REQUIRE(prism_file_read(evpath, &ev, &evlen) == PRISM_OK);
+    join(bad, test_tmpdir(), "mutant");
+    prism_rng r;
+    prism_rng_seed(&r, 11, 0);
+    static char buf[1 << 16];
+    int json_rejected = 0, ev_rejected = 0;
+    for (int it = 0; it < 600; it++) {
+        int is_json = it % 2 == 0;
+        const char *src = is_json ? json : ev;
+        size_t len = is_json ? jlen : evlen;
+        REQUIRE(len < sizeof buf);
+        memcpy(buf, src, len);
+        int kind = (int)prism_rng_below(&r, 3);
+        size_t at = (size_t)prism_rng_below(&r, len);
+        if (kind == 0)
+            buf[at] ^= (char)(1 + prism_rng_below(&r, 255));
+        else if (kind == 1)
+            len = at;
+        else
+            buf[at] = "{}[]\",:\\0e-"[prism_rng_below(&r, 11)];
+        if (is_json) {
+            prism_json_value *doc = NULL;
+            prism_status st = prism_json_parse(buf, len, "mutant", &doc);
+            CHECK(st == PRISM_OK || st == PRISM_ERR_CORRUPT);
+            json_rejected += st != PRISM_OK;
+            prism_json_value_free(doc);
+        } else {
+            REQUIRE(prism_file_write_atomic(bad, buf, len) == PRISM_OK);
+            long long nrec = 0;
+            prism_status st = prism_tfevents_read(bad, NULL, NULL, &nrec);
+            /* every change to an event file is caught (CRCs cover all bytes), except a cut
+             * exactly at a record boundary, which leaves a shorter valid file */
+            CHECK(st == PRISM_ERR_CORRUPT || (kind == 2 && !memcmp(buf, ev, evlen)) ||
+                  (kind == 1 && nrec < 6));
+            ev_rejected += st != PRISM_OK;
+        }
+    }
+    CHECK(json_rejected > 100);
+    CHECK(ev_rejected > 250);
+    prism_free(json);
+    prism_free(ev);
 }

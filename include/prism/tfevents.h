@@ -62,6 +62,16 @@ prism_status prism_tfevents_scalars(prism_tfevents *w, long long step, double wa
 prism_status prism_tfevents_flush(prism_tfevents *w);
 void prism_tfevents_close(prism_tfevents *w);
 
+/* A default TensorBoard tag for a metrics.csv column name, so the trainer can log every column
+ * under one convention (writes "<group>/<name>" into out[cap]):
+ *   CleanRL's names where they exist: return_mean -> charts/episodic_return,
+ *     length_mean -> charts/episodic_length, td_loss -> losses/td_loss, epsilon -> charts/epsilon;
+ *   sys_rss* / sys_mem* -> system/<rest>; other sys_* (steps/s, seconds per component)
+ *     -> time/<rest>;
+ *   *loss* -> losses/; q_*, td_target*, grad*, param*, update_ratio*, priority*, per_*,
+ *     is_weight*, *entropy*, c51_* -> values/; anything else -> charts/. */
+void prism_tfevents_default_tag(const char *column, char *out, size_t cap);
+
 /* The masked CRC32C of TFRecord framing. */
 uint32_t prism_tfrecord_masked_crc(const void *data, size_t len);
 

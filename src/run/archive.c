@@ -278,7 +278,9 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
         if (k == 1)
             copy_str(a->id, sizeof a->id, base);
         else
-            snprintf(a->id, sizeof a->id, "%.*s-%d", PRISM_ARCHIVE_ID_MAX - 8, base, k);
+            /* base is shorter than ID_MAX - 8 (checked above), so "-<k>" always fits */
+            if (snprintf(a->id, sizeof a->id, "%.*s-%d", PRISM_ARCHIVE_ID_MAX - 8, base, k) < 0)
+                return prism_error(PRISM_ERR_INVALID, "cannot form a run id from '%s'", base);
         st = prism_path_join(a->dir, sizeof a->dir, runs, a->id);
         if (st) return st;
         if (mkdir(a->dir, 0777) == 0) break;

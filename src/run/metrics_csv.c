@@ -116,7 +116,7 @@ prism_status prism_csv_row(prism_csv *c, const double *values) {
             w = 0; /* empty field: a missing value */
         else if (isinf(v))
             w = snprintf(line + n, sizeof line - n, "%s", v > 0 ? "inf" : "-inf");
-        else if (c->is_int[i])
+        else if (c->is_int[i] && fabs(v) < 9.2e18) /* beyond long long: print as a float */
             w = snprintf(line + n, sizeof line - n, "%lld", (long long)v);
         else
             /* %.9g: enough digits to round-trip a float32, the precision of most metrics. */

@@ -184,6 +184,40 @@ prism_status prism_tfevents_scalars(prism_tfevents *w, long long step, double wa
     return PRISM_OK;
 }
 
+static int starts(const char *s, const char *prefix) {
+    return !strncmp(s, prefix, strlen(prefix));
+}
+
+void prism_tfevents_default_tag(const char *column, char *out, size_t cap) {
+    static const char *const aliases[][2] = {
+        {"return_mean", "charts/episodic_return"},
+        {"length_mean", "charts/episodic_length"},
+        {"td_loss", "losses/td_loss"},
+        {"epsilon", "charts/epsilon"},
+    };
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (!strcmp(column, aliases[i][0])) {
+            snprintf(out, cap, "%s", aliases[i][1]);
+            return;
+        }
+    static const char *const value_prefixes[] = {"q_",    "td_target",    "grad",
+                                                 "param", "update_ratio", "priority",
+                                                 "per_",  "is_weight",    "c51_"};
+    const char *group = "charts";
+    const char *name = column;
+    if (starts(column, "sys_")) {
+        name = column + 4;
+        group = starts(name, "rss") || starts(name, "mem") ? "system" : "time";
+    } else if (strstr(column, "loss"))
+        group = "losses";
+    else if (strstr(column, "entropy"))
+        group = "values";
+    else
+        for (size_t i = 0; i < sizeof value_prefixes / sizeof value_prefixes[0]; i++)
+            if (starts(column, value_prefixes[i])) group = "values";
+    snprintf(out, cap, "%s/%s", group, name);
+}
+
 prism_status prism_tfevents_scalar(prism_tfevents *w, const char *tag, long long step,
                                    float value) {
     return prism_tfevents_scalars(w, step, prism_unix_time(), 1, &tag, &value);
