@@ -6,10 +6,24 @@
 #include <strings.h>
 
 extern const prism_env_class prism_cartpole_v1, prism_cartpole_v0;
+extern const prism_env_class prism_minatar_asterix, prism_minatar_breakout, prism_minatar_freeway,
+    prism_minatar_seaquest, prism_minatar_space_invaders, prism_minatar_asterix_minimal,
+    prism_minatar_breakout_minimal, prism_minatar_freeway_minimal, prism_minatar_seaquest_minimal,
+    prism_minatar_space_invaders_minimal;
 
 static const prism_env_class *const classes[] = {
     &prism_cartpole_v1,
     &prism_cartpole_v0,
+    &prism_minatar_asterix,
+    &prism_minatar_breakout,
+    &prism_minatar_freeway,
+    &prism_minatar_seaquest,
+    &prism_minatar_space_invaders,
+    &prism_minatar_asterix_minimal,
+    &prism_minatar_breakout_minimal,
+    &prism_minatar_freeway_minimal,
+    &prism_minatar_seaquest_minimal,
+    &prism_minatar_space_invaders_minimal,
 };
 
 enum { CLASS_COUNT = (int)(sizeof classes / sizeof classes[0]) };
