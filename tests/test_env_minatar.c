@@ -181,3 +181,246 @@ TEST(minatar_seaquest_matches_reference_trace) {
 TEST(minatar_space_invaders_matches_reference_trace) {
     check_parity("space_invaders");
 }
+
+static const char *const games[] = {"asterix", "breakout", "freeway", "seaquest",
+                                    "space_invaders"};
+
+TEST(minatar_ids_aliases_and_shapes) {
+    static const int channels[] = {4, 4, 7, 10, 6};
+    for (int i = 0; i < 5; i++) {
+        const prism_env_class *cls = prism_env_find(games[i]);
+        REQUIRE(cls != NULL);
+        CHECK_EQ_INT(cls->obs_rank, 3);
+        CHECK_EQ_INT(cls->obs_shape[0], 10);
+        CHECK_EQ_INT(cls->obs_shape[1], 10);
+        CHECK_EQ_INT(cls->obs_shape[2], channels[i]);
+        CHECK_EQ_INT(cls->num_actions, 6);
+        CHECK_EQ_INT(cls->max_episode_steps, 0);
+        CHECK(cls->supports_numpy_rng);
+        CHECK(cls->play_keys && (int)strlen(cls->play_keys) == cls->num_actions);
+    }
+    CHECK(prism_env_find("MinAtar/Breakout-v1") == prism_env_find("breakout"));
+    CHECK(prism_env_find("minatar/spaceinvaders-v1") == prism_env_find("space_invaders"));
+    CHECK(prism_env_find("breakout-minimal") != prism_env_find("breakout"));
+}
+
+/* The action the game took for `action` on a fresh environment without sticky actions. */
+static int applied_for(const char *id, int action) {
+    prism_env env;
+    if (prism_env_init(&env, id, NULL) != PRISM_OK) return -1;
+    if (prism_env_configure(&env, "sticky_action_prob", "0") != PRISM_OK) return -1;
+    float obs[MAX_OBS];
+    prism_env_reset(&env, obs);
+    prism_env_step(&env, action, obs);
+    int a = ((prism_minatar_common *)env.state)->applied_action;
+    prism_env_free(&env);
+    return a;
+}
+
+TEST(minatar_minimal_action_sets_map_to_the_reference_sets) {
+    /* MinAtar's minimal_action_set() per game, as indices into the full set */
+    static const int sets[5][6] = {
+        {0, 1, 2, 3, 4}, {0, 1, 3}, {0, 2, 4}, {0, 1, 2, 3, 4, 5}, {0, 1, 3, 5}};
+    static const int sizes[5] = {5, 3, 3, 6, 4};
+    for (int g = 0; g < 5; g++) {
+        char id[64];
+        snprintf(id, sizeof id, "%s-minimal", games[g]);
+        const prism_env_class *cls = prism_env_find(id);
+        REQUIRE(cls != NULL);
+        CHECK_EQ_INT(cls->num_actions, sizes[g]);
+        CHECK(cls->play_keys && (int)strlen(cls->play_keys) == cls->num_actions);
+        for (int a = 0; a < sizes[g]; a++) CHECK_EQ_INT(applied_for(id, a), sets[g][a]);
+        for (int a = 0; a < 6; a++) CHECK_EQ_INT(applied_for(games[g], a), a);
+    }
+}
+
+TEST(minatar_options_are_checked) {
+    prism_env env;
+    REQUIRE(prism_env_init(&env, "seaquest", NULL) == PRISM_OK);
+    CHECK(prism_env_configure(&env, "sticky_action_prob", "0.25") == PRISM_OK);
+    CHECK(((prism_minatar_common *)env.state)->sticky_action_prob == 0.25);
+    CHECK(prism_env_configure(&env, "sticky_action_prob", "1.5") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "sticky_action_prob") != NULL);
+    CHECK(prism_env_configure(&env, "sticky_action_prob", "") == PRISM_ERR_INVALID);
+    CHECK(prism_env_configure(&env, "sticky_action_prob", "0.1x") == PRISM_ERR_INVALID);
+    CHECK(prism_env_configure(&env, "sticky_action_prob", "nan") == PRISM_ERR_INVALID);
+    CHECK(prism_env_configure(&env, "difficulty_ramping", "off") == PRISM_OK);
+    CHECK(!((prism_minatar_common *)env.state)->ramping);
+    CHECK(prism_env_configure(&env, "difficulty_ramping", "true") == PRISM_OK);
+    CHECK(((prism_minatar_common *)env.state)->ramping);
+    CHECK(prism_env_configure(&env, "difficulty_ramping", "maybe") == PRISM_ERR_INVALID);
+    CHECK(prism_env_configure(&env, "sticky", "0.1") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "sticky_action_prob") != NULL);
+    prism_env_free(&env);
+}
+
+TEST(minatar_sticky_action_repeats_the_last_and_survives_reset) {
+    prism_env env;
+    REQUIRE(prism_env_init(&env, "breakout", NULL) == PRISM_OK);
+    prism_minatar_common *c = env.state;
+    float obs[MAX_OBS];
+    prism_env_reset(&env, obs);
+    REQUIRE(prism_env_configure(&env, "sticky_action_prob", "1") == PRISM_OK);
+    prism_env_step(&env, 3, obs);
+    CHECK_EQ_INT(c->applied_action, 0); /* the initial last action is no-op */
+    REQUIRE(prism_env_configure(&env, "sticky_action_prob", "0") == PRISM_OK);
+    prism_env_step(&env, 3, obs);
+    CHECK_EQ_INT(c->applied_action, 3);
+    prism_env_reset(&env, obs);
+    REQUIRE(prism_env_configure(&env, "sticky_action_prob", "1") == PRISM_OK);
+    prism_env_step(&env, 1, obs);
+    CHECK_EQ_INT(c->applied_action, 3); /* reset kept the last action, as the reference does */
+    /* at 0.5 about half the steps where the action changes keep the previous one */
+    REQUIRE(prism_env_configure(&env, "sticky_action_prob", "0.5") == PRISM_OK);
+    int repeats = 0, changes = 0;
+    for (int t = 0; t < 2000; t++) {
+        int a = t % 2 ? 1 : 3, prev = c->last_action;
+        prism_step s = prism_env_step(&env, a, obs);
+        changes += prev != a;
+        repeats += prev != a && c->applied_action == prev;
+        CHECK(c->applied_action == a || c->applied_action == prev);
+        if (s.terminated) prism_env_reset(&env, obs);
+    }
+    CHECK(changes > 1000 && repeats > 0.4 * changes && repeats < 0.6 * changes);
+    prism_env_free(&env);
+}
+
+/* Asterix's ramp first acts after 101 steps: with and without it, the same seed and actions
+ * give the same steps until then, and different ones later. */
+TEST(minatar_difficulty_ramping_changes_asterix_after_the_first_interval) {
+    prism_env on, off;
+    REQUIRE(prism_env_init(&on, "asterix", NULL) == PRISM_OK);
+    REQUIRE(prism_env_init(&off, "asterix", NULL) == PRISM_OK);
+    REQUIRE(prism_env_configure(&off, "difficulty_ramping", "off") == PRISM_OK);
+    int first_difference = -1;
+    for (uint64_t seed = 0; seed < 20 && first_difference < 0; seed++) {
+        prism_env_seed(&on, seed, PRISM_STREAM_ENV);
+        prism_env_seed(&off, seed, PRISM_STREAM_ENV);
+        float a[MAX_OBS], b[MAX_OBS];
+        prism_env_reset(&on, a);
+        prism_env_reset(&off, b);
+        /* stay in row 1 (up), where enemies meet the player least often */
+        for (int t = 0; t < 400; t++) {
+            prism_step sa = prism_env_step(&on, 2, a), sb = prism_env_step(&off, 2, b);
+            if (memcmp(a, b, sizeof(float) * 400) != 0 || sa.reward != sb.reward) {
+                first_difference = t;
+                break;
+            }
+            if (sa.terminated) break;
+        }
+    }
+    CHECK(first_difference > 100);
+    prism_env_free(&on);
+    prism_env_free(&off);
+}
+
+/* With prism's own generator: long random play stays in range (ASan checks the indices),
+ * observations are 0/1, and the same seed gives the same trajectory. */
+TEST(minatar_random_play_is_deterministic_and_binary) {
+    for (int g = 0; g < 5; g++) {
+        prism_env a, b;
+        REQUIRE(prism_env_init(&a, games[g], NULL) == PRISM_OK);
+        REQUIRE(prism_env_init(&b, games[g], NULL) == PRISM_OK);
+        prism_env_seed(&a, 7, PRISM_STREAM_ENV);
+        prism_env_seed(&b, 7, PRISM_STREAM_ENV);
+        const int n = prism_env_obs_size(a.cls);
+        float oa[MAX_OBS], ob[MAX_OBS];
+        prism_env_reset(&a, oa);
+        prism_env_reset(&b, ob);
+        prism_rng actions;
+        prism_rng_seed(&actions, 7, PRISM_STREAM_ACTIONS);
+        int episodes = 0, same = 1, binary = 1;
+        double total = 0;
+        for (int t = 0; t < 20000; t++) {
+            int act = (int)prism_rng_below(&actions, 6);
+            prism_step sa = prism_env_step(&a, act, oa), sb = prism_env_step(&b, act, ob);
+            same &= memcmp(oa, ob, sizeof(float) * (size_t)n) == 0 && sa.reward == sb.reward &&
+                    sa.terminated == sb.terminated;
+            for (int i = 0; i < n; i++) binary &= oa[i] == 0.0f || oa[i] == 1.0f;
+            total += (double)sa.reward;
+            if (sa.terminated) {
+                episodes++;
+                prism_env_reset(&a, oa);
+                prism_env_reset(&b, ob);
+            }
+        }
+        CHECK(same);
+        CHECK(binary);
+        CHECK(episodes > 0);
+        if (strcmp(games[g], "freeway") != 0) CHECK(total > 0);
+        prism_env_free(&a);
+        prism_env_free(&b);
+    }
+}
+
+TEST(minatar_render_draws_board_and_legend) {
+    prism_env env;
+    REQUIRE(prism_env_init(&env, "breakout", NULL) == PRISM_OK);
+    float obs[MAX_OBS];
+    prism_env_reset(&env, obs);
+    char buf[4096];
+    int len = env.cls->render(env.state, buf, sizeof buf, false);
+    CHECK_EQ_INT(len, (int)strlen(buf));
+    CHECK(strstr(buf, "paddle") && strstr(buf, "brick") && strstr(buf, "bricks left 30"));
+    CHECK(strstr(buf, "|        PP          |") != NULL); /* the paddle at column 4, row 9 */
+    CHECK(strstr(buf, "|####################|") != NULL); /* a full row of bricks */
+    CHECK(strchr(buf, '\033') == NULL);
+    len = env.cls->render(env.state, buf, sizeof buf, true);
+    CHECK(strstr(buf, "\033[41m") != NULL); /* bricks in red */
+    /* a short buffer: truncated, terminated, and the full length returned */
+    char small[16];
+    CHECK_EQ_INT(env.cls->render(env.state, small, sizeof small, true), len);
+    CHECK_EQ_INT((int)strlen(small), 15);
+    prism_env_free(&env);
+    for (int g = 0; g < 5; g++) {
+        REQUIRE(prism_env_init(&env, games[g], NULL) == PRISM_OK);
+        prism_env_reset(&env, obs);
+        CHECK(env.cls->render(env.state, buf, sizeof buf, true) < (int)sizeof buf);
+        prism_env_free(&env);
+    }
+}
+
+#include "prism/obs_bits.h"
+
+TEST(obs_bits_round_trip) {
+    prism_rng r;
+    prism_rng_seed(&r, 3, 0);
+    static const size_t sizes[] = {1, 7, 8, 9, 400, 1000, 1003};
+    float in[1003], out[1003];
+    uint8_t bits[PRISM_OBS_BITS_BYTES(1003) + 1];
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t n = sizes[s];
+        for (size_t i = 0; i < n; i++) in[i] = (float)prism_rng_below(&r, 2);
+        memset(bits, 0xAB, sizeof bits);
+        prism_obs_pack_bits(in, n, bits);
+        CHECK_EQ_INT(bits[PRISM_OBS_BITS_BYTES(n)], 0xAB); /* nothing written past the end */
+        if (n % 8) CHECK_EQ_INT(bits[n / 8] >> (n % 8), 0); /* padding bits are zero */
+        prism_obs_unpack_bits(bits, n, out);
+        CHECK(memcmp(in, out, sizeof(float) * n) == 0);
+    }
+    /* the layout: element i is bit i % 8 of byte i / 8 */
+    float one[16] = {0};
+    one[10] = 1.0f;
+    prism_obs_pack_bits(one, 16, bits);
+    CHECK_EQ_INT(bits[0], 0);
+    CHECK_EQ_INT(bits[1], 1 << 2);
+    /* a Seaquest observation: 125 bytes, exactly restored */
+    prism_env env;
+    REQUIRE(prism_env_init(&env, "seaquest", NULL) == PRISM_OK);
+    float obs[1000];
+    prism_env_reset(&env, obs);
+    for (int t = 0; t < 50; t++) prism_env_step(&env, t % 6, obs);
+    CHECK_EQ_INT(PRISM_OBS_BITS_BYTES(1000), 125);
+    prism_obs_pack_bits(obs, 1000, bits);
+    prism_obs_unpack_bits(bits, 1000, out);
+    CHECK(memcmp(obs, out, sizeof obs) == 0);
+    prism_env_free(&env);
+}
+
+TEST(cli_env_info_lists_minatar_games) {
+    char out[8192];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "env info MinAtar/Seaquest-v1"), 0);
+    CHECK(strstr(out, "10 x 10 x 10") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "env ls"), 0);
+    CHECK(strstr(out, "space_invaders-minimal") != NULL);
+}
