@@ -82,8 +82,8 @@ static bool same_draws(const char *game, long t, const prism_minatar_trace *got,
                       "%s t=%ld: random call %d is %s(%lld, %lld) = %.17g, the reference's "
                       "%s(%lld, %lld) = %.17g",
                       game, t, i, a->is_int ? "randint" : "rand", (long long)a->lo,
-                      (long long)a->hi, a->value, b->is_int ? "randint" : "rand",
-                      (long long)b->lo, (long long)b->hi, b->value);
+                      (long long)a->hi, a->value, b->is_int ? "randint" : "rand", (long long)b->lo,
+                      (long long)b->hi, b->value);
             return false;
         }
     }
@@ -182,8 +182,7 @@ TEST(minatar_space_invaders_matches_reference_trace) {
     check_parity("space_invaders");
 }
 
-static const char *const games[] = {"asterix", "breakout", "freeway", "seaquest",
-                                    "space_invaders"};
+static const char *const games[] = {"asterix", "breakout", "freeway", "seaquest", "space_invaders"};
 
 TEST(minatar_ids_aliases_and_shapes) {
     static const int channels[] = {4, 4, 7, 10, 6};
@@ -393,7 +392,7 @@ TEST(obs_bits_round_trip) {
         for (size_t i = 0; i < n; i++) in[i] = (float)prism_rng_below(&r, 2);
         memset(bits, 0xAB, sizeof bits);
         prism_obs_pack_bits(in, n, bits);
-        CHECK_EQ_INT(bits[PRISM_OBS_BITS_BYTES(n)], 0xAB); /* nothing written past the end */
+        CHECK_EQ_INT(bits[PRISM_OBS_BITS_BYTES(n)], 0xAB);  /* nothing written past the end */
         if (n % 8) CHECK_EQ_INT(bits[n / 8] >> (n % 8), 0); /* padding bits are zero */
         prism_obs_unpack_bits(bits, n, out);
         CHECK(memcmp(in, out, sizeof(float) * n) == 0);

@@ -133,8 +133,7 @@ static int game_status(const asterix *g, char *buf, size_t cap) {
 
 static const prism_minatar_glyph glyphs[C] = {
     {"player", 'A', 44}, {"enemy", 'X', 41}, {"trail", '.', 100}, {"gold", '$', 43}};
-static const int minimal[] = {MINATAR_NOOP, MINATAR_LEFT, MINATAR_UP, MINATAR_RIGHT,
-                              MINATAR_DOWN};
+static const int minimal[] = {MINATAR_NOOP, MINATAR_LEFT, MINATAR_UP, MINATAR_RIGHT, MINATAR_DOWN};
 static const char *const minimal_names[] = {"no-op", "left", "up", "right", "down"};
 
 PRISM_MINATAR_GLUE(asterix, asterix, C, glyphs, minimal, game_reset, game_act, game_observe,
@@ -144,7 +143,7 @@ const prism_env_class prism_minatar_asterix = PRISM_MINATAR_CLASS(
     asterix, asterix, C, "asterix", "MinAtar/Asterix-v1 MinAtar/Asterix-v0 minatar-asterix",
     "MinAtar Asterix: collect gold, dodge enemies; +1 per gold", prism_minatar_action_names,
     ".awdsf", PRISM_MINATAR_ACTIONS);
-const prism_env_class prism_minatar_asterix_minimal = PRISM_MINATAR_CLASS(
-    asterix, asterix, C, "asterix-minimal", "MinAtar/Asterix-minimal",
-    "MinAtar Asterix with its minimal action set (no-op and the four moves)", minimal_names,
-    ".awds", 5);
+const prism_env_class prism_minatar_asterix_minimal =
+    PRISM_MINATAR_CLASS(asterix, asterix, C, "asterix-minimal", "MinAtar/Asterix-minimal",
+                        "MinAtar Asterix with its minimal action set (no-op and the four moves)",
+                        minimal_names, ".awds", 5);

@@ -18,15 +18,14 @@ typedef struct breakout {
     prism_minatar_common c;
     int ball_x, ball_y, ball_dir; /* dir 0: up-left, 1: up-right, 2: down-right, 3: down-left */
     int last_x, last_y;
-    int pos; /* paddle column */
-    uint8_t brick[10][10];
-    int bricks; /* count of brick cells (the reference's count_nonzero) */
+    int pos;            /* paddle column */
+    uint16_t brick[10]; /* (10 rows) of column bits: bit x set = a brick at column x */
+    int bricks;         /* count of brick cells (the reference's count_nonzero) */
     bool strike, terminal;
 } breakout;
 
 static void fill_wall(breakout *g) {
-    for (int y = 1; y < 4; y++)
-        for (int x = 0; x < 10; x++) g->brick[y][x] = 1;
+    for (int y = 1; y < 4; y++) g->brick[y] = 0x3FF;
     g->bricks = 30;
 }
 
@@ -67,12 +66,12 @@ static int game_act(breakout *g, prism_env_random *r, int a) {
     if (new_y < 0) {
         new_y = 0;
         g->ball_dir = flip_y[g->ball_dir];
-    } else if (g->brick[new_y][new_x]) {
+    } else if (g->brick[new_y] >> new_x & 1u) {
         strike_toggle = true;
         if (!g->strike) {
             reward += 1;
             g->strike = true;
-            g->brick[new_y][new_x] = 0;
+            g->brick[new_y] &= (uint16_t) ~(1u << new_x);
             g->bricks--;
             new_y = g->last_y;
             g->ball_dir = flip_y[g->ball_dir];
@@ -100,9 +99,13 @@ static void game_observe(const breakout *g, float *obs) {
     MINATAR_AT(obs, C, g->ball_y, g->ball_x, CH_BALL) = 1.0f;
     MINATAR_AT(obs, C, 9, g->pos, CH_PADDLE) = 1.0f;
     MINATAR_AT(obs, C, g->last_y, g->last_x, CH_TRAIL) = 1.0f;
-    for (int y = 1; y < 10; y++) /* row 0 never holds a brick */
-        for (int x = 0; x < 10; x++)
-            if (g->brick[y][x]) MINATAR_AT(obs, C, y, x, CH_BRICK) = 1.0f;
+    /* bricks only ever exist in rows 1-3 (walls fill them; nothing adds any elsewhere);
+     * branch-free stores: this loop is most of the step's cost */
+    for (int y = 1; y < 4; y++) {
+        unsigned row = g->brick[y];
+        float *cell = obs + y * 10 * C + CH_BRICK;
+        for (int x = 0; x < 10; x++) cell[x * C] = (float)(row >> x & 1u);
+    }
 }
 
 static int game_status(const breakout *g, char *buf, size_t cap) {

@@ -78,7 +78,7 @@ int prism_minatar_render(const float *obs, int channels, const prism_minatar_gly
                          const char *status, char *buf, size_t cap, bool color);
 
 /* Observation helpers: obs is (10, 10, C), channel fastest. */
-#define MINATAR_AT(obs, C, y, x, ch) ((obs)[((y) * 10 + (x)) * (C) + (ch)])
+#define MINATAR_AT(obs, C, y, x, ch) ((obs)[((y)*10 + (x)) * (C) + (ch)])
 
 extern const char *const prism_minatar_action_names[PRISM_MINATAR_ACTIONS];
 
@@ -88,45 +88,45 @@ extern const char *const prism_minatar_action_names[PRISM_MINATAR_ACTIONS];
  *   void OBSERVE(const T *g, float *obs);                    (writes every element)
  *   int  STATUS(const T *g, char *buf, size_t cap);          (one line for render)
  * and a MINIMAL[] action map. PREFIX names the generated functions. */
-#define PRISM_MINATAR_GLUE(PREFIX, T, C, GLYPHS, MINIMAL, RESET, ACT, OBSERVE, STATUS)           \
-    static void PREFIX##_init_full(void *state) {                                               \
-        prism_minatar_common_init(&((T *)state)->c, NULL);                                       \
-    }                                                                                            \
-    static void PREFIX##_init_minimal(void *state) {                                            \
-        prism_minatar_common_init(&((T *)state)->c, MINIMAL);                                    \
-    }                                                                                            \
-    static void PREFIX##_reset(void *state, prism_env_random *random, float *obs) {             \
-        T *g = state;                                                                            \
-        RESET(g, random);                                                                        \
-        OBSERVE(g, obs);                                                                         \
-    }                                                                                            \
-    static float PREFIX##_step(void *state, prism_env_random *random, int action, float *obs,   \
-                               bool *terminated) {                                               \
-        T *g = state;                                                                            \
-        int a = prism_minatar_sticky(&g->c, random, action);                                     \
-        int r = ACT(g, random, a);                                                               \
-        OBSERVE(g, obs);                                                                         \
-        *terminated = g->terminal;                                                               \
-        return (float)r;                                                                         \
-    }                                                                                            \
-    static int PREFIX##_render(const void *state, char *buf, size_t cap, bool color) {          \
-        float obs[100 * (C)];                                                                    \
-        char status[160];                                                                        \
-        OBSERVE((const T *)state, obs);                                                          \
-        STATUS((const T *)state, status, sizeof status);                                         \
-        return prism_minatar_render(obs, C, GLYPHS, status, buf, cap, color);                    \
+#define PRISM_MINATAR_GLUE(PREFIX, T, C, GLYPHS, MINIMAL, RESET, ACT, OBSERVE, STATUS)             \
+    static void PREFIX##_init_full(void *state) {                                                  \
+        prism_minatar_common_init(&((T *)state)->c, NULL);                                         \
+    }                                                                                              \
+    static void PREFIX##_init_minimal(void *state) {                                               \
+        prism_minatar_common_init(&((T *)state)->c, MINIMAL);                                      \
+    }                                                                                              \
+    static void PREFIX##_reset(void *state, prism_env_random *random, float *obs) {                \
+        T *g = state;                                                                              \
+        RESET(g, random);                                                                          \
+        OBSERVE(g, obs);                                                                           \
+    }                                                                                              \
+    static float PREFIX##_step(void *state, prism_env_random *random, int action, float *obs,      \
+                               bool *terminated) {                                                 \
+        T *g = state;                                                                              \
+        int a = prism_minatar_sticky(&g->c, random, action);                                       \
+        int r = ACT(g, random, a);                                                                 \
+        OBSERVE(g, obs);                                                                           \
+        *terminated = g->terminal;                                                                 \
+        return (float)r;                                                                           \
+    }                                                                                              \
+    static int PREFIX##_render(const void *state, char *buf, size_t cap, bool color) {             \
+        float obs[100 * (C)];                                                                      \
+        char status[160];                                                                          \
+        OBSERVE((const T *)state, obs);                                                            \
+        STATUS((const T *)state, status, sizeof status);                                           \
+        return prism_minatar_render(obs, C, GLYPHS, status, buf, cap, color);                      \
     }
 
 /* The class of a game (full action set) and of its minimal-action variant. */
-#define PRISM_MINATAR_CLASS(PREFIX, T, C, ID, ALIASES, SUMMARY, NAMES, KEYS, N)                  \
-    {                                                                                            \
-        .id = ID, .aliases = ALIASES, .summary = SUMMARY,                                        \
-        .reference = "MinAtar 1.0.15 (commit 4241f246) " ID, .obs_rank = 3,                      \
-        .obs_shape = {10, 10, C}, .num_actions = N, .action_names = NAMES, .play_keys = KEYS,    \
-        .max_episode_steps = 0, .supports_numpy_rng = true, .state_bytes = sizeof(T),            \
-        .init = N == PRISM_MINATAR_ACTIONS ? PREFIX##_init_full : PREFIX##_init_minimal,         \
-        .configure = prism_minatar_configure, .reset = PREFIX##_reset, .step = PREFIX##_step,    \
-        .render = PREFIX##_render,                                                               \
+#define PRISM_MINATAR_CLASS(PREFIX, T, C, ID, ALIASES, SUMMARY, NAMES, KEYS, N)                    \
+    {                                                                                              \
+        .id = ID, .aliases = ALIASES, .summary = SUMMARY,                                          \
+        .reference = "MinAtar 1.0.15 (commit 4241f246) " ID, .obs_rank = 3,                        \
+        .obs_shape = {10, 10, C}, .num_actions = N, .action_names = NAMES, .play_keys = KEYS,      \
+        .max_episode_steps = 0, .supports_numpy_rng = true, .state_bytes = sizeof(T),              \
+        .init = N == PRISM_MINATAR_ACTIONS ? PREFIX##_init_full : PREFIX##_init_minimal,           \
+        .configure = prism_minatar_configure, .reset = PREFIX##_reset, .step = PREFIX##_step,      \
+        .render = PREFIX##_render,                                                                 \
     }
 
 #endif

@@ -27,12 +27,26 @@
 
 enum { C = 10 };
 enum {
-    CH_SUB_FRONT, CH_SUB_BACK, CH_FBULLET, CH_TRAIL, CH_EBULLET,
-    CH_FISH,      CH_ESUB,     CH_OXYGEN,  CH_DIVER_GAUGE, CH_DIVER
+    CH_SUB_FRONT,
+    CH_SUB_BACK,
+    CH_FBULLET,
+    CH_TRAIL,
+    CH_EBULLET,
+    CH_FISH,
+    CH_ESUB,
+    CH_OXYGEN,
+    CH_DIVER_GAUGE,
+    CH_DIVER
 };
 enum {
-    RAMP_INTERVAL = 100, MAX_OXYGEN = 200, INIT_SPAWN_SPEED = 20, DIVER_SPAWN_SPEED = 30,
-    INIT_MOVE_INTERVAL = 5, SHOT_COOL_DOWN = 5, ENEMY_SHOT_INTERVAL = 10, DIVER_MOVE_INTERVAL = 5
+    RAMP_INTERVAL = 100,
+    MAX_OXYGEN = 200,
+    INIT_SPAWN_SPEED = 20,
+    DIVER_SPAWN_SPEED = 30,
+    INIT_MOVE_INTERVAL = 5,
+    SHOT_COOL_DOWN = 5,
+    ENEMY_SHOT_INTERVAL = 10,
+    DIVER_MOVE_INTERVAL = 5
 };
 /* Objects alive at once stay far below this (enemies spawn at most once a step and cross in
  * at most ~30 steps at full difficulty); overflowing it is asserted. */
@@ -366,11 +380,11 @@ static int game_status(const seaquest *g, char *buf, size_t cap) {
 }
 
 static const prism_minatar_glyph glyphs[C] = {
-    {"sub_front", 'S', 43},     {"sub_back", 's', 103},    {"friendly_bullet", '-', 47},
-    {"trail", '.', 100},        {"enemy_bullet", '*', 45}, {"enemy_fish", 'F', 41},
-    {"enemy_sub", 'U', 101},    {"oxygen_gauge", 'o', 44}, {"diver_gauge", 'd', 42},
+    {"sub_front", 'S', 43},  {"sub_back", 's', 103},    {"friendly_bullet", '-', 47},
+    {"trail", '.', 100},     {"enemy_bullet", '*', 45}, {"enemy_fish", 'F', 41},
+    {"enemy_sub", 'U', 101}, {"oxygen_gauge", 'o', 44}, {"diver_gauge", 'd', 42},
     {"diver", 'D', 102}};
-static const int minimal[] = {MINATAR_NOOP, MINATAR_LEFT,  MINATAR_UP,
+static const int minimal[] = {MINATAR_NOOP,  MINATAR_LEFT, MINATAR_UP,
                               MINATAR_RIGHT, MINATAR_DOWN, MINATAR_FIRE};
 
 PRISM_MINATAR_GLUE(seaquest, seaquest, C, glyphs, minimal, game_reset, game_act, game_observe,
@@ -378,10 +392,10 @@ PRISM_MINATAR_GLUE(seaquest, seaquest, C, glyphs, minimal, game_reset, game_act,
 
 const prism_env_class prism_minatar_seaquest = PRISM_MINATAR_CLASS(
     seaquest, seaquest, C, "seaquest", "MinAtar/Seaquest-v1 MinAtar/Seaquest-v0 minatar-seaquest",
-    "MinAtar Seaquest: shoot enemies, rescue divers, surface for oxygen", prism_minatar_action_names,
-    ".awdsf", PRISM_MINATAR_ACTIONS);
+    "MinAtar Seaquest: shoot enemies, rescue divers, surface for oxygen",
+    prism_minatar_action_names, ".awdsf", PRISM_MINATAR_ACTIONS);
 /* Seaquest's minimal set is the full set; the id exists so every game has one. */
-const prism_env_class prism_minatar_seaquest_minimal = PRISM_MINATAR_CLASS(
-    seaquest, seaquest, C, "seaquest-minimal", "MinAtar/Seaquest-minimal",
-    "MinAtar Seaquest with its minimal action set (all six actions)", prism_minatar_action_names,
-    ".awdsf", 6);
+const prism_env_class prism_minatar_seaquest_minimal =
+    PRISM_MINATAR_CLASS(seaquest, seaquest, C, "seaquest-minimal", "MinAtar/Seaquest-minimal",
+                        "MinAtar Seaquest with its minimal action set (all six actions)",
+                        prism_minatar_action_names, ".awdsf", 6);

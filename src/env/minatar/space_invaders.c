@@ -17,8 +17,15 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { C = 6, CH_CANNON = 0, CH_ALIEN = 1, CH_LEFT = 2, CH_RIGHT = 3, CH_FBULLET = 4,
-       CH_EBULLET = 5 };
+enum {
+    C = 6,
+    CH_CANNON = 0,
+    CH_ALIEN = 1,
+    CH_LEFT = 2,
+    CH_RIGHT = 3,
+    CH_FBULLET = 4,
+    CH_EBULLET = 5
+};
 enum { SHOT_COOL_DOWN = 5, ENEMY_MOVE_INTERVAL = 12, ENEMY_SHOT_INTERVAL = 10 };
 #define ROW_MASK 0x3FFu
 #define WAVE_ROW 0xFCu /* columns 2..7 */
@@ -168,7 +175,7 @@ static int game_status(const space_invaders *g, char *buf, size_t cap) {
 }
 
 static const prism_minatar_glyph glyphs[C] = {
-    {"cannon", 'A', 44},     {"alien", 'W', 42},          {"alien_left", '<', 42},
+    {"cannon", 'A', 44},      {"alien", 'W', 42},           {"alien_left", '<', 42},
     {"alien_right", '>', 42}, {"friendly_bullet", '|', 43}, {"enemy_bullet", '!', 41}};
 static const int minimal[] = {MINATAR_NOOP, MINATAR_LEFT, MINATAR_RIGHT, MINATAR_FIRE};
 static const char *const minimal_names[] = {"no-op", "left", "right", "fire"};
@@ -183,5 +190,5 @@ const prism_env_class prism_minatar_space_invaders = PRISM_MINATAR_CLASS(
     ".awdsf", PRISM_MINATAR_ACTIONS);
 const prism_env_class prism_minatar_space_invaders_minimal = PRISM_MINATAR_CLASS(
     space_invaders, space_invaders, C, "space_invaders-minimal", "MinAtar/SpaceInvaders-minimal",
-    "MinAtar Space Invaders with its minimal action set (no-op, left, right, fire)",
-    minimal_names, ".adf", 4);
+    "MinAtar Space Invaders with its minimal action set (no-op, left, right, fire)", minimal_names,
+    ".adf", 4);
