@@ -92,9 +92,7 @@ static bool same_draws(const char *game, long t, const prism_minatar_trace *got,
 
 /* Replays a whole reference trace: Environment.seed(0), reset, then the recorded actions, with
  * a reset after every episode end. Stops at the first disagreement, naming it. */
-static void check_parity(const char *game) {
-    char name[64];
-    snprintf(name, sizeof name, "%s_seed0_2000.jsonl.gz", game);
+static void check_parity(const char *game, const char *name) {
     fixture f;
     REQUIRE(fixture_open(&f, name));
     const json *meta = fixture_next(&f);
@@ -111,7 +109,8 @@ static void check_parity(const char *game) {
     prism_minatar_common *c = env.state; /* every game's state starts with it */
     prism_minatar_trace trace;
     c->trace = &trace;
-    prism_env_seed(&env, 0, 0);
+    const int expected_steps = (int)json_num(json_get(meta, "steps"));
+    prism_env_seed(&env, (uint64_t)json_num(json_get(meta, "seed")), 0);
 
     float obs[MAX_OBS], want[MAX_OBS];
     int steps = 0, resets = 0, rewards = 0, terminals = 0;
@@ -158,28 +157,49 @@ static void check_parity(const char *game) {
     }
     fixture_close(&f);
     prism_env_free(&env);
-    CHECK_EQ_INT(steps, 2000);
-    /* every episode end is followed by a reset (the last one perhaps not), and the trace
-     * exercises what it should: except in Freeway (2500-step episodes, no crossing by a
-     * random walk) episodes end and rewards happen */
-    CHECK(terminals == resets - 1 || terminals == resets);
-    if (strcmp(game, "freeway") != 0) CHECK(resets >= 2 && rewards > 0);
+    CHECK_EQ_INT(steps, expected_steps);
+    /* every episode end is followed by a reset, and the trace exercises what it should:
+     * except in the shared Freeway trace (2500-step episodes, no crossing by a random walk)
+     * episodes end and rewards happen */
+    CHECK_EQ_INT(terminals, resets - 1);
+    if (strcmp(name, "freeway_seed0_2000.jsonl.gz") != 0) CHECK(resets >= 2 && rewards > 0);
 }
 
 TEST(minatar_asterix_matches_reference_trace) {
-    check_parity("asterix");
+    check_parity("asterix", "asterix_seed0_2000.jsonl.gz");
 }
 TEST(minatar_breakout_matches_reference_trace) {
-    check_parity("breakout");
+    check_parity("breakout", "breakout_seed0_2000.jsonl.gz");
 }
 TEST(minatar_freeway_matches_reference_trace) {
-    check_parity("freeway");
+    check_parity("freeway", "freeway_seed0_2000.jsonl.gz");
 }
 TEST(minatar_seaquest_matches_reference_trace) {
-    check_parity("seaquest");
+    check_parity("seaquest", "seaquest_seed0_2000.jsonl.gz");
 }
 TEST(minatar_space_invaders_matches_reference_trace) {
-    check_parity("space_invaders");
+    check_parity("space_invaders", "space_invaders_seed0_2000.jsonl.gz");
+}
+
+/* Longer traces of the reference driven by heuristic policies (tests/fixtures/minatar/
+ * gen_fixture.py), reaching what random play rarely does: Breakout walls cleared and rebuilt,
+ * Asterix difficulty 6, Freeway crossings and its 2500-step end, Seaquest surfacing with six
+ * divers (and the -1 diver count after it), Space Invaders waves cleared (ramp 3). */
+TEST(minatar_asterix_matches_reference_deep_trace) {
+    check_parity("asterix", "tests/fixtures/minatar/asterix_heuristic_seed5_5000.jsonl.gz");
+}
+TEST(minatar_breakout_matches_reference_deep_trace) {
+    check_parity("breakout", "tests/fixtures/minatar/breakout_heuristic_seed5_5000.jsonl.gz");
+}
+TEST(minatar_freeway_matches_reference_deep_trace) {
+    check_parity("freeway", "tests/fixtures/minatar/freeway_heuristic_seed5_3000.jsonl.gz");
+}
+TEST(minatar_seaquest_matches_reference_deep_trace) {
+    check_parity("seaquest", "tests/fixtures/minatar/seaquest_heuristic_seed6_5000.jsonl.gz");
+}
+TEST(minatar_space_invaders_matches_reference_deep_trace) {
+    check_parity("space_invaders",
+                 "tests/fixtures/minatar/space_invaders_heuristic_seed5_4000.jsonl.gz");
 }
 
 static const char *const games[] = {"asterix", "breakout", "freeway", "seaquest", "space_invaders"};
