@@ -119,11 +119,12 @@ int prism_minatar_render(const float *obs, int channels, const prism_minatar_gly
     }
     put(buf, cap, &len, "+--------------------+\n");
     for (int k = 0; k < channels; k++) {
+        /* four legend entries a line keeps it within the width of a small terminal */
+        const char *sep = k == 0 ? "" : k % 4 == 0 ? "\n" : "  ";
         if (color)
-            put(buf, cap, &len, "%s\033[%dm  \033[0m %s", k ? "  " : "", glyphs[k].ansi_bg,
-                glyphs[k].name);
+            put(buf, cap, &len, "%s\033[%dm  \033[0m %s", sep, glyphs[k].ansi_bg, glyphs[k].name);
         else
-            put(buf, cap, &len, "%s%c %s", k ? "  " : "", glyphs[k].letter, glyphs[k].name);
+            put(buf, cap, &len, "%s%c %s", sep, glyphs[k].letter, glyphs[k].name);
     }
     put(buf, cap, &len, "\n%s\n", status);
     return (int)len;
