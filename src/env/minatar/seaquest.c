@@ -51,6 +51,7 @@ enum {
 /* Objects alive at once stay far below this (enemies spawn at most once a step and cross in
  * at most ~30 steps at full difficulty); overflowing it is asserted. */
 enum { CAP = 96 };
+_Static_assert(CAP <= 256, "handles are uint8_t");
 enum { X, Y, DIR, TIMER, SHOT }; /* object fields; DIR: moving right */
 
 typedef struct objects {
