@@ -55,5 +55,6 @@ int train_tabular(int argc, char **argv);
 int bench_env(int argc, char **argv);
 int bench_replay(int argc, char **argv);
 int bench_nn(int argc, char **argv);
+int bench_env(int argc, char **argv); /* prism bench env (cli/bench_env.c) */
 
 #endif

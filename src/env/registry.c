@@ -15,6 +15,23 @@ static const prism_env_class *const classes[] = {
     &prism_probe_constant, &prism_probe_obs_reward,     &prism_probe_discount,
     &prism_probe_action,   &prism_probe_match,          &prism_probe_truncation,
     &prism_probe_nstep,    &prism_probe_distributional, &prism_probe_prioritized,
+extern const prism_env_class prism_minatar_asterix, prism_minatar_breakout, prism_minatar_freeway,
+    prism_minatar_seaquest, prism_minatar_space_invaders, prism_minatar_asterix_minimal,
+    prism_minatar_breakout_minimal, prism_minatar_freeway_minimal, prism_minatar_seaquest_minimal,
+    prism_minatar_space_invaders_minimal;
+
+    &prism_cartpole_v1,
+    &prism_cartpole_v0,
+    &prism_minatar_asterix,
+    &prism_minatar_breakout,
+    &prism_minatar_freeway,
+    &prism_minatar_seaquest,
+    &prism_minatar_space_invaders,
+    &prism_minatar_asterix_minimal,
+    &prism_minatar_breakout_minimal,
+    &prism_minatar_freeway_minimal,
+    &prism_minatar_seaquest_minimal,
+    &prism_minatar_space_invaders_minimal,
 };
 
 enum { CLASS_COUNT = (int)(sizeof classes / sizeof classes[0]) };
