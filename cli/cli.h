@@ -43,5 +43,7 @@ int cli_exit_code(prism_status st);
 /* Subcommands. */
 int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int bench_env(int argc, char **argv);
+int env_eval(int argc, char **argv);
 
 #endif

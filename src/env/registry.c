@@ -6,10 +6,12 @@
 #include <strings.h>
 
 extern const prism_env_class prism_cartpole_v1, prism_cartpole_v0;
+extern const prism_env_class prism_lunar_lander_v3;
 
 static const prism_env_class *const classes[] = {
     &prism_cartpole_v1,
     &prism_cartpole_v0,
+    &prism_lunar_lander_v3,
 };
 
 enum { CLASS_COUNT = (int)(sizeof classes / sizeof classes[0]) };
