@@ -112,6 +112,7 @@ void prism_b2_revolute_create(prism_b2_world *w, prism_b2_body *a, prism_b2_body
     jd.bodyB = body(b);
     jd.localAnchorA.Set(def->anchor_a[0], def->anchor_a[1]);
     jd.localAnchorB.Set(def->anchor_b[0], def->anchor_b[1]);
+    jd.referenceAngle = def->reference_angle;
     jd.enableMotor = def->enable_motor;
     jd.enableLimit = def->enable_limit;
     jd.maxMotorTorque = def->max_motor_torque;

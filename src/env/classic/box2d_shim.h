@@ -35,9 +35,10 @@ typedef struct prism_b2_fixture {
 } prism_b2_fixture;
 
 /* Box2D's b2RevoluteJointDef fields that LunarLander sets; the rest keep Box2D's defaults
- * (reference angle 0, connected bodies do not collide). */
+ * (connected bodies do not collide). */
 typedef struct prism_b2_revolute {
     float anchor_a[2], anchor_b[2]; /* local anchors */
+    float reference_angle;          /* angle of b minus angle of a at which the joint reads 0 */
     bool enable_motor, enable_limit;
     float max_motor_torque, motor_speed, lower_angle, upper_angle;
 } prism_b2_revolute;

@@ -145,10 +145,14 @@ static void reset(void *state, prism_env_random *random, float *obs) {
         s->legs[k] = prism_b2_body_create(s->world, true, (float)(initial_x - i * LEG_AWAY / SCALE),
                                           (float)initial_y, (float)(i * 0.05));
         prism_b2_body_add_box(s->legs[k], (float)(LEG_W / SCALE), (float)(LEG_H / SCALE), &leg_fix);
-        /* the reference sets the def's fields directly: reference angle stays 0 */
+        /* pybox2d's revoluteJointDef(bodyA=, bodyB=, ...) sets referenceAngle to
+         * bodyB.angle - bodyA.angle when it is not given (so the legs start at joint angle 0,
+         * not -+0.05); plain Box2D would leave it 0. Without this, leg contacts differ wildly. */
+        float leg_angle = (float)(i * 0.05);
         prism_b2_revolute j = {
             .anchor_a = {0, 0},
             .anchor_b = {(float)(i * LEG_AWAY / SCALE), (float)(LEG_DOWN / SCALE)},
+            .reference_angle = leg_angle - 0.0f,
             .enable_motor = true,
             .enable_limit = true,
             .max_motor_torque = LEG_SPRING_TORQUE,
