@@ -246,9 +246,10 @@ static float step(void *state, prism_env_random *random, int action, float *obs,
     return (float)reward;
 }
 
-/* ---- rendering: an ASCII picture of the 20 x 13.33 world ---- */
+/* ---- rendering: an ASCII picture of the 20 x 13.33 world plus 2 m of sky above it (the
+ * lander starts at the top edge, y = 13.33) ---- */
 
-enum { COLS = 60, ROWS = 20 };
+enum { COLS = 60, ROWS = 23 };
 
 typedef struct text {
     char *buf;
@@ -309,11 +310,12 @@ static int render(const void *state, char *buf, size_t cap, bool color) {
         flame[0] = (double)b.x + dir * tip[1] * 0.9;
         flame[1] = (double)b.y - dir * tip[0] * 0.9 + tip[1] * 0.3;
     }
-    const double cw = W / COLS, ch = H / ROWS, flag_top = t->helipad_y + 50 / SCALE;
+    const double top = H + 2.0, cw = W / COLS, ch = top / ROWS,
+                 flag_top = t->helipad_y + 50 / SCALE;
     for (int r = 0; r < ROWS; r++) {
         const char *cur = NULL;
         for (int c = 0; c < COLS; c++) {
-            double x = (c + 0.5) * cw, y = H - (r + 0.5) * ch;
+            double x = (c + 0.5) * cw, y = top - (r + 0.5) * ch;
             char cell[2] = " ";
             const char *col = NULL;
             bool pole = (fabs(x - t->helipad_x1) < cw / 2 || fabs(x - t->helipad_x2) < cw / 2) &&
