@@ -5,7 +5,8 @@
  * np_random.uniform draw; prism_lunar_lander_replay feeds them to our environment, so terrain,
  * initial push and engine dispersion are the reference's own. Physics is Box2D 2.4 here and
  * 2.3.10 in the reference, so only the terrain is exact; observations are compared with
- * tolerances stated (and explained) at each check.
+ * tolerances stated (and explained) at each check. Linked with Box2D 2.3 instead
+ * (scripts/check_lunar_box2d23.sh), the same tests demand bit-identical observations.
  */
 #include "fixture.h"
 #include "harness.h"
@@ -86,6 +87,7 @@ static trace *load_trace(void) {
 typedef struct replay_result {
     float first_obs[8];
     double maxdiff[8], max_reward_diff; /* over free flight */
+    double maxdiff_all;                 /* any observation value, over the whole episode */
     int free_flight, length;
     double ret, ref_ret;
 } replay_result;
@@ -108,6 +110,10 @@ static replay_result replay_episode(prism_env *env, const trace *t, int e) {
         r.ret += (double)s.reward;
         r.ref_ret += t->reward[k];
         r.length++;
+        for (int i = 0; i < 8; i++) {
+            double d = fabs((double)obs[i] - (double)t->obs[k][i]);
+            if (d > r.maxdiff_all) r.maxdiff_all = d;
+        }
         if (obs[6] != 0 || obs[7] != 0 || t->obs[k][6] != 0 || t->obs[k][7] != 0 || s.terminated ||
             t->terminated[k])
             flying = false;
@@ -166,9 +172,11 @@ TEST(lunar_first_observation_matches_reference) {
     prism_env env;
     REQUIRE(prism_env_init(&env, "LunarLander-v3", NULL) == PRISM_OK);
     const double tol[8] = {5e-7, 3e-6, 5e-5, 1e-4, 5e-5, 1e-3, 0, 0};
+    const bool exact = prism_lunar_lander_box2d_version() < 240; /* Gymnasium's own Box2D */
     for (int e = 0; e < t->episodes; e++) {
         replay_result r = replay_episode(&env, t, e);
-        for (int i = 0; i < 8; i++) CHECK_NEAR(r.first_obs[i], t->reset_obs[e][i], tol[i]);
+        for (int i = 0; i < 8; i++)
+            CHECK_NEAR(r.first_obs[i], t->reset_obs[e][i], exact ? 0.0 : tol[i]);
     }
     prism_env_free(&env);
     free(t);
@@ -198,6 +206,16 @@ TEST(lunar_free_flight_tracks_reference) {
         same_return += fabs(r.ret - r.ref_ret) <= 1.0;
     }
     CHECK(compared > 1500); /* most of the 2000 steps are free flight */
+    if (prism_lunar_lander_box2d_version() < 240) {
+        /* linked with Box2D 2.3 (scripts/check_lunar_box2d23.sh): the whole trace, contacts
+         * included, must match bit for bit; returns differ only by our float32 rewards */
+        for (int e = 0; e < t->episodes; e++) {
+            replay_result r = replay_episode(&env, t, e);
+            CHECK(r.maxdiff_all == 0);
+            CHECK_NEAR(r.ret, r.ref_ret, 1e-4);
+            CHECK_EQ_INT(r.length, t->first_step[e + 1] - t->first_step[e]);
+        }
+    }
     /* measured: 21 of 24 episodes end on the same step, 17 of 24 within 1.0 of the return */
     CHECK(same_length >= 19);
     CHECK(same_return >= 15);
@@ -410,8 +428,8 @@ TEST(lunar_terminal_rewards) {
     prism_env_free(&env);
 }
 
-/* Gymnasium's heuristic lands: mean return >= 200 over 200 seeds (the issue's bar). Measured:
- * 236.7 over 200 consecutive episodes of seed 0; per-seed figure printed by the check below. */
+/* Gymnasium's heuristic lands: mean return >= 200 over 200 seeds (the issue's bar). Measured
+ * over seeds 0-199: mean 251.1 (std 83.8); 186 landed, 8 crashed, 6 hovered to the limit. */
 TEST(lunar_heuristic_lands) {
     prism_env env;
     REQUIRE(prism_env_init(&env, "LunarLander-v3", NULL) == PRISM_OK);

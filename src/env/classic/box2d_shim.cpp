@@ -54,6 +54,10 @@ struct prism_b2_world {
 
 extern "C" {
 
+int prism_b2_version(void) {
+    return b2_version.major * 100 + b2_version.minor * 10 + b2_version.revision;
+}
+
 prism_b2_world *prism_b2_world_create(float gx, float gy, prism_b2_contact_fn fn, void *ctx) {
     // b2World embeds its ~100 KiB stack allocator; a failed new must not throw into C.
     prism_b2_world *w = new (std::nothrow) prism_b2_world(b2Vec2(gx, gy));

@@ -49,6 +49,10 @@ typedef struct prism_b2_body_state {
     bool awake;
 } prism_b2_body_state;
 
+/* The linked Box2D's version as major * 100 + minor * 10 + revision: 241 for Debian's 2.4.1,
+ * 230 for the 2.3 that pybox2d (Gymnasium's binding) embeds. */
+int prism_b2_version(void);
+
 /* A new world with gravity (gx, gy) whose contact events go to fn(ctx, ...) (fn may be NULL).
  * Returns NULL when memory runs out. Free with prism_b2_world_destroy. */
 prism_b2_world *prism_b2_world_create(float gx, float gy, prism_b2_contact_fn fn, void *ctx);

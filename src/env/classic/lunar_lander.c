@@ -398,6 +398,10 @@ prism_status prism_lunar_lander_replay(prism_env *env, const double *draws, int 
     return PRISM_OK;
 }
 
+int prism_lunar_lander_box2d_version(void) {
+    return prism_b2_version();
+}
+
 int prism_lunar_lander_heuristic(const float *obs) {
     double s[8];
     for (int i = 0; i < 8; i++) s[i] = (double)obs[i];
