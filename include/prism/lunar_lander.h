@@ -44,9 +44,9 @@ prism_status prism_lunar_lander_terrain(const prism_env *env, prism_lunar_terrai
  * Returns PRISM_ERR_INVALID when env is not a LunarLander. */
 prism_status prism_lunar_lander_replay(prism_env *env, const double *draws, int n);
 
-/* The Box2D version the library is linked with, as major * 100 + minor * 10 + revision (241 for
- * Debian's 2.4.1). Trajectories match Gymnasium bit for bit only on 2.3 (see
- * docs/lunar_lander.md); the parity tests choose their tolerances by it. */
+/* The Box2D version the library is linked with, as major * 100 + minor * 10 + revision (240 for
+ * Debian's 2.4.1, whose b2_version says 2.4.0). Trajectories match Gymnasium bit for bit only
+ * on 2.3 (see docs/lunar_lander.md); the parity tests choose their tolerances by it. */
 int prism_lunar_lander_box2d_version(void);
 
 #endif

@@ -49,8 +49,9 @@ typedef struct prism_b2_body_state {
     bool awake;
 } prism_b2_body_state;
 
-/* The linked Box2D's version as major * 100 + minor * 10 + revision: 241 for Debian's 2.4.1,
- * 230 for the 2.3 that pybox2d (Gymnasium's binding) embeds. */
+/* The linked Box2D's version as major * 100 + minor * 10 + revision: 240 for Debian's 2.4.1
+ * (whose b2_version still says 2.4.0), 230 for the 2.3 that pybox2d (Gymnasium's binding)
+ * embeds. */
 int prism_b2_version(void);
 
 /* A new world with gravity (gx, gy) whose contact events go to fn(ctx, ...) (fn may be NULL).
