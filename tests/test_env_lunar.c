@@ -539,3 +539,30 @@ TEST(cli_env_eval_rejects_bad_input) {
         CHECK(rc == 0 || (rc == 2 && strstr(out, "LunarLander-v3") != NULL));
     }
 }
+
+TEST(lunar_init_out_of_memory_and_vector_auto_reset) {
+    prism_env env;
+    prism_alloc_fail_after(0);
+    prism_status st = prism_env_init(&env, "LunarLander-v3", NULL);
+    prism_alloc_fail_after(-1);
+    CHECK(st == PRISM_ERR_NOMEM);
+    /* a vector of landers auto-resets each copy on its own; all crash under the no-op policy */
+    enum { N = 3 };
+    prism_vec_env v;
+    REQUIRE(prism_vec_env_init(&v, "LunarLander-v3", N, NULL, 2) == PRISM_OK);
+    float obs[N * 8], final_obs[N * 8], rew[N];
+    bool term[N], trunc[N];
+    int actions[N] = {0, 0, 0}, ends = 0;
+    prism_vec_env_reset(&v, obs);
+    for (int k = 0; k < 400; k++) {
+        prism_vec_env_step(&v, actions, obs, final_obs, rew, term, trunc);
+        for (int i = 0; i < N; i++)
+            if (term[i]) {
+                ends++;
+                CHECK(obs[i * 8 + 1] > 1.3f);       /* the new episode starts at the top */
+                CHECK(final_obs[i * 8 + 1] < 0.5f); /* the old one ended near the ground */
+            }
+    }
+    CHECK(ends >= N);
+    prism_vec_env_free(&v);
+}
