@@ -56,5 +56,6 @@ int bench_env(int argc, char **argv);
 int bench_replay(int argc, char **argv);
 int bench_nn(int argc, char **argv);
 int bench_env(int argc, char **argv); /* prism bench env (cli/bench_env.c) */
+int env_eval(int argc, char **argv);
 
 #endif

@@ -73,6 +73,7 @@ typedef struct subcommand {
 static const subcommand subcommands[] = {
     {"ls", env_ls, "list the built-in environments"},
     {"info", env_info, "describe one environment"},
+    {"eval", env_eval, "roll out a random or heuristic policy and summarise the returns"},
 };
 
 int cmd_env(int argc, char **argv) {

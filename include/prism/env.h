@@ -67,6 +67,9 @@ typedef struct prism_env_class {
 
     /* Set defaults in freshly zeroed state (may be NULL). */
     void (*init)(void *state);
+    /* Release what the state holds beyond its own bytes (a physics world, say); called by
+     * prism_env_free. May be NULL. */
+    void (*destroy)(void *state);
     /* An option by name, e.g. "sticky_action_prob"; NULL if the class has none. Return
      * PRISM_ERR_INVALID (with prism_error) for an unknown key or a bad value. */
     prism_status (*configure)(void *state, const char *key, const char *value);

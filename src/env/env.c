@@ -56,6 +56,7 @@ prism_status prism_env_init(prism_env *env, const char *id, const prism_env_opti
 }
 
 void prism_env_free(prism_env *env) {
+    if (env->cls && env->cls->destroy && env->state) env->cls->destroy(env->state);
     prism_free(env->state);
     memset(env, 0, sizeof *env);
 }
