@@ -13,6 +13,7 @@ typedef struct command {
 static const command commands[] = {
     {"env", cmd_env, "list, inspect, play and roll out environments"},
     {"bench", cmd_bench, "measure throughput (environments, networks, training)"},
+    {"report", cmd_report, "one HTML report (curves, scores, aggregate statistics) from runs"},
 };
 
 static void usage(FILE *f) {

@@ -30,7 +30,8 @@ TEST(svg_ticks_are_nice) {
 TEST(svg_line_panels_are_well_formed) {
     double x[] = {0, 1000, 2000, 3000}, y[] = {10, 20, NAN, 40}, lo[] = {5, 15, NAN, 35},
            hi[] = {15, 25, NAN, 45}, y2[] = {1, 2, 3, 4};
-    prism_svg_series a[] = {{"dqn", 0, 4, x, y, lo, hi}, {"rainbow & <co>", 1, 4, x, y2, NULL, NULL}};
+    prism_svg_series a[] = {{"dqn", 0, 4, x, y, lo, hi},
+                            {"rainbow & <co>", 1, 4, x, y2, NULL, NULL}};
     prism_svg_series b[] = {{"dqn", 0, 4, x, y2, NULL, NULL}};
     prism_svg_panel p[] = {{"CartPole-v0", "environment steps", "return (points)", 2, a},
                            {"Acrobot-v1", "environment steps", "return (points)", 1, b},
@@ -48,7 +49,7 @@ TEST(svg_line_panels_are_well_formed) {
     CHECK_EQ_INT(paths, 5);
     CHECK(strstr(s.buf, "width=\"720\"") != NULL); /* 2 columns of 360 */
     CHECK(strstr(s.buf, "rainbow &amp; &lt;co&gt;") != NULL);
-    CHECK(strstr(s.buf, ">3k</text>") != NULL);     /* x ticks in thousands */
+    CHECK(strstr(s.buf, ">3k</text>") != NULL); /* x ticks in thousands */
     CHECK(strstr(s.buf, ">return (points)</text>") != NULL);
     CHECK(strstr(s.buf, "#0072B2") && strstr(s.buf, "#D55E00"));
     CHECK(strstr(s.buf, ">no data</text>") != NULL);
@@ -84,6 +85,6 @@ TEST(svg_checker_rejects_malformed_text) {
     CHECK(xml_check("<svg><text>a & b</text></svg>", NULL, err, sizeof err, NULL, NULL) != 0);
     CHECK(xml_check("<svg><g>", NULL, err, sizeof err, NULL, NULL) != 0);
     CHECK(xml_check("<p a=\"x>y\"/>", NULL, err, sizeof err, NULL, NULL) == 0);
-    CHECK(xml_check("<html><meta charset=\"utf-8\"><p>x</p></html>", "meta", err, sizeof err,
-                    NULL, NULL) == 0);
+    CHECK(xml_check("<html><meta charset=\"utf-8\"><p>x</p></html>", "meta", err, sizeof err, NULL,
+                    NULL) == 0);
 }

@@ -14,8 +14,8 @@ static int is_void(const char *name, const char *void_tags) {
     return 0;
 }
 
-int xml_check(const char *text, const char *void_tags, char *err, size_t cap,
-              const char *count_tag, int *count) {
+int xml_check(const char *text, const char *void_tags, char *err, size_t cap, const char *count_tag,
+              int *count) {
     char stack[MAX_DEPTH][MAX_NAME];
     int depth = 0;
     if (count) *count = 0;
@@ -63,7 +63,8 @@ int xml_check(const char *text, const char *void_tags, char *err, size_t cap,
         int self = q[-1] == '/';
         if (closing) {
             if (!depth || strcmp(stack[depth - 1], name))
-                return snprintf(err, cap, "</%s> closes <%s>", name, depth ? stack[depth - 1] : "nothing"),
+                return snprintf(err, cap, "</%s> closes <%s>", name,
+                                depth ? stack[depth - 1] : "nothing"),
                        -1;
             depth--;
         } else {

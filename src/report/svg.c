@@ -12,7 +12,9 @@
 /* Layout of one panel in pixels: room for tick labels on the left, axis label below. */
 enum { MARGIN_L = 62, MARGIN_R = 14, MARGIN_T = 26, MARGIN_B = 44 };
 
-void prism_svg_init(prism_svg *s) { memset(s, 0, sizeof *s); }
+void prism_svg_init(prism_svg *s) {
+    memset(s, 0, sizeof *s);
+}
 
 void prism_svg_free(prism_svg *s) {
     prism_free(s->buf);
@@ -55,11 +57,20 @@ void prism_svg_printf(prism_svg *s, const char *fmt, ...) {
 void prism_svg_escape(prism_svg *s, const char *text) {
     for (const char *p = text ? text : ""; *p; p++) {
         switch (*p) {
-        case '&': prism_svg_printf(s, "&amp;"); break;
-        case '<': prism_svg_printf(s, "&lt;"); break;
-        case '>': prism_svg_printf(s, "&gt;"); break;
-        case '"': prism_svg_printf(s, "&quot;"); break;
-        default: prism_svg_printf(s, "%c", *p);
+        case '&':
+            prism_svg_printf(s, "&amp;");
+            break;
+        case '<':
+            prism_svg_printf(s, "&lt;");
+            break;
+        case '>':
+            prism_svg_printf(s, "&gt;");
+            break;
+        case '"':
+            prism_svg_printf(s, "&quot;");
+            break;
+        default:
+            prism_svg_printf(s, "%c", *p);
         }
     }
 }
@@ -69,7 +80,9 @@ static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7"
                                       "#E69F00", "#56B4E9", "#000000"};
 enum { NCOLORS = sizeof palette / sizeof palette[0] };
 
-const char *prism_svg_color(int style) { return palette[(style < 0 ? 0 : style) % NCOLORS]; }
+const char *prism_svg_color(int style) {
+    return palette[(style < 0 ? 0 : style) % NCOLORS];
+}
 
 const char *prism_svg_dash(int style) {
     static const char *const dashes[] = {"", "7 3", "2 2"};
@@ -111,7 +124,7 @@ static void format_tick(char *buf, size_t cap, double v, double step) {
 }
 
 typedef struct frame {
-    double x0, y0, w, h;         /* plot area in pixels */
+    double x0, y0, w, h;           /* plot area in pixels */
     double xmin, xmax, ymin, ymax; /* data range */
 } frame;
 
@@ -139,16 +152,18 @@ static void draw_axes(prism_svg *s, frame *f, const char *title, const char *xla
     int ny = prism_svg_ticks(f->ymin, f->ymax, 5, ticks, 32, &step);
     f->ymin = floor(f->ymin / step + 1e-9) * step, f->ymax = ceil(f->ymax / step - 1e-9) * step;
     ny = prism_svg_ticks(f->ymin, f->ymax, 5, ticks, 32, &step);
-    prism_svg_printf(s, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                        "fill=\"#ffffff\" stroke=\"#444444\" stroke-width=\"1\"/>\n",
+    prism_svg_printf(s,
+                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                     "fill=\"#ffffff\" stroke=\"#444444\" stroke-width=\"1\"/>\n",
                      f->x0, f->y0, f->w, f->h);
     for (int i = 0; i < ny; i++) {
         double y = py(f, ticks[i]);
         format_tick(label, sizeof label, ticks[i], step);
-        prism_svg_printf(s,
-                         "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>"
-                         "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%s</text>\n",
-                         f->x0, y, f->x0 + f->w, y, f->x0 - 5, y + 4, label);
+        prism_svg_printf(
+            s,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%s</text>\n",
+            f->x0, y, f->x0 + f->w, y, f->x0 - 5, y + 4, label);
     }
     if (draw_x_ticks) {
         int nx = prism_svg_ticks(f->xmin, f->xmax, 5, ticks, 32, &step);
@@ -165,8 +180,9 @@ static void draw_axes(prism_svg *s, frame *f, const char *title, const char *xla
     prism_svg_printf(s, "<text x=\"%.1f\" y=\"%.1f\" class=\"title\" text-anchor=\"middle\">",
                      f->x0 + f->w / 2, f->y0 - 9);
     prism_svg_escape(s, title);
-    prism_svg_printf(s, "</text>\n<text x=\"%.1f\" y=\"%.1f\" class=\"label\" "
-                        "text-anchor=\"middle\">",
+    prism_svg_printf(s,
+                     "</text>\n<text x=\"%.1f\" y=\"%.1f\" class=\"label\" "
+                     "text-anchor=\"middle\">",
                      f->x0 + f->w / 2, f->y0 + f->h + 34);
     prism_svg_escape(s, xlabel);
     prism_svg_printf(s, "</text>\n");
@@ -276,18 +292,24 @@ void prism_svg_panels(prism_svg *out, const prism_svg_panel *panels, int npanels
     prism_svg_printf(out, "%s", style_css);
     for (int p = 0; p < npanels; p++) {
         const prism_svg_panel *pn = &panels[p];
-        frame f = {(p % cols) * w + MARGIN_L, (p / cols) * h + MARGIN_T,
-                   w - MARGIN_L - MARGIN_R, h - MARGIN_T - MARGIN_B, INFINITY, -INFINITY,
-                   INFINITY, -INFINITY};
+        frame f = {(p % cols) * w + MARGIN_L,
+                   (p / cols) * h + MARGIN_T,
+                   w - MARGIN_L - MARGIN_R,
+                   h - MARGIN_T - MARGIN_B,
+                   INFINITY,
+                   -INFINITY,
+                   INFINITY,
+                   -INFINITY};
         for (int k = 0; k < pn->nseries; k++) {
             const prism_svg_series *r = &pn->series[k];
             for (int i = 0; i < r->n; i++) {
                 if (!isfinite(r->x[i])) continue;
                 f.xmin = fmin(f.xmin, r->x[i]), f.xmax = fmax(f.xmax, r->x[i]);
                 double vals[3] = {r->y[i], r->lo ? r->lo[i] : (double)NAN,
-                                   r->hi ? r->hi[i] : (double)NAN};
+                                  r->hi ? r->hi[i] : (double)NAN};
                 for (int v = 0; v < 3; v++)
-                    if (isfinite(vals[v])) f.ymin = fmin(f.ymin, vals[v]), f.ymax = fmax(f.ymax, vals[v]);
+                    if (isfinite(vals[v]))
+                        f.ymin = fmin(f.ymin, vals[v]), f.ymax = fmax(f.ymax, vals[v]);
             }
         }
         widen(&f.xmin, &f.xmax);
@@ -305,7 +327,8 @@ void prism_svg_panels(prism_svg *out, const prism_svg_panel *panels, int npanels
     }
     prism_svg_printf(out, "<g class=\"legend\">\n");
     for (int e = 0; e < nleg; e++) {
-        double x = (e % per_row) * LEGEND_COL_W + 12, y = rows * h + 4 + (e / per_row) * LEGEND_ROW_H;
+        double x = (e % per_row) * LEGEND_COL_W + 12,
+               y = rows * h + 4 + (e / per_row) * LEGEND_ROW_H;
         const char *dash = prism_svg_dash(entries[e]->style);
         prism_svg_printf(out,
                          "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
@@ -332,20 +355,22 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
                      "viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n%s",
                      total_w, h, total_w, h, style_css);
     for (int a = 0; a < nagents; a++) {
-        prism_svg_printf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\" text-anchor=\"end\" "
-                              "fill=\"%s\">",
+        prism_svg_printf(out,
+                         "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\" text-anchor=\"end\" "
+                         "fill=\"%s\">",
                          label_w - 8, MARGIN_T + (a + 0.5) * row_h + 4, prism_svg_color(a));
         prism_svg_escape(out, labels[a]);
         prism_svg_printf(out, "</text>\n");
     }
     for (int m = 0; m < nmetrics; m++) {
         const prism_ci *v = values + (size_t)m * nagents;
-        frame f = {label_w + m * panel_w + 10, MARGIN_T, panel_w - 24, plot_h, INFINITY, -INFINITY,
-                   0, 1};
+        frame f = {
+            label_w + m * panel_w + 10, MARGIN_T, panel_w - 24, plot_h, INFINITY, -INFINITY, 0, 1};
         for (int a = 0; a < nagents; a++) {
             double vals[3] = {v[a].point, v[a].lo, v[a].hi};
             for (int k = 0; k < 3; k++)
-                if (isfinite(vals[k])) f.xmin = fmin(f.xmin, vals[k]), f.xmax = fmax(f.xmax, vals[k]);
+                if (isfinite(vals[k]))
+                    f.xmin = fmin(f.xmin, vals[k]), f.xmax = fmax(f.xmax, vals[k]);
         }
         widen(&f.xmin, &f.xmax);
         double ticks[32], step;
@@ -353,8 +378,9 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
         f.xmin = floor(f.xmin / step + 1e-9) * step, f.xmax = ceil(f.xmax / step - 1e-9) * step;
         prism_svg_printf(out, "<g class=\"panel\">\n");
         /* y is the agent row, drawn without y ticks: the labels on the left name the rows */
-        prism_svg_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                              "fill=\"#ffffff\" stroke=\"#444444\"/>\n",
+        prism_svg_printf(out,
+                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                         "fill=\"#ffffff\" stroke=\"#444444\"/>\n",
                          f.x0, f.y0, f.w, f.h);
         int nx = prism_svg_ticks(f.xmin, f.xmax, 4, ticks, 32, &step);
         char label[32];
@@ -384,8 +410,8 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
             prism_svg_printf(out,
                              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                              "stroke-width=\"2.5\"><title>%.4g [%.4g, %.4g]</title></line>\n",
-                             px(&f, v[a].point), y - 8, px(&f, v[a].point), y + 8, c,
-                             v[a].point, v[a].lo, v[a].hi);
+                             px(&f, v[a].point), y - 8, px(&f, v[a].point), y + 8, c, v[a].point,
+                             v[a].lo, v[a].hi);
         }
         prism_svg_printf(out, "</g>\n");
     }
