@@ -44,5 +44,7 @@ int cli_exit_code(prism_status st);
 int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+/* `prism bench env` (cli/bench_env.c); declared here so -Wmissing-prototypes sees it. */
+int bench_env(int argc, char **argv);
 
 #endif
