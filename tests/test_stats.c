@@ -181,3 +181,24 @@ TEST(stats_normalisation_and_task_table) {
         CHECK(t->source && t->source[0]);
     }
 }
+
+TEST(stats_out_of_memory_is_reported) {
+    prism_rng r;
+    prism_rng_seed(&r, 1, PRISM_STREAM_BOOTSTRAP);
+    prism_ci ci;
+    double v;
+    double tau[] = {0.5};
+    prism_alloc_fail_after(0);
+    CHECK(prism_stats_aggregate(PRISM_AGG_IQM, &table, 1, &v) == PRISM_ERR_NOMEM);
+    CHECK(prism_stats_aggregate_ci(PRISM_AGG_IQM, &table, 1, 100, 0.95, &r, &ci) ==
+          PRISM_ERR_NOMEM);
+    CHECK(prism_stats_mean_ci_bootstrap(table_scores, 9, 100, 0.95, &r, &ci) == PRISM_ERR_NOMEM);
+    CHECK(prism_stats_prob_improvement(&table, &table, 100, 0.95, &r, &ci) == PRISM_ERR_NOMEM);
+    CHECK(prism_stats_performance_profile(&table, tau, 1, 100, 0.95, &r, &ci) == PRISM_ERR_NOMEM);
+    prism_alloc_fail_after(-1);
+    CHECK(prism_stats_aggregate_ci(PRISM_AGG_IQM, &table, 1, 0, 0.95, &r, &ci) ==
+          PRISM_ERR_INVALID);
+    /* P(X > X) is exactly one half: every pair is either a win, a loss or a tie */
+    REQUIRE(prism_stats_prob_improvement(&table, &table, 100, 0.95, &r, &ci) == PRISM_OK);
+    CHECK_NEAR(ci.point, 0.5, 1e-15);
+}

@@ -88,3 +88,16 @@ TEST(svg_checker_rejects_malformed_text) {
     CHECK(xml_check("<html><meta charset=\"utf-8\"><p>x</p></html>", "meta", err, sizeof err, NULL,
                     NULL) == 0);
 }
+
+TEST(svg_out_of_memory_is_reported) {
+    double x[] = {0, 1}, y[] = {0, 1};
+    prism_svg_series a = {"dqn", 0, 2, x, y, NULL, NULL};
+    prism_svg_panel p = {"t", "x", "y", 1, &a};
+    prism_svg s;
+    prism_svg_init(&s);
+    prism_alloc_fail_after(0);
+    prism_svg_panels(&s, &p, 1, 1, 300, 200);
+    prism_alloc_fail_after(-1);
+    CHECK(prism_svg_status(&s) == PRISM_ERR_NOMEM);
+    prism_svg_free(&s);
+}

@@ -357,7 +357,7 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
     for (int a = 0; a < nagents; a++) {
         prism_svg_printf(out,
                          "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\" text-anchor=\"end\" "
-                         "fill=\"%s\">",
+                         "style=\"fill:%s\">", /* a style: CSS would override a fill attribute */
                          label_w - 8, MARGIN_T + (a + 0.5) * row_h + 4, prism_svg_color(a));
         prism_svg_escape(out, labels[a]);
         prism_svg_printf(out, "</text>\n");
