@@ -65,11 +65,12 @@ void prism_svg_panels(prism_svg *out, const prism_svg_panel *panels, int npanels
                       double w, double h);
 
 /* One <svg> element: a panel per metric (titles[m]), a row per agent (labels[a], style a),
- * each row a dot at ci.point and a bar from ci.lo to ci.hi; values (M, A) row-major by
- * metric. */
+ * each row a tick at ci.point and a bar from ci.lo to ci.hi; values (M, A) row-major by
+ * metric. The horizontal axis spans the values, or [xmin, xmax] when both are finite (e.g.
+ * [0, 1] for a probability). */
 void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics,
                          const char *const *labels, int nagents, const prism_ci *values,
-                         double panel_w);
+                         double panel_w, double xmin, double xmax);
 
 /* Tick positions for [lo, hi]: a "nice" step (1, 2 or 5 times a power of ten, Heckbert 1990)
  * giving about `target` ticks; writes at most max ticks into ticks and returns how many, and

@@ -828,7 +828,7 @@ static prism_status section_aggregates(ctx *c) {
     const char *titles[PRISM_AGG_COUNT];
     for (int m = 0; m < PRISM_AGG_COUNT; m++) titles[m] = prism_aggregate_title(m);
     prism_svg_printf(o, "<div class=\"fig\">\n");
-    prism_svg_intervals(o, titles, PRISM_AGG_COUNT, labels, used, vals, 210);
+    prism_svg_intervals(o, titles, PRISM_AGG_COUNT, labels, used, vals, 210, NAN, NAN);
     prism_svg_printf(o, "</div>\n<p>Horizontal axes: normalised score (1 = reference, 0 = "
                         "random policy).</p>\n");
     prism_svg_printf(o, "<table><tr><th class=\"l\">agent</th>");
@@ -923,7 +923,7 @@ static prism_status section_poi(ctx *c) {
                      "one half), averaged over the tasks both have; %.0f%% stratified "
                      "bootstrap intervals. 0.5 means no difference.</p>\n<div class=\"fig\">\n",
                      100 * c->o->level);
-    prism_svg_intervals(o, titles, 1, labels, used, vals, 320);
+    prism_svg_intervals(o, titles, 1, labels, used, vals, 320, 0, 1);
     prism_svg_printf(o, "</div>\n");
 done:
     prism_free(xs), prism_free(ints), prism_free(vals), prism_free(labels);

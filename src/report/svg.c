@@ -345,7 +345,7 @@ void prism_svg_panels(prism_svg *out, const prism_svg_panel *panels, int npanels
 
 void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics,
                          const char *const *labels, int nagents, const prism_ci *values,
-                         double panel_w) {
+                         double panel_w, double xmin, double xmax) {
     PRISM_ASSERT(nmetrics >= 1 && nagents >= 1);
     const double label_w = 130, row_h = 22;
     double plot_h = nagents * row_h, h = MARGIN_T + plot_h + MARGIN_B;
@@ -372,6 +372,7 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
                 if (isfinite(vals[k]))
                     f.xmin = fmin(f.xmin, vals[k]), f.xmax = fmax(f.xmax, vals[k]);
         }
+        if (isfinite(xmin) && isfinite(xmax) && xmax > xmin) f.xmin = xmin, f.xmax = xmax;
         widen(&f.xmin, &f.xmax);
         double ticks[32], step;
         prism_svg_ticks(f.xmin, f.xmax, 4, ticks, 32, &step);
