@@ -223,3 +223,41 @@ TEST(report_bad_input) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/x.html", dir, test_tmpdir()), 2);
     CHECK(strstr(out, "run.json: agent") != NULL);
 }
+
+TEST(report_tolerates_unfinished_runs) {
+    char root[600], out[4096], path[800];
+    snprintf(root, sizeof root, "%s/sweep", test_tmpdir());
+    fake_run(root, "CartPole-v0", "dqn", 0, "completed", 10, 20, 10);
+    fake_run(root, "CartPole-v0", "dqn", 1, "completed", 10, 20, 10);
+    /* still running: its last line is half written */
+    fake_run(root, "CartPole-v0", "dqn", 2, "running", 10, 20, 10);
+    snprintf(path, sizeof path, "%s/CartPole-v0-dqn-2/metrics.csv", root);
+    FILE *f = fopen(path, "a");
+    REQUIRE(f != NULL);
+    fprintf(f, "10,11000,12");
+    fclose(f);
+    /* failed before writing any metrics */
+    fake_run(root, "CartPole-v0", "dqn", 3, "failed", 1, 0, 0);
+    snprintf(path, sizeof path, "%s/CartPole-v0-dqn-3/metrics.csv", root);
+    REQUIRE(remove(path) == 0);
+    /* the same runs reached twice (the sweep and one run inside it) are read once */
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "report %s %s/CartPole-v0-dqn-0 -o %s/r.html --resamples 100", root,
+                            root, test_tmpdir()),
+                 0);
+    CHECK(strstr(out, "4 runs found, 2 used") != NULL);
+    snprintf(path, sizeof path, "%s/r.runs.csv", test_tmpdir());
+    f = fopen(path, "r");
+    REQUIRE(f != NULL);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    CHECK(strstr(buf, "metrics.csv line 12 is incomplete; status 'running'") != NULL);
+    CHECK(strstr(buf, "metrics.csv: No such file or directory; status 'failed'") != NULL);
+    /* a completed run with a missing metrics.csv is an error, not a silent omission */
+    snprintf(path, sizeof path, "%s/CartPole-v0-dqn-1/metrics.csv", root);
+    REQUIRE(remove(path) == 0);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/r.html", root, test_tmpdir()), 2);
+    CHECK(strstr(out, "CartPole-v0-dqn-1/metrics.csv") != NULL);
+}

@@ -23,6 +23,8 @@ typedef struct run {
     char dir[PATH_MAX];
     char env[NAME_LEN], agent[NAME_LEN], status[32];
     long long seed;
+    dev_t dev; /* of run.json: the same run reached by two paths is read once */
+    ino_t ino;
     int nrows, ncols;
     char **cols;  /* (ncols) column names, owned */
     double *data; /* (nrows, ncols) NaN where empty */
@@ -193,7 +195,9 @@ static double parse_cell(const char *s) {
     return *end ? (double)NAN : v; /* "nan", "inf" parse; any other text is not a number */
 }
 
-static prism_status read_metrics(run *r) {
+/* lenient (runs not completed): a row with the wrong number of fields ends the table, since a
+ * run that is still writing may have a partial last line; otherwise it is an error. */
+static prism_status read_metrics(run *r, int lenient) {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/metrics.csv", r->dir);
     prism_status st;
@@ -241,6 +245,10 @@ static prism_status read_metrics(run *r) {
         lineno++;
         if (!*line) continue;
         int n = split_csv(line, f, MAXC);
+        if (n != nc && lenient) {
+            snprintf(r->note, sizeof r->note, "metrics.csv line %d is incomplete; ", lineno);
+            break;
+        }
         if (n != nc) {
             prism_free(text);
             return prism_error(PRISM_ERR_CORRUPT, "%s line %d: %d fields, the header has %d", path,
@@ -281,11 +289,28 @@ static prism_status add_run(study *s, const char *dir) {
         prism_free(s->runs);
         s->runs = nr, s->cap = cap;
     }
+    char path[PATH_MAX + 16];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    if (stat(path, &sb) != 0) return prism_error(PRISM_ERR_NOT_FOUND, "cannot stat %s", path);
+    for (int i = 0; i < s->nruns; i++)
+        if (s->runs[i].dev == sb.st_dev && s->runs[i].ino == sb.st_ino) return PRISM_OK;
     run *r = &s->runs[s->nruns++];
     memset(r, 0, sizeof *r);
     snprintf(r->dir, sizeof r->dir, "%s", dir);
+    r->dev = sb.st_dev, r->ino = sb.st_ino;
     prism_status st = read_run_json(r);
-    if (!st) st = read_metrics(r);
+    if (st) return st;
+    int completed = !strcmp(r->status, "completed");
+    st = read_metrics(r, !completed);
+    if (st && !completed && st != PRISM_ERR_NOMEM) {
+        /* a run that failed or was stopped early may have no usable metrics: list it anyway */
+        snprintf(r->note, sizeof r->note, "%.150s; ", prism_error_message());
+        prism_free(r->cols), prism_free(r->data);
+        r->cols = NULL, r->data = NULL, r->nrows = r->ncols = 0;
+        r->c_iter = r->c_steps = r->c_ret = -1;
+        st = PRISM_OK;
+    }
     return st;
 }
 
@@ -384,8 +409,10 @@ static void group(study *s, double fraction) {
         run *r = &s->runs[i];
         r->final = final_score(r, fraction);
         r->included = 0;
+        size_t used = strlen(r->note); /* keep a note from reading, e.g. a partial line */
         if (strcmp(r->status, "completed"))
-            snprintf(r->note, sizeof r->note, "status '%s': not completed, left out", r->status);
+            snprintf(r->note + used, sizeof r->note - used, "status '%s': not completed, left out",
+                     r->status);
         else if (!isfinite(r->final))
             snprintf(r->note, sizeof r->note,
                      "no episode ended in the last iterations: no final score, left out");
