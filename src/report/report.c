@@ -37,7 +37,7 @@ typedef struct run {
 typedef struct study {
     run *runs;
     int nruns, cap;
-    char envs[64][NAME_LEN], agents[64][NAME_LEN];
+    char envs[64][NAME_LEN], agents[64][NAME_LEN]; /* MAX_GROUP */
     int nenvs, nagents;
 } study;
 
@@ -404,7 +404,9 @@ static int index_of(char (*names)[NAME_LEN], int n, const char *name) {
     return -1;
 }
 
-static void group(study *s, double fraction) {
+enum { MAX_GROUP = 64 }; /* distinct envs and agents in one report: the paper's study has 9 x 14 */
+
+static prism_status group(study *s, double fraction) {
     for (int i = 0; i < s->nruns; i++) {
         run *r = &s->runs[i];
         r->final = final_score(r, fraction);
@@ -419,13 +421,19 @@ static void group(study *s, double fraction) {
         else
             r->included = 1;
         if (!r->included) continue;
-        if (index_of(s->envs, s->nenvs, r->env) < 0 && s->nenvs < 64)
-            snprintf(s->envs[s->nenvs++], NAME_LEN, "%s", r->env);
-        if (index_of(s->agents, s->nagents, r->agent) < 0 && s->nagents < 64)
-            snprintf(s->agents[s->nagents++], NAME_LEN, "%s", r->agent);
+        int new_env = index_of(s->envs, s->nenvs, r->env) < 0;
+        int new_agent = index_of(s->agents, s->nagents, r->agent) < 0;
+        if ((new_env && s->nenvs == MAX_GROUP) || (new_agent && s->nagents == MAX_GROUP))
+            return prism_error(PRISM_ERR_UNSUPPORTED,
+                               "more than %d environments or agents in one report; report "
+                               "a subset of the run directories",
+                               MAX_GROUP);
+        if (new_env) snprintf(s->envs[s->nenvs++], NAME_LEN, "%s", r->env);
+        if (new_agent) snprintf(s->agents[s->nagents++], NAME_LEN, "%s", r->agent);
     }
     qsort(s->envs, (size_t)s->nenvs, NAME_LEN, cmp_env);
     qsort(s->agents, (size_t)s->nagents, NAME_LEN, cmp_agent);
+    return PRISM_OK;
 }
 
 /* Included runs of (env, agent) into out (max entries); returns the count. */
@@ -709,8 +717,8 @@ static prism_status section_curves(ctx *c) {
     prism_svg_printf(&c->html,
                      "<h2>Ablations</h2>\n<p>Left: DQN and DQN plus one component (add-one). "
                      "Right: Rainbow and Rainbow minus one component (remove-one).</p>\n");
-    static char names[128][NAME_LEN + 32];
-    for (int e = 0; e < s->nenvs && e < 64; e++) {
+    char names[128][NAME_LEN + 32]; /* 2 * MAX_GROUP panel titles */
+    for (int e = 0; e < s->nenvs; e++) {
         snprintf(names[2 * e], sizeof names[0], "%s: add one to DQN", s->envs[e]);
         snprintf(names[2 * e + 1], sizeof names[0], "%s: remove one from Rainbow", s->envs[e]);
         titles[2 * e] = names[2 * e], titles[2 * e + 1] = names[2 * e + 1];
@@ -1110,7 +1118,11 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
         free_ctx(&c);
         return st;
     }
-    group(&c.st, opt->final_fraction);
+    st = group(&c.st, opt->final_fraction);
+    if (st) {
+        free_ctx(&c);
+        return st;
+    }
     table_init(&c.t_runs, "runs", runs_cols, 9);
     table_init(&c.t_curves, "curves", curve_cols, 8);
     table_init(&c.t_final, "final_scores", final_cols, 9);
