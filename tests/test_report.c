@@ -24,7 +24,10 @@ static void fake_run(const char *root, const char *env, const char *agent, int s
     FILE *f = fopen(path, "w");
     if (!f) return;
     fprintf(f,
-            "{\"env\": \"%s\", \"agent\": \"%s\", \"seed\": %d, \"status\": \"%s\",\n"
+            /* nested keys named like the top-level ones, strings with braces and escaped
+             * quotes: only the top-level keys count */
+            "{\"config\": {\"env\": \"Wrong-v0\", \"agent\": \"}{\"}, \"env\": \"%s\", "
+            "\"agent\": \"%s\", \"seed\": %d, \"status\": \"%s\",\n"
             " \"argv\": [\"prism\", \"train\"], \"host\": {\"cpu\": \"x \\\" y\"}}\n",
             env, agent, seed, status);
     fclose(f);

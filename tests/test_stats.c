@@ -85,6 +85,30 @@ TEST(stats_aggregates_match_rliable) {
     CHECK(strstr(prism_error_message(), "not finite") != NULL);
 }
 
+TEST(stats_aggregates_on_a_ragged_table) {
+    /* task 0: [1, 2, 3], task 1: [10, 20]. Per-task means 2 and 15: mean 8.5, median 8.5 (the
+     * average of the two middle values, as numpy). IQM pools the 5 runs: int(1.25) = 1 cut from
+     * each end -> mean(2, 3, 10) = 5. Gap at gamma 2.5: task 0 (1.5 + 0.5 + 0) / 3 = 2/3, task
+     * 1: 0 -> 1/3. */
+    double s[] = {3.0, 1.0, 2.0, 20.0, 10.0};
+    int n[] = {3, 2};
+    prism_score_table t = {2, n, s};
+    double v;
+    REQUIRE(prism_stats_aggregate(PRISM_AGG_MEAN, &t, 1, &v) == PRISM_OK);
+    CHECK_NEAR(v, 8.5, 1e-15);
+    REQUIRE(prism_stats_aggregate(PRISM_AGG_MEDIAN, &t, 1, &v) == PRISM_OK);
+    CHECK_NEAR(v, 8.5, 1e-15);
+    REQUIRE(prism_stats_aggregate(PRISM_AGG_IQM, &t, 1, &v) == PRISM_OK);
+    CHECK_NEAR(v, 5.0, 1e-15);
+    REQUIRE(prism_stats_aggregate(PRISM_AGG_OPTIMALITY_GAP, &t, 2.5, &v) == PRISM_OK);
+    CHECK_NEAR(v, 1.0 / 3.0, 1e-15);
+    /* the input is not reordered (IQM sorts a copy) */
+    CHECK(s[0] == 3.0 && s[3] == 20.0);
+    int bad[] = {3, 0};
+    prism_score_table t0 = {2, bad, s};
+    CHECK(prism_stats_aggregate(PRISM_AGG_MEAN, &t0, 1, &v) == PRISM_ERR_INVALID);
+}
+
 TEST(stats_bootstrap_is_deterministic_and_covers_point) {
     for (int m = 0; m < PRISM_AGG_COUNT; m++) {
         prism_rng r1, r2, r3;
