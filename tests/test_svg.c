@@ -68,19 +68,22 @@ TEST(svg_intervals_are_well_formed) {
     prism_ci v[] = {{0.5, 0.4, 0.6}, {0.8, 0.7, 0.9}, {0.45, 0.3, 0.55}, {0.75, 0.6, 0.95}};
     prism_svg s;
     prism_svg_init(&s);
-    prism_svg_intervals(&s, titles, 2, labels, 2, v, 200, NAN, NAN);
+    prism_svg_intervals(&s, titles, 2, labels, NULL, 2, v, 200, NAN, NAN);
     REQUIRE(prism_svg_status(&s) == PRISM_OK);
     char err[200];
     int rects = 0;
     CHECK(xml_check(s.buf, NULL, err, sizeof err, "rect", &rects) == 0);
-    CHECK_EQ_INT(rects, 2 + 4); /* a frame per panel, a bar per (metric, agent) */
+    CHECK_EQ_INT(rects,
+                 2 + 2 + 4); /* a swatch per agent, a frame per panel, a bar per (metric, agent) */
     CHECK(strstr(s.buf, "<title>0.8 [0.7, 0.9]</title>") != NULL);
     CHECK(strstr(s.buf, ">IQM</text>") != NULL);
     prism_svg_free(&s);
     /* a fixed [0, 1] axis (probabilities) even when every value is 1: ticks 0, 0.5, 1 */
     prism_ci one = {1, 1, 1};
     prism_svg_init(&s);
-    prism_svg_intervals(&s, titles, 1, labels, 1, &one, 200, 0, 1);
+    int style7 = 7; /* colour index 0 again: blue */
+    prism_svg_intervals(&s, titles, 1, labels, &style7, 1, &one, 200, 0, 1);
+    CHECK(strstr(s.buf, "#0072B2") != NULL && strstr(s.buf, "#D55E00") == NULL);
     CHECK(strstr(s.buf, ">0.0</text>") && strstr(s.buf, ">0.5</text>") &&
           strstr(s.buf, ">1.0</text>"));
     CHECK(strstr(s.buf, ">1.2</text>") == NULL);

@@ -64,13 +64,14 @@ typedef struct prism_svg_panel {
 void prism_svg_panels(prism_svg *out, const prism_svg_panel *panels, int npanels, int cols,
                       double w, double h);
 
-/* One <svg> element: a panel per metric (titles[m]), a row per agent (labels[a], style a),
+/* One <svg> element: a panel per metric (titles[m]), a row per agent (labels[a], style
+ * styles[a], or style a when styles is NULL, so an agent keeps its colour across figures),
  * each row a tick at ci.point and a bar from ci.lo to ci.hi; values (M, A) row-major by
  * metric. The horizontal axis spans the values, or [xmin, xmax] when both are finite (e.g.
  * [0, 1] for a probability). */
 void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics,
-                         const char *const *labels, int nagents, const prism_ci *values,
-                         double panel_w, double xmin, double xmax);
+                         const char *const *labels, const int *styles, int nagents,
+                         const prism_ci *values, double panel_w, double xmin, double xmax);
 
 /* Tick positions for [lo, hi]: a "nice" step (1, 2 or 5 times a power of ten, Heckbert 1990)
  * giving about `target` ticks; writes at most max ticks into ticks and returns how many, and

@@ -803,8 +803,9 @@ static prism_status section_aggregates(ctx *c) {
     int *envs = prism_alloc((size_t)(2 * (s->nenvs + 1)) * sizeof(int));
     prism_ci *vals = prism_alloc((size_t)(PRISM_AGG_COUNT * A + 1) * sizeof(prism_ci));
     const char **labels = prism_alloc((size_t)(A + 1) * sizeof(char *));
+    int *styles = prism_alloc((size_t)(A + 1) * sizeof(int));
     prism_status st = PRISM_OK;
-    if (!scores || !nruns || !envs || !vals || !labels) {
+    if (!scores || !nruns || !envs || !vals || !labels || !styles) {
         st = prism_error(PRISM_ERR_NOMEM, "out of memory for aggregate metrics");
         goto done;
     }
@@ -834,7 +835,7 @@ static prism_status section_aggregates(ctx *c) {
     int used = 0, ntasks_first = -1, differ = 0;
     for (int a = 0; a < A; a++) {
         int nt = agent_table(s, a, scores, nruns, envs);
-        labels[used] = s->agents[a];
+        labels[used] = s->agents[a], styles[used] = a; /* the agent's colour in every figure */
         if (!nt) continue;
         if (ntasks_first < 0) ntasks_first = nt;
         differ |= nt != ntasks_first;
@@ -863,7 +864,7 @@ static prism_status section_aggregates(ctx *c) {
     const char *titles[PRISM_AGG_COUNT];
     for (int m = 0; m < PRISM_AGG_COUNT; m++) titles[m] = prism_aggregate_title(m);
     prism_svg_printf(o, "<div class=\"fig\">\n");
-    prism_svg_intervals(o, titles, PRISM_AGG_COUNT, labels, used, vals, 210, NAN, NAN);
+    prism_svg_intervals(o, titles, PRISM_AGG_COUNT, labels, styles, used, vals, 210, NAN, NAN);
     prism_svg_printf(o, "</div>\n<p>Horizontal axes: normalised score (1 = reference, 0 = "
                         "random policy).</p>\n");
     prism_svg_printf(o, "<table><tr><th class=\"l\">agent</th>");
@@ -884,7 +885,7 @@ static prism_status section_aggregates(ctx *c) {
     prism_svg_printf(o, "</table>\n");
 done:
     prism_free(scores), prism_free(nruns), prism_free(envs), prism_free(vals);
-    prism_free(labels);
+    prism_free(labels), prism_free(styles);
     return st;
 }
 
@@ -901,8 +902,9 @@ static prism_status section_poi(ctx *c) {
     int *ints = prism_alloc((size_t)(6 * ne) * sizeof(int));
     prism_ci *vals = prism_alloc((size_t)s->nagents * sizeof(prism_ci));
     const char **labels = prism_alloc((size_t)s->nagents * sizeof(char *));
+    int *styles = prism_alloc((size_t)s->nagents * sizeof(int));
     prism_status st = PRISM_OK;
-    if (!xs || !ints || !vals || !labels) {
+    if (!xs || !ints || !vals || !labels || !styles) {
         st = prism_error(PRISM_ERR_NOMEM, "out of memory for probability of improvement");
         goto done;
     }
@@ -939,7 +941,7 @@ static prism_status section_poi(ctx *c) {
         st = prism_stats_prob_improvement(&X, &Y, c->o->resamples, c->o->level, &c->rng,
                                           &vals[used]);
         if (st) break;
-        labels[used] = s->agents[a];
+        labels[used] = s->agents[a], styles[used] = a;
         tstr(&c->t_poi, s->agents[a]), tstr(&c->t_poi, s->agents[base]);
         tnum(&c->t_poi, nt), tnum(&c->t_poi, vals[used].point), tnum(&c->t_poi, vals[used].lo);
         tnum(&c->t_poi, vals[used].hi);
@@ -958,10 +960,10 @@ static prism_status section_poi(ctx *c) {
                      "one half), averaged over the tasks both have; %.0f%% stratified "
                      "bootstrap intervals. 0.5 means no difference.</p>\n<div class=\"fig\">\n",
                      100 * c->o->level);
-    prism_svg_intervals(o, titles, 1, labels, used, vals, 320, 0, 1);
+    prism_svg_intervals(o, titles, 1, labels, styles, used, vals, 320, 0, 1);
     prism_svg_printf(o, "</div>\n");
 done:
-    prism_free(xs), prism_free(ints), prism_free(vals), prism_free(labels);
+    prism_free(xs), prism_free(ints), prism_free(vals), prism_free(labels), prism_free(styles);
     return st;
 }
 

@@ -344,8 +344,8 @@ void prism_svg_panels(prism_svg *out, const prism_svg_panel *panels, int npanels
 }
 
 void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics,
-                         const char *const *labels, int nagents, const prism_ci *values,
-                         double panel_w, double xmin, double xmax) {
+                         const char *const *labels, const int *styles, int nagents,
+                         const prism_ci *values, double panel_w, double xmin, double xmax) {
     PRISM_ASSERT(nmetrics >= 1 && nagents >= 1);
     const double label_w = 130, row_h = 22;
     double plot_h = nagents * row_h, h = MARGIN_T + plot_h + MARGIN_B;
@@ -355,10 +355,14 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
                      "viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n%s",
                      total_w, h, total_w, h, style_css);
     for (int a = 0; a < nagents; a++) {
+        /* dark text for legibility in print, and a swatch of the agent's colour beside it */
+        double y = MARGIN_T + (a + 0.5) * row_h;
         prism_svg_printf(out,
-                         "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\" text-anchor=\"end\" "
-                         "style=\"fill:%s\">", /* a style: CSS would override a fill attribute */
-                         label_w - 8, MARGIN_T + (a + 0.5) * row_h + 4, prism_svg_color(a));
+                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" "
+                         "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" class=\"legend\" "
+                         "text-anchor=\"end\">",
+                         label_w - 14, y - 5, prism_svg_color(styles ? styles[a] : a), label_w - 18,
+                         y + 4);
         prism_svg_escape(out, labels[a]);
         prism_svg_printf(out, "</text>\n");
     }
@@ -401,7 +405,7 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
         for (int a = 0; a < nagents; a++) {
             if (!isfinite(v[a].point)) continue;
             double y = f.y0 + (a + 0.5) * row_h;
-            const char *c = prism_svg_color(a);
+            const char *c = prism_svg_color(styles ? styles[a] : a);
             if (isfinite(v[a].lo) && isfinite(v[a].hi))
                 prism_svg_printf(out,
                                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
