@@ -347,7 +347,13 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
                          const char *const *labels, const int *styles, int nagents,
                          const prism_ci *values, double panel_w, double xmin, double xmax) {
     PRISM_ASSERT(nmetrics >= 1 && nagents >= 1);
-    const double label_w = 130, row_h = 22;
+    /* room for the longest label: about 7 px per character at 12 px Helvetica, plus the swatch */
+    size_t longest = 0;
+    for (int a = 0; a < nagents; a++) {
+        size_t len = strlen(labels[a]);
+        longest = len > longest ? len : longest;
+    }
+    const double label_w = fmax(80, 7.0 * (double)longest + 30), row_h = 22;
     double plot_h = nagents * row_h, h = MARGIN_T + plot_h + MARGIN_B;
     double total_w = label_w + nmetrics * panel_w;
     prism_svg_printf(out,
