@@ -5,10 +5,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cmd_report(int argc, char **argv) {
     const char *usage = "prism report DIR... [-o FILE] [--resamples N] [--seed N] "
-                        "[--final-fraction F]";
+                        "[--final-fraction F] [--ci bootstrap|t]";
     cli_opt opts[] = {
         {"o",
          "FILE",
@@ -22,11 +23,17 @@ int cmd_report(int argc, char **argv) {
          "final score = mean return over this last fraction of iterations (default 0.1)",
          0,
          {0}},
+        {"ci",
+         "bootstrap|t",
+         "per-task intervals: percentile bootstrap (default) or Student's t (better with < 10 "
+         "seeds)",
+         0,
+         {0}},
     };
     enum { MAXDIRS = 256 };
     char *dirs[MAXDIRS];
     int ndirs;
-    int rc = cli_parse("report", usage, argc, argv, opts, 4, dirs, MAXDIRS, &ndirs);
+    int rc = cli_parse("report", usage, argc, argv, opts, 5, dirs, MAXDIRS, &ndirs);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (ndirs == 0) {
         fprintf(stderr,
@@ -54,6 +61,12 @@ int cmd_report(int argc, char **argv) {
         }
         o.final_fraction = f;
     }
+    const char *ci = cli_value(&opts[4], "bootstrap");
+    if (strcmp(ci, "bootstrap") && strcmp(ci, "t")) {
+        fprintf(stderr, "prism report: --ci must be 'bootstrap' or 't' (got '%s')\n", ci);
+        return CLI_USAGE;
+    }
+    o.student_t = !strcmp(ci, "t");
     if (o.resamples < 2000)
         fprintf(stderr,
                 "prism report: note: %d resamples; rliable recommends at least 2000 for "

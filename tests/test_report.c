@@ -101,6 +101,8 @@ TEST(report_study_html_csv_json) {
     CHECK(strstr(html, "status 'failed': not completed, left out") != NULL);
     CHECK(strstr(html, "status 'running': not completed, left out") != NULL);
     CHECK(strstr(html, "P(agent &gt; dqn)") != NULL);
+    /* 3 seeds per cell: the page warns that the bootstrap interval is too narrow */
+    CHECK(strstr(html, "some cells have fewer than 10 seeds") != NULL);
     /* self-contained: nothing to fetch (the SVG namespace is an identifier, not a fetch) */
     CHECK(strstr(html, "<script") == NULL && strstr(html, "<link") == NULL);
     CHECK(strstr(html, "src=") == NULL && strstr(html, "href=") == NULL);
@@ -265,4 +267,24 @@ TEST(report_tolerates_unfinished_runs) {
     REQUIRE(remove(path) == 0);
     CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/r.html", root, test_tmpdir()), 2);
     CHECK(strstr(out, "CartPole-v0-dqn-1/metrics.csv") != NULL);
+}
+
+TEST(report_student_t_intervals) {
+    /* CartPole dqn final scores 205, 206, 207 (see above): mean 206, s = 1, t(0.975, 2) =
+     * 4.3027, half width 4.3027 / sqrt(3) = 2.484 -> [203.5, 208.5] at 4 significant digits */
+    char root[600], out[4096], path[700];
+    snprintf(root, sizeof root, "%s/sweep", test_tmpdir());
+    fake_study(root);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/t.html --resamples 100 --ci t", root,
+                            test_tmpdir()),
+                 0);
+    snprintf(path, sizeof path, "%s/t.html", test_tmpdir());
+    char *html = slurp(path);
+    REQUIRE(html != NULL);
+    CHECK(strstr(html, "<td>206 [203.5, 208.5] (n=3)</td>") != NULL);
+    CHECK(strstr(html, "95% Student-t interval") != NULL);
+    CHECK(strstr(html, "some cells have fewer than 10 seeds") == NULL);
+    free(html);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s --ci normal", root), 2);
+    CHECK(strstr(out, "--ci must be 'bootstrap' or 't'") != NULL);
 }

@@ -24,6 +24,9 @@ typedef struct prism_report_options {
     double final_fraction; /* final score = mean return over this last fraction of iterations
                               (default 0.1) */
     uint64_t seed;         /* seed of the bootstrap stream (default 0) */
+    int student_t;         /* per-task intervals (final scores, curve bands): 0 percentile
+                              bootstrap (default), 1 Student's t; aggregates always use the
+                              stratified bootstrap */
 } prism_report_options;
 
 prism_report_options prism_report_options_default(void);
