@@ -191,6 +191,8 @@ TEST(report_single_run_view) {
     CHECK(strstr(html, "class=\"title\" text-anchor=\"middle\">loss</text>") != NULL);
     CHECK(strstr(html, "class=\"title\" text-anchor=\"middle\">q_mean</text>") != NULL);
     CHECK(strstr(html, "class=\"title\" text-anchor=\"middle\">sys_step_s</text>") != NULL);
+    /* one diagnostic per panel, titled by its column: no legend repeating the titles */
+    CHECK(strstr(html, "class=\"legend\">loss</text>") == NULL);
     free(html);
 }
 

@@ -256,13 +256,16 @@ static const char *style_css =
     ".tick{font-size:11px}.label{font-size:12px}.title{font-size:13px;font-weight:bold}"
     ".legend{font-size:12px}</style>\n";
 
-/* The legend: distinct (label, style) pairs in order of first appearance, in rows. */
+/* The legend: distinct (label, style) pairs in order of first appearance, in rows; series
+ * that merely repeat their panel's title are left out. */
 static int legend_entries(const prism_svg_panel *panels, int npanels,
                           const prism_svg_series **entries, int max) {
     int n = 0;
     for (int p = 0; p < npanels; p++)
         for (int k = 0; k < panels[p].nseries; k++) {
             const prism_svg_series *r = &panels[p].series[k];
+            /* a series named like its panel (one diagnostic per panel) needs no legend */
+            if (panels[p].title && !strcmp(r->label, panels[p].title)) continue;
             int seen = 0;
             for (int e = 0; e < n && !seen; e++)
                 seen = entries[e]->style == r->style && !strcmp(entries[e]->label, r->label);
