@@ -57,5 +57,7 @@ int bench_replay(int argc, char **argv);
 int bench_nn(int argc, char **argv);
 int bench_env(int argc, char **argv); /* prism bench env (cli/bench_env.c) */
 int env_eval(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+/* `prism bench env` (cli/bench_env.c); declared here so -Wmissing-prototypes sees it. */
 
 #endif

@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 static test_case *head, *tail;
-static int current_failures;
+static int current_failures, current_skipped;
+static const char *skip_reason;
 static const char *current_name;
 static char tmpdir[512];
 
@@ -34,6 +35,11 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
         fprintf(stderr, "  FAIL %s: further failures not shown\n", current_name);
     }
     current_failures++;
+}
+
+void test_skip(const char *reason) {
+    current_skipped = 1;
+    skip_reason = reason;
 }
 
 const char *test_fixture_path(const char *name) {
@@ -108,7 +114,7 @@ int main(int argc, char **argv) {
         else
             filters[nfilters++] = argv[i];
     }
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     for (test_case *t = head; t; t = t->next) {
         if (t->slow != slow || !matches(t->name, nfilters, filters)) continue;
         if (list) {
@@ -117,6 +123,7 @@ int main(int argc, char **argv) {
         }
         current_name = t->name;
         current_failures = 0;
+        current_skipped = 0;
         tmpdir[0] = 0;
         fprintf(stderr, "%-60s ", t->name);
         fflush(stderr);
@@ -129,12 +136,15 @@ int main(int argc, char **argv) {
         if (current_failures) {
             failed++;
             fprintf(stderr, "%s FAILED (%d checks)\n", t->name, current_failures);
+        } else if (current_skipped) {
+            skipped++;
+            fprintf(stderr, "SKIPPED (%s)\n", skip_reason);
         } else {
             passed++;
             fprintf(stderr, "ok\n");
         }
     }
     free(filters);
-    if (!list) printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : (passed == 0 && !list ? 1 : 0);
+    if (!list) printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    return failed ? 1 : (passed == 0 && skipped == 0 && !list ? 1 : 0);
 }

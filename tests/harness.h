@@ -1,6 +1,6 @@
 /* tests/harness.h — a small honest test harness: named tests that register themselves, checks
  * that record failures and keep going, a name filter, a non-zero exit on any failure, and the
- * closing line "N passed, N failed".
+ * closing line "N passed, N failed, N skipped".
  *
  *     TEST(rng_below_is_in_range) {
  *         prism_rng r; prism_rng_seed(&r, 1, 2);
@@ -26,6 +26,9 @@ typedef struct test_case {
 void test_register(test_case *t);
 void test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Mark the current test as skipped (a missing tool, such as a browser): it prints SKIPPED with
+ * the reason and counts neither as passed nor failed. Checks that fail still fail the test. */
+void test_skip(const char *reason);
 /* Path of a reference fixture in ../shared/fixtures/reference/, or NULL (and the test fails)
  * when the shared folder is missing. */
 const char *test_fixture_path(const char *name);

@@ -1,0 +1,292 @@
+/* Tests of `prism report` (report/report.c through the CLI): a generator of fake run
+ * directories following the run-directory contract of docs/report.md, then checks on the HTML
+ * (well formed, the expected sections and numbers), the CSV/JSON beside it, excluded runs,
+ * bad input, determinism, and a real browser (headless Chromium) when one is installed. */
+#include "harness.h"
+#include "prism/rng.h"
+#include "xml_check.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A fake run: return_mean at iteration i = base + slope * i + seed, exactly, so final scores
+ * can be computed by hand; iteration 0 has no finished episode (empty cell) and seed 1 writes
+ * "nan" at iteration 1. Extra diagnostics columns: loss (noisy), q_mean, sys_step_s. */
+static void fake_run(const char *root, const char *env, const char *agent, int seed,
+                     const char *status, int iters, double base, double slope) {
+    char dir[1024], path[1100];
+    snprintf(dir, sizeof dir, "%s/%s-%s-%d", root, env, agent, seed);
+    mkdir(root, 0755);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fprintf(f,
+            /* nested keys named like the top-level ones, strings with braces and escaped
+             * quotes: only the top-level keys count */
+            "{\"config\": {\"env\": \"Wrong-v0\", \"agent\": \"}{\"}, \"env\": \"%s\", "
+            "\"agent\": \"%s\", \"seed\": %d, \"status\": \"%s\",\n"
+            " \"argv\": [\"prism\", \"train\"], \"host\": {\"cpu\": \"x \\\" y\"}}\n",
+            env, agent, seed, status);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    f = fopen(path, "w");
+    if (!f) return;
+    prism_rng rng;
+    prism_rng_seed(&rng, (uint64_t)seed, 99);
+    fprintf(f, "iteration,env_steps,return_mean,loss,q_mean,sys_step_s\n");
+    for (int i = 0; i < iters; i++) {
+        fprintf(f, "%d,%d,", i, (i + 1) * 1000);
+        if (i == 0)
+            fprintf(f, ",");
+        else if (i == 1 && seed == 1)
+            fprintf(f, "nan,");
+        else
+            fprintf(f, "%.17g,", base + slope * i + seed);
+        fprintf(f, "%.6f,%.3f,0.25\n", 1.0 / (i + 1) + 0.1 * prism_rng_uniform(&rng), 0.5 * i);
+    }
+    fclose(f);
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) n = 0;
+    if (buf) buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* The study: CartPole-v0 and Acrobot-v1, agents dqn, dqn+double, rainbow, rainbow-noisy, 3
+ * seeds each, 20 iterations, plus a failed and a running run that must be left out. */
+static void fake_study(const char *root) {
+    const char *envs[] = {"CartPole-v0", "Acrobot-v1"};
+    const char *agents[] = {"dqn", "dqn+double", "rainbow", "rainbow-noisy"};
+    for (int e = 0; e < 2; e++)
+        for (int a = 0; a < 4; a++)
+            for (int s = 0; s < 3; s++)
+                fake_run(root, envs[e], agents[a], s, "completed", 20, e ? -500.0 + 10 * a : 20.0,
+                         e ? 15.0 : 10.0 - a);
+    fake_run(root, "CartPole-v0", "dqn", 7, "failed", 5, 0, 1);
+    fake_run(root, "CartPole-v0", "rainbow", 8, "running", 5, 0, 1);
+}
+
+TEST(report_study_html_csv_json) {
+    char root[600], out[8192], path[700];
+    snprintf(root, sizeof root, "%s/sweep", test_tmpdir());
+    fake_study(root);
+    int rc =
+        test_prism(out, sizeof out, "report %s -o %s/r.html --resamples 300", root, test_tmpdir());
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strstr(out, "26 runs found, 24 used") != NULL);
+    CHECK(strstr(out, "2 runs were not completed") != NULL);
+    snprintf(path, sizeof path, "%s/r.html", test_tmpdir());
+    char *html = slurp(path);
+    REQUIRE(html != NULL);
+    char err[256] = "";
+    int svgs = 0;
+    CHECK(xml_check(html, "meta", err, sizeof err, "svg", &svgs) == 0);
+    if (err[0]) fprintf(stderr, "(%s) ", err);
+    /* curves, ablations, aggregate intervals, probability of improvement, profiles */
+    CHECK_EQ_INT(svgs, 5);
+    CHECK(strstr(html, ">Ablations</h2>") != NULL);
+    CHECK(strstr(html, "CartPole-v0: add one to DQN") != NULL);
+    CHECK(strstr(html, "Acrobot-v1: remove one from Rainbow") != NULL);
+    CHECK(strstr(html, "status 'failed': not completed, left out") != NULL);
+    CHECK(strstr(html, "status 'running': not completed, left out") != NULL);
+    CHECK(strstr(html, "P(agent &gt; dqn)") != NULL);
+    /* 3 seeds per cell: the page warns that the bootstrap interval is too narrow */
+    CHECK(strstr(html, "some cells have fewer than 10 seeds") != NULL);
+    /* self-contained: nothing to fetch (the SVG namespace is an identifier, not a fetch) */
+    CHECK(strstr(html, "<script") == NULL && strstr(html, "<link") == NULL);
+    CHECK(strstr(html, "src=") == NULL && strstr(html, "href=") == NULL);
+    CHECK(strstr(html, "url(") == NULL && strstr(html, "@import") == NULL);
+    free(html);
+    /* final score = mean of the last 10% (2 of 20) iterations = base + slope * 18.5 + seed;
+     * mean over seeds 0, 1, 2: CartPole dqn 20 + 10 * 18.5 + 1 = 206, dqn+double (slope 9)
+     * 20 + 166.5 + 1 = 187.5; Acrobot rainbow (a = 2): -480 + 15 * 18.5 + 1 = -201.5 */
+    snprintf(path, sizeof path, "%s/r.final_scores.csv", test_tmpdir());
+    char *csv = slurp(path);
+    REQUIRE(csv != NULL);
+    const char *header = "env,agent,seeds,mean,boot_lo,boot_hi,t_lo,t_hi,normalized_mean\n";
+    CHECK(strncmp(csv, header, strlen(header)) == 0);
+    CHECK(strstr(csv, "\nCartPole-v0,dqn,3,206,") != NULL);
+    CHECK(strstr(csv, "\nCartPole-v0,dqn+double,3,187.5,") != NULL);
+    CHECK(strstr(csv, "\nAcrobot-v1,rainbow,3,-201.5,") != NULL);
+    /* normalised: (206 - 22.26) / (200 - 22.26) */
+    char expect[64];
+    snprintf(expect, sizeof expect, ",%.10g\n", (206 - 22.26) / (200 - 22.26));
+    CHECK(strstr(csv, expect) != NULL);
+    free(csv);
+    /* the curve at iteration 1 has seeds 0 and 2 only (seed 1 wrote nan): mean of 30 and 32 */
+    snprintf(path, sizeof path, "%s/r.curves.csv", test_tmpdir());
+    csv = slurp(path);
+    REQUIRE(csv != NULL);
+    CHECK(strstr(csv, "\nCartPole-v0,dqn,0,1000,3,nan,nan,nan\n") != NULL);
+    CHECK(strstr(csv, "\nCartPole-v0,dqn,1,2000,3,31,30,32\n") != NULL);
+    free(csv);
+    snprintf(path, sizeof path, "%s/r.json", test_tmpdir());
+    char *json = slurp(path);
+    REQUIRE(json != NULL);
+    CHECK(strstr(json, "\"aggregates\": [") != NULL);
+    CHECK(strstr(json, "\"metric\": \"iqm\"") != NULL);
+    CHECK(strstr(json, "\"resamples\": 300") != NULL);
+    free(json);
+    const char *others[] = {"aggregates", "probability_of_improvement", "performance_profiles",
+                            "runs"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/r.%s.csv", test_tmpdir(), others[i]);
+        CHECK(access(path, R_OK) == 0);
+    }
+}
+
+TEST(report_is_deterministic) {
+    char root[600], out[4096], a[700], b[700];
+    snprintf(root, sizeof root, "%s/sweep", test_tmpdir());
+    fake_study(root);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/a.html --resamples 200 --seed 5",
+                            root, test_tmpdir()),
+                 0);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/b.html --resamples 200 --seed 5",
+                            root, test_tmpdir()),
+                 0);
+    snprintf(a, sizeof a, "%s/a.json", test_tmpdir());
+    snprintf(b, sizeof b, "%s/b.json", test_tmpdir());
+    char *ja = slurp(a), *jb = slurp(b);
+    REQUIRE(ja && jb);
+    CHECK(strcmp(ja, jb) == 0);
+    free(ja), free(jb);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/c.html --resamples 200 --seed 6",
+                            root, test_tmpdir()),
+                 0);
+    snprintf(b, sizeof b, "%s/c.aggregates.csv", test_tmpdir());
+    snprintf(a, sizeof a, "%s/a.aggregates.csv", test_tmpdir());
+    ja = slurp(a), jb = slurp(b);
+    REQUIRE(ja && jb);
+    CHECK(strcmp(ja, jb) != 0); /* another bootstrap seed, other intervals */
+    free(ja), free(jb);
+}
+
+TEST(report_single_run_view) {
+    char root[600], out[4096], path[700];
+    snprintf(root, sizeof root, "%s/one", test_tmpdir());
+    fake_run(root, "CartPole-v0", "dqn", 0, "completed", 12, 20, 10);
+    snprintf(root, sizeof root, "%s/one/CartPole-v0-dqn-0", test_tmpdir());
+    CHECK_EQ_INT(
+        test_prism(out, sizeof out, "report %s -o %s/s.html --resamples 100", root, test_tmpdir()),
+        0);
+    snprintf(path, sizeof path, "%s/s.html", test_tmpdir());
+    char *html = slurp(path);
+    REQUIRE(html != NULL);
+    char err[256];
+    CHECK(xml_check(html, "meta", err, sizeof err, NULL, NULL) == 0);
+    CHECK(strstr(html, "<h2>Single run: ") != NULL);
+    /* a panel per numeric column: return_mean, loss, q_mean, sys_step_s */
+    CHECK(strstr(html, "class=\"title\" text-anchor=\"middle\">loss</text>") != NULL);
+    CHECK(strstr(html, "class=\"title\" text-anchor=\"middle\">q_mean</text>") != NULL);
+    CHECK(strstr(html, "class=\"title\" text-anchor=\"middle\">sys_step_s</text>") != NULL);
+    /* one diagnostic per panel, titled by its column: no legend repeating the titles */
+    CHECK(strstr(html, "class=\"legend\">loss</text>") == NULL);
+    free(html);
+}
+
+TEST(report_bad_input) {
+    char out[4096], dir[700], path[800];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report /nonexistent/runs"), 2);
+    CHECK(strstr(out, "/nonexistent/runs is not a directory") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s", test_tmpdir()), 2);
+    CHECK(strstr(out, "no run directory") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report"), 2);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s --resamples 0", test_tmpdir()), 2);
+    CHECK(strstr(out, "--resamples must be") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o x.txt", test_tmpdir()), 2);
+    /* a metrics.csv without return_mean names the file and the columns */
+    snprintf(dir, sizeof dir, "%s/bad", test_tmpdir());
+    fake_run(dir, "CartPole-v0", "dqn", 0, "completed", 3, 0, 1);
+    snprintf(path, sizeof path, "%s/CartPole-v0-dqn-0/metrics.csv", dir);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fprintf(f, "iteration,env_steps,loss\n0,1000,1.0\n");
+    fclose(f);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/x.html", dir, test_tmpdir()), 2);
+    CHECK(strstr(out, "metrics.csv: the header needs the columns") != NULL);
+    /* a ragged row names the line */
+    f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fprintf(f, "iteration,env_steps,return_mean\n0,1000,1.0\n1,2000\n");
+    fclose(f);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/x.html", dir, test_tmpdir()), 2);
+    CHECK(strstr(out, "line 3: 2 fields, the header has 3") != NULL);
+    /* a run.json without the agent */
+    snprintf(path, sizeof path, "%s/CartPole-v0-dqn-0/run.json", dir);
+    f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fprintf(f, "{\"env\": \"CartPole-v0\", \"seed\": 1, \"status\": \"completed\"}\n");
+    fclose(f);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/x.html", dir, test_tmpdir()), 2);
+    CHECK(strstr(out, "run.json: agent") != NULL);
+}
+
+TEST(report_tolerates_unfinished_runs) {
+    char root[600], out[4096], path[800];
+    snprintf(root, sizeof root, "%s/sweep", test_tmpdir());
+    fake_run(root, "CartPole-v0", "dqn", 0, "completed", 10, 20, 10);
+    fake_run(root, "CartPole-v0", "dqn", 1, "completed", 10, 20, 10);
+    /* still running: its last line is half written */
+    fake_run(root, "CartPole-v0", "dqn", 2, "running", 10, 20, 10);
+    snprintf(path, sizeof path, "%s/CartPole-v0-dqn-2/metrics.csv", root);
+    FILE *f = fopen(path, "a");
+    REQUIRE(f != NULL);
+    fprintf(f, "10,11000,12");
+    fclose(f);
+    /* failed before writing any metrics */
+    fake_run(root, "CartPole-v0", "dqn", 3, "failed", 1, 0, 0);
+    snprintf(path, sizeof path, "%s/CartPole-v0-dqn-3/metrics.csv", root);
+    REQUIRE(remove(path) == 0);
+    /* the same runs reached twice (the sweep and one run inside it) are read once */
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "report %s %s/CartPole-v0-dqn-0 -o %s/r.html --resamples 100", root,
+                            root, test_tmpdir()),
+                 0);
+    CHECK(strstr(out, "4 runs found, 2 used") != NULL);
+    snprintf(path, sizeof path, "%s/r.runs.csv", test_tmpdir());
+    f = fopen(path, "r");
+    REQUIRE(f != NULL);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    CHECK(strstr(buf, "metrics.csv line 12 is incomplete; status 'running'") != NULL);
+    CHECK(strstr(buf, "metrics.csv: No such file or directory; status 'failed'") != NULL);
+    /* a completed run with a missing metrics.csv is an error, not a silent omission */
+    snprintf(path, sizeof path, "%s/CartPole-v0-dqn-1/metrics.csv", root);
+    REQUIRE(remove(path) == 0);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/r.html", root, test_tmpdir()), 2);
+    CHECK(strstr(out, "CartPole-v0-dqn-1/metrics.csv") != NULL);
+}
+
+TEST(report_student_t_intervals) {
+    /* CartPole dqn final scores 205, 206, 207 (see above): mean 206, s = 1, t(0.975, 2) =
+     * 4.3027, half width 4.3027 / sqrt(3) = 2.484 -> [203.5, 208.5] at 4 significant digits */
+    char root[600], out[4096], path[700];
+    snprintf(root, sizeof root, "%s/sweep", test_tmpdir());
+    fake_study(root);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/t.html --resamples 100 --ci t", root,
+                            test_tmpdir()),
+                 0);
+    snprintf(path, sizeof path, "%s/t.html", test_tmpdir());
+    char *html = slurp(path);
+    REQUIRE(html != NULL);
+    CHECK(strstr(html, "<td>206 [203.5, 208.5] (n=3)</td>") != NULL);
+    CHECK(strstr(html, "95% Student-t interval") != NULL);
+    CHECK(strstr(html, "some cells have fewer than 10 seeds") == NULL);
+    free(html);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s --ci normal", root), 2);
+    CHECK(strstr(out, "--ci must be 'bootstrap' or 't'") != NULL);
+}
