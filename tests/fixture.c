@@ -245,7 +245,7 @@ const char *json_str(const json *v) {
     return v && v->kind == JSON_STRING ? v->string : "";
 }
 double json_num(const json *v) {
-    return v && (v->kind == JSON_NUMBER || v->kind == JSON_BOOL) ? v->number : NAN;
+    return v && (v->kind == JSON_NUMBER || v->kind == JSON_BOOL) ? v->number : (double)NAN;
 }
 bool json_bool(const json *v) {
     return v && v->kind == JSON_BOOL && v->number != 0;

@@ -38,7 +38,11 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
 
 const char *test_fixture_path(const char *name) {
     static char path[1024];
-    snprintf(path, sizeof path, "../shared/fixtures/reference/%s", name);
+    /* a name with a directory is the project's own fixture, relative to the repository root */
+    if (strchr(name, '/'))
+        snprintf(path, sizeof path, "%s", name);
+    else
+        snprintf(path, sizeof path, "../shared/fixtures/reference/%s", name);
     if (access(path, R_OK) != 0) {
         test_fail(__FILE__, __LINE__,
                   "fixture %s is missing: the tests expect ../shared beside "

@@ -27,7 +27,8 @@ void test_register(test_case *t);
 void test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Path of a reference fixture in ../shared/fixtures/reference/, or NULL (and the test fails)
- * when the shared folder is missing. */
+ * when the shared folder is missing. A name containing '/' (e.g. "tests/fixtures/x.jsonl.gz")
+ * is the project's own fixture, relative to the repository root. */
 const char *test_fixture_path(const char *name);
 /* A fresh empty temporary directory for this test (removed after the run). */
 const char *test_tmpdir(void);

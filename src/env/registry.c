@@ -6,10 +6,13 @@
 #include <strings.h>
 
 extern const prism_env_class prism_cartpole_v1, prism_cartpole_v0;
+extern const prism_env_class prism_acrobot_v1, prism_mountain_car_v0;
 
 static const prism_env_class *const classes[] = {
     &prism_cartpole_v1,
     &prism_cartpole_v0,
+    &prism_acrobot_v1,
+    &prism_mountain_car_v0,
 };
 
 enum { CLASS_COUNT = (int)(sizeof classes / sizeof classes[0]) };

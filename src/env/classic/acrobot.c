@@ -1,0 +1,217 @@
+/* Acrobot-v1: Gymnasium 1.x classic_control/acrobot.py semantics.
+ *
+ * Sutton's two-link underactuated pendulum with the 'book' dynamics (the Java implementation
+ * and Sutton & Barto's equations), one RK4 step of dt = 0.2 in double, angles wrapped to
+ * [-pi, pi], velocities clipped to +-4pi and +-9pi, reward -1 per step and 0 on the step that
+ * swings the tip above the bar (terminated). The reset draws uniform(-0.1, 0.1) for the four
+ * state values and rounds them to float32, as the reference does.
+ * The expression shapes (operation order, `cos(theta1 - pi / 2)` instead of `sin(theta1)`)
+ * follow the reference on purpose: algebraically equal forms change the last bits, and the
+ * parity tests compare the float64 state exactly.
+ * Not here: torque noise (0 in the reference) and the 'nips' dynamics variant.
+ */
+#include "prism/env.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const double m1 = 1.0, m2 = 1.0;   /* link masses [kg] */
+static const double l1 = 1.0;             /* length of link 1 [m] */
+static const double lc1 = 0.5, lc2 = 0.5; /* centres of mass [m] */
+static const double I1 = 1.0, I2 = 1.0;   /* moments of inertia */
+static const double g = 9.8;
+static const double dt = 0.2;
+#define MAX_VEL_1 (4 * M_PI)
+#define MAX_VEL_2 (9 * M_PI)
+static const double avail_torque[3] = {-1.0, 0.0, 1.0};
+
+typedef struct acrobot {
+    double s[4]; /* theta1, theta2, dtheta1, dtheta2 */
+} acrobot;
+
+static void observe(const acrobot *a, float *obs) {
+    obs[0] = (float)cos(a->s[0]);
+    obs[1] = (float)sin(a->s[0]);
+    obs[2] = (float)cos(a->s[1]);
+    obs[3] = (float)sin(a->s[1]);
+    obs[4] = (float)a->s[2];
+    obs[5] = (float)a->s[3];
+}
+
+static void reset(void *state, prism_env_random *random, float *obs) {
+    acrobot *a = state;
+    /* numpy's uniform(low, high) is low + (high - low) * random(); the reference then casts the
+     * state to float32 (and integrates in double from those rounded values). */
+    for (int i = 0; i < 4; i++)
+        a->s[i] = (double)(float)(-0.1 + (0.1 - -0.1) * prism_env_random_uniform(random));
+    observe(a, obs);
+}
+
+/* libm's pow, reached through a volatile pointer so the compiler cannot fold pow(x, 2.0) into
+ * x * x (which it does even without fast-math). */
+static double (*volatile libm_pow)(double, double) = pow;
+
+/* Python's `x**2` on a float: CPython (and numpy's float64 scalar) call libm pow(x, 2.0), which
+ * is not always the correctly rounded x * x: glibc's pow has an error bound of 0.52 ULP, so it
+ * can round the other way when x * x lies within 0.02 ULP of a midpoint between two doubles
+ * (about 1 record in 700 of the reference traces). We compute x * x and its exact rounding
+ * error with an explicit fma; only when the product sits near a midpoint do we pay for pow. */
+static inline double py_square(double x) {
+    const double p = x * x;
+    const double err = fma(x, x, -p); /* x * x == p + err exactly */
+    uint64_t bits;
+    memcpy(&bits, &p, sizeof bits);
+    bits &= 0x7FF0000000000000ull; /* 2^exponent of p */
+    double scale;
+    memcpy(&scale, &bits, sizeof scale);
+    const double half_ulp = scale * 0x1p-53;
+    if (fabs(fabs(err) - half_ulp) <= half_ulp * 0.125) return libm_pow(x, 2.0);
+    return p;
+}
+
+/* The time derivative of (theta1, theta2, dtheta1, dtheta2) under torque `torque`. The
+ * reference's fifth component (the torque's derivative) is 0, so the torque is constant. */
+static void dsdt(const double *s, double torque, double *out) {
+    const double theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3];
+    const double d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos(theta2)) +
+                      I1 + I2;
+    const double d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos(theta2)) + I2;
+    const double phi2 = m2 * lc2 * g * cos(theta1 + theta2 - M_PI / 2.0);
+    const double phi1 = -m2 * l1 * lc2 * py_square(dtheta2) * sin(theta2) -
+                        2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2) +
+                        (m1 * lc1 + m2 * l1) * g * cos(theta1 - M_PI / 2) + phi2;
+    const double ddtheta2 =
+        (torque + d2 / d1 * phi1 - m2 * l1 * lc2 * py_square(dtheta1) * sin(theta2) - phi2) /
+        (m2 * (lc2 * lc2) + I2 - py_square(d2) / d1);
+    const double ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
+    out[0] = dtheta1;
+    out[1] = dtheta2;
+    out[2] = ddtheta1;
+    out[3] = ddtheta2;
+}
+
+static double wrap(double x, double m, double M) {
+    const double diff = M - m;
+    while (x > M) x = x - diff;
+    while (x < m) x = x + diff;
+    return x;
+}
+
+static double bound(double x, double m, double M) {
+    /* min(max(x, m), M) as Python evaluates it (NaN passes through max and min unchanged) */
+    double y = x < m ? m : x;
+    return M < y ? M : y;
+}
+
+static float step(void *state, prism_env_random *random, int action, float *obs, bool *terminated) {
+    (void)random;
+    acrobot *a = state;
+    const double torque = avail_torque[action];
+    /* One RK4 step over [0, dt], with the reference's grouping:
+     * y0 + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4). */
+    const double h = dt - 0.0, h2 = h / 2.0;
+    double k1[4], k2[4], k3[4], k4[4], y[4];
+    const double *y0 = a->s;
+    dsdt(y0, torque, k1);
+    for (int i = 0; i < 4; i++) y[i] = y0[i] + h2 * k1[i];
+    dsdt(y, torque, k2);
+    for (int i = 0; i < 4; i++) y[i] = y0[i] + h2 * k2[i];
+    dsdt(y, torque, k3);
+    for (int i = 0; i < 4; i++) y[i] = y0[i] + h * k3[i];
+    dsdt(y, torque, k4);
+    double ns[4];
+    for (int i = 0; i < 4; i++) ns[i] = y0[i] + h / 6.0 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+    a->s[0] = wrap(ns[0], -M_PI, M_PI);
+    a->s[1] = wrap(ns[1], -M_PI, M_PI);
+    a->s[2] = bound(ns[2], -MAX_VEL_1, MAX_VEL_1);
+    a->s[3] = bound(ns[3], -MAX_VEL_2, MAX_VEL_2);
+    *terminated = -cos(a->s[0]) - cos(a->s[1] + a->s[0]) > 1.0;
+    observe(a, obs);
+    return *terminated ? 0.0f : -1.0f;
+}
+
+static prism_status set_state(void *state, const double *v, int n, float *obs) {
+    (void)n;
+    acrobot *a = state;
+    memcpy(a->s, v, sizeof a->s);
+    observe(a, obs);
+    return PRISM_OK;
+}
+
+static void get_state(const void *state, double *v) {
+    const acrobot *a = state;
+    memcpy(v, a->s, sizeof a->s);
+}
+
+/* Append to buf at *used without overflowing cap (the output is truncated, never overrun). */
+static void put(char *buf, size_t cap, size_t *used, const char *text) {
+    size_t n = strlen(text);
+    if (*used + 1 >= cap) return;
+    if (n > cap - 1 - *used) n = cap - 1 - *used;
+    memcpy(buf + *used, text, n);
+    *used += n;
+    buf[*used] = 0;
+}
+
+static int render(const void *state, char *buf, size_t cap, bool color) {
+    const acrobot *a = state;
+    /* A 21x11 character grid: the pivot at the centre, each link drawn as 5 marks; the bar the
+     * tip must cross (one link length above the pivot) as a dashed top line. y grows down. */
+    enum { W = 21, H = 11 };
+    char grid[H][W];
+    memset(grid, ' ', sizeof grid);
+    for (int x = 0; x < W; x++) grid[0][x] = '-';
+    const double cx = W / 2, cy = H / 2, sx = 4.5, sy = 2.5; /* characters per metre */
+    double p1x = sin(a->s[0]), p1y = cos(a->s[0]);           /* p1y > 0: below the pivot */
+    double p2x = p1x + sin(a->s[0] + a->s[1]), p2y = p1y + cos(a->s[0] + a->s[1]);
+    for (int k = 1; k <= 5; k++) {
+        double f = k / 5.0;
+        int x1 = (int)lround(cx + sx * f * p1x), y1 = (int)lround(cy + sy * f * p1y);
+        int x2 = (int)lround(cx + sx * (p1x + f * (p2x - p1x)));
+        int y2 = (int)lround(cy + sy * (p1y + f * (p2y - p1y)));
+        if (x1 >= 0 && x1 < W && y1 >= 0 && y1 < H) grid[y1][x1] = 'o';
+        if (x2 >= 0 && x2 < W && y2 >= 0 && y2 < H) grid[y2][x2] = k == 5 ? '@' : '*';
+    }
+    grid[(int)cy][(int)cx] = '+';
+    size_t used = 0;
+    if (cap) buf[0] = 0;
+    for (int y = 0; y < H; y++) {
+        for (int x = 0; x < W; x++) {
+            char c[2] = {grid[y][x], 0};
+            bool tip = c[0] == '@', link = c[0] == 'o' || c[0] == '*';
+            if (color && (tip || link)) put(buf, cap, &used, tip ? "\033[31m" : "\033[33m");
+            put(buf, cap, &used, c);
+            if (color && (tip || link)) put(buf, cap, &used, "\033[0m");
+        }
+        put(buf, cap, &used, "\n");
+    }
+    char line[96];
+    snprintf(line, sizeof line, "theta1=%+.2f theta2=%+.2f tip height=%+.2f (goal > 1)\n", a->s[0],
+             a->s[1], -cos(a->s[0]) - cos(a->s[1] + a->s[0]));
+    put(buf, cap, &used, line);
+    return (int)used;
+}
+
+static const char *const action_names[] = {"torque -1", "no torque", "torque +1"};
+
+const prism_env_class prism_acrobot_v1 = {
+    .id = "Acrobot-v1",
+    .aliases = "acrobot",
+    .summary = "swing a two-link pendulum's tip above the bar; -1 per step, 500-step limit",
+    .reference = "Gymnasium 1.x Acrobot-v1 (book dynamics, RK4)",
+    .obs_rank = 1,
+    .obs_shape = {6, 1, 1},
+    .num_actions = 3,
+    .action_names = action_names,
+    .play_keys = "asd",
+    .max_episode_steps = 500,
+    .state_values = 4,
+    .state_names = "theta1,theta2,dtheta1,dtheta2",
+    .state_bytes = sizeof(acrobot),
+    .reset = reset,
+    .step = step,
+    .set_state = set_state,
+    .get_state = get_state,
+    .render = render,
+};
