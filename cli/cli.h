@@ -43,5 +43,8 @@ int cli_exit_code(prism_status st);
 /* Subcommands. */
 int cmd_env(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int env_rollout(int argc, char **argv); /* cli/env_rollout.c */
+int env_play(int argc, char **argv);    /* cli/env_play.c */
+int bench_env(int argc, char **argv);   /* cli/bench_env.c */
 
 #endif

@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int bench_env(int argc, char **argv);
-
 typedef struct bench_kind {
     const char *name;
     int (*run)(int argc, char **argv);

@@ -73,6 +73,8 @@ typedef struct subcommand {
 static const subcommand subcommands[] = {
     {"ls", env_ls, "list the built-in environments"},
     {"info", env_info, "describe one environment"},
+    {"rollout", env_rollout, "print a rollout as JSON lines (see docs/rollout.md)"},
+    {"play", env_play, "play an environment yourself in the terminal"},
 };
 
 int cmd_env(int argc, char **argv) {

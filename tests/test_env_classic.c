@@ -178,7 +178,8 @@ static tally check_rollout(const char *id, const char *file, const tolerance *to
 static const tolerance numpy_trig = {1e-13, 1};
 
 TEST(cartpole_v1_matches_gymnasium_state_steps) {
-    tally t = check_state_steps("CartPole-v1", "cartpole-v1_states_seed0_300.jsonl.gz", &numpy_trig);
+    tally t =
+        check_state_steps("CartPole-v1", "cartpole-v1_states_seed0_300.jsonl.gz", &numpy_trig);
     CHECK(t.records >= 600);
 }
 
@@ -201,21 +202,22 @@ TEST(acrobot_v1_matches_gymnasium_rollout) {
  * scripts/gen_libm_fixtures.py from Gymnasium 1.4.0 over the shared traces' inputs): here
  * every bit must agree, which pins the expression shapes that the tolerance above cannot. */
 TEST(cartpole_v1_matches_gymnasium_with_libm_trig_exactly) {
-    tally t = check_state_steps("CartPole-v1", "tests/fixtures/cartpole-v1_libm_states.jsonl.gz",
-                                &exact);
+    tally t =
+        check_state_steps("CartPole-v1", "tests/fixtures/cartpole-v1_libm_states.jsonl.gz", &exact);
     CHECK(t.records >= 2600);
     CHECK_EQ_INT(t.exact, t.records);
 }
 
 TEST(acrobot_v1_matches_gymnasium_with_libm_trig_exactly) {
-    tally t = check_state_steps("Acrobot-v1", "tests/fixtures/acrobot-v1_libm_states.jsonl.gz",
-                                &exact);
+    tally t =
+        check_state_steps("Acrobot-v1", "tests/fixtures/acrobot-v1_libm_states.jsonl.gz", &exact);
     CHECK(t.records >= 2900);
     CHECK_EQ_INT(t.exact, t.records);
 }
 
 TEST(mountain_car_v0_matches_gymnasium_state_steps) {
-    tally t = check_state_steps("MountainCar-v0", "mountaincar-v0_states_seed0_300.jsonl.gz", &exact);
+    tally t =
+        check_state_steps("MountainCar-v0", "mountaincar-v0_states_seed0_300.jsonl.gz", &exact);
     CHECK(t.records >= 900);
 }
 

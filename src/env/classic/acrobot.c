@@ -74,8 +74,8 @@ static inline double py_square(double x) {
  * reference's fifth component (the torque's derivative) is 0, so the torque is constant. */
 static void dsdt(const double *s, double torque, double *out) {
     const double theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3];
-    const double d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos(theta2)) +
-                      I1 + I2;
+    const double d1 =
+        m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos(theta2)) + I1 + I2;
     const double d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos(theta2)) + I2;
     const double phi2 = m2 * lc2 * g * cos(theta1 + theta2 - M_PI / 2.0);
     const double phi1 = -m2 * l1 * lc2 * py_square(dtheta2) * sin(theta2) -
