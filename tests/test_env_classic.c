@@ -309,3 +309,54 @@ TEST(classic_render_draws_text) {
         prism_env_free(&env);
     }
 }
+
+/* The vector fast path (step_many) must be bit-identical to stepping each copy on its own,
+ * auto-resets and final observations included. 37 copies: one full block of CartPole's 32
+ * and a partial one. */
+TEST(classic_step_many_matches_single_steps_bit_for_bit) {
+    const char *ids[] = {"CartPole-v1", "Acrobot-v1", "MountainCar-v0"};
+    enum { N = 37, T = 700 };
+    for (int k = 0; k < 3; k++) {
+        prism_vec_env v;
+        REQUIRE(prism_vec_env_init(&v, ids[k], N, NULL, 11) == PRISM_OK);
+        REQUIRE(v.envs[0].cls->step_many != NULL);
+        prism_env single[N];
+        for (int i = 0; i < N; i++) {
+            REQUIRE(prism_env_init(&single[i], ids[k], NULL) == PRISM_OK);
+            prism_env_seed(&single[i], 11, PRISM_STREAM_ENV + (uint64_t)i);
+        }
+        const int d = v.obs_size, n = v.envs[0].cls->state_values;
+        float obs[N * MAX_OBS], final[N * MAX_OBS], rew[N], one[MAX_OBS];
+        bool term[N], trunc[N];
+        int actions[N], mismatches = 0, ends = 0;
+        prism_rng rng;
+        prism_rng_seed(&rng, 5, PRISM_STREAM_ACTIONS);
+        prism_vec_env_reset(&v, obs);
+        for (int i = 0; i < N; i++) prism_env_reset(&single[i], one);
+        for (int t = 0; t < T; t++) {
+            for (int i = 0; i < N; i++)
+                actions[i] = (int)prism_rng_below(&rng, (uint32_t)v.envs[0].cls->num_actions);
+            prism_vec_env_step(&v, actions, obs, final, rew, term, trunc);
+            for (int i = 0; i < N; i++) {
+                prism_step s = prism_env_step(&single[i], actions[i], one);
+                bool same =
+                    s.reward == rew[i] && s.terminated == term[i] && s.truncated == trunc[i];
+                if (s.terminated || s.truncated) {
+                    ends++;
+                    same = same && !memcmp(one, final + (size_t)i * d, sizeof(float) * (size_t)d);
+                    prism_env_reset(&single[i], one);
+                }
+                same = same && !memcmp(one, obs + (size_t)i * d, sizeof(float) * (size_t)d);
+                double a[MAX_STATE], b[MAX_STATE];
+                v.envs[0].cls->get_state(v.envs[i].state, a);
+                v.envs[0].cls->get_state(single[i].state, b);
+                same = same && !memcmp(a, b, sizeof(double) * (size_t)n);
+                mismatches += !same;
+            }
+        }
+        CHECK_EQ_INT(mismatches, 0);
+        CHECK(ends >= N); /* every copy auto-reset at least once */
+        for (int i = 0; i < N; i++) prism_env_free(&single[i]);
+        prism_vec_env_free(&v);
+    }
+}

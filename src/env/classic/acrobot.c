@@ -27,16 +27,23 @@ static const double dt = 0.2;
 static const double avail_torque[3] = {-1.0, 0.0, 1.0};
 
 typedef struct acrobot {
-    double s[4]; /* theta1, theta2, dtheta1, dtheta2 */
+    double s[4];       /* theta1, theta2, dtheta1, dtheta2 */
+    double cos2, sin2; /* cos and sin of s[1], kept for the next step's first derivative */
 } acrobot;
 
-static void observe(const acrobot *a, float *obs) {
-    obs[0] = (float)cos(a->s[0]);
-    obs[1] = (float)sin(a->s[0]);
-    obs[2] = (float)cos(a->s[1]);
-    obs[3] = (float)sin(a->s[1]);
+/* Write the observation and refresh the cached cos/sin of theta2; returns cos(theta1), which
+ * the terminal test needs too (libm calls are most of an Acrobot step, so none is repeated). */
+static double observe(acrobot *a, float *obs) {
+    const double c1 = cos(a->s[0]), s1 = sin(a->s[0]);
+    a->cos2 = cos(a->s[1]);
+    a->sin2 = sin(a->s[1]);
+    obs[0] = (float)c1;
+    obs[1] = (float)s1;
+    obs[2] = (float)a->cos2;
+    obs[3] = (float)a->sin2;
     obs[4] = (float)a->s[2];
     obs[5] = (float)a->s[3];
+    return c1;
 }
 
 static void reset(void *state, prism_env_random *random, float *obs) {
@@ -70,19 +77,22 @@ static inline double py_square(double x) {
     return p;
 }
 
-/* The time derivative of (theta1, theta2, dtheta1, dtheta2) under torque `torque`. The
+/* The time derivative of (theta1, theta2, dtheta1, dtheta2) under torque `torque`, given
+ * cos and sin of theta2 (computed by the caller, so the first of the four calls per step can
+ * reuse the values the previous observation computed). The
  * reference's fifth component (the torque's derivative) is 0, so the torque is constant. */
-static void dsdt(const double *s, double torque, double *out) {
+static void dsdt(const double *s, double torque, double cos_theta2, double sin_theta2,
+                 double *out) {
     const double theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3];
     const double d1 =
-        m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos(theta2)) + I1 + I2;
-    const double d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos(theta2)) + I2;
+        m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos_theta2) + I1 + I2;
+    const double d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos_theta2) + I2;
     const double phi2 = m2 * lc2 * g * cos(theta1 + theta2 - M_PI / 2.0);
-    const double phi1 = -m2 * l1 * lc2 * py_square(dtheta2) * sin(theta2) -
-                        2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2) +
+    const double phi1 = -m2 * l1 * lc2 * py_square(dtheta2) * sin_theta2 -
+                        2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin_theta2 +
                         (m1 * lc1 + m2 * l1) * g * cos(theta1 - M_PI / 2) + phi2;
     const double ddtheta2 =
-        (torque + d2 / d1 * phi1 - m2 * l1 * lc2 * py_square(dtheta1) * sin(theta2) - phi2) /
+        (torque + d2 / d1 * phi1 - m2 * l1 * lc2 * py_square(dtheta1) * sin_theta2 - phi2) /
         (m2 * (lc2 * lc2) + I2 - py_square(d2) / d1);
     const double ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
     out[0] = dtheta1;
@@ -113,22 +123,29 @@ static float step(void *state, prism_env_random *random, int action, float *obs,
     const double h = dt - 0.0, h2 = h / 2.0;
     double k1[4], k2[4], k3[4], k4[4], y[4];
     const double *y0 = a->s;
-    dsdt(y0, torque, k1);
+    dsdt(y0, torque, a->cos2, a->sin2, k1);
     for (int i = 0; i < 4; i++) y[i] = y0[i] + h2 * k1[i];
-    dsdt(y, torque, k2);
+    dsdt(y, torque, cos(y[1]), sin(y[1]), k2);
     for (int i = 0; i < 4; i++) y[i] = y0[i] + h2 * k2[i];
-    dsdt(y, torque, k3);
+    dsdt(y, torque, cos(y[1]), sin(y[1]), k3);
     for (int i = 0; i < 4; i++) y[i] = y0[i] + h * k3[i];
-    dsdt(y, torque, k4);
+    dsdt(y, torque, cos(y[1]), sin(y[1]), k4);
     double ns[4];
     for (int i = 0; i < 4; i++) ns[i] = y0[i] + h / 6.0 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
     a->s[0] = wrap(ns[0], -M_PI, M_PI);
     a->s[1] = wrap(ns[1], -M_PI, M_PI);
     a->s[2] = bound(ns[2], -MAX_VEL_1, MAX_VEL_1);
     a->s[3] = bound(ns[3], -MAX_VEL_2, MAX_VEL_2);
-    *terminated = -cos(a->s[0]) - cos(a->s[1] + a->s[0]) > 1.0;
-    observe(a, obs);
+    const double cos1 = observe(a, obs);
+    *terminated = -cos1 - cos(a->s[1] + a->s[0]) > 1.0;
     return *terminated ? 0.0f : -1.0f;
+}
+
+/* The vector fast path: the same step for each copy, without an indirect call per copy. */
+static void step_many(prism_env *envs, int n, const int *actions, float *obs, float *rewards,
+                      bool *terminated) {
+    for (int i = 0; i < n; i++)
+        rewards[i] = step(envs[i].state, NULL, actions[i], obs + (size_t)i * 6, &terminated[i]);
 }
 
 static prism_status set_state(void *state, const double *v, int n, float *obs) {
@@ -214,4 +231,5 @@ const prism_env_class prism_acrobot_v1 = {
     .set_state = set_state,
     .get_state = get_state,
     .render = render,
+    .step_many = step_many,
 };
