@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== environments (steps/s)"
 build/prism bench env
+build/prism bench env --json
