@@ -53,7 +53,8 @@ static bool enter_raw_mode(void) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGQUIT, &sa, NULL);
-    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) != 0) return false;
+    /* TCSANOW, not TCSAFLUSH: keys typed ahead (or piped into a pty) must not be lost */
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) != 0) return false;
     raw_mode_on = 1;
     atexit(restore_terminal);
     return true;

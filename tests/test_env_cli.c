@@ -227,3 +227,40 @@ TEST(cli_play_reads_keys_from_a_pipe) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "env play Acrobat-v1 < /dev/null"), 2);
     CHECK(strstr(out, "did you mean Acrobot-v1") != NULL);
 }
+
+/* On a terminal (a pty made by util-linux `script`): raw mode takes keys without Enter, and
+ * the terminal is back in canonical mode with echo after q and after Ctrl-C. */
+static bool run_in_pty(const char *input_cmd, const char *env_id, char *buf, size_t cap) {
+    const char *bin = getenv("PRISM_BIN");
+    char cmd[1024];
+    /* the shell ignores SIGINT so that it survives Ctrl-C and can run stty afterwards; prism
+     * installs its own handler, restores the terminal, and dies by the signal */
+    snprintf(cmd, sizeof cmd,
+             "(%s) | script -qc \"trap '' INT; %s env play %s; echo status=\\$?; "
+             "stty -a\" /dev/null 2>&1",
+             input_cmd, bin ? bin : "build/prism", env_id);
+    FILE *p = popen(cmd, "r");
+    if (!p) return false;
+    size_t n = fread(buf, 1, cap - 1, p);
+    buf[n] = 0;
+    pclose(p);
+    return n > 0;
+}
+
+TEST(cli_play_on_a_terminal_restores_it) {
+    if (system("command -v script >/dev/null 2>&1") != 0) {
+        test_fail(__FILE__, __LINE__, "util-linux `script` is missing (apt-get install bsdutils)");
+        return;
+    }
+    REQUIRE(run_in_pty("printf ddq", "CartPole-v1", out, sizeof out));
+    CHECK(strstr(out, "step 2  score 2") != NULL);
+    CHECK(strstr(out, "\033[33m") != NULL); /* colour on a terminal */
+    CHECK(strstr(out, "status=0") != NULL);
+    CHECK(strstr(out, " icanon") && strstr(out, " echo ") && !strstr(out, "-icanon"));
+    /* Ctrl-C must arrive once prism is running (typed ahead, the pty would deliver SIGINT to
+     * the shell before prism exists), hence the pause */
+    REQUIRE(run_in_pty("printf d; sleep 1; printf '\\003'", "MountainCar-v0", out, sizeof out));
+    CHECK(strstr(out, "step 1  score -1") != NULL);
+    CHECK(strstr(out, "status=130") != NULL); /* killed by SIGINT, as Ctrl-C should */
+    CHECK(strstr(out, " icanon") && strstr(out, " echo ") && !strstr(out, "-icanon"));
+}
