@@ -60,11 +60,14 @@ static void reset(void *state, prism_env_random *random, float *obs) {
 static double (*volatile libm_pow)(double, double) = pow;
 
 /* Python's `x**2` on a float: CPython (and numpy's float64 scalar) call libm pow(x, 2.0), which
- * is not always the correctly rounded x * x: glibc's pow has an error bound of 0.52 ULP, so it
- * can round the other way when x * x lies within 0.02 ULP of a midpoint between two doubles
- * (about 1 record in 700 of the reference traces). We compute x * x and its exact rounding
- * error with an explicit fma; only when the product sits near a midpoint do we pay for pow. */
-static inline double py_square(double x) {
+ * is not always the correctly rounded x * x: glibc's pow is documented to 0.54 ULP, so it can
+ * round the other way only when x * x lies within 0.04 ULP of a midpoint between two doubles
+ * (measured: 0.09% of random x disagree, all within 0.008 ULP of a midpoint; 4 records in
+ * 2,921 of our libm fixtures). We compute x * x and its exact rounding error with an explicit
+ * fma; only when the product sits within 1/16 ULP of a midpoint do we pay for pow.
+ * square_near_midpoint is the branch-free half (vectorisable); py_square the complete scalar
+ * version. */
+static inline double square_near_midpoint(double x, int *near) {
     const double p = x * x;
     const double err = fma(x, x, -p); /* x * x == p + err exactly */
     uint64_t bits;
@@ -73,32 +76,55 @@ static inline double py_square(double x) {
     double scale;
     memcpy(&scale, &bits, sizeof scale);
     const double half_ulp = scale * 0x1p-53;
-    if (fabs(fabs(err) - half_ulp) <= half_ulp * 0.125) return libm_pow(x, 2.0);
+    *near = fabs(fabs(err) - half_ulp) <= half_ulp * 0.125;
     return p;
+}
+
+static inline double py_square(double x) {
+    int near;
+    const double p = square_near_midpoint(x, &near);
+    return near ? libm_pow(x, 2.0) : p;
+}
+
+/* The two terms built from cos(theta2) alone. */
+static inline double d1_of(double cos_theta2) {
+    return m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos_theta2) + I1 + I2;
+}
+static inline double d2_of(double cos_theta2) {
+    return m2 * (lc2 * lc2 + l1 * lc2 * cos_theta2) + I2;
+}
+
+/* The angular accelerations, given the trigonometric values (ca = cos(theta1 + theta2 -
+ * pi / 2.0), cb = cos(theta1 - pi / 2)) and the three Python squares. The one definition of
+ * the arithmetic, shared by the scalar and the batched paths so both give the same bits. */
+static inline void accelerations(double dtheta1, double dtheta2, double cos_theta2,
+                                 double sin_theta2, double ca, double cb, double torque,
+                                 double sq_dtheta1, double sq_dtheta2, double d2, double sq_d2,
+                                 double *ddtheta1, double *ddtheta2) {
+    const double d1 = d1_of(cos_theta2);
+    const double phi2 = m2 * lc2 * g * ca;
+    const double phi1 = -m2 * l1 * lc2 * sq_dtheta2 * sin_theta2 -
+                        2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin_theta2 +
+                        (m1 * lc1 + m2 * l1) * g * cb + phi2;
+    const double acc2 = (torque + d2 / d1 * phi1 - m2 * l1 * lc2 * sq_dtheta1 * sin_theta2 - phi2) /
+                        (m2 * (lc2 * lc2) + I2 - sq_d2 / d1);
+    *ddtheta2 = acc2;
+    *ddtheta1 = -(d2 * acc2 + phi1) / d1;
 }
 
 /* The time derivative of (theta1, theta2, dtheta1, dtheta2) under torque `torque`, given
  * cos and sin of theta2 (computed by the caller, so the first of the four calls per step can
- * reuse the values the previous observation computed). The
- * reference's fifth component (the torque's derivative) is 0, so the torque is constant. */
+ * reuse the values the previous observation computed). The reference's fifth component (the
+ * torque's derivative) is 0, so the torque is constant. */
 static void dsdt(const double *s, double torque, double cos_theta2, double sin_theta2,
                  double *out) {
     const double theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3];
-    const double d1 =
-        m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos_theta2) + I1 + I2;
-    const double d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos_theta2) + I2;
-    const double phi2 = m2 * lc2 * g * cos(theta1 + theta2 - M_PI / 2.0);
-    const double phi1 = -m2 * l1 * lc2 * py_square(dtheta2) * sin_theta2 -
-                        2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin_theta2 +
-                        (m1 * lc1 + m2 * l1) * g * cos(theta1 - M_PI / 2) + phi2;
-    const double ddtheta2 =
-        (torque + d2 / d1 * phi1 - m2 * l1 * lc2 * py_square(dtheta1) * sin_theta2 - phi2) /
-        (m2 * (lc2 * lc2) + I2 - py_square(d2) / d1);
-    const double ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
+    const double ca = cos(theta1 + theta2 - M_PI / 2.0), cb = cos(theta1 - M_PI / 2);
+    const double d2 = d2_of(cos_theta2);
     out[0] = dtheta1;
     out[1] = dtheta2;
-    out[2] = ddtheta1;
-    out[3] = ddtheta2;
+    accelerations(dtheta1, dtheta2, cos_theta2, sin_theta2, ca, cb, torque, py_square(dtheta1),
+                  py_square(dtheta2), d2, py_square(d2), &out[2], &out[3]);
 }
 
 static double wrap(double x, double m, double M) {
@@ -141,11 +167,83 @@ static float step(void *state, prism_env_random *random, int action, float *obs,
     return *terminated ? 0.0f : -1.0f;
 }
 
-/* The vector fast path: the same step for each copy, without an indirect call per copy. */
+/* The vector fast path, in blocks of B copies. Each RK4 stage runs as three passes over
+ * local (4, B) arrays: the libm calls per copy; the squares with their near-midpoint flags
+ * (SIMD) and the rare pow fix-ups; then the accelerations (SIMD: the divisions of different
+ * copies overlap instead of waiting on each other). Every lane computes exactly what step
+ * computes, through the same inline helpers. Unused lanes of the last block run on zeros. */
+enum { B = 32 };
+
+/* k (4, B) = derivative at y (4, B); cos2/sin2 (B) given, the rest computed here. */
+static void dsdt_block(const double (*restrict y)[B], const double *restrict torque,
+                       const double *restrict cos2, const double *restrict sin2,
+                       double (*restrict k)[B]) {
+    double ca[B], cb[B], d2[B], sq1[B], sq2[B], sqd2[B];
+    int n1[B], n2[B], nd[B];
+    for (int j = 0; j < B; j++) {
+        ca[j] = cos(y[0][j] + y[1][j] - M_PI / 2.0);
+        cb[j] = cos(y[0][j] - M_PI / 2);
+    }
+    for (int j = 0; j < B; j++) {
+        d2[j] = d2_of(cos2[j]);
+        sq1[j] = square_near_midpoint(y[2][j], &n1[j]);
+        sq2[j] = square_near_midpoint(y[3][j], &n2[j]);
+        sqd2[j] = square_near_midpoint(d2[j], &nd[j]);
+    }
+    for (int j = 0; j < B; j++) {
+        if (n1[j]) sq1[j] = libm_pow(y[2][j], 2.0);
+        if (n2[j]) sq2[j] = libm_pow(y[3][j], 2.0);
+        if (nd[j]) sqd2[j] = libm_pow(d2[j], 2.0);
+    }
+    for (int j = 0; j < B; j++) {
+        k[0][j] = y[2][j];
+        k[1][j] = y[3][j];
+        accelerations(y[2][j], y[3][j], cos2[j], sin2[j], ca[j], cb[j], torque[j], sq1[j], sq2[j],
+                      d2[j], sqd2[j], &k[2][j], &k[3][j]);
+    }
+}
+
 static void step_many(prism_env *envs, int n, const int *actions, float *obs, float *rewards,
                       bool *terminated) {
-    for (int i = 0; i < n; i++)
-        rewards[i] = step(envs[i].state, NULL, actions[i], obs + (size_t)i * 6, &terminated[i]);
+    const double h = dt - 0.0, h2 = h / 2.0;
+    double y0[4][B], y[4][B], k1[4][B], k2[4][B], k3[4][B], k4[4][B];
+    double torque[B], cos2[B], sin2[B];
+    for (int base = 0; base < n; base += B) {
+        const int m = n - base < B ? n - base : B;
+        for (int j = 0; j < B; j++) {
+            const acrobot *a = envs[base + (j < m ? j : 0)].state;
+            for (int i = 0; i < 4; i++) y0[i][j] = j < m ? a->s[i] : 0.0;
+            torque[j] = j < m ? avail_torque[actions[base + j]] : 0.0;
+            cos2[j] = j < m ? a->cos2 : 1.0;
+            sin2[j] = j < m ? a->sin2 : 0.0;
+        }
+        dsdt_block((const double(*)[B])y0, torque, cos2, sin2, k1);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < B; j++) y[i][j] = y0[i][j] + h2 * k1[i][j];
+        for (int j = 0; j < B; j++) cos2[j] = cos(y[1][j]), sin2[j] = sin(y[1][j]);
+        dsdt_block((const double(*)[B])y, torque, cos2, sin2, k2);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < B; j++) y[i][j] = y0[i][j] + h2 * k2[i][j];
+        for (int j = 0; j < B; j++) cos2[j] = cos(y[1][j]), sin2[j] = sin(y[1][j]);
+        dsdt_block((const double(*)[B])y, torque, cos2, sin2, k3);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < B; j++) y[i][j] = y0[i][j] + h * k3[i][j];
+        for (int j = 0; j < B; j++) cos2[j] = cos(y[1][j]), sin2[j] = sin(y[1][j]);
+        dsdt_block((const double(*)[B])y, torque, cos2, sin2, k4);
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < B; j++)
+                y[i][j] = y0[i][j] + h / 6.0 * (k1[i][j] + 2 * k2[i][j] + 2 * k3[i][j] + k4[i][j]);
+        for (int j = 0; j < m; j++) {
+            acrobot *a = envs[base + j].state;
+            a->s[0] = wrap(y[0][j], -M_PI, M_PI);
+            a->s[1] = wrap(y[1][j], -M_PI, M_PI);
+            a->s[2] = bound(y[2][j], -MAX_VEL_1, MAX_VEL_1);
+            a->s[3] = bound(y[3][j], -MAX_VEL_2, MAX_VEL_2);
+            const double cos1 = observe(a, obs + (size_t)(base + j) * 6);
+            terminated[base + j] = -cos1 - cos(a->s[1] + a->s[0]) > 1.0;
+            rewards[base + j] = terminated[base + j] ? 0.0f : -1.0f;
+        }
+    }
 }
 
 static prism_status set_state(void *state, const double *v, int n, float *obs) {
