@@ -132,6 +132,9 @@ TEST(cli_rollout_rejects_bad_input_with_exit_2) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "env rollout MountainCar-v0 --state -0.5,x"), 2);
     CHECK(strstr(out, "not a comma-separated list of numbers") != NULL);
 
+    CHECK_EQ_INT(test_prism(out, sizeof out, "env rollout Acrobot-v1 --state 1e300,0,0,0"), 2);
+    CHECK(strstr(out, "theta1") && strstr(out, "within +-1e4"));
+
     CHECK_EQ_INT(test_prism(out, sizeof out, "env rollout CartPole-v1 --rng numpy"), 2);
     CHECK(strstr(out, "unsupported for this environment") != NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "env rollout CartPole-v1 --rng mt"), 2);

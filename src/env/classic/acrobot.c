@@ -249,6 +249,19 @@ static void step_many(prism_env *envs, int n, const int *actions, float *obs, fl
 static prism_status set_state(void *state, const double *v, int n, float *obs) {
     (void)n;
     acrobot *a = state;
+    /* The reference wraps angles by repeated subtraction of 2 pi, one per turn: a huge angle
+     * would make the step loop for ages (Python's too), and a non-finite one forever. */
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(v[i]) || fabs(v[i]) > 1e4)
+            return prism_error(PRISM_ERR_INVALID,
+                               "Acrobot-v1 state value %d (%s) is %g: give finite values within "
+                               "+-1e4 (angles in radians, wrapped to [-pi, pi] by the dynamics)",
+                               i + 1,
+                               i == 0   ? "theta1"
+                               : i == 1 ? "theta2"
+                               : i == 2 ? "dtheta1"
+                                        : "dtheta2",
+                               v[i]);
     memcpy(a->s, v, sizeof a->s);
     observe(a, obs);
     return PRISM_OK;
