@@ -360,3 +360,44 @@ TEST(classic_step_many_matches_single_steps_bit_for_bit) {
         prism_vec_env_free(&v);
     }
 }
+
+#include "../src/env/classic/small_trig.h"
+
+/* CartPole's vector path takes cos/sin from small_trig.h whenever it reports ok: those values
+ * must be glibc's, bit for bit, and the fallback must stay rare. Arguments: uniform over the
+ * whole range, tiny ones, the edges, and values outside the range (which must be refused). */
+TEST(small_trig_agrees_with_glibc_bit_for_bit) {
+    double (*volatile libm_sin)(double) = sin, (*volatile libm_cos)(double) = cos;
+    prism_rng rng;
+    prism_rng_seed(&rng, 2026, 77);
+    enum { N = 400000 };
+    int ok_s_count = 0, ok_c_count = 0, bad = 0;
+    for (int i = 0; i < N + 8; i++) {
+        double x = (2 * prism_rng_uniform(&rng) - 1) * SMALL_TRIG_LIMIT;
+        if (i % 5 == 0) x *= ldexp(1.0, -(int)prism_rng_below(&rng, 60));
+        const double edges[8] = {0.0,    -0.0,    SMALL_TRIG_LIMIT,   -SMALL_TRIG_LIMIT,
+                                 1e-310, 0x1p-27, 0.2094395102393195, -0.2094395102393195};
+        if (i >= N) x = edges[i - N];
+        int ok_s, ok_c;
+        double s = small_sin(x, &ok_s), c = small_cos(x, &ok_c);
+        if (i % 5 != 0 && i < N) { /* the rate over uniform arguments (cos of tiny x is 1.0) */
+            ok_s_count += ok_s;
+            ok_c_count += ok_c;
+        }
+        if ((ok_s && s != libm_sin(x)) || (ok_c && c != libm_cos(x))) {
+            if (bad++ < 3)
+                test_fail(__FILE__, __LINE__, "x = %a: sin %a vs glibc %a, cos %a vs glibc %a", x,
+                          s, libm_sin(x), c, libm_cos(x));
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* fallback about 1 in 8 (of N * 4 / 5 uniform arguments) */
+    CHECK(ok_s_count > N * 4 / 5 * 8 / 10 && ok_c_count > N * 4 / 5 * 8 / 10);
+    const double outside[4] = {0.2500000000000001, -0.3, 3.0, NAN};
+    for (int i = 0; i < 4; i++) {
+        int ok_s = 1, ok_c = 1;
+        small_sin(outside[i], &ok_s);
+        small_cos(outside[i], &ok_c);
+        CHECK(!ok_s && !ok_c);
+    }
+}

@@ -8,6 +8,7 @@
  * which no prism preset uses.
  */
 #include "prism/env.h"
+#include "small_trig.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -72,9 +73,9 @@ static float step(void *state, prism_env_random *random, int action, float *obs,
     return 1.0f;
 }
 
-/* The vector fast path, in blocks of B copies and three passes: gather the states and call
- * libm for cos/sin; then the arithmetic over local arrays with a fixed trip count, which the
- * compiler turns into SIMD (each lane computes exactly what step computes: IEEE operations in
+/* The vector fast path, in blocks of B copies and three passes: gather the states and compute
+ * cos/sin (see below); then the arithmetic over local arrays with a fixed trip count, which
+ * the compiler turns into SIMD (each lane computes exactly what step computes: IEEE operations in
  * the same order, no contraction); then scatter states, observations and flags. The divisions
  * of consecutive copies no longer wait on each other. Unused lanes of the last block run on
  * zeros and are discarded. */
@@ -82,6 +83,7 @@ static void step_many(prism_env *envs, int n, const int *actions, float *obs, fl
                       bool *terminated) {
     enum { B = 32 };
     double x[B], xd[B], th[B], thd[B], c[B], sn[B], f[B];
+    int ok_c[B], ok_s[B];
     for (int base = 0; base < n; base += B) {
         const int m = n - base < B ? n - base : B;
         for (int j = 0; j < B; j++) {
@@ -89,12 +91,22 @@ static void step_many(prism_env *envs, int n, const int *actions, float *obs, fl
                 const cartpole *p = envs[base + j].state;
                 x[j] = p->x, xd[j] = p->x_dot, th[j] = p->theta, thd[j] = p->theta_dot;
                 f[j] = actions[base + j] == 1 ? force_mag : -force_mag;
-                c[j] = cos(p->theta);
-                sn[j] = sin(p->theta);
             } else {
-                x[j] = xd[j] = th[j] = thd[j] = f[j] = sn[j] = 0.0;
-                c[j] = 1.0;
+                x[j] = xd[j] = th[j] = thd[j] = f[j] = 0.0;
             }
+        }
+        /* cos/sin exactly as glibc computes them (what step calls): the small-angle path of
+         * small_trig.h for all lanes in SIMD (the pole angle stays within +-0.21 rad during an
+         * episode), then glibc for the lanes where it cannot vouch for the last bit (~1 in 8).
+         * In a scalar loop the fallback's unpredictable branch eats the gain, so step keeps
+         * calling glibc. */
+        for (int j = 0; j < B; j++) {
+            c[j] = small_cos(th[j], &ok_c[j]);
+            sn[j] = small_sin(th[j], &ok_s[j]);
+        }
+        for (int j = 0; j < B; j++) {
+            if (!ok_c[j]) c[j] = cos(th[j]);
+            if (!ok_s[j]) sn[j] = sin(th[j]);
         }
         for (int j = 0; j < B; j++) advance(&x[j], &xd[j], &th[j], &thd[j], f[j], c[j], sn[j]);
         for (int j = 0; j < m; j++) {
