@@ -401,3 +401,42 @@ TEST(small_trig_agrees_with_glibc_bit_for_bit) {
         CHECK(!ok_s && !ok_c);
     }
 }
+
+/* Acrobot's vector path takes cos/sin from wide_sincos whenever it reports ok: those values
+ * must be glibc's, bit for bit. Arguments over [-16, 16], tiny ones, and values next to
+ * multiples of pi/2 (where the reduction cancels). */
+TEST(wide_trig_agrees_with_glibc_bit_for_bit) {
+    double (*volatile libm_sin)(double) = sin, (*volatile libm_cos)(double) = cos;
+    prism_rng rng;
+    prism_rng_seed(&rng, 2026, 78);
+    enum { N = 400000 };
+    int ok_count = 0, uniform = 0, bad = 0;
+    for (int i = 0; i < N; i++) {
+        double x = (2 * prism_rng_uniform(&rng) - 1) * 16;
+        if (i % 5 == 0) x *= ldexp(1.0, -(int)prism_rng_below(&rng, 60));
+        if (i % 5 == 1) { /* a few ulps from k pi/2 */
+            double k = (double)((int)prism_rng_below(&rng, 21) - 10);
+            x = k * (M_PI / 2);
+            for (int u = (int)prism_rng_below(&rng, 9) - 4; u != 0; u += u > 0 ? -1 : 1)
+                x = nextafter(x, u > 0 ? INFINITY : -INFINITY);
+        }
+        int ok_s, ok_c;
+        double s, c;
+        wide_sincos(x, &s, &c, &ok_s, &ok_c);
+        if (i % 5 > 1) ok_count += ok_s + ok_c, uniform += 2;
+        if ((ok_s && s != libm_sin(x)) || (ok_c && c != libm_cos(x))) {
+            if (bad++ < 3)
+                test_fail(__FILE__, __LINE__, "x = %a: sin %a vs glibc %a, cos %a vs glibc %a", x,
+                          s, libm_sin(x), c, libm_cos(x));
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(ok_count > uniform * 8 / 10); /* fallback about 1 in 8 */
+    const double outside[3] = {16.000000000000004, -100.0, NAN};
+    for (int i = 0; i < 3; i++) {
+        int ok_s = 1, ok_c = 1;
+        double s, c;
+        wide_sincos(outside[i], &s, &c, &ok_s, &ok_c);
+        CHECK(!ok_s && !ok_c);
+    }
+}

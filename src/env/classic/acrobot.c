@@ -11,6 +11,7 @@
  * Not here: torque noise (0 in the reference) and the 'nips' dynamics variant.
  */
 #include "prism/env.h"
+#include "small_trig.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -174,16 +175,31 @@ static float step(void *state, prism_env_random *random, int action, float *obs,
  * computes, through the same inline helpers. Unused lanes of the last block run on zeros. */
 enum { B = 32 };
 
+/* out[j] = cos(x[j]) and, when sin_out is not NULL, sin_out[j] = sin(x[j]), exactly as glibc
+ * computes them: wide_sincos for every lane (SIMD), then glibc where it cannot vouch. */
+static void cos_sin_block(const double *restrict x, double *restrict cos_out,
+                          double *restrict sin_out) {
+    int ok_c[B], ok_s[B];
+    double sn[B];
+    for (int j = 0; j < B; j++) wide_sincos(x[j], &sn[j], &cos_out[j], &ok_s[j], &ok_c[j]);
+    for (int j = 0; j < B; j++)
+        if (!ok_c[j]) cos_out[j] = cos(x[j]);
+    if (!sin_out) return;
+    for (int j = 0; j < B; j++) sin_out[j] = ok_s[j] ? sn[j] : sin(x[j]);
+}
+
 /* k (4, B) = derivative at y (4, B); cos2/sin2 (B) given, the rest computed here. */
 static void dsdt_block(const double (*restrict y)[B], const double *restrict torque,
                        const double *restrict cos2, const double *restrict sin2,
                        double (*restrict k)[B]) {
-    double ca[B], cb[B], d2[B], sq1[B], sq2[B], sqd2[B];
+    double ca[B], cb[B], d2[B], sq1[B], sq2[B], sqd2[B], arg_a[B], arg_b[B];
     int n1[B], n2[B], nd[B];
     for (int j = 0; j < B; j++) {
-        ca[j] = cos(y[0][j] + y[1][j] - M_PI / 2.0);
-        cb[j] = cos(y[0][j] - M_PI / 2);
+        arg_a[j] = y[0][j] + y[1][j] - M_PI / 2.0;
+        arg_b[j] = y[0][j] - M_PI / 2;
     }
+    cos_sin_block(arg_a, ca, NULL);
+    cos_sin_block(arg_b, cb, NULL);
     for (int j = 0; j < B; j++) {
         d2[j] = d2_of(cos2[j]);
         sq1[j] = square_near_midpoint(y[2][j], &n1[j]);
@@ -220,27 +236,45 @@ static void step_many(prism_env *envs, int n, const int *actions, float *obs, fl
         dsdt_block((const double(*)[B])y0, torque, cos2, sin2, k1);
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < B; j++) y[i][j] = y0[i][j] + h2 * k1[i][j];
-        for (int j = 0; j < B; j++) cos2[j] = cos(y[1][j]), sin2[j] = sin(y[1][j]);
+        cos_sin_block(y[1], cos2, sin2);
         dsdt_block((const double(*)[B])y, torque, cos2, sin2, k2);
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < B; j++) y[i][j] = y0[i][j] + h2 * k2[i][j];
-        for (int j = 0; j < B; j++) cos2[j] = cos(y[1][j]), sin2[j] = sin(y[1][j]);
+        cos_sin_block(y[1], cos2, sin2);
         dsdt_block((const double(*)[B])y, torque, cos2, sin2, k3);
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < B; j++) y[i][j] = y0[i][j] + h * k3[i][j];
-        for (int j = 0; j < B; j++) cos2[j] = cos(y[1][j]), sin2[j] = sin(y[1][j]);
+        cos_sin_block(y[1], cos2, sin2);
         dsdt_block((const double(*)[B])y, torque, cos2, sin2, k4);
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < B; j++)
                 y[i][j] = y0[i][j] + h / 6.0 * (k1[i][j] + 2 * k2[i][j] + 2 * k3[i][j] + k4[i][j]);
+        /* wrap and clip, then the observation's and the terminal test's trigonometry for the
+         * whole block (the same values observe and step compute) */
+        double c1[B], s1[B], c12[B], arg[B];
+        for (int j = 0; j < B; j++) {
+            y[0][j] = wrap(y[0][j], -M_PI, M_PI);
+            y[1][j] = wrap(y[1][j], -M_PI, M_PI);
+            y[2][j] = bound(y[2][j], -MAX_VEL_1, MAX_VEL_1);
+            y[3][j] = bound(y[3][j], -MAX_VEL_2, MAX_VEL_2);
+            arg[j] = y[1][j] + y[0][j];
+        }
+        cos_sin_block(y[0], c1, s1);
+        cos_sin_block(y[1], cos2, sin2);
+        cos_sin_block(arg, c12, NULL);
         for (int j = 0; j < m; j++) {
             acrobot *a = envs[base + j].state;
-            a->s[0] = wrap(y[0][j], -M_PI, M_PI);
-            a->s[1] = wrap(y[1][j], -M_PI, M_PI);
-            a->s[2] = bound(y[2][j], -MAX_VEL_1, MAX_VEL_1);
-            a->s[3] = bound(y[3][j], -MAX_VEL_2, MAX_VEL_2);
-            const double cos1 = observe(a, obs + (size_t)(base + j) * 6);
-            terminated[base + j] = -cos1 - cos(a->s[1] + a->s[0]) > 1.0;
+            for (int i = 0; i < 4; i++) a->s[i] = y[i][j];
+            a->cos2 = cos2[j];
+            a->sin2 = sin2[j];
+            float *o = obs + (size_t)(base + j) * 6;
+            o[0] = (float)c1[j];
+            o[1] = (float)s1[j];
+            o[2] = (float)cos2[j];
+            o[3] = (float)sin2[j];
+            o[4] = (float)y[2][j];
+            o[5] = (float)y[3][j];
+            terminated[base + j] = -c1[j] - c12[j] > 1.0;
             rewards[base + j] = terminated[base + j] ? 0.0f : -1.0f;
         }
     }
