@@ -68,6 +68,9 @@ $(eval $(call build_tree,build,))
 $(eval $(call build_tree,build/asan,$(SAN) -O1))
 
 .PHONY: all test test-slow test-asan bench fmt fmt-check clean
+# the build_tree rules above come first in the file; without this `make` would build only
+# build/libprism.a
+.DEFAULT_GOAL := all
 all: build/prism build/prism-tests
 
 test: all

@@ -59,5 +59,8 @@ int bench_env(int argc, char **argv); /* prism bench env (cli/bench_env.c) */
 int env_eval(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 /* `prism bench env` (cli/bench_env.c); declared here so -Wmissing-prototypes sees it. */
+int env_rollout(int argc, char **argv); /* cli/env_rollout.c */
+int env_play(int argc, char **argv);    /* cli/env_play.c */
+int bench_env(int argc, char **argv);   /* cli/bench_env.c */
 
 #endif

@@ -74,6 +74,8 @@ static const subcommand subcommands[] = {
     {"ls", env_ls, "list the built-in environments"},
     {"info", env_info, "describe one environment"},
     {"eval", env_eval, "roll out a random or heuristic policy and summarise the returns"},
+    {"rollout", env_rollout, "print a rollout as JSON lines (see docs/rollout.md)"},
+    {"play", env_play, "play an environment yourself in the terminal"},
 };
 
 int cmd_env(int argc, char **argv) {

@@ -30,7 +30,8 @@ void test_fail(const char *file, int line, const char *fmt, ...)
  * the reason and counts neither as passed nor failed. Checks that fail still fail the test. */
 void test_skip(const char *reason);
 /* Path of a reference fixture in ../shared/fixtures/reference/, or NULL (and the test fails)
- * when the shared folder is missing. */
+ * when the shared folder is missing. A name containing '/' (e.g. "tests/fixtures/x.jsonl.gz")
+ * is the project's own fixture, relative to the repository root. */
 const char *test_fixture_path(const char *name);
 /* A fresh empty temporary directory for this test (removed after the run). */
 const char *test_tmpdir(void);

@@ -47,6 +47,8 @@ typedef struct prism_step {
     bool truncated;  /* the time limit cut the episode: the final observation still has value */
 } prism_step;
 
+struct prism_env;
+
 /* What one kind of environment is: constants plus functions over its private state. Each
  * environment file defines one (or a few, for versions) and registry.c lists them. */
 typedef struct prism_env_class {
@@ -84,6 +86,15 @@ typedef struct prism_env_class {
     /* Text picture of the state into buf (cap bytes, NUL-terminated); ANSI colour when
      * `color`. Returns the length written. */
     int (*render)(const void *state, char *buf, size_t cap, bool color);
+
+    /* Optional fast path (NULL = not provided; the vector env then calls step per copy).
+     * Step copies 0..n-1 of a vector at once with valid actions[i] (n): the same effect,
+     * bit for bit, as calling step on envs[i].state with &envs[i].random for each i, writing
+     * obs (n, D), rewards (n) and terminated (n). It touches nothing else: the time limit,
+     * the elapsed counters and auto-reset stay with the vector env. One call per vector step
+     * lets a class hoist work out of the loop and overlap the copies' latency chains. */
+    void (*step_many)(struct prism_env *envs, int n, const int *actions, float *obs, float *rewards,
+                      bool *terminated);
 } prism_env_class;
 
 /* Registry. */

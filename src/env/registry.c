@@ -10,6 +10,7 @@ extern const prism_env_class prism_homl_mdp, prism_probe_constant, prism_probe_o
     prism_probe_discount, prism_probe_action, prism_probe_match, prism_probe_truncation,
     prism_probe_nstep, prism_probe_distributional, prism_probe_prioritized;
 extern const prism_env_class prism_lunar_lander_v3;
+extern const prism_env_class prism_acrobot_v1, prism_mountain_car_v0;
 
 static const prism_env_class *const classes[] = {
     &prism_cartpole_v1,    &prism_cartpole_v0,          &prism_homl_mdp,
@@ -34,6 +35,8 @@ extern const prism_env_class prism_minatar_asterix, prism_minatar_breakout, pris
     &prism_minatar_seaquest_minimal,
     &prism_minatar_space_invaders_minimal,
     &prism_lunar_lander_v3,
+    &prism_acrobot_v1,
+    &prism_mountain_car_v0,
 };
 
 enum { CLASS_COUNT = (int)(sizeof classes / sizeof classes[0]) };

@@ -39,6 +39,24 @@ void prism_vec_env_reset(prism_vec_env *v, float *obs) {
 void prism_vec_env_step(prism_vec_env *v, const int *actions, float *obs, float *final_obs,
                         float *rewards, bool *terminated, bool *truncated) {
     const size_t d = (size_t)v->obs_size;
+    const prism_env_class *cls = v->envs[0].cls;
+    if (cls->step_many) {
+        /* One call for the physics of every copy, then the bookkeeping prism_env_step does. */
+        for (int i = 0; i < v->n; i++)
+            PRISM_ASSERT(actions[i] >= 0 && actions[i] < cls->num_actions);
+        cls->step_many(v->envs, v->n, actions, obs, rewards, terminated);
+        for (int i = 0; i < v->n; i++) {
+            prism_env *e = &v->envs[i];
+            e->elapsed++;
+            truncated[i] = e->max_episode_steps > 0 && e->elapsed >= e->max_episode_steps;
+            if (terminated[i] || truncated[i]) {
+                float *row = obs + (size_t)i * d;
+                memcpy(final_obs + (size_t)i * d, row, d * sizeof *row);
+                prism_env_reset(e, row);
+            }
+        }
+        return;
+    }
     for (int i = 0; i < v->n; i++) {
         float *row = obs + (size_t)i * d;
         prism_step s = prism_env_step(&v->envs[i], actions[i], row);

@@ -1,0 +1,180 @@
+/* prism env play ID [--seed S]: a human plays an environment in the terminal, one key per
+ * step (turn-based: the world waits for you), with the class's text picture in colour, the
+ * score and the step count. Keys are the class's play_keys (one per action) plus q to quit.
+ *
+ * On a terminal, stdin goes into raw mode (no echo, no line buffering) and is restored on
+ * every way out: q, end of input, Ctrl-C / SIGTERM / SIGHUP. When stdin is not a terminal
+ * (a pipe, a file, a test) the keys are read as plain characters, one per step, blanks
+ * ignored, and the picture is drawn without colour or screen clearing.
+ * Not here: real-time play (CartPole at 50 Hz); a rollout for tools is `prism env rollout`. */
+#include "cli.h"
+#include "prism/env.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+static const char *const command = "env play";
+
+static struct termios saved_termios;
+static volatile sig_atomic_t raw_mode_on;
+
+/* Put the terminal back as we found it (async-signal-safe: tcsetattr and write only). */
+static void restore_terminal(void) {
+    if (!raw_mode_on) return;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+    raw_mode_on = 0;
+    static const char show_cursor[] = "\033[0m\033[?25h\n";
+    ssize_t ignored = write(STDOUT_FILENO, show_cursor, sizeof show_cursor - 1);
+    (void)ignored;
+}
+
+static void on_signal(int sig) {
+    restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static bool enter_raw_mode(void) {
+    if (tcgetattr(STDIN_FILENO, &saved_termios) != 0) return false;
+    struct termios raw = saved_termios;
+    /* no line buffering, no echo; keep ISIG so Ctrl-C still raises SIGINT (handled above) */
+    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    /* TCSANOW, not TCSAFLUSH: keys typed ahead (or piped into a pty) must not be lost */
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) != 0) return false;
+    raw_mode_on = 1;
+    atexit(restore_terminal);
+    return true;
+}
+
+/* The next key: one byte from stdin; EOF (or a read error) returns -1. On a pipe, blanks
+ * (spaces, tabs, newlines) are skipped so a file of keys may be laid out freely. */
+static int next_key(bool tty) {
+    for (;;) {
+        unsigned char c;
+        ssize_t n = read(STDIN_FILENO, &c, 1);
+        if (n <= 0) return -1;
+        if (!tty && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) continue;
+        return c;
+    }
+}
+
+static void draw(const prism_env *env, char *picture, size_t cap, bool tty, double score,
+                 int episode, const char *note) {
+    const prism_env_class *c = env->cls;
+    c->render(env->state, picture, cap, tty);
+    if (tty) fputs("\033[H\033[2J", stdout); /* home, clear screen */
+    fputs(picture, stdout);
+    printf("%s%s  episode %d  step %d  score %g%s\n", tty ? "\033[1m" : "", c->id, episode,
+           env->elapsed, score, tty ? "\033[0m" : "");
+    printf("keys:");
+    for (int a = 0; a < c->num_actions; a++)
+        printf(" %c=%s", c->play_keys[a], c->action_names ? c->action_names[a] : "?");
+    printf(", q=quit\n");
+    if (note) printf("%s\n", note);
+    fflush(stdout);
+}
+
+int env_play(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "seed", .metavar = "S", .help = "seed of the first episode (default 0)"},
+    };
+    const char *usage = "prism env play ID [--seed S]";
+    char *pos[1];
+    int npos;
+    int rc = cli_parse(command, usage, argc, argv, opts, 1, pos, 1, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (npos != 1) {
+        fprintf(stderr, "prism %s: which environment? usage: %s\n(`prism env ls` lists them)\n",
+                command, usage);
+        return CLI_USAGE;
+    }
+    uint64_t seed;
+    if (!cli_u64(command, &opts[0], 0, &seed)) return CLI_USAGE;
+    prism_env env;
+    prism_status st = prism_env_init(&env, pos[0], NULL);
+    if (st) return cli_fail(command, st, NULL);
+    const prism_env_class *c = env.cls;
+    if (!c->play_keys || (int)strlen(c->play_keys) < c->num_actions || !c->render) {
+        fprintf(stderr, "prism %s: error: %s has no keyboard controls; try another environment\n",
+                command, c->id);
+        prism_env_free(&env);
+        return CLI_USAGE;
+    }
+    const bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (tty && !enter_raw_mode()) {
+        fprintf(stderr, "prism %s: error: cannot put the terminal into raw mode\n", command);
+        prism_env_free(&env);
+        return CLI_FAILURE;
+    }
+    enum { PICTURE_BYTES = 1 << 16 };
+    char *picture = malloc(PICTURE_BYTES);
+    float *obs = malloc(sizeof *obs * (size_t)prism_env_obs_size(c));
+    if (!picture || !obs) {
+        free(picture);
+        free(obs);
+        restore_terminal();
+        fprintf(stderr, "prism %s: error: out of memory\n", command);
+        prism_env_free(&env);
+        return CLI_FAILURE;
+    }
+    prism_env_seed(&env, seed, PRISM_STREAM_ENV);
+    prism_env_reset(&env, obs);
+    double score = 0, best = 0;
+    int episode = 1, finished = 0;
+    char note[160] = "";
+    draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL);
+    for (;;) {
+        int key = next_key(tty);
+        if (key < 0 || key == 'q' || key == 'Q' || key == 4 /* Ctrl-D */) break;
+        const char *hit = memchr(c->play_keys, key, (size_t)c->num_actions);
+        if (!hit) {
+            snprintf(note, sizeof note, "key '%c' does nothing here",
+                     key >= 32 && key < 127 ? key : '?');
+            draw(&env, picture, PICTURE_BYTES, tty, score, episode, note);
+            continue;
+        }
+        prism_step s = prism_env_step(&env, (int)(hit - c->play_keys), obs);
+        score += (double)s.reward;
+        if (!s.terminated && !s.truncated) {
+            draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL);
+            continue;
+        }
+        snprintf(note, sizeof note, "episode %d over (%s) after %d steps: score %g. %s", episode,
+                 s.terminated ? "terminated" : "time limit", env.elapsed, score,
+                 tty ? "Press a key for the next episode, q to quit." : "Next episode.");
+        draw(&env, picture, PICTURE_BYTES, tty, score, episode, note);
+        best = finished == 0 || score > best ? score : best;
+        finished++;
+        if (tty) {
+            int k = next_key(tty);
+            if (k < 0 || k == 'q' || k == 'Q' || k == 4) break;
+        }
+        episode++;
+        score = 0;
+        prism_env_reset(&env, obs);
+        draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL);
+    }
+    restore_terminal();
+    if (finished)
+        printf("%d episode%s finished, best score %g\n", finished, finished == 1 ? "" : "s", best);
+    else
+        printf("no episode finished (score so far %g)\n", score);
+    free(picture);
+    free(obs);
+    prism_env_free(&env);
+    return CLI_OK;
+}
