@@ -3,9 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== environments (steps/s)"
-build/prism bench env
+build/prism bench env --json
 echo "== replay memory (adds/s, sampled batches/s, priority updates/s)"
 build/prism bench replay
 echo "== neural networks (update us, GFLOP/s vs sgemm, batch-1 action latency)"
 build/prism bench nn
-build/prism bench env --json

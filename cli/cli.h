@@ -40,27 +40,27 @@ bool cli_u64(const char *command, const cli_opt *o, uint64_t fallback, uint64_t 
 int cli_fail(const char *command, prism_status st, const char *hint);
 int cli_exit_code(prism_status st);
 
-/* Subcommands. */
+/* Subcommands (cli/cmd_*.c), dispatched by cli/prism.c. */
 int cmd_env(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
-/* Tabular agents (cli/train_tabular.c). */
+/* `prism env` subcommands beyond ls and info (cli/env_*.c). */
+int env_eval(int argc, char **argv);
+int env_rollout(int argc, char **argv);
+int env_play(int argc, char **argv);
+
+/* Tabular agents (cli/train_tabular.c): whether `agent` is one (q-iteration, q-learning),
+ * and `prism train` for them (argv: everything after `train`). */
 bool train_tabular_handles(const char *agent);
 int train_tabular(int argc, char **argv);
 
-/* Benchmarks (prism bench KIND), listed in cmd_bench.c. */
+/* Benchmarks (prism bench KIND, cli/bench_*.c), listed in cmd_bench.c. */
 int bench_env(int argc, char **argv);
 int bench_replay(int argc, char **argv);
 int bench_nn(int argc, char **argv);
-int bench_env(int argc, char **argv); /* prism bench env (cli/bench_env.c) */
-int env_eval(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-/* `prism bench env` (cli/bench_env.c); declared here so -Wmissing-prototypes sees it. */
-int env_rollout(int argc, char **argv); /* cli/env_rollout.c */
-int env_play(int argc, char **argv);    /* cli/env_play.c */
-int bench_env(int argc, char **argv);   /* cli/bench_env.c */
 
 #endif

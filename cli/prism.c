@@ -14,9 +14,9 @@ static const command commands[] = {
     {"env", cmd_env, "list, inspect, play and roll out environments"},
     {"train", cmd_train, "train an agent on an environment; every run archived under runs/"},
     {"agents", cmd_agents, "list agent presets, show one resolved, list config keys"},
-    {"bench", cmd_bench, "measure throughput (environments, networks, training)"},
     {"runs", cmd_runs, "list, show, compare, reindex and remove archived runs"},
     {"report", cmd_report, "one HTML report (curves, scores, aggregate statistics) from runs"},
+    {"bench", cmd_bench, "measure throughput (environments, replay, networks)"},
 };
 
 static void usage(FILE *f) {

@@ -5,25 +5,23 @@
 #include <string.h>
 #include <strings.h>
 
-extern const prism_env_class prism_cartpole_v1, prism_cartpole_v0;
-extern const prism_env_class prism_homl_mdp, prism_probe_constant, prism_probe_obs_reward,
-    prism_probe_discount, prism_probe_action, prism_probe_match, prism_probe_truncation,
-    prism_probe_nstep, prism_probe_distributional, prism_probe_prioritized;
-extern const prism_env_class prism_lunar_lander_v3;
-extern const prism_env_class prism_acrobot_v1, prism_mountain_car_v0;
-
-static const prism_env_class *const classes[] = {
-    &prism_cartpole_v1,    &prism_cartpole_v0,          &prism_homl_mdp,
-    &prism_probe_constant, &prism_probe_obs_reward,     &prism_probe_discount,
-    &prism_probe_action,   &prism_probe_match,          &prism_probe_truncation,
-    &prism_probe_nstep,    &prism_probe_distributional, &prism_probe_prioritized,
+extern const prism_env_class prism_cartpole_v1, prism_cartpole_v0, prism_acrobot_v1,
+    prism_mountain_car_v0, prism_lunar_lander_v3;
 extern const prism_env_class prism_minatar_asterix, prism_minatar_breakout, prism_minatar_freeway,
     prism_minatar_seaquest, prism_minatar_space_invaders, prism_minatar_asterix_minimal,
     prism_minatar_breakout_minimal, prism_minatar_freeway_minimal, prism_minatar_seaquest_minimal,
     prism_minatar_space_invaders_minimal;
+extern const prism_env_class prism_homl_mdp, prism_probe_constant, prism_probe_obs_reward,
+    prism_probe_discount, prism_probe_action, prism_probe_match, prism_probe_truncation,
+    prism_probe_nstep, prism_probe_distributional, prism_probe_prioritized;
 
+/* Listed in the order `prism env ls` shows: classic control, MinAtar, tabular, probes. */
+static const prism_env_class *const classes[] = {
     &prism_cartpole_v1,
     &prism_cartpole_v0,
+    &prism_acrobot_v1,
+    &prism_mountain_car_v0,
+    &prism_lunar_lander_v3,
     &prism_minatar_asterix,
     &prism_minatar_breakout,
     &prism_minatar_freeway,
@@ -34,9 +32,16 @@ extern const prism_env_class prism_minatar_asterix, prism_minatar_breakout, pris
     &prism_minatar_freeway_minimal,
     &prism_minatar_seaquest_minimal,
     &prism_minatar_space_invaders_minimal,
-    &prism_lunar_lander_v3,
-    &prism_acrobot_v1,
-    &prism_mountain_car_v0,
+    &prism_homl_mdp,
+    &prism_probe_constant,
+    &prism_probe_obs_reward,
+    &prism_probe_discount,
+    &prism_probe_action,
+    &prism_probe_match,
+    &prism_probe_truncation,
+    &prism_probe_nstep,
+    &prism_probe_distributional,
+    &prism_probe_prioritized,
 };
 
 enum { CLASS_COUNT = (int)(sizeof classes / sizeof classes[0]) };
