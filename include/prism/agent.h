@@ -45,8 +45,19 @@ typedef struct prism_agent_stats {
     double time_learn;              /* seconds in forward, backward and optimizer */
 } prism_agent_stats;
 
+/* Deliberate bugs, for proving that `prism doctor` and the tests catch them (tests only; a
+ * normal run never sets one). */
+typedef enum prism_agent_bug {
+    PRISM_BUG_NONE = 0,
+    PRISM_BUG_NO_TERMINAL_MASK, /* bootstrap through terminal states */
+    PRISM_BUG_TARGET_SIGN,      /* y = R - discount * Q' */
+    PRISM_BUG_TARGET_NEVER_SYNCS,
+    PRISM_BUG_NSTEP_OFF_BY_ONE, /* bootstrap with one discount too many */
+} prism_agent_bug;
+
 typedef struct prism_agent {
     prism_agent_config cfg;
+    prism_agent_bug bug; /* PRISM_BUG_NONE except in tests */
     int obs_size;    /* D */
     int num_actions; /* A */
     int num_atoms;   /* N: 1 for a scalar head */

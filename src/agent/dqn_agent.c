@@ -241,10 +241,24 @@ double prism_agent_param_norm(const prism_agent *ag) {
     return sqrt(s);
 }
 
+/* The deliberate bugs of prism_agent_bug that act on the batch's discounts (tests only). */
+static void inject_discount_bug(prism_agent *ag) {
+    prism_replay_batch *b = &ag->batch;
+    const float gamma = (float)ag->cfg.gamma;
+    float gamma_n = 1.0f;
+    for (int k = 0; k < ag->cfg.n_step; k++) gamma_n *= gamma;
+    for (int i = 0; i < b->size; i++) {
+        if (ag->bug == PRISM_BUG_NO_TERMINAL_MASK && b->discounts[i] == 0.0f) b->discounts[i] = gamma_n;
+        if (ag->bug == PRISM_BUG_NSTEP_OFF_BY_ONE) b->discounts[i] *= gamma;
+        if (ag->bug == PRISM_BUG_TARGET_SIGN) b->discounts[i] = -b->discounts[i];
+    }
+}
+
 /* Next-state values into ag->targets (scalar) or ag->target_probs (C51). */
 static void build_targets(prism_agent *ag) {
     prism_replay_batch *b = &ag->batch;
     const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
+    if (ag->bug) inject_discount_bug(ag);
     const float *tout = prism_nn_forward(&ag->target, b->next_obs, B);
     if (N == 1) {
         const float *select = tout;
@@ -401,6 +415,7 @@ prism_status prism_agent_observe(prism_agent *ag, const float *obs, int action, 
         prism_status st = prism_agent_learn(ag);
         if (st) return st;
     }
-    if (ag->steps % c->target_period == 0) prism_agent_sync_target(ag);
+    if (ag->steps % c->target_period == 0 && ag->bug != PRISM_BUG_TARGET_NEVER_SYNCS)
+        prism_agent_sync_target(ag);
     return PRISM_OK;
 }
