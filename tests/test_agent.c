@@ -1,0 +1,258 @@
+/* Tests for the DQN-family agent: the exploration schedule, the learning targets recomputed
+ * independently (one-step, terminal, double Q, C51), the update and target-sync schedule, the
+ * deliberate bugs, and determinism. */
+#include "harness.h"
+#include "prism/agent.h"
+#include "prism/presets.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A small agent on CartPole-v1 that learns only when a test calls prism_agent_learn. */
+static prism_agent_config small_config(void) {
+    prism_config c;
+    prism_config_defaults(&c);
+    prism_agent_config a = c.agent_cfg;
+    a.hidden[0] = 16;
+    a.n_hidden = 1;
+    a.batch_size = 8;
+    a.replay_capacity = 256;
+    a.min_replay = 0;
+    a.update_period = 1000000;
+    a.target_period = 1000000;
+    a.obs_minmax = false;
+    a.reward_clip = false;
+    a.eps_start = a.eps_end = 0.0;
+    a.eps_decay_steps = 0;
+    return a;
+}
+
+/* Feed `steps` transitions of a synthetic stream: episodes of 5 steps ending alternately in
+ * termination and truncation, rewards 0.1 * step index. */
+static void feed(prism_agent *ag, int steps) {
+    float obs[4] = {0}, next[4];
+    for (int t = 0; t < steps; t++) {
+        for (int i = 0; i < 4; i++) next[i] = (float)sin(0.7 * t + i);
+        int end = (t % 5) == 4;
+        bool terminated = end && (t / 5) % 2 == 0, truncated = end && !terminated;
+        REQUIRE(prism_agent_observe(ag, obs, t % 2, 0.1f * (float)(t % 5), terminated, truncated,
+                                    next) == PRISM_OK);
+        if (end)
+            for (int i = 0; i < 4; i++) obs[i] = (float)cos(0.3 * t + i);
+        else
+            memcpy(obs, next, sizeof obs);
+    }
+}
+
+TEST(agent_epsilon_schedule_linear_with_warmup) {
+    prism_env_class const *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.eps_start = 1.0;
+    a.eps_end = 0.1;
+    a.eps_decay_steps = 100;
+    a.eps_warmup = 50;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, cls, 1) == PRISM_OK);
+    ag.steps = 0;
+    CHECK_NEAR(prism_agent_epsilon(&ag), 1.0, 1e-12);
+    ag.steps = 50;
+    CHECK_NEAR(prism_agent_epsilon(&ag), 1.0, 1e-12);
+    ag.steps = 100;
+    CHECK_NEAR(prism_agent_epsilon(&ag), 0.55, 1e-12);
+    ag.steps = 150;
+    CHECK_NEAR(prism_agent_epsilon(&ag), 0.1, 1e-12);
+    ag.steps = 100000;
+    CHECK_NEAR(prism_agent_epsilon(&ag), 0.1, 1e-12);
+    prism_agent_free(&ag);
+}
+
+/* Recompute the scalar targets of the last batch from copies of the networks taken before the
+ * update, and compare with what the agent used. */
+static void check_scalar_targets(bool double_q, prism_agent_bug bug) {
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.double_q = double_q;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, cls, 3) == PRISM_OK);
+    ag.bug = bug;
+    feed(&ag, 60);
+    prism_agent_learn(&ag); /* move the online net away from the target */
+    prism_nn online_before, target_copy;
+    REQUIRE(prism_nn_init(&online_before, &ag.online.cfg, a.batch_size, 0) == PRISM_OK);
+    REQUIRE(prism_nn_init(&target_copy, &ag.target.cfg, a.batch_size, 0) == PRISM_OK);
+    prism_nn_copy_params(&online_before, &ag.online);
+    prism_nn_copy_params(&target_copy, &ag.target);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    const prism_replay_batch *b = &ag.batch;
+    const int B = b->size, A = 2;
+    float qt[64], qo[64];
+    memcpy(qt, prism_nn_forward(&target_copy, b->next_obs, B), sizeof(float) * (size_t)(B * A));
+    memcpy(qo, prism_nn_forward(&online_before, b->next_obs, B), sizeof(float) * (size_t)(B * A));
+    int terminals = 0;
+    for (int i = 0; i < B; i++) {
+        const float *sel = double_q ? qo + i * A : qt + i * A;
+        int astar = sel[1] > sel[0] ? 1 : 0;
+        float discount = b->discounts[i]; /* already altered by an injected bug */
+        float want = b->returns[i] + discount * qt[i * A + astar];
+        CHECK_NEAR(ag.targets[i], want, 1e-6);
+        terminals += discount == 0.0f;
+    }
+    if (bug == PRISM_BUG_NONE) CHECK(terminals > 0); /* the batch exercised the terminal mask */
+    prism_nn_free(&online_before);
+    prism_nn_free(&target_copy);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_scalar_targets_match_independent_recomputation) {
+    check_scalar_targets(false, PRISM_BUG_NONE);
+}
+
+TEST(agent_double_q_selects_with_online_evaluates_with_target) {
+    check_scalar_targets(true, PRISM_BUG_NONE);
+}
+
+TEST(agent_terminal_transitions_do_not_bootstrap) {
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.batch_size = 64;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, cls, 5) == PRISM_OK);
+    feed(&ag, 100);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    int terminal = 0, truncated_end = 0;
+    for (int i = 0; i < ag.batch.size; i++) {
+        if (ag.batch.discounts[i] == 0.0f) {
+            terminal++;
+            CHECK(ag.targets[i] == ag.batch.returns[i]);
+        } else {
+            CHECK_NEAR(ag.batch.discounts[i], a.gamma, 1e-7);
+            truncated_end++;
+        }
+    }
+    CHECK(terminal > 0 && truncated_end > 0);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_injected_bugs_change_targets) {
+    check_scalar_targets(false, PRISM_BUG_TARGET_SIGN);
+    check_scalar_targets(false, PRISM_BUG_NO_TERMINAL_MASK);
+    /* With the mask removed, no transition of a batch has discount 0 any more. */
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.batch_size = 64;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, cls, 5) == PRISM_OK);
+    ag.bug = PRISM_BUG_NO_TERMINAL_MASK;
+    feed(&ag, 100);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    for (int i = 0; i < ag.batch.size; i++) CHECK(ag.batch.discounts[i] > 0.0f);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_c51_targets_are_distributions_and_terminal_mass_sits_on_reward) {
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.distributional = true;
+    a.num_atoms = 11;
+    a.v_max = 1.0; /* support -1, -0.8, ..., 1: rewards 0.1 k land between atoms */
+    a.batch_size = 32;
+    a.double_q = true;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, cls, 7) == PRISM_OK);
+    feed(&ag, 100);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    const int N = 11;
+    int terminals = 0;
+    for (int i = 0; i < ag.batch.size; i++) {
+        const float *m = ag.target_probs + i * N;
+        double sum = 0, mean = 0;
+        for (int j = 0; j < N; j++) {
+            CHECK(m[j] >= 0.0f);
+            sum += (double)m[j];
+            mean += (double)m[j] * (-1.0 + 0.2 * j);
+        }
+        CHECK_NEAR(sum, 1.0, 1e-5);
+        if (ag.batch.discounts[i] == 0.0f) {
+            terminals++;
+            /* all mass on the two atoms around the (clipped) return, mean = the return */
+            double r = ag.batch.returns[i] > 1.0f ? 1.0 : (double)ag.batch.returns[i];
+            CHECK_NEAR(mean, r, 1e-5);
+        }
+    }
+    CHECK(terminals > 0);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_update_and_sync_follow_the_schedule) {
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.min_replay = 20;
+    a.update_period = 4;
+    a.target_period = 10;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, cls, 9) == PRISM_OK);
+    prism_agent_stats_reset(&ag);
+    feed(&ag, 100);
+    /* steps 21..100 learn when step % 4 == 0: 24..100 -> 20 updates; syncs at 30..100 -> 8 */
+    CHECK_EQ_INT(ag.stats.updates, 20);
+    CHECK_EQ_INT(ag.stats.target_syncs, 8);
+    CHECK(memcmp(ag.online.params, ag.target.params, sizeof(float) * ag.online.n_params) == 0);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_polyak_sync_averages) {
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.tau = 0.25;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, cls, 11) == PRISM_OK);
+    feed(&ag, 40);
+    prism_agent_learn(&ag);
+    size_t k = ag.online.n_params / 2;
+    float on = ag.online.params[k], tg = ag.target.params[k];
+    REQUIRE(on != tg);
+    prism_agent_sync_target(&ag);
+    CHECK_NEAR(ag.target.params[k], 0.25f * on + 0.75f * tg, 1e-7);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_same_seed_same_parameters_bit_for_bit) {
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_config c;
+    prism_config_defaults(&c);
+    REQUIRE(prism_preset_apply(&c, "rainbow", "CartPole-v1") == PRISM_OK);
+    prism_agent_config a = c.agent_cfg;
+    a.hidden[0] = a.hidden[1] = 32;
+    a.batch_size = 16;
+    a.min_replay = 10;
+    a.replay_capacity = 500;
+    prism_agent x, y;
+    REQUIRE(prism_agent_init(&x, &a, cls, 13) == PRISM_OK);
+    REQUIRE(prism_agent_init(&y, &a, cls, 13) == PRISM_OK);
+    feed(&x, 120);
+    feed(&y, 120);
+    CHECK(x.stats.updates > 10);
+    CHECK(memcmp(x.online.params, y.online.params, sizeof(float) * x.online.n_params) == 0);
+    float obs[4] = {0.01f, -0.02f, 0.03f, 0.0f};
+    CHECK_EQ_INT(prism_agent_act(&x, obs, false), prism_agent_act(&y, obs, false));
+    prism_agent_free(&x);
+    prism_agent_free(&y);
+}
+
+TEST(agent_rejects_a_config_that_does_not_fit_the_environment) {
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.conv_channels = 16;
+    prism_agent ag;
+    CHECK(prism_agent_init(&ag, &a, cls, 1) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "conv_channels") != NULL);
+    a = small_config();
+    a.obs_minmax = true;
+    a.n_obs_min = a.n_obs_max = 2;
+    CHECK(prism_agent_init(&ag, &a, cls, 1) == PRISM_ERR_INVALID);
+    a = small_config();
+    prism_alloc_fail_after(3);
+    prism_status st = prism_agent_init(&ag, &a, cls, 1);
+    prism_alloc_fail_after(-1);
+    CHECK(st == PRISM_ERR_NOMEM);
+}
