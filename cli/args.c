@@ -152,3 +152,16 @@ int cli_fail(const char *command, prism_status st, const char *hint) {
     if (hint) fprintf(stderr, "%s\n", hint);
     return cli_exit_code(st);
 }
+
+int cli_dispatch(const char *command, const char *usage, const cli_subcommand *subs, int n,
+                 int argc, char **argv) {
+    if (argc >= 1)
+        for (int i = 0; i < n; i++)
+            if (!strcmp(argv[0], subs[i].name)) return subs[i].run(argc - 1, argv + 1);
+    bool help = argc >= 1 && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"));
+    FILE *f = help ? stdout : stderr;
+    if (argc >= 1 && !help) fprintf(f, "prism %s: unknown subcommand '%s'\n", command, argv[0]);
+    fprintf(f, "usage: %s\n\n", usage);
+    for (int i = 0; i < n; i++) fprintf(f, "  %-10s %s\n", subs[i].name, subs[i].summary);
+    return help ? CLI_OK : CLI_USAGE;
+}

@@ -31,6 +31,17 @@ const char *cli_value(const cli_opt *o, const char *fallback);
 int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_opt *opts,
               int nopts, char **positional, int max_positional, int *npositional);
 
+/* A subcommand table entry, and dispatch: run the entry named by argv[0] with the rest of
+ * argv. No name, -h or --help: print `usage` and the table, return CLI_OK (CLI_USAGE when
+ * argv is empty). An unknown name: say so on stderr, print the table, return CLI_USAGE. */
+typedef struct cli_subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_subcommand;
+int cli_dispatch(const char *command, const char *usage, const cli_subcommand *subs, int n,
+                 int argc, char **argv);
+
 /* Convert an option value, printing "<command>: --name must be ... (got ...)" on error. */
 bool cli_int(const char *command, const cli_opt *o, long long lo, long long hi, long long fallback,
              long long *out);

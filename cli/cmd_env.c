@@ -64,13 +64,7 @@ static int env_info(int argc, char **argv) {
     return CLI_OK;
 }
 
-typedef struct subcommand {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} subcommand;
-
-static const subcommand subcommands[] = {
+static const cli_subcommand subcommands[] = {
     {"ls", env_ls, "list the built-in environments"},
     {"info", env_info, "describe one environment"},
     {"eval", env_eval, "roll out a random or heuristic policy and summarise the returns"},
@@ -79,15 +73,6 @@ static const subcommand subcommands[] = {
 };
 
 int cmd_env(int argc, char **argv) {
-    size_t n = sizeof subcommands / sizeof subcommands[0];
-    if (argc >= 1)
-        for (size_t i = 0; i < n; i++)
-            if (!strcmp(argv[0], subcommands[i].name))
-                return subcommands[i].run(argc - 1, argv + 1);
-    FILE *f = argc >= 1 && strcmp(argv[0], "--help") && strcmp(argv[0], "-h") ? stderr : stdout;
-    if (f == stderr && argc >= 1) fprintf(f, "prism env: unknown subcommand '%s'\n", argv[0]);
-    fprintf(f, "usage: prism env SUBCOMMAND ...\n\n");
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-    return f == stderr ? CLI_USAGE : CLI_OK;
+    return cli_dispatch("env", "prism env SUBCOMMAND [ARGS...]", subcommands,
+                        (int)(sizeof subcommands / sizeof subcommands[0]), argc, argv);
 }

@@ -487,13 +487,7 @@ static int runs_rm(int argc, char **argv) {
     return CLI_OK;
 }
 
-typedef struct subcommand {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} subcommand;
-
-static const subcommand subcommands[] = {
+static const cli_subcommand subcommands[] = {
     {"ls", runs_ls, "list runs (filter with --where env=...,agent=...,status=...)"},
     {"show", runs_show, "print a run's run.json and its last metrics row"},
     {"diff", runs_diff, "config.ini and final-metric differences between two runs"},
@@ -502,16 +496,7 @@ static const subcommand subcommands[] = {
 };
 
 int cmd_runs(int argc, char **argv) {
-    size_t n = sizeof subcommands / sizeof subcommands[0];
-    if (argc >= 1)
-        for (size_t i = 0; i < n; i++)
-            if (!strcmp(argv[0], subcommands[i].name))
-                return subcommands[i].run(argc - 1, argv + 1);
-    FILE *f = argc >= 1 && strcmp(argv[0], "-h") && strcmp(argv[0], "--help") ? stderr : stdout;
-    if (f == stderr && argc >= 1) fprintf(stderr, "prism runs: unknown subcommand '%s'\n", argv[0]);
-    fprintf(f, "usage: prism runs SUBCOMMAND [ARGS...]   (IDs may be abbreviated to a unique "
-               "prefix)\n\nsubcommands:\n");
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-    return f == stderr ? CLI_USAGE : CLI_OK;
+    return cli_dispatch(
+        "runs", "prism runs SUBCOMMAND [ARGS...]   (IDs may be abbreviated to a unique prefix)",
+        subcommands, (int)(sizeof subcommands / sizeof subcommands[0]), argc, argv);
 }
