@@ -1,0 +1,113 @@
+/* `prism train` and `prism agents` through the CLI: bad input gives exit 2 and a message that
+ * says what to do; a tiny run leaves a complete run directory and says where it is last. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A run small enough for the fast suite: 2 iterations of 300 steps, a 16-unit network. */
+#define TINY                                                                                       \
+    "--steps 600 --set train.iteration_steps=300 --set agent.hidden=16 "                           \
+    "--set agent.min_replay=50 --set agent.batch_size=16"
+
+TEST(train_cli_bad_input_exits_2_with_guidance) {
+    char out[8192];
+    const char *dir = test_tmpdir();
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train CartPol-v0 --runs-dir %s", dir), 2);
+    CHECK(strstr(out, "did you mean CartPole-v0") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train CartPole-v0 --agent rainbo --runs-dir %s", dir),
+                 2);
+    CHECK(strstr(out, "unknown agent preset 'rainbo'") && strstr(out, "rainbow-noisy"));
+    CHECK_EQ_INT(
+        test_prism(out, sizeof out, "train CartPole-v0 --set agent.lr=-1 --runs-dir %s", dir), 2);
+    CHECK(strstr(out, "agent.lr must be a number") != NULL);
+    CHECK_EQ_INT(
+        test_prism(out, sizeof out, "train CartPole-v0 --set agent.lrr=1 --runs-dir %s", dir), 2);
+    CHECK(strstr(out, "did you mean 'agent.lr'") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train CartPole-v0 --set agent.lr --runs-dir %s", dir),
+                 2);
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "train CartPole-v0 --config /nonexistent.ini --runs-dir %s", dir),
+                 2);
+    CHECK(strstr(out, "/nonexistent.ini") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train CartPole-v0 --seed -4 --runs-dir %s", dir), 2);
+    /* an environment option the environment does not know */
+    CHECK_EQ_INT(
+        test_prism(out, sizeof out, "train CartPole-v0 --set env.gravity=3 --runs-dir %s", dir), 2);
+    CHECK(strstr(out, "gravity") != NULL);
+    /* a combination that cannot work: a conv layer on a vector observation */
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "train CartPole-v0 --set agent.conv_channels=8 --runs-dir %s", dir),
+                 2);
+    CHECK(strstr(out, "conv_channels") != NULL);
+    /* nothing half-made was left behind by the rejected runs */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c CartPole", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1) n = -1;
+        pclose(p);
+    }
+    CHECK_EQ_INT(n, 0);
+}
+
+TEST(train_cli_tiny_run_archives_everything) {
+    char out[16384];
+    const char *dir = test_tmpdir();
+    int rc = test_prism(out, sizeof out,
+                        "train CartPole-v0 --agent dqn %s --runs-dir %s --run-id tiny", TINY, dir);
+    REQUIRE(rc == 0);
+    /* the last line names the run directory */
+    char *last = out + strlen(out);
+    while (last > out && last[-1] == '\n') *--last = 0;
+    while (last > out && last[-1] != '\n') last--;
+    char want[1200];
+    snprintf(want, sizeof want, "run: %s/tiny", dir);
+    CHECK(strcmp(last, want) == 0);
+    const char *files[] = {"run.json",    "config.ini",   "stdout.log",
+                           "metrics.csv", "episodes.csv", "checkpoints/latest"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[1400];
+        snprintf(path, sizeof path, "%s/tiny/%s", dir, files[i]);
+        CHECK(access(path, R_OK) == 0);
+    }
+    char path[1400];
+    snprintf(path, sizeof path, "%s/tiny/metrics.csv", dir);
+    FILE *f = fopen(path, "r");
+    REQUIRE(f != NULL);
+    char header[4096];
+    REQUIRE(fgets(header, sizeof header, f) != NULL);
+    CHECK(strncmp(header, "iteration,env_steps,episodes,", 29) == 0);
+    CHECK(strstr(header, ",return_mean,") && strstr(header, ",sys_steps_per_s,"));
+    int rows = 0;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) rows++;
+    fclose(f);
+    CHECK_EQ_INT(rows, 2);
+    snprintf(path, sizeof path, "%s/tiny/run.json", dir);
+    f = fopen(path, "r");
+    REQUIRE(f != NULL);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    fclose(f);
+    CHECK(strstr(out, "\"status\": \"completed\"") != NULL);
+    CHECK(strstr(out, "\"agent\": \"dqn\"") != NULL);
+}
+
+TEST(train_cli_print_config_and_agents_commands) {
+    char out[65536];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train MountainCar-v0 --agent rainbow --print-config"),
+                 0);
+    CHECK(strstr(out, "max_episode_steps = 600") != NULL);
+    CHECK(strstr(out, "distributional = true") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents"), 0);
+    CHECK(strstr(out, "rainbow-multistep") && strstr(out, "cleanrl-dqn"));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents show dqn+noisy --env breakout"), 0);
+    CHECK(strstr(out, "noisy = true") && strstr(out, "conv_channels = 16"));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents keys"), 0);
+    CHECK(strstr(out, "agent.per_alpha") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents show nosuch"), 2);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents bogus"), 2);
+}
