@@ -55,7 +55,7 @@ prism_status prism_doctor_report_add(prism_doctor_report *r, const prism_doctor_
 static const char probe_overrides[] =
     "agent.hidden=32,32 agent.conv_channels=0 agent.batch_size=32 agent.replay_capacity=10000 "
     "agent.min_replay=64 agent.update_period=1 agent.target_period=50 agent.lr=1e-3 "
-    "agent.eps_start=0.5 agent.eps_end=0.5 agent.eps_decay_steps=0 agent.eps_warmup=0 "
+    "agent.eps_start=1 agent.eps_end=1 agent.eps_decay_steps=0 agent.eps_warmup=0 "
     "agent.obs_minmax=false agent.v_max=1.25 agent.reward_clip=false";
 
 prism_status prism_doctor_config(const prism_doctor_options *o, const char *env_id, bool probe,
@@ -64,6 +64,8 @@ prism_status prism_doctor_config(const prism_doctor_options *o, const char *env_
     prism_status st = prism_preset_apply(out, o->preset ? o->preset : "dqn", env_id);
     if (st) return st;
     if (probe && (st = prism_config_apply(out, probe_overrides))) return st;
+    if (probe && out->agent_cfg.distributional && (st = prism_config_set(out, "agent.lr", "1e-2")))
+        return st;
     for (int i = 0; i < o->n_sets; i++) {
         const char *kv = o->sets[i];
         const char *eq = strchr(kv, '=');
