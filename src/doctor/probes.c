@@ -110,15 +110,14 @@ static void describe(const prism_probe *p, int s, int a, char *buf, size_t cap) 
 }
 
 /* Tolerance of a value check. Deterministic targets are fitted to about 1e-3 by a scalar head
- * in these few thousand updates; the coin-flip probe's mean moves with the last few hundred
- * samples; C51 and noisy nets fit less tightly (a softmax over 51 atoms, weights that move
- * with the noise). The gaps the doctor must see are larger: one discount too many moves a
- * value by 1 - gamma (1% at 0.99) -- see docs/doctor.md. */
+ * in these few thousand updates (C51 too, at the doctor's learning rate); the coin-flip probe's
+ * mean moves with the last few hundred samples; noisy nets' weights wander with the noise. The
+ * gaps the doctor must see are larger: one discount too many moves a value by 1 - gamma (0.0099
+ * at 0.99), which is why the tolerance stays below 0.01 (docs/doctor.md, "Tolerances"). */
 static double tolerance(const prism_probe *p, const prism_agent_config *c) {
     if (!strcmp(p->env_id, "probe-distributional")) return 0.15;
-    double t = 0.004;
-    if (c->distributional) t += 0.002;
-    if (c->noisy) t += 0.004;
+    double t = 0.005;
+    if (c->noisy) t += 0.0035;
     return t;
 }
 
