@@ -33,6 +33,7 @@ static const char *verdict_name(prism_doctor_verdict v) {
 
 static void print_number(double v) {
     if (isnan(v)) printf(" %9s", "-");
+    else if (fabs(v) >= 1e4 || (v != 0 && fabs(v) < 1e-3)) printf(" %9.3g", v);
     else printf(" %9.4f", v);
 }
 
