@@ -23,18 +23,25 @@ static const char *const bug_names[] = {"none", "no-terminal-mask", "target-sign
 
 static const char *verdict_name(prism_doctor_verdict v) {
     switch (v) {
-    case PRISM_DOCTOR_PASS: return "ok";
-    case PRISM_DOCTOR_FAIL: return "FAIL";
-    case PRISM_DOCTOR_SKIP: return "skip";
-    case PRISM_DOCTOR_WARN: return "WARN";
+    case PRISM_DOCTOR_PASS:
+        return "ok";
+    case PRISM_DOCTOR_FAIL:
+        return "FAIL";
+    case PRISM_DOCTOR_SKIP:
+        return "skip";
+    case PRISM_DOCTOR_WARN:
+        return "WARN";
     }
     return "?";
 }
 
 static void print_number(double v) {
-    if (isnan(v)) printf(" %9s", "-");
-    else if (fabs(v) >= 1e4 || (v != 0 && fabs(v) < 1e-3)) printf(" %9.3g", v);
-    else printf(" %9.4f", v);
+    if (isnan(v))
+        printf(" %9s", "-");
+    else if (fabs(v) >= 1e4 || (v != 0 && fabs(v) < 1e-3))
+        printf(" %9.3g", v);
+    else
+        printf(" %9.4f", v);
 }
 
 static void print_table(const prism_doctor_report *r, const char *title) {
@@ -46,8 +53,10 @@ static void print_table(const prism_doctor_report *r, const char *title) {
         print_number(c->expected);
         print_number(c->learned);
         printf("  %s", verdict_name(c->verdict));
-        if (c->verdict != PRISM_DOCTOR_PASS && c->message[0]) printf("  %s", c->message);
-        else if (c->verdict == PRISM_DOCTOR_PASS && c->message[0]) printf("  (%s)", c->message);
+        if (c->verdict != PRISM_DOCTOR_PASS && c->message[0])
+            printf("  %s", c->message);
+        else if (c->verdict == PRISM_DOCTOR_PASS && c->message[0])
+            printf("  (%s)", c->message);
         printf("\n");
     }
 }
@@ -104,7 +113,8 @@ static int doctor_env(int argc, char **argv) {
     int rc = cli_parse("doctor env", u, argc, argv, opts, 2, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
-        fprintf(stderr, "prism doctor env: which environment? usage: %s\n(`prism env ls` lists them)\n", u);
+        fprintf(stderr,
+                "prism doctor env: which environment? usage: %s\n(`prism env ls` lists them)\n", u);
         return CLI_USAGE;
     }
     long long episodes;
@@ -112,7 +122,9 @@ static int doctor_env(int argc, char **argv) {
     if (!cli_int("doctor env", &opts[0], 1, 100000, 20, &episodes)) return CLI_USAGE;
     if (!cli_u64("doctor env", &opts[1], 0, &seed)) return CLI_USAGE;
     prism_status st = prism_doctor_env(pos[0], (int)episodes, seed, stdout);
-    if (st) return cli_fail("doctor env", st, st == PRISM_ERR_NOT_FOUND ? "(`prism env ls` lists them)" : NULL);
+    if (st)
+        return cli_fail("doctor env", st,
+                        st == PRISM_ERR_NOT_FOUND ? "(`prism env ls` lists them)" : NULL);
     return CLI_OK;
 }
 
@@ -129,8 +141,9 @@ static int doctor_run(const char *arg, const char *runs_dir, bool json) {
         prism_run_index ix;
         prism_status st = prism_run_index_open(&ix, runs_dir);
         if (st)
-            return cli_fail("doctor", st, "(RUN is a run directory or a run id prefix; --runs-dir "
-                                          "says where runs live)");
+            return cli_fail("doctor", st,
+                            "(RUN is a run directory or a run id prefix; --runs-dir "
+                            "says where runs live)");
         prism_run_record rec;
         st = prism_run_index_find(&ix, arg, &rec);
         prism_run_index_close(&ix);
@@ -167,10 +180,14 @@ int cmd_doctor(int argc, char **argv) {
         {.name = "json", .help = "print one JSON line instead of the table"},
         {.name = "no-engine", .help = "probes only: skip the engine checks"},
         {.name = "no-probes", .help = "engine checks only"},
-        {.name = "engine-env", .metavar = "ID",
+        {.name = "engine-env",
+         .metavar = "ID",
          .help = "environment whose network the engine checks use (default CartPole-v0)"},
-        {.name = "runs-dir", .metavar = "DIR", .help = "where RUN ids are looked up (default runs)"},
-        {.name = "inject-bug", .metavar = "NAME",
+        {.name = "runs-dir",
+         .metavar = "DIR",
+         .help = "where RUN ids are looked up (default runs)"},
+        {.name = "inject-bug",
+         .metavar = "NAME",
          .help = "TEST ONLY: break the agent on purpose (no-terminal-mask, target-sign, "
                  "target-never-syncs, nstep-off-by-one) to prove the doctor catches it"},
     };
@@ -211,7 +228,9 @@ int cmd_doctor(int argc, char **argv) {
     /* Resolve once up front so a bad preset or key is a usage error, not a failed check. */
     prism_config probe_cfg;
     prism_status st = prism_doctor_config(&o, "probe-1-constant", true, &probe_cfg);
-    if (st) return cli_fail("doctor", st, "(`prism agents` lists presets, `prism agents keys` the keys)");
+    if (st)
+        return cli_fail("doctor", st,
+                        "(`prism agents` lists presets, `prism agents keys` the keys)");
 
     prism_doctor_report r;
     prism_doctor_report_init(&r);

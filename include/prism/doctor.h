@@ -37,15 +37,15 @@
 enum { PRISM_DOCTOR_MAX_SETS = 64 };
 
 typedef struct prism_doctor_options {
-    const char *preset;                          /* agent preset (default "dqn") */
-    const char *sets[PRISM_DOCTOR_MAX_SETS];     /* "key=value" applied after the doctor's own
-                                                    probe overrides (the user wins) */
+    const char *preset;                      /* agent preset (default "dqn") */
+    const char *sets[PRISM_DOCTOR_MAX_SETS]; /* "key=value" applied after the doctor's own
+                                                probe overrides (the user wins) */
     int n_sets;
-    uint64_t seed;                               /* default 0 */
-    long long probe_steps;                       /* env steps per probe (0: the default, 4000) */
-    const char *engine_env;                      /* env whose network the engine checks use
-                                                    (default "CartPole-v0") */
-    prism_agent_bug bug;                         /* TESTS ONLY: a deliberate agent bug */
+    uint64_t seed;          /* default 0 */
+    long long probe_steps;  /* env steps per probe (0: the default, 4000) */
+    const char *engine_env; /* env whose network the engine checks use
+                               (default "CartPole-v0") */
+    prism_agent_bug bug;    /* TESTS ONLY: a deliberate agent bug */
 } prism_doctor_options;
 
 prism_doctor_options prism_doctor_options_default(void);

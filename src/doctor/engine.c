@@ -205,14 +205,18 @@ static prism_status short_run(const prism_config *cfg, const prism_env_class *cl
         int a = prism_agent_act(&ag, obs, false);
         prism_step s = prism_env_step(&env, a, next);
         st = prism_agent_observe(&ag, obs, a, s.reward, s.terminated, s.truncated, next);
-        if (s.terminated || s.truncated) prism_env_reset(&env, obs);
-        else memcpy(obs, next, sizeof(float) * (size_t)D);
+        if (s.terminated || s.truncated)
+            prism_env_reset(&env, obs);
+        else
+            memcpy(obs, next, sizeof(float) * (size_t)D);
     }
     if (!st) {
         *n = ag.online.n_params;
         *params = prism_alloc(sizeof(float) * *n);
-        if (!*params) st = prism_error(PRISM_ERR_NOMEM, "out of memory for the determinism check");
-        else memcpy(*params, ag.online.params, sizeof(float) * *n);
+        if (!*params)
+            st = prism_error(PRISM_ERR_NOMEM, "out of memory for the determinism check");
+        else
+            memcpy(*params, ag.online.params, sizeof(float) * *n);
     }
 done:
     prism_free(obs);
@@ -221,8 +225,8 @@ done:
     return st;
 }
 
-static prism_status determinism(const prism_config *base, const prism_env_class *cls,
-                                uint64_t seed, prism_doctor_report *r) {
+static prism_status determinism(const prism_config *base, const prism_env_class *cls, uint64_t seed,
+                                prism_doctor_report *r) {
     prism_config cfg = *base;
     /* learn from step 64 on, every step, so 300 steps make a few hundred updates */
     cfg.agent_cfg.min_replay = 64;

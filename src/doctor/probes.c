@@ -58,11 +58,14 @@ static prism_status train(prism_agent *ag, prism_env *env, long long steps, uint
         int a = prism_agent_act(ag, obs, false);
         prism_step s = prism_env_step(env, a, next);
         long long before = ag->stats.updates;
-        prism_status st = prism_agent_observe(ag, obs, a, s.reward, s.terminated, s.truncated, next);
+        prism_status st =
+            prism_agent_observe(ag, obs, a, s.reward, s.terminated, s.truncated, next);
         if (st) return st;
         if (ag->stats.updates != before && ag->cfg.prioritized) watch_weights(ag, w);
-        if (s.terminated || s.truncated) prism_env_reset(env, obs);
-        else memcpy(obs, next, sizeof(float) * (size_t)D);
+        if (s.terminated || s.truncated)
+            prism_env_reset(env, obs);
+        else
+            memcpy(obs, next, sizeof(float) * (size_t)D);
     }
     return PRISM_OK;
 }
@@ -105,8 +108,10 @@ static void describe(const prism_probe *p, int s, int a, char *buf, size_t cap) 
             if (o[i] != 0.0f) pos = i;
         snprintf(state, sizeof state, "pos=%d", pos);
     }
-    if (m->num_actions > 1) snprintf(buf, cap, "Q(%s, a=%d)", state, a);
-    else snprintf(buf, cap, "Q(%s)", state);
+    if (m->num_actions > 1)
+        snprintf(buf, cap, "Q(%s, a=%d)", state, a);
+    else
+        snprintf(buf, cap, "Q(%s)", state);
 }
 
 /* Tolerance of a value check. Deterministic targets are fitted to about 1e-3 by a scalar head
@@ -145,8 +150,8 @@ static double mass_near(const double *probs, int N, double vmin, double dz, doub
 
 /* C51 on probe-distributional: learned distribution of (s, a) vs the analytic one projected on
  * the support (each atom's mass split between its two neighbours, as the C51 target is). */
-static prism_status check_distribution(const prism_probe *p, prism_agent *ag, const float *x,
-                                       int s, double gamma, prism_doctor_report *r) {
+static prism_status check_distribution(const prism_probe *p, prism_agent *ag, const float *x, int s,
+                                       double gamma, prism_doctor_report *r) {
     const int N = ag->num_atoms, A = ag->num_actions;
     const double vmin = ag->online.cfg.v_min, vmax = ag->online.cfg.v_max;
     const double dz = (vmax - vmin) / (N - 1);
@@ -156,7 +161,8 @@ static prism_status check_distribution(const prism_probe *p, prism_agent *ag, co
         double v = values[k] < vmin ? vmin : values[k] > vmax ? vmax : values[k];
         double pos = (v - vmin) / dz;
         int lo = (int)floor(pos), hi = (int)ceil(pos);
-        if (lo == hi) want[lo] += probs[k];
+        if (lo == hi)
+            want[lo] += probs[k];
         else {
             want[lo] += probs[k] * (hi - pos);
             want[hi] += probs[k] * (pos - lo);
@@ -180,12 +186,13 @@ static prism_status check_distribution(const prism_probe *p, prism_agent *ag, co
                                  k ? ", " : "", values[k], mass_near(got, N, vmin, dz, values[k]),
                                  probs[k]);
     bool ok = tv <= tol;
-    if (ok) snprintf(msg, sizeof msg, "%s", peaks);
+    if (ok)
+        snprintf(msg, sizeof msg, "%s", peaks);
     else
         snprintf(msg, sizeof msg, "%s: distribution off by %.2f (total variation): %s; %s",
                  p->env_id, tv, peaks, p->implicates);
-    return add(r, p->env_id, "distribution (TV)", 0.0, tv, tol, ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL,
-               msg);
+    return add(r, p->env_id, "distribution (TV)", 0.0, tv, tol,
+               ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
 }
 
 /* One probe: build, train, check. */
@@ -251,7 +258,8 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
             char what[64], msg[320];
             describe(p, s, a, what, sizeof what);
             bool ok = fabs(got - want) <= tol;
-            if (ok) msg[0] = 0;
+            if (ok)
+                msg[0] = 0;
             else
                 snprintf(msg, sizeof msg, "%s: %s = %.3f, expected %.3f: %s", p->env_id, what, got,
                          want, p->implicates);

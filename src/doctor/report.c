@@ -17,7 +17,9 @@ prism_doctor_options prism_doctor_options_default(void) {
     return o;
 }
 
-void prism_doctor_report_init(prism_doctor_report *r) { memset(r, 0, sizeof *r); }
+void prism_doctor_report_init(prism_doctor_report *r) {
+    memset(r, 0, sizeof *r);
+}
 
 void prism_doctor_report_free(prism_doctor_report *r) {
     prism_free(r->checks);
@@ -28,7 +30,8 @@ prism_status prism_doctor_report_add(prism_doctor_report *r, const prism_doctor_
     if (r->n == r->cap) {
         int cap = r->cap ? 2 * r->cap : 32;
         prism_doctor_check *grown = prism_alloc(sizeof *grown * (size_t)cap);
-        if (!grown) return prism_error(PRISM_ERR_NOMEM, "out of memory growing the doctor's report");
+        if (!grown)
+            return prism_error(PRISM_ERR_NOMEM, "out of memory growing the doctor's report");
         if (r->n) memcpy(grown, r->checks, sizeof *grown * (size_t)r->n);
         prism_free(r->checks);
         r->checks = grown;
@@ -36,10 +39,18 @@ prism_status prism_doctor_report_add(prism_doctor_report *r, const prism_doctor_
     }
     r->checks[r->n++] = *c;
     switch (c->verdict) {
-    case PRISM_DOCTOR_PASS: r->passed++; break;
-    case PRISM_DOCTOR_FAIL: r->failed++; break;
-    case PRISM_DOCTOR_SKIP: r->skipped++; break;
-    case PRISM_DOCTOR_WARN: r->warned++; break;
+    case PRISM_DOCTOR_PASS:
+        r->passed++;
+        break;
+    case PRISM_DOCTOR_FAIL:
+        r->failed++;
+        break;
+    case PRISM_DOCTOR_SKIP:
+        r->skipped++;
+        break;
+    case PRISM_DOCTOR_WARN:
+        r->warned++;
+        break;
     }
     return PRISM_OK;
 }

@@ -32,7 +32,9 @@ typedef struct table {
     double *v; /* (nrows, ncols) */
 } table;
 
-static void table_free(table *t) { prism_free(t->v); }
+static void table_free(table *t) {
+    prism_free(t->v);
+}
 
 static prism_status table_read(const char *path, table *t) {
     memset(t, 0, sizeof *t);
@@ -131,12 +133,14 @@ static prism_status check_nonfinite(const table *t, prism_doctor_report *r) {
         for (int c = 0; c < t->ncols; c++) {
             double x = at(t, i, c);
             bool was_finite = i > 0 && isfinite(at(t, i - 1, c));
-            if (isinf(x) || (isnan(x) && was_finite && strncmp(t->names[c], "eval", 4) &&
-                             strncmp(t->names[c], "return", 6) && strcmp(t->names[c], "length_mean")))
+            if (isinf(x) ||
+                (isnan(x) && was_finite && strncmp(t->names[c], "eval", 4) &&
+                 strncmp(t->names[c], "return", 6) && strcmp(t->names[c], "length_mean")))
                 return add(r, "non-finite", t->names[c], NAN, x, PRISM_DOCTOR_FAIL,
                            "iteration %d: %s = %g%s: the run diverged; lower agent.lr, set "
                            "agent.grad_clip, and run `prism doctor --agent ...` on the preset",
-                           iter_of(t, i), t->names[c], x, isnan(x) ? " (missing after finite values)" : "");
+                           iter_of(t, i), t->names[c], x,
+                           isnan(x) ? " (missing after finite values)" : "");
         }
     return add(r, "non-finite", "NaN/Inf in metrics", NAN, NAN, PRISM_DOCTOR_PASS, "none");
 }
@@ -224,12 +228,15 @@ static prism_status check_loss(const table *t, prism_doctor_report *r) {
                    "synced too often, or rewards not clipped)",
                    a, iter_of(t, first), iter_of(t, first + third - 1), b,
                    iter_of(t, t->nrows - third), iter_of(t, t->nrows - 1), ups, steps);
-    return add(r, "loss-rising", "loss last/first third", 1.0, ratio, PRISM_DOCTOR_PASS, "no steady rise");
+    return add(r, "loss-rising", "loss last/first third", 1.0, ratio, PRISM_DOCTOR_PASS,
+               "no steady rise");
 }
 
 static prism_status check_grad(const table *t, prism_doctor_report *r) {
     int c = col(t, "grad_norm"), cmax = col(t, "grad_norm_max");
-    if (c < 0) return add(r, "grad-explosion", "grad norm", NAN, NAN, PRISM_DOCTOR_SKIP, "no grad_norm column");
+    if (c < 0)
+        return add(r, "grad-explosion", "grad norm", NAN, NAN, PRISM_DOCTOR_SKIP,
+                   "no grad_norm column");
     /* the first iterations with a gradient set the scale; 100x that is an explosion */
     double base = NAN;
     int seen = 0;
@@ -238,7 +245,8 @@ static prism_status check_grad(const table *t, prism_doctor_report *r) {
         if (isfinite(at(t, i, c)) && at(t, i, c) > 0) s += at(t, i, c), seen++;
     if (seen) base = s / seen;
     if (!isfinite(base))
-        return add(r, "grad-explosion", "grad norm", NAN, NAN, PRISM_DOCTOR_SKIP, "no gradient logged");
+        return add(r, "grad-explosion", "grad norm", NAN, NAN, PRISM_DOCTOR_SKIP,
+                   "no gradient logged");
     double worst = 0;
     for (int i = 0; i < t->nrows; i++) {
         double x = cmax >= 0 && isfinite(at(t, i, cmax)) ? at(t, i, cmax) : at(t, i, c);
@@ -278,13 +286,15 @@ static prism_status check_entropy(const table *t, int num_actions, prism_doctor_
                "no collapse while exploring");
 }
 
-static prism_status check_lengths(const char *dir, const prism_config *cfg, prism_doctor_report *r) {
+static prism_status check_lengths(const char *dir, const prism_config *cfg,
+                                  prism_doctor_report *r) {
     char path[PRISM_PATH_MAX];
     prism_path_join(path, sizeof path, dir, "episodes.csv");
     table e;
     prism_status st = table_read(path, &e);
     if (st == PRISM_ERR_NOT_FOUND)
-        return add(r, "episode-lengths", "distinct lengths", NAN, NAN, PRISM_DOCTOR_SKIP, "no episodes.csv");
+        return add(r, "episode-lengths", "distinct lengths", NAN, NAN, PRISM_DOCTOR_SKIP,
+                   "no episodes.csv");
     if (st) return st;
     int c = col(&e, "length");
     int limit = cfg->env_max_episode_steps;
@@ -309,7 +319,8 @@ static prism_status check_lengths(const char *dir, const prism_config *cfg, pris
 static prism_status check_speed(const table *t, prism_doctor_report *r) {
     int c = col(t, "sys_steps_per_s");
     if (c < 0 || t->nrows < 6)
-        return add(r, "steps-per-s", "throughput", NAN, NAN, PRISM_DOCTOR_SKIP, "fewer than 6 iterations");
+        return add(r, "steps-per-s", "throughput", NAN, NAN, PRISM_DOCTOR_SKIP,
+                   "fewer than 6 iterations");
     /* skip the first iteration (warm-up, no learning yet); halving means work grows with time */
     int third = (t->nrows - 1) / 3;
     double a = mean_of(t, c, 1, 1 + third), b = mean_of(t, c, t->nrows - third, t->nrows);
@@ -325,7 +336,8 @@ static prism_status check_speed(const table *t, prism_doctor_report *r) {
 static prism_status check_memory(const table *t, const prism_config *cfg, prism_doctor_report *r) {
     int cm = col(t, "sys_rss_mb"), cr = col(t, "replay_size");
     if (cm < 0 || cr < 0)
-        return add(r, "memory", "RSS growth", NAN, NAN, PRISM_DOCTOR_SKIP, "no sys_rss_mb / replay_size");
+        return add(r, "memory", "RSS growth", NAN, NAN, PRISM_DOCTOR_SKIP,
+                   "no sys_rss_mb / replay_size");
     int full = -1;
     for (int i = 0; i < t->nrows; i++)
         if (at(t, i, cr) >= cfg->agent_cfg.replay_capacity) {
@@ -342,8 +354,10 @@ static prism_status check_memory(const table *t, const prism_config *cfg, prism_
         return add(r, "memory", "RSS growth (MB)", 0, b - a, PRISM_DOCTOR_WARN,
                    "RSS grew from %.0f MB (iteration %d, replay full at %d) to %.0f MB (iteration "
                    "%d): a leak; run under `make test-asan` or valgrind",
-                   a, iter_of(t, full), cfg->agent_cfg.replay_capacity, b, iter_of(t, t->nrows - 1));
-    return add(r, "memory", "RSS growth (MB)", 0, b - a, PRISM_DOCTOR_PASS, "flat after replay filled");
+                   a, iter_of(t, full), cfg->agent_cfg.replay_capacity, b,
+                   iter_of(t, t->nrows - 1));
+    return add(r, "memory", "RSS growth (MB)", 0, b - a, PRISM_DOCTOR_PASS,
+               "flat after replay filled");
 }
 
 static prism_status check_eval(const table *t, prism_doctor_report *r) {
@@ -351,9 +365,11 @@ static prism_status check_eval(const table *t, prism_doctor_report *r) {
     int n = 0;
     for (int i = 0; i < t->nrows; i++) n += isfinite(at(t, i, ce));
     if (ce < 0 || n < 3)
-        return add(r, "eval-gap", "eval vs train", NAN, NAN, PRISM_DOCTOR_SKIP, "fewer than 3 evaluations");
+        return add(r, "eval-gap", "eval vs train", NAN, NAN, PRISM_DOCTOR_SKIP,
+                   "fewer than 3 evaluations");
     int third = t->nrows / 3 > 0 ? t->nrows / 3 : 1;
-    double ev = mean_of(t, ce, t->nrows - third, t->nrows), tr = mean_of(t, ct, t->nrows - third, t->nrows);
+    double ev = mean_of(t, ce, t->nrows - third, t->nrows),
+           tr = mean_of(t, ct, t->nrows - third, t->nrows);
     /* Evaluation uses a smaller epsilon (and noisy nets' mean weights): it may be better, but
      * a gap of more than half the training return's scale points at a train/eval mismatch. */
     double scale = fmax(fabs(tr), 1.0);
