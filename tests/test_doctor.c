@@ -247,5 +247,8 @@ TEST(doctor_env_reports_scales_and_time_limit) {
     CHECK(strstr(out, "time limit:     200 steps") != NULL);
     /* CartPole pays +1 every step: the reward line must say so exactly */
     CHECK(strstr(out, "reward:         mean 1, std 0, min 1, max 1") != NULL);
+    /* the scripted pole-follower balances every episode to the limit; random falls early */
+    CHECK(strstr(out, "scripted:       5 episodes, return 200 +- 0") != NULL);
+    CHECK(strstr(out, "random policy:  5 episodes, return 200") == NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "doctor env NoSuchEnv"), 2);
 }

@@ -101,9 +101,12 @@ prism_status prism_doctor_engine(const prism_doctor_options *o, prism_doctor_rep
  * WARN/FAIL finding with evidence. */
 prism_status prism_doctor_run(const char *run_dir, prism_doctor_report *r);
 
-/* Examine an environment: `episodes` random-policy episodes (and a scripted policy where
- * one exists), observation and reward scales per dimension over the random steps, and the
- * time-limit configuration, printed as text to `out` (the CLI passes stdout). */
-prism_status prism_doctor_env(const char *env_id, int episodes, uint64_t seed, FILE *out);
+/* Examine an environment: `episodes` (>= 1) episodes of a uniformly random policy and, when
+ * `scripted` is not NULL, of that scripted policy (observation in, action out) on the same
+ * seeds; observation and reward scales per dimension (mean, std, min, max) over the random
+ * steps; the time-limit configuration. Writes text to `out` (the CLI passes stdout).
+ * PRISM_ERR_NOT_FOUND for an unknown id (with suggestions), PRISM_ERR_INVALID for episodes < 1. */
+prism_status prism_doctor_env(const char *env_id, int episodes, uint64_t seed,
+                              int (*scripted)(const float *obs), FILE *out);
 
 #endif

@@ -75,8 +75,7 @@ prism_status prism_doctor_config(const prism_doctor_options *o, const char *env_
     prism_status st = prism_preset_apply(out, o->preset ? o->preset : "dqn", env_id);
     if (st) return st;
     if (probe && (st = prism_config_apply(out, probe_overrides))) return st;
-    if (probe && out->agent_cfg.distributional && (st = prism_config_set(out, "agent.lr", "1e-2")))
-        return st;
+    bool user_lr = false;
     for (int i = 0; i < o->n_sets; i++) {
         const char *kv = o->sets[i];
         const char *eq = strchr(kv, '=');
@@ -84,6 +83,11 @@ prism_status prism_doctor_config(const prism_doctor_options *o, const char *env_
         char key[128];
         snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
         if ((st = prism_config_set(out, key, eq + 1))) return st;
+        if (!strcmp(key, "agent.lr")) user_lr = true;
     }
+    /* after the user's sets, so that --set agent.distributional=true gets it too */
+    if (probe && out->agent_cfg.distributional && !user_lr &&
+        (st = prism_config_set(out, "agent.lr", "1e-2")))
+        return st;
     return PRISM_OK;
 }
