@@ -252,8 +252,11 @@ int cmd_doctor(int argc, char **argv) {
 
     prism_doctor_report r;
     prism_doctor_report_init(&r);
+    double t0 = prism_now();
     if (!opts[6].count) st = prism_doctor_probes(&o, &r);
+    double t1 = prism_now();
     if (!st && !opts[5].count) st = prism_doctor_engine(&o, &r);
+    double t2 = prism_now();
     if (st) {
         prism_doctor_report_free(&r);
         return cli_fail("doctor", st, NULL);
@@ -267,6 +270,7 @@ int cmd_doctor(int argc, char **argv) {
                  r.gamma, (unsigned long long)o.seed, o.bug ? ", INJECTED BUG " : "",
                  o.bug ? bug_names[o.bug] : "");
         print_table(&r, title);
+        printf("\nprobes %.1f s, engine checks %.1f s\n", t1 - t0, t2 - t1);
         summarize(&r, "doctor");
     }
     prism_doctor_report_free(&r);

@@ -252,3 +252,17 @@ TEST(doctor_env_reports_scales_and_time_limit) {
     CHECK(strstr(out, "random policy:  5 episodes, return 200") == NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "doctor env NoSuchEnv"), 2);
 }
+
+TEST(doctor_probes_are_deterministic) {
+    /* same options, same seed: every learned value bit for bit */
+    prism_doctor_report a, b;
+    probes("dqn", PRISM_BUG_NONE, &a);
+    probes("dqn", PRISM_BUG_NONE, &b);
+    REQUIRE(a.n == b.n && a.n > 0);
+    for (int i = 0; i < a.n; i++)
+        if (memcmp(&a.checks[i].learned, &b.checks[i].learned, sizeof(double)) != 0)
+            test_fail(__FILE__, __LINE__, "%s %s: %.17g vs %.17g", a.checks[i].name,
+                      a.checks[i].what, a.checks[i].learned, b.checks[i].learned);
+    prism_doctor_report_free(&a);
+    prism_doctor_report_free(&b);
+}
