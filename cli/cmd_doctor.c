@@ -99,6 +99,11 @@ static int summarize(const prism_doctor_report *r, const char *what) {
     for (int i = 0; i < r->n; i++)
         if (r->checks[i].verdict == PRISM_DOCTOR_FAIL || r->checks[i].verdict == PRISM_DOCTOR_WARN)
             printf("  %s %s\n", verdict_name(r->checks[i].verdict), r->checks[i].message);
+    if (r->failed == 0 && r->passed == 0) {
+        /* every check skipped: nothing was shown healthy (the skips say why) */
+        printf("verdict: nothing could be checked (see the skips)\n");
+        return CLI_FAILURE;
+    }
     printf("%s\n", r->failed ? "verdict: UNHEALTHY" : "verdict: healthy");
     return r->failed ? CLI_FAILURE : CLI_OK;
 }
@@ -175,14 +180,14 @@ static int doctor_run(const char *arg, const char *runs_dir, bool json) {
         prism_doctor_report_free(&r);
         return cli_fail("doctor", st, NULL);
     }
-    int rc = r.failed ? CLI_FAILURE : CLI_OK;
+    int rc = r.failed || r.passed == 0 ? CLI_FAILURE : CLI_OK;
     if (json) {
         print_json(&r, "run", rc);
     } else {
         char title[PRISM_PATH_MAX + 32];
         snprintf(title, sizeof title, "run %s", dir);
         print_table(&r, title);
-        summarize(&r, "run checks");
+        rc = summarize(&r, "run checks");
     }
     prism_doctor_report_free(&r);
     return rc;
@@ -261,7 +266,7 @@ int cmd_doctor(int argc, char **argv) {
         prism_doctor_report_free(&r);
         return cli_fail("doctor", st, NULL);
     }
-    rc = r.failed ? CLI_FAILURE : CLI_OK;
+    rc = r.failed || r.passed == 0 ? CLI_FAILURE : CLI_OK;
     if (json) {
         print_json(&r, "agent", rc);
     } else {
@@ -271,7 +276,7 @@ int cmd_doctor(int argc, char **argv) {
                  o.bug ? bug_names[o.bug] : "");
         print_table(&r, title);
         printf("\nprobes %.1f s, engine checks %.1f s\n", t1 - t0, t2 - t1);
-        summarize(&r, "doctor");
+        rc = summarize(&r, "doctor");
     }
     prism_doctor_report_free(&r);
     return rc;

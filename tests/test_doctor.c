@@ -266,3 +266,23 @@ TEST(doctor_probes_are_deterministic) {
     prism_doctor_report_free(&a);
     prism_doctor_report_free(&b);
 }
+
+TEST(doctor_skips_what_a_configuration_cannot_address) {
+    /* a C51 support narrower than the probes' returns: every probe skipped, and a doctor that
+     * checked nothing does not call the agent healthy */
+    char out[1 << 15];
+    int rc = test_prism(out, sizeof out,
+                        "doctor --no-engine --agent rainbow --set agent.v_max=0.5 --steps 200");
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(out, "cannot hold this probe's returns") != NULL);
+    CHECK(strstr(out, "nothing could be checked") != NULL);
+    /* a scalar head: the distribution check is skipped with its reason, values still checked */
+    prism_doctor_report r;
+    probes("dqn", PRISM_BUG_NONE, &r);
+    bool skipped = false;
+    for (int i = 0; i < r.n; i++)
+        skipped |= r.checks[i].verdict == PRISM_DOCTOR_SKIP &&
+                   strstr(r.checks[i].message, "scalar head") != NULL;
+    CHECK(skipped);
+    prism_doctor_report_free(&r);
+}

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { DEFAULT_PROBE_STEPS = 4000, MAX_ATOMS = 256, MAX_OBS = 16 };
+enum { DEFAULT_PROBE_STEPS = 4000, MAX_ATOMS = 1001, MAX_OBS = 16 }; /* atoms: config.c's range */
 
 /* Importance weights seen in sampled batches. */
 typedef struct weight_watch {
@@ -47,6 +47,7 @@ static prism_status train(prism_agent *ag, prism_env *env, long long steps, uint
     prism_env_seed(env, seed, PRISM_STREAM_ENV);
     prism_env_reset(env, obs);
     const int D = prism_env_obs_size(env->cls);
+    PRISM_ASSERT(D <= MAX_OBS);
     const long long settle = steps - steps / 4;
     const float lr = ag->opt.cfg.lr;
     for (long long t = 0; t < steps; t++) {
@@ -152,7 +153,8 @@ static double mass_near(const double *probs, int N, double vmin, double dz, doub
  * the support (each atom's mass split between its two neighbours, as the C51 target is). */
 static prism_status check_distribution(const prism_probe *p, prism_agent *ag, const float *x, int s,
                                        double gamma, prism_doctor_report *r) {
-    const int N = ag->num_atoms, A = ag->num_actions;
+    const int N = ag->num_atoms;
+    PRISM_ASSERT(N <= MAX_ATOMS);
     const double vmin = ag->online.cfg.v_min, vmax = ag->online.cfg.v_max;
     const double dz = (vmax - vmin) / (N - 1);
     double values[8], probs[8], want[MAX_ATOMS] = {0}, got[MAX_ATOMS];
@@ -171,7 +173,6 @@ static prism_status check_distribution(const prism_probe *p, prism_agent *ag, co
     const float *logits = prism_nn_forward(&ag->online, x, 1);
     float sm[MAX_ATOMS];
     prism_nn_softmax(sm, logits, 1, N); /* action 0: the probe has one action */
-    (void)A;
     double tv = 0;
     for (int j = 0; j < N; j++) {
         got[j] = sm[j];
