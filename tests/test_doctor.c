@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "prism/doctor.h"
 #include "prism/presets.h"
+#include "prism/run_index.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -285,4 +286,26 @@ TEST(doctor_skips_what_a_configuration_cannot_address) {
                    strstr(r.checks[i].message, "scalar head") != NULL;
     CHECK(skipped);
     prism_doctor_report_free(&r);
+}
+
+TEST(doctor_finds_a_run_by_id_prefix) {
+    const char *dir = make_run("q-bound", q_high, false);
+    REQUIRE(dir);
+    prism_run_index ix;
+    REQUIRE(prism_run_index_open(&ix, test_tmpdir()) == PRISM_OK);
+    prism_run_record rec;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.id, sizeof rec.id, "20261121-dqn-diverged");
+    snprintf(rec.dir, sizeof rec.dir, "%s", dir);
+    snprintf(rec.env, sizeof rec.env, "CartPole-v0");
+    snprintf(rec.status, sizeof rec.status, "completed");
+    rec.final_return = NAN;
+    CHECK(prism_run_index_upsert(&ix, &rec) == PRISM_OK);
+    prism_run_index_close(&ix);
+    char out[1 << 14];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "doctor 20261121-dqn --runs-dir %s", test_tmpdir()),
+                 1);
+    CHECK(strstr(out, "q_max = 866") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "doctor nosuchrun --runs-dir %s", test_tmpdir()), 2);
+    CHECK(strstr(out, "prism runs ls") != NULL);
 }
