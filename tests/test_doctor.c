@@ -309,3 +309,21 @@ TEST(doctor_finds_a_run_by_id_prefix) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "doctor nosuchrun --runs-dir %s", test_tmpdir()), 2);
     CHECK(strstr(out, "prism runs ls") != NULL);
 }
+
+TEST(doctor_reads_a_real_run_directory) {
+    /* the trainer's own metrics.csv / episodes.csv / config.ini, so a renamed column shows up */
+    char out[1 << 15];
+    int rc = test_prism(out, sizeof out,
+                        "train probe-5-match --steps 3000 --set agent.hidden=16,16 "
+                        "--set train.iteration_steps=500 --runs-dir %s --run-id real --quiet",
+                        test_tmpdir());
+    REQUIRE(rc == 0);
+    rc = test_prism(out, sizeof out, "doctor %s/real --json", test_tmpdir());
+    CHECK_EQ_INT(rc, 0);
+    /* each detector found its columns: none skipped for a missing one */
+    CHECK(strstr(out, "no grad_norm column") == NULL);
+    CHECK(strstr(out, "no action_entropy/epsilon columns") == NULL);
+    CHECK(strstr(out, "no sys_rss_mb") == NULL);
+    CHECK(strstr(out, "\"name\":\"q-bound\",\"what\":\"max |Q|, |target|\"") != NULL);
+    CHECK(strstr(out, "\"healthy\":true") != NULL);
+}
