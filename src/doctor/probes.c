@@ -3,8 +3,8 @@
  *
  * The agent is driven directly (act, env step, observe), not through the trainer: no run
  * directory, no logging, a few thousand steps per probe. After training, Q(obs, a) of every
- * ordinary state comes from the online network with the noisy layers' mean weights (what the
- * agent acts with in evaluation). Checks per probe:
+ * ordinary state comes from the online network (with noisy nets: averaged over noise draws,
+ * see noise_mean_q). Checks per probe:
  *   - every Q(s, a) within a tolerance of prism_probe_q at the agent's gamma;
  *   - C51 on probe-distributional: the learned distribution of the return against the
  *     analytic one projected onto the support (total variation), so "two peaks at -1 and +1";
