@@ -170,14 +170,17 @@ static prism_status check_distribution(const prism_probe *p, prism_agent *ag, co
             want[hi] += probs[k] * (pos - lo);
         }
     }
-    const float *logits = prism_nn_forward(&ag->online, x, 1);
+    /* action 0 (the probe has one); with noisy nets the mean distribution over noise draws */
+    const int draws = ag->cfg.noisy ? NOISE_SAMPLES : 1;
     float sm[MAX_ATOMS];
-    prism_nn_softmax(sm, logits, 1, N); /* action 0: the probe has one action */
-    double tv = 0;
-    for (int j = 0; j < N; j++) {
-        got[j] = sm[j];
-        tv += 0.5 * fabs(got[j] - want[j]);
+    for (int j = 0; j < N; j++) got[j] = 0;
+    for (int k = 0; k < draws; k++) {
+        if (ag->cfg.noisy) prism_nn_noise_resample(&ag->online);
+        prism_nn_softmax(sm, prism_nn_forward(&ag->online, x, 1), 1, N);
+        for (int j = 0; j < N; j++) got[j] += (double)sm[j] / draws;
     }
+    double tv = 0;
+    for (int j = 0; j < N; j++) tv += 0.5 * fabs(got[j] - want[j]);
     const double tol = 0.15;
     char msg[320];
     char peaks[160] = "";
