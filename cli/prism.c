@@ -16,6 +16,7 @@ static const command commands[] = {
     {"agents", cmd_agents, "list agent presets, show one resolved, list config keys"},
     {"runs", cmd_runs, "list, show, compare, reindex and remove archived runs"},
     {"report", cmd_report, "one HTML report (curves, scores, aggregate statistics) from runs"},
+    {"doctor", cmd_doctor, "find deep-RL bugs: probes, engine checks, run and env health"},
     {"bench", cmd_bench, "measure throughput (environments, replay, networks)"},
 };
 
