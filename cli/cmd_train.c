@@ -117,7 +117,13 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     o.stop = &stop_requested;
     install_handlers();
     prism_config cfg;
-    return report(prism_train_resume(dir, &cfg, &o), dir);
+    prism_status st = prism_train_resume(dir, &cfg, &o);
+    if (st == PRISM_ERR_CORRUPT || st == PRISM_ERR_INVALID || st == PRISM_ERR_NOT_FOUND)
+        return cli_fail("train", st,
+                        "(the run was left as it was; checkpoints/ keeps the newest "
+                        "train.checkpoint_keep checkpoints: to fall back to an older one, write "
+                        "its name into checkpoints/latest)");
+    return report(st, dir);
 }
 
 int cmd_train(int argc, char **argv) {

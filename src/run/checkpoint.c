@@ -199,24 +199,50 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
     memcpy(&fp, p + HEADER_BYTES, sizeof fp);
     if (fp.counters_size != sizeof(prism_run_counters) || fp.rng_size != sizeof(prism_rng) ||
         fp.env_random_size != sizeof(prism_env_random) ||
-        fp.stats_size != sizeof(prism_agent_stats) || fp.blob_size != blob_len ||
-        payload_len < sizeof fp + blob_len) {
+        fp.stats_size != sizeof(prism_agent_stats) || (blob && fp.blob_size != blob_len) ||
+        fp.blob_size > payload_len - sizeof fp) {
         prism_free(data);
         return prism_error(PRISM_ERR_CORRUPT,
                            "%s was written by an incompatible build of prism "
                            "(struct sizes differ)",
                            path);
     }
-    if (blob_len) memcpy(blob, data + HEADER_BYTES + sizeof fp, blob_len);
-    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp + blob_len,
-                       payload_len - sizeof fp - blob_len, "rb");
+    /* The checksum only says the file is what was written; the values must also make sense
+     * before anything indexes with them (a damaged file with a recomputed checksum, or a bug). */
+    const prism_run_counters *rc = &fp.counters;
+    const char *bad = NULL;
+    if (rc->iterations_done < 0 || (rc->mid_iteration != 0 && rc->mid_iteration != 1) ||
+        rc->env_steps < 0 || rc->episodes_total < 0 || rc->metrics_offset < 0 ||
+        rc->episodes_offset < 0 || fp.agent_steps < 0)
+        bad = "negative counters";
+    else if (fp.env_random.kind != env->random.kind || fp.eval_random.kind != eval_env->random.kind)
+        bad = "environment random source of another kind";
+    else if (fp.env_random.np.pos < 0 || fp.env_random.np.pos > 624 || fp.eval_random.np.pos < 0 ||
+             fp.eval_random.np.pos > 624)
+        bad = "environment random position out of range";
+    if (bad) {
+        prism_free(data);
+        return prism_error(PRISM_ERR_CORRUPT, "%s is damaged: %s", path, bad);
+    }
+    if (blob && blob_len) memcpy(blob, data + HEADER_BYTES + sizeof fp, blob_len);
+    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp + fp.blob_size,
+                       payload_len - sizeof fp - fp.blob_size, "rb");
     if (!f) {
         prism_free(data);
         return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
     }
     st = prism_nn_read(&agent->online, &agent->opt, f, path);
     if (!st) st = prism_nn_read(&agent->target, NULL, f, path);
-    if (!st) st = prism_replay_load(&agent->replay, f);
+    if (!st && (st = prism_replay_load(&agent->replay, f))) {
+        /* the replay loader's messages do not know the file: name it */
+        char saved[512];
+        snprintf(saved, sizeof saved, "%s", prism_error_message());
+        prism_error(st, "%s: replay memory: %s", path, saved);
+    }
+    /* trailing bytes after the replay memory mean the layout is not the one written */
+    if (!st && fgetc(f) != EOF)
+        st = prism_error(PRISM_ERR_CORRUPT,
+                         "%s is damaged: unexpected bytes after the replay memory", path);
     fclose(f);
     prism_free(data);
     if (st) return st;

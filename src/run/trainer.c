@@ -13,6 +13,7 @@
 #include "prism/env.h"
 #include "prism/metrics_csv.h"
 #include "prism/tfevents.h"
+#include "prism/trained.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -151,20 +152,6 @@ typedef struct trainer {
     double start_time, last_draw, last_checkpoint;
     int iterations;
 } trainer;
-
-static prism_status configure_env(prism_env *env, const prism_config *cfg) {
-    prism_env_options eo = prism_env_options_default();
-    eo.max_episode_steps = cfg->env_max_episode_steps;
-    prism_status st = prism_env_init(env, cfg->env, &eo);
-    if (st) return st;
-    /* An episode must end for an iteration to end: cap environments that never truncate. */
-    if (env->max_episode_steps == 0) env->max_episode_steps = cfg->train.max_episode_steps;
-    for (int i = 0; i < cfg->n_env_options; i++) {
-        st = prism_env_configure(env, cfg->env_keys[i], cfg->env_values[i]);
-        if (st) return st;
-    }
-    return PRISM_OK;
-}
 
 static void draw_progress(trainer *t, const iteration_acc *acc, int iteration) {
     double now = prism_now();
@@ -435,9 +422,9 @@ static prism_status setup(trainer *t, const prism_config *cfg, const prism_train
     memset(t, 0, sizeof *t);
     t->cfg = cfg;
     t->opt = opt;
-    prism_status st = configure_env(&t->env, cfg);
+    prism_status st = prism_train_env_init(&t->env, cfg);
     if (st) return st;
-    if ((st = configure_env(&t->eval_env, cfg))) return st;
+    if ((st = prism_train_env_init(&t->eval_env, cfg))) return st;
     prism_env_seed(&t->env, cfg->seed, PRISM_STREAM_ENV);
     prism_env_seed(&t->eval_env, cfg->seed, PRISM_STREAM_EVAL);
     const int D = prism_env_obs_size(t->env.cls);
