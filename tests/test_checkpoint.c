@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,4 +238,54 @@ TEST(checkpoint_damage_behind_a_valid_checksum_never_crashes) {
     prism_trained_free(&good);
     free(copy);
     prism_free(data);
+}
+
+TEST(checkpoint_full_disk_fails_the_run_cleanly) {
+    /* A 256 KiB tmpfs as the runs dir: the run fills it and a checkpoint write fails. The run
+     * must end with status failed and the message, exit 1, leave no temporary file, and leave
+     * `latest` naming a complete checkpoint from which the run resumes once there is room. */
+    if (geteuid() != 0) {
+        test_skip("needs root to mount a small tmpfs");
+        return;
+    }
+    char full[PRISM_PATH_MAX], out[8192], cmd[3 * PRISM_PATH_MAX];
+    REQUIRE(prism_path_join(full, sizeof full, test_tmpdir(), "full") == PRISM_OK);
+    REQUIRE(mkdir(full, 0755) == 0);
+    if (mount("tmpfs", full, "tmpfs", 0, "size=256k") != 0) {
+        test_skip("cannot mount a tmpfs");
+        return;
+    }
+    int rc = test_prism(out, sizeof out,
+                        "train CartPole-v0 --agent dqn --steps 20000 --set agent.hidden=16 "
+                        "--set train.iteration_steps=500 --set train.checkpoint_every=1 "
+                        "--set train.eval_episodes=0 --quiet --runs-dir %s --run-id x",
+                        full);
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(out, "No space left on device") != NULL);
+    char dir[PRISM_PATH_MAX], rj[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
+    REQUIRE(prism_path_join(dir, sizeof dir, full, "x") == PRISM_OK);
+    REQUIRE(prism_path_join(rj, sizeof rj, dir, "run.json") == PRISM_OK);
+    size_t len;
+    char *run = slurp(rj, &len);
+    CHECK(run && strstr(run, "\"status\": \"failed\"") && strstr(run, "No space left"));
+    prism_free(run);
+    REQUIRE(prism_path_join(ck, sizeof ck, dir, "checkpoints") == PRISM_OK);
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -c tmp", ck);
+    FILE *p = popen(cmd, "r");
+    int leftovers = -1;
+    if (p) {
+        if (fscanf(p, "%d", &leftovers) != 1) leftovers = -1;
+        pclose(p);
+    }
+    CHECK_EQ_INT(leftovers, 0);
+    prism_trained tr;
+    CHECK(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    CHECK(tr.counters.iterations_done >= 1);
+    prism_trained_free(&tr);
+    /* with room again (a copy on the big disk), the run resumes and completes */
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s/copy'", dir, test_tmpdir());
+    CHECK(system(cmd) == 0);
+    umount(full);
+    rc = test_prism(out, sizeof out, "train --resume %s/copy --quiet", test_tmpdir());
+    CHECK_EQ_INT(rc, 0);
 }
