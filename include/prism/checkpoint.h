@@ -40,6 +40,14 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
                                    const prism_agent *agent, const prism_env *env,
                                    const prism_env *eval_env, const void *blob, size_t blob_len);
 
+/* Write a checkpoint to `path` (atomically) without touching `latest` or pruning: the
+ * watchdog's diagnostic checkpoints/diverged.bin, which resume never picks up. PRISM_ERR_IO
+ * naming the path on failure. */
+prism_status prism_checkpoint_save_file(const char *path, const prism_run_counters *counters,
+                                        const prism_agent *agent, const prism_env *env,
+                                        const prism_env *eval_env, const void *blob,
+                                        size_t blob_len);
+
 /* Load the checkpoint named by dir/latest into an agent and environments created from the same
  * configuration. PRISM_ERR_NOT_FOUND when there is none; PRISM_ERR_CORRUPT naming the file and
  * the problem (truncated, bad checksum, wrong version, mismatched sizes). On failure the

@@ -109,16 +109,15 @@ static void prune(const char *dir, int keep) {
     }
 }
 
-prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_counters *counters,
-                                   const prism_agent *agent, const prism_env *env,
-                                   const prism_env *eval_env, const void *blob, size_t blob_len) {
-    prism_status st = prism_mkdir_p(dir);
-    if (st) return st;
+/* Write header, payload and trailer to `path` atomically. */
+static prism_status write_file(const char *path, const prism_run_counters *counters,
+                               const prism_agent *agent, const prism_env *env,
+                               const prism_env *eval_env, const void *blob, size_t blob_len) {
     char *payload = NULL;
     size_t payload_len = 0;
-    if ((st =
-             build_payload(&payload, &payload_len, counters, agent, env, eval_env, blob, blob_len)))
-        return st;
+    prism_status st =
+        build_payload(&payload, &payload_len, counters, agent, env, eval_env, blob, blob_len);
+    if (st) return st;
     unsigned char header[HEADER_BYTES], trailer[4];
     memcpy(header, CKPT_MAGIC, 8);
     put_u32(header + 8, CKPT_VERSION);
@@ -126,15 +125,6 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
     put_u64(header + 16, payload_len);
     uint32_t crc = prism_crc32c(prism_crc32c(0, header, sizeof header), payload, payload_len);
     put_u32(trailer, crc);
-
-    char name[64], path[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
-    snprintf(name, sizeof name, "ckpt-%d%s.bin", counters->iterations_done,
-             counters->mid_iteration ? "-mid" : "");
-    if ((st = prism_path_join(path, sizeof path, dir, name)) ||
-        (st = prism_path_join(latest, sizeof latest, dir, "latest"))) {
-        free(payload);
-        return st;
-    }
     prism_atomic_file af;
     st = prism_atomic_open(&af, path);
     if (!st) st = prism_atomic_write(&af, header, sizeof header);
@@ -145,7 +135,28 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
     else
         st = prism_atomic_commit(&af);
     free(payload);
+    return st;
+}
+
+prism_status prism_checkpoint_save_file(const char *path, const prism_run_counters *counters,
+                                        const prism_agent *agent, const prism_env *env,
+                                        const prism_env *eval_env, const void *blob,
+                                        size_t blob_len) {
+    return write_file(path, counters, agent, env, eval_env, blob, blob_len);
+}
+
+prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_counters *counters,
+                                   const prism_agent *agent, const prism_env *env,
+                                   const prism_env *eval_env, const void *blob, size_t blob_len) {
+    prism_status st = prism_mkdir_p(dir);
     if (st) return st;
+    char name[64], path[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
+    snprintf(name, sizeof name, "ckpt-%d%s.bin", counters->iterations_done,
+             counters->mid_iteration ? "-mid" : "");
+    if ((st = prism_path_join(path, sizeof path, dir, name)) ||
+        (st = prism_path_join(latest, sizeof latest, dir, "latest")))
+        return st;
+    if ((st = write_file(path, counters, agent, env, eval_env, blob, blob_len))) return st;
     char text[80];
     int n = snprintf(text, sizeof text, "%s\n", name);
     if ((st = prism_file_write_atomic(latest, text, (size_t)n))) return st;

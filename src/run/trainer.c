@@ -14,13 +14,14 @@
 #include "prism/metrics_csv.h"
 #include "prism/tfevents.h"
 #include "prism/trained.h"
+#include "prism/watchdog.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_COLUMNS = 96, MAX_ACTIONS_LOGGED = 32 };
+enum { MAX_COLUMNS = 96, MAX_ACTIONS_LOGGED = 32, HISTORY = 64 };
 
 prism_train_options prism_train_options_default(void) {
     prism_train_options o;
@@ -151,6 +152,11 @@ typedef struct trainer {
     bool episode_open;
     double start_time, last_draw, last_checkpoint;
     int iterations;
+    /* the watchdog's history: newest last, at most HISTORY iterations of this process */
+    double sps_hist[HISTORY], rss_hist[HISTORY];
+    int n_sps, n_rss;
+    bool warned_sps, warned_rss;
+    char warnings[1024]; /* "; "-separated, recorded in run.json extra.warnings */
 } trainer;
 
 static void draw_progress(trainer *t, const iteration_acc *acc, int iteration) {
@@ -216,6 +222,10 @@ static prism_status run_iteration(trainer *t, int iteration, iteration_acc *acc)
         double t1 = prism_now();
         prism_step s = prism_env_step(&t->env, a, t->next_obs);
         double t2 = prism_now();
+        if (t->opt->test_nan_step && t->env_steps + 1 == t->opt->test_nan_step)
+            /* tests only: the watchdog must catch it (the last parameter is an output bias,
+             * which no ReLU can hide) */
+            t->agent.online.params[t->agent.online.n_params - 1] = NAN;
         acc->time_act += t1 - t0;
         acc->time_env += t2 - t1;
         if (a < MAX_ACTIONS_LOGGED) acc->action_counts[a]++;
@@ -396,6 +406,116 @@ static void finish_metrics(trainer *t) {
     prism_archive_set_double(&t->archive, "wall_s", prism_now() - t->start_time);
 }
 
+static void push(double *hist, int *n, double v) {
+    if (*n == HISTORY) {
+        memmove(hist, hist + 1, sizeof(double) * (HISTORY - 1));
+        (*n)--;
+    }
+    hist[(*n)++] = v;
+}
+
+/* Print a watchdog warning and record it in run.json (extra.warnings). */
+static void warn(trainer *t, const char *text) {
+    clear_progress(t);
+    prism_archive_eprintf(&t->archive, "watchdog: warning: %s\n", text);
+    size_t used = strlen(t->warnings);
+    snprintf(t->warnings + used, sizeof t->warnings - used, "%s%s", used ? "; " : "", text);
+    prism_archive_set_string(&t->archive, "warnings", t->warnings);
+    prism_archive_update(&t->archive); /* best effort: a warning never fails the run */
+}
+
+/* After an iteration's row: feed the trend checks (each warns once per process). */
+static void watch_trends(trainer *t, int iteration, double sps, double rss_mb) {
+    char text[256];
+    double from, to;
+    push(t->sps_hist, &t->n_sps, sps);
+    if (!t->warned_sps && prism_watchdog_sps_decay(t->sps_hist, t->n_sps, &from, &to)) {
+        t->warned_sps = true;
+        snprintf(text, sizeof text,
+                 "steps/s fell steadily from %.0f to %.0f over the %d iterations up to %d "
+                 "(something is growing or leaking)",
+                 from, to, PRISM_WATCHDOG_WINDOW, iteration + 1);
+        warn(t, text);
+    }
+    prism_replay_stats rs;
+    prism_replay_stats_get(&t->agent.replay, &rs);
+    if (rs.size < t->agent.cfg.replay_capacity) return; /* memory may grow while it fills */
+    push(t->rss_hist, &t->n_rss, rss_mb);
+    if (!t->warned_rss && prism_watchdog_rss_growth(t->rss_hist, t->n_rss, &from, &to)) {
+        t->warned_rss = true;
+        snprintf(text, sizeof text,
+                 "resident memory grew steadily from %.1f MB to %.1f MB over the %d iterations "
+                 "up to %d although the replay memory is full (a leak?)",
+                 from, to, PRISM_WATCHDOG_WINDOW, iteration + 1);
+        warn(t, text);
+    }
+}
+
+static const char *nonfinite_name(int code) {
+    switch (code) {
+    case 1:
+        return "TD loss";
+    case 2:
+        return "gradient norm";
+    case 3:
+        return "Q-values";
+    case 4:
+        return "parameters";
+    default:
+        return "a learning quantity";
+    }
+}
+
+/* Once per iteration: the online and target parameters must be finite. */
+static prism_status check_parameters(trainer *t, int iteration) {
+    const prism_nn *nets[2] = {&t->agent.online, &t->agent.target};
+    static const char *const names[2] = {"online", "target"};
+    for (int k = 0; k < 2; k++) {
+        long i = prism_watchdog_nonfinite(nets[k]->params, nets[k]->n_params);
+        if (i >= 0) {
+            t->agent.stats.first_nonfinite = 4;
+            return prism_error(PRISM_ERR_DIVERGED,
+                               "%s network parameter %ld is %g after iteration %d", names[k], i,
+                               (double)nets[k]->params[i], iteration + 1);
+        }
+    }
+    return PRISM_OK;
+}
+
+/* The run diverged in `iteration` (error message set by the agent or check_parameters): save
+ * checkpoints/diverged.bin (never named by `latest`), record the quantity and iteration in
+ * run.json, say it on the console. Returns PRISM_ERR_DIVERGED with a message naming both. */
+static prism_status diverged(trainer *t, int iteration, const iteration_acc *acc) {
+    char cause[512], dir[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
+    snprintf(cause, sizeof cause, "%s", prism_error_message());
+    const char *what = nonfinite_name(t->agent.stats.first_nonfinite);
+    prism_run_counters c = {.iterations_done = iteration,
+                            .mid_iteration = 1,
+                            .env_steps = t->env_steps,
+                            .episodes_total = t->episodes_total,
+                            .metrics_offset = prism_csv_offset(&t->metrics),
+                            .episodes_offset = prism_csv_offset(&t->episodes)};
+    prism_status st = prism_archive_path(&t->archive, "checkpoints", dir, sizeof dir);
+    if (!st) st = prism_mkdir_p(dir);
+    if (!st) st = prism_path_join(path, sizeof path, dir, "diverged.bin");
+    if (!st)
+        st = prism_checkpoint_save_file(path, &c, &t->agent, &t->env, &t->eval_env, acc,
+                                        sizeof *acc);
+    char saved[PRISM_PATH_MAX + 64];
+    if (st)
+        snprintf(saved, sizeof saved, "no diagnostic checkpoint: %s", prism_error_message());
+    else
+        snprintf(saved, sizeof saved, "diagnostic checkpoint %s", path);
+    prism_archive_set_string(&t->archive, "diverged_quantity", what);
+    prism_archive_set_int(&t->archive, "diverged_iteration", iteration + 1);
+    prism_archive_set_int(&t->archive, "diverged_step", t->env_steps);
+    clear_progress(t);
+    prism_archive_eprintf(&t->archive, "watchdog: the %s became non-finite in iteration %d: %s\n",
+                          what, iteration + 1, saved);
+    return prism_error(PRISM_ERR_DIVERGED, "the %s became non-finite in iteration %d (%s); %s",
+                       what, iteration + 1, cause, saved);
+}
+
 /* Checkpoint after `iterations_done` iterations; with acc, inside that iteration (between
  * episodes) with its partial accumulators. Also brings run.json up to date. */
 static prism_status save_checkpoint(trainer *t, int iterations_done, const iteration_acc *acc) {
@@ -467,8 +587,16 @@ static prism_status loop(trainer *t, int first, const iteration_acc *resumed) {
                 prism_archive_printf(&t->archive, "checkpoint saved at step %lld\n", t->env_steps);
             prism_error(PRISM_ERR_INTERRUPTED, "interrupted at step %lld", t->env_steps);
         }
+        if (st == PRISM_ERR_DIVERGED) st = diverged(t, it, &acc);
         if (st) break;
-        if ((st = write_iteration(t, it, &acc, prism_now() - it_start))) break;
+        double iter_wall = prism_now() - it_start;
+        if ((st = write_iteration(t, it, &acc, iter_wall))) break;
+        if ((st = check_parameters(t, it))) {
+            st = diverged(t, it, &acc);
+            break;
+        }
+        watch_trends(t, it, iter_wall > 0 ? (double)acc.steps / iter_wall : (double)NAN,
+                     (double)prism_rss_bytes() / (1024.0 * 1024.0));
         bool due = it + 1 == t->iterations ||
                    (tc->checkpoint_every > 0 && (it + 1) % tc->checkpoint_every == 0) ||
                    (tc->checkpoint_seconds > 0 &&
