@@ -87,9 +87,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     prism_config_defaults(&cfg);
     if (prism_preset_apply(&cfg, "rainbow", "CartPole-v0")) die("preset");
     static const char *const kv[][2] = {
-        {"agent.hidden", "16"},        {"agent.replay_capacity", "300"}, {"agent.min_replay", "50"},
-        {"agent.batch_size", "8"},     {"agent.dueling", "true"},       {"train.eval_episodes", "0"},
-        {"agent.update_period", "1"},  {"agent.num_atoms", "11"},
+        {"agent.hidden", "16"},       {"agent.replay_capacity", "300"},
+        {"agent.min_replay", "50"},   {"agent.batch_size", "8"},
+        {"agent.dueling", "true"},    {"train.eval_episodes", "0"},
+        {"agent.update_period", "1"}, {"agent.num_atoms", "11"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (prism_config_set(&cfg, kv[i][0], kv[i][1])) die(kv[i][0]);
@@ -104,8 +105,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
             prism_step s = prism_env_step(&T.env, a, next);
             if (prism_agent_observe(&T.agent, obs, a, s.reward, s.terminated, s.truncated, next))
                 die("training");
-            if (s.terminated || s.truncated) prism_env_reset(&T.env, obs);
-            else memcpy(obs, next, sizeof obs);
+            if (s.terminated || s.truncated)
+                prism_env_reset(&T.env, obs);
+            else
+                memcpy(obs, next, sizeof obs);
         }
         prism_run_counters c = {.iterations_done = 2, .env_steps = 400, .episodes_total = 9};
         char dir[512];
