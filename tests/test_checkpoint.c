@@ -289,3 +289,25 @@ TEST(checkpoint_full_disk_fails_the_run_cleanly) {
     rc = test_prism(out, sizeof out, "train --resume %s/copy --quiet", test_tmpdir());
     CHECK_EQ_INT(rc, 0);
 }
+
+TEST(checkpoint_unwritable_runs_dir_fails_the_run_with_a_message) {
+    if (geteuid() != 0) {
+        test_skip("needs root to mount a read-only tmpfs");
+        return;
+    }
+    char ro[PRISM_PATH_MAX], out[4096];
+    REQUIRE(prism_path_join(ro, sizeof ro, test_tmpdir(), "ro") == PRISM_OK);
+    REQUIRE(mkdir(ro, 0755) == 0);
+    if (mount("tmpfs", ro, "tmpfs", MS_RDONLY, "size=64k") != 0) {
+        test_skip("cannot mount a tmpfs");
+        return;
+    }
+    int rc = test_prism(out, sizeof out, "train CartPole-v0 --steps 600 --quiet --runs-dir %s", ro);
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(out, ro) && strstr(out, "Read-only file system") && strstr(out, "--runs-dir"));
+    rc =
+        test_prism(out, sizeof out, "train CartPole-v0 --steps 600 --quiet --runs-dir %s/runs", ro);
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(out, "/runs") && strstr(out, "Read-only file system"));
+    umount(ro);
+}
