@@ -227,7 +227,7 @@ static const char *reference(const char *agent) {
 /* Wait (at most ~20 s) until the run has written its first checkpoint. 0 if it exited first. */
 static int wait_first_checkpoint(pid_t pid, const char *dir, int *rc) {
     char latest[PRISM_PATH_MAX];
-    snprintf(latest, sizeof latest, "%s/checkpoints/latest", dir);
+    join(latest, dir, "checkpoints/latest");
     for (int i = 0; i < 20000; i++) {
         if (exists(latest)) return 1;
         if (exited(pid, rc)) return 0;
@@ -240,7 +240,7 @@ static int wait_first_checkpoint(pid_t pid, const char *dir, int *rc) {
  * exited first. */
 static int wait_checkpoint_at_least(pid_t pid, const char *dir, int k, int *rc) {
     char latest[PRISM_PATH_MAX];
-    snprintf(latest, sizeof latest, "%s/checkpoints/latest", dir);
+    join(latest, dir, "checkpoints/latest");
     double start = prism_now();
     while (prism_now() - start < 20) {
         char *name = read_text(latest);
@@ -260,7 +260,7 @@ static int wait_checkpoint_at_least(pid_t pid, const char *dir, int k, int *rc) 
  * `latest` being written) is seen, or after ~10 s; 0 when the process exited first. */
 static int wait_checkpoint_write(pid_t pid, const char *dir, int *rc) {
     char ck[PRISM_PATH_MAX];
-    snprintf(ck, sizeof ck, "%s/checkpoints", dir);
+    join(ck, dir, "checkpoints");
     double start = prism_now();
     while (prism_now() - start < 10) {
         DIR *d = opendir(ck);
