@@ -91,5 +91,11 @@ fmt:
 fmt-check:
 	clang-format --dry-run --Werror $(FMT_FILES)
 
+# libFuzzer on the checkpoint loader (clang); FUZZ_SECONDS of fuzzing (fuzz/run_checkpoint.sh)
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz-checkpoint
+fuzz-checkpoint: build/prism
+	sh fuzz/run_checkpoint.sh $(FUZZ_SECONDS)
+
 clean:
 	rm -rf build

@@ -56,6 +56,8 @@ int cmd_env(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_eval(int argc, char **argv);  /* cli/cmd_eval.c */
+int cmd_watch(int argc, char **argv); /* cli/cmd_eval.c */
 int cmd_report(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);

@@ -33,6 +33,10 @@ typedef struct prism_train_options {
      * next episode boundary and saves a checkpoint there; 2 stops it at once (the last
      * checkpoint stays). Either way the status becomes interrupted. May be NULL. */
     volatile sig_atomic_t *stop;
+    /* Tests only (0 in every real run): just before environment step number test_nan_step
+     * (1-based) is observed, the last online parameter becomes NaN, so the watchdog's
+     * divergence handling can be tested end to end. */
+    long long test_nan_step;
 } prism_train_options;
 
 prism_train_options prism_train_options_default(void);

@@ -68,7 +68,8 @@ static prism_status build_payload(char **buf, size_t *len, const prism_run_count
     if (!st) st = prism_nn_write(&agent->online, &agent->opt, f);
     if (!st) st = prism_nn_write(&agent->target, NULL, f);
     if (!st) st = prism_replay_save(&agent->replay, f);
-    if (fclose(f) != 0 && !st) st = prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
+    if (fclose(f) != 0 && !st)
+        st = prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
     if (st) {
         free(*buf);
         *buf = NULL;
@@ -108,15 +109,15 @@ static void prune(const char *dir, int keep) {
     }
 }
 
-prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_counters *counters,
-                                   const prism_agent *agent, const prism_env *env,
-                                   const prism_env *eval_env, const void *blob, size_t blob_len) {
-    prism_status st = prism_mkdir_p(dir);
-    if (st) return st;
+/* Write header, payload and trailer to `path` atomically. */
+static prism_status write_file(const char *path, const prism_run_counters *counters,
+                               const prism_agent *agent, const prism_env *env,
+                               const prism_env *eval_env, const void *blob, size_t blob_len) {
     char *payload = NULL;
     size_t payload_len = 0;
-    if ((st = build_payload(&payload, &payload_len, counters, agent, env, eval_env, blob, blob_len)))
-        return st;
+    prism_status st =
+        build_payload(&payload, &payload_len, counters, agent, env, eval_env, blob, blob_len);
+    if (st) return st;
     unsigned char header[HEADER_BYTES], trailer[4];
     memcpy(header, CKPT_MAGIC, 8);
     put_u32(header + 8, CKPT_VERSION);
@@ -124,24 +125,38 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
     put_u64(header + 16, payload_len);
     uint32_t crc = prism_crc32c(prism_crc32c(0, header, sizeof header), payload, payload_len);
     put_u32(trailer, crc);
-
-    char name[64], path[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
-    snprintf(name, sizeof name, "ckpt-%d%s.bin", counters->iterations_done,
-             counters->mid_iteration ? "-mid" : "");
-    if ((st = prism_path_join(path, sizeof path, dir, name)) ||
-        (st = prism_path_join(latest, sizeof latest, dir, "latest"))) {
-        free(payload);
-        return st;
-    }
     prism_atomic_file af;
     st = prism_atomic_open(&af, path);
     if (!st) st = prism_atomic_write(&af, header, sizeof header);
     if (!st) st = prism_atomic_write(&af, payload, payload_len);
     if (!st) st = prism_atomic_write(&af, trailer, sizeof trailer);
-    if (st) prism_atomic_abort(&af);
-    else st = prism_atomic_commit(&af);
+    if (st)
+        prism_atomic_abort(&af);
+    else
+        st = prism_atomic_commit(&af);
     free(payload);
+    return st;
+}
+
+prism_status prism_checkpoint_save_file(const char *path, const prism_run_counters *counters,
+                                        const prism_agent *agent, const prism_env *env,
+                                        const prism_env *eval_env, const void *blob,
+                                        size_t blob_len) {
+    return write_file(path, counters, agent, env, eval_env, blob, blob_len);
+}
+
+prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_counters *counters,
+                                   const prism_agent *agent, const prism_env *env,
+                                   const prism_env *eval_env, const void *blob, size_t blob_len) {
+    prism_status st = prism_mkdir_p(dir);
     if (st) return st;
+    char name[64], path[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
+    snprintf(name, sizeof name, "ckpt-%d%s.bin", counters->iterations_done,
+             counters->mid_iteration ? "-mid" : "");
+    if ((st = prism_path_join(path, sizeof path, dir, name)) ||
+        (st = prism_path_join(latest, sizeof latest, dir, "latest")))
+        return st;
+    if ((st = write_file(path, counters, agent, env, eval_env, blob, blob_len))) return st;
     char text[80];
     int n = snprintf(text, sizeof text, "%s\n", name);
     if ((st = prism_file_write_atomic(latest, text, (size_t)n))) return st;
@@ -159,28 +174,33 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
     const unsigned char *p = (const unsigned char *)data;
     if (len < HEADER_BYTES + 4 || memcmp(p, CKPT_MAGIC, 8) != 0) {
         prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT, "%s is not a prism checkpoint (bad magic or too short: "
-                                              "%zu bytes)", path, len);
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s is not a prism checkpoint (bad magic or too short: "
+                           "%zu bytes)",
+                           path, len);
     }
     uint32_t version = get_u32(p + 8);
     uint64_t payload_len = get_u64(p + 16);
     if (version != CKPT_VERSION) {
         prism_free(data);
         return prism_error(PRISM_ERR_CORRUPT,
-                           "%s has checkpoint format version %u; this prism reads version %d",
-                           path, version, CKPT_VERSION);
+                           "%s has checkpoint format version %u; this prism reads version %d", path,
+                           version, CKPT_VERSION);
     }
     if (payload_len != len - HEADER_BYTES - 4) {
         prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT,
-                           "%s is truncated or padded: header says %llu payload bytes, file has %zu",
-                           path, (unsigned long long)payload_len, len - HEADER_BYTES - 4);
+        return prism_error(
+            PRISM_ERR_CORRUPT,
+            "%s is truncated or padded: header says %llu payload bytes, file has %zu", path,
+            (unsigned long long)payload_len, len - HEADER_BYTES - 4);
     }
     uint32_t want = get_u32(p + len - 4), got = prism_crc32c(0, p, len - 4);
     if (want != got) {
         prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT, "%s is corrupt: checksum mismatch (stored %08x, "
-                                              "computed %08x)", path, want, got);
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s is corrupt: checksum mismatch (stored %08x, "
+                           "computed %08x)",
+                           path, want, got);
     }
     fixed_part fp;
     if (payload_len < sizeof fp) {
@@ -190,22 +210,50 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
     memcpy(&fp, p + HEADER_BYTES, sizeof fp);
     if (fp.counters_size != sizeof(prism_run_counters) || fp.rng_size != sizeof(prism_rng) ||
         fp.env_random_size != sizeof(prism_env_random) ||
-        fp.stats_size != sizeof(prism_agent_stats) || fp.blob_size != blob_len ||
-        payload_len < sizeof fp + blob_len) {
+        fp.stats_size != sizeof(prism_agent_stats) || (blob && fp.blob_size != blob_len) ||
+        fp.blob_size > payload_len - sizeof fp) {
         prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT, "%s was written by an incompatible build of prism "
-                                              "(struct sizes differ)", path);
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s was written by an incompatible build of prism "
+                           "(struct sizes differ)",
+                           path);
     }
-    if (blob_len) memcpy(blob, data + HEADER_BYTES + sizeof fp, blob_len);
-    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp + blob_len, payload_len - sizeof fp - blob_len,
-                       "rb");
+    /* The checksum only says the file is what was written; the values must also make sense
+     * before anything indexes with them (a damaged file with a recomputed checksum, or a bug). */
+    const prism_run_counters *rc = &fp.counters;
+    const char *bad = NULL;
+    if (rc->iterations_done < 0 || (rc->mid_iteration != 0 && rc->mid_iteration != 1) ||
+        rc->env_steps < 0 || rc->episodes_total < 0 || rc->metrics_offset < 0 ||
+        rc->episodes_offset < 0 || fp.agent_steps < 0)
+        bad = "negative counters";
+    else if (fp.env_random.kind != env->random.kind || fp.eval_random.kind != eval_env->random.kind)
+        bad = "environment random source of another kind";
+    else if (fp.env_random.np.pos < 0 || fp.env_random.np.pos > 624 || fp.eval_random.np.pos < 0 ||
+             fp.eval_random.np.pos > 624)
+        bad = "environment random position out of range";
+    if (bad) {
+        prism_free(data);
+        return prism_error(PRISM_ERR_CORRUPT, "%s is damaged: %s", path, bad);
+    }
+    if (blob && blob_len) memcpy(blob, data + HEADER_BYTES + sizeof fp, blob_len);
+    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp + fp.blob_size,
+                       payload_len - sizeof fp - fp.blob_size, "rb");
     if (!f) {
         prism_free(data);
         return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
     }
     st = prism_nn_read(&agent->online, &agent->opt, f, path);
     if (!st) st = prism_nn_read(&agent->target, NULL, f, path);
-    if (!st) st = prism_replay_load(&agent->replay, f);
+    if (!st && (st = prism_replay_load(&agent->replay, f))) {
+        /* the replay loader's messages do not know the file: name it */
+        char saved[512];
+        snprintf(saved, sizeof saved, "%s", prism_error_message());
+        prism_error(st, "%s: replay memory: %s", path, saved);
+    }
+    /* trailing bytes after the replay memory mean the layout is not the one written */
+    if (!st && fgetc(f) != EOF)
+        st = prism_error(PRISM_ERR_CORRUPT,
+                         "%s is damaged: unexpected bytes after the replay memory", path);
     fclose(f);
     prism_free(data);
     if (st) return st;
@@ -220,8 +268,9 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
     return PRISM_OK;
 }
 
-prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters, prism_agent *agent,
-                                   prism_env *env, prism_env *eval_env, void *blob, size_t blob_len) {
+prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters,
+                                   prism_agent *agent, prism_env *env, prism_env *eval_env,
+                                   void *blob, size_t blob_len) {
     char latest[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(latest, sizeof latest, dir, "latest");
     if (st) return st;
@@ -229,8 +278,10 @@ prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters
     size_t len = 0;
     st = prism_file_read(latest, &text, &len);
     if (st == PRISM_ERR_NOT_FOUND)
-        return prism_error(PRISM_ERR_NOT_FOUND, "no checkpoint in %s (the run stopped before its "
-                                                "first checkpoint; start it again)", dir);
+        return prism_error(PRISM_ERR_NOT_FOUND,
+                           "no checkpoint in %s (the run stopped before its "
+                           "first checkpoint; start it again)",
+                           dir);
     if (st) return st;
     text[strcspn(text, "\r\n")] = 0;
     if (checkpoint_number(text) < 0) {

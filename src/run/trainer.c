@@ -13,13 +13,15 @@
 #include "prism/env.h"
 #include "prism/metrics_csv.h"
 #include "prism/tfevents.h"
+#include "prism/trained.h"
+#include "prism/watchdog.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_COLUMNS = 96, MAX_ACTIONS_LOGGED = 32 };
+enum { MAX_COLUMNS = 96, MAX_ACTIONS_LOGGED = 32, HISTORY = 64 };
 
 prism_train_options prism_train_options_default(void) {
     prism_train_options o;
@@ -65,8 +67,8 @@ typedef struct metric_ids {
         return_max, length_mean, eval_return_mean, eval_return_std, loss, q_mean, q_max,
         target_mean, target_absmax, grad_norm, grad_norm_max, param_norm, update_ratio,
         action_entropy, action0, epsilon, replay_size, per_priority_max, per_priority_mean,
-        per_weight_min, dist_entropy, updates, target_syncs, sys_wall_s, sys_steps_per_s,
-        sys_env_s, sys_act_s, sys_replay_s, sys_learn_s, sys_log_s, sys_rss_mb;
+        per_weight_min, dist_entropy, updates, target_syncs, sys_wall_s, sys_steps_per_s, sys_env_s,
+        sys_act_s, sys_replay_s, sys_learn_s, sys_log_s, sys_rss_mb;
 } metric_ids;
 
 static void define_columns(columns *cs, metric_ids *m, int num_actions) {
@@ -118,8 +120,8 @@ static void define_columns(columns *cs, metric_ids *m, int num_actions) {
     m->sys_rss_mb = add_column(cs, "sys_rss_mb", "system/rss_mb", false);
 }
 
-static const char *const episode_columns[] = {"episode", "iteration", "env_steps", "return",
-                                              "length", "terminated"};
+static const char *const episode_columns[] = {"episode", "iteration", "env_steps",
+                                              "return",  "length",    "terminated"};
 static const unsigned char episode_is_int[] = {1, 1, 1, 0, 1, 1};
 
 /* Per-iteration accumulators of the environment loop. */
@@ -150,21 +152,12 @@ typedef struct trainer {
     bool episode_open;
     double start_time, last_draw, last_checkpoint;
     int iterations;
+    /* the watchdog's history: newest last, at most HISTORY iterations of this process */
+    double sps_hist[HISTORY], rss_hist[HISTORY];
+    int n_sps, n_rss;
+    bool warned_sps, warned_rss;
+    char warnings[1024]; /* "; "-separated, recorded in run.json extra.warnings */
 } trainer;
-
-static prism_status configure_env(prism_env *env, const prism_config *cfg) {
-    prism_env_options eo = prism_env_options_default();
-    eo.max_episode_steps = cfg->env_max_episode_steps;
-    prism_status st = prism_env_init(env, cfg->env, &eo);
-    if (st) return st;
-    /* An episode must end for an iteration to end: cap environments that never truncate. */
-    if (env->max_episode_steps == 0) env->max_episode_steps = cfg->train.max_episode_steps;
-    for (int i = 0; i < cfg->n_env_options; i++) {
-        st = prism_env_configure(env, cfg->env_keys[i], cfg->env_values[i]);
-        if (st) return st;
-    }
-    return PRISM_OK;
-}
 
 static void draw_progress(trainer *t, const iteration_acc *acc, int iteration) {
     double now = prism_now();
@@ -181,8 +174,9 @@ static void draw_progress(trainer *t, const iteration_acc *acc, int iteration) {
     for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '-';
     bar[20] = 0;
     double recent = acc->episodes ? acc->return_sum / (double)acc->episodes : (double)NAN;
-    fprintf(stdout, "\r\033[K[%s] it %d/%d  %lld steps  %.0f steps/s  return %.1f  ETA %dm%02ds", bar,
-            iteration + 1, t->iterations, t->env_steps, sps, recent, (int)eta / 60, (int)eta % 60);
+    fprintf(stdout, "\r\033[K[%s] it %d/%d  %lld steps  %.0f steps/s  return %.1f  ETA %dm%02ds",
+            bar, iteration + 1, t->iterations, t->env_steps, sps, recent, (int)eta / 60,
+            (int)eta % 60);
     fflush(stdout);
 }
 
@@ -201,8 +195,9 @@ static prism_status end_episode(trainer *t, int iteration, iteration_acc *acc, b
     if (t->ep_return > acc->return_max) acc->return_max = t->ep_return;
     acc->length_sum += (double)t->ep_length;
     t->episodes_total++;
-    double row[6] = {(double)t->episodes_total, (double)iteration + 1, (double)t->env_steps,
-                     t->ep_return, (double)t->ep_length, terminated ? 1.0 : 0.0};
+    double row[6] = {(double)t->episodes_total, (double)iteration + 1,
+                     (double)t->env_steps,      t->ep_return,
+                     (double)t->ep_length,      terminated ? 1.0 : 0.0};
     t->episode_open = false;
     return prism_csv_row(&t->episodes, row);
 }
@@ -227,6 +222,10 @@ static prism_status run_iteration(trainer *t, int iteration, iteration_acc *acc)
         double t1 = prism_now();
         prism_step s = prism_env_step(&t->env, a, t->next_obs);
         double t2 = prism_now();
+        if (t->opt->test_nan_step && t->env_steps + 1 == t->opt->test_nan_step)
+            /* tests only: the watchdog must catch it (the last parameter is an output bias,
+             * which no ReLU can hide) */
+            t->agent.online.params[t->agent.online.n_params - 1] = NAN;
         acc->time_act += t1 - t0;
         acc->time_env += t2 - t1;
         if (a < MAX_ACTIONS_LOGGED) acc->action_counts[a]++;
@@ -249,10 +248,13 @@ static prism_status run_iteration(trainer *t, int iteration, iteration_acc *acc)
     return PRISM_OK;
 }
 
-static void evaluate(trainer *t, double *mean, double *std) {
+/* Evaluation episodes after an iteration. A first stop request lets them finish (the row and
+ * the checkpoint after it must match an uninterrupted run's); a second one abandons them and
+ * returns PRISM_ERR_INTERRUPTED, so no row with a truncated evaluation is ever written. */
+static prism_status evaluate(trainer *t, double *mean, double *std) {
     int n = t->cfg->train.eval_episodes;
     *mean = *std = NAN;
-    if (n <= 0) return;
+    if (n <= 0) return PRISM_OK;
     double sum = 0, sq = 0;
     for (int e = 0; e < n; e++) {
         prism_env_reset(&t->eval_env, t->next_obs);
@@ -262,7 +264,8 @@ static void evaluate(trainer *t, double *mean, double *std) {
             prism_step s = prism_env_step(&t->eval_env, a, t->next_obs);
             ret += (double)s.reward;
             if (s.terminated || s.truncated) break;
-            if (t->opt->stop && *t->opt->stop) break;
+            if (t->opt->stop && *t->opt->stop >= 2)
+                return prism_error(PRISM_ERR_INTERRUPTED, "interrupted during evaluation");
         }
         sum += ret;
         sq += ret * ret;
@@ -270,6 +273,7 @@ static void evaluate(trainer *t, double *mean, double *std) {
     *mean = sum / n;
     double var = sq / n - *mean * *mean;
     *std = sqrt(var > 0 ? var : 0);
+    return PRISM_OK;
 }
 
 static prism_status write_iteration(trainer *t, int iteration, const iteration_acc *acc,
@@ -292,7 +296,8 @@ static prism_status write_iteration(trainer *t, int iteration, const iteration_a
         row[m->return_max] = acc->return_max;
         row[m->length_mean] = acc->length_sum / ep;
     }
-    evaluate(t, &row[m->eval_return_mean], &row[m->eval_return_std]);
+    prism_status st = evaluate(t, &row[m->eval_return_mean], &row[m->eval_return_std]);
+    if (st) return st;
     if (s->updates) {
         double u = (double)s->updates;
         row[m->loss] = s->loss_sum / u;
@@ -309,10 +314,11 @@ static prism_status write_iteration(trainer *t, int iteration, const iteration_a
     }
     row[m->param_norm] = prism_agent_param_norm(&t->agent);
     double entropy = 0;
-    int logged = t->env.cls->num_actions < MAX_ACTIONS_LOGGED ? t->env.cls->num_actions
-                                                               : MAX_ACTIONS_LOGGED;
+    int logged =
+        t->env.cls->num_actions < MAX_ACTIONS_LOGGED ? t->env.cls->num_actions : MAX_ACTIONS_LOGGED;
     for (int a = 0; a < logged; a++) {
-        double p = acc->actions_total ? (double)acc->action_counts[a] / (double)acc->actions_total : 0;
+        double p =
+            acc->actions_total ? (double)acc->action_counts[a] / (double)acc->actions_total : 0;
         row[m->action0 + a] = p;
         if (p > 0) entropy -= p * log(p);
     }
@@ -345,7 +351,7 @@ static prism_status write_iteration(trainer *t, int iteration, const iteration_a
                              row[m->loss], row[m->q_mean], row[m->epsilon],
                              row[m->sys_steps_per_s]);
     row[m->sys_log_s] = prism_now() - t0;
-    prism_status st = prism_csv_row(&t->metrics, row);
+    st = prism_csv_row(&t->metrics, row);
     if (st) return st;
     if (t->events_open) {
         float values[MAX_COLUMNS];
@@ -376,7 +382,8 @@ static prism_status open_outputs(trainer *t) {
     if (st) return st;
     define_columns(&t->cols, &t->m, t->env.cls->num_actions);
     if ((st = prism_archive_path(&t->archive, "metrics.csv", path, sizeof path))) return st;
-    if ((st = prism_csv_open(&t->metrics, path, t->cols.n, t->cols.names, t->cols.is_int))) return st;
+    if ((st = prism_csv_open(&t->metrics, path, t->cols.n, t->cols.names, t->cols.is_int)))
+        return st;
     if ((st = prism_archive_path(&t->archive, "episodes.csv", path, sizeof path))) return st;
     if ((st = prism_csv_open(&t->episodes, path, 6, episode_columns, episode_is_int))) return st;
     if ((st = prism_tfevents_open(&t->events, t->archive.dir))) return st;
@@ -389,13 +396,124 @@ static void record_facts(trainer *t) {
     prism_archive_set_int(a, "iterations", t->iterations);
     prism_archive_set_int(a, "iteration_steps", t->cfg->train.iteration_steps);
     prism_archive_set_int(a, "parameters", (long long)t->agent.online.n_params);
-    prism_archive_set_int(a, "replay_bytes", (long long)prism_replay_memory_bytes(&t->agent.replay));
+    prism_archive_set_int(a, "replay_bytes",
+                          (long long)prism_replay_memory_bytes(&t->agent.replay));
 }
 
 static void finish_metrics(trainer *t) {
     prism_archive_set_int(&t->archive, "env_steps", t->env_steps);
     prism_archive_set_int(&t->archive, "episodes", t->episodes_total);
     prism_archive_set_double(&t->archive, "wall_s", prism_now() - t->start_time);
+}
+
+static void push(double *hist, int *n, double v) {
+    if (*n == HISTORY) {
+        memmove(hist, hist + 1, sizeof(double) * (HISTORY - 1));
+        (*n)--;
+    }
+    hist[(*n)++] = v;
+}
+
+/* Print a watchdog warning and record it in run.json (extra.warnings). */
+static void warn(trainer *t, const char *text) {
+    clear_progress(t);
+    prism_archive_eprintf(&t->archive, "watchdog: warning: %s\n", text);
+    size_t used = strlen(t->warnings);
+    snprintf(t->warnings + used, sizeof t->warnings - used, "%s%s", used ? "; " : "", text);
+    prism_archive_set_string(&t->archive, "warnings", t->warnings);
+    prism_archive_update(&t->archive); /* best effort: a warning never fails the run */
+}
+
+/* After an iteration's row: feed the trend checks (each warns once per process). */
+static void watch_trends(trainer *t, int iteration, double sps, double rss_mb) {
+    char text[256];
+    double from, to;
+    push(t->sps_hist, &t->n_sps, sps);
+    if (!t->warned_sps && prism_watchdog_sps_decay(t->sps_hist, t->n_sps, &from, &to)) {
+        t->warned_sps = true;
+        snprintf(text, sizeof text,
+                 "steps/s fell steadily from %.0f to %.0f over the %d iterations up to %d "
+                 "(something is growing or leaking)",
+                 from, to, PRISM_WATCHDOG_WINDOW, iteration + 1);
+        warn(t, text);
+    }
+    prism_replay_stats rs;
+    prism_replay_stats_get(&t->agent.replay, &rs);
+    if (rs.size < t->agent.cfg.replay_capacity) return; /* memory may grow while it fills */
+    push(t->rss_hist, &t->n_rss, rss_mb);
+    if (!t->warned_rss && prism_watchdog_rss_growth(t->rss_hist, t->n_rss, &from, &to)) {
+        t->warned_rss = true;
+        snprintf(text, sizeof text,
+                 "resident memory grew steadily from %.1f MB to %.1f MB over the %d iterations "
+                 "up to %d although the replay memory is full (a leak?)",
+                 from, to, PRISM_WATCHDOG_WINDOW, iteration + 1);
+        warn(t, text);
+    }
+}
+
+static const char *nonfinite_name(int code) {
+    switch (code) {
+    case 1:
+        return "TD loss";
+    case 2:
+        return "gradient norm";
+    case 3:
+        return "Q-values";
+    case 4:
+        return "parameters";
+    default:
+        return "a learning quantity";
+    }
+}
+
+/* Once per iteration: the online and target parameters must be finite. */
+static prism_status check_parameters(trainer *t, int iteration) {
+    const prism_nn *nets[2] = {&t->agent.online, &t->agent.target};
+    static const char *const names[2] = {"online", "target"};
+    for (int k = 0; k < 2; k++) {
+        long i = prism_watchdog_nonfinite(nets[k]->params, nets[k]->n_params);
+        if (i >= 0) {
+            t->agent.stats.first_nonfinite = 4;
+            return prism_error(PRISM_ERR_DIVERGED,
+                               "%s network parameter %ld is %g after iteration %d", names[k], i,
+                               (double)nets[k]->params[i], iteration + 1);
+        }
+    }
+    return PRISM_OK;
+}
+
+/* The run diverged in `iteration` (error message set by the agent or check_parameters): save
+ * checkpoints/diverged.bin (never named by `latest`), record the quantity and iteration in
+ * run.json, say it on the console. Returns PRISM_ERR_DIVERGED with a message naming both. */
+static prism_status diverged(trainer *t, int iteration, const iteration_acc *acc) {
+    char cause[512], dir[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
+    snprintf(cause, sizeof cause, "%s", prism_error_message());
+    const char *what = nonfinite_name(t->agent.stats.first_nonfinite);
+    prism_run_counters c = {.iterations_done = iteration,
+                            .mid_iteration = 1,
+                            .env_steps = t->env_steps,
+                            .episodes_total = t->episodes_total,
+                            .metrics_offset = prism_csv_offset(&t->metrics),
+                            .episodes_offset = prism_csv_offset(&t->episodes)};
+    prism_status st = prism_archive_path(&t->archive, "checkpoints", dir, sizeof dir);
+    if (!st) st = prism_mkdir_p(dir);
+    if (!st) st = prism_path_join(path, sizeof path, dir, "diverged.bin");
+    if (!st)
+        st = prism_checkpoint_save_file(path, &c, &t->agent, &t->env, &t->eval_env, acc,
+                                        sizeof *acc);
+    char saved[PRISM_PATH_MAX + 64];
+    if (st)
+        snprintf(saved, sizeof saved, "no diagnostic checkpoint: %s", prism_error_message());
+    else
+        snprintf(saved, sizeof saved, "diagnostic checkpoint %s", path);
+    prism_archive_set_string(&t->archive, "diverged_quantity", what);
+    prism_archive_set_int(&t->archive, "diverged_iteration", iteration + 1);
+    prism_archive_set_int(&t->archive, "diverged_step", t->env_steps);
+    clear_progress(t);
+    prism_archive_eprintf(&t->archive, "watchdog: the %s became non-finite in iteration %d: %s\n",
+                          what, iteration + 1, saved);
+    return prism_error(PRISM_ERR_DIVERGED, "the %s became non-finite in iteration %d (%s); %s",
+                       what, iteration + 1, cause, saved);
 }
 
 /* Checkpoint after `iterations_done` iterations; with acc, inside that iteration (between
@@ -424,9 +542,9 @@ static prism_status setup(trainer *t, const prism_config *cfg, const prism_train
     memset(t, 0, sizeof *t);
     t->cfg = cfg;
     t->opt = opt;
-    prism_status st = configure_env(&t->env, cfg);
+    prism_status st = prism_train_env_init(&t->env, cfg);
     if (st) return st;
-    if ((st = configure_env(&t->eval_env, cfg))) return st;
+    if ((st = prism_train_env_init(&t->eval_env, cfg))) return st;
     prism_env_seed(&t->env, cfg->seed, PRISM_STREAM_ENV);
     prism_env_seed(&t->eval_env, cfg->seed, PRISM_STREAM_EVAL);
     const int D = prism_env_obs_size(t->env.cls);
@@ -462,13 +580,23 @@ static prism_status loop(trainer *t, int first, const iteration_acc *resumed) {
         if (st == PRISM_ERR_INTERRUPTED && !t->episode_open) {
             prism_status cst = save_checkpoint(t, it, &acc);
             clear_progress(t);
-            if (cst) prism_archive_eprintf(&t->archive, "could not save a checkpoint: %s\n",
-                                           prism_error_message());
-            else prism_archive_printf(&t->archive, "checkpoint saved at step %lld\n", t->env_steps);
+            if (cst)
+                prism_archive_eprintf(&t->archive, "could not save a checkpoint: %s\n",
+                                      prism_error_message());
+            else
+                prism_archive_printf(&t->archive, "checkpoint saved at step %lld\n", t->env_steps);
             prism_error(PRISM_ERR_INTERRUPTED, "interrupted at step %lld", t->env_steps);
         }
+        if (st == PRISM_ERR_DIVERGED) st = diverged(t, it, &acc);
         if (st) break;
-        if ((st = write_iteration(t, it, &acc, prism_now() - it_start))) break;
+        double iter_wall = prism_now() - it_start;
+        if ((st = write_iteration(t, it, &acc, iter_wall))) break;
+        if ((st = check_parameters(t, it))) {
+            st = diverged(t, it, &acc);
+            break;
+        }
+        watch_trends(t, it, iter_wall > 0 ? (double)acc.steps / iter_wall : (double)NAN,
+                     (double)prism_rss_bytes() / (1024.0 * 1024.0));
         bool due = it + 1 == t->iterations ||
                    (tc->checkpoint_every > 0 && (it + 1) % tc->checkpoint_every == 0) ||
                    (tc->checkpoint_seconds > 0 &&
@@ -484,16 +612,23 @@ static prism_status finish(trainer *t, prism_status st) {
     if (t->archive_open) {
         finish_metrics(t);
         prism_run_status status = PRISM_RUN_COMPLETED;
-        if (st == PRISM_ERR_INTERRUPTED) status = PRISM_RUN_INTERRUPTED;
-        else if (st == PRISM_ERR_DIVERGED) status = PRISM_RUN_DIVERGED;
-        else if (st) status = PRISM_RUN_FAILED;
+        if (st == PRISM_ERR_INTERRUPTED)
+            status = PRISM_RUN_INTERRUPTED;
+        else if (st == PRISM_ERR_DIVERGED)
+            status = PRISM_RUN_DIVERGED;
+        else if (st)
+            status = PRISM_RUN_FAILED;
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", prism_error_message());
-        if (st) prism_archive_eprintf(&t->archive, "run %s: %s\n", prism_run_status_name(status), saved);
+        if (st)
+            prism_archive_eprintf(&t->archive, "run %s: %s\n", prism_run_status_name(status),
+                                  saved);
         prism_archive_printf(&t->archive, "run: %s\n", t->archive.dir);
         prism_status fst = prism_archive_finish(&t->archive, status, st ? saved : NULL);
-        if (!st && fst) st = fst;
-        else if (st) prism_error(st, "%s", saved);
+        if (!st && fst)
+            st = fst;
+        else if (st)
+            prism_error(st, "%s", saved);
     }
     if (t->events_open) prism_tfevents_close(&t->events);
     prism_csv_close(&t->metrics);
@@ -506,10 +641,10 @@ static prism_status finish(trainer *t, prism_status st) {
 }
 
 static void announce(trainer *t, int first) {
-    prism_archive_printf(&t->archive, "prism %s: %s %s on %s, seed %llu, iterations %d..%d of %lld steps\n",
-                         PRISM_VERSION, first ? "resuming" : "training", t->cfg->agent, t->cfg->env,
-                         (unsigned long long)t->cfg->seed, first + 1, t->iterations,
-                         t->cfg->train.iteration_steps);
+    prism_archive_printf(
+        &t->archive, "prism %s: %s %s on %s, seed %llu, iterations %d..%d of %lld steps\n",
+        PRISM_VERSION, first ? "resuming" : "training", t->cfg->agent, t->cfg->env,
+        (unsigned long long)t->cfg->seed, first + 1, t->iterations, t->cfg->train.iteration_steps);
     prism_archive_printf(&t->archive, "run directory: %s\n", t->archive.dir);
 }
 
@@ -519,9 +654,14 @@ prism_status prism_train(const prism_config *cfg, const prism_train_options *opt
     if (run_dir && cap) run_dir[0] = 0;
     prism_status st = setup(&t, cfg, opt);
     if (st) return finish(&t, st);
-    prism_archive_spec spec = {.runs_dir = opt->runs_dir, .run_id = opt->run_id, .env = cfg->env,
-                               .agent = cfg->agent, .seed = cfg->seed, .argc = opt->argc,
-                               .argv = opt->argv, .no_index = opt->no_index};
+    prism_archive_spec spec = {.runs_dir = opt->runs_dir,
+                               .run_id = opt->run_id,
+                               .env = cfg->env,
+                               .agent = cfg->agent,
+                               .seed = cfg->seed,
+                               .argc = opt->argc,
+                               .argv = opt->argv,
+                               .no_index = opt->no_index};
     if ((st = prism_archive_create(&t.archive, &spec))) return finish(&t, st);
     t.archive_open = true;
     if (run_dir) snprintf(run_dir, cap, "%s", t.archive.dir);
@@ -531,7 +671,8 @@ prism_status prism_train(const prism_config *cfg, const prism_train_options *opt
     return finish(&t, loop(&t, 0, NULL));
 }
 
-prism_status prism_train_resume(const char *dir, prism_config *cfg, const prism_train_options *opt) {
+prism_status prism_train_resume(const char *dir, prism_config *cfg,
+                                const prism_train_options *opt) {
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, dir, "config.ini");
     if (st) return st;
@@ -542,7 +683,8 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg, const prism_
     prism_run_counters c;
     iteration_acc acc;
     char ckpt_dir[PRISM_PATH_MAX];
-    if ((st = prism_path_join(ckpt_dir, sizeof ckpt_dir, dir, "checkpoints"))) return finish(&t, st);
+    if ((st = prism_path_join(ckpt_dir, sizeof ckpt_dir, dir, "checkpoints")))
+        return finish(&t, st);
     if ((st = prism_checkpoint_load(ckpt_dir, &c, &t.agent, &t.env, &t.eval_env, &acc, sizeof acc)))
         return finish(&t, st);
     if ((st = prism_archive_reopen(&t.archive, dir, opt->argc, opt->argv))) return finish(&t, st);

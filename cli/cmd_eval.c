@@ -1,0 +1,277 @@
+/* prism eval RUN [--episodes N] [--epsilon E] [--seed S] [--json] and prism watch RUN
+ * [--delay MS] [--seed S]: use a trained agent. RUN is a run directory, or a run id (or unique
+ * prefix) in the runs directory's index. Both load the run's latest checkpoint with its
+ * config.ini (prism/trained.h) and play on the evaluation environment, whose random source
+ * and the agent's evaluation stream come from the checkpoint, so the same command gives the
+ * same numbers; --seed draws fresh ones instead.
+ *
+ * Not here: training or resuming (cmd_train.c), listing runs (cmd_runs.c).
+ */
+#include "cli.h"
+#include "prism/file.h"
+#include "prism/json.h"
+#include "prism/run_index.h"
+#include "prism/trained.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool is_dir(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* RUN as a directory: itself when it is one with a config.ini; otherwise the run of the index
+ * in runs_dir whose id starts with RUN (or runs_dir/RUN when the index does not know it). */
+static int find_run(const char *cmd, const char *run, const char *runs_dir, char *dir, size_t cap) {
+    char ini[PRISM_PATH_MAX];
+    if (is_dir(run) && !prism_path_join(ini, sizeof ini, run, "config.ini") &&
+        access(ini, F_OK) == 0) {
+        snprintf(dir, cap, "%s", run);
+        return CLI_OK;
+    }
+    if (strchr(run, '/') || !strcmp(run, ".") || !strcmp(run, "..")) {
+        fprintf(stderr,
+                "prism %s: error: %s is not a run directory (it has no config.ini); pass a run "
+                "directory or a run id (`prism runs ls` lists them)\n",
+                cmd, run);
+        return CLI_USAGE;
+    }
+    prism_status st = PRISM_ERR_NOT_FOUND;
+    prism_run_record r;
+    memset(&r, 0, sizeof r);
+    prism_run_index ix;
+    char path[PRISM_PATH_MAX];
+    if (!prism_path_join(path, sizeof path, runs_dir, "index.sqlite") && access(path, F_OK) == 0 &&
+        prism_run_index_open(&ix, runs_dir) == PRISM_OK) {
+        st = prism_run_index_find(&ix, run, &r);
+        prism_run_index_close(&ix);
+        if (st == PRISM_ERR_INVALID) return cli_fail(cmd, st, NULL); /* ambiguous prefix */
+    }
+    const char *id = st == PRISM_OK && r.id[0] ? r.id : run;
+    if (prism_path_join(dir, cap, runs_dir, id) || !is_dir(dir)) {
+        fprintf(stderr,
+                "prism %s: error: no run '%s' in %s (pass a run directory, or --runs-dir; "
+                "`prism runs ls` lists the runs)\n",
+                cmd, run, runs_dir);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* Load the run; prints the error and returns an exit code on failure. */
+static int load(const char *cmd, const char *run, const cli_opt *runs_dir, prism_trained *t) {
+    char dir[PRISM_PATH_MAX];
+    int rc = find_run(cmd, run, cli_value(runs_dir, "runs"), dir, sizeof dir);
+    if (rc) return rc;
+    prism_status st = prism_trained_load(t, dir, NULL);
+    if (st) return cli_fail(cmd, st, NULL);
+    return CLI_OK;
+}
+
+/* --seed S: fresh evaluation streams instead of the checkpoint's. */
+static int reseed(const char *cmd, const cli_opt *o, prism_trained *t) {
+    if (!o->count) return CLI_OK;
+    uint64_t seed;
+    if (!cli_u64(cmd, o, 0, &seed)) return CLI_USAGE;
+    prism_env_seed(&t->eval_env, seed, PRISM_STREAM_EVAL);
+    prism_rng_seed(&t->agent.eval_rng, seed, PRISM_STREAM_EVAL);
+    return CLI_OK;
+}
+
+int cmd_eval(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "episodes", .metavar = "N", .help = "evaluation episodes (default 10)"},
+        {.name = "epsilon",
+         .metavar = "E",
+         .help = "exploration epsilon (default: the run's agent.eps_eval)"},
+        {.name = "seed",
+         .metavar = "S",
+         .help = "seed fresh evaluation streams (default: continue the checkpoint's)"},
+        {.name = "json", .help = "print one JSON object"},
+        {.name = "runs-dir", .metavar = "DIR", .help = "where to look up a run id (default runs)"},
+    };
+    const char *usage =
+        "prism eval RUN [--episodes N] [--epsilon E] [--seed S] [--json] [--runs-dir DIR]";
+    char *pos[1];
+    int npos;
+    int rc = cli_parse("eval", usage, argc, argv, opts, 5, pos, 1, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (npos != 1) {
+        fprintf(stderr, "prism eval: which run? usage: %s\n", usage);
+        return CLI_USAGE;
+    }
+    long long episodes;
+    if (!cli_int("eval", &opts[0], 1, 1000000, 10, &episodes)) return CLI_USAGE;
+    double epsilon = -1;
+    if (opts[1].count) {
+        char *end;
+        const char *v = cli_value(&opts[1], "");
+        epsilon = strtod(v, &end);
+        if (*v == 0 || *end || !(epsilon >= 0 && epsilon <= 1)) {
+            fprintf(stderr, "prism eval: --epsilon must be a number from 0 to 1 (got '%s')\n", v);
+            return CLI_USAGE;
+        }
+    }
+    prism_trained t;
+    if ((rc = load("eval", pos[0], &opts[4], &t))) return rc;
+    if ((rc = reseed("eval", &opts[2], &t))) {
+        prism_trained_free(&t);
+        return rc;
+    }
+    if (epsilon >= 0) t.agent.cfg.eps_eval = epsilon;
+    const int D = prism_env_obs_size(t.eval_env.cls);
+    float *obs = malloc(sizeof(float) * (size_t)D);
+    if (!obs) {
+        prism_trained_free(&t);
+        return cli_fail("eval", prism_error(PRISM_ERR_NOMEM, "out of memory"), NULL);
+    }
+    double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY, len_sum = 0;
+    for (long long e = 0; e < episodes; e++) {
+        prism_env_reset(&t.eval_env, obs);
+        double ret = 0;
+        long long len = 0;
+        for (;;) {
+            int a = prism_agent_act(&t.agent, obs, true);
+            prism_step s = prism_env_step(&t.eval_env, a, obs);
+            ret += (double)s.reward;
+            len++;
+            if (s.terminated || s.truncated) break;
+        }
+        sum += ret;
+        sq += ret * ret;
+        lo = ret < lo ? ret : lo;
+        hi = ret > hi ? ret : hi;
+        len_sum += (double)len;
+    }
+    free(obs);
+    double n = (double)episodes, mean = sum / n, var = sq / n - mean * mean;
+    double std = sqrt(var > 0 ? var : 0);
+    if (opts[3].count) {
+        prism_json j;
+        prism_json_init(&j, 0);
+        prism_json_object_begin(&j);
+        prism_json_kv_string(&j, "checkpoint", t.checkpoint);
+        prism_json_kv_string(&j, "env", t.cfg.env);
+        prism_json_kv_string(&j, "agent", t.cfg.agent);
+        prism_json_kv_int(&j, "iterations", t.counters.iterations_done);
+        prism_json_kv_int(&j, "env_steps", t.counters.env_steps);
+        prism_json_kv_double(&j, "epsilon", t.agent.cfg.eps_eval);
+        prism_json_kv_int(&j, "episodes", episodes);
+        prism_json_kv_double(&j, "return_mean", mean);
+        prism_json_kv_double(&j, "return_std", std);
+        prism_json_kv_double(&j, "return_min", lo);
+        prism_json_kv_double(&j, "return_max", hi);
+        prism_json_kv_double(&j, "length_mean", len_sum / n);
+        prism_json_object_end(&j);
+        if (prism_json_finish(&j) == PRISM_OK) printf("%s\n", prism_json_text(&j));
+        prism_json_free(&j);
+    } else {
+        printf("%s on %s, checkpoint %s (iteration %d, %lld steps), epsilon %g\n", t.cfg.agent,
+               t.cfg.env, t.checkpoint, t.counters.iterations_done, t.counters.env_steps,
+               t.agent.cfg.eps_eval);
+        printf("episodes %lld  return mean %.2f  std %.2f  min %.2f  max %.2f  length %.1f\n",
+               episodes, mean, std, lo, hi, len_sum / n);
+    }
+    prism_trained_free(&t);
+    return CLI_OK;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int cmd_watch(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "delay",
+         .metavar = "MS",
+         .help = "milliseconds between frames on a terminal (default 50)"},
+        {.name = "seed",
+         .metavar = "S",
+         .help = "seed a fresh episode (default: continue the checkpoint's evaluation stream)"},
+        {.name = "runs-dir", .metavar = "DIR", .help = "where to look up a run id (default runs)"},
+    };
+    const char *usage = "prism watch RUN [--delay MS] [--seed S] [--runs-dir DIR]";
+    char *pos[1];
+    int npos;
+    int rc = cli_parse("watch", usage, argc, argv, opts, 3, pos, 1, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if (npos != 1) {
+        fprintf(stderr, "prism watch: which run? usage: %s\n", usage);
+        return CLI_USAGE;
+    }
+    long long delay;
+    if (!cli_int("watch", &opts[0], 0, 60000, 50, &delay)) return CLI_USAGE;
+    prism_trained t;
+    if ((rc = load("watch", pos[0], &opts[2], &t))) return rc;
+    if ((rc = reseed("watch", &opts[1], &t))) {
+        prism_trained_free(&t);
+        return rc;
+    }
+    const prism_env_class *c = t.eval_env.cls;
+    if (!c->render) {
+        fprintf(stderr,
+                "prism watch: error: %s has no text rendering; use `prism eval` for its "
+                "returns\n",
+                c->id);
+        prism_trained_free(&t);
+        return CLI_USAGE;
+    }
+    /* On a terminal: redraw in place at --delay; otherwise (a pipe, a file, a test) print
+     * every frame one after the other, without colour or waiting. */
+    const bool tty = isatty(STDOUT_FILENO);
+    enum { PICTURE = 1 << 16 };
+    const int D = prism_env_obs_size(c);
+    float *obs = malloc(sizeof(float) * (size_t)D);
+    char *picture = malloc(PICTURE);
+    if (!obs || !picture) {
+        free(obs);
+        free(picture);
+        prism_trained_free(&t);
+        return cli_fail("watch", prism_error(PRISM_ERR_NOMEM, "out of memory"), NULL);
+    }
+    prism_env_reset(&t.eval_env, obs);
+    double ret = 0;
+    int a = -1;
+    float reward = 0;
+    for (int step = 0;; step++) {
+        c->render(t.eval_env.state, picture, PICTURE, tty);
+        if (tty)
+            fputs("\033[H\033[2J", stdout);
+        else
+            printf("--- frame %d\n", step);
+        fputs(picture, stdout);
+        printf("%s  %s  step %d", t.cfg.env, t.cfg.agent, step);
+        if (a >= 0)
+            printf("  action %s  reward %g", c->action_names ? c->action_names[a] : "?",
+                   (double)reward);
+        printf("  return %g\n", ret);
+        fflush(stdout);
+        if (tty && delay > 0) sleep_ms((long)delay);
+        a = prism_agent_act(&t.agent, obs, true);
+        prism_step s = prism_env_step(&t.eval_env, a, obs);
+        reward = s.reward;
+        ret += (double)s.reward;
+        if (s.terminated || s.truncated) {
+            c->render(t.eval_env.state, picture, PICTURE, tty);
+            if (tty)
+                fputs("\033[H\033[2J", stdout);
+            else
+                printf("--- frame %d\n", step + 1);
+            fputs(picture, stdout);
+            printf("episode over after %d steps (%s): return %g\n", step + 1,
+                   s.terminated ? "terminated" : "truncated", ret);
+            break;
+        }
+    }
+    free(obs);
+    free(picture);
+    prism_trained_free(&t);
+    return CLI_OK;
+}

@@ -1,0 +1,313 @@
+/* Tests of damaged and mismatched checkpoints: truncated, bit-flipped, wrong version, a
+ * `latest` naming nothing, a run resumed with another network size. Each must be refused with
+ * a message naming the file and the problem (exit 2 from the CLI), never a crash; and a
+ * damaged payload whose checksum was recomputed (what the CRC cannot catch) must still be
+ * refused or loaded cleanly by the nested network and replay loaders (run under ASan by
+ * `make test-asan`; fuzz/ does the same at scale).
+ *
+ * Not here: resume of healthy checkpoints (test_resume.c).
+ */
+#include "harness.h"
+#include "prism/checkpoint.h"
+#include "prism/core.h"
+#include "prism/file.h"
+#include "prism/rng.h"
+#include "prism/trained.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { HEADER = 24 };
+
+/* A finished tiny rainbow run in the test's temporary directory (PER, noisy nets, C51):
+ * 3 iterations of 200 steps, a checkpoint after each, the newest two kept. */
+static int make_run(const char *id, char *dir) {
+    char out[4096];
+    int rc = test_prism(out, sizeof out,
+                        "train CartPole-v0 --agent rainbow --seed 1 --steps 600 --set "
+                        "agent.hidden=16 --set agent.min_replay=50 --set agent.batch_size=8 "
+                        "--set agent.replay_capacity=300 --set train.iteration_steps=200 "
+                        "--set train.checkpoint_every=1 --set train.eval_episodes=0 --quiet "
+                        "--runs-dir %s --run-id %s",
+                        test_tmpdir(), id);
+    if (rc != 0) {
+        test_fail(__FILE__, __LINE__, "training run failed (exit %d): %s", rc, out);
+        return 0;
+    }
+    snprintf(dir, PRISM_PATH_MAX, "%s/%s", test_tmpdir(), id);
+    return 1;
+}
+
+static char *slurp(const char *path, size_t *len) {
+    char *text = NULL;
+    if (prism_file_read(path, &text, len) != PRISM_OK) return NULL;
+    return text;
+}
+
+static int spit(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    int ok = fwrite(data, 1, len, f) == len;
+    return fclose(f) == 0 && ok;
+}
+
+static void put_u32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Recompute the outer CRC-32C so that only the contents are wrong. */
+static void fix_crc(unsigned char *p, size_t len) {
+    put_u32(p + len - 4, prism_crc32c(0, p, len - 4));
+}
+
+/* `prism train --resume dir` must exit 2 with a message naming `names` and containing `what`. */
+static void check_refused(const char *dir, const char *names, const char *what) {
+    char out[8192];
+    int rc = test_prism(out, sizeof out, "train --resume %s --quiet", dir);
+    CHECK_EQ_INT(rc, 2);
+    if (!strstr(out, names) || !strstr(out, what))
+        test_fail(__FILE__, __LINE__, "expected a message naming '%s' and saying '%s'; got:\n%s",
+                  names, what, out);
+}
+
+/* The path of the latest checkpoint of dir (from checkpoints/latest). */
+static void latest_of(const char *dir, char *path) {
+    char latest[PRISM_PATH_MAX];
+    size_t len;
+    path[0] = 0;
+    if (prism_path_join(latest, sizeof latest, dir, "checkpoints/latest")) return;
+    char *name = slurp(latest, &len);
+    if (!name) {
+        path[0] = 0;
+        return;
+    }
+    name[strcspn(name, "\n")] = 0;
+    snprintf(path, PRISM_PATH_MAX, "%s/checkpoints/%.200s", dir, name);
+    prism_free(name);
+}
+
+TEST(checkpoint_truncated_is_refused_naming_the_file) {
+    char dir[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
+    REQUIRE(make_run("t", dir));
+    latest_of(dir, ck);
+    size_t len;
+    char *data = slurp(ck, &len);
+    REQUIRE(data && len > 1000);
+    REQUIRE(truncate(ck, (off_t)(len / 2)) == 0);
+    check_refused(dir, ck, "truncated");
+    REQUIRE(truncate(ck, 10) == 0);
+    check_refused(dir, ck, "too short");
+    REQUIRE(truncate(ck, 0) == 0);
+    check_refused(dir, ck, "not a prism checkpoint");
+    /* restored, the run resumes (nothing left to run: it is complete) */
+    REQUIRE(spit(ck, data, len));
+    char out[4096];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s --quiet", dir), 0);
+    prism_free(data);
+}
+
+TEST(checkpoint_bit_flip_and_wrong_version_are_refused) {
+    char dir[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
+    REQUIRE(make_run("f", dir));
+    latest_of(dir, ck);
+    size_t len;
+    unsigned char *data = (unsigned char *)slurp(ck, &len);
+    REQUIRE(data && len > 1000);
+    unsigned char *copy = malloc(len);
+    REQUIRE(copy);
+    /* one flipped bit anywhere: header, payload (network, replay), trailer */
+    size_t where[] = {3, HEADER + 40, len / 2, len - 100, len - 2};
+    for (int i = 0; i < 5; i++) {
+        memcpy(copy, data, len);
+        copy[where[i]] ^= 0x10;
+        REQUIRE(spit(ck, copy, len));
+        check_refused(dir, ck, i == 0 ? "not a prism checkpoint" : "checksum mismatch");
+    }
+    /* another format version, even with a valid checksum */
+    memcpy(copy, data, len);
+    put_u32(copy + 8, 99);
+    fix_crc(copy, len);
+    REQUIRE(spit(ck, copy, len));
+    check_refused(dir, ck, "version 99");
+    /* a payload length that disagrees with the file */
+    memcpy(copy, data, len);
+    copy[16] ^= 1;
+    REQUIRE(spit(ck, copy, len));
+    check_refused(dir, ck, "truncated or padded");
+    free(copy);
+    prism_free(data);
+}
+
+TEST(checkpoint_latest_naming_nothing_or_missing_is_refused) {
+    char dir[PRISM_PATH_MAX], latest[PRISM_PATH_MAX], out[4096];
+    REQUIRE(make_run("l", dir));
+    REQUIRE(prism_path_join(latest, sizeof latest, dir, "checkpoints/latest") == PRISM_OK);
+    REQUIRE(spit(latest, "../../etc/passwd\n", 17));
+    check_refused(dir, latest, "does not name a checkpoint");
+    REQUIRE(spit(latest, "ckpt-77.bin\n", 12));
+    check_refused(dir, "ckpt-77.bin", "");
+    REQUIRE(unlink(latest) == 0);
+    check_refused(dir, dir, "no checkpoint");
+    /* a directory that is not a run at all */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s/nowhere --quiet", test_tmpdir()),
+                 2);
+    CHECK(strstr(out, "nowhere") != NULL);
+}
+
+TEST(checkpoint_of_another_network_size_is_refused) {
+    char dir[PRISM_PATH_MAX], ini[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
+    REQUIRE(make_run("c", dir));
+    latest_of(dir, ck);
+    REQUIRE(prism_path_join(ini, sizeof ini, dir, "config.ini") == PRISM_OK);
+    size_t len;
+    char *text = slurp(ini, &len);
+    REQUIRE(text);
+    char *h = strstr(text, "\nhidden = 16");
+    REQUIRE(h != NULL); /* the [agent] section's hidden key */
+    char *edited = malloc(len + 8);
+    REQUIRE(edited);
+    size_t at = (size_t)(h - text) + 10;
+    memcpy(edited, text, at);
+    memcpy(edited + at, "32", 2);
+    memcpy(edited + at + 2, text + at + 2, len - at - 2);
+    REQUIRE(spit(ini, edited, len));
+    check_refused(dir, ck, "different configuration");
+    /* replay capacity differs: the network loads, the replay memory is refused */
+    h = strstr(text, "\nreplay_capacity = 300");
+    REQUIRE(h != NULL);
+    memcpy(edited, text, len);
+    at = (size_t)(h - text) + 19;
+    memcpy(edited + at, "400", 3);
+    REQUIRE(spit(ini, edited, len));
+    check_refused(dir, ck, "replay memory");
+    free(edited);
+    prism_free(text);
+}
+
+TEST(checkpoint_damage_behind_a_valid_checksum_never_crashes) {
+    /* Bytes changed inside the payload with the outer CRC recomputed: the nested loaders
+     * (network, replay) and the counter checks must refuse or load; a crash or a sanitizer
+     * report fails the test (make test-asan). */
+    char dir[PRISM_PATH_MAX], ck[PRISM_PATH_MAX], bad[PRISM_PATH_MAX];
+    REQUIRE(make_run("d", dir));
+    latest_of(dir, ck);
+    REQUIRE(prism_path_join(bad, sizeof bad, test_tmpdir(), "damaged.bin") == PRISM_OK);
+    size_t len;
+    unsigned char *data = (unsigned char *)slurp(ck, &len);
+    REQUIRE(data);
+    prism_trained good;
+    REQUIRE(prism_trained_load(&good, dir, ck) == PRISM_OK);
+    CHECK(good.counters.iterations_done == 3 && good.counters.env_steps >= 600);
+    unsigned char *copy = malloc(len);
+    REQUIRE(copy);
+    prism_rng r;
+    prism_rng_seed(&r, 42, 0);
+    int refused = 0, loaded = 0;
+    for (int i = 0; i < 300; i++) {
+        memcpy(copy, data, len);
+        /* i < 100: every byte of the fixed part and the start of the network section;
+         * then random positions, 1-4 bytes each, sometimes set to 0xff */
+        int n = i < 100 ? 1 : 1 + (int)prism_rng_below(&r, 4);
+        for (int k = 0; k < n; k++) {
+            size_t pos = i < 100 ? HEADER + (size_t)i * 7
+                                 : HEADER + prism_rng_below(&r, (uint32_t)(len - HEADER - 4));
+            copy[pos] = prism_rng_below(&r, 2) ? 0xff : (unsigned char)(copy[pos] ^ 0x5a);
+        }
+        fix_crc(copy, len);
+        REQUIRE(spit(bad, copy, len));
+        prism_run_counters c;
+        prism_status st =
+            prism_checkpoint_load_file(bad, &c, &good.agent, &good.env, &good.eval_env, NULL, 0);
+        if (st) {
+            refused++;
+            CHECK(st == PRISM_ERR_CORRUPT || st == PRISM_ERR_INVALID);
+            CHECK(strstr(prism_error_message(), bad) != NULL);
+        } else {
+            loaded++;
+        }
+    }
+    /* both outcomes happen: weights may take any value; structure may not */
+    CHECK(refused > 50);
+    CHECK(loaded > 10);
+    /* the original still loads after all that */
+    CHECK(prism_checkpoint_load_file(ck, &good.counters, &good.agent, &good.env, &good.eval_env,
+                                     NULL, 0) == PRISM_OK);
+    prism_trained_free(&good);
+    free(copy);
+    prism_free(data);
+}
+
+TEST(checkpoint_full_disk_fails_the_run_cleanly) {
+    /* A 256 KiB tmpfs as the runs dir: the run fills it and a checkpoint write fails. The run
+     * must end with status failed and the message, exit 1, leave no temporary file, and leave
+     * `latest` naming a complete checkpoint from which the run resumes once there is room. */
+    if (geteuid() != 0) {
+        test_skip("needs root to mount a small tmpfs");
+        return;
+    }
+    char full[PRISM_PATH_MAX], out[8192], cmd[3 * PRISM_PATH_MAX];
+    REQUIRE(prism_path_join(full, sizeof full, test_tmpdir(), "full") == PRISM_OK);
+    REQUIRE(mkdir(full, 0755) == 0);
+    if (mount("tmpfs", full, "tmpfs", 0, "size=256k") != 0) {
+        test_skip("cannot mount a tmpfs");
+        return;
+    }
+    int rc = test_prism(out, sizeof out,
+                        "train CartPole-v0 --agent dqn --steps 20000 --set agent.hidden=16 "
+                        "--set train.iteration_steps=500 --set train.checkpoint_every=1 "
+                        "--set train.eval_episodes=0 --quiet --runs-dir %s --run-id x",
+                        full);
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(out, "No space left on device") != NULL);
+    char dir[PRISM_PATH_MAX], rj[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
+    REQUIRE(prism_path_join(dir, sizeof dir, full, "x") == PRISM_OK);
+    REQUIRE(prism_path_join(rj, sizeof rj, dir, "run.json") == PRISM_OK);
+    size_t len;
+    char *run = slurp(rj, &len);
+    CHECK(run && strstr(run, "\"status\": \"failed\"") && strstr(run, "No space left"));
+    prism_free(run);
+    REQUIRE(prism_path_join(ck, sizeof ck, dir, "checkpoints") == PRISM_OK);
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -c tmp", ck);
+    FILE *p = popen(cmd, "r");
+    int leftovers = -1;
+    if (p) {
+        if (fscanf(p, "%d", &leftovers) != 1) leftovers = -1;
+        pclose(p);
+    }
+    CHECK_EQ_INT(leftovers, 0);
+    prism_trained tr;
+    CHECK(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    CHECK(tr.counters.iterations_done >= 1);
+    prism_trained_free(&tr);
+    /* with room again (a copy on the big disk), the run resumes and completes */
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s/copy'", dir, test_tmpdir());
+    CHECK(system(cmd) == 0);
+    umount(full);
+    rc = test_prism(out, sizeof out, "train --resume %s/copy --quiet", test_tmpdir());
+    CHECK_EQ_INT(rc, 0);
+}
+
+TEST(checkpoint_unwritable_runs_dir_fails_the_run_with_a_message) {
+    if (geteuid() != 0) {
+        test_skip("needs root to mount a read-only tmpfs");
+        return;
+    }
+    char ro[PRISM_PATH_MAX], out[4096];
+    REQUIRE(prism_path_join(ro, sizeof ro, test_tmpdir(), "ro") == PRISM_OK);
+    REQUIRE(mkdir(ro, 0755) == 0);
+    if (mount("tmpfs", ro, "tmpfs", MS_RDONLY, "size=64k") != 0) {
+        test_skip("cannot mount a tmpfs");
+        return;
+    }
+    int rc = test_prism(out, sizeof out, "train CartPole-v0 --steps 600 --quiet --runs-dir %s", ro);
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(out, ro) && strstr(out, "Read-only file system") && strstr(out, "--runs-dir"));
+    rc =
+        test_prism(out, sizeof out, "train CartPole-v0 --steps 600 --quiet --runs-dir %s/runs", ro);
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(out, "/runs") && strstr(out, "Read-only file system"));
+    umount(ro);
+}

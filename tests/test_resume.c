@@ -1,0 +1,451 @@
+/* Tests of checkpoints and resume through the real binary: runs killed with SIGKILL (at times
+ * spread over the run, and while a checkpoint is being written), stopped with one or two
+ * SIGINTs, then continued with `prism train --resume` until done, must leave metrics.csv
+ * (sys_ columns aside) and episodes.csv byte-identical to an uninterrupted run with the same
+ * seed. Also: the same seed twice gives identical metrics, and damaged or mismatched
+ * checkpoints are refused with a message naming the file (exit 2), never a crash.
+ *
+ * Not here: the metrics CSV writer's own resume (test_archive.c), the network and replay file
+ * formats (test_nn.c, test_replay.c).
+ */
+#include "harness.h"
+#include "prism/core.h"
+#include "prism/file.h"
+#include "prism/rng.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A small DQN run: 20 iterations of 300 steps, a checkpoint after every iteration, one
+ * evaluation episode per iteration (so the evaluation streams are resumed too). */
+#define SMALL_RUN                                                                                  \
+    "--seed", "3", "--steps", "6000", "--set", "agent.hidden=16", "--set", "agent.min_replay=100", \
+        "--set", "agent.batch_size=16", "--set", "train.iteration_steps=300", "--set",             \
+        "train.checkpoint_every=1", "--set", "train.checkpoint_seconds=0", "--set",                \
+        "train.eval_episodes=1", "--set", "train.checkpoint_keep=2", "--quiet"
+
+static const char *prism_bin(void) {
+    const char *b = getenv("PRISM_BIN");
+    return b ? b : "build/prism";
+}
+
+static void join(char *out, const char *a, const char *b) {
+    if (prism_path_join(out, PRISM_PATH_MAX, a, b) != PRISM_OK) out[0] = 0;
+}
+
+/* Start `prism ARGS...` (NULL-terminated) with stdout and stderr appended to log. */
+static pid_t spawn(const char *log, const char *const *args) {
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = prism_bin();
+    for (int i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(argv[0], (char **)(uintptr_t)argv); /* execv's historical signature */
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_rc(pid_t pid) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* 1 when the process has exited (reaped, exit code in *rc), 0 while it runs. */
+static int exited(pid_t pid, int *rc) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) != pid) return 0;
+    *rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return 1;
+}
+
+static void sleep_us(long us) {
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static int exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* A new training run: `prism train ENV --agent AGENT SMALL_RUN --runs-dir T --run-id ID`. */
+static pid_t start_run(const char *runs, const char *id, const char *agent, const char *log) {
+    const char *args[] = {"train",      "CartPole-v0", "--agent",  agent, SMALL_RUN,
+                          "--runs-dir", runs,          "--run-id", id,    NULL};
+    return spawn(log, args);
+}
+
+static pid_t start_resume(const char *dir, const char *log) {
+    const char *args[] = {"train", "--resume", dir, "--quiet", NULL};
+    return spawn(log, args);
+}
+
+/* The file with every column whose header starts with sys_ removed (newly allocated). */
+static char *without_sys(const char *path) {
+    char *text = NULL;
+    size_t len = 0;
+    if (prism_file_read(path, &text, &len) != PRISM_OK) return NULL;
+    char *out = malloc(len + 1);
+    if (!out) return NULL;
+    unsigned char keep[256];
+    int ncols = 0;
+    size_t o = 0;
+    int line = 0;
+    for (char *p = text; *p;) {
+        char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        int col = 0;
+        int first = 1;
+        for (size_t i = 0; i <= n; col++) {
+            size_t j = i;
+            while (j < n && p[j] != ',') j++;
+            if (line == 0 && col < 256) {
+                keep[col] = strncmp(p + i, "sys_", 4) != 0;
+                ncols = col + 1;
+            }
+            if (col >= ncols || col >= 256 || keep[col]) {
+                if (!first) out[o++] = ',';
+                memcpy(out + o, p + i, j - i);
+                o += j - i;
+                first = 0;
+            }
+            i = j + 1;
+        }
+        out[o++] = '\n';
+        line++;
+        p += n + (eol ? 1 : 0);
+    }
+    out[o] = 0;
+    prism_free(text);
+    return out;
+}
+
+static char *read_text(const char *path) {
+    char *text = NULL;
+    size_t len = 0;
+    if (prism_file_read(path, &text, &len) != PRISM_OK) return NULL;
+    char *copy = malloc(len + 1);
+    if (copy) memcpy(copy, text, len + 1);
+    prism_free(text);
+    return copy;
+}
+
+/* Number of lines in s (rows + header). */
+static int lines(const char *s) {
+    int n = 0;
+    for (; s && *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* Compare run `dir` with the reference run `ref`: metrics.csv without sys_ columns and
+ * episodes.csv must be byte-identical. */
+static void check_same_as(const char *dir, const char *ref, const char *what) {
+    char a[PRISM_PATH_MAX], b[PRISM_PATH_MAX];
+    join(a, dir, "metrics.csv");
+    join(b, ref, "metrics.csv");
+    char *ma = without_sys(a), *mb = without_sys(b);
+    if (!ma || !mb || strcmp(ma, mb) != 0) {
+        test_fail(__FILE__, __LINE__, "%s: metrics.csv of %s differs from %s (%d vs %d lines)",
+                  what, dir, ref, lines(ma), lines(mb));
+    }
+    CHECK(lines(mb) == 21); /* header + 20 iterations */
+    free(ma);
+    free(mb);
+    join(a, dir, "episodes.csv");
+    join(b, ref, "episodes.csv");
+    char *ea = read_text(a), *eb = read_text(b);
+    if (!ea || !eb || strcmp(ea, eb) != 0)
+        test_fail(__FILE__, __LINE__, "%s: episodes.csv of %s differs from %s (%d vs %d lines)",
+                  what, dir, ref, lines(ea), lines(eb));
+    free(ea);
+    free(eb);
+    char rj[PRISM_PATH_MAX];
+    join(rj, dir, "run.json");
+    char *run = read_text(rj);
+    CHECK(run && strstr(run, "\"status\": \"completed\""));
+    free(run);
+}
+
+static char ref_runs[PRISM_PATH_MAX];
+static double ref_seconds = 1; /* wall time of the reference run last asked for */
+
+static void remove_references(void) {
+    char cmd[PRISM_PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", ref_runs);
+    if (ref_runs[0] && system(cmd) != 0) fprintf(stderr, "(could not remove %s)\n", ref_runs);
+}
+
+/* The uninterrupted reference run of `agent` (made once per agent and test process, shared by
+ * the tests, removed at exit). */
+static const char *reference(const char *agent) {
+    static char dirs[2][PRISM_PATH_MAX];
+    static double seconds[2];
+    int k = strcmp(agent, "dqn") == 0 ? 0 : 1;
+    if (dirs[k][0]) {
+        ref_seconds = seconds[k];
+        return dirs[k];
+    }
+    char *runs = ref_runs;
+    if (!runs[0]) {
+        snprintf(runs, PRISM_PATH_MAX, "/tmp/prism-resume-ref-%ld", (long)getpid());
+        mkdir(runs, 0755);
+        atexit(remove_references);
+    }
+    char id[32], log[PRISM_PATH_MAX + 48];
+    snprintf(id, sizeof id, "ref-%s", agent);
+    snprintf(log, sizeof log, "%s/%s.log", runs, id);
+    double t0 = prism_now();
+    int rc = wait_rc(start_run(runs, id, agent, log));
+    ref_seconds = seconds[k] = prism_now() - t0;
+    if (rc != 0) {
+        test_fail(__FILE__, __LINE__, "reference run of %s failed (exit %d, see %s)", agent, rc,
+                  log);
+        return NULL;
+    }
+    join(dirs[k], runs, id);
+    return dirs[k];
+}
+
+/* Wait (at most ~20 s) until the run has written its first checkpoint. 0 if it exited first. */
+static int wait_first_checkpoint(pid_t pid, const char *dir, int *rc) {
+    char latest[PRISM_PATH_MAX];
+    join(latest, dir, "checkpoints/latest");
+    for (int i = 0; i < 20000; i++) {
+        if (exists(latest)) return 1;
+        if (exited(pid, rc)) return 0;
+        sleep_us(1000);
+    }
+    return 1;
+}
+
+/* Wait until checkpoints/latest names iteration `k` or later (ckpt-K.bin). 0 if the process
+ * exited first. */
+static int wait_checkpoint_at_least(pid_t pid, const char *dir, int k, int *rc) {
+    char latest[PRISM_PATH_MAX];
+    join(latest, dir, "checkpoints/latest");
+    double start = prism_now();
+    while (prism_now() - start < 20) {
+        char *name = read_text(latest);
+        int n = -1;
+        if (name && sscanf(name, "ckpt-%d", &n) == 1 && n >= k) {
+            free(name);
+            return 1;
+        }
+        free(name);
+        if (exited(pid, rc)) return 0;
+        sleep_us(200);
+    }
+    return 1;
+}
+
+/* Poll the checkpoints directory and return 1 as soon as a temporary file (a checkpoint or
+ * `latest` being written) is seen, or after ~10 s; 0 when the process exited first. */
+static int wait_checkpoint_write(pid_t pid, const char *dir, int *rc) {
+    char ck[PRISM_PATH_MAX];
+    join(ck, dir, "checkpoints");
+    double start = prism_now();
+    while (prism_now() - start < 10) {
+        DIR *d = opendir(ck);
+        if (d) {
+            struct dirent *e;
+            int seen = 0;
+            while ((e = readdir(d)))
+                if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp-")) seen = 1;
+            closedir(d);
+            if (seen) return 1;
+        }
+        if (exited(pid, rc)) return 0;
+    }
+    return 1; /* not seen in time: kill it anyway */
+}
+
+/* Kill the run `id` of `agent` with SIGKILL after each delay in delays (after the first
+ * checkpoint of each attempt, as a fraction of the reference run's wall time; a negative delay
+ * means "while a checkpoint file is being written"), resuming in between, then resume to the end
+ * and compare with the reference. Returns the number of kills that landed while the process still
+ * ran. */
+static int kill_and_resume(const char *agent, const char *id, const double *delays, int n) {
+    const char *ref = reference(agent);
+    if (!ref) return 0;
+    const char *runs = test_tmpdir();
+    char dir[PRISM_PATH_MAX], log[PRISM_PATH_MAX];
+    join(dir, runs, id);
+    snprintf(log, sizeof log, "%s/%s.log", runs, id);
+    int landed = 0, rc = 0, done = 0;
+    pid_t pid = start_run(runs, id, agent, log);
+    for (int k = 0; k < n && !done; k++) {
+        /* (a kill during the very first checkpoint would leave nothing to resume from) */
+        int running = wait_first_checkpoint(pid, dir, &rc);
+        if (running && delays[k] < 0) running = wait_checkpoint_write(pid, dir, &rc);
+        if (running && delays[k] > 0) sleep_us((long)(delays[k] * ref_seconds * 1e6));
+        if (running && !exited(pid, &rc)) {
+            kill(pid, SIGKILL);
+            rc = wait_rc(pid);
+            landed += rc == 128 + SIGKILL;
+        } else if (!running) {
+            done = rc == 0; /* finished before the kill */
+        }
+        if (!done) pid = start_resume(dir, log);
+    }
+    if (!done) rc = wait_rc(pid);
+    if (rc != 0) {
+        char *text = read_text(log);
+        test_fail(__FILE__, __LINE__, "%s: the last run exited %d; log:\n%s", id, rc,
+                  text ? text : "(none)");
+        free(text);
+        return landed;
+    }
+    check_same_as(dir, ref, id);
+    return landed;
+}
+
+TEST(resume_same_seed_twice_gives_identical_metrics) {
+    const char *ref = reference("dqn");
+    REQUIRE(ref != NULL);
+    char log[PRISM_PATH_MAX], dir[PRISM_PATH_MAX];
+    snprintf(log, sizeof log, "%s/again.log", test_tmpdir());
+    REQUIRE(wait_rc(start_run(test_tmpdir(), "again", "dqn", log)) == 0);
+    join(dir, test_tmpdir(), "again");
+    check_same_as(dir, ref, "same seed");
+    /* the comparison can fail: another seed gives other metrics */
+    char m1[PRISM_PATH_MAX];
+    join(m1, ref, "metrics.csv");
+    char *a = without_sys(m1);
+    const char *args[] = {"train",       "CartPole-v0", "--agent", "dqn", SMALL_RUN,
+                          "--seed",      "4",           "--steps", "600", "--runs-dir",
+                          test_tmpdir(), "--run-id",    "other",   NULL};
+    REQUIRE(wait_rc(spawn(log, args)) == 0);
+    join(dir, test_tmpdir(), "other/metrics.csv");
+    char *b = without_sys(dir);
+    REQUIRE(a && b);
+    /* rows 1-2 of seed 4 differ from rows 1-2 of seed 3 */
+    const char *a2 = strchr(a, '\n'), *b2 = strchr(b, '\n');
+    CHECK(a2 && b2 && strncmp(a2, b2, 200) != 0);
+    free(a);
+    free(b);
+}
+
+TEST(resume_after_sigkill_at_several_points_is_bit_identical) {
+    /* delays after each attempt's first checkpoint: the first lands early, the others spread
+     * over the run (each attempt starts again from the latest checkpoint) */
+    static const double delays[] = {0, 0.1, 0.3, 0.5, 0.02, 0.2};
+    int landed = kill_and_resume("dqn", "killed", delays, 6);
+    CHECK(landed >= 3);
+}
+
+TEST(resume_after_sigkill_during_checkpoint_writes_is_bit_identical) {
+    static const double delays[] = {-1, -1, -1, -1};
+    int landed = kill_and_resume("dqn", "killed-in-write", delays, 4);
+    CHECK(landed >= 2);
+    /* a killed writer leaves its temporary file behind; it is never loaded */
+}
+
+TEST(resume_rainbow_after_sigkill_is_bit_identical) {
+    /* prioritized replay (priorities, sum tree), noisy nets (noise streams), n-step, C51 */
+    static const double delays[] = {0.05, -1, 0.3};
+    int landed = kill_and_resume("rainbow", "rainbow-killed", delays, 3);
+    CHECK(landed >= 2);
+}
+
+/* Send `signals` SIGINTs (a few ms apart) some time (a fraction of the reference run's wall
+ * time) after the checkpoint of iteration 3; the run must
+ * exit 1 (interrupted) with a checkpoint; resume it to the end and compare. */
+static void interrupt_and_resume(const char *agent, const char *id, int signals, double delay,
+                                 int expect_mid) {
+    const char *ref = reference(agent);
+    if (!ref) return;
+    const char *runs = test_tmpdir();
+    char dir[PRISM_PATH_MAX], log[PRISM_PATH_MAX];
+    join(dir, runs, id);
+    snprintf(log, sizeof log, "%s/%s.log", runs, id);
+    int rc = 0;
+    pid_t pid = start_run(runs, id, agent, log);
+    if (!wait_checkpoint_at_least(pid, dir, 3, &rc)) {
+        test_fail(__FILE__, __LINE__, "%s finished (exit %d) before it could be interrupted", id,
+                  rc);
+        return;
+    }
+    sleep_us((long)(delay * ref_seconds * 1e6));
+    for (int i = 0; i < signals; i++) {
+        kill(pid, SIGINT);
+        if (i + 1 < signals) sleep_us(2000);
+    }
+    rc = wait_rc(pid);
+    if (rc != 1) {
+        char *text = read_text(log);
+        test_fail(__FILE__, __LINE__, "%s: exit %d after SIGINT (expected 1); log:\n%s", id, rc,
+                  text ? text : "(none)");
+        free(text);
+    }
+    char rj[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
+    join(rj, dir, "run.json");
+    char *run = read_text(rj);
+    CHECK(run && strstr(run, "\"status\": \"interrupted\""));
+    free(run);
+    join(latest, dir, "checkpoints/latest");
+    char *name = read_text(latest);
+    REQUIRE(name != NULL);
+    if (expect_mid) CHECK(strstr(name, "-mid.bin") != NULL); /* saved inside the iteration */
+    free(name);
+    char *text = read_text(log);
+    CHECK(text && strstr(text, "--resume"));
+    free(text);
+    rc = wait_rc(start_resume(dir, log));
+    CHECK_EQ_INT(rc, 0);
+    check_same_as(dir, ref, id);
+}
+
+TEST(resume_after_sigint_continues_mid_iteration_bit_identically) {
+    /* one SIGINT: the run stops at the next episode boundary, inside an iteration, and saves a
+     * -mid checkpoint there */
+    interrupt_and_resume("dqn", "sigint", 1, 0.01, 1);
+}
+
+TEST(resume_after_two_sigints_is_bit_identical) {
+    /* two SIGINTs: stop at once; resume from the last checkpoint */
+    interrupt_and_resume("dqn", "sigint2", 2, 0.02, 0);
+}
+
+TEST(resume_rainbow_after_sigint_is_bit_identical) {
+    interrupt_and_resume("rainbow", "rainbow-sigint", 1, 0.01, 1);
+}
+
+SLOW_TEST(resume_after_many_random_sigkills_is_bit_identical) {
+    /* random delays (the seed is in the run id, printed on failure) over many attempts; each
+     * attempt runs at least one iteration, so later kills may find the run finished */
+    prism_rng r;
+    uint64_t seed = (uint64_t)time(NULL);
+    prism_rng_seed(&r, seed, 1);
+    double delays[24];
+    for (int i = 0; i < 24; i++)
+        delays[i] = prism_rng_below(&r, 8) == 0 ? -1 : prism_rng_uniform(&r) * 0.08;
+    char id[64];
+    snprintf(id, sizeof id, "random-kills-%llu", (unsigned long long)seed);
+    int landed = kill_and_resume("dqn", id, delays, 24);
+    fprintf(stderr, "(%d kills) ", landed);
+    /* how many land depends on the machine's load (an attempt that outlives its delay finishes
+     * the run); the point is that every kill that did land was survived bit-identically */
+    CHECK(landed >= 1);
+    snprintf(id, sizeof id, "random-kills-rainbow-%llu", (unsigned long long)seed);
+    landed = kill_and_resume("rainbow", id, delays, 12);
+    fprintf(stderr, "(%d kills) ", landed);
+    CHECK(landed >= 1);
+}
