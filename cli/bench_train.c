@@ -1,0 +1,155 @@
+/* prism bench train [--json] [--updates N] [--only TEXT]: the cost of training, measured the
+ * way the trainer spends it: for a preset on an environment, fill the replay memory to
+ * min_replay with random actions (not timed), then time a fixed number of agent steps (act,
+ * environment step, observe with its scheduled updates and target syncs), and report us per
+ * environment step, us per update and the split (act, env, replay, learn).
+ *
+ * Acting is timed at the preset's final epsilon (the decay is switched off), so most steps
+ * run the batch-1 forward as they do for most of a run; noisy presets resample noise on every
+ * action as in training. No files are written, nothing is evaluated. Numbers are reported,
+ * never asserted; they are noisy on a loaded machine. Not here: whole runs with logging
+ * (prism train), the network alone (prism bench nn). */
+#include "cli.h"
+#include "prism/agent.h"
+#include "prism/presets.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct train_case {
+    const char *preset, *env;
+} train_case;
+
+static const train_case cases[] = {
+    {"cleanrl-dqn", "CartPole-v1"},    {"dqn", "CartPole-v0"}, {"rainbow", "CartPole-v0"},
+    {"rainbow", "LunarLander-v3"},     {"dqn", "breakout"},    {"rainbow", "breakout"},
+};
+enum { N_CASES = (int)(sizeof cases / sizeof cases[0]) };
+
+typedef struct train_result {
+    long long steps, updates;
+    double total_s, act_s, env_s, observe_s, learn_s, replay_s;
+} train_result;
+
+static prism_status run_case(const train_case *tc, long long updates, train_result *r) {
+    memset(r, 0, sizeof *r);
+    prism_config cfg;
+    prism_config_defaults(&cfg);
+    prism_status st = prism_preset_apply(&cfg, tc->preset, tc->env);
+    if (st) return st;
+    prism_env env;
+    prism_env_options eo = prism_env_options_default();
+    eo.max_episode_steps = cfg.env_max_episode_steps;
+    if ((st = prism_env_init(&env, cfg.env, &eo))) return st;
+    if (env.max_episode_steps == 0) env.max_episode_steps = cfg.train.max_episode_steps;
+    prism_env_seed(&env, cfg.seed, PRISM_STREAM_ENV);
+    const int D = prism_env_obs_size(env.cls);
+    prism_agent ag;
+    if ((st = prism_config_validate(&cfg, D)) ||
+        (st = prism_agent_init(&ag, &cfg.agent_cfg, env.cls, cfg.seed))) {
+        prism_env_free(&env);
+        return st;
+    }
+    ag.cfg.eps_decay_steps = 0; /* act at the final epsilon: see the file comment */
+    float *obs = prism_calloc(2 * (size_t)D, sizeof(float));
+    if (!obs) {
+        prism_agent_free(&ag);
+        prism_env_free(&env);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory");
+    }
+    float *next = obs + D;
+    prism_rng rng;
+    prism_rng_seed(&rng, cfg.seed, PRISM_STREAM_ACTIONS);
+    prism_env_reset(&env, obs);
+    const int A = env.cls->num_actions, period = cfg.agent_cfg.update_period;
+    /* Fill: random actions until the next observe may learn. */
+    while (ag.replay.steps < cfg.agent_cfg.min_replay) {
+        int a = (int)prism_rng_below(&rng, (uint32_t)A);
+        prism_step s = prism_env_step(&env, a, next);
+        st = prism_agent_observe(&ag, obs, a, s.reward, s.terminated, s.truncated, next);
+        if (st) goto done;
+        if (s.terminated || s.truncated) prism_env_reset(&env, obs);
+        else memcpy(obs, next, sizeof(float) * (size_t)D);
+    }
+    memset(r, 0, sizeof *r);
+    prism_agent_stats_reset(&ag);
+    long long steps = updates * period;
+    double t_start = prism_now();
+    for (long long i = 0; i < steps; i++) {
+        double t0 = prism_now();
+        int a = prism_agent_act(&ag, obs, false);
+        double t1 = prism_now();
+        prism_step s = prism_env_step(&env, a, next);
+        double t2 = prism_now();
+        st = prism_agent_observe(&ag, obs, a, s.reward, s.terminated, s.truncated, next);
+        double t3 = prism_now();
+        if (st) goto done;
+        if (s.terminated || s.truncated) prism_env_reset(&env, obs);
+        else memcpy(obs, next, sizeof(float) * (size_t)D);
+        r->act_s += t1 - t0, r->env_s += t2 - t1, r->observe_s += t3 - t2;
+    }
+    r->total_s = prism_now() - t_start;
+    r->steps = steps;
+    r->updates = ag.stats.updates;
+    r->learn_s = ag.stats.time_learn;
+    r->replay_s = ag.stats.time_replay;
+done:
+    prism_free(obs);
+    prism_agent_free(&ag);
+    prism_env_free(&env);
+    return st;
+}
+
+int bench_train(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "json", .help = "one JSON object per case"},
+        {.name = "updates", .metavar = "N", .help = "updates timed per case (default 200)"},
+        {.name = "only", .metavar = "TEXT", .help = "only cases whose 'preset env' contains TEXT"},
+    };
+    const char *usage = "prism bench train [--json] [--updates N] [--only TEXT]";
+    int npos;
+    int rc = cli_parse("bench train", usage, argc, argv, opts, 3, NULL, 0, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    long long updates;
+    if (!cli_int("bench train", &opts[1], 1, 1000000, 200, &updates)) return CLI_USAGE;
+    int json = opts[0].count > 0;
+    const char *only = cli_value(&opts[2], NULL);
+    char names[N_CASES][96];
+    int matches = 0;
+    for (int i = 0; i < N_CASES; i++) {
+        snprintf(names[i], sizeof names[i], "%s %s", cases[i].preset, cases[i].env);
+        matches += !only || strstr(names[i], only) != NULL;
+    }
+    if (!matches) {
+        fprintf(stderr, "prism bench train: no case matches '%s'; cases:", only);
+        for (int i = 0; i < N_CASES; i++) fprintf(stderr, " '%s'", names[i]);
+        fprintf(stderr, "\n");
+        return CLI_USAGE;
+    }
+    if (!json)
+        printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %8s %8s\n", "PRESET", "ENV", "STEPS",
+               "UPDATES", "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us", "LEARN_s");
+    for (int i = 0; i < N_CASES; i++) {
+        if (only && !strstr(names[i], only)) continue;
+        train_result r;
+        prism_status st = run_case(&cases[i], updates, &r);
+        if (st) return cli_fail("bench train", st, NULL);
+        double n = (double)r.steps, u = r.updates > 0 ? (double)r.updates : 1.0;
+        double step_us = r.total_s / n * 1e6, upd_us = r.learn_s / u * 1e6;
+        double act_us = r.act_s / n * 1e6, env_us = r.env_s / n * 1e6;
+        double replay_us = r.replay_s / n * 1e6;
+        if (json)
+            printf("{\"preset\":\"%s\",\"env\":\"%s\",\"steps\":%lld,\"updates\":%lld,"
+                   "\"total_s\":%.4f,\"step_us\":%.2f,\"update_us\":%.2f,\"act_us\":%.2f,"
+                   "\"env_us\":%.3f,\"replay_us_per_step\":%.3f,\"learn_s\":%.4f,"
+                   "\"act_s\":%.4f,\"observe_s\":%.4f}\n",
+                   cases[i].preset, cases[i].env, r.steps, r.updates, r.total_s, step_us, upd_us,
+                   act_us, env_us, replay_us, r.learn_s, r.act_s, r.observe_s);
+        else
+            printf("%-12s %-15s %7lld %7lld %9.1f %9.1f %8.1f %8.2f %8.2f %8.3f\n", cases[i].preset,
+                   cases[i].env, r.steps, r.updates, step_us, upd_us, act_us, env_us, replay_us,
+                   r.learn_s);
+        fflush(stdout);
+    }
+    return CLI_OK;
+}
