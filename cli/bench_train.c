@@ -21,8 +21,8 @@ typedef struct train_case {
 } train_case;
 
 static const train_case cases[] = {
-    {"cleanrl-dqn", "CartPole-v1"},    {"dqn", "CartPole-v0"}, {"rainbow", "CartPole-v0"},
-    {"rainbow", "LunarLander-v3"},     {"dqn", "breakout"},    {"rainbow", "breakout"},
+    {"cleanrl-dqn", "CartPole-v1"}, {"dqn", "CartPole-v0"}, {"rainbow", "CartPole-v0"},
+    {"rainbow", "LunarLander-v3"},  {"dqn", "breakout"},    {"rainbow", "breakout"},
 };
 enum { N_CASES = (int)(sizeof cases / sizeof cases[0]) };
 
@@ -68,8 +68,10 @@ static prism_status run_case(const train_case *tc, long long updates, train_resu
         prism_step s = prism_env_step(&env, a, next);
         st = prism_agent_observe(&ag, obs, a, s.reward, s.terminated, s.truncated, next);
         if (st) goto done;
-        if (s.terminated || s.truncated) prism_env_reset(&env, obs);
-        else memcpy(obs, next, sizeof(float) * (size_t)D);
+        if (s.terminated || s.truncated)
+            prism_env_reset(&env, obs);
+        else
+            memcpy(obs, next, sizeof(float) * (size_t)D);
     }
     memset(r, 0, sizeof *r);
     prism_agent_stats_reset(&ag);
@@ -84,8 +86,10 @@ static prism_status run_case(const train_case *tc, long long updates, train_resu
         st = prism_agent_observe(&ag, obs, a, s.reward, s.terminated, s.truncated, next);
         double t3 = prism_now();
         if (st) goto done;
-        if (s.terminated || s.truncated) prism_env_reset(&env, obs);
-        else memcpy(obs, next, sizeof(float) * (size_t)D);
+        if (s.terminated || s.truncated)
+            prism_env_reset(&env, obs);
+        else
+            memcpy(obs, next, sizeof(float) * (size_t)D);
         r->act_s += t1 - t0, r->env_s += t2 - t1, r->observe_s += t3 - t2;
     }
     r->total_s = prism_now() - t_start;
@@ -127,8 +131,8 @@ int bench_train(int argc, char **argv) {
         return CLI_USAGE;
     }
     if (!json)
-        printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %8s %8s\n", "PRESET", "ENV", "STEPS",
-               "UPDATES", "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us", "LEARN_s");
+        printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %8s %8s\n", "PRESET", "ENV", "STEPS", "UPDATES",
+               "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us", "LEARN_s");
     for (int i = 0; i < N_CASES; i++) {
         if (only && !strstr(names[i], only)) continue;
         train_result r;

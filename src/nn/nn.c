@@ -430,7 +430,8 @@ static void dense_forward_noisy1(prism_nn *net, nn_dense *d, const float *x) {
     for (int i = 0; i < In; i++) t[i] = d->eps_in[i] * x[i];
     float *y = d->y;
     if (net->naive) {
-        for (int o = 0; o < O; o++) y[o] = p[d->b + (size_t)o] + p[d->bs + (size_t)o] * d->eps_out[o];
+        for (int o = 0; o < O; o++)
+            y[o] = p[d->b + (size_t)o] + p[d->bs + (size_t)o] * d->eps_out[o];
         nn_linear_forward_naive(y, x, p + d->w, y, 1, In, O);
         memset(u, 0, sizeof(float) * (size_t)O);
         nn_linear_forward_naive(u, t, p + d->ws, u, 1, In, O);

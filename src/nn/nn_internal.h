@@ -64,6 +64,17 @@ void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, 
 void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, const float *x,
                              const float *w, int B, int In, int O, int dw_overwrite);
 
+/* AVX-512 kernels for small dense shapes (kernels_small.c): O <= NN_SMALL_DIM outputs
+ * (forward and backward) or In <= NN_SMALL_DIM inputs (forward, and backward when no input
+ * gradient is wanted). Same contracts as nn_linear_forward_fast / nn_linear_backward_fast
+ * minus the bias gradient; return 1 when they handled the call, 0 (nothing touched) when the
+ * shape is not theirs or the machine lacks AVX-512. */
+#define NN_SMALL_DIM 8
+int nn_small_forward(float *y, const float *x, const float *w, const float *b, int B, int In,
+                     int O);
+int nn_small_backward(float *dx, float *dw, const float *dy, const float *x, const float *w, int B,
+                      int In, int O, int dw_overwrite);
+
 /* Batch-1 noisy layer, the two products of the factorised form (nn.c dense_forward_noisy1):
  * y (O) = b_mu + b_sigma * eo + mu (O, In) x (In);  u (O) = sigma (O, In) t (In). */
 void nn_matvec_noisy(float *y, float *u, const float *x, const float *t, const float *mu,
