@@ -215,3 +215,34 @@ TEST(agent_fast_paths_are_deterministic) {
         prism_agent_free(&ag[0]), prism_agent_free(&ag[1]);
     }
 }
+
+/* Backward with fewer rows than the forward (the agent's 2B-row double-Q forward): the
+ * gradient is that of the first B rows alone, as if only they had been forwarded. */
+TEST(nn_backward_of_a_row_prefix_equals_backward_of_those_rows) {
+    prism_nn_config cfgs[2] = {prism_nn_config_mlp(5, 3, 24, 16),
+                               prism_nn_config_minatar(5, 5, 2, 8, 3)};
+    cfgs[0].n_atoms = 5, cfgs[0].v_min = -2, cfgs[0].v_max = 2, cfgs[0].dueling = 1;
+    cfgs[0].noisy = 1, cfgs[0].noisy_sigma0 = 0.5f;
+    for (int c = 0; c < 2; c++) {
+        prism_nn a, b;
+        REQUIRE(prism_nn_init(&a, &cfgs[c], 12, 8) == PRISM_OK);
+        REQUIRE(prism_nn_init(&b, &cfgs[c], 12, 8) == PRISM_OK);
+        size_t nx = 12 * (size_t)a.in_size, no = 12 * (size_t)a.out_size;
+        float *x = malloc(4 * nx), *d = malloc(4 * no), *o6 = malloc(4 * no);
+        fill(x, nx, 13), fill(d, no, 14);
+        memcpy(o6, prism_nn_forward(&b, x, 6), 4 * (no / 2));
+        const float *o12 = prism_nn_forward(&a, x, 12);
+        CHECK(rel(o12, o6, no / 2) < 1e-5);
+        prism_nn_forward(&b, x, 6);
+        prism_nn_zero_grad(&a), prism_nn_zero_grad(&b);
+        prism_nn_backward(&a, d, 6);
+        prism_nn_backward(&b, d, 6);
+        CHECK(rel(a.grads, b.grads, a.n_params) < 1e-5);
+        /* and the other rows would have contributed: the full backward differs */
+        prism_nn_zero_grad(&a);
+        prism_nn_backward(&a, d, 12);
+        CHECK(rel(a.grads, b.grads, a.n_params) > 1e-4);
+        free(x), free(d), free(o6);
+        prism_nn_free(&a), prism_nn_free(&b);
+    }
+}

@@ -121,7 +121,10 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     prism_nn_config ncfg = prism_agent_net_config(cfg, env);
     prism_status st = prism_nn_config_check(&ncfg);
     if (st) return st;
-    if ((st = prism_nn_init(&ag->online, &ncfg, B, seed))) goto fail;
+    /* With double Q the online net runs obs and next_obs as one batch of 2B rows (see
+     * build_targets), so it is sized for 2B. */
+    const int online_batch = cfg->double_q ? 2 * B : B;
+    if ((st = prism_nn_init(&ag->online, &ncfg, online_batch, seed))) goto fail;
     if ((st = prism_nn_init(&ag->target, &ncfg, B, seed))) goto fail;
     /* The target draws its own noise (Fortunato et al.: independent noise for the target). */
     prism_rng_seed(&ag->target.noise_rng, seed, PRISM_STREAM_NOISY + 1);
@@ -142,7 +145,8 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     if ((st = prism_replay_batch_init(&ag->batch, B, D))) goto fail;
 
     size_t floats = 3 * (size_t)D + (size_t)B * A + (size_t)B + 2 * (size_t)B * N +
-                    (size_t)B * A * N + (size_t)B + (size_t)B * A * N + ag->online.n_params;
+                    (size_t)B * A * N + (size_t)B + (size_t)B * A * N + ag->online.n_params +
+                    (cfg->double_q ? 2 * (size_t)B * D : 0);
     ag->scratch = prism_calloc(floats * sizeof(float) + (size_t)B * sizeof(int32_t), 1);
     if (!ag->scratch) {
         st = prism_error(PRISM_ERR_NOMEM, "out of memory allocating the agent's scratch buffers");
@@ -160,6 +164,8 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     ag->losses = p, p += B;
     ag->dout = p, p += (size_t)B * A * N;
     ag->params_before = p, p += ag->online.n_params;
+    ag->both_obs = cfg->double_q ? p : NULL;
+    p += cfg->double_q ? 2 * (size_t)B * D : 0;
     ag->next_actions = (int32_t *)p;
 
     /* obs' = 2 (obs - min) / (max - min) - 1 = obs * mul + add */
@@ -268,25 +274,38 @@ static void inject_discount_bug(prism_agent *ag) {
     }
 }
 
-/* Next-state values into ag->targets (scalar) or ag->target_probs (C51). */
-static void build_targets(prism_agent *ag) {
+/* Next-state values into ag->targets (scalar) or ag->target_probs (C51). Returns the online
+ * outputs on obs, (B, A*N), when it computed them (double Q), else NULL.
+ *
+ * Double Q needs the online net on next_obs (to choose a*) and on obs (for the loss). Both
+ * use the same parameters and the same noise sample, so they run as one forward of 2B rows,
+ * obs first: one pass over the weights (and one build of the noisy weights) instead of two,
+ * and a taller matrix product. Backward then uses the first B rows (prism_nn_backward). */
+static const float *build_targets(prism_agent *ag) {
     prism_replay_batch *b = &ag->batch;
-    const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
+    const int B = b->size, A = ag->num_actions, N = ag->num_atoms, D = ag->obs_size;
     if (ag->bug) inject_discount_bug(ag);
     const float *tout = prism_nn_forward(&ag->target, b->next_obs, B);
+    const float *both = NULL, *online_next = NULL;
+    if (ag->cfg.double_q) {
+        memcpy(ag->both_obs, b->obs, sizeof(float) * (size_t)B * D);
+        memcpy(ag->both_obs + (size_t)B * D, b->next_obs, sizeof(float) * (size_t)B * D);
+        both = prism_nn_forward(&ag->online, ag->both_obs, 2 * B);
+        online_next = both + (size_t)B * A * N;
+    }
     if (N == 1) {
-        const float *select = tout;
-        if (ag->cfg.double_q) select = prism_nn_forward(&ag->online, b->next_obs, B);
+        const float *select = ag->cfg.double_q ? online_next : tout;
         for (int i = 0; i < B; i++) {
             int a = argmax_row(select + (size_t)i * A, A);
             ag->next_actions[i] = a;
             ag->targets[i] = b->returns[i] + b->discounts[i] * tout[(size_t)i * A + a];
         }
-        return;
+        return both;
     }
     prism_nn_softmax(ag->probs, tout, B * A, N);
     if (ag->cfg.double_q) {
-        prism_nn_q(&ag->online, b->next_obs, B, ag->next_q);
+        prism_nn_q_from_logits(ag->next_q, online_next, B, A, N, ag->online.cfg.v_min,
+                               ag->online.cfg.v_max);
     } else {
         const float vmin = ag->online.cfg.v_min,
                     dz = (ag->online.cfg.v_max - vmin) / (float)(N - 1);
@@ -305,6 +324,7 @@ static void build_targets(prism_agent *ag) {
     }
     prism_nn_c51_project(ag->target_probs, ag->next_probs, b->returns, b->discounts, B, N,
                          ag->online.cfg.v_min, ag->online.cfg.v_max);
+    return both;
 }
 
 /* Q, target and distribution statistics of this batch into ag->stats. */
@@ -357,10 +377,10 @@ prism_status prism_agent_learn(prism_agent *ag) {
         prism_nn_noise_resample(&ag->online);
         prism_nn_noise_resample(&ag->target);
     }
-    build_targets(ag);
-
-    /* The online forward on obs comes last: backward uses its saved activations. */
-    const float *out = prism_nn_forward(&ag->online, b->obs, B);
+    /* The online forward on obs comes last (or is the first half of build_targets' 2B-row
+     * forward): backward uses its saved activations. */
+    const float *out = build_targets(ag);
+    if (!out) out = prism_nn_forward(&ag->online, b->obs, B);
     const float *weights = ag->cfg.prioritized ? b->weights : NULL;
     double loss;
     if (N > 1)

@@ -538,7 +538,7 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
 void prism_nn_backward(prism_nn *net, const float *dout, int B) {
     prism_nn_impl *im = net->impl;
     const prism_nn_config *c = &net->cfg;
-    PRISM_ASSERT(B == im->last_b && B >= 1);
+    PRISM_ASSERT(B <= im->last_b && B >= 1);
     const int A = c->n_actions, N = c->n_atoms;
     int first_dense_needs_dx = im->has_conv;
     nn_dense *head = &im->dense[im->n_hidden];
