@@ -159,6 +159,27 @@ double prism_optim_step(prism_optim *opt, float *params, float *grads) {
         const float step_size = (float)((double)lr / (1.0 - pow((double)b1, t)));
         const float bc2_sqrt = (float)sqrt(1.0 - pow((double)b2, t));
         size_t i = 0;
+#if defined(__AVX512F__)
+        /* The same again sixteen at a time: the two divisions dominate, and a 512-bit divide
+         * does twice the lanes of a 256-bit one for well under twice the cost. */
+        const __m512 wb1 = _mm512_set1_ps(b1), wb2 = _mm512_set1_ps(b2),
+                     w1b1 = _mm512_set1_ps(1.0f - b1), w1b2 = _mm512_set1_ps(1.0f - b2),
+                     wbc2 = _mm512_set1_ps(bc2_sqrt), weps = _mm512_set1_ps(eps),
+                     wss = _mm512_set1_ps(step_size);
+        for (; i + 16 <= n; i += 16) {
+            __m512 g = _mm512_loadu_ps(grads + i);
+            __m512 m = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(opt->m + i), wb1),
+                                     _mm512_mul_ps(g, w1b1));
+            __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(opt->v + i), wb2),
+                                     _mm512_mul_ps(_mm512_mul_ps(g, g), w1b2));
+            _mm512_storeu_ps(opt->m + i, m);
+            _mm512_storeu_ps(opt->v + i, v);
+            __m512 den = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(v), wbc2), weps);
+            __m512 p = _mm512_sub_ps(_mm512_loadu_ps(params + i),
+                                     _mm512_mul_ps(wss, _mm512_div_ps(m, den)));
+            _mm512_storeu_ps(params + i, p);
+        }
+#endif
 #if defined(__AVX__)
         /* The same operations in the same order as the scalar loop below, eight at a time (no
          * FMA), so both give identical bits. Needed because sqrtf under the default
