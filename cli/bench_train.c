@@ -9,9 +9,10 @@
  * action as in training. No files are written, nothing is evaluated. Numbers are reported,
  * never asserted. The timed steps run in twenty chunks and every figure comes from the fastest
  * chunk (best-of, as prism bench nn: on a shared machine, the chunk least disturbed by other
- * processes); CPU/WALL, thread CPU time over wall time for all chunks, says how loaded the
- * machine was (1 when this process had a core to itself). Not here: whole runs with logging
- * (prism train), the network alone (prism bench nn). */
+ * processes). CPU_STEP_us is thread CPU time per step over all chunks, the figure least moved
+ * by load (it still includes what sharing caches and cores costs); CPU/WALL, CPU over wall time
+ * for all chunks, says how loaded the machine was (1 when this process had a core to itself). Not
+ * here: whole runs with logging (prism train), the network alone (prism bench nn). */
 #include "cli.h"
 #include "prism/agent.h"
 #include "prism/presets.h"
@@ -161,8 +162,9 @@ int bench_train(int argc, char **argv) {
         return CLI_USAGE;
     }
     if (!json)
-        printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %9s %6s\n", "PRESET", "ENV", "STEPS", "UPDATES",
-               "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us", "CPU/WALL");
+        printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %9s %10s %6s\n", "PRESET", "ENV", "STEPS",
+               "UPDATES", "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us", "CPU_STEP_us",
+               "CPU/WALL");
     for (int i = 0; i < N_CASES; i++) {
         if (only && !strstr(names[i], only)) continue;
         train_result r;
@@ -173,17 +175,18 @@ int bench_train(int argc, char **argv) {
         double act_us = r.act_s / n * 1e6, env_us = r.env_s / n * 1e6;
         double replay_us = r.replay_s / n * 1e6;
         double load = r.total_s > 0 ? r.cpu_s / r.total_s : 1.0;
+        double cpu_step_us = r.cpu_s / (double)r.steps * 1e6; /* all chunks, CPU time */
         if (json)
             printf("{\"preset\":\"%s\",\"env\":\"%s\",\"steps\":%lld,\"updates\":%lld,"
                    "\"wall_s\":%.4f,\"cpu_s\":%.4f,\"step_us\":%.2f,\"update_us\":%.2f,"
                    "\"act_us\":%.2f,\"env_us\":%.3f,\"replay_us_per_step\":%.3f,"
-                   "\"observe_us\":%.2f,\"cpu_per_wall\":%.3f}\n",
+                   "\"observe_us\":%.2f,\"cpu_step_us\":%.2f,\"cpu_per_wall\":%.3f}\n",
                    cases[i].preset, cases[i].env, r.steps, r.updates, r.total_s, r.cpu_s, step_us,
-                   upd_us, act_us, env_us, replay_us, r.observe_s / n * 1e6, load);
+                   upd_us, act_us, env_us, replay_us, r.observe_s / n * 1e6, cpu_step_us, load);
         else
-            printf("%-12s %-15s %7lld %7lld %9.1f %9.1f %8.1f %8.2f %9.2f %6.2f\n", cases[i].preset,
-                   cases[i].env, r.steps, r.updates, step_us, upd_us, act_us, env_us, replay_us,
-                   load);
+            printf("%-12s %-15s %7lld %7lld %9.1f %9.1f %8.1f %8.2f %9.2f %10.1f %6.2f\n",
+                   cases[i].preset, cases[i].env, r.steps, r.updates, step_us, upd_us, act_us,
+                   env_us, replay_us, cpu_step_us, load);
         fflush(stdout);
     }
     return CLI_OK;

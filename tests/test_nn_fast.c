@@ -246,3 +246,26 @@ TEST(nn_backward_of_a_row_prefix_equals_backward_of_those_rows) {
         prism_nn_free(&a), prism_nn_free(&b);
     }
 }
+
+/* prism bench train: JSON fields for a case, the update count it was asked for, bad input. */
+TEST(bench_train_cli_json_and_errors) {
+    char out[8192];
+    int rc = test_prism(out, sizeof out, "bench train --json --updates 20 --only cleanrl");
+    CHECK_EQ_INT(rc, 0);
+    const char *fields[] = {"\"preset\":\"cleanrl-dqn\"",
+                            "\"env\":\"CartPole-v1\"",
+                            "\"updates\":20,",
+                            "\"steps\":200,",
+                            "\"update_us\":",
+                            "\"act_us\":",
+                            "\"cpu_step_us\":"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (!strstr(out, fields[i]))
+            test_fail(__FILE__, __LINE__, "missing %s in: %s", fields[i], out);
+    CHECK(strstr(out, "rainbow") == NULL); /* --only picked one case */
+    rc = test_prism(out, sizeof out, "bench train --only nosuch");
+    CHECK_EQ_INT(rc, 2);
+    CHECK(strstr(out, "no case matches") != NULL && strstr(out, "rainbow breakout") != NULL);
+    rc = test_prism(out, sizeof out, "bench train --updates 0");
+    CHECK_EQ_INT(rc, 2);
+}
