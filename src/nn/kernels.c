@@ -162,8 +162,15 @@ void nn_linear_forward_fast(float *y, const float *x, const float *w, const floa
 
 void nn_matvec_noisy(float *y, float *u, const float *x, const float *t, const float *mu,
                      const float *sigma, const float *b_mu, const float *b_sigma, const float *eo,
-                     int In, int O) {
+                     int In, int O, int reverse) {
     for (int o = 0; o < O; o++) y[o] = b_mu[o] + b_sigma[o] * eo[o];
+    if (O > NARROW_O && In >= 64) {
+        /* y and u double as the bias arguments: each row reads b[o] before writing y[o] */
+        memset(u, 0, sizeof(float) * (size_t)O);
+        if (nn_small_matvec(y, x, mu, y, In, O, reverse) &&
+            nn_small_matvec(u, t, sigma, u, In, O, reverse))
+            return;
+    }
     if (O > NARROW_O) {
         memset(u, 0, sizeof(float) * (size_t)O);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, O, In, 1.0f, mu, In, x, 1, 1.0f, y, 1);

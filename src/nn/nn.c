@@ -436,7 +436,9 @@ static void dense_forward_noisy1(prism_nn *net, nn_dense *d, const float *x) {
         memset(u, 0, sizeof(float) * (size_t)O);
         nn_linear_forward_naive(u, t, p + d->ws, u, 1, In, O);
     } else {
-        nn_matvec_noisy(y, u, x, t, p + d->w, p + d->ws, p + d->b, p + d->bs, d->eps_out, In, O);
+        nn_matvec_noisy(y, u, x, t, p + d->w, p + d->ws, p + d->b, p + d->bs, d->eps_out, In, O,
+                        d->reverse);
+        d->reverse = !d->reverse;
     }
     for (int o = 0; o < O; o++) y[o] += d->eps_out[o] * u[o];
     d->w_eff_stale = 1;
@@ -453,6 +455,9 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
     dense_weights(net, d, &w, &b);
     if (net->naive)
         nn_linear_forward_naive(d->y, x, w, b, B, d->in, d->out);
+    else if (B == 1 && d->out > NN_SMALL_DIM && d->in >= 64 &&
+             nn_small_matvec(d->y, x, w, b, d->in, d->out, d->reverse))
+        d->reverse = !d->reverse; /* batch-1 acting: alternate the scan (kernels_small.c) */
     else
         nn_linear_forward_fast(d->y, x, w, b, B, d->in, d->out);
     if (d->relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
