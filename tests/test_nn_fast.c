@@ -303,3 +303,35 @@ TEST(nn_batch1_matvec_matches_naive_in_both_directions) {
     CHECK(memcmp(q0, prism_nn_forward(&net, x, 1), sizeof q0) == 0);
     prism_nn_free(&net);
 }
+
+/* Adam without clipping takes the fused pass (update and gradient norm together): the norm
+ * and the parameters must equal the two-pass form's bit for bit. A clip_norm far above the
+ * norm takes the two-pass form without clipping anything. Sizes leave tails of 0, 8 and 1-15
+ * after the 16-wide blocks. */
+TEST(nn_adam_fused_norm_pass_equals_two_pass) {
+    static const size_t sizes[] = {1, 7, 8, 15, 16, 24, 31, 1000, 1029};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t n = sizes[s];
+        prism_optim_config c1 = prism_optim_config_adam(1e-3f, 1e-8f), c2 = c1;
+        c2.clip_norm = 1e30f;
+        prism_optim o1, o2;
+        REQUIRE(prism_optim_init(&o1, &c1, n) == PRISM_OK);
+        REQUIRE(prism_optim_init(&o2, &c2, n) == PRISM_OK);
+        float *p1 = malloc(4 * n), *p2 = malloc(4 * n), *g1 = malloc(4 * n), *g2 = malloc(4 * n);
+        fill(p1, n, 20);
+        memcpy(p2, p1, 4 * n);
+        for (int step = 0; step < 3; step++) {
+            fill(g1, n, 21 + (uint64_t)step);
+            memcpy(g2, g1, 4 * n);
+            double ref = 0;
+            for (size_t i = 0; i < n; i++) ref += (double)g1[i] * (double)g1[i];
+            double n1 = prism_optim_step(&o1, p1, g1), n2 = prism_optim_step(&o2, p2, g2);
+            CHECK(n1 == n2);
+            CHECK_NEAR(n1, sqrt(ref), 1e-12 * sqrt(ref));
+            CHECK(memcmp(p1, p2, 4 * n) == 0);
+            CHECK(memcmp(o1.state, o2.state, 4 * o1.state_len) == 0);
+        }
+        free(p1), free(p2), free(g1), free(g2);
+        prism_optim_free(&o1), prism_optim_free(&o2);
+    }
+}
