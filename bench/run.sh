@@ -8,3 +8,5 @@ echo "== replay memory (adds/s, sampled batches/s, priority updates/s)"
 build/prism bench replay
 echo "== neural networks (update us, GFLOP/s vs sgemm, batch-1 action latency)"
 build/prism bench nn
+echo "== training (us per env step and per update, act/learn split)"
+build/prism bench train

@@ -76,5 +76,6 @@ int train_tabular(int argc, char **argv);
 int bench_env(int argc, char **argv);
 int bench_replay(int argc, char **argv);
 int bench_nn(int argc, char **argv);
+int bench_train(int argc, char **argv);
 
 #endif

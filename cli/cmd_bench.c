@@ -8,6 +8,7 @@ static const cli_subcommand kinds[] = {
     {"env", bench_env, "environment steps per second, single and vectorised"},
     {"replay", bench_replay, "replay memory adds, sampled batches and priority updates per second"},
     {"nn", bench_nn, "neural-network update time, GFLOP/s vs sgemm, batch-1 action latency"},
+    {"train", bench_train, "agent steps: us per env step and per update, act/learn split"},
 };
 
 int cmd_bench(int argc, char **argv) {

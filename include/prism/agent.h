@@ -81,6 +81,7 @@ typedef struct prism_agent {
     float *losses;                /* (B) per-sample loss */
     float *dout;                  /* (B, A * N) */
     float *params_before;         /* (P) for the update ratio */
+    float *both_obs;              /* (2B, D) obs then next_obs (double Q only, else NULL) */
     int32_t *next_actions;        /* (B) a* */
     void *scratch;
 } prism_agent;

@@ -172,8 +172,11 @@ void prism_nn_copy_params(prism_nn *dst, const prism_nn *src);
  * buffers), so a target net simply never calls backward. 1 <= B <= max_batch (asserted). */
 const float *prism_nn_forward(prism_nn *net, const float *x, int B);
 
-/* Backward pass for the last forward (same B, asserted): dout (B, out_size) is
- * d(loss)/d(outputs). ACCUMULATES into net->grads (zero them with prism_nn_zero_grad). */
+/* Backward pass for the last forward: dout (B, out_size) is d(loss)/d(outputs).
+ * ACCUMULATES into net->grads (zero them with prism_nn_zero_grad). B may be smaller than the
+ * last forward's batch (1 <= B <= it, asserted): the backward is then that of the first B
+ * rows alone (rows are independent), so one forward can serve a loss on some rows and
+ * inference on the rest (the agent's double-Q step). */
 void prism_nn_backward(prism_nn *net, const float *dout, int B);
 void prism_nn_zero_grad(prism_nn *net);
 

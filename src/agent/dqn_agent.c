@@ -32,13 +32,17 @@ prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_
     n.noisy = c->noisy;
     n.noisy_sigma0 = (float)c->noisy_sigma0;
     switch (c->init) {
-    case PRISM_INIT_GLOROT_UNIFORM: n.init = PRISM_NN_INIT_GLOROT_UNIFORM; break;
+    case PRISM_INIT_GLOROT_UNIFORM:
+        n.init = PRISM_NN_INIT_GLOROT_UNIFORM;
+        break;
     case PRISM_INIT_VARIANCE_SCALING:
         /* Dopamine's JAX networks: variance_scaling(1/sqrt(3), fan_in, uniform) */
         n.init = PRISM_NN_INIT_VS_FAN_IN;
         n.init_scale = (float)(1.0 / sqrt(3.0));
         break;
-    case PRISM_INIT_TORCH_DEFAULT: n.init = PRISM_NN_INIT_TORCH_DEFAULT; break;
+    case PRISM_INIT_TORCH_DEFAULT:
+        n.init = PRISM_NN_INIT_TORCH_DEFAULT;
+        break;
     }
     return n;
 }
@@ -59,7 +63,9 @@ static prism_optim_config optim_config(const prism_agent_config *c) {
         o.momentum = (float)c->rms_momentum;
         o.centered = c->rms_centered;
         break;
-    case PRISM_OPT_SGD: o = prism_optim_config_sgd((float)c->lr); break;
+    case PRISM_OPT_SGD:
+        o = prism_optim_config_sgd((float)c->lr);
+        break;
     case PRISM_OPT_ADAM:
     default:
         o = prism_optim_config_adam((float)c->lr, (float)c->adam_eps);
@@ -73,10 +79,14 @@ static prism_optim_config optim_config(const prism_agent_config *c) {
 
 static prism_obs_storage storage_for(const prism_agent_config *c, const prism_env_class *env) {
     switch (c->obs_storage) {
-    case 1: return PRISM_OBS_FLOAT32;
-    case 2: return PRISM_OBS_UINT8;
-    case 3: return PRISM_OBS_BITS;
-    default: return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
+    case 1:
+        return PRISM_OBS_FLOAT32;
+    case 2:
+        return PRISM_OBS_UINT8;
+    case 3:
+        return PRISM_OBS_BITS;
+    default:
+        return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
     }
 }
 
@@ -104,14 +114,17 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
                            env->id);
     if (cfg->obs_minmax && (cfg->n_obs_min != ag->obs_size || cfg->n_obs_max != ag->obs_size))
         return prism_error(PRISM_ERR_INVALID,
-                           "agent.obs_min and agent.obs_max need %d values each for %s", ag->obs_size,
-                           env->id);
+                           "agent.obs_min and agent.obs_max need %d values each for %s",
+                           ag->obs_size, env->id);
 
     const int B = cfg->batch_size, D = ag->obs_size, A = ag->num_actions, N = ag->num_atoms;
     prism_nn_config ncfg = prism_agent_net_config(cfg, env);
     prism_status st = prism_nn_config_check(&ncfg);
     if (st) return st;
-    if ((st = prism_nn_init(&ag->online, &ncfg, B, seed))) goto fail;
+    /* With double Q the online net runs obs and next_obs as one batch of 2B rows (see
+     * build_targets), so it is sized for 2B. */
+    const int online_batch = cfg->double_q ? 2 * B : B;
+    if ((st = prism_nn_init(&ag->online, &ncfg, online_batch, seed))) goto fail;
     if ((st = prism_nn_init(&ag->target, &ncfg, B, seed))) goto fail;
     /* The target draws its own noise (Fortunato et al.: independent noise for the target). */
     prism_rng_seed(&ag->target.noise_rng, seed, PRISM_STREAM_NOISY + 1);
@@ -132,7 +145,8 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     if ((st = prism_replay_batch_init(&ag->batch, B, D))) goto fail;
 
     size_t floats = 3 * (size_t)D + (size_t)B * A + (size_t)B + 2 * (size_t)B * N +
-                    (size_t)B * A * N + (size_t)B + (size_t)B * A * N + ag->online.n_params;
+                    (size_t)B * A * N + (size_t)B + (size_t)B * A * N + ag->online.n_params +
+                    (cfg->double_q ? 2 * (size_t)B * D : 0);
     ag->scratch = prism_calloc(floats * sizeof(float) + (size_t)B * sizeof(int32_t), 1);
     if (!ag->scratch) {
         st = prism_error(PRISM_ERR_NOMEM, "out of memory allocating the agent's scratch buffers");
@@ -150,6 +164,8 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     ag->losses = p, p += B;
     ag->dout = p, p += (size_t)B * A * N;
     ag->params_before = p, p += ag->online.n_params;
+    ag->both_obs = cfg->double_q ? p : NULL;
+    p += cfg->double_q ? 2 * (size_t)B * D : 0;
     ag->next_actions = (int32_t *)p;
 
     /* obs' = 2 (obs - min) / (max - min) - 1 = obs * mul + add */
@@ -177,7 +193,8 @@ static void scale_rows(const prism_agent *ag, float *x, int rows) {
     if (!ag->cfg.obs_minmax) return;
     const int D = ag->obs_size;
     for (int r = 0; r < rows; r++)
-        for (int i = 0; i < D; i++) x[r * D + i] = x[r * D + i] * ag->scale_mul[i] + ag->scale_add[i];
+        for (int i = 0; i < D; i++)
+            x[r * D + i] = x[r * D + i] * ag->scale_mul[i] + ag->scale_add[i];
 }
 
 double prism_agent_epsilon(const prism_agent *ag) {
@@ -199,8 +216,10 @@ int prism_agent_act(prism_agent *ag, const float *obs, bool eval) {
     memcpy(ag->act_obs, obs, sizeof(float) * (size_t)ag->obs_size);
     scale_rows(ag, ag->act_obs, 1);
     if (ag->cfg.noisy) {
-        if (eval) prism_nn_set_eval(&ag->online, 1);
-        else prism_nn_noise_resample(&ag->online);
+        if (eval)
+            prism_nn_set_eval(&ag->online, 1);
+        else
+            prism_nn_noise_resample(&ag->online);
     }
     int a = prism_nn_act(&ag->online, ag->act_obs);
     if (ag->cfg.noisy && eval) prism_nn_set_eval(&ag->online, 0);
@@ -248,36 +267,52 @@ static void inject_discount_bug(prism_agent *ag) {
     float gamma_n = 1.0f;
     for (int k = 0; k < ag->cfg.n_step; k++) gamma_n *= gamma;
     for (int i = 0; i < b->size; i++) {
-        if (ag->bug == PRISM_BUG_NO_TERMINAL_MASK && b->discounts[i] == 0.0f) b->discounts[i] = gamma_n;
+        if (ag->bug == PRISM_BUG_NO_TERMINAL_MASK && b->discounts[i] == 0.0f)
+            b->discounts[i] = gamma_n;
         if (ag->bug == PRISM_BUG_NSTEP_OFF_BY_ONE) b->discounts[i] *= gamma;
         if (ag->bug == PRISM_BUG_TARGET_SIGN) b->discounts[i] = -b->discounts[i];
     }
 }
 
-/* Next-state values into ag->targets (scalar) or ag->target_probs (C51). */
-static void build_targets(prism_agent *ag) {
+/* Next-state values into ag->targets (scalar) or ag->target_probs (C51). Returns the online
+ * outputs on obs, (B, A*N), when it computed them (double Q), else NULL.
+ *
+ * Double Q needs the online net on next_obs (to choose a*) and on obs (for the loss). Both
+ * use the same parameters and the same noise sample, so they run as one forward of 2B rows,
+ * obs first: one pass over the weights (and one build of the noisy weights) instead of two,
+ * and a taller matrix product. Backward then uses the first B rows (prism_nn_backward). */
+static const float *build_targets(prism_agent *ag) {
     prism_replay_batch *b = &ag->batch;
-    const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
+    const int B = b->size, A = ag->num_actions, N = ag->num_atoms, D = ag->obs_size;
     if (ag->bug) inject_discount_bug(ag);
     const float *tout = prism_nn_forward(&ag->target, b->next_obs, B);
+    const float *both = NULL, *online_next = NULL;
+    if (ag->cfg.double_q) {
+        memcpy(ag->both_obs, b->obs, sizeof(float) * (size_t)B * D);
+        memcpy(ag->both_obs + (size_t)B * D, b->next_obs, sizeof(float) * (size_t)B * D);
+        both = prism_nn_forward(&ag->online, ag->both_obs, 2 * B);
+        online_next = both + (size_t)B * A * N;
+    }
     if (N == 1) {
-        const float *select = tout;
-        if (ag->cfg.double_q) select = prism_nn_forward(&ag->online, b->next_obs, B);
+        const float *select = ag->cfg.double_q ? online_next : tout;
         for (int i = 0; i < B; i++) {
             int a = argmax_row(select + (size_t)i * A, A);
             ag->next_actions[i] = a;
             ag->targets[i] = b->returns[i] + b->discounts[i] * tout[(size_t)i * A + a];
         }
-        return;
+        return both;
     }
     prism_nn_softmax(ag->probs, tout, B * A, N);
     if (ag->cfg.double_q) {
-        prism_nn_q(&ag->online, b->next_obs, B, ag->next_q);
+        prism_nn_q_from_logits(ag->next_q, online_next, B, A, N, ag->online.cfg.v_min,
+                               ag->online.cfg.v_max);
     } else {
-        const float vmin = ag->online.cfg.v_min, dz = (ag->online.cfg.v_max - vmin) / (float)(N - 1);
+        const float vmin = ag->online.cfg.v_min,
+                    dz = (ag->online.cfg.v_max - vmin) / (float)(N - 1);
         for (int r = 0; r < B * A; r++) {
             double q = 0;
-            for (int j = 0; j < N; j++) q += (double)ag->probs[(size_t)r * N + j] * (double)(vmin + dz * (float)j);
+            for (int j = 0; j < N; j++)
+                q += (double)ag->probs[(size_t)r * N + j] * (double)(vmin + dz * (float)j);
             ag->next_q[r] = (float)q;
         }
     }
@@ -289,6 +324,7 @@ static void build_targets(prism_agent *ag) {
     }
     prism_nn_c51_project(ag->target_probs, ag->next_probs, b->returns, b->discounts, B, N,
                          ag->online.cfg.v_min, ag->online.cfg.v_max);
+    return both;
 }
 
 /* Q, target and distribution statistics of this batch into ag->stats. */
@@ -341,10 +377,10 @@ prism_status prism_agent_learn(prism_agent *ag) {
         prism_nn_noise_resample(&ag->online);
         prism_nn_noise_resample(&ag->target);
     }
-    build_targets(ag);
-
-    /* The online forward on obs comes last: backward uses its saved activations. */
-    const float *out = prism_nn_forward(&ag->online, b->obs, B);
+    /* The online forward on obs comes last (or is the first half of build_targets' 2B-row
+     * forward): backward uses its saved activations. */
+    const float *out = build_targets(ag);
+    if (!out) out = prism_nn_forward(&ag->online, b->obs, B);
     const float *weights = ag->cfg.prioritized ? b->weights : NULL;
     double loss;
     if (N > 1)
@@ -353,7 +389,8 @@ prism_status prism_agent_learn(prism_agent *ag) {
     else if (ag->cfg.loss == PRISM_LOSS_MSE)
         loss = prism_nn_loss_mse(out, b->actions, ag->targets, weights, B, A, ag->losses, ag->dout);
     else
-        loss = prism_nn_loss_huber(out, b->actions, ag->targets, weights, B, A, ag->losses, ag->dout);
+        loss =
+            prism_nn_loss_huber(out, b->actions, ag->targets, weights, B, A, ag->losses, ag->dout);
     batch_stats(ag, out);
     prism_agent_stats *s = &ag->stats;
     if (!isfinite(loss)) {
@@ -368,8 +405,8 @@ prism_status prism_agent_learn(prism_agent *ag) {
     double gnorm = prism_optim_step(&ag->opt, ag->online.params, ag->online.grads);
     if (!isfinite(gnorm)) {
         s->first_nonfinite = NONFINITE_GRAD;
-        return prism_error(PRISM_ERR_DIVERGED, "the gradient norm became %g at update %lld",
-                           gnorm, s->updates + 1);
+        return prism_error(PRISM_ERR_DIVERGED, "the gradient norm became %g at update %lld", gnorm,
+                           s->updates + 1);
     }
     if (first) {
         double d = 0, n = 0;

@@ -349,15 +349,31 @@ void prism_nn_set_naive(prism_nn *net, int naive) {
     net->naive = naive != 0;
 }
 
+/* dst[0..n) = f(e), e ~ N(0, 1): Marsaglia's polar method keeping BOTH normals of each
+ * accepted pair (prism_rng_normal returns one and discards the other). Noisy nets resample
+ * before every action, thousands of normals each time, and the log and sqrt of each pair were
+ * most of the cost of acting. An odd n discards the last one. */
+static void fill_noise(float *dst, int n, prism_rng *rng) {
+    for (int i = 0; i < n; i += 2) {
+        double u, v, s;
+        do {
+            u = 2.0 * prism_rng_uniform(rng) - 1.0;
+            v = 2.0 * prism_rng_uniform(rng) - 1.0;
+            s = u * u + v * v;
+        } while (s >= 1.0 || s == 0.0);
+        double m = sqrt(-2.0 * log(s) / s);
+        dst[i] = nn_noise_f(u * m);
+        if (i + 1 < n) dst[i + 1] = nn_noise_f(v * m);
+    }
+}
+
 void prism_nn_noise_resample(prism_nn *net) {
     if (!net->cfg.noisy) return;
     prism_nn_impl *im = net->impl;
     for (int l = 0; l < im->n_dense; l++) {
         nn_dense *d = &im->dense[l];
-        for (int i = 0; i < d->in; i++)
-            d->eps_in[i] = nn_noise_f(prism_rng_normal(&net->noise_rng));
-        for (int o = 0; o < d->out; o++)
-            d->eps_out[o] = nn_noise_f(prism_rng_normal(&net->noise_rng));
+        fill_noise(d->eps_in, d->in, &net->noise_rng);
+        fill_noise(d->eps_out, d->out, &net->noise_rng);
     }
 }
 
@@ -389,6 +405,7 @@ static void dense_weights(const prism_nn *net, nn_dense *d, const float **w, con
         *b = p + d->b;
         return;
     }
+    d->w_eff_stale = 0;
     for (int o = 0; o < d->out; o++) {
         const float *mu = p + d->w + (size_t)o * d->in, *sg = p + d->ws + (size_t)o * d->in;
         float *we = d->w_eff + (size_t)o * d->in, eo = d->eps_out[o];
@@ -399,12 +416,48 @@ static void dense_weights(const prism_nn *net, nn_dense *d, const float **w, con
     *b = d->b_eff;
 }
 
+/* Batch-1 noisy forward without materialising W = mu + sigma * (eo ei^T): by the factorised
+ * form, y = b_mu + sigma_b * eo + mu x + eo * (sigma (ei * x)), two matrix-vector products over
+ * mu and sigma (read once each) instead of reading both, writing W and reading it again. This
+ * is the acting path of noisy nets, which resample noise before every action, so a
+ * materialised W would serve exactly one matrix-vector product. The rounding differs from the
+ * materialised form (terms are grouped differently); both are deterministic. Needs In + O
+ * floats of scratch: dw_scratch, which only backward uses. */
+static void dense_forward_noisy1(prism_nn *net, nn_dense *d, const float *x) {
+    const float *p = net->params;
+    const int In = d->in, O = d->out;
+    float *t = d->dw_scratch, *u = d->dw_scratch + In; /* (In) ei * x, (O) sigma t */
+    for (int i = 0; i < In; i++) t[i] = d->eps_in[i] * x[i];
+    float *y = d->y;
+    if (net->naive) {
+        for (int o = 0; o < O; o++)
+            y[o] = p[d->b + (size_t)o] + p[d->bs + (size_t)o] * d->eps_out[o];
+        nn_linear_forward_naive(y, x, p + d->w, y, 1, In, O);
+        memset(u, 0, sizeof(float) * (size_t)O);
+        nn_linear_forward_naive(u, t, p + d->ws, u, 1, In, O);
+    } else {
+        nn_matvec_noisy(y, u, x, t, p + d->w, p + d->ws, p + d->b, p + d->bs, d->eps_out, In, O,
+                        d->reverse);
+        d->reverse = !d->reverse;
+    }
+    for (int o = 0; o < O; o++) y[o] += d->eps_out[o] * u[o];
+    d->w_eff_stale = 1;
+}
+
 static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
+    d->x = (float *)(uintptr_t)x; /* kept for backward; never written through */
+    if (B == 1 && d->noisy && !net->eval_mode && d->in >= 2 && d->out >= 2) {
+        dense_forward_noisy1(net, d, x);
+        if (d->relu) nn_relu(d->y, (size_t)d->out);
+        return;
+    }
     const float *w, *b;
     dense_weights(net, d, &w, &b);
-    d->x = (float *)(uintptr_t)x; /* kept for backward; never written through */
     if (net->naive)
         nn_linear_forward_naive(d->y, x, w, b, B, d->in, d->out);
+    else if (B == 1 && d->out > NN_SMALL_DIM && d->in >= 64 &&
+             nn_small_matvec(d->y, x, w, b, d->in, d->out, d->reverse))
+        d->reverse = !d->reverse; /* batch-1 acting: alternate the scan (kernels_small.c) */
     else
         nn_linear_forward_fast(d->y, x, w, b, B, d->in, d->out);
     if (d->relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
@@ -420,6 +473,11 @@ static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *d
         /* In eval mode sigma does not touch the output: its gradient is zero. */
         bw(dx, g + d->w, g + d->b, dy, d->x, w, B, d->in, d->out, 0);
         return;
+    }
+    if (d->w_eff_stale) {
+        /* the last forward was batch 1 and never built W (dense_forward_noisy1) */
+        const float *wd, *bd;
+        dense_weights(net, d, &wd, &bd);
     }
     float *db = d->b_eff + d->out;
     memset(db, 0, sizeof(float) * (size_t)d->out);
@@ -485,7 +543,7 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
 void prism_nn_backward(prism_nn *net, const float *dout, int B) {
     prism_nn_impl *im = net->impl;
     const prism_nn_config *c = &net->cfg;
-    PRISM_ASSERT(B == im->last_b && B >= 1);
+    PRISM_ASSERT(B <= im->last_b && B >= 1);
     const int A = c->n_actions, N = c->n_atoms;
     int first_dense_needs_dx = im->has_conv;
     nn_dense *head = &im->dense[im->n_hidden];

@@ -21,6 +21,8 @@ typedef struct nn_dense {
     float *eps_in;     /* noisy: (In) f(e_in) */
     float *eps_out;    /* noisy: (O) f(e_out) */
     float *w_eff;      /* noisy: (O, In) effective weights of the last forward */
+    int w_eff_stale;   /* noisy: 1 when the last forward did not materialise w_eff (batch 1) */
+    int reverse;       /* batch-1 forward: scan direction of the next call (nn_small_matvec) */
     float *b_eff;      /* noisy: (O) */
     float *dw_scratch; /* noisy: (O, In) dW before it is split into mu and sigma gradients */
     float *x;          /* (B, In) the input of the last forward (points into an act buffer) */
@@ -62,6 +64,29 @@ void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, 
                               const float *w, int B, int In, int O, int dw_overwrite);
 void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, const float *x,
                              const float *w, int B, int In, int O, int dw_overwrite);
+
+/* AVX-512 kernels for small dense shapes (kernels_small.c): O <= NN_SMALL_DIM outputs
+ * (forward and backward) or In <= NN_SMALL_DIM inputs (forward, and backward when no input
+ * gradient is wanted). Same contracts as nn_linear_forward_fast / nn_linear_backward_fast
+ * minus the bias gradient; return 1 when they handled the call, 0 (nothing touched) when the
+ * shape is not theirs or the machine lacks AVX-512. */
+#define NN_SMALL_DIM 8
+int nn_small_forward(float *y, const float *x, const float *w, const float *b, int B, int In,
+                     int O);
+int nn_small_backward(float *dx, float *dw, const float *dy, const float *x, const float *w, int B,
+                      int In, int O, int dw_overwrite);
+
+/* Batch 1: y (O) = w (O, In) x (In) + b, rows in blocks of 64 taken last-to-first when
+ * reverse is 1 (callers alternate it; see kernels_small.c). The bits do not depend on
+ * reverse. Returns 0 (nothing touched) without AVX-512. */
+int nn_small_matvec(float *y, const float *x, const float *w, const float *b, int In, int O,
+                    int reverse);
+
+/* Batch-1 noisy layer, the two products of the factorised form (nn.c dense_forward_noisy1):
+ * y (O) = b_mu + b_sigma * eo + mu (O, In) x (In);  u (O) = sigma (O, In) t (In). */
+void nn_matvec_noisy(float *y, float *u, const float *x, const float *t, const float *mu,
+                     const float *sigma, const float *b_mu, const float *b_sigma, const float *eo,
+                     int In, int O, int reverse);
 
 /* Floats of scratch the fast conv needs at batch B: the transposed weights or weight
  * gradient (9C, F) plus F, and the zero-padded input (B, H+2, W+2, C). */

@@ -123,9 +123,73 @@ void prism_optim_reset(prism_optim *opt) {
         for (size_t i = 0; i < opt->n_params; i++) opt->ms[i] = opt->cfg.rms_init;
 }
 
+#if defined(__AVX512F__)
+/* Adam without clipping, with the gradient norm's sum of squares taken in the same pass: the
+ * update does not depend on the norm then, and the separate pass re-read all P gradients
+ * (for MinAtar Rainbow's 1.2M parameters the optimizer was 14 % of an update, memory-bound).
+ * The partial sums are the separate pass's, in its order (acc[j] gets g[i + j]^2 for i = 0,
+ * 8, 16, ...; squares of floats are exact in double), and the update is the vector loop's,
+ * so both the returned norm and the parameters are bit-identical to the two-pass form. */
+static double adam_fused(prism_optim *opt, float *params, const float *grads, float step_size,
+                         float bc2_sqrt) {
+    const prism_optim_config *c = &opt->cfg;
+    const size_t n = opt->n_params;
+    const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
+    const __m512 wb1 = _mm512_set1_ps(b1), wb2 = _mm512_set1_ps(b2),
+                 w1b1 = _mm512_set1_ps(1.0f - b1), w1b2 = _mm512_set1_ps(1.0f - b2),
+                 wbc2 = _mm512_set1_ps(bc2_sqrt), weps = _mm512_set1_ps(eps),
+                 wss = _mm512_set1_ps(step_size);
+    __m512d acc = _mm512_setzero_pd();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 g = _mm512_loadu_ps(grads + i);
+        __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(g));
+        __m512d hi = _mm512_cvtps_pd(_mm256_loadu_ps(grads + i + 8));
+        acc = _mm512_add_pd(acc, _mm512_mul_pd(lo, lo));
+        acc = _mm512_add_pd(acc, _mm512_mul_pd(hi, hi));
+        __m512 m =
+            _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(opt->m + i), wb1), _mm512_mul_ps(g, w1b1));
+        __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(opt->v + i), wb2),
+                                 _mm512_mul_ps(_mm512_mul_ps(g, g), w1b2));
+        _mm512_storeu_ps(opt->m + i, m);
+        _mm512_storeu_ps(opt->v + i, v);
+        __m512 den = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(v), wbc2), weps);
+        __m512 p =
+            _mm512_sub_ps(_mm512_loadu_ps(params + i), _mm512_mul_ps(wss, _mm512_div_ps(m, den)));
+        _mm512_storeu_ps(params + i, p);
+    }
+    double a[8];
+    _mm512_storeu_pd(a, acc);
+    const size_t i8 = n & ~(size_t)7;
+    for (size_t k = i; k < i8; k += 8)
+        for (int j = 0; j < 8; j++) a[j] += (double)grads[k + j] * (double)grads[k + j];
+    for (size_t k = i8; k < n; k++) a[0] += (double)grads[k] * (double)grads[k];
+    /* the rest of the update (fewer than 16 parameters): the scalar loop's operations */
+    for (; i < n; i++) {
+        float g = grads[i];
+        opt->m[i] = opt->m[i] * b1 + g * (1.0f - b1);
+        opt->v[i] = opt->v[i] * b2 + g * g * (1.0f - b2);
+        float denom = sqrtf(opt->v[i]) / bc2_sqrt + eps;
+        params[i] -= step_size * (opt->m[i] / denom);
+    }
+    double ss = 0;
+    for (int j = 0; j < 8; j++) ss += a[j];
+    return sqrt(ss);
+}
+#endif
+
 double prism_optim_step(prism_optim *opt, float *params, float *grads) {
     const prism_optim_config *c = &opt->cfg;
     const size_t n = opt->n_params;
+#if defined(__AVX512F__)
+    if (c->kind == PRISM_OPTIM_ADAM && !(c->clip_norm > 0.0f)) {
+        opt->step++;
+        const double t = (double)opt->step;
+        const float step_size = (float)((double)c->lr / (1.0 - pow((double)c->beta1, t)));
+        const float bc2_sqrt = (float)sqrt(1.0 - pow((double)c->beta2, t));
+        return adam_fused(opt, params, grads, step_size, bc2_sqrt);
+    }
+#endif
     /* Eight partial sums in double: a fixed order (deterministic) that the compiler can keep in
      * vector registers; one sequential sum would wait on the add latency for every element. */
     double acc[8] = {0}, ss = 0;
@@ -159,6 +223,27 @@ double prism_optim_step(prism_optim *opt, float *params, float *grads) {
         const float step_size = (float)((double)lr / (1.0 - pow((double)b1, t)));
         const float bc2_sqrt = (float)sqrt(1.0 - pow((double)b2, t));
         size_t i = 0;
+#if defined(__AVX512F__)
+        /* The same again sixteen at a time: the two divisions dominate, and a 512-bit divide
+         * does twice the lanes of a 256-bit one for well under twice the cost. */
+        const __m512 wb1 = _mm512_set1_ps(b1), wb2 = _mm512_set1_ps(b2),
+                     w1b1 = _mm512_set1_ps(1.0f - b1), w1b2 = _mm512_set1_ps(1.0f - b2),
+                     wbc2 = _mm512_set1_ps(bc2_sqrt), weps = _mm512_set1_ps(eps),
+                     wss = _mm512_set1_ps(step_size);
+        for (; i + 16 <= n; i += 16) {
+            __m512 g = _mm512_loadu_ps(grads + i);
+            __m512 m = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(opt->m + i), wb1),
+                                     _mm512_mul_ps(g, w1b1));
+            __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_loadu_ps(opt->v + i), wb2),
+                                     _mm512_mul_ps(_mm512_mul_ps(g, g), w1b2));
+            _mm512_storeu_ps(opt->m + i, m);
+            _mm512_storeu_ps(opt->v + i, v);
+            __m512 den = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(v), wbc2), weps);
+            __m512 p = _mm512_sub_ps(_mm512_loadu_ps(params + i),
+                                     _mm512_mul_ps(wss, _mm512_div_ps(m, den)));
+            _mm512_storeu_ps(params + i, p);
+        }
+#endif
 #if defined(__AVX__)
         /* The same operations in the same order as the scalar loop below, eight at a time (no
          * FMA), so both give identical bits. Needed because sqrtf under the default

@@ -1,0 +1,193 @@
+/* prism bench train [--json] [--updates N] [--only TEXT]: the cost of training, measured the
+ * way the trainer spends it: for a preset on an environment, fill the replay memory to
+ * min_replay with random actions (not timed), then time a fixed number of agent steps (act,
+ * environment step, observe with its scheduled updates and target syncs), and report us per
+ * environment step, us per update and the split (act, env, replay, learn).
+ *
+ * Acting is timed at the preset's final epsilon (the decay is switched off), so most steps
+ * run the batch-1 forward as they do for most of a run; noisy presets resample noise on every
+ * action as in training. No files are written, nothing is evaluated. Numbers are reported,
+ * never asserted. The timed steps run in twenty chunks and every figure comes from the fastest
+ * chunk (best-of, as prism bench nn: on a shared machine, the chunk least disturbed by other
+ * processes). CPU_STEP_us is thread CPU time per step over all chunks, the figure least moved
+ * by load (it still includes what sharing caches and cores costs); CPU/WALL, CPU over wall time
+ * for all chunks, says how loaded the machine was (1 when this process had a core to itself). Not
+ * here: whole runs with logging (prism train), the network alone (prism bench nn). */
+#include "cli.h"
+#include "prism/agent.h"
+#include "prism/presets.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct train_case {
+    const char *preset, *env;
+} train_case;
+
+static const train_case cases[] = {
+    {"cleanrl-dqn", "CartPole-v1"}, {"dqn", "CartPole-v0"}, {"rainbow", "CartPole-v0"},
+    {"rainbow", "LunarLander-v3"},  {"dqn", "breakout"},    {"rainbow", "breakout"},
+};
+enum { N_CASES = (int)(sizeof cases / sizeof cases[0]) };
+
+typedef struct train_result {
+    long long steps, updates;           /* all chunks */
+    double total_s, cpu_s;              /* all chunks: wall and thread CPU time */
+    long long best_steps, best_updates; /* the fastest chunk: */
+    double best_s, act_s, env_s, observe_s, learn_s, replay_s;
+} train_result;
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static prism_status run_case(const train_case *tc, long long updates, train_result *r) {
+    memset(r, 0, sizeof *r);
+    prism_config cfg;
+    prism_config_defaults(&cfg);
+    prism_status st = prism_preset_apply(&cfg, tc->preset, tc->env);
+    if (st) return st;
+    prism_env env;
+    prism_env_options eo = prism_env_options_default();
+    eo.max_episode_steps = cfg.env_max_episode_steps;
+    if ((st = prism_env_init(&env, cfg.env, &eo))) return st;
+    if (env.max_episode_steps == 0) env.max_episode_steps = cfg.train.max_episode_steps;
+    prism_env_seed(&env, cfg.seed, PRISM_STREAM_ENV);
+    const int D = prism_env_obs_size(env.cls);
+    prism_agent ag;
+    if ((st = prism_config_validate(&cfg, D)) ||
+        (st = prism_agent_init(&ag, &cfg.agent_cfg, env.cls, cfg.seed))) {
+        prism_env_free(&env);
+        return st;
+    }
+    ag.cfg.eps_decay_steps = 0; /* act at the final epsilon: see the file comment */
+    float *obs = prism_calloc(2 * (size_t)D, sizeof(float));
+    if (!obs) {
+        prism_agent_free(&ag);
+        prism_env_free(&env);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory");
+    }
+    float *next = obs + D;
+    prism_rng rng;
+    prism_rng_seed(&rng, cfg.seed, PRISM_STREAM_ACTIONS);
+    prism_env_reset(&env, obs);
+    const int A = env.cls->num_actions, period = cfg.agent_cfg.update_period;
+    /* Fill: random actions until the next observe may learn. */
+    while (ag.replay.steps < cfg.agent_cfg.min_replay) {
+        int a = (int)prism_rng_below(&rng, (uint32_t)A);
+        prism_step s = prism_env_step(&env, a, next);
+        st = prism_agent_observe(&ag, obs, a, s.reward, s.terminated, s.truncated, next);
+        if (st) goto done;
+        if (s.terminated || s.truncated)
+            prism_env_reset(&env, obs);
+        else
+            memcpy(obs, next, sizeof(float) * (size_t)D);
+    }
+    memset(r, 0, sizeof *r);
+    prism_agent_stats_reset(&ag);
+    /* Twenty chunks; the figures come from the fastest one (best-of, as prism bench nn), which
+     * on a shared machine is the one least disturbed by other processes. */
+    const long long chunk_updates = updates >= 20 ? updates / 20 : 1;
+    const long long chunk_steps = chunk_updates * period;
+    const long long chunks = (updates + chunk_updates - 1) / chunk_updates;
+    double t_start = prism_now(), c_start = cpu_now(), best = 1e300;
+    for (long long ch = 0; ch < chunks; ch++) {
+        double act = 0, envt = 0, obs_t = 0;
+        double learn0 = ag.stats.time_learn, replay0 = ag.stats.time_replay;
+        long long upd0 = ag.stats.updates;
+        double c0 = prism_now();
+        for (long long i = 0; i < chunk_steps; i++) {
+            double t0 = prism_now();
+            int a = prism_agent_act(&ag, obs, false);
+            double t1 = prism_now();
+            prism_step s = prism_env_step(&env, a, next);
+            double t2 = prism_now();
+            st = prism_agent_observe(&ag, obs, a, s.reward, s.terminated, s.truncated, next);
+            double t3 = prism_now();
+            if (st) goto done;
+            if (s.terminated || s.truncated)
+                prism_env_reset(&env, obs);
+            else
+                memcpy(obs, next, sizeof(float) * (size_t)D);
+            act += t1 - t0, envt += t2 - t1, obs_t += t3 - t2;
+        }
+        double wall = prism_now() - c0;
+        r->steps += chunk_steps;
+        r->updates += ag.stats.updates - upd0;
+        if (wall < best) {
+            best = wall;
+            r->best_steps = chunk_steps;
+            r->best_updates = ag.stats.updates - upd0;
+            r->best_s = wall, r->act_s = act, r->env_s = envt, r->observe_s = obs_t;
+            r->learn_s = ag.stats.time_learn - learn0;
+            r->replay_s = ag.stats.time_replay - replay0;
+        }
+    }
+    r->total_s = prism_now() - t_start;
+    r->cpu_s = cpu_now() - c_start;
+done:
+    prism_free(obs);
+    prism_agent_free(&ag);
+    prism_env_free(&env);
+    return st;
+}
+
+int bench_train(int argc, char **argv) {
+    cli_opt opts[] = {
+        {.name = "json", .help = "one JSON object per case"},
+        {.name = "updates", .metavar = "N", .help = "updates timed per case (default 200)"},
+        {.name = "only", .metavar = "TEXT", .help = "only cases whose 'preset env' contains TEXT"},
+    };
+    const char *usage = "prism bench train [--json] [--updates N] [--only TEXT]";
+    int npos;
+    int rc = cli_parse("bench train", usage, argc, argv, opts, 3, NULL, 0, &npos);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    long long updates;
+    if (!cli_int("bench train", &opts[1], 1, 1000000, 200, &updates)) return CLI_USAGE;
+    int json = opts[0].count > 0;
+    const char *only = cli_value(&opts[2], NULL);
+    char names[N_CASES][96];
+    int matches = 0;
+    for (int i = 0; i < N_CASES; i++) {
+        snprintf(names[i], sizeof names[i], "%s %s", cases[i].preset, cases[i].env);
+        matches += !only || strstr(names[i], only) != NULL;
+    }
+    if (!matches) {
+        fprintf(stderr, "prism bench train: no case matches '%s'; cases:", only);
+        for (int i = 0; i < N_CASES; i++) fprintf(stderr, " '%s'", names[i]);
+        fprintf(stderr, "\n");
+        return CLI_USAGE;
+    }
+    if (!json)
+        printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %9s %10s %6s\n", "PRESET", "ENV", "STEPS",
+               "UPDATES", "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us", "CPU_STEP_us",
+               "CPU/WALL");
+    for (int i = 0; i < N_CASES; i++) {
+        if (only && !strstr(names[i], only)) continue;
+        train_result r;
+        prism_status st = run_case(&cases[i], updates, &r);
+        if (st) return cli_fail("bench train", st, NULL);
+        double n = (double)r.best_steps, u = r.best_updates > 0 ? (double)r.best_updates : 1.0;
+        double step_us = r.best_s / n * 1e6, upd_us = r.learn_s / u * 1e6;
+        double act_us = r.act_s / n * 1e6, env_us = r.env_s / n * 1e6;
+        double replay_us = r.replay_s / n * 1e6;
+        double load = r.total_s > 0 ? r.cpu_s / r.total_s : 1.0;
+        double cpu_step_us = r.cpu_s / (double)r.steps * 1e6; /* all chunks, CPU time */
+        if (json)
+            printf("{\"preset\":\"%s\",\"env\":\"%s\",\"steps\":%lld,\"updates\":%lld,"
+                   "\"wall_s\":%.4f,\"cpu_s\":%.4f,\"step_us\":%.2f,\"update_us\":%.2f,"
+                   "\"act_us\":%.2f,\"env_us\":%.3f,\"replay_us_per_step\":%.3f,"
+                   "\"observe_us\":%.2f,\"cpu_step_us\":%.2f,\"cpu_per_wall\":%.3f}\n",
+                   cases[i].preset, cases[i].env, r.steps, r.updates, r.total_s, r.cpu_s, step_us,
+                   upd_us, act_us, env_us, replay_us, r.observe_s / n * 1e6, cpu_step_us, load);
+        else
+            printf("%-12s %-15s %7lld %7lld %9.1f %9.1f %8.1f %8.2f %9.2f %10.1f %6.2f\n",
+                   cases[i].preset, cases[i].env, r.steps, r.updates, step_us, upd_us, act_us,
+                   env_us, replay_us, cpu_step_us, load);
+        fflush(stdout);
+    }
+    return CLI_OK;
+}
