@@ -235,7 +235,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     int maxw = width;
     im->n_hidden = cfg->n_hidden;
     for (int i = 0; i < cfg->n_hidden; i++) {
-        char name[16];
+        char name[24]; /* "dense" + any int */
         snprintf(name, sizeof name, "dense%d", i);
         add_dense(net, &im->dense[i], &off, name, width, cfg->hidden[i], cfg->noisy, 1);
         width = cfg->hidden[i];
