@@ -47,6 +47,7 @@ int cmd_agents(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 /* `prism env` subcommands beyond ls and info (cli/env_*.c). */
 int env_eval(int argc, char **argv);

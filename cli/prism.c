@@ -16,6 +16,8 @@ static const command commands[] = {
     {"agents", cmd_agents, "list agent presets, show one resolved, list config keys"},
     {"runs", cmd_runs, "list, show, compare, reindex and remove archived runs"},
     {"report", cmd_report, "one HTML report (curves, scores, aggregate statistics) from runs"},
+    {"sweep", cmd_sweep,
+     "agents x envs x seeds in parallel worker processes or on Slurm, then a report"},
     {"bench", cmd_bench, "measure throughput (environments, replay, networks)"},
 };
 
