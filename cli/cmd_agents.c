@@ -7,8 +7,7 @@
 #include <string.h>
 
 static int agents_show(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "env", .metavar = "ENV", .help = "environment (default CartPole-v0)"}};
+    cli_opt opts[] = {{.name = "env", .metavar = "ENV", .help = "environment (default CartPole-v0)"}};
     char *pos[1];
     int npos;
     const char *usage = "prism agents show PRESET [--env ENV]";
@@ -36,9 +35,8 @@ int cmd_agents(int argc, char **argv) {
         return CLI_OK;
     }
     if (argc >= 1 && strcmp(argv[0], "ls")) {
-        fprintf(stderr,
-                "prism agents: unknown subcommand '%s'\nusage: prism agents [ls | show "
-                "PRESET [--env ENV] | keys]\n",
+        fprintf(stderr, "prism agents: unknown subcommand '%s'\nusage: prism agents [ls | show "
+                        "PRESET [--env ENV] | keys]\n",
                 argv[0]);
         return CLI_USAGE;
     }

@@ -18,8 +18,7 @@ static void on_signal(int sig) {
     (void)sig;
     static const char first[] = "\nprism: stopping at the end of this episode to save a checkpoint "
                                 "(press Ctrl-C again to stop at once)\n";
-    if (stop_requested == 0 && write(STDERR_FILENO, first, sizeof first - 1) < 0)
-        stop_requested = 1;
+    if (stop_requested == 0 && write(STDERR_FILENO, first, sizeof first - 1) < 0) stop_requested = 1;
     stop_requested = stop_requested < 2 ? stop_requested + 1 : 2;
 }
 
@@ -76,16 +75,14 @@ static void install_handlers(void) {
 static int report(prism_status st, const char *dir) {
     if (st == PRISM_OK) return CLI_OK;
     if (st == PRISM_ERR_INTERRUPTED) {
-        fprintf(stderr,
-                "prism train: interrupted; the run is archived in %s (status interrupted)\n"
-                "continue it with: prism train --resume %s\n",
+        fprintf(stderr, "prism train: interrupted; the run is archived in %s (status interrupted)\n"
+                        "continue it with: prism train --resume %s\n",
                 dir, dir);
         return CLI_FAILURE;
     }
     if (st == PRISM_ERR_DIVERGED) {
-        fprintf(stderr,
-                "prism train: the run diverged: %s\nrun directory: %s\n"
-                "Try a smaller agent.lr, agent.grad_clip, or `prism doctor`.\n",
+        fprintf(stderr, "prism train: the run diverged: %s\nrun directory: %s\n"
+                        "Try a smaller agent.lr, agent.grad_clip, or `prism doctor`.\n",
                 prism_error_message(), dir);
         return CLI_FAILURE;
     }
@@ -95,9 +92,8 @@ static int report(prism_status st, const char *dir) {
 static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     for (int i = 0; i < 10; i++)
         if (opts[i].count && i != 8) {
-            fprintf(stderr,
-                    "prism train: --resume continues a run with its own configuration; "
-                    "--%s cannot be combined with it\n",
+            fprintf(stderr, "prism train: --resume continues a run with its own configuration; "
+                            "--%s cannot be combined with it\n",
                     opts[i].name);
             return CLI_USAGE;
         }
@@ -119,26 +115,19 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
 
 int cmd_train(int argc, char **argv) {
     cli_opt opts[] = {
-        {.name = "agent",
-         .metavar = "PRESET",
+        {.name = "agent", .metavar = "PRESET",
          .help = "agent preset (default dqn; see `prism agents`); q-iteration and q-learning "
                  "train tabular agents on small MDPs"},
         {.name = "seed", .metavar = "N", .help = "run seed (default 0)"},
         {.name = "steps", .metavar = "N", .help = "environment steps (default: the preset's)"},
-        {.name = "config",
-         .metavar = "FILE",
-         .help = "INI file of settings (e.g. a run's config.ini)"},
+        {.name = "config", .metavar = "FILE", .help = "INI file of settings (e.g. a run's config.ini)"},
         {.name = "set", .metavar = "KEY=VALUE", .help = "override one setting (repeatable)"},
         {.name = "runs-dir", .metavar = "DIR", .help = "where run directories go (default runs)"},
-        {.name = "run-id",
-         .metavar = "ID",
-         .help = "name of the run directory (default: generated)"},
+        {.name = "run-id", .metavar = "ID", .help = "name of the run directory (default: generated)"},
         {.name = "print-config", .help = "print the resolved configuration and exit"},
         {.name = "quiet", .help = "no per-iteration lines (still written to stdout.log)"},
         {.name = "json", .help = "tabular agents: end with one JSON line"},
-        {.name = "resume",
-         .metavar = "DIR",
-         .help = "continue the run in DIR from its last checkpoint"},
+        {.name = "resume", .metavar = "DIR", .help = "continue the run in DIR from its last checkpoint"},
     };
     enum { NOPTS = sizeof opts / sizeof opts[0] };
     char *pos[1];

@@ -104,8 +104,8 @@ TEST(presets_dqn_plus_one_component_keeps_dqn_schedule) {
     prism_config c;
     const prism_agent_config *a = &c.agent_cfg;
     REQUIRE(resolved("dqn", "CartPole-v0", &c));
-    CHECK(!a->double_q && !a->prioritized && !a->dueling && a->n_step == 1 && !a->distributional &&
-          !a->noisy);
+    CHECK(!a->double_q && !a->prioritized && !a->dueling && a->n_step == 1 &&
+          !a->distributional && !a->noisy);
     CHECK(a->lr == 1e-3 && a->update_period == 4 && a->target_period == 100);
     CHECK(a->loss == PRISM_LOSS_HUBER && a->reward_clip && a->obs_minmax);
     CHECK(a->eps_end == 0.01 && a->eps_decay_steps == 0);

@@ -5,9 +5,8 @@
  * its random source — which is also why a Box2D world never has to be serialised. A checkpoint
  * holds: the trainer's counters and the byte offsets of metrics.csv and episodes.csv, the agent's
  * step count, statistics and RNG streams, the environments' random sources, an opaque blob of
- * the trainer's own (its per-iteration accumulators; its size must match on load), the online
- * network with its optimizer state, the target network, and the whole replay memory with its
- * priorities.
+ * the trainer's own (its per-iteration accumulators; its size must match on load), the online network with its
+ * optimizer state, the target network, and the whole replay memory with its priorities.
  *
  * File: runs/<id>/checkpoints/ckpt-<iteration>.bin, written atomically (temporary file, fsync,
  * rename, fsync of the directory), then checkpoints/latest (also atomic) names it: a file named
@@ -33,8 +32,8 @@ typedef struct prism_run_counters {
     long long episodes_offset; /* bytes of episodes.csv likewise */
 } prism_run_counters;
 
-/* Write a checkpoint of the run to dir/ckpt-<iterations_done>[-mid].bin, update dir/latest, and
- * remove checkpoints older than the newest `keep`. PRISM_ERR_IO naming the path on failure (the
+/* Write a checkpoint of the run to dir/ckpt-<iterations_done>[-mid].bin, update dir/latest, and remove
+ * checkpoints older than the newest `keep`. PRISM_ERR_IO naming the path on failure (the
  * previous checkpoint stays the latest). */
 prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_counters *counters,
                                    const prism_agent *agent, const prism_env *env,
@@ -44,9 +43,8 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
  * configuration. PRISM_ERR_NOT_FOUND when there is none; PRISM_ERR_CORRUPT naming the file and
  * the problem (truncated, bad checksum, wrong version, mismatched sizes). On failure the
  * objects may be partly overwritten: discard them. */
-prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters,
-                                   prism_agent *agent, prism_env *env, prism_env *eval_env,
-                                   void *blob, size_t blob_len);
+prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters, prism_agent *agent,
+                                   prism_env *env, prism_env *eval_env, void *blob, size_t blob_len);
 
 /* Load a specific checkpoint file (as prism_checkpoint_load, without reading `latest`). */
 prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *counters,

@@ -76,18 +76,17 @@ typedef struct prism_agent_config {
     double obs_min[PRISM_MAX_OBS_BOUNDS], obs_max[PRISM_MAX_OBS_BOUNDS];
     int n_obs_min, n_obs_max;
     bool reward_clip; /* clip rewards to [-1, 1] for learning (Dopamine's runner) */
-    int obs_storage;  /* replay storage: 0 auto (bits for image observations), 1 float32, 2 uint8, 3
-                         bits */
+    int obs_storage;  /* replay storage: 0 auto (bits for image observations), 1 float32, 2 uint8, 3 bits */
 } prism_agent_config;
 
 typedef struct prism_train_config {
-    long long steps;           /* total environment steps (rounded up to whole iterations) */
+    long long steps;          /* total environment steps (rounded up to whole iterations) */
     long long iteration_steps; /* an iteration runs whole episodes until this many steps */
-    int eval_episodes;         /* evaluation episodes after each iteration (0 = none) */
-    int checkpoint_every;      /* iterations between checkpoints (0 = by time only) */
+    int eval_episodes;        /* evaluation episodes after each iteration (0 = none) */
+    int checkpoint_every;     /* iterations between checkpoints (0 = by time only) */
     double checkpoint_seconds; /* also checkpoint at the first iteration end after this long */
-    int checkpoint_keep;       /* checkpoints kept */
-    int max_episode_steps;     /* cap for environments without a time limit (0 = none) */
+    int checkpoint_keep;      /* checkpoints kept */
+    int max_episode_steps;    /* cap for environments without a time limit (0 = none) */
 } prism_train_config;
 
 typedef struct prism_config {

@@ -32,17 +32,13 @@ prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_
     n.noisy = c->noisy;
     n.noisy_sigma0 = (float)c->noisy_sigma0;
     switch (c->init) {
-    case PRISM_INIT_GLOROT_UNIFORM:
-        n.init = PRISM_NN_INIT_GLOROT_UNIFORM;
-        break;
+    case PRISM_INIT_GLOROT_UNIFORM: n.init = PRISM_NN_INIT_GLOROT_UNIFORM; break;
     case PRISM_INIT_VARIANCE_SCALING:
         /* Dopamine's JAX networks: variance_scaling(1/sqrt(3), fan_in, uniform) */
         n.init = PRISM_NN_INIT_VS_FAN_IN;
         n.init_scale = (float)(1.0 / sqrt(3.0));
         break;
-    case PRISM_INIT_TORCH_DEFAULT:
-        n.init = PRISM_NN_INIT_TORCH_DEFAULT;
-        break;
+    case PRISM_INIT_TORCH_DEFAULT: n.init = PRISM_NN_INIT_TORCH_DEFAULT; break;
     }
     return n;
 }
@@ -63,9 +59,7 @@ static prism_optim_config optim_config(const prism_agent_config *c) {
         o.momentum = (float)c->rms_momentum;
         o.centered = c->rms_centered;
         break;
-    case PRISM_OPT_SGD:
-        o = prism_optim_config_sgd((float)c->lr);
-        break;
+    case PRISM_OPT_SGD: o = prism_optim_config_sgd((float)c->lr); break;
     case PRISM_OPT_ADAM:
     default:
         o = prism_optim_config_adam((float)c->lr, (float)c->adam_eps);
@@ -79,14 +73,10 @@ static prism_optim_config optim_config(const prism_agent_config *c) {
 
 static prism_obs_storage storage_for(const prism_agent_config *c, const prism_env_class *env) {
     switch (c->obs_storage) {
-    case 1:
-        return PRISM_OBS_FLOAT32;
-    case 2:
-        return PRISM_OBS_UINT8;
-    case 3:
-        return PRISM_OBS_BITS;
-    default:
-        return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
+    case 1: return PRISM_OBS_FLOAT32;
+    case 2: return PRISM_OBS_UINT8;
+    case 3: return PRISM_OBS_BITS;
+    default: return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
     }
 }
 
@@ -114,8 +104,8 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
                            env->id);
     if (cfg->obs_minmax && (cfg->n_obs_min != ag->obs_size || cfg->n_obs_max != ag->obs_size))
         return prism_error(PRISM_ERR_INVALID,
-                           "agent.obs_min and agent.obs_max need %d values each for %s",
-                           ag->obs_size, env->id);
+                           "agent.obs_min and agent.obs_max need %d values each for %s", ag->obs_size,
+                           env->id);
 
     const int B = cfg->batch_size, D = ag->obs_size, A = ag->num_actions, N = ag->num_atoms;
     prism_nn_config ncfg = prism_agent_net_config(cfg, env);
@@ -187,8 +177,7 @@ static void scale_rows(const prism_agent *ag, float *x, int rows) {
     if (!ag->cfg.obs_minmax) return;
     const int D = ag->obs_size;
     for (int r = 0; r < rows; r++)
-        for (int i = 0; i < D; i++)
-            x[r * D + i] = x[r * D + i] * ag->scale_mul[i] + ag->scale_add[i];
+        for (int i = 0; i < D; i++) x[r * D + i] = x[r * D + i] * ag->scale_mul[i] + ag->scale_add[i];
 }
 
 double prism_agent_epsilon(const prism_agent *ag) {
@@ -210,10 +199,8 @@ int prism_agent_act(prism_agent *ag, const float *obs, bool eval) {
     memcpy(ag->act_obs, obs, sizeof(float) * (size_t)ag->obs_size);
     scale_rows(ag, ag->act_obs, 1);
     if (ag->cfg.noisy) {
-        if (eval)
-            prism_nn_set_eval(&ag->online, 1);
-        else
-            prism_nn_noise_resample(&ag->online);
+        if (eval) prism_nn_set_eval(&ag->online, 1);
+        else prism_nn_noise_resample(&ag->online);
     }
     int a = prism_nn_act(&ag->online, ag->act_obs);
     if (ag->cfg.noisy && eval) prism_nn_set_eval(&ag->online, 0);
@@ -261,8 +248,7 @@ static void inject_discount_bug(prism_agent *ag) {
     float gamma_n = 1.0f;
     for (int k = 0; k < ag->cfg.n_step; k++) gamma_n *= gamma;
     for (int i = 0; i < b->size; i++) {
-        if (ag->bug == PRISM_BUG_NO_TERMINAL_MASK && b->discounts[i] == 0.0f)
-            b->discounts[i] = gamma_n;
+        if (ag->bug == PRISM_BUG_NO_TERMINAL_MASK && b->discounts[i] == 0.0f) b->discounts[i] = gamma_n;
         if (ag->bug == PRISM_BUG_NSTEP_OFF_BY_ONE) b->discounts[i] *= gamma;
         if (ag->bug == PRISM_BUG_TARGET_SIGN) b->discounts[i] = -b->discounts[i];
     }
@@ -288,12 +274,10 @@ static void build_targets(prism_agent *ag) {
     if (ag->cfg.double_q) {
         prism_nn_q(&ag->online, b->next_obs, B, ag->next_q);
     } else {
-        const float vmin = ag->online.cfg.v_min,
-                    dz = (ag->online.cfg.v_max - vmin) / (float)(N - 1);
+        const float vmin = ag->online.cfg.v_min, dz = (ag->online.cfg.v_max - vmin) / (float)(N - 1);
         for (int r = 0; r < B * A; r++) {
             double q = 0;
-            for (int j = 0; j < N; j++)
-                q += (double)ag->probs[(size_t)r * N + j] * (double)(vmin + dz * (float)j);
+            for (int j = 0; j < N; j++) q += (double)ag->probs[(size_t)r * N + j] * (double)(vmin + dz * (float)j);
             ag->next_q[r] = (float)q;
         }
     }
@@ -369,8 +353,7 @@ prism_status prism_agent_learn(prism_agent *ag) {
     else if (ag->cfg.loss == PRISM_LOSS_MSE)
         loss = prism_nn_loss_mse(out, b->actions, ag->targets, weights, B, A, ag->losses, ag->dout);
     else
-        loss =
-            prism_nn_loss_huber(out, b->actions, ag->targets, weights, B, A, ag->losses, ag->dout);
+        loss = prism_nn_loss_huber(out, b->actions, ag->targets, weights, B, A, ag->losses, ag->dout);
     batch_stats(ag, out);
     prism_agent_stats *s = &ag->stats;
     if (!isfinite(loss)) {
@@ -385,8 +368,8 @@ prism_status prism_agent_learn(prism_agent *ag) {
     double gnorm = prism_optim_step(&ag->opt, ag->online.params, ag->online.grads);
     if (!isfinite(gnorm)) {
         s->first_nonfinite = NONFINITE_GRAD;
-        return prism_error(PRISM_ERR_DIVERGED, "the gradient norm became %g at update %lld", gnorm,
-                           s->updates + 1);
+        return prism_error(PRISM_ERR_DIVERGED, "the gradient norm became %g at update %lld",
+                           gnorm, s->updates + 1);
     }
     if (first) {
         double d = 0, n = 0;

@@ -23,7 +23,7 @@ typedef struct family {
     "agent.optimizer=adam agent.adam_eps=3.125e-4 agent.loss=huber agent.batch_size=128 "          \
     "agent.replay_capacity=50000 agent.min_replay=500 agent.eps_start=0.01 agent.eps_end=0.01 "    \
     "agent.eps_decay_steps=0 agent.eps_eval=0.001 agent.reward_clip=true agent.num_atoms=51 "      \
-    "agent.noisy_sigma0=0.1 agent.per_alpha=0.5 agent.per_beta=0.5 agent.tau=1 "                   \
+    "agent.noisy_sigma0=0.1 agent.per_alpha=0.5 agent.per_beta=0.5 agent.tau=1 "                  \
     "train.iteration_steps=1000 "
 
 static const family families[] = {
@@ -59,7 +59,8 @@ static const family families[] = {
      "agent.lr=2.5e-4 agent.update_period=4 agent.target_period=1000",
      "agent.lr=1e-4 agent.update_period=4 agent.target_period=1000"},
     /* Anything else (probes, small MDPs): the classic-control recipe without scaling. */
-    {"generic", "", CLASSIC_COMMON "train.steps=30000 agent.v_max=100 agent.obs_minmax=false",
+    {"generic", "",
+     CLASSIC_COMMON "train.steps=30000 agent.v_max=100 agent.obs_minmax=false",
      "agent.lr=1e-3 agent.update_period=4 agent.target_period=100",
      "agent.lr=1e-4 agent.update_period=2 agent.target_period=100"},
 };
@@ -92,27 +93,14 @@ enum { N_COMPONENTS = (int)(sizeof components / sizeof components[0]) };
     "train.iteration_steps=10000"
 
 static const char *const names[] = {
-    "dqn",
-    "rainbow",
-    "dqn+double",
-    "dqn+prioritized",
-    "dqn+dueling",
-    "dqn+multistep",
-    "dqn+distributional",
-    "dqn+noisy",
-    "rainbow-double",
-    "rainbow-prioritized",
-    "rainbow-dueling",
-    "rainbow-multistep",
-    "rainbow-distributional",
-    "rainbow-noisy",
-    "cleanrl-dqn",
+    "dqn",           "rainbow",        "dqn+double",           "dqn+prioritized",
+    "dqn+dueling",   "dqn+multistep",  "dqn+distributional",   "dqn+noisy",
+    "rainbow-double", "rainbow-prioritized", "rainbow-dueling", "rainbow-multistep",
+    "rainbow-distributional", "rainbow-noisy", "cleanrl-dqn",
 };
 enum { N_NAMES = (int)(sizeof names / sizeof names[0]) };
 
-const char *prism_preset_name(int i) {
-    return i >= 0 && i < N_NAMES ? names[i] : NULL;
-}
+const char *prism_preset_name(int i) { return i >= 0 && i < N_NAMES ? names[i] : NULL; }
 
 const char *prism_preset_summary(int i) {
     static char buf[96];
@@ -121,10 +109,8 @@ const char *prism_preset_summary(int i) {
     if (!strcmp(n, "dqn")) return "DQN (Revisiting Rainbow baseline, per-environment values)";
     if (!strcmp(n, "rainbow")) return "Rainbow: all six components (Revisiting Rainbow)";
     if (!strcmp(n, "cleanrl-dqn")) return "CleanRL's dqn.py: 120-84 MLP, MSE, 500k steps";
-    if (n[0] == 'd')
-        snprintf(buf, sizeof buf, "DQN plus %s", n + 4);
-    else
-        snprintf(buf, sizeof buf, "Rainbow without %s", n + 8);
+    if (n[0] == 'd') snprintf(buf, sizeof buf, "DQN plus %s", n + 4);
+    else snprintf(buf, sizeof buf, "Rainbow without %s", n + 8);
     return buf;
 }
 
@@ -185,8 +171,7 @@ prism_status prism_preset_apply(prism_config *c, const char *name, const char *e
         char list[1024] = "";
         size_t used = 0;
         for (int i = 0; i < N_NAMES; i++)
-            used +=
-                (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
         return prism_error(PRISM_ERR_NOT_FOUND, "unknown agent preset '%s'; presets: %s", name,
                            list);
     }

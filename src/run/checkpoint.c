@@ -68,8 +68,7 @@ static prism_status build_payload(char **buf, size_t *len, const prism_run_count
     if (!st) st = prism_nn_write(&agent->online, &agent->opt, f);
     if (!st) st = prism_nn_write(&agent->target, NULL, f);
     if (!st) st = prism_replay_save(&agent->replay, f);
-    if (fclose(f) != 0 && !st)
-        st = prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
+    if (fclose(f) != 0 && !st) st = prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
     if (st) {
         free(*buf);
         *buf = NULL;
@@ -116,8 +115,7 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
     if (st) return st;
     char *payload = NULL;
     size_t payload_len = 0;
-    if ((st =
-             build_payload(&payload, &payload_len, counters, agent, env, eval_env, blob, blob_len)))
+    if ((st = build_payload(&payload, &payload_len, counters, agent, env, eval_env, blob, blob_len)))
         return st;
     unsigned char header[HEADER_BYTES], trailer[4];
     memcpy(header, CKPT_MAGIC, 8);
@@ -140,10 +138,8 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
     if (!st) st = prism_atomic_write(&af, header, sizeof header);
     if (!st) st = prism_atomic_write(&af, payload, payload_len);
     if (!st) st = prism_atomic_write(&af, trailer, sizeof trailer);
-    if (st)
-        prism_atomic_abort(&af);
-    else
-        st = prism_atomic_commit(&af);
+    if (st) prism_atomic_abort(&af);
+    else st = prism_atomic_commit(&af);
     free(payload);
     if (st) return st;
     char text[80];
@@ -163,33 +159,28 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
     const unsigned char *p = (const unsigned char *)data;
     if (len < HEADER_BYTES + 4 || memcmp(p, CKPT_MAGIC, 8) != 0) {
         prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT,
-                           "%s is not a prism checkpoint (bad magic or too short: "
-                           "%zu bytes)",
-                           path, len);
+        return prism_error(PRISM_ERR_CORRUPT, "%s is not a prism checkpoint (bad magic or too short: "
+                                              "%zu bytes)", path, len);
     }
     uint32_t version = get_u32(p + 8);
     uint64_t payload_len = get_u64(p + 16);
     if (version != CKPT_VERSION) {
         prism_free(data);
         return prism_error(PRISM_ERR_CORRUPT,
-                           "%s has checkpoint format version %u; this prism reads version %d", path,
-                           version, CKPT_VERSION);
+                           "%s has checkpoint format version %u; this prism reads version %d",
+                           path, version, CKPT_VERSION);
     }
     if (payload_len != len - HEADER_BYTES - 4) {
         prism_free(data);
-        return prism_error(
-            PRISM_ERR_CORRUPT,
-            "%s is truncated or padded: header says %llu payload bytes, file has %zu", path,
-            (unsigned long long)payload_len, len - HEADER_BYTES - 4);
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s is truncated or padded: header says %llu payload bytes, file has %zu",
+                           path, (unsigned long long)payload_len, len - HEADER_BYTES - 4);
     }
     uint32_t want = get_u32(p + len - 4), got = prism_crc32c(0, p, len - 4);
     if (want != got) {
         prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT,
-                           "%s is corrupt: checksum mismatch (stored %08x, "
-                           "computed %08x)",
-                           path, want, got);
+        return prism_error(PRISM_ERR_CORRUPT, "%s is corrupt: checksum mismatch (stored %08x, "
+                                              "computed %08x)", path, want, got);
     }
     fixed_part fp;
     if (payload_len < sizeof fp) {
@@ -202,14 +193,12 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
         fp.stats_size != sizeof(prism_agent_stats) || fp.blob_size != blob_len ||
         payload_len < sizeof fp + blob_len) {
         prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT,
-                           "%s was written by an incompatible build of prism "
-                           "(struct sizes differ)",
-                           path);
+        return prism_error(PRISM_ERR_CORRUPT, "%s was written by an incompatible build of prism "
+                                              "(struct sizes differ)", path);
     }
     if (blob_len) memcpy(blob, data + HEADER_BYTES + sizeof fp, blob_len);
-    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp + blob_len,
-                       payload_len - sizeof fp - blob_len, "rb");
+    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp + blob_len, payload_len - sizeof fp - blob_len,
+                       "rb");
     if (!f) {
         prism_free(data);
         return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
@@ -231,9 +220,8 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
     return PRISM_OK;
 }
 
-prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters,
-                                   prism_agent *agent, prism_env *env, prism_env *eval_env,
-                                   void *blob, size_t blob_len) {
+prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters, prism_agent *agent,
+                                   prism_env *env, prism_env *eval_env, void *blob, size_t blob_len) {
     char latest[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(latest, sizeof latest, dir, "latest");
     if (st) return st;
@@ -241,10 +229,8 @@ prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters
     size_t len = 0;
     st = prism_file_read(latest, &text, &len);
     if (st == PRISM_ERR_NOT_FOUND)
-        return prism_error(PRISM_ERR_NOT_FOUND,
-                           "no checkpoint in %s (the run stopped before its "
-                           "first checkpoint; start it again)",
-                           dir);
+        return prism_error(PRISM_ERR_NOT_FOUND, "no checkpoint in %s (the run stopped before its "
+                                                "first checkpoint; start it again)", dir);
     if (st) return st;
     text[strcspn(text, "\r\n")] = 0;
     if (checkpoint_number(text) < 0) {

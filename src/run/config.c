@@ -9,22 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum key_type {
-    K_BOOL,
-    K_INT,
-    K_LONG,
-    K_U64,
-    K_DOUBLE,
-    K_ENUM,
-    K_INT_LIST,
-    K_DOUBLE_LIST,
-    K_STRING
-} key_type;
+typedef enum key_type { K_BOOL, K_INT, K_LONG, K_U64, K_DOUBLE, K_ENUM, K_INT_LIST, K_DOUBLE_LIST, K_STRING } key_type;
 
 typedef struct key_spec {
     const char *name;
     key_type type;
-    size_t offset;       /* of the value in prism_config */
+    size_t offset; /* of the value in prism_config */
     size_t count_offset; /* lists: offset of the int element count */
     int capacity;        /* lists: maximum elements; strings: buffer size */
     double lo, hi;       /* numeric range (inclusive) */
@@ -34,7 +24,7 @@ typedef struct key_spec {
 
 #define A(field) offsetof(prism_config, agent_cfg.field)
 #define T(field) offsetof(prism_config, train.field)
-#define BIG      1e15
+#define BIG 1e15
 
 static const key_spec keys[] = {
     {"env", K_STRING, offsetof(prism_config, env), 0, 64, 0, 0, NULL, "environment id"},
@@ -105,10 +95,10 @@ static const key_spec keys[] = {
     {"agent.eps_eval", K_DOUBLE, A(eps_eval), 0, 0, 0, 1, NULL, "epsilon during evaluation"},
     {"agent.obs_minmax", K_BOOL, A(obs_minmax), 0, 0, 0, 0, NULL,
      "scale observations from [obs_min, obs_max] to [-1, 1]"},
-    {"agent.obs_min", K_DOUBLE_LIST, A(obs_min), A(n_obs_min), PRISM_MAX_OBS_BOUNDS, -BIG, BIG,
-     NULL, "per-value lower bounds for obs_minmax"},
-    {"agent.obs_max", K_DOUBLE_LIST, A(obs_max), A(n_obs_max), PRISM_MAX_OBS_BOUNDS, -BIG, BIG,
-     NULL, "per-value upper bounds for obs_minmax"},
+    {"agent.obs_min", K_DOUBLE_LIST, A(obs_min), A(n_obs_min), PRISM_MAX_OBS_BOUNDS, -BIG, BIG, NULL,
+     "per-value lower bounds for obs_minmax"},
+    {"agent.obs_max", K_DOUBLE_LIST, A(obs_max), A(n_obs_max), PRISM_MAX_OBS_BOUNDS, -BIG, BIG, NULL,
+     "per-value upper bounds for obs_minmax"},
     {"agent.obs_storage", K_ENUM, A(obs_storage), 0, 0, 0, 0, "auto float32 uint8 bits",
      "how replay stores observations (auto: bits for binary image observations, else float32)"},
     {"agent.reward_clip", K_BOOL, A(reward_clip), 0, 0, 0, 0, NULL,
@@ -136,12 +126,8 @@ static const key_spec keys[] = {
 
 enum { KEY_COUNT = (int)(sizeof keys / sizeof keys[0]) };
 
-const char *prism_config_key_name(int i) {
-    return i >= 0 && i < KEY_COUNT ? keys[i].name : NULL;
-}
-const char *prism_config_key_help(int i) {
-    return i >= 0 && i < KEY_COUNT ? keys[i].help : NULL;
-}
+const char *prism_config_key_name(int i) { return i >= 0 && i < KEY_COUNT ? keys[i].name : NULL; }
+const char *prism_config_key_help(int i) { return i >= 0 && i < KEY_COUNT ? keys[i].help : NULL; }
 
 void prism_config_defaults(prism_config *c) {
     memset(c, 0, sizeof *c);
@@ -266,8 +252,7 @@ static prism_status set_list(prism_config *c, const key_spec *k, const char *val
         if (k->type == K_INT_LIST) {
             if (v != floor(v)) return range_error(k, value);
             ((int *)((char *)c + k->offset))[n] = (int)v;
-        } else
-            ((double *)((char *)c + k->offset))[n] = v;
+        } else ((double *)((char *)c + k->offset))[n] = v;
         n++;
     }
     *(int *)((char *)c + k->count_offset) = n;
@@ -310,10 +295,8 @@ prism_status prism_config_set(prism_config *c, const char *key, const char *valu
     case K_LONG:
         if (!parse_double(value, &v) || v != floor(v) || v < k->lo || v > k->hi)
             return range_error(k, value);
-        if (k->type == K_INT)
-            *(int *)field = (int)v;
-        else
-            *(long long *)field = (long long)v;
+        if (k->type == K_INT) *(int *)field = (int)v;
+        else *(long long *)field = (long long)v;
         return PRISM_OK;
     case K_U64: {
         char *end;
@@ -344,8 +327,7 @@ prism_status prism_config_set(prism_config *c, const char *key, const char *valu
                            k->choices, value);
     }
     case K_INT_LIST:
-    case K_DOUBLE_LIST:
-        return set_list(c, k, value);
+    case K_DOUBLE_LIST: return set_list(c, k, value);
     case K_STRING:
         if (strlen(value) >= (size_t)k->capacity || !*value)
             return prism_error(PRISM_ERR_INVALID, "%s must be 1 to %d characters (got '%s')",
@@ -418,10 +400,8 @@ prism_status prism_config_load_ini(prism_config *c, const char *path) {
         *eq = 0;
         char key[160];
         char *name = trim(s), *value = trim(eq + 1);
-        if (section[0])
-            snprintf(key, sizeof key, "%s.%s", section, name);
-        else
-            snprintf(key, sizeof key, "%s", name);
+        if (section[0]) snprintf(key, sizeof key, "%s.%s", section, name);
+        else snprintf(key, sizeof key, "%s", name);
         st = prism_config_set(c, key, value);
         if (st) {
             char msg[1024];
@@ -439,21 +419,11 @@ static void format_value(const prism_config *c, const key_spec *k, char *buf, si
     size_t used = 0;
     buf[0] = 0;
     switch (k->type) {
-    case K_BOOL:
-        snprintf(buf, cap, "%s", *(const bool *)field ? "true" : "false");
-        break;
-    case K_INT:
-        snprintf(buf, cap, "%d", *(const int *)field);
-        break;
-    case K_LONG:
-        snprintf(buf, cap, "%lld", *(const long long *)field);
-        break;
-    case K_U64:
-        snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field);
-        break;
-    case K_DOUBLE:
-        snprintf(buf, cap, "%.17g", *(const double *)field);
-        break;
+    case K_BOOL: snprintf(buf, cap, "%s", *(const bool *)field ? "true" : "false"); break;
+    case K_INT: snprintf(buf, cap, "%d", *(const int *)field); break;
+    case K_LONG: snprintf(buf, cap, "%lld", *(const long long *)field); break;
+    case K_U64: snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
+    case K_DOUBLE: snprintf(buf, cap, "%.17g", *(const double *)field); break;
     case K_ENUM: {
         int index = *(const int *)field;
         const char *p = k->choices;
@@ -477,9 +447,7 @@ static void format_value(const prism_config *c, const key_spec *k, char *buf, si
         }
         break;
     }
-    case K_STRING:
-        snprintf(buf, cap, "%s", (const char *)field);
-        break;
+    case K_STRING: snprintf(buf, cap, "%s", (const char *)field); break;
     }
 }
 
@@ -521,16 +489,14 @@ prism_status prism_config_validate(const prism_config *c, int obs_size) {
     const prism_agent_config *a = &c->agent_cfg;
     if (a->obs_minmax) {
         if (a->n_obs_min != obs_size || a->n_obs_max != obs_size)
-            return prism_error(
-                PRISM_ERR_INVALID,
-                "agent.obs_minmax needs %d values in agent.obs_min and agent.obs_max "
-                "for %s (got %d and %d)",
-                obs_size, c->env, a->n_obs_min, a->n_obs_max);
+            return prism_error(PRISM_ERR_INVALID,
+                               "agent.obs_minmax needs %d values in agent.obs_min and agent.obs_max "
+                               "for %s (got %d and %d)",
+                               obs_size, c->env, a->n_obs_min, a->n_obs_max);
         for (int i = 0; i < obs_size; i++)
             if (!(a->obs_max[i] > a->obs_min[i]))
                 return prism_error(PRISM_ERR_INVALID,
-                                   "agent.obs_max[%d] must be greater than agent.obs_min[%d]", i,
-                                   i);
+                                   "agent.obs_max[%d] must be greater than agent.obs_min[%d]", i, i);
     }
     if (a->min_replay > a->replay_capacity)
         return prism_error(PRISM_ERR_INVALID,

@@ -65,8 +65,8 @@ typedef struct metric_ids {
         return_max, length_mean, eval_return_mean, eval_return_std, loss, q_mean, q_max,
         target_mean, target_absmax, grad_norm, grad_norm_max, param_norm, update_ratio,
         action_entropy, action0, epsilon, replay_size, per_priority_max, per_priority_mean,
-        per_weight_min, dist_entropy, updates, target_syncs, sys_wall_s, sys_steps_per_s, sys_env_s,
-        sys_act_s, sys_replay_s, sys_learn_s, sys_log_s, sys_rss_mb;
+        per_weight_min, dist_entropy, updates, target_syncs, sys_wall_s, sys_steps_per_s,
+        sys_env_s, sys_act_s, sys_replay_s, sys_learn_s, sys_log_s, sys_rss_mb;
 } metric_ids;
 
 static void define_columns(columns *cs, metric_ids *m, int num_actions) {
@@ -118,8 +118,8 @@ static void define_columns(columns *cs, metric_ids *m, int num_actions) {
     m->sys_rss_mb = add_column(cs, "sys_rss_mb", "system/rss_mb", false);
 }
 
-static const char *const episode_columns[] = {"episode", "iteration", "env_steps",
-                                              "return",  "length",    "terminated"};
+static const char *const episode_columns[] = {"episode", "iteration", "env_steps", "return",
+                                              "length", "terminated"};
 static const unsigned char episode_is_int[] = {1, 1, 1, 0, 1, 1};
 
 /* Per-iteration accumulators of the environment loop. */
@@ -181,9 +181,8 @@ static void draw_progress(trainer *t, const iteration_acc *acc, int iteration) {
     for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '-';
     bar[20] = 0;
     double recent = acc->episodes ? acc->return_sum / (double)acc->episodes : (double)NAN;
-    fprintf(stdout, "\r\033[K[%s] it %d/%d  %lld steps  %.0f steps/s  return %.1f  ETA %dm%02ds",
-            bar, iteration + 1, t->iterations, t->env_steps, sps, recent, (int)eta / 60,
-            (int)eta % 60);
+    fprintf(stdout, "\r\033[K[%s] it %d/%d  %lld steps  %.0f steps/s  return %.1f  ETA %dm%02ds", bar,
+            iteration + 1, t->iterations, t->env_steps, sps, recent, (int)eta / 60, (int)eta % 60);
     fflush(stdout);
 }
 
@@ -202,9 +201,8 @@ static prism_status end_episode(trainer *t, int iteration, iteration_acc *acc, b
     if (t->ep_return > acc->return_max) acc->return_max = t->ep_return;
     acc->length_sum += (double)t->ep_length;
     t->episodes_total++;
-    double row[6] = {(double)t->episodes_total, (double)iteration + 1,
-                     (double)t->env_steps,      t->ep_return,
-                     (double)t->ep_length,      terminated ? 1.0 : 0.0};
+    double row[6] = {(double)t->episodes_total, (double)iteration + 1, (double)t->env_steps,
+                     t->ep_return, (double)t->ep_length, terminated ? 1.0 : 0.0};
     t->episode_open = false;
     return prism_csv_row(&t->episodes, row);
 }
@@ -311,11 +309,10 @@ static prism_status write_iteration(trainer *t, int iteration, const iteration_a
     }
     row[m->param_norm] = prism_agent_param_norm(&t->agent);
     double entropy = 0;
-    int logged =
-        t->env.cls->num_actions < MAX_ACTIONS_LOGGED ? t->env.cls->num_actions : MAX_ACTIONS_LOGGED;
+    int logged = t->env.cls->num_actions < MAX_ACTIONS_LOGGED ? t->env.cls->num_actions
+                                                               : MAX_ACTIONS_LOGGED;
     for (int a = 0; a < logged; a++) {
-        double p =
-            acc->actions_total ? (double)acc->action_counts[a] / (double)acc->actions_total : 0;
+        double p = acc->actions_total ? (double)acc->action_counts[a] / (double)acc->actions_total : 0;
         row[m->action0 + a] = p;
         if (p > 0) entropy -= p * log(p);
     }
@@ -379,8 +376,7 @@ static prism_status open_outputs(trainer *t) {
     if (st) return st;
     define_columns(&t->cols, &t->m, t->env.cls->num_actions);
     if ((st = prism_archive_path(&t->archive, "metrics.csv", path, sizeof path))) return st;
-    if ((st = prism_csv_open(&t->metrics, path, t->cols.n, t->cols.names, t->cols.is_int)))
-        return st;
+    if ((st = prism_csv_open(&t->metrics, path, t->cols.n, t->cols.names, t->cols.is_int))) return st;
     if ((st = prism_archive_path(&t->archive, "episodes.csv", path, sizeof path))) return st;
     if ((st = prism_csv_open(&t->episodes, path, 6, episode_columns, episode_is_int))) return st;
     if ((st = prism_tfevents_open(&t->events, t->archive.dir))) return st;
@@ -393,8 +389,7 @@ static void record_facts(trainer *t) {
     prism_archive_set_int(a, "iterations", t->iterations);
     prism_archive_set_int(a, "iteration_steps", t->cfg->train.iteration_steps);
     prism_archive_set_int(a, "parameters", (long long)t->agent.online.n_params);
-    prism_archive_set_int(a, "replay_bytes",
-                          (long long)prism_replay_memory_bytes(&t->agent.replay));
+    prism_archive_set_int(a, "replay_bytes", (long long)prism_replay_memory_bytes(&t->agent.replay));
 }
 
 static void finish_metrics(trainer *t) {
@@ -467,11 +462,9 @@ static prism_status loop(trainer *t, int first, const iteration_acc *resumed) {
         if (st == PRISM_ERR_INTERRUPTED && !t->episode_open) {
             prism_status cst = save_checkpoint(t, it, &acc);
             clear_progress(t);
-            if (cst)
-                prism_archive_eprintf(&t->archive, "could not save a checkpoint: %s\n",
-                                      prism_error_message());
-            else
-                prism_archive_printf(&t->archive, "checkpoint saved at step %lld\n", t->env_steps);
+            if (cst) prism_archive_eprintf(&t->archive, "could not save a checkpoint: %s\n",
+                                           prism_error_message());
+            else prism_archive_printf(&t->archive, "checkpoint saved at step %lld\n", t->env_steps);
             prism_error(PRISM_ERR_INTERRUPTED, "interrupted at step %lld", t->env_steps);
         }
         if (st) break;
@@ -491,23 +484,16 @@ static prism_status finish(trainer *t, prism_status st) {
     if (t->archive_open) {
         finish_metrics(t);
         prism_run_status status = PRISM_RUN_COMPLETED;
-        if (st == PRISM_ERR_INTERRUPTED)
-            status = PRISM_RUN_INTERRUPTED;
-        else if (st == PRISM_ERR_DIVERGED)
-            status = PRISM_RUN_DIVERGED;
-        else if (st)
-            status = PRISM_RUN_FAILED;
+        if (st == PRISM_ERR_INTERRUPTED) status = PRISM_RUN_INTERRUPTED;
+        else if (st == PRISM_ERR_DIVERGED) status = PRISM_RUN_DIVERGED;
+        else if (st) status = PRISM_RUN_FAILED;
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", prism_error_message());
-        if (st)
-            prism_archive_eprintf(&t->archive, "run %s: %s\n", prism_run_status_name(status),
-                                  saved);
+        if (st) prism_archive_eprintf(&t->archive, "run %s: %s\n", prism_run_status_name(status), saved);
         prism_archive_printf(&t->archive, "run: %s\n", t->archive.dir);
         prism_status fst = prism_archive_finish(&t->archive, status, st ? saved : NULL);
-        if (!st && fst)
-            st = fst;
-        else if (st)
-            prism_error(st, "%s", saved);
+        if (!st && fst) st = fst;
+        else if (st) prism_error(st, "%s", saved);
     }
     if (t->events_open) prism_tfevents_close(&t->events);
     prism_csv_close(&t->metrics);
@@ -520,10 +506,10 @@ static prism_status finish(trainer *t, prism_status st) {
 }
 
 static void announce(trainer *t, int first) {
-    prism_archive_printf(
-        &t->archive, "prism %s: %s %s on %s, seed %llu, iterations %d..%d of %lld steps\n",
-        PRISM_VERSION, first ? "resuming" : "training", t->cfg->agent, t->cfg->env,
-        (unsigned long long)t->cfg->seed, first + 1, t->iterations, t->cfg->train.iteration_steps);
+    prism_archive_printf(&t->archive, "prism %s: %s %s on %s, seed %llu, iterations %d..%d of %lld steps\n",
+                         PRISM_VERSION, first ? "resuming" : "training", t->cfg->agent, t->cfg->env,
+                         (unsigned long long)t->cfg->seed, first + 1, t->iterations,
+                         t->cfg->train.iteration_steps);
     prism_archive_printf(&t->archive, "run directory: %s\n", t->archive.dir);
 }
 
@@ -533,14 +519,9 @@ prism_status prism_train(const prism_config *cfg, const prism_train_options *opt
     if (run_dir && cap) run_dir[0] = 0;
     prism_status st = setup(&t, cfg, opt);
     if (st) return finish(&t, st);
-    prism_archive_spec spec = {.runs_dir = opt->runs_dir,
-                               .run_id = opt->run_id,
-                               .env = cfg->env,
-                               .agent = cfg->agent,
-                               .seed = cfg->seed,
-                               .argc = opt->argc,
-                               .argv = opt->argv,
-                               .no_index = opt->no_index};
+    prism_archive_spec spec = {.runs_dir = opt->runs_dir, .run_id = opt->run_id, .env = cfg->env,
+                               .agent = cfg->agent, .seed = cfg->seed, .argc = opt->argc,
+                               .argv = opt->argv, .no_index = opt->no_index};
     if ((st = prism_archive_create(&t.archive, &spec))) return finish(&t, st);
     t.archive_open = true;
     if (run_dir) snprintf(run_dir, cap, "%s", t.archive.dir);
@@ -550,8 +531,7 @@ prism_status prism_train(const prism_config *cfg, const prism_train_options *opt
     return finish(&t, loop(&t, 0, NULL));
 }
 
-prism_status prism_train_resume(const char *dir, prism_config *cfg,
-                                const prism_train_options *opt) {
+prism_status prism_train_resume(const char *dir, prism_config *cfg, const prism_train_options *opt) {
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, dir, "config.ini");
     if (st) return st;
@@ -562,8 +542,7 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
     prism_run_counters c;
     iteration_acc acc;
     char ckpt_dir[PRISM_PATH_MAX];
-    if ((st = prism_path_join(ckpt_dir, sizeof ckpt_dir, dir, "checkpoints")))
-        return finish(&t, st);
+    if ((st = prism_path_join(ckpt_dir, sizeof ckpt_dir, dir, "checkpoints"))) return finish(&t, st);
     if ((st = prism_checkpoint_load(ckpt_dir, &c, &t.agent, &t.env, &t.eval_env, &acc, sizeof acc)))
         return finish(&t, st);
     if ((st = prism_archive_reopen(&t.archive, dir, opt->argc, opt->argv))) return finish(&t, st);
