@@ -2,6 +2,7 @@
  * pool of local worker processes or submitted to Slurm as a job array, then one report.
  * Option handling, the progress display and signals; the work is in src/run/sweep.c. */
 #include "cli.h"
+#include "prism/json.h"
 #include "prism/report.h"
 #include "prism/sweep.h"
 
@@ -146,6 +147,24 @@ static const char *self_exe(char *buf, size_t cap) {
     return buf;
 }
 
+/* On --resume --slurm: the report job of the previous submission waits on an array that
+ * failed (afterok can no longer be met), so cancel it; the new submission brings its own. */
+static void cancel_old_report_job(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    prism_json_value *v = NULL;
+    if (prism_json_parse_file(path, &v) != PRISM_OK) return;
+    long long id = (long long)prism_json_get_number(v, "slurm_report_job", 0);
+    prism_json_value_free(v);
+    if (id <= 0) return;
+    char arg[32], out[1024];
+    snprintf(arg, sizeof arg, "%lld", id);
+    char *argv[] = {(char *)"scancel", arg, NULL};
+    int code;
+    if (prism_sweep_capture(argv, out, sizeof out, &code) == PRISM_OK && code == 0)
+        printf("cancelled the previous report job %lld\n", id);
+}
+
 static int submit_slurm(prism_sweep *s, const char *dir, cli_opt *opts) {
     char exe[PATH_MAX], absdir[PATH_MAX];
     if (!self_exe(exe, sizeof exe)) {
@@ -176,6 +195,7 @@ static int submit_slurm(prism_sweep *s, const char *dir, cli_opt *opts) {
         printf("%s/report.html\n", absdir);
         return CLI_OK;
     }
+    if (opts[O_RESUME].count) cancel_old_report_job(absdir);
     char out[4096];
     int code;
     char *a_argv[] = {(char *)"sbatch", (char *)"--parsable", a_path, NULL};

@@ -170,12 +170,12 @@ for _ in $(seq 240); do
     [ -z "$(squeue -h -o %i -j "$job" 2>/dev/null)" ] && break
     sleep 0.5
 done
-scancel "$(echo "$out" | sed -n 's/.* report job \([0-9]*\).*/\1/p')" 2>/dev/null
 grep -q '"status": "interrupted"' "$run/run.json" || fail "after TERM the run is not interrupted: $(grep '"status"' "$run/run.json")"
 [ -f "$run/checkpoints/latest" ] || fail "after TERM the run has no checkpoint"
 echo "TERM reached prism train: run interrupted with a checkpoint"
 out=$("$PRISM" sweep --resume "$dir" --slurm 2>&1)
 echo "$out"
+echo "$out" | grep -q "cancelled the previous report job" || fail "the old report job was not cancelled"
 for _ in $(seq 600); do
     [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
     sleep 0.5
