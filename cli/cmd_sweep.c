@@ -448,9 +448,12 @@ int cmd_sweep(int argc, char **argv) {
     }
     if (opts[O_DRY_RUN].count && !slurm) {
         printf("%d runs (id, agent, preset, env, seed, settings):\n", s.nruns);
-        for (int i = 0; i < s.nruns; i++)
+        for (int i = 0; i < s.nruns; i++) {
+            char all[PRISM_SWEEP_SETTINGS_MAX * 2];
+            if (prism_sweep_run_settings(&s, &s.runs[i], all, sizeof all)) all[0] = 0;
             printf("%s\t%s\t%s\t%s\t%llu\t%s\n", s.runs[i].id, s.runs[i].agent, s.runs[i].preset,
-                   s.runs[i].env, (unsigned long long)s.runs[i].seed, s.runs[i].settings);
+                   s.runs[i].env, (unsigned long long)s.runs[i].seed, all);
+        }
         prism_sweep_free(&s);
         return CLI_OK;
     }

@@ -13,7 +13,8 @@
  *     st = prism_sweep_create_dir(&s, "sweeps", argc, argv, dir, sizeof dir);
  *     prism_sweep_local_options o = prism_sweep_local_options_default();
  *     o.jobs = 2; o.exe = "/proc/self/exe"; o.stop = &stop;
- *     st = prism_sweep_run_local(&s, dir, &o, &progress);
+ *     o.progress = show; o.ctx = &display;           // optional progress callback
+ *     st = prism_sweep_run_local(&s, dir, &o);        // PRISM_OK: every run ended
  *     prism_sweep_free(&s);
  *
  * The sweep directory (docs/sweeps.md):
@@ -116,6 +117,12 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
  * settings, the run's, steps), so bad keys or values fail before anything starts.
  * PRISM_ERR_INVALID naming the run and the setting; PRISM_ERR_INVALID on duplicate run ids. */
 prism_status prism_sweep_validate(const prism_sweep *s);
+
+/* The full settings of run r as `prism train` applies them, space separated: the label's
+ * (optimizer-loss), the sweep's, the run's own, then train.steps when s->steps > 0.
+ * PRISM_ERR_INVALID when they do not fit in out[cap]. */
+prism_status prism_sweep_run_settings(const prism_sweep *s, const prism_sweep_run *r, char *out,
+                                      size_t cap);
 
 /* Create `<parent>/<name>-<UTC time>/` (or `<parent>/<name>-<time>-<k>` when taken) with
  * runs/, logs/, failed/, manifest.tsv and sweep.json (status "created"); argv is recorded.

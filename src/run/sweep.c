@@ -400,9 +400,8 @@ done:
 
 /* ---- validation ---- */
 
-/* The full settings of a run, in the order `prism train` applies them. */
-static prism_status run_settings(const prism_sweep *s, const prism_sweep_run *r, char *out,
-                                 size_t cap) {
+prism_status prism_sweep_run_settings(const prism_sweep *s, const prism_sweep_run *r, char *out,
+                                      size_t cap) {
     out[0] = 0;
     char steps[64] = "";
     if (s->steps > 0) snprintf(steps, sizeof steps, "train.steps=%lld", s->steps);
@@ -433,7 +432,7 @@ prism_status prism_sweep_validate(const prism_sweep *s) {
         prism_config_defaults(c);
         if ((st = prism_preset_apply(c, r->preset, r->env))) goto out;
         char all[PRISM_SWEEP_SETTINGS_MAX * 2];
-        if ((st = run_settings(s, r, all, sizeof all))) goto out;
+        if ((st = prism_sweep_run_settings(s, r, all, sizeof all))) goto out;
         char seed[32];
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
         if ((st = prism_config_apply(c, all)) || (st = prism_config_set(c, "seed", seed)) ||
@@ -468,7 +467,7 @@ static prism_status write_manifest(const prism_sweep *s, const char *dir) {
     for (int i = 0; i < s->nruns && !st; i++) {
         const prism_sweep_run *r = &s->runs[i];
         char all[PRISM_SWEEP_SETTINGS_MAX * 2], line[PRISM_SWEEP_SETTINGS_MAX * 3];
-        if ((st = run_settings(s, r, all, sizeof all))) break;
+        if ((st = prism_sweep_run_settings(s, r, all, sizeof all))) break;
         int n = snprintf(line, sizeof line, "%s\t%s\t%s\t%s\t%llu\t%s\n", r->id, r->agent,
                          r->preset, r->env, (unsigned long long)r->seed, all);
         PRISM_ASSERT(n > 0 && (size_t)n < sizeof line);
@@ -791,7 +790,7 @@ static pid_t spawn(const prism_sweep *s, const prism_sweep_run *r, const char *d
     } else {
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
         snprintf(agent_kv, sizeof agent_kv, "agent=%s", r->agent);
-        if (run_settings(s, r, settings, sizeof settings)) return -1;
+        if (prism_sweep_run_settings(s, r, settings, sizeof settings)) return -1;
         argv[n++] = env;
         argv[n++] = (char *)"--agent";
         argv[n++] = preset;
