@@ -90,9 +90,10 @@ static void on_progress(void *ctx, const prism_sweep_progress *p) {
     if (d->tty && d->line_shown) printf("\r\033[K");
     if (p->event) {
         if (p->run) {
-            char took[32] = "";
+            char took[64] = "";
             if (strcmp(p->event, "started") && strcmp(p->event, "resumed"))
-                snprintf(took, sizeof took, " after %.1fs", p->run->duration_s);
+                snprintf(took, sizeof took, " after %.1fs (cpu %.1fs)", p->run->duration_s,
+                         p->run->cpu_s);
             if (!d->tty || strcmp(p->event, "started"))
                 printf("%-11s %s%s%s%s%s\n", p->event, p->run->id, took,
                        p->run->message[0] && !strcmp(p->event, "failed") ? ": " : "",
@@ -241,8 +242,8 @@ static int run_local(prism_sweep *s, const char *dir, cli_opt *opts) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (!cli_int("sweep", &opts[O_JOBS], 1, 1024, cores > 0 ? cores : 1, &jobs)) return CLI_USAGE;
     prism_sweep_counts c0 = prism_sweep_count(s);
-    printf("sweep %s: %d runs (%d already completed), %lld worker%s\n", dir, c0.total, c0.completed,
-           jobs, jobs == 1 ? "" : "s");
+    printf("sweep %s: %d run%s (%d already completed), %lld worker%s\n", dir, c0.total,
+           c0.total == 1 ? "" : "s", c0.completed, jobs, jobs == 1 ? "" : "s");
     fflush(stdout);
     display d = {.tty = isatty(STDOUT_FILENO) != 0};
     prism_sweep_local_options o = prism_sweep_local_options_default();

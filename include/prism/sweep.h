@@ -70,6 +70,7 @@ typedef struct prism_sweep_run {
     prism_sweep_state state;
     int failures;      /* failed attempts so far */
     double duration_s; /* wall time of the last attempt (0 when unknown) */
+    double cpu_s;      /* CPU time (user + system) of the last attempt's process (0: unknown) */
     char message[640]; /* why it failed, or "" */
 } prism_sweep_run;
 

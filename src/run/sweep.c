@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -600,6 +601,7 @@ static prism_status write_status(const prism_sweep *s, const char *dir, const ch
         prism_json_kv_string(&j, "status", prism_sweep_state_name(r->state));
         prism_json_kv_int(&j, "failures", r->failures);
         prism_json_kv_double(&j, "duration_s", r->duration_s);
+        prism_json_kv_double(&j, "cpu_s", r->cpu_s);
         prism_json_kv_string(&j, "message", r->message[0] ? r->message : NULL);
         prism_json_object_end(&j);
     }
@@ -722,6 +724,7 @@ prism_status prism_sweep_open(prism_sweep *s, const char *dir) {
             if (!strcmp(prism_json_get_string(e, "id", ""), r->id)) {
                 r->failures = (int)prism_json_get_number(e, "failures", 0);
                 r->duration_s = prism_json_get_number(e, "duration_s", 0);
+                r->cpu_s = prism_json_get_number(e, "cpu_s", 0);
                 int k = state_parse(prism_json_get_string(e, "status", ""));
                 if (k == PRISM_SWEEP_FAILED) r->state = PRISM_SWEEP_FAILED;
                 copy_str(r->message, sizeof r->message, prism_json_get_string(e, "message", ""));
@@ -918,7 +921,9 @@ prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
         if (running == 0) break;
         /* reap */
         int ws;
-        pid_t pid = waitpid(-1, &ws, WNOHANG);
+        struct rusage ru;
+        /* wait4 for the child's CPU time: a load-independent measure of a run's cost */
+        pid_t pid = wait4(-1, &ws, WNOHANG, &ru);
         if (pid < 0 && errno != EINTR && errno != ECHILD) {
             st = prism_error(PRISM_ERR_IO, "waiting for workers failed: %s", strerror(errno));
             break;
@@ -940,6 +945,8 @@ prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
         w[k].pid = 0;
         running--;
         r->duration_s = took;
+        r->cpu_s = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+                   (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
         bool diverged;
         char why[200];
         prism_sweep_state ds = run_dir_state(dir, r->id, &diverged, why, sizeof why);
