@@ -427,7 +427,7 @@ SLOW_TEST(sweep_ctrl_c_leaves_a_resumable_sweep) {
     const char *bin = getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism";
     snprintf(cmd, sizeof cmd,
              "%s sweep --agents rainbow --envs CartPole-v0 --seeds 3 -j 2 --sweeps-dir %s/sw "
-             "--set agent.hidden=64 --set train.steps=30000 --set train.iteration_steps=1000 "
+             "--set agent.hidden=64 --set train.steps=15000 --set train.iteration_steps=1000 "
              "--no-report > %s/out.log 2>&1 & pid=$!; sleep 3; kill -INT $pid; wait $pid; "
              "echo \"exit $?\" >> %s/out.log",
              bin, t, t, t);
