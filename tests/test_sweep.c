@@ -476,3 +476,72 @@ SLOW_TEST(sweep_slurm_for_real) {
     CHECK_EQ_INT(rc, 0);
     CHECK(strstr(out, "PASSED") != NULL);
 }
+
+/* Progress events seen by the library's callback, as "event id" lines. */
+static void collect(void *ctx, const prism_sweep_progress *p) {
+    char *log = ctx;
+    if (p->event && p->run) {
+        size_t n = strlen(log);
+        snprintf(log + n, 4096 - n, "%s %s\n", p->event, p->run->id);
+    }
+}
+
+/* A crash (death by a signal) is retried once; a second crash leaves the run failed. The
+ * "binary" is a script that kills itself with SIGSEGV (always, or on its first call only) and
+ * otherwise execs the real prism. */
+TEST(sweep_crashed_run_is_retried_once) {
+    const char *t = test_tmpdir();
+    char bin[4096], script[10000], flaky[1024], always[1024];
+    if (!realpath(getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism", bin)) {
+        test_fail(__FILE__, __LINE__, "no prism binary");
+        return;
+    }
+    snprintf(flaky, sizeof flaky, "%s/flaky.sh", t);
+    snprintf(always, sizeof always, "%s/always.sh", t);
+    snprintf(script, sizeof script,
+             "#!/bin/sh\nm=\"%s/attempted\"\n"
+             "if [ ! -e \"$m\" ]; then : > \"$m\"; kill -SEGV $$; fi\nexec '%s' \"$@\"\n",
+             t, bin);
+    write_text(flaky, script);
+    write_text(always, "#!/bin/sh\nkill -SEGV $$\n");
+    REQUIRE(chmod(flaky, 0755) == 0 && chmod(always, 0755) == 0);
+    const char *exes[] = {flaky, always};
+    for (int k = 0; k < 2; k++) {
+        prism_sweep s;
+        prism_sweep_init(&s, k ? "always" : "flaky");
+        REQUIRE(prism_sweep_add_grid(&s, "dqn", "CartPole-v0", 0, 1) == PRISM_OK);
+        const char *sets[] = {"agent.hidden=32", "train.steps=1000", "agent.min_replay=100"};
+        for (int i = 0; i < 3; i++) REQUIRE(prism_sweep_add_setting(&s, sets[i]) == PRISM_OK);
+        char dir[1024];
+        char *argv[] = {(char *)"prism"};
+        REQUIRE(prism_sweep_create_dir(&s, t, 1, argv, dir, sizeof dir) == PRISM_OK);
+        char events[4096] = "";
+        prism_sweep_local_options o = prism_sweep_local_options_default();
+        o.exe = exes[k];
+        o.progress = collect;
+        o.ctx = events;
+        CHECK(prism_sweep_run_local(&s, dir, &o) == PRISM_OK);
+        prism_sweep_counts c = prism_sweep_count(&s);
+        if (k == 0) {
+            CHECK(strstr(events, "retrying CartPole-v0-dqn-s0\nstarted CartPole-v0-dqn-s0\n"
+                                 "completed CartPole-v0-dqn-s0\n") != NULL);
+            CHECK_EQ_INT(c.completed, 1);
+            CHECK_EQ_INT(s.runs[0].failures, 1);
+        } else {
+            CHECK(strstr(events, "retrying CartPole-v0-dqn-s0\nstarted CartPole-v0-dqn-s0\n"
+                                 "failed CartPole-v0-dqn-s0\n") != NULL);
+            CHECK_EQ_INT(c.failed, 1);
+            CHECK_EQ_INT(s.runs[0].failures, 2);
+            CHECK(strstr(s.runs[0].message, "killed by signal 11") != NULL);
+            /* resuming does not try a third time */
+            prism_sweep r;
+            REQUIRE(prism_sweep_open(&r, dir) == PRISM_OK);
+            CHECK_EQ_INT(prism_sweep_count(&r).failed, 1);
+            events[0] = 0;
+            CHECK(prism_sweep_run_local(&r, dir, &o) == PRISM_OK);
+            CHECK(events[0] == 0);
+            prism_sweep_free(&r);
+        }
+        prism_sweep_free(&s);
+    }
+}
