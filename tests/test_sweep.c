@@ -361,6 +361,16 @@ TEST(sweep_resume_skips_completed_and_continues_the_rest) {
     char *resumed = slurp(path);
     CHECK(resumed && strstr(resumed, "\"resumed\": 1"));
     free(resumed);
+    /* while another sweep holds the directory's lock, a second one refuses to start */
+    const char *bin = getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism";
+    snprintf(cmd, sizeof cmd, "flock '%s/.lock' %s sweep --resume '%s' > '%s/lock.out' 2>&1", dir,
+             bin, dir, test_tmpdir());
+    int ws = system(cmd);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 2);
+    snprintf(path, sizeof path, "%s/lock.out", test_tmpdir());
+    char *lock_out = slurp(path);
+    CHECK(lock_out && strstr(lock_out, "another prism sweep is working on"));
+    free(lock_out);
 }
 
 TEST(sweep_slurm_dry_run_writes_the_array_and_report_jobs) {

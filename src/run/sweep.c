@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -867,11 +868,29 @@ static void emit(const prism_sweep *s, const prism_sweep_local_options *o, doubl
 prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
                                    const prism_sweep_local_options *o) {
     PRISM_ASSERT(o->jobs >= 1 && o->exe);
+    /* One sweep process per directory: two would start the same runs twice. The lock goes
+     * with the process (flock on an fd that children do not inherit). */
+    char lock_path[PRISM_PATH_MAX];
+    prism_status st = pathf(lock_path, sizeof lock_path, "%s/.lock", dir);
+    if (st) return st;
+    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock < 0)
+        return prism_error(PRISM_ERR_IO, "cannot open %s: %s", lock_path, strerror(errno));
+    if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        close(lock);
+        return prism_error(PRISM_ERR_INVALID,
+                           "another prism sweep is working on %s; wait for it (or stop it) "
+                           "before resuming",
+                           dir);
+    }
     worker *w = prism_calloc((size_t)o->jobs, sizeof *w);
-    if (!w) return prism_error(PRISM_ERR_NOMEM, "out of memory for %d workers", o->jobs);
+    if (!w) {
+        close(lock);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory for %d workers", o->jobs);
+    }
     double t0 = prism_now(), done_time = 0, last_tick = t0;
     int done_count = 0, running = 0, forwarded = 0;
-    prism_status st = prism_sweep_write_status(s, dir, "running", NULL);
+    st = prism_sweep_write_status(s, dir, "running", NULL);
     prism_status io_error = st;
     /* runs left failed by an earlier invocation get their one retry now (unless they
      * diverged: see prism_sweep_run_local's header) */
@@ -1000,13 +1019,16 @@ prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
             }
         prism_sweep_write_status(s, dir, "failed", NULL);
         prism_free(w);
+        close(lock);
         return prism_error(st, "%s", msg);
     }
     prism_free(w);
     prism_sweep_counts c = prism_sweep_count(s);
     bool stopped = c.pending + c.interrupted > 0;
     const char *status = stopped ? "interrupted" : c.failed ? "failed" : "completed";
-    if ((st = prism_sweep_write_status(s, dir, status, NULL))) return st;
+    st = prism_sweep_write_status(s, dir, status, NULL);
+    close(lock); /* after the last write of sweep.json */
+    if (st) return st;
     if (stopped)
         return prism_error(PRISM_ERR_INTERRUPTED,
                            "sweep stopped with %d run%s left; continue it with: prism sweep "
