@@ -94,10 +94,12 @@ static void on_progress(void *ctx, const prism_sweep_progress *p) {
             if (strcmp(p->event, "started") && strcmp(p->event, "resumed"))
                 snprintf(took, sizeof took, " after %.1fs (cpu %.1fs)", p->run->duration_s,
                          p->run->cpu_s);
+            /* failures and retries say why */
+            bool why = p->run->message[0] &&
+                       (!strcmp(p->event, "failed") || !strcmp(p->event, "retrying"));
             if (!d->tty || strcmp(p->event, "started"))
-                printf("%-11s %s%s%s%s%s\n", p->event, p->run->id, took,
-                       p->run->message[0] && !strcmp(p->event, "failed") ? ": " : "",
-                       !strcmp(p->event, "failed") ? p->run->message : "", d->tty ? "" : "");
+                printf("%-11s %s%s%s%s\n", p->event, p->run->id, took, why ? ": " : "",
+                       why ? p->run->message : "");
         } else
             printf("%s\n", p->event);
         if (!d->tty) printf("  [%s]\n", status);
