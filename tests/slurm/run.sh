@@ -152,7 +152,7 @@ echo "4 of 4 runs completed under Slurm; report $report"
 # report job is cancelled as never runnable; `prism sweep --resume DIR --slurm` then continues
 # the run from its checkpoint and the new report job writes the report.
 out=$("$PRISM" sweep --agents dqn --envs CartPole-v0 --seeds 1 --slurm --sweeps-dir "$W/sweeps" \
-    --name preempt --set agent.hidden=32 --set train.steps=40000 --set train.iteration_steps=1000 \
+    --name preempt --set agent.hidden=32 --set train.steps=100000 --set train.iteration_steps=1000 \
     --set agent.min_replay=100 --set train.checkpoint_seconds=0 2>&1)
 rc=$?
 echo "$out"
@@ -160,9 +160,11 @@ echo "$out"
 dir=$(dirname "$(echo "$out" | tail -n 1)")
 job=$(echo "$out" | sed -n 's/^submitted array job \([0-9]*\).*/\1/p')
 run="$dir/runs/CartPole-v0-dqn-s0"
-for _ in $(seq 240); do
-    [ -f "$run/metrics.csv" ] && [ "$(wc -l <"$run/metrics.csv")" -ge 3 ] && break
-    sleep 0.5
+# signal as soon as the first iteration is written (prism train's handlers are installed by
+# then); the run needs about 100 iterations, so it is still training when TERM lands
+for _ in $(seq 1200); do
+    [ -f "$run/metrics.csv" ] && [ "$(wc -l <"$run/metrics.csv")" -ge 2 ] && break
+    sleep 0.1
 done
 [ -f "$run/metrics.csv" ] || fail "the phase 2 run never started"
 scancel --batch --signal=TERM "${job}_0" || fail "scancel --batch --signal=TERM failed"
