@@ -67,7 +67,7 @@ $(eval $(call build_info,build/asan,$(SAN) -O1))
 $(eval $(call build_tree,build,))
 $(eval $(call build_tree,build/asan,$(SAN) -O1))
 
-.PHONY: all test test-slow test-asan bench fmt fmt-check clean
+.PHONY: all test test-slow test-asan test-slurm bench fmt fmt-check clean
 # the build_tree rules above come first in the file; without this `make` would build only
 # build/libprism.a
 .DEFAULT_GOAL := all
@@ -81,6 +81,10 @@ test-slow: all
 
 test-asan: build/asan/prism build/asan/prism-tests
 	PRISM_BIN=build/asan/prism ASAN_OPTIONS=detect_leaks=1 build/asan/prism-tests $(FILTER)
+
+# prism sweep --slurm through a real single-node Slurm (skipped, exit 77, without slurm-wlm + munge)
+test-slurm: all
+	PRISM_BIN=build/prism bash tests/slurm/run.sh
 
 bench: build/prism
 	bench/run.sh

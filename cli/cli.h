@@ -61,6 +61,7 @@ int cmd_watch(int argc, char **argv); /* cli/cmd_eval.c */
 int cmd_report(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 /* `prism env` subcommands beyond ls and info (cli/env_*.c). */
 int env_eval(int argc, char **argv);

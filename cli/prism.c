@@ -19,6 +19,8 @@ static const command commands[] = {
     {"watch", cmd_watch, "render an episode of a run's trained agent in the terminal"},
     {"report", cmd_report, "one HTML report (curves, scores, aggregate statistics) from runs"},
     {"doctor", cmd_doctor, "find deep-RL bugs: probes, engine checks, run and env health"},
+    {"sweep", cmd_sweep,
+     "agents x envs x seeds in parallel worker processes or on Slurm, then a report"},
     {"bench", cmd_bench, "measure throughput (environments, replay, networks)"},
 };
 

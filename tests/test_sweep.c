@@ -1,0 +1,557 @@
+/* Tests of sweeps (src/run/sweep.c, cli/cmd_sweep.c): manifest expansion from flags, studies
+ * and sweep files (counts, order, unknown environments skipped), usage errors (exit 2), a tiny
+ * local sweep end to end with two workers (completed runs, a diverging run recorded as failed
+ * while the others complete, the report), resuming (completed runs skipped, a lost run rerun,
+ * an interrupted one continued from its checkpoint), a real Ctrl-C (slow), and the Slurm
+ * scripts (and a real single-node Slurm when tests/slurm/run.sh can start one: slow). */
+#include "harness.h"
+#include "prism/sweep.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Settings that make a run take well under a second (a few on rainbow). */
+#define TINY                                                                                       \
+    "--set agent.hidden=32 --set train.steps=2000 --set train.iteration_steps=500 "                \
+    "--set agent.min_replay=100"
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) n = 0;
+    if (buf) buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static bool exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* The last non-empty line of out, copied into line[cap]. */
+static void last_line(const char *out, char *line, size_t cap) {
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == '\n') n--;
+    size_t b = n;
+    while (b > 0 && out[b - 1] != '\n') b--;
+    snprintf(line, cap, "%.*s", (int)(n - b), out + b);
+}
+
+/* The status string of run.json in DIR/runs/ID ("" when unreadable). */
+static void run_status(const char *dir, const char *id, char *status, size_t cap) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/runs/%s/run.json", dir, id);
+    status[0] = 0;
+    char *t = slurp(path);
+    const char *p = t ? strstr(t, "\"status\": \"") : NULL;
+    if (p) {
+        p += 11;
+        const char *q = strchr(p, '"');
+        if (q) snprintf(status, cap, "%.*s", (int)(q - p), p);
+    }
+    free(t);
+}
+
+TEST(sweep_grid_counts_order_and_skipped_envs) {
+    prism_sweep s;
+    prism_sweep_init(&s, "t");
+    REQUIRE(prism_sweep_add_grid(&s, "dqn,rainbow", "CartPole-v0,Nope-v9,acrobot-v1", 5, 2) ==
+            PRISM_OK);
+    CHECK_EQ_INT(s.nruns, 2 * 2 * 2);
+    CHECK(!strcmp(s.skipped, "Nope-v9"));
+    /* seed outermost, then env, then agent; env ids canonical */
+    const char *want[] = {"CartPole-v0-dqn-s5", "CartPole-v0-rainbow-s5",
+                          "Acrobot-v1-dqn-s5",  "Acrobot-v1-rainbow-s5",
+                          "CartPole-v0-dqn-s6", "CartPole-v0-rainbow-s6",
+                          "Acrobot-v1-dqn-s6",  "Acrobot-v1-rainbow-s6"};
+    for (int i = 0; i < s.nruns && i < 8; i++) {
+        if (strcmp(s.runs[i].id, want[i]))
+            test_fail(__FILE__, __LINE__, "run %d is %s, want %s", i, s.runs[i].id, want[i]);
+    }
+    CHECK_EQ_INT(s.runs[7].seed, 6);
+    CHECK(!strcmp(s.runs[2].env, "Acrobot-v1"));
+    CHECK(prism_sweep_validate(&s) == PRISM_OK);
+    /* a typo in a preset is an error; no registered env at all is an error */
+    CHECK(prism_sweep_add_grid(&s, "dqn,rainbw", "CartPole-v0", 0, 1) == PRISM_ERR_NOT_FOUND);
+    CHECK(prism_sweep_add_grid(&s, "dqn", "Nope-v9", 0, 1) == PRISM_ERR_NOT_FOUND);
+    CHECK(strstr(prism_error_message(), "none of the environments") != NULL);
+    CHECK(prism_sweep_add_grid(&s, "dqn", "CartPole-v0", 0, 0) == PRISM_ERR_INVALID);
+    CHECK(prism_sweep_add_grid(&s, "a b=dqn", "CartPole-v0", 0, 1) == PRISM_ERR_INVALID);
+    prism_sweep_free(&s);
+}
+
+TEST(sweep_studies_expand_to_the_paper_grid) {
+    const char *agents, *envs, *settings;
+    CHECK(!prism_sweep_study("revisiting-rainbow", &agents, &envs, &settings));
+    struct {
+        const char *name;
+        int agents, envs;
+    } want[] = {{"revisiting-rainbow-classic", 14, 4},
+                {"revisiting-rainbow-minatar", 14, 5},
+                {"optimizer-loss", 4, 4}};
+    for (int k = 0; k < 3; k++) {
+        REQUIRE(prism_sweep_study(want[k].name, &agents, &envs, &settings));
+        prism_sweep s;
+        prism_sweep_init(&s, want[k].name);
+        REQUIRE(prism_sweep_add_grid(&s, agents, envs, 0, 10) == PRISM_OK);
+        CHECK_EQ_INT(s.nruns, want[k].agents * want[k].envs * 10);
+        CHECK(s.skipped[0] == 0); /* every environment of the paper is built */
+        CHECK(prism_sweep_validate(&s) == PRISM_OK);
+        if (k == 0) {
+            /* the ablation agents: dqn, six dqn+X, rainbow, six rainbow-X */
+            int plus = 0, minus = 0;
+            for (int i = 0; i < 14; i++) {
+                plus += !strncmp(s.runs[i].agent, "dqn+", 4);
+                minus += !strncmp(s.runs[i].agent, "rainbow-", 8);
+            }
+            CHECK_EQ_INT(plus, 6);
+            CHECK_EQ_INT(minus, 6);
+        }
+        prism_sweep_free(&s);
+    }
+}
+
+TEST(sweep_optimizer_loss_labels_carry_their_settings) {
+    const char *agents, *envs, *settings;
+    REQUIRE(prism_sweep_study("optimizer-loss", &agents, &envs, &settings));
+    prism_sweep s;
+    prism_sweep_init(&s, "optimizer-loss");
+    REQUIRE(prism_sweep_add_grid(&s, agents, "CartPole-v0", 0, 1) == PRISM_OK);
+    REQUIRE(prism_sweep_validate(&s) == PRISM_OK);
+    char dir[1024];
+    char *argv[] = {(char *)"prism", (char *)"sweep"};
+    REQUIRE(prism_sweep_create_dir(&s, test_tmpdir(), 2, argv, dir, sizeof dir) == PRISM_OK);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/manifest.tsv", dir);
+    char *m = slurp(path);
+    REQUIRE(m);
+    CHECK(strstr(m, "CartPole-v0-dqn-adam-mse-s0\tdqn-adam-mse\tdqn\tCartPole-v0\t0\t"
+                    "agent.optimizer=adam agent.loss=mse\n") != NULL);
+    CHECK(strstr(m, "CartPole-v0-dqn-rmsprop-huber-s0\tdqn-rmsprop-huber\tdqn\tCartPole-v0\t0\t"
+                    "agent.optimizer=rmsprop_tf agent.loss=huber\n") != NULL);
+    free(m);
+    /* sweep.json reads back: same runs, all pending */
+    prism_sweep r;
+    REQUIRE(prism_sweep_open(&r, dir) == PRISM_OK);
+    CHECK_EQ_INT(r.nruns, 4);
+    CHECK(!strcmp(r.runs[1].id, s.runs[1].id));
+    CHECK_EQ_INT(prism_sweep_count(&r).pending, 4);
+    prism_sweep_free(&r);
+    prism_sweep_free(&s);
+}
+
+TEST(sweep_file_parses_ranges_labels_settings_and_errors) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/s.txt", test_tmpdir());
+    write_text(path, "# a sweep file\n"
+                     "dqn CartPole-v0 0..2   # three seeds\n"
+                     "\n"
+                     "fast=rainbow Acrobot-v1 7 agent.lr=1e-3 agent.n_step=5\n"
+                     "dqn NotBuilt-v0 0\n"
+                     "rainbow MountainCar-v0\n");
+    prism_sweep s;
+    prism_sweep_init(&s, "f");
+    REQUIRE(prism_sweep_load_file(&s, path, 10, 2) == PRISM_OK);
+    CHECK_EQ_INT(s.nruns, 3 + 1 + 2);
+    CHECK(!strcmp(s.runs[0].id, "CartPole-v0-dqn-s0"));
+    CHECK(!strcmp(s.runs[2].id, "CartPole-v0-dqn-s2"));
+    CHECK(!strcmp(s.runs[3].id, "Acrobot-v1-fast-s7"));
+    CHECK(!strcmp(s.runs[3].preset, "rainbow"));
+    CHECK(!strcmp(s.runs[3].settings, "agent.lr=1e-3 agent.n_step=5"));
+    CHECK(!strcmp(s.runs[4].id, "MountainCar-v0-rainbow-s10")); /* default seeds 10, 11 */
+    CHECK(!strcmp(s.runs[5].id, "MountainCar-v0-rainbow-s11"));
+    CHECK(!strcmp(s.skipped, "NotBuilt-v0"));
+    CHECK(prism_sweep_validate(&s) == PRISM_OK);
+    prism_sweep_free(&s);
+
+    const char *bad[][2] = {
+        {"dqn CartPole-v0 3..1\n", ":1: seeds '3..1'"},
+        {"# x\ndqn CartPole-v0 0 lr\n", ":2: setting 'lr' is not key=value"},
+        {"dqn\n", ":1: expected AGENT ENV"},
+        {"dqnn CartPole-v0\n", ":1:"},
+        {"# nothing\n", "has no runs"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(path, bad[i][0]);
+        prism_sweep b;
+        prism_sweep_init(&b, "b");
+        prism_status st = prism_sweep_load_file(&b, path, 0, 1);
+        CHECK(st == PRISM_ERR_INVALID || st == PRISM_ERR_NOT_FOUND);
+        if (!strstr(prism_error_message(), bad[i][1]))
+            test_fail(__FILE__, __LINE__, "message '%s' lacks '%s'", prism_error_message(),
+                      bad[i][1]);
+        prism_sweep_free(&b);
+    }
+    /* a valid file whose settings are wrong fails validation, naming the run and the key */
+    write_text(path, "dqn CartPole-v0 0 agent.lrr=1\n");
+    prism_sweep v;
+    prism_sweep_init(&v, "v");
+    REQUIRE(prism_sweep_load_file(&v, path, 0, 1) == PRISM_OK);
+    CHECK(prism_sweep_validate(&v) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "CartPole-v0-dqn-s0") != NULL);
+    CHECK(strstr(prism_error_message(), "agent.lrr") != NULL);
+    prism_sweep_free(&v);
+}
+
+TEST(sweep_cli_usage_errors_exit_2) {
+    char out[8192];
+    const char *t = test_tmpdir();
+    struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"sweep", "say what to run"},
+        {"sweep --agents dqn", "--agents needs --envs"},
+        {"sweep no-such-study", "unknown study"},
+        {"sweep --agents dqn --envs Nope-v0", "none of the environments"},
+        {"sweep --agents dqn,rainbw --envs CartPole-v0", "rainbw"},
+        {"sweep --agents dqn --envs CartPole-v0 --set agent.lrr=1", "agent.lrr"},
+        {"sweep --agents dqn --envs CartPole-v0 --set lr", "not key=value"},
+        {"sweep --agents dqn --envs CartPole-v0 --seeds 0", "--seeds"},
+        {"sweep --agents dqn --envs CartPole-v0 --partition x", "add --slurm"},
+        {"sweep --agents dqn --envs CartPole-v0 --slurm -j 2", "--max-parallel"},
+        {"sweep --resume /nonexistent/sweep", "not a sweep directory"},
+        {"sweep --resume /tmp --agents dqn", "cannot be combined"},
+        {"sweep --agnets dqn", "agnets"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* --sweeps-dir (to see that nothing is created) except where it is itself an error */
+        bool resume = strstr(cases[i].args, "--resume") != NULL;
+        int rc = test_prism(out, sizeof out, "%s%s%s%s", cases[i].args,
+                            resume ? "" : " --sweeps-dir ", resume ? "" : t, resume ? "" : "/sw");
+        if (rc != 2 || !strstr(out, cases[i].needle))
+            test_fail(__FILE__, __LINE__, "'%s': exit %d, output:\n%s", cases[i].args, rc, out);
+    }
+    /* nothing was created by any of them */
+    char sw[1024];
+    snprintf(sw, sizeof sw, "%s/sw", t);
+    CHECK(!exists(sw));
+    /* the studies are listed */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "sweep --list"), 0);
+    CHECK(strstr(out, "revisiting-rainbow-classic") && strstr(out, "optimizer-loss"));
+    /* a dry run lists the runs and creates nothing */
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "sweep revisiting-rainbow-classic --seeds 10 --dry-run --sweeps-dir %s",
+                            sw),
+                 0);
+    CHECK(strstr(out, "560 runs") != NULL);
+    CHECK(!exists(sw));
+}
+
+/* The end-to-end sweep shared by the next tests: 2 agents x 1 env x 2 seeds plus one run that
+ * diverges (SGD with lr 10 on MSE: the TD loss becomes inf at update 21, deterministically). */
+static bool run_tiny_sweep(char *dir, size_t cap, char *out, size_t ocap) {
+    char file[1024];
+    snprintf(file, sizeof file, "%s/tiny.sweep", test_tmpdir());
+    write_text(file, "dqn CartPole-v0 0..1\n"
+                     "rainbow CartPole-v0 0..1\n"
+                     "sgd10=dqn CartPole-v0 0 agent.optimizer=sgd agent.lr=10 agent.loss=mse\n");
+    int rc = test_prism(
+        out, ocap, "sweep --file %s -j 2 --sweeps-dir %s/sweeps " TINY " --set agent.num_atoms=11",
+        file, test_tmpdir());
+    /* a failed run makes the exit code 1; the report is still written */
+    if (rc != 1) test_fail(__FILE__, __LINE__, "sweep exit %d:\n%s", rc, out);
+    char line[1024];
+    last_line(out, line, sizeof line);
+    size_t n = strlen(line);
+    const char *suffix = "/report.html";
+    if (n <= strlen(suffix) || strcmp(line + n - strlen(suffix), suffix)) {
+        test_fail(__FILE__, __LINE__, "last line is not the report: '%s'", line);
+        return false;
+    }
+    snprintf(dir, cap, "%.*s", (int)(n - strlen(suffix)), line);
+    return rc == 1;
+}
+
+TEST(sweep_local_end_to_end_with_a_failing_run) {
+    char dir[1024], out[32768], path[1200], status[64];
+    REQUIRE(run_tiny_sweep(dir, sizeof dir, out, sizeof out));
+    const char *done[] = {"CartPole-v0-dqn-s0", "CartPole-v0-rainbow-s0", "CartPole-v0-dqn-s1",
+                          "CartPole-v0-rainbow-s1"};
+    for (int i = 0; i < 4; i++) {
+        run_status(dir, done[i], status, sizeof status);
+        if (strcmp(status, "completed"))
+            test_fail(__FILE__, __LINE__, "%s: status '%s'", done[i], status);
+        snprintf(path, sizeof path, "%s/logs/%s.log", dir, done[i]);
+        CHECK(exists(path));
+    }
+    run_status(dir, "CartPole-v0-sgd10-s0", status, sizeof status);
+    CHECK(!strcmp(status, "diverged"));
+    CHECK(strstr(out, "failed: CartPole-v0-sgd10-s0") != NULL);
+    CHECK(strstr(out, "4 completed, 1 failed") != NULL);
+    /* deterministic failures are not retried */
+    CHECK(strstr(out, "retrying") == NULL);
+    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    char *js = slurp(path);
+    REQUIRE(js);
+    CHECK(strstr(js, "\"status\": \"failed\"") != NULL); /* the sweep's: a run failed */
+    CHECK(strstr(js, "\"completed\": 4") != NULL);
+    CHECK(strstr(js, "\"failures\": 1") != NULL);
+    free(js);
+    /* the report exists and used the four completed runs (and lists the failed one) */
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    CHECK(file_size(path) > 1000);
+    snprintf(path, sizeof path, "%s/report.runs.csv", dir);
+    char *runs = slurp(path);
+    REQUIRE(runs);
+    CHECK(strstr(runs, "diverged") != NULL);
+    CHECK(strstr(runs, "sgd10") != NULL);
+    free(runs);
+    CHECK(strstr(out, "4 runs used (1 environment, 2 agents)") != NULL);
+    /* the children were quiet: no per-iteration lines in the sweep's output */
+    CHECK(strstr(out, "iteration") == NULL);
+}
+
+TEST(sweep_resume_skips_completed_and_continues_the_rest) {
+    char dir[1024], out[32768], path[1200], status[64];
+    REQUIRE(run_tiny_sweep(dir, sizeof dir, out, sizeof out));
+    /* Lose one run (as if never started) and mark another interrupted: its final checkpoint
+     * is there, so `prism train --resume` continues it. */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s/runs/CartPole-v0-rainbow-s1' && "
+             "sed -i 's/\"status\": \"completed\"/\"status\": \"interrupted\"/' "
+             "'%s/runs/CartPole-v0-dqn-s1/run.json'",
+             dir, dir);
+    REQUIRE(system(cmd) == 0);
+    snprintf(path, sizeof path, "%s/logs/CartPole-v0-dqn-s0.log", dir);
+    long untouched = file_size(path);
+    snprintf(path, sizeof path, "%s/runs/CartPole-v0-dqn-s0/run.json", dir);
+    char *before = slurp(path);
+    REQUIRE(before);
+    int rc = test_prism(out, sizeof out, "sweep --resume %s -j 2", dir);
+    /* the diverged run is still failed (not retried: it would diverge again) */
+    CHECK_EQ_INT(rc, 1);
+    CHECK(strstr(out, "resuming") && strstr(out, "2 completed, 1 interrupted"));
+    CHECK(strstr(out, "resumed     CartPole-v0-dqn-s1") != NULL);
+    CHECK(strstr(out, "started     CartPole-v0-rainbow-s1") != NULL);
+    CHECK(strstr(out, "CartPole-v0-dqn-s0") == NULL); /* skipped: never mentioned */
+    CHECK(strstr(out, "4 completed, 1 failed") != NULL);
+    run_status(dir, "CartPole-v0-dqn-s1", status, sizeof status);
+    CHECK(!strcmp(status, "completed"));
+    run_status(dir, "CartPole-v0-rainbow-s1", status, sizeof status);
+    CHECK(!strcmp(status, "completed"));
+    char *after = slurp(path);
+    CHECK(after && !strcmp(before, after));
+    free(before), free(after);
+    snprintf(path, sizeof path, "%s/logs/CartPole-v0-dqn-s0.log", dir);
+    CHECK_EQ_INT(file_size(path), untouched);
+    snprintf(path, sizeof path, "%s/runs/CartPole-v0-dqn-s1/run.json", dir);
+    char *resumed = slurp(path);
+    CHECK(resumed && strstr(resumed, "\"resumed\": 1"));
+    free(resumed);
+    /* while another sweep holds the directory's lock, a second one refuses to start */
+    const char *bin = getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism";
+    snprintf(cmd, sizeof cmd, "flock '%s/.lock' %s sweep --resume '%s' > '%s/lock.out' 2>&1", dir,
+             bin, dir, test_tmpdir());
+    int ws = system(cmd);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 2);
+    snprintf(path, sizeof path, "%s/lock.out", test_tmpdir());
+    char *lock_out = slurp(path);
+    CHECK(lock_out && strstr(lock_out, "another prism sweep is working on"));
+    free(lock_out);
+}
+
+TEST(sweep_slurm_dry_run_writes_the_array_and_report_jobs) {
+    char out[16384], line[1024], path[1200];
+    const char *t = test_tmpdir();
+    int rc = test_prism(out, sizeof out,
+                        "sweep --agents dqn,rainbow --envs CartPole-v0,Nope-v0 --seeds 3 --slurm "
+                        "--dry-run --max-parallel 4 --partition debug --time 1:00:00 "
+                        "--sweeps-dir %s/sw " TINY,
+                        t);
+    REQUIRE(rc == 0);
+    last_line(out, line, sizeof line);
+    char *slash = strrchr(line, '/');
+    REQUIRE(slash && !strcmp(slash, "/report.html"));
+    *slash = 0;
+    snprintf(path, sizeof path, "%s/slurm/array.sbatch", line);
+    char *a = slurp(path);
+    REQUIRE(a);
+    CHECK(strstr(a, "#SBATCH --array=0-5%4\n") != NULL);
+    CHECK(strstr(a, "#SBATCH --signal=B:TERM@120\n") != NULL);
+    CHECK(strstr(a, "#SBATCH --partition=debug\n") != NULL);
+    CHECK(strstr(a, "#SBATCH --time=1:00:00\n") != NULL);
+    CHECK(strstr(a, "SLURM_ARRAY_TASK_ID") != NULL);
+    CHECK(strstr(a, "train --resume") != NULL);
+    free(a);
+    snprintf(path, sizeof path, "%s/slurm/report.sbatch", line);
+    char *r = slurp(path);
+    REQUIRE(r);
+    CHECK(strstr(r, "report \"$SWEEP/runs\" -o \"$SWEEP/report.html\"") != NULL);
+    free(r);
+    CHECK(strstr(out, "--dependency=afterok:") != NULL);
+    /* The array script runs task 4 by itself (what Slurm would do), without Slurm: the fifth
+     * manifest line is CartPole-v0-dqn-s2. */
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "SLURM_ARRAY_TASK_ID=4 bash %s/slurm/array.sbatch >/dev/null 2>&1",
+             line);
+    CHECK_EQ_INT(system(cmd), 0);
+    char status[64];
+    run_status(line, "CartPole-v0-dqn-s2", status, sizeof status);
+    CHECK(!strcmp(status, "completed"));
+    /* a second time it sees the run completed and does nothing */
+    snprintf(cmd, sizeof cmd, "SLURM_ARRAY_TASK_ID=4 bash %s/slurm/array.sbatch 2>&1", line);
+    FILE *p = popen(cmd, "r");
+    REQUIRE(p);
+    char buf[4096] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = 0;
+    CHECK_EQ_INT(pclose(p), 0);
+    CHECK(strstr(buf, "already completed") != NULL);
+    /* resubmitting what is left skips it: the array becomes 0-3,5 */
+    rc = test_prism(out, sizeof out, "sweep --resume %s --slurm --dry-run", line);
+    CHECK_EQ_INT(rc, 0);
+    snprintf(path, sizeof path, "%s/slurm/array.sbatch", line);
+    a = slurp(path);
+    CHECK(a && strstr(a, "#SBATCH --array=0-3,5%16\n"));
+    free(a);
+}
+
+/* Ctrl-C for real: SIGINT to the sweep while two longer runs train; they checkpoint, the
+ * sweep says how to resume, and --resume finishes the job. Slow (tens of seconds). */
+SLOW_TEST(sweep_ctrl_c_leaves_a_resumable_sweep) {
+    char out[32768], cmd[4096];
+    const char *t = test_tmpdir();
+    const char *bin = getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism";
+    snprintf(cmd, sizeof cmd,
+             "%s sweep --agents rainbow --envs CartPole-v0 --seeds 3 -j 2 --sweeps-dir %s/sw "
+             "--set agent.hidden=64 --set train.steps=15000 --set train.iteration_steps=1000 "
+             "--no-report > %s/out.log 2>&1 & pid=$!; sleep 3; kill -INT $pid; wait $pid; "
+             "echo \"exit $?\" >> %s/out.log",
+             bin, t, t, t);
+    REQUIRE(system(cmd) == 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/out.log", t);
+    char *log = slurp(path);
+    REQUIRE(log);
+    CHECK(strstr(log, "exit 1") != NULL);
+    CHECK(strstr(log, "prism sweep --resume") != NULL);
+    CHECK(strstr(log, "interrupted") != NULL);
+    const char *p = strstr(log, "--resume ");
+    char dir[1024] = "";
+    if (p) sscanf(p + 9, "%1023s", dir);
+    free(log);
+    REQUIRE(dir[0]);
+    char status[64];
+    run_status(dir, "CartPole-v0-rainbow-s0", status, sizeof status);
+    CHECK(!strcmp(status, "interrupted"));
+    snprintf(path, sizeof path, "%s/runs/CartPole-v0-rainbow-s2", dir);
+    CHECK(!exists(path)); /* never started */
+    int rc = test_prism(out, sizeof out, "sweep --resume %s -j 2 --no-report", dir);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strstr(out, "resumed     CartPole-v0-rainbow-s0") != NULL);
+    CHECK(strstr(out, "3 completed, 0 failed") != NULL);
+}
+
+/* A real single-node Slurm (tests/slurm/run.sh): skipped when the daemons are not installed
+ * or cannot start here. */
+SLOW_TEST(sweep_slurm_for_real) {
+    char out[65536];
+    const char *bin = getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "PRISM_BIN=%s bash tests/slurm/run.sh %s 2>&1", bin, test_tmpdir());
+    FILE *p = popen(cmd, "r");
+    REQUIRE(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int ws = pclose(p);
+    int rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    printf("%s", out);
+    if (rc == 77) {
+        test_skip("Slurm could not be started here (see the lines above)");
+        return;
+    }
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strstr(out, "PASSED") != NULL);
+}
+
+/* Progress events seen by the library's callback, as "event id" lines. */
+static void collect(void *ctx, const prism_sweep_progress *p) {
+    char *log = ctx;
+    if (p->event && p->run) {
+        size_t n = strlen(log);
+        snprintf(log + n, 4096 - n, "%s %s\n", p->event, p->run->id);
+    }
+}
+
+/* A crash (death by a signal) is retried once; a second crash leaves the run failed. The
+ * "binary" is a script that kills itself with SIGSEGV (always, or on its first call only) and
+ * otherwise execs the real prism. */
+TEST(sweep_crashed_run_is_retried_once) {
+    const char *t = test_tmpdir();
+    char bin[4096], script[10000], flaky[1024], always[1024];
+    if (!realpath(getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism", bin)) {
+        test_fail(__FILE__, __LINE__, "no prism binary");
+        return;
+    }
+    snprintf(flaky, sizeof flaky, "%s/flaky.sh", t);
+    snprintf(always, sizeof always, "%s/always.sh", t);
+    snprintf(script, sizeof script,
+             "#!/bin/sh\nm=\"%s/attempted\"\n"
+             "if [ ! -e \"$m\" ]; then : > \"$m\"; kill -SEGV $$; fi\nexec '%s' \"$@\"\n",
+             t, bin);
+    write_text(flaky, script);
+    write_text(always, "#!/bin/sh\nkill -SEGV $$\n");
+    REQUIRE(chmod(flaky, 0755) == 0 && chmod(always, 0755) == 0);
+    const char *exes[] = {flaky, always};
+    for (int k = 0; k < 2; k++) {
+        prism_sweep s;
+        prism_sweep_init(&s, k ? "always" : "flaky");
+        REQUIRE(prism_sweep_add_grid(&s, "dqn", "CartPole-v0", 0, 1) == PRISM_OK);
+        const char *sets[] = {"agent.hidden=32", "train.steps=1000", "agent.min_replay=100"};
+        for (int i = 0; i < 3; i++) REQUIRE(prism_sweep_add_setting(&s, sets[i]) == PRISM_OK);
+        char dir[1024];
+        char *argv[] = {(char *)"prism"};
+        REQUIRE(prism_sweep_create_dir(&s, t, 1, argv, dir, sizeof dir) == PRISM_OK);
+        char events[4096] = "";
+        prism_sweep_local_options o = prism_sweep_local_options_default();
+        o.exe = exes[k];
+        o.progress = collect;
+        o.ctx = events;
+        CHECK(prism_sweep_run_local(&s, dir, &o) == PRISM_OK);
+        prism_sweep_counts c = prism_sweep_count(&s);
+        if (k == 0) {
+            CHECK(strstr(events, "retrying CartPole-v0-dqn-s0\nstarted CartPole-v0-dqn-s0\n"
+                                 "completed CartPole-v0-dqn-s0\n") != NULL);
+            CHECK_EQ_INT(c.completed, 1);
+            CHECK_EQ_INT(s.runs[0].failures, 1);
+        } else {
+            CHECK(strstr(events, "retrying CartPole-v0-dqn-s0\nstarted CartPole-v0-dqn-s0\n"
+                                 "failed CartPole-v0-dqn-s0\n") != NULL);
+            CHECK_EQ_INT(c.failed, 1);
+            CHECK_EQ_INT(s.runs[0].failures, 2);
+            CHECK(strstr(s.runs[0].message, "killed by signal 11") != NULL);
+            /* resuming does not try a third time */
+            prism_sweep r;
+            REQUIRE(prism_sweep_open(&r, dir) == PRISM_OK);
+            CHECK_EQ_INT(prism_sweep_count(&r).failed, 1);
+            events[0] = 0;
+            CHECK(prism_sweep_run_local(&r, dir, &o) == PRISM_OK);
+            CHECK(events[0] == 0);
+            prism_sweep_free(&r);
+        }
+        prism_sweep_free(&s);
+    }
+}
