@@ -13,14 +13,14 @@ typedef struct command {
 static const command commands[] = {
     {"env", cmd_env, "list, inspect, play and roll out environments"},
     {"train", cmd_train, "train an agent on an environment; every run archived under runs/"},
+    {"sweep", cmd_sweep,
+     "agents x envs x seeds in parallel worker processes or on Slurm, then a report"},
     {"agents", cmd_agents, "list agent presets, show one resolved, list config keys"},
     {"runs", cmd_runs, "list, show, compare, reindex and remove archived runs"},
     {"eval", cmd_eval, "evaluate a run's trained agent from its latest checkpoint"},
     {"watch", cmd_watch, "render an episode of a run's trained agent in the terminal"},
     {"report", cmd_report, "one HTML report (curves, scores, aggregate statistics) from runs"},
     {"doctor", cmd_doctor, "find deep-RL bugs: probes, engine checks, run and env health"},
-    {"sweep", cmd_sweep,
-     "agents x envs x seeds in parallel worker processes or on Slurm, then a report"},
     {"bench", cmd_bench, "measure throughput (environments, replay, networks)"},
 };
 
