@@ -363,3 +363,28 @@ TEST(checkpoint_with_an_action_out_of_range_is_refused) {
     prism_trained_free(&fresh);
     prism_trained_free(&tr);
 }
+
+TEST(checkpoint_with_a_nan_reward_diverges_cleanly_when_learning) {
+    /* Found by the fuzzer: a NaN reward in a loaded replay memory reached the C51 projection,
+     * which converted NaN to an atom index (undefined behaviour, then a wild write). It must
+     * instead end in a NaN loss that the agent reports as divergence. */
+    char dir[PRISM_PATH_MAX], bad[PRISM_PATH_MAX];
+    REQUIRE(make_run("n", dir));
+    REQUIRE(prism_path_join(bad, sizeof bad, test_tmpdir(), "nan-reward.bin") == PRISM_OK);
+    prism_trained tr;
+    REQUIRE(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    REQUIRE(tr.agent.num_atoms > 1); /* rainbow: the C51 head */
+    prism_replay *r = &tr.agent.replay;
+    const int filled = (int)(r->pos < r->opt.capacity ? r->pos : r->opt.capacity);
+    for (int i = 0; i < filled; i++)
+        if (r->actions[i] >= 0) r->rewards[i] = NAN; /* every sampled batch has one */
+    prism_run_counters c = tr.counters;
+    REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
+            PRISM_OK);
+    prism_trained_free(&tr);
+    REQUIRE(prism_trained_init(&tr, &tr.cfg) == PRISM_OK);
+    REQUIRE(prism_checkpoint_load_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
+            PRISM_OK);
+    CHECK(prism_agent_learn(&tr.agent) == PRISM_ERR_DIVERGED);
+    prism_trained_free(&tr);
+}
