@@ -80,6 +80,10 @@ static void write_seed(const char *dir, const char *name, int mode, const char *
     prism_free(data);
 }
 
+static void remove_scratch(void) {
+    unlink(path);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
@@ -96,6 +100,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         if (prism_config_set(&cfg, kv[i][0], kv[i][1])) die(kv[i][0]);
     if (prism_trained_init(&T, &cfg)) die("building the agent");
     snprintf(path, sizeof path, "/dev/shm/prism-fuzz-ckpt-%ld.bin", (long)getpid());
+    atexit(remove_scratch);
     const char *seed_dir = getenv("PRISM_FUZZ_SEED_DIR");
     if (seed_dir) {
         float obs[8], next[8];

@@ -311,3 +311,80 @@ TEST(checkpoint_unwritable_runs_dir_fails_the_run_with_a_message) {
     CHECK(strstr(out, "/runs") && strstr(out, "Read-only file system"));
     umount(ro);
 }
+
+TEST(checkpoint_with_an_action_out_of_range_is_refused) {
+    /* Found by the fuzzer: a replay slot holding an action the environment does not have passed
+     * every loader check (valid CRCs) and aborted on an assertion in the C51 loss at the first
+     * update. Such files are written here with valid checksums by saving a tampered agent. */
+    char dir[PRISM_PATH_MAX], bad[PRISM_PATH_MAX];
+    REQUIRE(make_run("a", dir));
+    REQUIRE(prism_path_join(bad, sizeof bad, test_tmpdir(), "bad-action.bin") == PRISM_OK);
+    prism_trained tr;
+    REQUIRE(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    prism_replay *r = &tr.agent.replay;
+    int step = -1, other = -1; /* a slot with an action taken, and one without */
+    for (int i = 0; i < r->opt.capacity && i < r->pos; i++) {
+        if (r->actions[i] >= 0 && step < 0) step = i;
+        if (r->actions[i] < 0 && other < 0) other = i;
+    }
+    REQUIRE(step >= 0 && other >= 0);
+    const int32_t keep_step = r->actions[step];
+    prism_run_counters c = tr.counters;
+    /* 1. action == A in a step slot: refused by the checkpoint loader (it knows A) */
+    r->actions[step] = tr.agent.num_actions;
+    REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
+            PRISM_OK);
+    r->actions[step] = keep_step;
+    prism_trained fresh;
+    REQUIRE(prism_trained_init(&fresh, &tr.cfg) == PRISM_OK);
+    CHECK(prism_checkpoint_load_file(bad, &c, &fresh.agent, &fresh.env, &fresh.eval_env, NULL, 0) ==
+          PRISM_ERR_CORRUPT);
+    CHECK(strstr(prism_error_message(), bad) && strstr(prism_error_message(), "action"));
+    /* 2. a negative action in a step slot, 3. an action in a slot without a step: refused by the
+     * replay memory's own consistency check */
+    for (int k = 0; k < 2; k++) {
+        if (k == 0)
+            r->actions[step] = -1;
+        else
+            r->actions[other] = 0;
+        REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
+                PRISM_OK);
+        r->actions[step] = keep_step;
+        r->actions[other] = -1;
+        CHECK(prism_checkpoint_load_file(bad, &c, &fresh.agent, &fresh.env, &fresh.eval_env, NULL,
+                                         0) == PRISM_ERR_CORRUPT);
+        CHECK(strstr(prism_error_message(), "replay memory") != NULL);
+    }
+    /* untampered, the same agent saves and loads */
+    REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
+            PRISM_OK);
+    CHECK(prism_checkpoint_load_file(bad, &c, &fresh.agent, &fresh.env, &fresh.eval_env, NULL, 0) ==
+          PRISM_OK);
+    prism_trained_free(&fresh);
+    prism_trained_free(&tr);
+}
+
+TEST(checkpoint_with_a_nan_reward_diverges_cleanly_when_learning) {
+    /* Found by the fuzzer: a NaN reward in a loaded replay memory reached the C51 projection,
+     * which converted NaN to an atom index (undefined behaviour, then a wild write). It must
+     * instead end in a NaN loss that the agent reports as divergence. */
+    char dir[PRISM_PATH_MAX], bad[PRISM_PATH_MAX];
+    REQUIRE(make_run("n", dir));
+    REQUIRE(prism_path_join(bad, sizeof bad, test_tmpdir(), "nan-reward.bin") == PRISM_OK);
+    prism_trained tr;
+    REQUIRE(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    REQUIRE(tr.agent.num_atoms > 1); /* rainbow: the C51 head */
+    prism_replay *r = &tr.agent.replay;
+    const int filled = (int)(r->pos < r->opt.capacity ? r->pos : r->opt.capacity);
+    for (int i = 0; i < filled; i++)
+        if (r->actions[i] >= 0) r->rewards[i] = NAN; /* every sampled batch has one */
+    prism_run_counters c = tr.counters;
+    REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
+            PRISM_OK);
+    prism_trained_free(&tr);
+    REQUIRE(prism_trained_init(&tr, &tr.cfg) == PRISM_OK);
+    REQUIRE(prism_checkpoint_load_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
+            PRISM_OK);
+    CHECK(prism_agent_learn(&tr.agent) == PRISM_ERR_DIVERGED);
+    prism_trained_free(&tr);
+}

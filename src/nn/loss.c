@@ -52,6 +52,12 @@ void prism_nn_c51_project(float *out, const float *probs, const float *rewards,
         double r = rewards[b], g = discounts[b];
         for (int j = 0; j < N; j++) {
             double tz = r + g * (lo + j * dz);
+            /* NaN reward or discount: propagate it (the loss becomes NaN and the agent reports
+             * divergence) instead of indexing with it */
+            if (tz != tz) {
+                m[0] = (double)NAN;
+                continue;
+            }
             tz = tz < lo ? lo : tz > hi ? hi : tz;
             double bj = (tz - lo) / dz; /* position in atoms, in [0, N-1] */
             int l = (int)floor(bj);

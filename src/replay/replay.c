@@ -674,6 +674,8 @@ static prism_status check_contents(const prism_replay *r, const file_header *h) 
     for (size_t i = 0; i < F; i++) {
         uint8_t f = r->flags[i];
         bool ok = (f & ~known) == 0 && (f & SLOT_OBS);
+        /* a step slot holds the action taken (>= 0, as add() asserts); any other slot -1 */
+        ok = ok && ((f & SLOT_STEP) ? r->actions[i] >= 0 : r->actions[i] == -1);
         if (ok && (f & SLOT_VALID)) {
             valid++;
             ok = window(r, absolute(r, (int)i)) > 0;

@@ -250,6 +250,19 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *co
         snprintf(saved, sizeof saved, "%s", prism_error_message());
         prism_error(st, "%s: replay memory: %s", path, saved);
     }
+    /* The replay memory cannot know the number of actions: a stored action outside the
+     * agent's range would pass it and only fail (an assertion) when a batch reaches the loss.
+     * (Found by fuzz/fuzz_checkpoint.c.) */
+    if (!st) {
+        const prism_replay *r = &agent->replay;
+        const int64_t filled = r->pos < r->opt.capacity ? r->pos : r->opt.capacity;
+        for (int64_t i = 0; i < filled && !st; i++)
+            if (r->actions[i] >= agent->num_actions)
+                st = prism_error(PRISM_ERR_CORRUPT,
+                                 "%s is damaged: replay slot %lld holds action %d, but the "
+                                 "environment has %d actions",
+                                 path, (long long)i, (int)r->actions[i], agent->num_actions);
+    }
     /* trailing bytes after the replay memory mean the layout is not the one written */
     if (!st && fgetc(f) != EOF)
         st = prism_error(PRISM_ERR_CORRUPT,
