@@ -256,3 +256,18 @@ TEST(agent_rejects_a_config_that_does_not_fit_the_environment) {
     prism_alloc_fail_after(-1);
     CHECK(st == PRISM_ERR_NOMEM);
 }
+
+TEST(agent_nan_weight_reaches_the_q_values) {
+    /* A NaN in a first-layer weight must not be hidden by the ReLU (max(NaN, 0) == 0 would make
+     * a diverged network look healthy to the loss and Q-value checks). */
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, cls, 1) == PRISM_OK);
+    for (size_t i = 0; i < ag.online.n_params; i++) ag.online.params[i] = 0.0f;
+    ag.online.params[0] = NAN; /* dense0.w[0][0] */
+    float obs[4] = {1.0f, 1.0f, 1.0f, 1.0f}, q[2];
+    prism_nn_q(&ag.online, obs, 1, q);
+    CHECK(isnan(q[0]) || isnan(q[1]));
+    prism_agent_free(&ag);
+}

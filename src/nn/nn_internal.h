@@ -135,12 +135,14 @@ static inline void nn_add(float *restrict y, const float *restrict x, size_t n) 
     for (; i < n; i++) y[i] += x[i];
 }
 
-/* y = max(y, 0) */
+/* y = max(y, 0), with NaN passed through: `y > 0 ? y : 0` would turn a NaN into 0 and hide a
+ * diverged weight from the loss and Q-value checks (the watchdog relies on them). -0.0 still
+ * becomes +0.0. */
 static inline void nn_relu(float *restrict y, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; j++) y[i + j] = y[i + j] > 0.0f ? y[i + j] : 0.0f;
-    for (; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+        for (int j = 0; j < 16; j++) y[i + j] = !(y[i + j] <= 0.0f) ? y[i + j] : 0.0f;
+    for (; i < n; i++) y[i] = !(y[i] <= 0.0f) ? y[i] : 0.0f;
 }
 
 /* dy = y > 0 ? dy : 0 (the ReLU backward, y the post-ReLU output) */
