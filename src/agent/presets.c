@@ -92,11 +92,28 @@ enum { N_COMPONENTS = (int)(sizeof components / sizeof components[0]) };
     "agent.reward_clip=false agent.obs_minmax=false train.steps=500000 "                           \
     "train.iteration_steps=10000"
 
+/* MinAtar's own DQN (examples/dqn.py of the MinAtar repository, the baseline of Young & Tian
+ * 2019): conv 16 3x3 VALID -> 128 ReLU -> head, PyTorch default init, centered RMSprop
+ * (lr 2.5e-4, alpha 0.95, eps 0.01; the paper-era file passes no momentum), smooth L1 loss, one
+ * update per frame, target copy every 1000 updates, replay 100k, batch 32, uniform random actions
+ * for the first 5000 frames and learning from frame 5000, then epsilon 1 -> 0.1 over 100k
+ * frames, 5M frames. MinAtar rewards are 0/1, so no clipping is needed (and it does none). */
+#define MINATAR_DQN                                                                                \
+    "agent.hidden=128 agent.conv_channels=16 agent.conv_valid=true agent.init=torch_default "      \
+    "agent.gamma=0.99 agent.optimizer=rmsprop_torch agent.lr=2.5e-4 agent.rms_decay=0.95 "        \
+    "agent.rms_centered=true agent.rms_eps=0.01 agent.rms_momentum=0 agent.loss=huber "           \
+    "agent.batch_size=32 agent.replay_capacity=100000 agent.min_replay=5000 "                     \
+    "agent.update_period=1 agent.target_period=1000 agent.tau=1 agent.eps_start=1 "                \
+    "agent.eps_end=0.1 agent.eps_decay_steps=100000 agent.eps_warmup=5000 agent.eps_eval=0.001 "   \
+    "agent.reward_clip=false agent.obs_minmax=false agent.double=false agent.prioritized=false "   \
+    "agent.dueling=false agent.n_step=1 agent.distributional=false agent.noisy=false "             \
+    "train.steps=5000000 train.iteration_steps=100000 train.max_episode_steps=0"
+
 static const char *const names[] = {
     "dqn",           "rainbow",        "dqn+double",           "dqn+prioritized",
     "dqn+dueling",   "dqn+multistep",  "dqn+distributional",   "dqn+noisy",
     "rainbow-double", "rainbow-prioritized", "rainbow-dueling", "rainbow-multistep",
-    "rainbow-distributional", "rainbow-noisy", "cleanrl-dqn",
+    "rainbow-distributional", "rainbow-noisy", "cleanrl-dqn", "minatar-dqn",
 };
 enum { N_NAMES = (int)(sizeof names / sizeof names[0]) };
 
@@ -109,6 +126,7 @@ const char *prism_preset_summary(int i) {
     if (!strcmp(n, "dqn")) return "DQN (Revisiting Rainbow baseline, per-environment values)";
     if (!strcmp(n, "rainbow")) return "Rainbow: all six components (Revisiting Rainbow)";
     if (!strcmp(n, "cleanrl-dqn")) return "CleanRL's dqn.py: 120-84 MLP, MSE, 500k steps";
+    if (!strcmp(n, "minatar-dqn")) return "MinAtar's dqn.py: conv16-128, centered RMSprop, 5M frames";
     if (n[0] == 'd') snprintf(buf, sizeof buf, "DQN plus %s", n + 4);
     else snprintf(buf, sizeof buf, "Rainbow without %s", n + 8);
     return buf;
@@ -145,6 +163,10 @@ bool prism_preset_text(const char *name, const char *env_id, char *buf, size_t c
     buf[0] = 0;
     if (!strcmp(name, "cleanrl-dqn")) {
         used = append(buf, cap, used, CLEANRL_DQN);
+        return used < cap;
+    }
+    if (!strcmp(name, "minatar-dqn")) {
+        used = append(buf, cap, used, MINATAR_DQN);
         return used < cap;
     }
     bool rainbow = !strncmp(name, "rainbow", 7);
