@@ -1,0 +1,152 @@
+/* Learning tests: whole training runs through the library (prism_train, no run index, a
+ * temporary runs directory) that must reach a return measured beforehand, with margin, over
+ * fixed seeds. They are SLOW_TESTs (make test-slow); docs/results.md has the measured numbers,
+ * the commands that produced them and the wall times. Runs are deterministic for a seed on one
+ * machine, so a failure here means the learning changed, not bad luck; the margins absorb the
+ * differences another CPU's OpenBLAS kernels can make.
+ *
+ * Also here (fast): the minatar-dqn preset matches MinAtar's examples/dqn.py. */
+#include "harness.h"
+#include "prism/config.h"
+#include "prism/presets.h"
+#include "prism/trainer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_ROWS = 20000 };
+
+/* Read one numeric column (by header name) of a CSV file written by prism_csv into out (cap
+ * values). Returns the number of rows, or -1 (and a failed check) when the file or column is
+ * missing. Empty fields (NaN) read as NaN. */
+static int read_column(const char *path, const char *name, double *out, int cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        test_fail(__FILE__, __LINE__, "cannot open %s", path);
+        return -1;
+    }
+    static char line[8192];
+    int col = -1, rows = 0;
+    if (fgets(line, sizeof line, f)) {
+        int i = 0;
+        for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), i++)
+            if (!strcmp(tok, name)) col = i;
+    }
+    if (col < 0) {
+        fclose(f);
+        test_fail(__FILE__, __LINE__, "%s has no column %s", path, name);
+        return -1;
+    }
+    while (rows < cap && fgets(line, sizeof line, f)) {
+        /* walk the fields by hand: strtok would merge the empty fields NaN leaves */
+        const char *p = line;
+        for (int i = 0; i < col && p; i++) {
+            p = strchr(p, ',');
+            if (p) p++;
+        }
+        out[rows++] = (p && *p != ',' && *p != '\n') ? strtod(p, NULL) : (double)NAN;
+    }
+    fclose(f);
+    return rows;
+}
+
+/* Train `preset` on `env` with `seed`; `steps` > 0 overrides train.steps; `extra` holds
+ * further "key=value ..." assignments (may be NULL). The run directory goes to dir. Returns
+ * false (with a failed check) when the run did not complete. */
+static bool train(const char *env, const char *preset, int seed, long long steps, const char *extra,
+                  char *dir, size_t cap) {
+    prism_config c;
+    prism_config_defaults(&c);
+    if (prism_preset_apply(&c, preset, env) != PRISM_OK) {
+        test_fail(__FILE__, __LINE__, "preset %s on %s: %s", preset, env, prism_error_message());
+        return false;
+    }
+    c.seed = (uint64_t)seed;
+    if (steps > 0) c.train.steps = steps;
+    if (extra && prism_config_apply(&c, extra) != PRISM_OK) {
+        test_fail(__FILE__, __LINE__, "%s: %s", extra, prism_error_message());
+        return false;
+    }
+    char id[160];
+    snprintf(id, sizeof id, "%s-%s-s%d-%lld", env, preset, seed, steps);
+    prism_train_options o = prism_train_options_default();
+    o.runs_dir = test_tmpdir();
+    o.run_id = id;
+    o.quiet = true;
+    o.progress_bar = false;
+    o.no_index = true;
+    prism_status st = prism_train(&c, &o, dir, cap);
+    if (st != PRISM_OK) {
+        test_fail(__FILE__, __LINE__, "training %s on %s (seed %d) failed: %s", preset, env, seed,
+                  prism_error_message());
+        return false;
+    }
+    return true;
+}
+
+/* Column `name` of dir/file into out; the row count (<= 0 on failure). */
+static int run_column(const char *dir, const char *file, const char *name, double *out) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return read_column(path, name, out, MAX_ROWS);
+}
+
+static double mean_of(const double *v, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += v[i];
+    return n > 0 ? s / n : (double)NAN;
+}
+
+/* The final iteration's return_mean of a run (NaN when no episode ended in it). */
+__attribute__((unused)) static double final_return(const char *dir) {
+    static double v[MAX_ROWS];
+    int n = run_column(dir, "metrics.csv", "return_mean", v);
+    return n > 0 ? v[n - 1] : (double)NAN;
+}
+
+/* ---- fast: presets ---- */
+
+TEST(learning_minatar_dqn_preset_matches_minatar_dqn_py) {
+    prism_config c;
+    prism_config_defaults(&c);
+    REQUIRE(prism_preset_apply(&c, "minatar-dqn", "breakout") == PRISM_OK);
+    const prism_agent_config *a = &c.agent_cfg;
+    /* conv 16 3x3 VALID (10x10 -> 8x8) -> 128 -> head, PyTorch default init */
+    CHECK(a->conv_channels == 16 && a->conv_valid && a->n_hidden == 1 && a->hidden[0] == 128);
+    CHECK(a->init == PRISM_INIT_TORCH_DEFAULT);
+    CHECK(!a->double_q && !a->prioritized && !a->dueling && a->n_step == 1 && !a->distributional &&
+          !a->noisy);
+    /* RMSprop(lr=0.00025, alpha=0.95, centered=True, eps=0.01), smooth_l1_loss */
+    CHECK(a->optimizer == PRISM_OPT_RMSPROP_TORCH && a->lr == 2.5e-4 && a->rms_decay == 0.95 &&
+          a->rms_centered && a->rms_eps == 0.01 && a->rms_momentum == 0);
+    CHECK(a->loss == PRISM_LOSS_HUBER && a->gamma == 0.99 && !a->reward_clip);
+    CHECK(a->batch_size == 32 && a->replay_capacity == 100000 && a->min_replay == 5000);
+    CHECK(a->update_period == 1 && a->target_period == 1000 && a->tau == 1);
+    CHECK(a->eps_start == 1 && a->eps_end == 0.1 && a->eps_decay_steps == 100000 &&
+          a->eps_warmup == 5000);
+    CHECK(c.train.steps == 5000000 && c.train.max_episode_steps == 0);
+    /* the same on every game; on seaquest too */
+    REQUIRE(prism_preset_apply(&c, "minatar-dqn", "seaquest") == PRISM_OK);
+    CHECK(a->conv_valid && a->hidden[0] == 128 && a->update_period == 1);
+}
+
+/* ---- slow: classic control (issue 4) ---- */
+
+/* CleanRL's dqn.py on CartPole-v1, 500k steps (~9 s a run): CleanRL reports 488.7 +- 16.1.
+ * Measured: the last 20 episodes of seeds 0, 1, 2 all average 500. */
+SLOW_TEST(learning_cleanrl_dqn_cartpole_v1_reaches_400) {
+    static double ret[MAX_ROWS];
+    int good = 0;
+    for (int seed = 0; seed < 3; seed++) {
+        char dir[1024];
+        if (!train("CartPole-v1", "cleanrl-dqn", seed, 0, NULL, dir, sizeof dir)) continue;
+        int n = run_column(dir, "episodes.csv", "return", ret);
+        REQUIRE(n >= 20);
+        double last20 = mean_of(ret + n - 20, 20);
+        printf("    cleanrl-dqn CartPole-v1 seed %d: mean of the last 20 episodes %.1f\n", seed,
+               last20);
+        good += last20 >= 400;
+    }
+    CHECK(good >= 2);
+}
