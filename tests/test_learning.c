@@ -7,7 +7,9 @@
  *
  * Also here (fast): the minatar-dqn preset matches MinAtar's examples/dqn.py. */
 #include "harness.h"
+#include "prism/agent.h"
 #include "prism/config.h"
+#include "prism/env.h"
 #include "prism/presets.h"
 #include "prism/trainer.h"
 
@@ -131,6 +133,33 @@ TEST(learning_minatar_dqn_preset_matches_minatar_dqn_py) {
     CHECK(a->conv_valid && a->hidden[0] == 128 && a->update_period == 1);
 }
 
+/* The replay memory of a MinAtar run holds 100k Seaquest transitions (10x10x10 binary
+ * observations) bit-packed: 125 bytes an observation instead of 4,000 as float32. The sizes are
+ * printed (docs/results.md quotes them); the bounds say every observation is stored once, in
+ * bits, plus at most 64 bytes of bookkeeping per slot. */
+TEST(learning_seaquest_replay_of_100k_is_bit_packed) {
+    const prism_env_class *cls = prism_env_find("seaquest");
+    REQUIRE(cls != NULL);
+    REQUIRE(prism_env_obs_size(cls) == 1000);
+    const char *presets[] = {"dqn", "rainbow", "minatar-dqn"};
+    for (int i = 0; i < 3; i++) {
+        prism_config c;
+        prism_config_defaults(&c);
+        REQUIRE(prism_preset_apply(&c, presets[i], "seaquest") == PRISM_OK);
+        REQUIRE(c.agent_cfg.replay_capacity == 100000);
+        prism_agent ag;
+        REQUIRE(prism_agent_init(&ag, &c.agent_cfg, cls, 0) == PRISM_OK);
+        size_t bytes = prism_replay_memory_bytes(&ag.replay);
+        printf("    seaquest %s: replay of %d transitions = %zu bytes (%.1f MiB), %zu per obs\n",
+               presets[i], ag.replay.opt.capacity, bytes, (double)bytes / (1024.0 * 1024.0),
+               ag.replay.obs_bytes);
+        CHECK(ag.replay.obs_bytes == 125);
+        CHECK(bytes >= (size_t)100000 * 125);
+        CHECK(bytes <= (size_t)ag.replay.opt.capacity * (125 + 64));
+        prism_agent_free(&ag);
+    }
+}
+
 /* ---- slow: classic control (issue 4) ---- */
 
 /* CleanRL's dqn.py on CartPole-v1, 500k steps (~9 s a run): CleanRL reports 488.7 +- 16.1.
@@ -149,4 +178,29 @@ SLOW_TEST(learning_cleanrl_dqn_cartpole_v1_reaches_400) {
         good += last20 >= 400;
     }
     CHECK(good >= 2);
+}
+
+/* Revisiting Rainbow's DQN on CartPole-v0 (30k steps, ~27 s a run). It learns but is unstable:
+ * the Q-values overshoot the largest possible value (100 = 1 / (1 - 0.99)) in every seed and
+ * seed 0 collapses to ~20 after peaking at 127 (docs/results.md). "Clearly learns" is therefore
+ * measured as: every seed has an iteration averaging >= 100 (a random policy averages ~22), and
+ * the mean over seeds of the last 10 iterations is >= 90 (measured 126). */
+SLOW_TEST(learning_dqn_cartpole_v0_clearly_learns) {
+    static double rm[MAX_ROWS];
+    double last10_sum = 0;
+    for (int seed = 0; seed < 3; seed++) {
+        char dir[1024];
+        if (!train("CartPole-v0", "dqn", seed, 0, NULL, dir, sizeof dir)) return;
+        int n = run_column(dir, "metrics.csv", "return_mean", rm);
+        REQUIRE(n >= 10);
+        double best = rm[0];
+        for (int i = 1; i < n; i++)
+            if (rm[i] > best) best = rm[i];
+        double last10 = mean_of(rm + n - 10, 10);
+        printf("    dqn CartPole-v0 seed %d: best iteration %.1f, last 10 iterations %.1f\n", seed,
+               best, last10);
+        CHECK(best >= 100);
+        last10_sum += last10;
+    }
+    CHECK(last10_sum / 3 >= 90);
 }
