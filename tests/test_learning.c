@@ -101,7 +101,7 @@ static double mean_of(const double *v, int n) {
 }
 
 /* The final iteration's return_mean of a run (NaN when no episode ended in it). */
-__attribute__((unused)) static double final_return(const char *dir) {
+static double final_return(const char *dir) {
     static double v[MAX_ROWS];
     int n = run_column(dir, "metrics.csv", "return_mean", v);
     return n > 0 ? v[n - 1] : (double)NAN;
@@ -203,4 +203,21 @@ SLOW_TEST(learning_dqn_cartpole_v0_clearly_learns) {
         last10_sum += last10;
     }
     CHECK(last10_sum / 3 >= 90);
+}
+
+/* Revisiting Rainbow's Rainbow on CartPole-v0. The paper's 30k steps cost 150-200 s a run
+ * under load, too much for three seeds in CI, so the test stops at 15k steps (15 iterations;
+ * train.steps only sets the number of iterations, so this is exactly the first half of the
+ * 30k run). Measured final iteration at 15k: 185, 150, 186 (mean 174); at 30k: 196, 193, 196
+ * (docs/results.md; the paper: about 198). Threshold: the mean over seeds >= 150. */
+SLOW_TEST(learning_rainbow_cartpole_v0_reaches_150) {
+    double sum = 0;
+    for (int seed = 0; seed < 3; seed++) {
+        char dir[1024];
+        if (!train("CartPole-v0", "rainbow", seed, 15000, NULL, dir, sizeof dir)) return;
+        double r = final_return(dir);
+        printf("    rainbow CartPole-v0 seed %d: final iteration (15k steps) %.1f\n", seed, r);
+        sum += r;
+    }
+    CHECK(sum / 3 >= 150);
 }
