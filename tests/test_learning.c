@@ -13,11 +13,22 @@
 #include "prism/presets.h"
 #include "prism/trainer.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { MAX_ROWS = 20000 };
+
+/* Print a measured value under the test's name, flushed at once so it stays next to it even
+ * when stdout is a file and later tests fork. */
+__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+}
 
 /* Read one numeric column (by header name) of a CSV file written by prism_csv into out (cap
  * values). Returns the number of rows, or -1 (and a failed check) when the file or column is
@@ -150,9 +161,9 @@ TEST(learning_seaquest_replay_of_100k_is_bit_packed) {
         prism_agent ag;
         REQUIRE(prism_agent_init(&ag, &c.agent_cfg, cls, 0) == PRISM_OK);
         size_t bytes = prism_replay_memory_bytes(&ag.replay);
-        printf("    seaquest %s: replay of %d transitions = %zu bytes (%.1f MiB), %zu per obs\n",
-               presets[i], ag.replay.opt.capacity, bytes, (double)bytes / (1024.0 * 1024.0),
-               ag.replay.obs_bytes);
+        note("    seaquest %s: replay of %d transitions = %zu bytes (%.1f MiB), %zu per obs\n",
+             presets[i], ag.replay.opt.capacity, bytes, (double)bytes / (1024.0 * 1024.0),
+             ag.replay.obs_bytes);
         CHECK(ag.replay.obs_bytes == 125);
         CHECK(bytes >= (size_t)100000 * 125);
         CHECK(bytes <= (size_t)ag.replay.opt.capacity * (125 + 64));
@@ -173,8 +184,8 @@ SLOW_TEST(learning_cleanrl_dqn_cartpole_v1_reaches_400) {
         int n = run_column(dir, "episodes.csv", "return", ret);
         REQUIRE(n >= 20);
         double last20 = mean_of(ret + n - 20, 20);
-        printf("    cleanrl-dqn CartPole-v1 seed %d: mean of the last 20 episodes %.1f\n", seed,
-               last20);
+        note("    cleanrl-dqn CartPole-v1 seed %d: mean of the last 20 episodes %.1f\n", seed,
+             last20);
         good += last20 >= 400;
     }
     CHECK(good >= 2);
@@ -197,8 +208,8 @@ SLOW_TEST(learning_dqn_cartpole_v0_clearly_learns) {
         for (int i = 1; i < n; i++)
             if (rm[i] > best) best = rm[i];
         double last10 = mean_of(rm + n - 10, 10);
-        printf("    dqn CartPole-v0 seed %d: best iteration %.1f, last 10 iterations %.1f\n", seed,
-               best, last10);
+        note("    dqn CartPole-v0 seed %d: best iteration %.1f, last 10 iterations %.1f\n", seed,
+             best, last10);
         CHECK(best >= 100);
         last10_sum += last10;
     }
@@ -216,7 +227,7 @@ SLOW_TEST(learning_rainbow_cartpole_v0_reaches_150) {
         char dir[1024];
         if (!train("CartPole-v0", "rainbow", seed, 15000, NULL, dir, sizeof dir)) return;
         double r = final_return(dir);
-        printf("    rainbow CartPole-v0 seed %d: final iteration (15k steps) %.1f\n", seed, r);
+        note("    rainbow CartPole-v0 seed %d: final iteration (15k steps) %.1f\n", seed, r);
         sum += r;
     }
     CHECK(sum / 3 >= 150);
@@ -233,6 +244,6 @@ SLOW_TEST(learning_rainbow_acrobot_v1_reaches_minus_150) {
     int n = run_column(dir, "metrics.csv", "return_mean", rm);
     REQUIRE(n == 20);
     double last5 = mean_of(rm + n - 5, 5);
-    printf("    rainbow Acrobot-v1 seed 0: iterations 16-20 average %.1f\n", last5);
+    note("    rainbow Acrobot-v1 seed 0: iterations 16-20 average %.1f\n", last5);
     CHECK(last5 >= -150);
 }
