@@ -254,7 +254,7 @@ SLOW_TEST(learning_rainbow_acrobot_v1_reaches_minus_150) {
  * here (220-260 steps/s under load), too long for three seeds in CI, so the test runs the
  * first 60k steps (15 iterations of 4,000) of seed 0 and asks for a positive mean over the
  * last five iterations. Measured: -307 -148 -13 -37 20 42 35 25 55 80 77 118 80 208 100, so
- * iterations 11-15 average 116.6; the full runs over three seeds are in docs/results.md. */
+ * iterations 11-15 average 116.8; the full runs over three seeds are in docs/results.md. */
 SLOW_TEST(learning_rainbow_lunarlander_v3_positive_in_60k) {
     static double rm[MAX_ROWS];
     char dir[1024];
