@@ -269,7 +269,7 @@ SLOW_TEST(learning_rainbow_lunarlander_v3_positive_in_60k) {
 /* ---- slow: MinAtar (issue 6) ---- */
 
 /* MinAtar's own DQN (minatar-dqn) on Breakout, seed 0, 100k frames in four 25k iterations
- * (100-270 s: one update per frame). Epsilon is still 0.19 at 100k frames (1 -> 0.1 over
+ * (100-270 s: one update per frame). Epsilon is still 0.15 at 100k frames (1 -> 0.1 over
  * 5k-105k), so the returns are those of a policy still exploring. Measured (docs/results.md):
  * 0.52, 1.02, 1.63, 2.46 per iteration (then 3.71, 4.07 at 125k, 150k). Threshold: the last
  * iteration >= 1.5, and at least twice the first (the near-random one). */
