@@ -6,6 +6,7 @@
  *   dqn+X, rainbow-X                   X in double, prioritized, dueling, multistep,
  *                                      distributional, noisy: add one / remove one component
  *   cleanrl-dqn                        CleanRL's dqn.py (CartPole-v1, 500k steps)
+ *   minatar-dqn                        MinAtar's dqn.py (any MinAtar game, 5M frames)
  * docs/presets.md lists every value with its source.
  *
  *     prism_config c;

@@ -23,7 +23,7 @@ typedef struct family {
     "agent.optimizer=adam agent.adam_eps=3.125e-4 agent.loss=huber agent.batch_size=128 "          \
     "agent.replay_capacity=50000 agent.min_replay=500 agent.eps_start=0.01 agent.eps_end=0.01 "    \
     "agent.eps_decay_steps=0 agent.eps_eval=0.001 agent.reward_clip=true agent.num_atoms=51 "      \
-    "agent.noisy_sigma0=0.1 agent.per_alpha=0.5 agent.per_beta=0.5 agent.tau=1 "                  \
+    "agent.noisy_sigma0=0.1 agent.per_alpha=0.5 agent.per_beta=0.5 agent.tau=1 "                   \
     "train.iteration_steps=1000 "
 
 static const family families[] = {
@@ -59,8 +59,7 @@ static const family families[] = {
      "agent.lr=2.5e-4 agent.update_period=4 agent.target_period=1000",
      "agent.lr=1e-4 agent.update_period=4 agent.target_period=1000"},
     /* Anything else (probes, small MDPs): the classic-control recipe without scaling. */
-    {"generic", "",
-     CLASSIC_COMMON "train.steps=30000 agent.v_max=100 agent.obs_minmax=false",
+    {"generic", "", CLASSIC_COMMON "train.steps=30000 agent.v_max=100 agent.obs_minmax=false",
      "agent.lr=1e-3 agent.update_period=4 agent.target_period=100",
      "agent.lr=1e-4 agent.update_period=2 agent.target_period=100"},
 };
@@ -92,15 +91,46 @@ enum { N_COMPONENTS = (int)(sizeof components / sizeof components[0]) };
     "agent.reward_clip=false agent.obs_minmax=false train.steps=500000 "                           \
     "train.iteration_steps=10000"
 
+/* MinAtar's own DQN (examples/dqn.py of the MinAtar repository, the baseline of Young & Tian
+ * 2019): conv 16 3x3 VALID -> 128 ReLU -> head, PyTorch default init, centered RMSprop
+ * (lr 2.5e-4, alpha 0.95, eps 0.01; the paper-era file passes no momentum), smooth L1 loss, one
+ * update per frame, target copy every 1000 updates, replay 100k, batch 32, uniform random actions
+ * for the first 5000 frames and learning from frame 5000, then epsilon 1 -> 0.1 over 100k
+ * frames, 5M frames. MinAtar rewards are 0/1, so no clipping is needed (and it does none). */
+#define MINATAR_DQN                                                                                \
+    "agent.hidden=128 agent.conv_channels=16 agent.conv_valid=true agent.init=torch_default "      \
+    "agent.gamma=0.99 agent.optimizer=rmsprop_torch agent.lr=2.5e-4 agent.rms_decay=0.95 "         \
+    "agent.rms_centered=true agent.rms_eps=0.01 agent.rms_momentum=0 agent.loss=huber "            \
+    "agent.batch_size=32 agent.replay_capacity=100000 agent.min_replay=5000 "                      \
+    "agent.update_period=1 agent.target_period=1000 agent.tau=1 agent.eps_start=1 "                \
+    "agent.eps_end=0.1 agent.eps_decay_steps=100000 agent.eps_warmup=5000 agent.eps_eval=0.001 "   \
+    "agent.reward_clip=false agent.obs_minmax=false agent.double=false agent.prioritized=false "   \
+    "agent.dueling=false agent.n_step=1 agent.distributional=false agent.noisy=false "             \
+    "train.steps=5000000 train.iteration_steps=100000 train.max_episode_steps=0"
+
 static const char *const names[] = {
-    "dqn",           "rainbow",        "dqn+double",           "dqn+prioritized",
-    "dqn+dueling",   "dqn+multistep",  "dqn+distributional",   "dqn+noisy",
-    "rainbow-double", "rainbow-prioritized", "rainbow-dueling", "rainbow-multistep",
-    "rainbow-distributional", "rainbow-noisy", "cleanrl-dqn",
+    "dqn",
+    "rainbow",
+    "dqn+double",
+    "dqn+prioritized",
+    "dqn+dueling",
+    "dqn+multistep",
+    "dqn+distributional",
+    "dqn+noisy",
+    "rainbow-double",
+    "rainbow-prioritized",
+    "rainbow-dueling",
+    "rainbow-multistep",
+    "rainbow-distributional",
+    "rainbow-noisy",
+    "cleanrl-dqn",
+    "minatar-dqn",
 };
 enum { N_NAMES = (int)(sizeof names / sizeof names[0]) };
 
-const char *prism_preset_name(int i) { return i >= 0 && i < N_NAMES ? names[i] : NULL; }
+const char *prism_preset_name(int i) {
+    return i >= 0 && i < N_NAMES ? names[i] : NULL;
+}
 
 const char *prism_preset_summary(int i) {
     static char buf[96];
@@ -109,8 +139,12 @@ const char *prism_preset_summary(int i) {
     if (!strcmp(n, "dqn")) return "DQN (Revisiting Rainbow baseline, per-environment values)";
     if (!strcmp(n, "rainbow")) return "Rainbow: all six components (Revisiting Rainbow)";
     if (!strcmp(n, "cleanrl-dqn")) return "CleanRL's dqn.py: 120-84 MLP, MSE, 500k steps";
-    if (n[0] == 'd') snprintf(buf, sizeof buf, "DQN plus %s", n + 4);
-    else snprintf(buf, sizeof buf, "Rainbow without %s", n + 8);
+    if (!strcmp(n, "minatar-dqn"))
+        return "MinAtar's dqn.py: conv16-128, centered RMSprop, 5M frames";
+    if (n[0] == 'd')
+        snprintf(buf, sizeof buf, "DQN plus %s", n + 4);
+    else
+        snprintf(buf, sizeof buf, "Rainbow without %s", n + 8);
     return buf;
 }
 
@@ -147,6 +181,10 @@ bool prism_preset_text(const char *name, const char *env_id, char *buf, size_t c
         used = append(buf, cap, used, CLEANRL_DQN);
         return used < cap;
     }
+    if (!strcmp(name, "minatar-dqn")) {
+        used = append(buf, cap, used, MINATAR_DQN);
+        return used < cap;
+    }
     bool rainbow = !strncmp(name, "rainbow", 7);
     if (!rainbow && strncmp(name, "dqn", 3)) return false;
     const char *rest = name + (rainbow ? 7 : 3);
@@ -171,7 +209,8 @@ prism_status prism_preset_apply(prism_config *c, const char *name, const char *e
         char list[1024] = "";
         size_t used = 0;
         for (int i = 0; i < N_NAMES; i++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+            used +=
+                (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
         return prism_error(PRISM_ERR_NOT_FOUND, "unknown agent preset '%s'; presets: %s", name,
                            list);
     }

@@ -1,0 +1,288 @@
+/* Learning tests: whole training runs through the library (prism_train, no run index, a
+ * temporary runs directory) that must reach a return measured beforehand, with margin, over
+ * fixed seeds. They are SLOW_TESTs (make test-slow); docs/results.md has the measured numbers,
+ * the commands that produced them and the wall times. Runs are deterministic for a seed on one
+ * machine, so a failure here means the learning changed, not bad luck; the margins absorb the
+ * differences another CPU's OpenBLAS kernels can make.
+ *
+ * Also here (fast): the minatar-dqn preset matches MinAtar's examples/dqn.py. */
+#include "harness.h"
+#include "prism/agent.h"
+#include "prism/config.h"
+#include "prism/env.h"
+#include "prism/presets.h"
+#include "prism/trainer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_ROWS = 20000 };
+
+/* Print a measured value under the test's name, flushed at once so it stays next to it even
+ * when stdout is a file and later tests fork. */
+__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+}
+
+/* Read one numeric column (by header name) of a CSV file written by prism_csv into out (cap
+ * values). Returns the number of rows, or -1 (and a failed check) when the file or column is
+ * missing. Empty fields (NaN) read as NaN. */
+static int read_column(const char *path, const char *name, double *out, int cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        test_fail(__FILE__, __LINE__, "cannot open %s", path);
+        return -1;
+    }
+    static char line[8192];
+    int col = -1, rows = 0;
+    if (fgets(line, sizeof line, f)) {
+        int i = 0;
+        for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), i++)
+            if (!strcmp(tok, name)) col = i;
+    }
+    if (col < 0) {
+        fclose(f);
+        test_fail(__FILE__, __LINE__, "%s has no column %s", path, name);
+        return -1;
+    }
+    while (rows < cap && fgets(line, sizeof line, f)) {
+        /* walk the fields by hand: strtok would merge the empty fields NaN leaves */
+        const char *p = line;
+        for (int i = 0; i < col && p; i++) {
+            p = strchr(p, ',');
+            if (p) p++;
+        }
+        out[rows++] = (p && *p != ',' && *p != '\n') ? strtod(p, NULL) : (double)NAN;
+    }
+    fclose(f);
+    return rows;
+}
+
+/* Train `preset` on `env` with `seed`; `steps` > 0 overrides train.steps; `extra` holds
+ * further "key=value ..." assignments (may be NULL). The run directory goes to dir. Returns
+ * false (with a failed check) when the run did not complete. */
+static bool train(const char *env, const char *preset, int seed, long long steps, const char *extra,
+                  char *dir, size_t cap) {
+    prism_config c;
+    prism_config_defaults(&c);
+    if (prism_preset_apply(&c, preset, env) != PRISM_OK) {
+        test_fail(__FILE__, __LINE__, "preset %s on %s: %s", preset, env, prism_error_message());
+        return false;
+    }
+    c.seed = (uint64_t)seed;
+    if (steps > 0) c.train.steps = steps;
+    if (extra && prism_config_apply(&c, extra) != PRISM_OK) {
+        test_fail(__FILE__, __LINE__, "%s: %s", extra, prism_error_message());
+        return false;
+    }
+    char id[160];
+    snprintf(id, sizeof id, "%s-%s-s%d-%lld", env, preset, seed, steps);
+    prism_train_options o = prism_train_options_default();
+    o.runs_dir = test_tmpdir();
+    o.run_id = id;
+    o.quiet = true;
+    o.progress_bar = false;
+    o.no_index = true;
+    prism_status st = prism_train(&c, &o, dir, cap);
+    if (st != PRISM_OK) {
+        test_fail(__FILE__, __LINE__, "training %s on %s (seed %d) failed: %s", preset, env, seed,
+                  prism_error_message());
+        return false;
+    }
+    return true;
+}
+
+/* Column `name` of dir/file into out; the row count (<= 0 on failure). */
+static int run_column(const char *dir, const char *file, const char *name, double *out) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return read_column(path, name, out, MAX_ROWS);
+}
+
+static double mean_of(const double *v, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += v[i];
+    return n > 0 ? s / n : (double)NAN;
+}
+
+/* The final iteration's return_mean of a run (NaN when no episode ended in it). */
+static double final_return(const char *dir) {
+    static double v[MAX_ROWS];
+    int n = run_column(dir, "metrics.csv", "return_mean", v);
+    return n > 0 ? v[n - 1] : (double)NAN;
+}
+
+/* ---- fast: presets ---- */
+
+TEST(learning_minatar_dqn_preset_matches_minatar_dqn_py) {
+    prism_config c;
+    prism_config_defaults(&c);
+    REQUIRE(prism_preset_apply(&c, "minatar-dqn", "breakout") == PRISM_OK);
+    const prism_agent_config *a = &c.agent_cfg;
+    /* conv 16 3x3 VALID (10x10 -> 8x8) -> 128 -> head, PyTorch default init */
+    CHECK(a->conv_channels == 16 && a->conv_valid && a->n_hidden == 1 && a->hidden[0] == 128);
+    CHECK(a->init == PRISM_INIT_TORCH_DEFAULT);
+    CHECK(!a->double_q && !a->prioritized && !a->dueling && a->n_step == 1 && !a->distributional &&
+          !a->noisy);
+    /* RMSprop(lr=0.00025, alpha=0.95, centered=True, eps=0.01), smooth_l1_loss */
+    CHECK(a->optimizer == PRISM_OPT_RMSPROP_TORCH && a->lr == 2.5e-4 && a->rms_decay == 0.95 &&
+          a->rms_centered && a->rms_eps == 0.01 && a->rms_momentum == 0);
+    CHECK(a->loss == PRISM_LOSS_HUBER && a->gamma == 0.99 && !a->reward_clip);
+    CHECK(a->batch_size == 32 && a->replay_capacity == 100000 && a->min_replay == 5000);
+    CHECK(a->update_period == 1 && a->target_period == 1000 && a->tau == 1);
+    CHECK(a->eps_start == 1 && a->eps_end == 0.1 && a->eps_decay_steps == 100000 &&
+          a->eps_warmup == 5000);
+    CHECK(c.train.steps == 5000000 && c.train.max_episode_steps == 0);
+    /* the same on every game; on seaquest too */
+    REQUIRE(prism_preset_apply(&c, "minatar-dqn", "seaquest") == PRISM_OK);
+    CHECK(a->conv_valid && a->hidden[0] == 128 && a->update_period == 1);
+}
+
+/* The replay memory of a MinAtar run holds 100k Seaquest transitions (10x10x10 binary
+ * observations) bit-packed: 125 bytes an observation instead of 4,000 as float32. The sizes are
+ * printed (docs/results.md quotes them); the bounds say every observation is stored once, in
+ * bits, plus at most 64 bytes of bookkeeping per slot. */
+TEST(learning_seaquest_replay_of_100k_is_bit_packed) {
+    const prism_env_class *cls = prism_env_find("seaquest");
+    REQUIRE(cls != NULL);
+    REQUIRE(prism_env_obs_size(cls) == 1000);
+    const char *presets[] = {"dqn", "rainbow", "minatar-dqn"};
+    for (int i = 0; i < 3; i++) {
+        prism_config c;
+        prism_config_defaults(&c);
+        REQUIRE(prism_preset_apply(&c, presets[i], "seaquest") == PRISM_OK);
+        REQUIRE(c.agent_cfg.replay_capacity == 100000);
+        prism_agent ag;
+        REQUIRE(prism_agent_init(&ag, &c.agent_cfg, cls, 0) == PRISM_OK);
+        size_t bytes = prism_replay_memory_bytes(&ag.replay);
+        note("    seaquest %s: replay of %d transitions = %zu bytes (%.1f MiB), %zu per obs\n",
+             presets[i], ag.replay.opt.capacity, bytes, (double)bytes / (1024.0 * 1024.0),
+             ag.replay.obs_bytes);
+        CHECK(ag.replay.obs_bytes == 125);
+        CHECK(bytes >= (size_t)100000 * 125);
+        CHECK(bytes <= (size_t)ag.replay.opt.capacity * (125 + 64));
+        prism_agent_free(&ag);
+    }
+}
+
+/* ---- slow: classic control (issue 4) ---- */
+
+/* CleanRL's dqn.py on CartPole-v1, 500k steps (~9 s a run): CleanRL reports 488.7 +- 16.1.
+ * Measured: the last 20 episodes of seeds 0, 1, 2 all average 500. */
+SLOW_TEST(learning_cleanrl_dqn_cartpole_v1_reaches_400) {
+    static double ret[MAX_ROWS];
+    int good = 0;
+    for (int seed = 0; seed < 3; seed++) {
+        char dir[1024];
+        if (!train("CartPole-v1", "cleanrl-dqn", seed, 0, NULL, dir, sizeof dir)) continue;
+        int n = run_column(dir, "episodes.csv", "return", ret);
+        REQUIRE(n >= 20);
+        double last20 = mean_of(ret + n - 20, 20);
+        note("    cleanrl-dqn CartPole-v1 seed %d: mean of the last 20 episodes %.1f\n", seed,
+             last20);
+        good += last20 >= 400;
+    }
+    CHECK(good >= 2);
+}
+
+/* Revisiting Rainbow's DQN on CartPole-v0 (30k steps, ~27 s a run). It learns but is unstable:
+ * the Q-values overshoot the largest possible value (100 = 1 / (1 - 0.99)) in every seed and
+ * seed 0 collapses to ~20 after peaking at 127 (docs/results.md). "Clearly learns" is therefore
+ * measured as: every seed has an iteration averaging >= 100 (a random policy averages ~22), and
+ * the mean over seeds of the last 10 iterations is >= 90 (measured 126). */
+SLOW_TEST(learning_dqn_cartpole_v0_clearly_learns) {
+    static double rm[MAX_ROWS];
+    double last10_sum = 0;
+    for (int seed = 0; seed < 3; seed++) {
+        char dir[1024];
+        if (!train("CartPole-v0", "dqn", seed, 0, NULL, dir, sizeof dir)) return;
+        int n = run_column(dir, "metrics.csv", "return_mean", rm);
+        REQUIRE(n >= 10);
+        double best = rm[0];
+        for (int i = 1; i < n; i++)
+            if (rm[i] > best) best = rm[i];
+        double last10 = mean_of(rm + n - 10, 10);
+        note("    dqn CartPole-v0 seed %d: best iteration %.1f, last 10 iterations %.1f\n", seed,
+             best, last10);
+        CHECK(best >= 100);
+        last10_sum += last10;
+    }
+    CHECK(last10_sum / 3 >= 90);
+}
+
+/* Revisiting Rainbow's Rainbow on CartPole-v0. The paper's 30k steps cost 150-200 s a run
+ * under load, too much for three seeds in CI, so the test stops at 15k steps (15 iterations;
+ * train.steps only sets the number of iterations, so this is exactly the first half of the
+ * 30k run). Measured final iteration at 15k: 185, 150, 186 (mean 174); at 30k: 196, 193, 196
+ * (docs/results.md; the paper: about 198). Threshold: the mean over seeds >= 150. */
+SLOW_TEST(learning_rainbow_cartpole_v0_reaches_150) {
+    double sum = 0;
+    for (int seed = 0; seed < 3; seed++) {
+        char dir[1024];
+        if (!train("CartPole-v0", "rainbow", seed, 15000, NULL, dir, sizeof dir)) return;
+        double r = final_return(dir);
+        note("    rainbow CartPole-v0 seed %d: final iteration (15k steps) %.1f\n", seed, r);
+        sum += r;
+    }
+    CHECK(sum / 3 >= 150);
+}
+
+/* Revisiting Rainbow's Rainbow on Acrobot-v1, seed 0, 20k of the paper's 30k steps (about
+ * 120 steps/s under load). Measured: iterations 16-20 average -126.8 (the full 30k run ends
+ * at -112, last 10 iterations -111.5; docs/results.md). Single iterations swing by 30-50
+ * (-150 at iteration 17 and again at 29), hence the mean of the last five. Threshold: >= -150. */
+SLOW_TEST(learning_rainbow_acrobot_v1_reaches_minus_150) {
+    static double rm[MAX_ROWS];
+    char dir[1024];
+    if (!train("Acrobot-v1", "rainbow", 0, 20000, NULL, dir, sizeof dir)) return;
+    int n = run_column(dir, "metrics.csv", "return_mean", rm);
+    REQUIRE(n == 20);
+    double last5 = mean_of(rm + n - 5, 5);
+    note("    rainbow Acrobot-v1 seed 0: iterations 16-20 average %.1f\n", last5);
+    CHECK(last5 >= -150);
+}
+
+/* ---- slow: LunarLander (issue 7) ---- */
+
+/* Revisiting Rainbow's Rainbow on LunarLander-v3, seed 0. A 120k-step run costs 4-9 minutes
+ * here (220-260 steps/s under load), too long for three seeds in CI, so the test runs the
+ * first 60k steps (15 iterations of 4,000) of seed 0 and asks for a positive mean over the
+ * last five iterations. Measured: -307 -148 -13 -37 20 42 35 25 55 80 77 118 80 208 100, so
+ * iterations 11-15 average 116.8; the full runs over three seeds are in docs/results.md. */
+SLOW_TEST(learning_rainbow_lunarlander_v3_positive_in_60k) {
+    static double rm[MAX_ROWS];
+    char dir[1024];
+    if (!train("LunarLander-v3", "rainbow", 0, 60000, NULL, dir, sizeof dir)) return;
+    int n = run_column(dir, "metrics.csv", "return_mean", rm);
+    REQUIRE(n == 15);
+    double last5 = mean_of(rm + n - 5, 5);
+    note("    rainbow LunarLander-v3 seed 0: iterations 11-15 average %.1f\n", last5);
+    CHECK(last5 > 0);
+}
+
+/* ---- slow: MinAtar (issue 6) ---- */
+
+/* MinAtar's own DQN (minatar-dqn) on Breakout, seed 0, 100k frames in four 25k iterations
+ * (100-270 s: one update per frame). Epsilon is still 0.15 at 100k frames (1 -> 0.1 over
+ * 5k-105k), so the returns are those of a policy still exploring. Measured (docs/results.md):
+ * 0.52, 1.02, 1.63, 2.46 per iteration (then 3.71, 4.07 at 125k, 150k). Threshold: the last
+ * iteration >= 1.5, and at least twice the first (the near-random one). */
+SLOW_TEST(learning_minatar_dqn_breakout_learns_in_100k_frames) {
+    static double rm[MAX_ROWS];
+    char dir[1024];
+    if (!train("breakout", "minatar-dqn", 0, 100000, "train.iteration_steps=25000", dir,
+               sizeof dir))
+        return;
+    int n = run_column(dir, "metrics.csv", "return_mean", rm);
+    REQUIRE(n == 4);
+    note("    minatar-dqn breakout seed 0: %.2f %.2f %.2f %.2f per 25k frames\n", rm[0], rm[1],
+         rm[2], rm[3]);
+    CHECK(rm[3] >= 1.5);
+    CHECK(rm[3] >= 2 * rm[0]);
+}
