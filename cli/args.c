@@ -24,8 +24,7 @@ static void print_usage(const char *usage, const cli_opt *opts, int nopts) {
         char left[64];
         /* one-letter options (-j, -o) take one dash */
         snprintf(left, sizeof left, "%s%s%s%s", opts[i].name[1] ? "--" : "-", opts[i].name,
-                 opts[i].metavar ? " " : "",
-                 opts[i].metavar ? opts[i].metavar : "");
+                 opts[i].metavar ? " " : "", opts[i].metavar ? opts[i].metavar : "");
         printf("  %-26s %s\n", left, opts[i].help);
     }
 }

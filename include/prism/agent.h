@@ -32,17 +32,17 @@
 typedef struct prism_agent_stats {
     long long updates;
     double loss_sum;
-    double q_sum, q_max;            /* Q(obs, a) of the taken actions in sampled batches */
+    double q_sum, q_max; /* Q(obs, a) of the taken actions in sampled batches */
     long long q_count;
     double target_sum, target_absmax; /* TD targets (expected value for C51) */
     double grad_norm_sum, grad_norm_max;
-    double update_ratio;            /* |delta theta| / |theta| of the first update */
-    double dist_entropy_sum;        /* mean entropy of the predicted distribution (C51) */
-    double weight_min;              /* smallest importance weight seen (1 without PER) */
+    double update_ratio;     /* |delta theta| / |theta| of the first update */
+    double dist_entropy_sum; /* mean entropy of the predicted distribution (C51) */
+    double weight_min;       /* smallest importance weight seen (1 without PER) */
     long long target_syncs;
-    int first_nonfinite;            /* 0, or which quantity went non-finite first (see .c) */
-    double time_replay;             /* seconds storing and sampling transitions */
-    double time_learn;              /* seconds in forward, backward and optimizer */
+    int first_nonfinite; /* 0, or which quantity went non-finite first (see .c) */
+    double time_replay;  /* seconds storing and sampling transitions */
+    double time_learn;   /* seconds in forward, backward and optimizer */
 } prism_agent_stats;
 
 /* Deliberate bugs, for proving that `prism doctor` and the tests catch them (tests only; a
@@ -58,9 +58,9 @@ typedef enum prism_agent_bug {
 typedef struct prism_agent {
     prism_agent_config cfg;
     prism_agent_bug bug; /* PRISM_BUG_NONE except in tests */
-    int obs_size;    /* D */
-    int num_actions; /* A */
-    int num_atoms;   /* N: 1 for a scalar head */
+    int obs_size;        /* D */
+    int num_actions;     /* A */
+    int num_atoms;       /* N: 1 for a scalar head */
     prism_nn online, target;
     prism_optim opt;
     prism_replay replay;
