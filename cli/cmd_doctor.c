@@ -8,7 +8,6 @@
 #include "prism/doctor.h"
 #include "prism/env.h"
 #include "prism/json.h"
-#include "prism/lunar_lander.h"
 #include "prism/run_index.h"
 
 #include <math.h>
@@ -108,22 +107,6 @@ static int summarize(const prism_doctor_report *r, const char *what) {
     return r->failed ? CLI_FAILURE : CLI_OK;
 }
 
-/* CartPole: push towards the side the pole is falling to (angle plus angular velocity). The
- * same rule as `prism env eval --policy heuristic` (cli/env_eval.c); both could share one in
- * the library. */
-static int cartpole_scripted(const float *obs) {
-    return (double)obs[2] + (double)obs[3] > 0 ? 1 : 0;
-}
-
-static int (*scripted_policy(const char *env_id))(const float *) {
-    const prism_env_class *c = prism_env_find(env_id);
-    if (!c) return NULL;
-    if (c == prism_env_find("LunarLander-v3")) return prism_lunar_lander_heuristic;
-    if (c == prism_env_find("CartPole-v0") || c == prism_env_find("CartPole-v1"))
-        return cartpole_scripted;
-    return NULL;
-}
-
 static int doctor_env(int argc, char **argv) {
     cli_opt opts[] = {
         {.name = "episodes", .metavar = "N", .help = "random-policy episodes (default 20)"},
@@ -144,7 +127,8 @@ static int doctor_env(int argc, char **argv) {
     if (!cli_int("doctor env", &opts[0], 1, 100000, 20, &episodes)) return CLI_USAGE;
     if (!cli_u64("doctor env", &opts[1], 0, &seed)) return CLI_USAGE;
     prism_status st =
-        prism_doctor_env(pos[0], (int)episodes, seed, scripted_policy(pos[0]), stdout);
+        prism_doctor_env(pos[0], (int)episodes, seed,
+                         prism_env_find(pos[0]) ? prism_env_find(pos[0])->heuristic : NULL, stdout);
     if (st)
         return cli_fail("doctor env", st,
                         st == PRISM_ERR_NOT_FOUND ? "(`prism env ls` lists them)" : NULL);

@@ -5,35 +5,10 @@
  * are evaluated by `prism eval` on a run. */
 #include "cli.h"
 #include "prism/env.h"
-#include "prism/lunar_lander.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-/* A hand-written controller: observation in, action out. */
-typedef int (*heuristic_fn)(const float *obs);
-
-/* CartPole: push towards the side the pole is falling to (angle plus angular velocity). */
-static int cartpole_heuristic(const float *obs) {
-    return (double)obs[2] + (double)obs[3] > 0 ? 1 : 0;
-}
-
-static const struct {
-    const char *id;
-    heuristic_fn fn;
-} heuristics[] = {
-    {"LunarLander-v3", prism_lunar_lander_heuristic},
-    {"CartPole-v1", cartpole_heuristic},
-    {"CartPole-v0", cartpole_heuristic},
-};
-enum { HEURISTICS = (int)(sizeof heuristics / sizeof heuristics[0]) };
-
-static heuristic_fn find_heuristic(const prism_env_class *cls) {
-    for (int i = 0; i < HEURISTICS; i++)
-        if (prism_env_find(heuristics[i].id) == cls) return heuristics[i].fn;
-    return NULL;
-}
 
 int env_eval(int argc, char **argv) {
     const char *cmd = "env eval";
@@ -65,15 +40,16 @@ int env_eval(int argc, char **argv) {
     prism_env env;
     prism_status st = prism_env_init(&env, pos[0], NULL);
     if (st) return cli_fail(cmd, st, NULL);
-    heuristic_fn heuristic = NULL;
+    int (*heuristic)(const float *obs) = NULL;
     if (!strcmp(policy, "heuristic")) {
-        heuristic = find_heuristic(env.cls);
+        heuristic = env.cls->heuristic;
         if (!heuristic) {
             char names[256] = "";
             size_t used = 0;
-            for (int i = 0; i < HEURISTICS; i++)
-                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-                                         heuristics[i].id);
+            for (int i = 0; i < prism_env_class_count() && used < sizeof names; i++)
+                if (prism_env_class_at(i)->heuristic)
+                    used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                             used ? ", " : "", prism_env_class_at(i)->id);
             fprintf(stderr,
                     "prism env eval: %s has no heuristic policy; environments with one: %s "
                     "(or use --policy random)\n",

@@ -86,6 +86,9 @@ typedef struct prism_env_class {
     /* Text picture of the state into buf (cap bytes, NUL-terminated); ANSI colour when
      * `color`. Returns the length written. */
     int (*render)(const void *state, char *buf, size_t cap, bool color);
+    /* A hand-written controller for baselines (`prism env eval --policy heuristic`, `prism
+     * doctor env`): observation in, action out; NULL when the environment has none. */
+    int (*heuristic)(const float *obs);
 
     /* Optional fast path (NULL = not provided; the vector env then calls step per copy).
      * Step copies 0..n-1 of a vector at once with valid actions[i] (n): the same effect,

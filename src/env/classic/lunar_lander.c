@@ -366,6 +366,7 @@ const prism_env_class prism_lunar_lander_v3 = {
     .num_actions = 4,
     .action_names = action_names,
     .play_keys = "sawd",
+    .heuristic = prism_lunar_lander_heuristic,
     .max_episode_steps = 1000,
     .state_bytes = sizeof(lunar),
     .destroy = destroy,
