@@ -76,8 +76,10 @@ all: build/prism build/prism-tests
 test: all
 	PRISM_BIN=build/prism build/prism-tests $(FILTER)
 
+# the slow tests are single-threaded minutes each: run them side by side, one per core
+SLOW_JOBS ?= 2
 test-slow: all
-	PRISM_BIN=build/prism build/prism-tests --slow $(FILTER)
+	PRISM_BIN=build/prism build/prism-tests --slow -j $(SLOW_JOBS) $(FILTER)
 
 test-asan: build/asan/prism build/asan/prism-tests
 	PRISM_BIN=build/asan/prism ASAN_OPTIONS=detect_leaks=1 build/asan/prism-tests $(FILTER)

@@ -1,7 +1,7 @@
 /* prism doctor — the debugging playbook as a command:
  *   prism doctor [--agent PRESET] [--set key=value ...] [--seed N] [--json]   probes + engine
  *   prism doctor RUN [--runs-dir DIR] [--json]                                run health
- *   prism doctor env ID [--episodes N] [--seed N]                             env baselines
+ *   prism doctor env ID [--episodes N] [--seed N] [--json]                    env baselines
  * Exit 0 healthy, 1 when a check fails, 2 for bad input. The examinations live in src/doctor/;
  * this file parses options and prints. --inject-bug is for the doctor's own tests only. */
 #include "cli.h"
@@ -111,11 +111,12 @@ static int doctor_env(int argc, char **argv) {
     cli_opt opts[] = {
         {.name = "episodes", .metavar = "N", .help = "random-policy episodes (default 20)"},
         {.name = "seed", .metavar = "N", .help = "seed (default 0)"},
+        {.name = "json", .help = "print one JSON object instead of the text"},
     };
     char *pos[1];
     int npos;
-    const char *u = "prism doctor env ID [--episodes N] [--seed N]";
-    int rc = cli_parse("doctor env", u, argc, argv, opts, 2, pos, 1, &npos);
+    const char *u = "prism doctor env ID [--episodes N] [--seed N] [--json]";
+    int rc = cli_parse("doctor env", u, argc, argv, opts, 3, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr,
@@ -128,7 +129,8 @@ static int doctor_env(int argc, char **argv) {
     if (!cli_u64("doctor env", &opts[1], 0, &seed)) return CLI_USAGE;
     prism_status st =
         prism_doctor_env(pos[0], (int)episodes, seed,
-                         prism_env_find(pos[0]) ? prism_env_find(pos[0])->heuristic : NULL, stdout);
+                         prism_env_find(pos[0]) ? prism_env_find(pos[0])->heuristic : NULL,
+                         opts[2].count > 0, stdout);
     if (st)
         return cli_fail("doctor env", st,
                         st == PRISM_ERR_NOT_FOUND ? "(`prism env ls` lists them)" : NULL);

@@ -1,4 +1,4 @@
-/* The test runner: `prism-tests [--slow] [--list] [FILTER...]`. A test runs when its name
+/* The test runner: `prism-tests [--slow] [--list] [-j N] [FILTER...]`. A test runs when its name
  * contains any FILTER (all tests when none is given). */
 #include "harness.h"
 
@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static test_case *head, *tail;
@@ -103,48 +104,134 @@ static int matches(const char *name, int nfilters, char **filters) {
     return 0;
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+enum { RESULT_PASSED, RESULT_FAILED, RESULT_SKIPPED };
+
+/* Run one test in this process and print its result line. */
+static int run_one(test_case *t) {
+    current_name = t->name;
+    current_failures = 0;
+    current_skipped = 0;
+    tmpdir[0] = 0;
+    fprintf(stderr, "%-60s ", t->name);
+    fflush(stderr);
+    double start = now_s();
+    t->fn();
+    double took = now_s() - start;
+    if (tmpdir[0]) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0) fprintf(stderr, "(could not remove %s) ", tmpdir);
+    }
+    char took_text[32] = "";
+    if (took >= 1) snprintf(took_text, sizeof took_text, " (%.0f s)", took);
+    if (current_failures) {
+        fprintf(stderr, "%s FAILED (%d checks)%s\n", t->name, current_failures, took_text);
+        return RESULT_FAILED;
+    }
+    if (current_skipped) {
+        fprintf(stderr, "SKIPPED (%s)\n", skip_reason);
+        return RESULT_SKIPPED;
+    }
+    fprintf(stderr, "ok%s\n", took_text);
+    return RESULT_PASSED;
+}
+
+/* -j N: each test in its own child process, at most N at a time, taken in order as workers
+ * free up (the slow learning tests are minutes each and single-threaded). A child's output
+ * goes to a temporary file that is printed whole when it ends, so lines never interleave. */
+static void run_parallel(test_case **sel, int n, int jobs, int *count) {
+    pid_t *pid = calloc((size_t)n, sizeof *pid);
+    FILE **out = calloc((size_t)n, sizeof *out);
+    int next = 0, running = 0;
+    while (next < n || running > 0) {
+        while (running < jobs && next < n) {
+            out[next] = tmpfile();
+            if (!out[next]) {
+                perror("prism-tests: tmpfile");
+                exit(2);
+            }
+            fflush(stdout);
+            fflush(stderr);
+            pid[next] = fork();
+            if (pid[next] < 0) {
+                perror("prism-tests: fork");
+                exit(2);
+            }
+            if (pid[next] == 0) {
+                dup2(fileno(out[next]), STDOUT_FILENO);
+                dup2(fileno(out[next]), STDERR_FILENO);
+                int result = run_one(sel[next]);
+                fflush(stdout);
+                fflush(stderr);
+                _exit(result);
+            }
+            next++;
+            running++;
+        }
+        int status;
+        pid_t done = wait(&status);
+        if (done < 0) {
+            perror("prism-tests: wait");
+            exit(2);
+        }
+        int i = 0;
+        while (i < next && pid[i] != done) i++;
+        if (i == next) continue;
+        running--;
+        rewind(out[i]);
+        char buf[4096];
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, out[i])) > 0) fwrite(buf, 1, got, stderr);
+        fclose(out[i]);
+        int result = WIFEXITED(status) && WEXITSTATUS(status) <= RESULT_SKIPPED
+                         ? WEXITSTATUS(status)
+                         : RESULT_FAILED;
+        if (!WIFEXITED(status))
+            fprintf(stderr, "%s FAILED (killed by signal %d)\n", sel[i]->name, WTERMSIG(status));
+        count[result]++;
+    }
+    free(pid);
+    free(out);
+}
+
 int main(int argc, char **argv) {
-    int slow = 0, list = 0, nfilters = 0;
+    int slow = 0, list = 0, jobs = 1, nfilters = 0;
     char **filters = calloc((size_t)argc, sizeof *filters);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--slow"))
             slow = 1;
         else if (!strcmp(argv[i], "--list"))
             list = 1;
+        else if (!strcmp(argv[i], "-j") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+            jobs = atoi(argv[++i]);
         else
             filters[nfilters++] = argv[i];
     }
-    int passed = 0, failed = 0, skipped = 0;
-    for (test_case *t = head; t; t = t->next) {
-        if (t->slow != slow || !matches(t->name, nfilters, filters)) continue;
-        if (list) {
-            printf("%s\n", t->name);
-            continue;
-        }
-        current_name = t->name;
-        current_failures = 0;
-        current_skipped = 0;
-        tmpdir[0] = 0;
-        fprintf(stderr, "%-60s ", t->name);
-        fflush(stderr);
-        t->fn();
-        if (tmpdir[0]) {
-            char cmd[600];
-            snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-            if (system(cmd) != 0) fprintf(stderr, "(could not remove %s) ", tmpdir);
-        }
-        if (current_failures) {
-            failed++;
-            fprintf(stderr, "%s FAILED (%d checks)\n", t->name, current_failures);
-        } else if (current_skipped) {
-            skipped++;
-            fprintf(stderr, "SKIPPED (%s)\n", skip_reason);
-        } else {
-            passed++;
-            fprintf(stderr, "ok\n");
-        }
+    int n = 0;
+    for (test_case *t = head; t; t = t->next) n++;
+    test_case **sel = calloc((size_t)n + 1, sizeof *sel);
+    int nsel = 0;
+    for (test_case *t = head; t; t = t->next)
+        if (t->slow == slow && matches(t->name, nfilters, filters)) sel[nsel++] = t;
+    int count[3] = {0, 0, 0};
+    if (list) {
+        for (int i = 0; i < nsel; i++) printf("%s\n", sel[i]->name);
+    } else if (jobs > 1) {
+        run_parallel(sel, nsel, jobs, count);
+    } else {
+        for (int i = 0; i < nsel; i++) count[run_one(sel[i])]++;
     }
+    free(sel);
     free(filters);
-    if (!list) printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-    return failed ? 1 : (passed == 0 && skipped == 0 && !list ? 1 : 0);
+    if (list) return 0;
+    printf("%d passed, %d failed, %d skipped\n", count[RESULT_PASSED], count[RESULT_FAILED],
+           count[RESULT_SKIPPED]);
+    if (nsel == 0) fprintf(stderr, "prism-tests: no test matches the filter\n");
+    return count[RESULT_FAILED] || nsel == 0 ? 1 : 0;
 }

@@ -242,6 +242,35 @@ TEST(tfevents_bytes_match_the_protobuf_wire_format) {
     prism_free(b);
 }
 
+/* SessionLog START, by hand from tensorflow/core/util/event.proto: Event{wall_time=3.0,
+ * step=7 (10 07), session_log = field 6 (32 02) {status = START = 1 (08 01)}}; read back as the
+ * PRISM_TFEVENTS_START_TAG pseudo-scalar at its step. */
+TEST(tfevents_session_start_matches_the_wire_format_and_reads_back) {
+    static prism_tfevents w;
+    static scalar_log log;
+    memset(&log, 0, sizeof log);
+    REQUIRE(prism_tfevents_open_at(&w, test_tmpdir(), 2.0, "s") == PRISM_OK);
+    REQUIRE(prism_tfevents_session_start(&w, 7, 3.0) == PRISM_OK);
+    char path[PRISM_PATH_MAX];
+    snprintf(path, sizeof path, "%s", w.path);
+    prism_tfevents_close(&w);
+    static const unsigned char rec1[] = {0x09, 0,    0,    0,    0,    0,    0,   0x08,
+                                         0x40, 0x10, 0x07, 0x32, 0x02, 0x08, 0x01};
+    char *b;
+    size_t n;
+    REQUIRE(prism_file_read(path, &b, &n) == PRISM_OK);
+    const unsigned char *u = (const unsigned char *)b;
+    const unsigned char *r1 = u + 12 + u[0] + 4;
+    REQUIRE(n == (size_t)(r1 - u) + 12 + sizeof rec1 + 4);
+    CHECK(r1[0] == sizeof rec1);
+    CHECK(!memcmp(r1 + 12, rec1, sizeof rec1));
+    prism_free(b);
+    REQUIRE(prism_tfevents_read(path, collect, &log, NULL) == PRISM_OK);
+    REQUIRE(log.n == 1);
+    CHECK(!strcmp(log.tag[0], PRISM_TFEVENTS_START_TAG));
+    CHECK(log.step[0] == 7 && log.wall[0] == 3.0 && isnan(log.value[0]));
+}
+
 TEST(tfevents_default_tags_follow_the_groups) {
     static const char *const cases[][2] = {
         {"return_mean", "charts/episodic_return"},

@@ -4,6 +4,7 @@
  * to show its problem (and not on a healthy one). */
 #include "harness.h"
 #include "prism/doctor.h"
+#include "prism/json.h"
 #include "prism/presets.h"
 #include "prism/run_index.h"
 
@@ -252,6 +253,38 @@ TEST(doctor_env_reports_scales_and_time_limit) {
     CHECK(strstr(out, "scripted:       5 episodes, return 200 +- 0") != NULL);
     CHECK(strstr(out, "random policy:  5 episodes, return 200") == NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "doctor env NoSuchEnv"), 2);
+}
+
+/* --json: the same facts as one JSON object, every observation dimension included. */
+TEST(doctor_env_json_holds_the_same_facts) {
+    char out[16384];
+    REQUIRE(test_prism(out, sizeof out, "doctor env CartPole-v0 --episodes 5 --json") == 0);
+    prism_json_value *doc = NULL;
+    REQUIRE(prism_json_parse(out, strlen(out), "doctor env --json", &doc) == PRISM_OK);
+    CHECK(!strcmp(prism_json_get_string(doc, "env", ""), "CartPole-v0"));
+    CHECK(prism_json_get_number(doc, "time_limit", -1) == 200);
+    const prism_json_value *rnd = prism_json_get(doc, "random"),
+                           *scr = prism_json_get(doc, "scripted"),
+                           *rew = prism_json_get(doc, "reward"),
+                           *obs = prism_json_get(doc, "observation");
+    REQUIRE(rnd && scr && rew && obs);
+    CHECK(prism_json_get_number(rnd, "episodes", 0) == 5);
+    CHECK(prism_json_get_number(rnd, "return_mean", 200) < 200);
+    CHECK(prism_json_get_number(scr, "return_mean", 0) == 200);
+    CHECK(prism_json_get_number(scr, "truncated", 0) == 5);
+    CHECK(prism_json_get_number(rew, "mean", 0) == 1 && prism_json_get_number(rew, "std", 1) == 0);
+    CHECK(obs->type == PRISM_JSON_ARRAY && obs->count == 4);
+    prism_json_value_free(doc);
+    /* a game without a time limit or a scripted policy: nulls, all 400 dimensions */
+    REQUIRE(test_prism(out, sizeof out, "doctor env breakout --episodes 1 --json") == 0);
+    REQUIRE(prism_json_parse(out, strlen(out), "doctor env --json", &doc) == PRISM_OK);
+    const prism_json_value *tl = prism_json_get(doc, "time_limit");
+    CHECK(tl && tl->type == PRISM_JSON_NULL);
+    const prism_json_value *none = prism_json_get(doc, "scripted");
+    CHECK(none && none->type == PRISM_JSON_NULL);
+    obs = prism_json_get(doc, "observation");
+    CHECK(obs && obs->count == 400);
+    prism_json_value_free(doc);
 }
 
 TEST(doctor_probes_are_deterministic) {

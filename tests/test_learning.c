@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 enum { MAX_ROWS = 20000 };
 
@@ -98,9 +100,56 @@ static bool train(const char *env, const char *preset, int seed, long long steps
     return true;
 }
 
+/* Train seeds 0..n-1 of `preset` on `env` side by side, one child process per seed (each run
+ * is single-threaded and deterministic whatever runs beside it). dirs[i] gets seed i's run
+ * directory. Returns false (with a failed check) when any run did not complete. */
+enum { MAX_SEEDS = 8 };
+static bool train_seeds(const char *env, const char *preset, int n, long long steps,
+                        const char *extra, char dirs[][1024]) {
+    PRISM_ASSERT(n <= MAX_SEEDS);
+    test_tmpdir(); /* created here, once, for all the children */
+    pid_t pid[MAX_SEEDS];
+    int from[MAX_SEEDS];
+    for (int seed = 0; seed < n; seed++) {
+        int fd[2];
+        PRISM_ASSERT(pipe(fd) == 0);
+        fflush(stdout);
+        fflush(stderr);
+        pid[seed] = fork();
+        if (pid[seed] == 0) {
+            close(fd[0]);
+            char dir[1024] = "";
+            bool ok = train(env, preset, seed, steps, extra, dir, sizeof dir);
+            ssize_t w = write(fd[1], dir, strlen(dir) + 1);
+            fflush(stdout);
+            fflush(stderr);
+            _exit(ok && w > 0 ? 0 : 1);
+        }
+        close(fd[1]);
+        from[seed] = fd[0];
+        PRISM_ASSERT(pid[seed] > 0);
+    }
+    bool all_ok = true;
+    for (int seed = 0; seed < n; seed++) {
+        size_t got = 0;
+        ssize_t r;
+        while (got < 1023 && (r = read(from[seed], dirs[seed] + got, 1023 - got)) > 0)
+            got += (size_t)r;
+        dirs[seed][got] = 0;
+        close(from[seed]);
+        int status;
+        bool ok = waitpid(pid[seed], &status, 0) == pid[seed] && WIFEXITED(status) &&
+                  WEXITSTATUS(status) == 0 && dirs[seed][0];
+        if (!ok)
+            test_fail(__FILE__, __LINE__, "%s on %s, seed %d: the run failed", preset, env, seed);
+        all_ok = all_ok && ok;
+    }
+    return all_ok;
+}
+
 /* Column `name` of dir/file into out; the row count (<= 0 on failure). */
 static int run_column(const char *dir, const char *file, const char *name, double *out) {
-    char path[1200];
+    char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     return read_column(path, name, out, MAX_ROWS);
 }
@@ -177,11 +226,11 @@ TEST(learning_seaquest_replay_of_100k_is_bit_packed) {
  * Measured: the last 20 episodes of seeds 0, 1, 2 all average 500. */
 SLOW_TEST(learning_cleanrl_dqn_cartpole_v1_reaches_400) {
     static double ret[MAX_ROWS];
+    char dirs[3][1024];
+    if (!train_seeds("CartPole-v1", "cleanrl-dqn", 3, 0, NULL, dirs)) return;
     int good = 0;
     for (int seed = 0; seed < 3; seed++) {
-        char dir[1024];
-        if (!train("CartPole-v1", "cleanrl-dqn", seed, 0, NULL, dir, sizeof dir)) continue;
-        int n = run_column(dir, "episodes.csv", "return", ret);
+        int n = run_column(dirs[seed], "episodes.csv", "return", ret);
         REQUIRE(n >= 20);
         double last20 = mean_of(ret + n - 20, 20);
         note("    cleanrl-dqn CartPole-v1 seed %d: mean of the last 20 episodes %.1f\n", seed,
@@ -198,11 +247,11 @@ SLOW_TEST(learning_cleanrl_dqn_cartpole_v1_reaches_400) {
  * the mean over seeds of the last 10 iterations is >= 90 (measured 126). */
 SLOW_TEST(learning_dqn_cartpole_v0_clearly_learns) {
     static double rm[MAX_ROWS];
+    char dirs[3][1024];
+    if (!train_seeds("CartPole-v0", "dqn", 3, 0, NULL, dirs)) return;
     double last10_sum = 0;
     for (int seed = 0; seed < 3; seed++) {
-        char dir[1024];
-        if (!train("CartPole-v0", "dqn", seed, 0, NULL, dir, sizeof dir)) return;
-        int n = run_column(dir, "metrics.csv", "return_mean", rm);
+        int n = run_column(dirs[seed], "metrics.csv", "return_mean", rm);
         REQUIRE(n >= 10);
         double best = rm[0];
         for (int i = 1; i < n; i++)
@@ -222,11 +271,11 @@ SLOW_TEST(learning_dqn_cartpole_v0_clearly_learns) {
  * 30k run). Measured final iteration at 15k: 185, 150, 186 (mean 174); at 30k: 196, 193, 196
  * (docs/results.md; the paper: about 198). Threshold: the mean over seeds >= 150. */
 SLOW_TEST(learning_rainbow_cartpole_v0_reaches_150) {
+    char dirs[3][1024];
+    if (!train_seeds("CartPole-v0", "rainbow", 3, 15000, NULL, dirs)) return;
     double sum = 0;
     for (int seed = 0; seed < 3; seed++) {
-        char dir[1024];
-        if (!train("CartPole-v0", "rainbow", seed, 15000, NULL, dir, sizeof dir)) return;
-        double r = final_return(dir);
+        double r = final_return(dirs[seed]);
         note("    rainbow CartPole-v0 seed %d: final iteration (15k steps) %.1f\n", seed, r);
         sum += r;
     }
@@ -250,28 +299,48 @@ SLOW_TEST(learning_rainbow_acrobot_v1_reaches_minus_150) {
 
 /* ---- slow: LunarLander (issue 7) ---- */
 
-/* Revisiting Rainbow's Rainbow on LunarLander-v3, seed 0. A 120k-step run costs 4-9 minutes
- * here, too long for three seeds in CI, so the test runs the first 60k steps (15 iterations of
- * 4,000) of seed 0 and asks that it has clearly learned: the mean of the last five iterations at
- * least 80 above the random policy's mean return (about -199 over 4,000 episodes,
- * docs/lunar_lander.md). LunarLander is high-variance: the same seed measured +116.8 before the
- * faster kernels changed the rounding, and -75.1 after (the last-five means of two
- * bit-for-bit-deterministic builds). A positive mean over three full 120k runs is the issue's
- * criterion; those runs are reported in docs/results.md, not asserted here. */
-SLOW_TEST(learning_rainbow_lunarlander_v3_beats_random_in_60k) {
+/* Revisiting Rainbow's Rainbow on LunarLander-v3: the issue's criterion, a positive mean return
+ * at the end of the paper's 120k steps over three seeds (the paper: about +160). The three runs
+ * go side by side (about 4.5 minutes each on one core). LunarLander is high-variance: an
+ * iteration holds 4-10 episodes of returns between -200 and +250, and with rewards clipped (as
+ * Dopamine's runner did) the agent often hovers instead of landing. Measured final iterations
+ * (docs/results.md): 46.2, 88.5 and 109.9, mean 81.5. */
+SLOW_TEST(learning_rainbow_lunarlander_v3_ends_positive_over_3_seeds) {
     static double rm[MAX_ROWS];
-    char dir[1024];
-    if (!train("LunarLander-v3", "rainbow", 0, 60000, NULL, dir, sizeof dir)) return;
-    int n = run_column(dir, "metrics.csv", "return_mean", rm);
-    REQUIRE(n == 15);
-    double last5 = mean_of(rm + n - 5, 5);
-    note(
-        "    rainbow LunarLander-v3 seed 0: iterations 11-15 average %.1f (random policy ~ -199)\n",
-        last5);
-    CHECK(last5 >= -120);
+    char dirs[3][1024];
+    if (!train_seeds("LunarLander-v3", "rainbow", 3, 0, NULL, dirs)) return;
+    double sum = 0;
+    for (int seed = 0; seed < 3; seed++) {
+        int n = run_column(dirs[seed], "metrics.csv", "return_mean", rm);
+        REQUIRE(n == 30);
+        note("    rainbow LunarLander-v3 seed %d: final iteration %.1f, last 5 iterations %.1f\n",
+             seed, rm[n - 1], mean_of(rm + n - 5, 5));
+        sum += rm[n - 1];
+    }
+    note("    mean of the final iterations over 3 seeds: %.1f (random policy ~ -199)\n", sum / 3);
+    CHECK(sum / 3 > 0);
 }
 
 /* ---- slow: MinAtar (issue 6) ---- */
+
+/* Revisiting Rainbow's DQN (the `dqn` preset: conv 16 SAME -> linear head, one update every 4
+ * steps) on Breakout, seeds 0 and 1 side by side, the first 200k of the paper's 10M steps in
+ * 25k-step iterations (about 35 s a run). Epsilon falls from 1 to 0.01 over 250k steps, so
+ * these are still exploring. Measured (docs/results.md): seed 0 0.54 -> 2.46, seed 1
+ * 0.58 -> 2.11 from the first to the eighth iteration. Threshold per seed: the last iteration
+ * >= 1.5 and at least twice the first. */
+SLOW_TEST(learning_dqn_breakout_learns_in_200k_steps) {
+    static double rm[MAX_ROWS];
+    char dirs[2][1024];
+    if (!train_seeds("breakout", "dqn", 2, 200000, "train.iteration_steps=25000", dirs)) return;
+    for (int seed = 0; seed < 2; seed++) {
+        int n = run_column(dirs[seed], "metrics.csv", "return_mean", rm);
+        REQUIRE(n == 8);
+        note("    dqn breakout seed %d: first iteration %.2f, eighth %.2f\n", seed, rm[0], rm[7]);
+        CHECK(rm[7] >= 1.5);
+        CHECK(rm[7] >= 2 * rm[0]);
+    }
+}
 
 /* MinAtar's own DQN (minatar-dqn) on Breakout, seed 0, 100k frames in four 25k iterations
  * (100-270 s: one update per frame). Epsilon is still 0.15 at 100k frames (1 -> 0.1 over

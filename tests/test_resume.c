@@ -12,6 +12,7 @@
 #include "prism/core.h"
 #include "prism/file.h"
 #include "prism/rng.h"
+#include "prism/tfevents.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -155,8 +156,87 @@ static int lines(const char *s) {
     return n;
 }
 
+/* TensorBoard's view of a run directory: the scalars of all its event files read in file-name
+ * order, applying TensorBoard's rule for a run's second and later SessionLog START at step s
+ * (drop the points held at step >= s). Machine-dependent tags (time/, system/) are left out. */
+typedef struct {
+    struct {
+        char tag[64];
+        long long step;
+        float value;
+    } p[8192];
+    int n, starts;
+} tb_view;
+
+static int tb_visit(void *ctx, double wall_time, long long step, const char *tag, float value) {
+    (void)wall_time;
+    tb_view *v = ctx;
+    if (!strcmp(tag, PRISM_TFEVENTS_START_TAG)) {
+        if (v->starts++ > 0) {
+            int kept = 0;
+            for (int i = 0; i < v->n; i++)
+                if (v->p[i].step < step) v->p[kept++] = v->p[i];
+            v->n = kept;
+        }
+        return 0;
+    }
+    if (!strncmp(tag, "time/", 5) || !strncmp(tag, "system/", 7)) return 0;
+    if (v->n == (int)(sizeof v->p / sizeof v->p[0])) return 1;
+    snprintf(v->p[v->n].tag, sizeof v->p[v->n].tag, "%s", tag);
+    v->p[v->n].step = step;
+    v->p[v->n].value = value;
+    v->n++;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Fills v; returns the number of event files read (-1 on a read error, with a failed check). */
+static int tensorboard_view(const char *dir, tb_view *v) {
+    memset(v, 0, sizeof *v);
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    char *names[64];
+    int files = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && files < 64)
+        if (!strncmp(e->d_name, "events.out.tfevents.", 20)) names[files++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, (size_t)files, sizeof names[0], by_name);
+    int ok = 1;
+    for (int i = 0; i < files; i++) {
+        char path[PRISM_PATH_MAX];
+        join(path, dir, names[i]);
+        if (prism_tfevents_read(path, tb_visit, v, NULL) != PRISM_OK) {
+            test_fail(__FILE__, __LINE__, "%s: %s", path, prism_error_message());
+            ok = 0;
+        }
+        free(names[i]);
+    }
+    return ok ? files : -1;
+}
+
+/* What TensorBoard draws for `dir` must be what it draws for the uninterrupted `ref`. */
+static void check_tensorboard_same_as(const char *dir, const char *ref, const char *what) {
+    static tb_view a, b;
+    int fa = tensorboard_view(dir, &a), fb = tensorboard_view(ref, &b);
+    REQUIRE(fa >= 1 && fb == 1);
+    CHECK(b.n > 0);
+    int same = a.n == b.n;
+    for (int i = 0; same && i < a.n; i++)
+        same = !strcmp(a.p[i].tag, b.p[i].tag) && a.p[i].step == b.p[i].step &&
+               memcmp(&a.p[i].value, &b.p[i].value, sizeof(float)) == 0;
+    if (!same)
+        test_fail(__FILE__, __LINE__,
+                  "%s: TensorBoard would show %d points across %d event files, the "
+                  "uninterrupted run %d",
+                  what, a.n, fa, b.n);
+}
+
 /* Compare run `dir` with the reference run `ref`: metrics.csv without sys_ columns and
- * episodes.csv must be byte-identical. */
+ * episodes.csv must be byte-identical, and TensorBoard must draw the same points. */
 static void check_same_as(const char *dir, const char *ref, const char *what) {
     char a[PRISM_PATH_MAX], b[PRISM_PATH_MAX];
     join(a, dir, "metrics.csv");
@@ -182,6 +262,7 @@ static void check_same_as(const char *dir, const char *ref, const char *what) {
     char *run = read_text(rj);
     CHECK(run && strstr(run, "\"status\": \"completed\""));
     free(run);
+    check_tensorboard_same_as(dir, ref, what);
 }
 
 static char ref_runs[PRISM_PATH_MAX];
@@ -411,6 +492,63 @@ static void interrupt_and_resume(const char *agent, const char *id, int signals,
     rc = wait_rc(start_resume(dir, log));
     CHECK_EQ_INT(rc, 0);
     check_same_as(dir, ref, id);
+}
+
+/* Checkpoints every 5 iterations; the run is frozen and killed once it has written rows 6 and
+ * later, past its checkpoint at 5. Resumed from 5, it writes rows 6.. again: metrics.csv is cut
+ * back to the checkpoint, and the new event file's SessionLog START makes TensorBoard drop the
+ * earlier file's rows 6.. instead of drawing them twice. */
+TEST(resume_after_rows_past_the_checkpoint_draws_each_point_once) {
+    const char *ref = reference("dqn");
+    if (!ref) return;
+    const char *runs = test_tmpdir();
+    char dir[PRISM_PATH_MAX], log[PRISM_PATH_MAX], metrics[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
+    join(dir, runs, "rows-past");
+    join(metrics, dir, "metrics.csv");
+    join(latest, dir, "checkpoints/latest");
+    snprintf(log, sizeof log, "%s/rows-past.log", runs);
+    const char *args[] = {"train",
+                          "CartPole-v0",
+                          "--agent",
+                          "dqn",
+                          SMALL_RUN,
+                          "--set",
+                          "train.checkpoint_every=5",
+                          "--runs-dir",
+                          runs,
+                          "--run-id",
+                          "rows-past",
+                          NULL};
+    pid_t pid = spawn(log, args);
+    int rc = 0, rows = 0, frozen = 0;
+    double start = prism_now();
+    while (!frozen && prism_now() - start < 20 && !exited(pid, &rc)) {
+        char *m = read_text(metrics), *name = read_text(latest);
+        rows = m ? lines(m) - 1 : 0;
+        if (rows >= 6 && name && !strncmp(name, "ckpt-5.", 7)) {
+            kill(pid, SIGSTOP);
+            free(m);
+            free(name);
+            m = read_text(metrics);
+            name = read_text(latest);
+            rows = m ? lines(m) - 1 : 0;
+            frozen = rows >= 6 && name && !strncmp(name, "ckpt-5.", 7);
+            if (!frozen) kill(pid, SIGCONT);
+        }
+        free(m);
+        free(name);
+        sleep_us(200);
+    }
+    kill(pid, SIGKILL);
+    kill(pid, SIGCONT);
+    wait_rc(pid);
+    if (!frozen) {
+        test_fail(__FILE__, __LINE__, "never caught the run between rows 6-9 and checkpoint 10");
+        return;
+    }
+    CHECK(rows > 5);
+    CHECK_EQ_INT(wait_rc(start_resume(dir, log)), 0);
+    check_same_as(dir, ref, "rows past the checkpoint");
 }
 
 TEST(resume_after_sigint_continues_mid_iteration_bit_identically) {

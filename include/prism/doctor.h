@@ -104,9 +104,13 @@ prism_status prism_doctor_run(const char *run_dir, prism_doctor_report *r);
 /* Examine an environment: `episodes` (>= 1) episodes of a uniformly random policy and, when
  * `scripted` is not NULL, of that scripted policy (observation in, action out) on the same
  * seeds; observation and reward scales per dimension (mean, std, min, max) over the random
- * steps; the time-limit configuration. Writes text to `out` (the CLI passes stdout).
+ * steps; the time-limit configuration. Writes text, or with `json` one JSON object (keys env,
+ * reference, time_limit (null: none), episode_cap, random and scripted {episodes, return_mean,
+ * return_std, return_min, return_max, length_mean, terminated, truncated, capped} (scripted
+ * null when there is none), reward {mean, std, min, max, steps}, observation [{mean, std, min,
+ * max} per dimension]) to `out` (the CLI passes stdout).
  * PRISM_ERR_NOT_FOUND for an unknown id (with suggestions), PRISM_ERR_INVALID for episodes < 1. */
 prism_status prism_doctor_env(const char *env_id, int episodes, uint64_t seed,
-                              int (*scripted)(const float *obs), FILE *out);
+                              int (*scripted)(const float *obs), bool json, FILE *out);
 
 #endif

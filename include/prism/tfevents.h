@@ -16,7 +16,11 @@
  * charts/episodic_return, losses/td_loss, values/q_mean, time/sps ... the trainer chooses).
  *
  * On resume the trainer opens a new file in the same directory and keeps writing the same tags
- * and steps: TensorBoard merges the files of a directory into the same curves.
+ * and steps: TensorBoard merges the files of a directory into the same curves. Every file
+ * starts with a SessionLog START event (Event field 6) at the step where that session's
+ * writing begins: TensorBoard ignores a run's first START and, on each later one, drops the
+ * points it already holds at or after that step, so the rows an interrupted run wrote after
+ * its last checkpoint are replaced by the resumed run's, not drawn twice.
  *
  *     prism_tfevents ev;
  *     st = prism_tfevents_open(&ev, run_dir);
@@ -58,6 +62,9 @@ prism_status prism_tfevents_scalar(prism_tfevents *w, const char *tag, long long
  * is split into several. */
 prism_status prism_tfevents_scalars(prism_tfevents *w, long long step, double wall_time, int n,
                                     const char *const *tags, const float *values);
+/* A SessionLog {status: START} event at `step`: the first rows of a session (fresh run:
+ * step 0; resumed run: one past the checkpoint's step). */
+prism_status prism_tfevents_session_start(prism_tfevents *w, long long step, double wall_time);
 /* fflush (the trainer calls it once per iteration). */
 prism_status prism_tfevents_flush(prism_tfevents *w);
 void prism_tfevents_close(prism_tfevents *w);
@@ -76,9 +83,11 @@ void prism_tfevents_default_tag(const char *column, char *out, size_t cap);
 uint32_t prism_tfrecord_masked_crc(const void *data, size_t len);
 
 /* Read an event file back: checks every length and data CRC and decodes every scalar, calling
- * `visit(ctx, wall_time, step, tag, value)` for each (a non-zero return stops the walk).
+ * `visit(ctx, wall_time, step, tag, value)` for each (a non-zero return stops the walk). A
+ * SessionLog START event is visited as tag PRISM_TFEVENTS_START_TAG with value NaN.
  * The file_version record is checked to be "brain.Event:2". PRISM_ERR_CORRUPT names the file,
  * the record number and byte offset of the first problem (bad CRC, truncation, bad protobuf). */
+#define PRISM_TFEVENTS_START_TAG "session_log/START"
 typedef int (*prism_tfevents_visit)(void *ctx, double wall_time, long long step, const char *tag,
                                     float value);
 prism_status prism_tfevents_read(const char *path, prism_tfevents_visit visit, void *ctx,

@@ -7,6 +7,7 @@
  */
 #include "prism/doctor.h"
 #include "prism/env.h"
+#include "prism/json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -73,8 +74,75 @@ static void print_baseline(FILE *out, const char *label, const baseline *b, int 
             b->ret_max, b->len_sum / episodes, b->terms, b->truncs, b->capped);
 }
 
+static void json_baseline(prism_json *j, const char *key, const baseline *b, int episodes) {
+    double rm = b->ret_sum / episodes;
+    prism_json_key(j, key);
+    prism_json_object_begin(j);
+    prism_json_kv_int(j, "episodes", episodes);
+    prism_json_kv_double(j, "return_mean", rm);
+    prism_json_kv_double(j, "return_std", sqrt(fmax(b->ret_sq / episodes - rm * rm, 0.0)));
+    prism_json_kv_double(j, "return_min", b->ret_min);
+    prism_json_kv_double(j, "return_max", b->ret_max);
+    prism_json_kv_double(j, "length_mean", b->len_sum / episodes);
+    prism_json_kv_int(j, "terminated", b->terms);
+    prism_json_kv_int(j, "truncated", b->truncs);
+    prism_json_kv_int(j, "capped", b->capped);
+    prism_json_object_end(j);
+}
+
+/* The same facts as the text, as one JSON object (every observation dimension, none elided). */
+static prism_status write_json(FILE *out, const prism_env *env, int cap, int episodes,
+                               const baseline *rnd, const baseline *scr, const double *acc) {
+    const int D = prism_env_obs_size(env->cls);
+    double n = (double)rnd->steps, m = rnd->r_sum / n;
+    prism_json j;
+    prism_json_init(&j, 0);
+    prism_json_object_begin(&j);
+    prism_json_kv_string(&j, "kind", "env");
+    prism_json_kv_string(&j, "env", env->cls->id);
+    prism_json_kv_string(&j, "reference", env->cls->reference);
+    prism_json_key(&j, "time_limit");
+    if (env->max_episode_steps)
+        prism_json_int(&j, env->max_episode_steps);
+    else
+        prism_json_null(&j);
+    prism_json_kv_int(&j, "episode_cap", cap);
+    json_baseline(&j, "random", rnd, episodes);
+    if (scr)
+        json_baseline(&j, "scripted", scr, episodes);
+    else {
+        prism_json_key(&j, "scripted");
+        prism_json_null(&j);
+    }
+    prism_json_key(&j, "reward");
+    prism_json_object_begin(&j);
+    prism_json_kv_double(&j, "mean", m);
+    prism_json_kv_double(&j, "std", sqrt(fmax(rnd->r_sq / n - m * m, 0.0)));
+    prism_json_kv_double(&j, "min", rnd->r_min);
+    prism_json_kv_double(&j, "max", rnd->r_max);
+    prism_json_kv_int(&j, "steps", rnd->steps);
+    prism_json_object_end(&j);
+    prism_json_key(&j, "observation");
+    prism_json_array_begin(&j);
+    for (int i = 0; i < D; i++) {
+        double mean = acc[i] / n;
+        prism_json_object_begin(&j);
+        prism_json_kv_double(&j, "mean", mean);
+        prism_json_kv_double(&j, "std", sqrt(fmax(acc[D + i] / n - mean * mean, 0.0)));
+        prism_json_kv_double(&j, "min", acc[2 * D + i]);
+        prism_json_kv_double(&j, "max", acc[3 * D + i]);
+        prism_json_object_end(&j);
+    }
+    prism_json_array_end(&j);
+    prism_json_object_end(&j);
+    prism_status st = prism_json_finish(&j);
+    if (!st) fprintf(out, "%s\n", prism_json_text(&j));
+    prism_json_free(&j);
+    return st;
+}
+
 prism_status prism_doctor_env(const char *env_id, int episodes, uint64_t seed,
-                              int (*scripted)(const float *obs), FILE *out) {
+                              int (*scripted)(const float *obs), bool json, FILE *out) {
     if (episodes < 1)
         return prism_error(PRISM_ERR_INVALID, "episodes must be >= 1 (got %d)", episodes);
     prism_env env;
@@ -98,6 +166,17 @@ prism_status prism_doctor_env(const char *env_id, int episodes, uint64_t seed,
     const int cap = env.max_episode_steps ? 0 : 10000;
     baseline rnd, scr;
     run_policy(&env, NULL, &rng, episodes, cap, obs, acc, &rnd);
+    if (scripted) {
+        prism_env_seed(&env, seed, PRISM_STREAM_ENV);
+        run_policy(&env, scripted, &rng, episodes, cap, obs, NULL, &scr);
+    }
+    if (json) {
+        st = write_json(out, &env, cap, episodes, &rnd, scripted ? &scr : NULL, acc);
+        prism_free(acc);
+        prism_free(obs);
+        prism_env_free(&env);
+        return st;
+    }
     fprintf(out, "environment:    %s (%s)\n", env.cls->id, env.cls->reference);
     if (env.max_episode_steps)
         fprintf(out, "time limit:     %d steps (truncation: the learner must bootstrap)\n",
@@ -109,8 +188,6 @@ prism_status prism_doctor_env(const char *env_id, int episodes, uint64_t seed,
                 cap);
     print_baseline(out, "random policy:", &rnd, episodes);
     if (scripted) {
-        prism_env_seed(&env, seed, PRISM_STREAM_ENV);
-        run_policy(&env, scripted, &rng, episodes, cap, obs, NULL, &scr);
         print_baseline(out, "scripted:", &scr, episodes);
     } else {
         fprintf(out, "scripted:       none for this environment\n");

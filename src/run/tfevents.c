@@ -223,6 +223,17 @@ prism_status prism_tfevents_scalar(prism_tfevents *w, const char *tag, long long
     return prism_tfevents_scalars(w, step, prism_unix_time(), 1, &tag, &value);
 }
 
+prism_status prism_tfevents_session_start(prism_tfevents *w, long long step, double wall_time) {
+    enum { SESSION_LOG_FIELD = 6, SESSION_LOG_START = 1 };
+    unsigned char *e = w->buf + 12;
+    size_t n = put_event_head(e, wall_time, step);
+    e[n++] = (SESSION_LOG_FIELD << 3) | WT_LEN;
+    e[n++] = 2; /* SessionLog { status (field 1, varint) = START } */
+    e[n++] = (1 << 3) | WT_VARINT;
+    e[n++] = SESSION_LOG_START;
+    return write_record(w, n);
+}
+
 prism_status prism_tfevents_flush(prism_tfevents *w) {
     if (w->f && fflush(w->f) != 0)
         return prism_error(PRISM_ERR_IO, "cannot write '%s': %s", w->path, strerror(errno));
@@ -320,7 +331,7 @@ static prism_status decode_event(const read_state *s, const unsigned char *data,
     long long step = 0;
     const unsigned char *summary = NULL;
     size_t summary_len = 0;
-    int has_version = 0;
+    int has_version = 0, session_start = 0;
     char version[64] = "";
     while (c.p < c.end) {
         uint64_t key, v;
@@ -346,12 +357,32 @@ static prism_status decode_event(const read_state *s, const unsigned char *data,
             summary = c.p;
             summary_len = (size_t)v;
             c.p += v;
+        } else if (field == 6 && wt == WT_LEN) {
+            /* SessionLog: only its status (field 1) matters here */
+            if (!read_varint(&c, &v) || v > (uint64_t)(c.end - c.p))
+                return corrupt(s, "bad session_log length");
+            cursor lc = {c.p, c.p + v};
+            c.p += v;
+            while (lc.p < lc.end) {
+                uint64_t lkey, lv;
+                if (!read_varint(&lc, &lkey)) return corrupt(s, "bad session_log field key");
+                if (lkey == ((1 << 3) | WT_VARINT)) {
+                    if (!read_varint(&lc, &lv)) return corrupt(s, "bad session_log status");
+                    session_start = lv == 1;
+                } else if (!skip_field(&lc, (unsigned)(lkey & 7))) {
+                    return corrupt(s, "malformed session_log");
+                }
+            }
         } else if (!skip_field(&c, wt))
             return corrupt(s, "malformed protobuf field");
     }
     if (s->record == 0) {
         if (!has_version || strcmp(version, FILE_VERSION) != 0)
             return corrupt(s, "the first event is not file_version \"brain.Event:2\"");
+        return PRISM_OK;
+    }
+    if (session_start && visit && visit(ctx, wall_time, step, PRISM_TFEVENTS_START_TAG, NAN)) {
+        *stop = 1;
         return PRISM_OK;
     }
     if (!summary) return PRISM_OK; /* other event kinds: nothing prism decodes */

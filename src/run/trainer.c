@@ -388,7 +388,7 @@ static prism_status open_outputs(trainer *t) {
     if ((st = prism_csv_open(&t->episodes, path, 6, episode_columns, episode_is_int))) return st;
     if ((st = prism_tfevents_open(&t->events, t->archive.dir))) return st;
     t->events_open = true;
-    return PRISM_OK;
+    return prism_tfevents_session_start(&t->events, 0, prism_unix_time());
 }
 
 static void record_facts(trainer *t) {
@@ -702,6 +702,9 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
         (st = prism_tfevents_open(&t.events, t.archive.dir)))
         return finish(&t, st);
     t.events_open = true;
+    /* rows past the checkpoint's step in the earlier event file are superseded by this one's */
+    if ((st = prism_tfevents_session_start(&t.events, t.env_steps + 1, prism_unix_time())))
+        return finish(&t, st);
     announce(&t, c.iterations_done);
     if (c.iterations_done >= t.iterations) return finish(&t, PRISM_OK);
     return finish(&t, loop(&t, c.iterations_done, c.mid_iteration ? &acc : NULL));
