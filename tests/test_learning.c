@@ -118,6 +118,9 @@ static bool train_seeds(const char *env, const char *preset, int n, long long st
         pid[seed] = fork();
         if (pid[seed] == 0) {
             close(fd[0]);
+            /* the trainer's header lines would interleave with the other seeds' (its console
+             * output is in the run's stdout.log anyway); failures go to stderr */
+            if (!freopen("/dev/null", "w", stdout)) _exit(1);
             char dir[1024] = "";
             bool ok = train(env, preset, seed, steps, extra, dir, sizeof dir);
             ssize_t w = write(fd[1], dir, strlen(dir) + 1);
