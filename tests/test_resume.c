@@ -209,7 +209,10 @@ static int tensorboard_view(const char *dir, tb_view *v) {
     for (int i = 0; i < files; i++) {
         char path[PRISM_PATH_MAX];
         join(path, dir, names[i]);
-        if (prism_tfevents_read(path, tb_visit, v, NULL) != PRISM_OK) {
+        /* a run killed in the middle of a write can leave a partial last record; TensorBoard
+         * drops it (the points before it count), and so does this view */
+        if (prism_tfevents_read(path, tb_visit, v, NULL) != PRISM_OK &&
+            !strstr(prism_error_message(), "truncated record")) {
             test_fail(__FILE__, __LINE__, "%s: %s", path, prism_error_message());
             ok = 0;
         }

@@ -48,7 +48,7 @@ typedef struct prism_tfevents {
 } prism_tfevents;
 
 /* Create events.out.tfevents.<unix time>.<host> in `dir` (which must exist) and write the
- * file_version event. If that name exists (two opens within a second), ".1", ".2" ... are
+ * file_version event. If that name exists (two opens within a second), ".001", ".002" ... are
  * appended. PRISM_ERR_IO naming the path on failure. */
 prism_status prism_tfevents_open(prism_tfevents *w, const char *dir);
 /* The same with an explicit wall time and host (tests; reproducible names). */

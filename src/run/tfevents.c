@@ -90,9 +90,10 @@ prism_status prism_tfevents_open_at(prism_tfevents *w, const char *dir, double w
     memset(w, 0, sizeof *w);
     char name[PRISM_PATH_MAX];
     /* TensorBoard orders the files of a directory by name; <unix seconds> keeps a resumed run's
-     * new file after the old one. A clash within the same second gets a counter. */
+     * new file after the old one. A clash within the same second gets a counter, zero-padded so
+     * that name order stays opening order (".010" after ".009"; ".10" would sort before ".2"). */
     for (int k = 0; k < 1000; k++) {
-        int n = k ? snprintf(name, sizeof name, "%s/events.out.tfevents.%lld.%s.%d", dir,
+        int n = k ? snprintf(name, sizeof name, "%s/events.out.tfevents.%lld.%s.%03d", dir,
                              (long long)wall_time, host, k)
                   : snprintf(name, sizeof name, "%s/events.out.tfevents.%lld.%s", dir,
                              (long long)wall_time, host);
@@ -101,25 +102,35 @@ prism_status prism_tfevents_open_at(prism_tfevents *w, const char *dir, double w
         if (access(name, F_OK) != 0) break;
     }
     memcpy(w->path, name, sizeof w->path);
-    /* "x": never append to or overwrite another writer's file */
-    w->f = fopen(name, "wbx");
+    /* The file_version record is written to a temporary file that is then linked into place, so
+     * a run killed while opening never leaves an event file without it; link() also refuses to
+     * replace another writer's file. The temporary name has no "tfevents" in it: TensorBoard
+     * reads only files that do. */
+    char tmp[PRISM_PATH_MAX];
+    int n = snprintf(tmp, sizeof tmp, "%s/.prism-events-header.%ld", dir, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return prism_error(PRISM_ERR_INVALID, "event file path in '%s' is too long", dir);
+    w->f = fopen(tmp, "wb");
     if (!w->f)
-        return prism_error(PRISM_ERR_IO, "cannot create event file '%s': %s", name,
-                           strerror(errno));
+        return prism_error(PRISM_ERR_IO, "cannot create event file '%s': %s", tmp, strerror(errno));
     unsigned char *e = w->buf + 12;
-    size_t n = put_event_head(e, wall_time, 0);
-    e[n++] = (3 << 3) | WT_LEN;
-    n += put_varint(e + n, sizeof FILE_VERSION - 1);
-    memcpy(e + n, FILE_VERSION, sizeof FILE_VERSION - 1);
-    n += sizeof FILE_VERSION - 1;
-    prism_status st = write_record(w, n);
-    if (!st) st = prism_tfevents_flush(w);
-    if (st) {
-        fclose(w->f);
-        w->f = NULL;
-        unlink(name);
-    }
-    return st;
+    size_t len = put_event_head(e, wall_time, 0);
+    e[len++] = (3 << 3) | WT_LEN;
+    len += put_varint(e + len, sizeof FILE_VERSION - 1);
+    memcpy(e + len, FILE_VERSION, sizeof FILE_VERSION - 1);
+    len += sizeof FILE_VERSION - 1;
+    prism_status st = write_record(w, len);
+    if (fclose(w->f) != 0 && !st)
+        st = prism_error(PRISM_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
+    w->f = NULL;
+    if (!st && link(tmp, name) != 0)
+        st = prism_error(PRISM_ERR_IO, "cannot create event file '%s': %s", name, strerror(errno));
+    unlink(tmp);
+    if (st) return st;
+    w->f = fopen(name, "ab");
+    if (!w->f)
+        return prism_error(PRISM_ERR_IO, "cannot open event file '%s': %s", name, strerror(errno));
+    return PRISM_OK;
 }
 
 prism_status prism_tfevents_open(prism_tfevents *w, const char *dir) {
