@@ -1,6 +1,7 @@
 /* The test runner: `prism-tests [--slow] [--list] [-j N] [FILTER...]`. A test runs when its name
  * contains any FILTER (all tests when none is given). */
 #include "harness.h"
+#include "prism/file.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -59,6 +60,17 @@ const char *test_fixture_path(const char *name) {
         return NULL;
     }
     return path;
+}
+
+char *test_read_file(const char *path, size_t *len) {
+    char *text = NULL;
+    size_t n = 0;
+    if (prism_file_read(path, &text, &n) != PRISM_OK) return NULL;
+    char *copy = malloc(n + 1);
+    if (copy) memcpy(copy, text, n + 1);
+    prism_free(text);
+    if (copy && len) *len = n;
+    return copy;
 }
 
 const char *test_tmpdir(void) {

@@ -14,6 +14,7 @@
 #define PRISM_TEST_HARNESS_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 typedef struct test_case {
@@ -33,6 +34,9 @@ void test_skip(const char *reason);
  * when the shared folder is missing. A name containing '/' (e.g. "tests/fixtures/x.jsonl.gz")
  * is the project's own fixture, relative to the repository root. */
 const char *test_fixture_path(const char *name);
+/* The whole file at `path`, NUL-terminated, in a malloc'd buffer (free() it); its length in
+ * *len when len is not NULL. NULL when the file cannot be read. */
+char *test_read_file(const char *path, size_t *len);
 /* A fresh empty temporary directory for this test (removed after the run). */
 const char *test_tmpdir(void);
 /* Run `prism ARGS` (the binary named by $PRISM_BIN, default build/prism) through sh, capturing

@@ -39,20 +39,6 @@ static int chromium(const char *bin, const char *flags, const char *url, const c
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-static char *slurp_file(const char *path, long *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (buf) buf[n] = 0;
-    fclose(f);
-    if (size) *size = n;
-    return buf;
-}
-
 static int count(const char *text, const char *needle) {
     int n = 0;
     for (const char *p = text; (p = strstr(p, needle)) != NULL; p++) n++;
@@ -60,7 +46,7 @@ static int count(const char *text, const char *needle) {
 }
 
 /* Width and height from a PNG's IHDR (big-endian at bytes 16..23); 0 if not a PNG. */
-static int png_size(const char *buf, long n, uint32_t *w, uint32_t *h) {
+static int png_size(const char *buf, size_t n, uint32_t *w, uint32_t *h) {
     const unsigned char *b = (const unsigned char *)buf;
     if (n < 24 || memcmp(b, "\x89PNG\r\n\x1a\n", 8) || memcmp(b + 12, "IHDR", 4)) return 0;
     *w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
@@ -111,7 +97,7 @@ TEST(browser_report_renders_without_errors) {
     snprintf(dom, sizeof dom, "%s/dom.html", tmp);
     snprintf(err, sizeof err, "%s/chrome.err", tmp);
     CHECK_EQ_INT(chromium(bin, "--dump-dom", url, dom, err), 0);
-    char *d = slurp_file(dom, NULL), *e = slurp_file(err, NULL);
+    char *d = test_read_file(dom, NULL), *e = test_read_file(err, NULL);
     REQUIRE(d && e);
     /* console messages (script errors, failed resource loads) appear as ":CONSOLE" lines */
     CHECK(strstr(e, ":CONSOLE") == NULL);
@@ -127,7 +113,7 @@ TEST(browser_report_renders_without_errors) {
                           "</html>");
     snprintf(url, sizeof url, "file://%s", path);
     CHECK_EQ_INT(chromium(bin, "--dump-dom", url, dom, err), 0);
-    e = slurp_file(err, NULL);
+    e = test_read_file(err, NULL);
     REQUIRE(e != NULL);
     CHECK(strstr(e, ":CONSOLE") != NULL && strstr(e, "no_such_fn") != NULL);
     free(e);
@@ -146,8 +132,8 @@ TEST(browser_report_renders_without_errors) {
     snprintf(flags, sizeof flags, "%s --screenshot=%s", win, blank);
     snprintf(url, sizeof url, "file://%s", path);
     CHECK_EQ_INT(chromium(bin, flags, url, dom, err), 0);
-    long ns = 0, nb = 0;
-    char *ps = slurp_file(shot, &ns), *pb = slurp_file(blank, &nb);
+    size_t ns = 0, nb = 0;
+    char *ps = test_read_file(shot, &ns), *pb = test_read_file(blank, &nb);
     REQUIRE(ps && pb);
     uint32_t w = 0, h = 0, bw = 0, bh = 0;
     CHECK(png_size(ps, ns, &w, &h) && png_size(pb, nb, &bw, &bh));
@@ -156,6 +142,6 @@ TEST(browser_report_renders_without_errors) {
      * heading would be about 1.5) */
     CHECK(ns > 5 * nb);
     if (!(ns > 5 * nb) || getenv("PRISM_TEST_VERBOSE"))
-        fprintf(stderr, "(report %ld bytes, blank %ld bytes) ", ns, nb);
+        fprintf(stderr, "(report %zu bytes, blank %zu bytes) ", ns, nb);
     free(ps), free(pb);
 }

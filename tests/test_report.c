@@ -50,19 +50,6 @@ static void fake_run(const char *root, const char *env, const char *agent, int s
     fclose(f);
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (buf) buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 /* The study: CartPole-v0 and Acrobot-v1, agents dqn, dqn+double, rainbow, rainbow-noisy, 3
  * seeds each, 20 iterations, plus a failed and a running run that must be left out. */
 static void fake_study(const char *root) {
@@ -87,7 +74,7 @@ TEST(report_study_html_csv_json) {
     CHECK(strstr(out, "26 runs found, 24 used") != NULL);
     CHECK(strstr(out, "2 runs were not completed") != NULL);
     snprintf(path, sizeof path, "%s/r.html", test_tmpdir());
-    char *html = slurp(path);
+    char *html = test_read_file(path, NULL);
     REQUIRE(html != NULL);
     char err[256] = "";
     int svgs = 0;
@@ -112,7 +99,7 @@ TEST(report_study_html_csv_json) {
      * mean over seeds 0, 1, 2: CartPole dqn 20 + 10 * 18.5 + 1 = 206, dqn+double (slope 9)
      * 20 + 166.5 + 1 = 187.5; Acrobot rainbow (a = 2): -480 + 15 * 18.5 + 1 = -201.5 */
     snprintf(path, sizeof path, "%s/r.final_scores.csv", test_tmpdir());
-    char *csv = slurp(path);
+    char *csv = test_read_file(path, NULL);
     REQUIRE(csv != NULL);
     const char *header = "env,agent,seeds,mean,boot_lo,boot_hi,t_lo,t_hi,normalized_mean\n";
     CHECK(strncmp(csv, header, strlen(header)) == 0);
@@ -126,13 +113,13 @@ TEST(report_study_html_csv_json) {
     free(csv);
     /* the curve at iteration 1 has seeds 0 and 2 only (seed 1 wrote nan): mean of 30 and 32 */
     snprintf(path, sizeof path, "%s/r.curves.csv", test_tmpdir());
-    csv = slurp(path);
+    csv = test_read_file(path, NULL);
     REQUIRE(csv != NULL);
     CHECK(strstr(csv, "\nCartPole-v0,dqn,0,1000,3,nan,nan,nan\n") != NULL);
     CHECK(strstr(csv, "\nCartPole-v0,dqn,1,2000,3,31,30,32\n") != NULL);
     free(csv);
     snprintf(path, sizeof path, "%s/r.json", test_tmpdir());
-    char *json = slurp(path);
+    char *json = test_read_file(path, NULL);
     REQUIRE(json != NULL);
     CHECK(strstr(json, "\"aggregates\": [") != NULL);
     CHECK(strstr(json, "\"metric\": \"iqm\"") != NULL);
@@ -158,7 +145,7 @@ TEST(report_is_deterministic) {
                  0);
     snprintf(a, sizeof a, "%s/a.json", test_tmpdir());
     snprintf(b, sizeof b, "%s/b.json", test_tmpdir());
-    char *ja = slurp(a), *jb = slurp(b);
+    char *ja = test_read_file(a, NULL), *jb = test_read_file(b, NULL);
     REQUIRE(ja && jb);
     CHECK(strcmp(ja, jb) == 0);
     free(ja), free(jb);
@@ -167,7 +154,7 @@ TEST(report_is_deterministic) {
                  0);
     snprintf(b, sizeof b, "%s/c.aggregates.csv", test_tmpdir());
     snprintf(a, sizeof a, "%s/a.aggregates.csv", test_tmpdir());
-    ja = slurp(a), jb = slurp(b);
+    ja = test_read_file(a, NULL), jb = test_read_file(b, NULL);
     REQUIRE(ja && jb);
     CHECK(strcmp(ja, jb) != 0); /* another bootstrap seed, other intervals */
     free(ja), free(jb);
@@ -182,7 +169,7 @@ TEST(report_single_run_view) {
         test_prism(out, sizeof out, "report %s -o %s/s.html --resamples 100", root, test_tmpdir()),
         0);
     snprintf(path, sizeof path, "%s/s.html", test_tmpdir());
-    char *html = slurp(path);
+    char *html = test_read_file(path, NULL);
     REQUIRE(html != NULL);
     char err[256];
     CHECK(xml_check(html, "meta", err, sizeof err, NULL, NULL) == 0);
@@ -281,7 +268,7 @@ TEST(report_student_t_intervals) {
                             test_tmpdir()),
                  0);
     snprintf(path, sizeof path, "%s/t.html", test_tmpdir());
-    char *html = slurp(path);
+    char *html = test_read_file(path, NULL);
     REQUIRE(html != NULL);
     CHECK(strstr(html, "<td>206 [203.5, 208.5] (n=3)</td>") != NULL);
     CHECK(strstr(html, "95% Student-t interval") != NULL);

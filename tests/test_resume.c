@@ -139,16 +139,6 @@ static char *without_sys(const char *path) {
     return out;
 }
 
-static char *read_text(const char *path) {
-    char *text = NULL;
-    size_t len = 0;
-    if (prism_file_read(path, &text, &len) != PRISM_OK) return NULL;
-    char *copy = malloc(len + 1);
-    if (copy) memcpy(copy, text, len + 1);
-    prism_free(text);
-    return copy;
-}
-
 /* Number of lines in s (rows + header). */
 static int lines(const char *s) {
     int n = 0;
@@ -254,7 +244,7 @@ static void check_same_as(const char *dir, const char *ref, const char *what) {
     free(mb);
     join(a, dir, "episodes.csv");
     join(b, ref, "episodes.csv");
-    char *ea = read_text(a), *eb = read_text(b);
+    char *ea = test_read_file(a, NULL), *eb = test_read_file(b, NULL);
     if (!ea || !eb || strcmp(ea, eb) != 0)
         test_fail(__FILE__, __LINE__, "%s: episodes.csv of %s differs from %s (%d vs %d lines)",
                   what, dir, ref, lines(ea), lines(eb));
@@ -262,7 +252,7 @@ static void check_same_as(const char *dir, const char *ref, const char *what) {
     free(eb);
     char rj[PRISM_PATH_MAX];
     join(rj, dir, "run.json");
-    char *run = read_text(rj);
+    char *run = test_read_file(rj, NULL);
     CHECK(run && strstr(run, "\"status\": \"completed\""));
     free(run);
     check_tensorboard_same_as(dir, ref, what);
@@ -327,7 +317,7 @@ static int wait_checkpoint_at_least(pid_t pid, const char *dir, int k, int *rc) 
     join(latest, dir, "checkpoints/latest");
     double start = prism_now();
     while (prism_now() - start < 20) {
-        char *name = read_text(latest);
+        char *name = test_read_file(latest, NULL);
         int n = -1;
         if (name && sscanf(name, "ckpt-%d", &n) == 1 && n >= k) {
             free(name);
@@ -391,7 +381,7 @@ static int kill_and_resume(const char *agent, const char *id, const double *dela
     }
     if (!done) rc = wait_rc(pid);
     if (rc != 0) {
-        char *text = read_text(log);
+        char *text = test_read_file(log, NULL);
         test_fail(__FILE__, __LINE__, "%s: the last run exited %d; log:\n%s", id, rc,
                   text ? text : "(none)");
         free(text);
@@ -474,22 +464,22 @@ static void interrupt_and_resume(const char *agent, const char *id, int signals,
     }
     rc = wait_rc(pid);
     if (rc != 1) {
-        char *text = read_text(log);
+        char *text = test_read_file(log, NULL);
         test_fail(__FILE__, __LINE__, "%s: exit %d after SIGINT (expected 1); log:\n%s", id, rc,
                   text ? text : "(none)");
         free(text);
     }
     char rj[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
     join(rj, dir, "run.json");
-    char *run = read_text(rj);
+    char *run = test_read_file(rj, NULL);
     CHECK(run && strstr(run, "\"status\": \"interrupted\""));
     free(run);
     join(latest, dir, "checkpoints/latest");
-    char *name = read_text(latest);
+    char *name = test_read_file(latest, NULL);
     REQUIRE(name != NULL);
     if (expect_mid) CHECK(strstr(name, "-mid.bin") != NULL); /* saved inside the iteration */
     free(name);
-    char *text = read_text(log);
+    char *text = test_read_file(log, NULL);
     CHECK(text && strstr(text, "--resume"));
     free(text);
     rc = wait_rc(start_resume(dir, log));
@@ -526,14 +516,14 @@ TEST(resume_after_rows_past_the_checkpoint_draws_each_point_once) {
     int rc = 0, rows = 0, frozen = 0;
     double start = prism_now();
     while (!frozen && prism_now() - start < 20 && !exited(pid, &rc)) {
-        char *m = read_text(metrics), *name = read_text(latest);
+        char *m = test_read_file(metrics, NULL), *name = test_read_file(latest, NULL);
         rows = m ? lines(m) - 1 : 0;
         if (rows >= 6 && name && !strncmp(name, "ckpt-5.", 7)) {
             kill(pid, SIGSTOP);
             free(m);
             free(name);
-            m = read_text(metrics);
-            name = read_text(latest);
+            m = test_read_file(metrics, NULL);
+            name = test_read_file(latest, NULL);
             rows = m ? lines(m) - 1 : 0;
             frozen = rows >= 6 && name && !strncmp(name, "ckpt-5.", 7);
             if (!frozen) kill(pid, SIGCONT);

@@ -20,19 +20,6 @@
     "--set agent.hidden=32 --set train.steps=2000 --set train.iteration_steps=500 "                \
     "--set agent.min_replay=100"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (buf) buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 static void write_text(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
     if (!f) return;
@@ -64,7 +51,7 @@ static void run_status(const char *dir, const char *id, char *status, size_t cap
     char path[1200];
     snprintf(path, sizeof path, "%s/runs/%s/run.json", dir, id);
     status[0] = 0;
-    char *t = slurp(path);
+    char *t = test_read_file(path, NULL);
     const char *p = t ? strstr(t, "\"status\": \"") : NULL;
     if (p) {
         p += 11;
@@ -145,7 +132,7 @@ TEST(sweep_optimizer_loss_labels_carry_their_settings) {
     REQUIRE(prism_sweep_create_dir(&s, test_tmpdir(), 2, argv, dir, sizeof dir) == PRISM_OK);
     char path[1200];
     snprintf(path, sizeof path, "%s/manifest.tsv", dir);
-    char *m = slurp(path);
+    char *m = test_read_file(path, NULL);
     REQUIRE(m);
     CHECK(strstr(m, "CartPole-v0-dqn-adam-mse-s0\tdqn-adam-mse\tdqn\tCartPole-v0\t0\t"
                     "agent.optimizer=adam agent.loss=mse\n") != NULL);
@@ -303,7 +290,7 @@ TEST(sweep_local_end_to_end_with_a_failing_run) {
     /* deterministic failures are not retried */
     CHECK(strstr(out, "retrying") == NULL);
     snprintf(path, sizeof path, "%s/sweep.json", dir);
-    char *js = slurp(path);
+    char *js = test_read_file(path, NULL);
     REQUIRE(js);
     CHECK(strstr(js, "\"status\": \"failed\"") != NULL); /* the sweep's: a run failed */
     CHECK(strstr(js, "\"completed\": 4") != NULL);
@@ -313,7 +300,7 @@ TEST(sweep_local_end_to_end_with_a_failing_run) {
     snprintf(path, sizeof path, "%s/report.html", dir);
     CHECK(file_size(path) > 1000);
     snprintf(path, sizeof path, "%s/report.runs.csv", dir);
-    char *runs = slurp(path);
+    char *runs = test_read_file(path, NULL);
     REQUIRE(runs);
     CHECK(strstr(runs, "diverged") != NULL);
     CHECK(strstr(runs, "sgd10") != NULL);
@@ -339,7 +326,7 @@ TEST(sweep_resume_skips_completed_and_continues_the_rest) {
     snprintf(path, sizeof path, "%s/logs/CartPole-v0-dqn-s0.log", dir);
     long untouched = file_size(path);
     snprintf(path, sizeof path, "%s/runs/CartPole-v0-dqn-s0/run.json", dir);
-    char *before = slurp(path);
+    char *before = test_read_file(path, NULL);
     REQUIRE(before);
     int rc = test_prism(out, sizeof out, "sweep --resume %s -j 2", dir);
     /* the diverged run is still failed (not retried: it would diverge again) */
@@ -353,13 +340,13 @@ TEST(sweep_resume_skips_completed_and_continues_the_rest) {
     CHECK(!strcmp(status, "completed"));
     run_status(dir, "CartPole-v0-rainbow-s1", status, sizeof status);
     CHECK(!strcmp(status, "completed"));
-    char *after = slurp(path);
+    char *after = test_read_file(path, NULL);
     CHECK(after && !strcmp(before, after));
     free(before), free(after);
     snprintf(path, sizeof path, "%s/logs/CartPole-v0-dqn-s0.log", dir);
     CHECK_EQ_INT(file_size(path), untouched);
     snprintf(path, sizeof path, "%s/runs/CartPole-v0-dqn-s1/run.json", dir);
-    char *resumed = slurp(path);
+    char *resumed = test_read_file(path, NULL);
     CHECK(resumed && strstr(resumed, "\"resumed\": 1"));
     free(resumed);
     /* while another sweep holds the directory's lock, a second one refuses to start */
@@ -369,7 +356,7 @@ TEST(sweep_resume_skips_completed_and_continues_the_rest) {
     int ws = system(cmd);
     CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 2);
     snprintf(path, sizeof path, "%s/lock.out", test_tmpdir());
-    char *lock_out = slurp(path);
+    char *lock_out = test_read_file(path, NULL);
     CHECK(lock_out && strstr(lock_out, "another prism sweep is working on"));
     free(lock_out);
 }
@@ -388,7 +375,7 @@ TEST(sweep_slurm_dry_run_writes_the_array_and_report_jobs) {
     REQUIRE(slash && !strcmp(slash, "/report.html"));
     *slash = 0;
     snprintf(path, sizeof path, "%s/slurm/array.sbatch", line);
-    char *a = slurp(path);
+    char *a = test_read_file(path, NULL);
     REQUIRE(a);
     CHECK(strstr(a, "#SBATCH --array=0-5%4\n") != NULL);
     CHECK(strstr(a, "#SBATCH --signal=B:TERM@120\n") != NULL);
@@ -398,7 +385,7 @@ TEST(sweep_slurm_dry_run_writes_the_array_and_report_jobs) {
     CHECK(strstr(a, "train --resume") != NULL);
     free(a);
     snprintf(path, sizeof path, "%s/slurm/report.sbatch", line);
-    char *r = slurp(path);
+    char *r = test_read_file(path, NULL);
     REQUIRE(r);
     CHECK(strstr(r, "report \"$SWEEP/runs\" -o \"$SWEEP/report.html\"") != NULL);
     free(r);
@@ -425,7 +412,7 @@ TEST(sweep_slurm_dry_run_writes_the_array_and_report_jobs) {
     rc = test_prism(out, sizeof out, "sweep --resume %s --slurm --dry-run", line);
     CHECK_EQ_INT(rc, 0);
     snprintf(path, sizeof path, "%s/slurm/array.sbatch", line);
-    a = slurp(path);
+    a = test_read_file(path, NULL);
     CHECK(a && strstr(a, "#SBATCH --array=0-3,5%16\n"));
     free(a);
 }
@@ -445,7 +432,7 @@ SLOW_TEST(sweep_ctrl_c_leaves_a_resumable_sweep) {
     REQUIRE(system(cmd) == 0);
     char path[1200];
     snprintf(path, sizeof path, "%s/out.log", t);
-    char *log = slurp(path);
+    char *log = test_read_file(path, NULL);
     REQUIRE(log);
     CHECK(strstr(log, "exit 1") != NULL);
     CHECK(strstr(log, "prism sweep --resume") != NULL);

@@ -79,6 +79,10 @@ void prism_doctor_report_init(prism_doctor_report *r);
 void prism_doctor_report_free(prism_doctor_report *r);
 /* Append a check (copies it) and count its verdict. PRISM_ERR_NOMEM when the list cannot grow. */
 prism_status prism_doctor_report_add(prism_doctor_report *r, const prism_doctor_check *c);
+/* Build one check from its parts (message NULL reads as "") and add it. */
+prism_status prism_doctor_report_check(prism_doctor_report *r, const char *name, const char *what,
+                                       double expected, double learned, double tolerance,
+                                       prism_doctor_verdict verdict, const char *message);
 
 /* Resolve the configuration the doctor uses for env_id: defaults, the preset, then (when
  * `probe` is true) the doctor's small-probe overrides (small net, short schedule, exploration

@@ -46,6 +46,9 @@ uint32_t prism_rng_below(prism_rng *rng, uint32_t n);
 double prism_rng_range(prism_rng *rng, double lo, double hi);
 /* Standard normal draw (Marsaglia polar method; stateless: no cached second value). */
 double prism_rng_normal(prism_rng *rng);
+/* Both normals of one accepted pair of Marsaglia's polar method (prism_rng_normal returns the
+ * first): half the logs and square roots when many normals are needed. */
+void prism_rng_normal_pair(prism_rng *rng, double *a, double *b);
 
 /* numpy.random.RandomState (legacy MT19937). */
 typedef struct prism_np_random {

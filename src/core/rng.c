@@ -62,12 +62,20 @@ double prism_rng_range(prism_rng *rng, double lo, double hi) {
     return lo + (hi - lo) * prism_rng_uniform(rng);
 }
 
-double prism_rng_normal(prism_rng *rng) {
+void prism_rng_normal_pair(prism_rng *rng, double *a, double *b) {
     double u, v, s;
     do {
         u = 2.0 * prism_rng_uniform(rng) - 1.0;
         v = 2.0 * prism_rng_uniform(rng) - 1.0;
         s = u * u + v * v;
     } while (s >= 1.0 || s == 0.0);
-    return u * sqrt(-2.0 * log(s) / s);
+    double m = sqrt(-2.0 * log(s) / s);
+    *a = u * m;
+    *b = v * m;
+}
+
+double prism_rng_normal(prism_rng *rng) {
+    double a, b;
+    prism_rng_normal_pair(rng, &a, &b);
+    return a;
 }

@@ -15,16 +15,8 @@
 
 static prism_status add(prism_doctor_report *r, const char *name, const char *what, double expected,
                         double learned, double tol, bool ok, const char *message) {
-    prism_doctor_check c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.name, sizeof c.name, "%s", name);
-    snprintf(c.what, sizeof c.what, "%s", what);
-    c.expected = expected;
-    c.learned = learned;
-    c.tolerance = tol;
-    c.verdict = ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL;
-    snprintf(c.message, sizeof c.message, "%s", message);
-    return prism_doctor_report_add(r, &c);
+    return prism_doctor_report_check(r, name, what, expected, learned, tol,
+                                     ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, message);
 }
 
 static void fill_uniform(float *x, size_t n, prism_rng *rng) {

@@ -65,13 +65,19 @@ static void run_policy(prism_env *env, int (*policy)(const float *obs), prism_rn
     }
 }
 
+/* Population standard deviation from a sum and a sum of squares over n values. */
+static double std_of(double sum, double sq, double n) {
+    double mean = sum / n;
+    return sqrt(fmax(sq / n - mean * mean, 0.0));
+}
+
 static void print_baseline(FILE *out, const char *label, const baseline *b, int episodes) {
     double rm = b->ret_sum / episodes;
     fprintf(out,
             "%-15s %d episodes, return %.4g +- %.4g (min %.4g, max %.4g), length %.1f; %lld "
             "terminated, %lld truncated, %lld capped\n",
-            label, episodes, rm, sqrt(fmax(b->ret_sq / episodes - rm * rm, 0.0)), b->ret_min,
-            b->ret_max, b->len_sum / episodes, b->terms, b->truncs, b->capped);
+            label, episodes, rm, std_of(b->ret_sum, b->ret_sq, episodes), b->ret_min, b->ret_max,
+            b->len_sum / episodes, b->terms, b->truncs, b->capped);
 }
 
 static void json_baseline(prism_json *j, const char *key, const baseline *b, int episodes) {
@@ -80,7 +86,7 @@ static void json_baseline(prism_json *j, const char *key, const baseline *b, int
     prism_json_object_begin(j);
     prism_json_kv_int(j, "episodes", episodes);
     prism_json_kv_double(j, "return_mean", rm);
-    prism_json_kv_double(j, "return_std", sqrt(fmax(b->ret_sq / episodes - rm * rm, 0.0)));
+    prism_json_kv_double(j, "return_std", std_of(b->ret_sum, b->ret_sq, episodes));
     prism_json_kv_double(j, "return_min", b->ret_min);
     prism_json_kv_double(j, "return_max", b->ret_max);
     prism_json_kv_double(j, "length_mean", b->len_sum / episodes);
@@ -117,7 +123,7 @@ static prism_status write_json(FILE *out, const prism_env *env, int cap, int epi
     prism_json_key(&j, "reward");
     prism_json_object_begin(&j);
     prism_json_kv_double(&j, "mean", m);
-    prism_json_kv_double(&j, "std", sqrt(fmax(rnd->r_sq / n - m * m, 0.0)));
+    prism_json_kv_double(&j, "std", std_of(rnd->r_sum, rnd->r_sq, n));
     prism_json_kv_double(&j, "min", rnd->r_min);
     prism_json_kv_double(&j, "max", rnd->r_max);
     prism_json_kv_int(&j, "steps", rnd->steps);
@@ -128,7 +134,7 @@ static prism_status write_json(FILE *out, const prism_env *env, int cap, int epi
         double mean = acc[i] / n;
         prism_json_object_begin(&j);
         prism_json_kv_double(&j, "mean", mean);
-        prism_json_kv_double(&j, "std", sqrt(fmax(acc[D + i] / n - mean * mean, 0.0)));
+        prism_json_kv_double(&j, "std", std_of(acc[i], acc[D + i], n));
         prism_json_kv_double(&j, "min", acc[2 * D + i]);
         prism_json_kv_double(&j, "max", acc[3 * D + i]);
         prism_json_object_end(&j);
@@ -194,13 +200,13 @@ prism_status prism_doctor_env(const char *env_id, int episodes, uint64_t seed,
     }
     double n = (double)rnd.steps, m = rnd.r_sum / n;
     fprintf(out, "reward:         mean %.4g, std %.4g, min %.4g, max %.4g over %lld random steps\n",
-            m, sqrt(fmax(rnd.r_sq / n - m * m, 0.0)), rnd.r_min, rnd.r_max, rnd.steps);
+            m, std_of(rnd.r_sum, rnd.r_sq, n), rnd.r_min, rnd.r_max, rnd.steps);
     fprintf(out, "observation:    %d values per step (random policy)\n%6s %12s %12s %12s %12s\n", D,
             "DIM", "MEAN", "STD", "MIN", "MAX");
     for (int i = 0; i < D && i < MAX_DIMS_PRINTED; i++) {
         double mean = acc[i] / n;
-        fprintf(out, "%6d %12.5g %12.5g %12.5g %12.5g\n", i, mean,
-                sqrt(fmax(acc[D + i] / n - mean * mean, 0.0)), acc[2 * D + i], acc[3 * D + i]);
+        fprintf(out, "%6d %12.5g %12.5g %12.5g %12.5g\n", i, mean, std_of(acc[i], acc[D + i], n),
+                acc[2 * D + i], acc[3 * D + i]);
     }
     if (D > MAX_DIMS_PRINTED) fprintf(out, "   ... %d more dimensions\n", D - MAX_DIMS_PRINTED);
     prism_free(acc);

@@ -127,20 +127,6 @@ static double tolerance(const prism_probe *p, const prism_agent_config *c) {
     return t;
 }
 
-static prism_status add(prism_doctor_report *r, const char *name, const char *what, double expected,
-                        double learned, double tol, prism_doctor_verdict v, const char *message) {
-    prism_doctor_check c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.name, sizeof c.name, "%s", name);
-    snprintf(c.what, sizeof c.what, "%s", what);
-    c.expected = expected;
-    c.learned = learned;
-    c.tolerance = tol;
-    c.verdict = v;
-    snprintf(c.message, sizeof c.message, "%s", message ? message : "");
-    return prism_doctor_report_add(r, &c);
-}
-
 /* Mass of the learned distribution within one atom spacing of value v. */
 static double mass_near(const double *probs, int N, double vmin, double dz, double v) {
     double m = 0;
@@ -195,8 +181,8 @@ static prism_status check_distribution(const prism_probe *p, prism_agent *ag, co
     else
         snprintf(msg, sizeof msg, "%s: distribution off by %.2f (total variation): %s; %s",
                  p->env_id, tv, peaks, p->implicates);
-    return add(r, p->env_id, "distribution (TV)", 0.0, tv, tol,
-               ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
+    return prism_doctor_report_check(r, p->env_id, "distribution (TV)", 0.0, tv, tol,
+                                     ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
 }
 
 /* One probe: build, train, check. */
@@ -231,7 +217,8 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
                  "set agent.v_max >= %g",
                  c->v_max, c->v_max, worst, worst);
         prism_env_free(&env);
-        return add(r, p->env_id, "all values", NAN, NAN, NAN, PRISM_DOCTOR_SKIP, msg);
+        return prism_doctor_report_check(r, p->env_id, "all values", NAN, NAN, NAN,
+                                         PRISM_DOCTOR_SKIP, msg);
     }
 
     prism_agent ag;
@@ -247,7 +234,8 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
         char msg[320];
         snprintf(msg, sizeof msg, "%s: training diverged (%s): %s", p->env_id,
                  prism_error_message(), p->implicates);
-        st = add(r, p->env_id, "training", NAN, NAN, NAN, PRISM_DOCTOR_FAIL, msg);
+        st = prism_doctor_report_check(r, p->env_id, "training", NAN, NAN, NAN, PRISM_DOCTOR_FAIL,
+                                       msg);
         goto done;
     }
     if ((st = trained)) goto done;
@@ -267,19 +255,21 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
             else
                 snprintf(msg, sizeof msg, "%s: %s = %.3f, expected %.3f: %s", p->env_id, what, got,
                          want, p->implicates);
-            st = add(r, p->env_id, what, want, got, tol, ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL,
-                     msg);
+            st = prism_doctor_report_check(r, p->env_id, what, want, got, tol,
+                                           ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
         }
         if (!st && p->distribution && ag.num_atoms > 1)
             st = check_distribution(p, &ag, x, s, c->gamma, r);
     }
     if (!st && p->distribution && ag.num_atoms == 1)
-        st = add(r, p->env_id, "distribution", NAN, NAN, NAN, PRISM_DOCTOR_SKIP,
-                 "a scalar head learns only the mean (agent.distributional=false)");
+        st = prism_doctor_report_check(
+            r, p->env_id, "distribution", NAN, NAN, NAN, PRISM_DOCTOR_SKIP,
+            "a scalar head learns only the mean (agent.distributional=false)");
     if (!st && !strcmp(p->env_id, "probe-prioritized")) {
         if (!c->prioritized) {
-            st = add(r, p->env_id, "importance weights", NAN, NAN, NAN, PRISM_DOCTOR_SKIP,
-                     "prioritized replay is off (agent.prioritized=false)");
+            st = prism_doctor_report_check(r, p->env_id, "importance weights", NAN, NAN, NAN,
+                                           PRISM_DOCTOR_SKIP,
+                                           "prioritized replay is off (agent.prioritized=false)");
         } else {
             bool ok = w.batches > 0 && w.nonfinite == 0 && w.min > 0 && w.max <= 1.0;
             char msg[320];
@@ -287,8 +277,8 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
                      "%s%lld batches: min weight %.3g, max %.3g, %lld non-finite%s%s",
                      ok ? "" : "probe-prioritized: ", w.batches, w.min, w.max, w.nonfinite,
                      ok ? "" : ": ", ok ? "" : p->implicates);
-            st = add(r, p->env_id, "importance weights in (0,1]", 1.0, w.max, NAN,
-                     ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
+            st = prism_doctor_report_check(r, p->env_id, "importance weights in (0,1]", 1.0, w.max,
+                                           NAN, ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
         }
     }
 done:

@@ -55,6 +55,21 @@ prism_status prism_doctor_report_add(prism_doctor_report *r, const prism_doctor_
     return PRISM_OK;
 }
 
+prism_status prism_doctor_report_check(prism_doctor_report *r, const char *name, const char *what,
+                                       double expected, double learned, double tolerance,
+                                       prism_doctor_verdict verdict, const char *message) {
+    prism_doctor_check c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.name, sizeof c.name, "%s", name);
+    snprintf(c.what, sizeof c.what, "%s", what);
+    c.expected = expected;
+    c.learned = learned;
+    c.tolerance = tolerance;
+    c.verdict = verdict;
+    snprintf(c.message, sizeof c.message, "%s", message ? message : "");
+    return prism_doctor_report_add(r, &c);
+}
+
 /* The doctor's small-probe overrides: a 32-32 net trains to three-digit precision on a probe in
  * a few thousand updates; one update per step from 64 stored transitions on makes every step
  * count; a target sync every 50 steps lets values propagate down probe-nstep's five positions

@@ -98,19 +98,12 @@ static prism_status add(prism_doctor_report *r, const char *name, const char *wh
 
 static prism_status add(prism_doctor_report *r, const char *name, const char *what, double expected,
                         double learned, prism_doctor_verdict v, const char *fmt, ...) {
-    prism_doctor_check c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.name, sizeof c.name, "%s", name);
-    snprintf(c.what, sizeof c.what, "%s", what);
-    c.expected = expected;
-    c.learned = learned;
-    c.tolerance = NAN;
-    c.verdict = v;
+    char message[sizeof((prism_doctor_check *)0)->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c.message, sizeof c.message, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    return prism_doctor_report_add(r, &c);
+    return prism_doctor_report_check(r, name, what, expected, learned, NAN, v, message);
 }
 
 /* Mean of the finite values of column c over rows [lo, hi). */

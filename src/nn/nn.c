@@ -349,21 +349,16 @@ void prism_nn_set_naive(prism_nn *net, int naive) {
     net->naive = naive != 0;
 }
 
-/* dst[0..n) = f(e), e ~ N(0, 1): Marsaglia's polar method keeping BOTH normals of each
- * accepted pair (prism_rng_normal returns one and discards the other). Noisy nets resample
+/* dst[0..n) = f(e), e ~ N(0, 1), keeping BOTH normals of each polar pair (prism_rng_normal
+ * returns one and discards the other). Noisy nets resample
  * before every action, thousands of normals each time, and the log and sqrt of each pair were
  * most of the cost of acting. An odd n discards the last one. */
 static void fill_noise(float *dst, int n, prism_rng *rng) {
     for (int i = 0; i < n; i += 2) {
-        double u, v, s;
-        do {
-            u = 2.0 * prism_rng_uniform(rng) - 1.0;
-            v = 2.0 * prism_rng_uniform(rng) - 1.0;
-            s = u * u + v * v;
-        } while (s >= 1.0 || s == 0.0);
-        double m = sqrt(-2.0 * log(s) / s);
-        dst[i] = nn_noise_f(u * m);
-        if (i + 1 < n) dst[i + 1] = nn_noise_f(v * m);
+        double a, b;
+        prism_rng_normal_pair(rng, &a, &b);
+        dst[i] = nn_noise_f(a);
+        if (i + 1 < n) dst[i + 1] = nn_noise_f(b);
     }
 }
 
