@@ -37,9 +37,11 @@
  *   - head outputs: (B, A) Q-values when N == 1, (B, A, N) logits when N > 1.
  * docs/nn.md describes the parameter order, initialisers, optimizer forms and file format.
  *
- * Threads: the engine is single-threaded and OpenBLAS is forced to one thread on the first
- * prism_nn_init (openblas_set_num_threads(1)), so results never depend on the thread count
- * and the engine never competes with parallel environments or runs for cores.
+ * Threads: the engine is single-threaded and OpenBLAS is forced to one thread on every
+ * prism_nn_init (openblas_set_num_threads(1)), whatever OPENBLAS_NUM_THREADS says, so results
+ * never depend on the thread count and the engine never competes with parallel environments
+ * or runs for cores. (Multi-threaded OpenBLAS does not give the same bits as one thread with
+ * every kernel it may pick: that is why prism guarantees one thread, not thread independence.)
  */
 #ifndef PRISM_NN_H
 #define PRISM_NN_H

@@ -21,16 +21,19 @@
  * 1-6 dueling values): sgemm with N this small spends its time packing. */
 #define NARROW_O 8
 
+/* Not latched: whatever set OpenBLAS's thread count since (OPENBLAS_NUM_THREADS read at load,
+ * or an embedding program calling openblas_set_num_threads), every init puts it back to one.
+ * Multi-threaded sgemm splits its reductions by thread count, so its bits depend on it. */
 void nn_blas_single_thread(void) {
-    static int done;
-    if (!done) {
-        openblas_set_num_threads(1);
-        done = 1;
-    }
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
 }
 
 void nn_blas_set_threads(int n) {
     openblas_set_num_threads(n);
+}
+
+int nn_blas_threads(void) {
+    return openblas_get_num_threads();
 }
 
 float nn_noise_f(double e) {

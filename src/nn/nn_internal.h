@@ -108,10 +108,11 @@ void nn_conv_backward_naive(float *dw, float *db, const float *dy, const float *
 void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *x, float *scratch,
                            int B, int H, int W, int C, int F, int pad);
 
-/* Force OpenBLAS to one thread (once). */
+/* Force OpenBLAS to one thread (at every prism_nn_init). */
 void nn_blas_single_thread(void);
-/* Set OpenBLAS's thread count (tests: one thread vs several). */
+/* Set and read OpenBLAS's thread count (tests: whatever it was set to, init makes it one). */
 void nn_blas_set_threads(int n);
+int nn_blas_threads(void);
 
 /* ---- vector helpers --------------------------------------------------------------------------
  * Written as blocks of 16 with a fixed inner count: at -O2 GCC only vectorises a loop when the
