@@ -3,12 +3,12 @@
 steps with numpy's cos/sin replaced by libm's (math.cos/math.sin).
 
 Why: on an AVX-512 machine numpy evaluates float64 cos/sin with Intel SVML kernels whose last
-bit differs from glibc's for some arguments, so the shared reference traces can only be matched
+bit differs from glibc's for some arguments, so the reference traces can only be matched
 to within a few units in the last place. With the trigonometry pinned to libm, the rest of the
 reference arithmetic (operation order, RK4 grouping, wrapping, clipping) must agree with prism
 bit for bit, and these fixtures check that exactly.
 
-Inputs: the state_step records of ../shared/fixtures/reference/<env>_states_seed0_300.jsonl.gz
+Inputs: the state_step records of tests/fixtures/reference/<env>_states_seed0_300.jsonl.gz
 and every transition of <env>_seed0_2000.jsonl.gz (from the previous record's state).
 Usage: PYTHONPATH=<a Gymnasium 1.4.0 checkout> /usr/bin/python3 scripts/gen_libm_fixtures.py
 """
@@ -34,7 +34,7 @@ cartpole.np = NumpyWithLibmTrig()
 cartpole.np.cos, cartpole.np.sin = math.cos, math.sin
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REF = os.path.join(ROOT, "..", "shared", "fixtures", "reference")
+REF = os.path.join(ROOT, "tests", "fixtures", "reference")
 
 
 def inputs(name):

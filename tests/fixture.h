@@ -1,5 +1,5 @@
 /* tests/fixture.h — reading the reference traces: gzip'd JSON lines (see
- * ../shared/fixtures/README.md), decompressed through `gzip -dc` and parsed by a minimal JSON
+ * tests/fixtures/reference/README.md), decompressed through `gzip -dc` and parsed by a minimal JSON
  * reader. Numbers are parsed with strtod, so Python's repr floats round-trip exactly.
  *
  *     fixture f;

@@ -46,16 +46,16 @@ void test_skip(const char *reason) {
 
 const char *test_fixture_path(const char *name) {
     static char path[1024];
-    /* a name with a directory is a path from the repository root (the project's own
-     * tests/fixtures/); a bare name is one of the shared reference traces */
+    /* a name with a directory is a path from the repository root; a bare name is one of the
+     * reference traces in tests/fixtures/reference/ (see its README for their provenance) */
     if (strchr(name, '/'))
         snprintf(path, sizeof path, "%s", name);
     else
-        snprintf(path, sizeof path, "../shared/fixtures/reference/%s", name);
+        snprintf(path, sizeof path, "tests/fixtures/reference/%s", name);
     if (access(path, R_OK) != 0) {
         test_fail(__FILE__, __LINE__,
-                  "fixture %s is missing: the tests run from the repository root and "
-                  "expect ../shared beside it",
+                  "fixture %s is missing: run the tests from the repository root "
+                  "(make test does)",
                   path);
         return NULL;
     }

@@ -30,8 +30,8 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 /* Mark the current test as skipped (a missing tool, such as a browser): it prints SKIPPED with
  * the reason and counts neither as passed nor failed. Checks that fail still fail the test. */
 void test_skip(const char *reason);
-/* Path of a reference fixture in ../shared/fixtures/reference/, or NULL (and the test fails)
- * when the shared folder is missing. A name containing '/' (e.g. "tests/fixtures/x.jsonl.gz")
+/* Path of a reference fixture in tests/fixtures/reference/, or NULL (and the test fails)
+ * when it is missing. A name containing '/' (e.g. "tests/fixtures/x.jsonl.gz")
  * is the project's own fixture, relative to the repository root. */
 const char *test_fixture_path(const char *name);
 /* The whole file at `path`, NUL-terminated, in a malloc'd buffer (free() it); its length in

@@ -1,5 +1,5 @@
 /* Parity tests for the classic-control environments (CartPole-v1, Acrobot-v1, MountainCar-v0)
- * against the Gymnasium 1.4.0 traces in ../shared/fixtures/reference/ (see its README), and
+ * against the Gymnasium 1.4.0 traces in tests/fixtures/reference/ (see its README), and
  * tests of their reset distributions. Parity is exact: the float64 state bit for bit, the
  * float32 observation bit for bit, identical rewards and flags. */
 #include "fixture.h"
@@ -199,7 +199,7 @@ TEST(acrobot_v1_matches_gymnasium_rollout) {
 }
 
 /* The same reference arithmetic with libm's cos/sin in place of numpy's (fixtures made by
- * scripts/gen_libm_fixtures.py from Gymnasium 1.4.0 over the shared traces' inputs): here
+ * scripts/gen_libm_fixtures.py from Gymnasium 1.4.0 over the reference traces' inputs): here
  * every bit must agree, which pins the expression shapes that the tolerance above cannot. */
 TEST(cartpole_v1_matches_gymnasium_with_libm_trig_exactly) {
     tally t =

@@ -1,7 +1,7 @@
 /* LunarLander-v3: parity with Gymnasium's recorded trace, determinism, resets without leaks,
  * the heuristic controller, rendering and `prism env eval`.
  *
- * The trace (../shared/fixtures/reference/lunarlander-v3_seed0_2000.jsonl.gz) records every
+ * The trace (tests/fixtures/reference/lunarlander-v3_seed0_2000.jsonl.gz) records every
  * np_random.uniform draw; prism_lunar_lander_replay feeds them to our environment, so terrain,
  * initial push and engine dispersion are the reference's own. Physics is Box2D 2.4 here and
  * 2.3.10 in the reference, so only the terrain is exact; observations are compared with

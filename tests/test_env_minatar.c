@@ -1,7 +1,7 @@
 /* Tests for the five MinAtar games: parity with MinAtar 1.0.15 over the reference traces
  * (observations, rewards, terminal flags, the action the sticky rule applied, and every random
  * call with its arguments and result), plus options, minimal action sets, the sticky rule,
- * rendering and determinism. The traces are ../shared/fixtures/reference/<game>_seed0_2000. */
+ * rendering and determinism. The traces are tests/fixtures/reference/<game>_seed0_2000. */
 #include "../src/env/minatar/minatar.h"
 #include "fixture.h"
 #include "harness.h"
@@ -159,7 +159,7 @@ static void check_parity(const char *game, const char *name) {
     prism_env_free(&env);
     CHECK_EQ_INT(steps, expected_steps);
     /* every episode end is followed by a reset, and the trace exercises what it should:
-     * except in the shared Freeway trace (2500-step episodes, no crossing by a random walk)
+     * except in the reference Freeway trace (2500-step episodes, no crossing by a random walk)
      * episodes end and rewards happen */
     CHECK_EQ_INT(terminals, resets - 1);
     if (strcmp(name, "freeway_seed0_2000.jsonl.gz") != 0) CHECK(resets >= 2 && rewards > 0);

@@ -7,7 +7,7 @@
 
 /* "measured" = computed here from episodes of the uniform random policy: with prism's
  * CartPole (100k episodes), or from the random-action reference rollouts in
- * shared/fixtures/reference (Gymnasium 1.4.0 / MinAtar 1.0.15, 2,000 steps each: few episodes,
+ * tests/fixtures/reference (Gymnasium 1.4.0 / MinAtar 1.0.15, 2,000 steps each: few episodes,
  * so the standard error is given). "UNVERIFIED" marks a number that is a placeholder or an
  * assumption to be replaced by a measurement; the report prints a note wherever one is used. */
 static const prism_task_score task_scores[] = {
