@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "prism/archive.h"
 #include "prism/file.h"
+#include "prism/metrics_csv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,4 +78,71 @@ TEST(cli_runs_refuse_fifo_and_device_files_without_blocking) {
     rc = prism_timed(out, sizeof out, args);
     CHECK(rc == 1 || rc == 2);
     CHECK(strstr(out, "not a regular file") != NULL);
+}
+
+/* ---- the CSV table reader ---- */
+
+/* A completed run whose metrics.csv ends its lines with `eol`, `rows` rows of return 10 + i. */
+static void put_run_with_metrics(const char *root, const char *id, int seed, const char *eol,
+                                 int rows) {
+    char dir[PRISM_PATH_MAX], seedtxt[16];
+    REQUIRE(prism_path_join(dir, sizeof dir, root, id) == PRISM_OK);
+    snprintf(seedtxt, sizeof seedtxt, "%d", seed);
+    put_run_json(root, id, "completed", seedtxt);
+    static char csv[1 << 16];
+    int n = snprintf(csv, sizeof csv, "iteration,env_steps,return_mean%s", eol);
+    for (int i = 0; i < rows; i++)
+        n += snprintf(csv + n, sizeof csv - (size_t)n, "%d,%d,%d%s", i + 1, 1000 * (i + 1), 10 + i,
+                      eol);
+    put(dir, "metrics.csv", csv);
+}
+
+/* Rows were counted by "\n" and split on "\r" or "\n": a metrics.csv with "\r" line ends wrote
+ * past the row buffer. Every line-end spelling must read as the same table. */
+TEST(cli_report_reads_metrics_with_any_line_end) {
+    static char out[65536];
+    char root[PRISM_PATH_MAX], args[2 * PRISM_PATH_MAX];
+    REQUIRE(prism_path_join(root, sizeof root, test_tmpdir(), "study") == PRISM_OK);
+    put_run_with_metrics(root, "lf", 0, "\n", 200);
+    put_run_with_metrics(root, "crlf", 1, "\r\n", 200);
+    put_run_with_metrics(root, "cr", 2, "\r", 200);
+    snprintf(args, sizeof args, "report %s -o %s/r.html --resamples 50", root, test_tmpdir());
+    CHECK_EQ_INT(test_prism(out, sizeof out, "%s", args), 0);
+    CHECK(strstr(out, "3 runs found, 3 used") != NULL);
+}
+
+TEST(table_reader_line_ends_torn_rows_and_field_counts) {
+    const char *dir = test_tmpdir();
+    char path[PRISM_PATH_MAX];
+    static const char *const texts[] = {"a,b\n1,2\n3,\n", "a,b\r\n1,2\r\n3,\r\n", "a,b\r1,2\r3,\r"};
+    for (int k = 0; k < 3; k++) {
+        put(dir, "t.csv", texts[k]);
+        REQUIRE(prism_path_join(path, sizeof path, dir, "t.csv") == PRISM_OK);
+        prism_table t;
+        REQUIRE(prism_table_read(path, 0, &t) == PRISM_OK);
+        CHECK_EQ_INT(t.ncols, 2);
+        CHECK_EQ_INT(t.nrows, 2);
+        CHECK_EQ_INT(t.torn_line, 0);
+        CHECK(!strcmp(t.names[1], "b") && prism_table_col(&t, "b") == 1);
+        CHECK(prism_table_at(&t, 1, 0) == 3 && isnan(prism_table_at(&t, 1, 1)));
+        prism_table_free(&t);
+    }
+    /* no final line end: the last row is torn and left out */
+    put(dir, "t.csv", "a,b\n1,2\n3,4");
+    prism_table t;
+    REQUIRE(prism_table_read(path, 0, &t) == PRISM_OK);
+    CHECK_EQ_INT(t.nrows, 1);
+    CHECK_EQ_INT(t.torn_line, 3);
+    prism_table_free(&t);
+    /* a short row: an error naming line and byte offset, or the end of a lenient table */
+    put(dir, "t.csv", "a,b\n1,2\n3\n5,6\n");
+    CHECK(prism_table_read(path, 0, &t) == PRISM_ERR_CORRUPT);
+    CHECK(strstr(prism_error_message(), "line 3 (byte 8)") != NULL);
+    REQUIRE(prism_table_read(path, PRISM_TABLE_LENIENT, &t) == PRISM_OK);
+    CHECK(t.nrows == 1 && t.stopped_line == 3);
+    prism_table_free(&t);
+    put(dir, "t.csv", "");
+    CHECK(prism_table_read(path, 0, &t) == PRISM_ERR_CORRUPT);
+    put(dir, "t.csv", "a,b");
+    CHECK(prism_table_read(path, 0, &t) == PRISM_ERR_CORRUPT);
 }

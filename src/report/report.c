@@ -3,6 +3,7 @@
  * It is not a general CSV or JSON parser: it reads the flat files the trainer writes (no quoted
  * CSV fields, run.json values read at the top level only). Everything here runs once per
  * report, so clarity wins over speed; the statistics themselves live in stats.c. */
+#include "prism/metrics_csv.h"
 #include "prism/report.h"
 #include "prism/stats.h"
 #include "prism/svg.h"
@@ -172,93 +173,30 @@ static prism_status read_run_json(run *r) {
     return PRISM_OK;
 }
 
-/* Split line at commas in place (no quoting: the trainer writes plain numbers and names). */
-static int split_csv(char *line, char **fields, int max) {
-    int n = 0;
-    for (char *p = line;;) {
-        if (n < max) fields[n] = p;
-        n++;
-        char *c = strchr(p, ',');
-        if (!c) break;
-        *c = 0;
-        p = c + 1;
-    }
-    return n;
-}
-
-static double parse_cell(const char *s) {
-    while (isspace((unsigned char)*s)) s++;
-    if (!*s) return NAN;
-    char *end;
-    double v = strtod(s, &end);
-    while (isspace((unsigned char)*end)) end++;
-    return *end ? (double)NAN : v; /* "nan", "inf" parse; any other text is not a number */
-}
-
 /* lenient (runs not completed): a row with the wrong number of fields ends the table, since a
- * run that is still writing may have a partial last line; otherwise it is an error. */
+ * run that is still writing may have a partial last line; otherwise it is an error. The table
+ * reader's arrays become the run's (cols and data are freed with prism_free). */
 static prism_status read_metrics(run *r, int lenient) {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/metrics.csv", r->dir);
-    prism_status st;
-    char *text = read_file(path, &st);
-    if (!text) return st;
-    int lines = 0;
-    for (char *p = text; *p; p++) lines += *p == '\n';
-    char *save = NULL, *line = strtok_r(text, "\r\n", &save);
-    if (!line) {
-        prism_free(text);
-        return prism_error(PRISM_ERR_CORRUPT, "%s is empty: it needs a header row", path);
-    }
-    enum { MAXC = 256 };
-    char *f[MAXC];
-    int nc = split_csv(line, f, MAXC);
-    if (nc > MAXC) nc = MAXC;
-    size_t names = 0;
-    for (int i = 0; i < nc; i++) names += strlen(f[i]) + 1;
-    r->cols = prism_alloc((size_t)nc * sizeof(char *) + names);
-    r->data = prism_alloc((size_t)(lines + 1) * (size_t)nc * sizeof(double));
-    if (!r->cols || !r->data) {
-        prism_free(text);
-        return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
-    }
-    char *names_buf = (char *)(r->cols + nc);
-    r->ncols = nc;
-    r->c_iter = r->c_steps = r->c_ret = -1;
-    for (int i = 0; i < nc; i++) {
-        strcpy(names_buf, f[i]);
-        r->cols[i] = names_buf;
-        names_buf += strlen(f[i]) + 1;
-        if (!strcmp(f[i], "iteration")) r->c_iter = i;
-        if (!strcmp(f[i], "env_steps")) r->c_steps = i;
-        if (!strcmp(f[i], "return_mean")) r->c_ret = i;
-    }
+    prism_table t;
+    prism_status st = prism_table_read(path, lenient ? PRISM_TABLE_LENIENT : 0, &t);
+    if (st) return st;
+    r->c_iter = prism_table_col(&t, "iteration");
+    r->c_steps = prism_table_col(&t, "env_steps");
+    r->c_ret = prism_table_col(&t, "return_mean");
     if (r->c_iter < 0 || r->c_steps < 0 || r->c_ret < 0) {
-        prism_free(text);
+        prism_table_free(&t);
         return prism_error(PRISM_ERR_CORRUPT,
                            "%s: the header needs the columns iteration, env_steps and "
                            "return_mean",
                            path);
     }
-    int row = 0, lineno = 1;
-    while ((line = strtok_r(NULL, "\r\n", &save)) != NULL) {
-        lineno++;
-        if (!*line) continue;
-        int n = split_csv(line, f, MAXC);
-        if (n != nc && lenient) {
-            snprintf(r->note, sizeof r->note, "metrics.csv line %d is incomplete; ", lineno);
-            break;
-        }
-        if (n != nc) {
-            prism_free(text);
-            return prism_error(PRISM_ERR_CORRUPT, "%s line %d: %d fields, the header has %d", path,
-                               lineno, n, nc);
-        }
-        for (int i = 0; i < nc; i++) r->data[(size_t)row * nc + i] = parse_cell(f[i]);
-        row++;
-    }
-    r->nrows = row;
-    prism_free(text);
+    int incomplete = t.stopped_line ? t.stopped_line : t.torn_line;
+    if (incomplete)
+        snprintf(r->note, sizeof r->note, "metrics.csv line %d is incomplete; ", incomplete);
+    r->cols = t.names, r->data = t.v;
+    r->nrows = t.nrows, r->ncols = t.ncols;
     return PRISM_OK;
 }
 
