@@ -250,7 +250,7 @@ TEST(report_tolerates_unfinished_runs) {
     buf[n] = 0;
     fclose(f);
     CHECK(strstr(buf, "metrics.csv line 12 is incomplete; status 'running'") != NULL);
-    CHECK(strstr(buf, "metrics.csv: No such file or directory; status 'failed'") != NULL);
+    CHECK(strstr(buf, "metrics.csv': No such file or directory; status 'failed'") != NULL);
     /* a completed run with a missing metrics.csv is an error, not a silent omission */
     snprintf(path, sizeof path, "%s/CartPole-v0-dqn-1/metrics.csv", root);
     REQUIRE(remove(path) == 0);

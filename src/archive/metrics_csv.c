@@ -231,9 +231,9 @@ prism_status prism_table_read(const char *path, int flags, prism_table *t) {
                 break;
             }
             prism_error(PRISM_ERR_CORRUPT,
-                        "%s line %d (byte %ld): %d fields, the header has %d; fix or remove "
-                        "that line",
-                        path, lineno, (long)(p - text), n, nc);
+                        "%s line %d: %d fields, the header has %d (the line starts at byte "
+                        "%ld); fix or remove that line",
+                        path, lineno, n, nc, (long)(p - text));
             prism_free(text);
             prism_table_free(t);
             return PRISM_ERR_CORRUPT;
