@@ -147,3 +147,47 @@ TEST(table_reader_line_ends_torn_rows_and_field_counts) {
     put(dir, "t.csv", "a,b");
     CHECK(prism_table_read(path, 0, &t) == PRISM_ERR_CORRUPT);
 }
+
+/* ---- run.json ---- */
+
+/* One run directory whose run.json is not JSON aborted the whole report; it is left out with a
+ * note naming it, and the other runs are reported. */
+TEST(cli_report_leaves_out_an_unreadable_run_with_a_note) {
+    static char out[65536];
+    char root[PRISM_PATH_MAX], dir[PRISM_PATH_MAX], args[2 * PRISM_PATH_MAX];
+    REQUIRE(prism_path_join(root, sizeof root, test_tmpdir(), "study") == PRISM_OK);
+    put_run_with_metrics(root, "a-good", 0, "\n", 20);
+    put_run_with_metrics(root, "b-good", 1, "\n", 20);
+    REQUIRE(prism_path_join(dir, sizeof dir, root, "c-badjson") == PRISM_OK);
+    put(dir, "run.json", "{\"status\": \"completed\", \"env\": ");
+    snprintf(args, sizeof args, "report %s -o %s/r.html --resamples 50", root, test_tmpdir());
+    CHECK_EQ_INT(test_prism(out, sizeof out, "%s", args), 0);
+    CHECK(strstr(out, "3 runs found, 2 used") != NULL);
+    CHECK(strstr(out, "c-badjson/run.json") != NULL);
+}
+
+/* "seed": 1e300 was converted to an integer without a range check (undefined behaviour): the
+ * typed reader refuses it, naming the file and key, so reindex skips that run. */
+TEST(run_read_range_checks_integers) {
+    static char out[65536];
+    char runs[PRISM_PATH_MAX], dir[PRISM_PATH_MAX], args[PRISM_PATH_MAX + 64];
+    REQUIRE(prism_path_join(runs, sizeof runs, test_tmpdir(), "runs") == PRISM_OK);
+    put_run_json(runs, "ok", "completed", "18446744073709549568"); /* just below 2^64 */
+    put_run_json(runs, "huge", "completed", "1e300");
+    put_run_json(runs, "neg", "completed", "-1");
+    put_run_json(runs, "frac", "completed", "1.5");
+    snprintf(args, sizeof args, "runs reindex --runs-dir %s", runs);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "%s", args), 0);
+    CHECK(strstr(out, "indexed 1 run") != NULL);
+    prism_run_meta *m = malloc(sizeof *m);
+    REQUIRE(m != NULL);
+    REQUIRE(prism_path_join(dir, sizeof dir, runs, "huge") == PRISM_OK);
+    CHECK(prism_run_read(dir, m) == PRISM_ERR_CORRUPT);
+    CHECK(strstr(prism_error_message(), "\"seed\" is 1.0000000000000001e+300") != NULL);
+    REQUIRE(prism_path_join(dir, sizeof dir, runs, "ok") == PRISM_OK);
+    REQUIRE(prism_run_read(dir, m) == PRISM_OK);
+    CHECK(m->seed == 18446744073709549568ull && m->status == PRISM_RUN_COMPLETED);
+    CHECK(m->steps == 2000 && m->final_return == 20 && !strcmp(m->env, "CartPole-v0"));
+    prism_run_meta_free(m);
+    free(m);
+}

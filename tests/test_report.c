@@ -216,7 +216,9 @@ TEST(report_bad_input) {
     REQUIRE(f != NULL);
     fprintf(f, "{\"env\": \"CartPole-v0\", \"seed\": 1, \"status\": \"completed\"}\n");
     fclose(f);
-    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/x.html", dir, test_tmpdir()), 2);
+    /* one unreadable run.json leaves its run out with a note naming the file; it does not
+     * abort the report */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/x.html", dir, test_tmpdir()), 0);
     CHECK(strstr(out, "run.json: agent") != NULL);
 }
 

@@ -3,6 +3,7 @@
  * It is not a general CSV or JSON parser: it reads the flat files the trainer writes (no quoted
  * CSV fields, run.json values read at the top level only). Everything here runs once per
  * report, so clarity wins over speed; the statistics themselves live in stats.c. */
+#include "prism/archive.h"
 #include "prism/metrics_csv.h"
 #include "prism/report.h"
 #include "prism/stats.h"
@@ -49,127 +50,28 @@ prism_report_options prism_report_options_default(void) {
 
 /* ---------------------------------------------------------------- reading */
 
-static char *read_file(const char *path, prism_status *st) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *st = prism_error(PRISM_ERR_NOT_FOUND, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = prism_alloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len - 1, f);
-        if (len < cap - 1) break;
-        char *nb = prism_alloc(cap * 2);
-        if (nb) memcpy(nb, buf, len);
-        prism_free(buf);
-        buf = nb, cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        *st = prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
-        return NULL;
-    }
-    if (bad) {
-        prism_free(buf);
-        *st = prism_error(PRISM_ERR_IO, "error reading %s", path);
-        return NULL;
-    }
-    buf[len] = 0;
-    *st = PRISM_OK;
-    return buf;
-}
-
-static const char *skip_ws(const char *p) {
-    while (*p && isspace((unsigned char)*p)) p++;
-    return p;
-}
-
-/* Skip one JSON value starting at p (string, number, literal, object, array); NULL if bad. */
-static const char *skip_value(const char *p) {
-    p = skip_ws(p);
-    if (*p == '"') {
-        for (p++; *p && *p != '"'; p++)
-            if (*p == '\\' && p[1]) p++;
-        return *p ? p + 1 : NULL;
-    }
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        for (; *p; p++) {
-            if (*p == '"') {
-                p = skip_value(p);
-                if (!p) return NULL;
-                p--;
-            } else if (*p == '{' || *p == '[')
-                depth++;
-            else if ((*p == '}' || *p == ']') && --depth == 0)
-                return p + 1;
-        }
-        return NULL;
-    }
-    const char *s = p;
-    while (*p && !strchr(",}] \t\r\n", *p)) p++;
-    return p > s ? p : NULL;
-}
-
-/* Copy the top-level value of `key` in the JSON object text into out (strings unquoted, escapes
- * other than \" and \\ kept as is). Returns 1 if found, 0 if absent, -1 if the text is bad. */
-static int json_get(const char *text, const char *key, char *out, size_t cap) {
-    const char *p = skip_ws(text);
-    if (*p != '{') return -1;
-    p = skip_ws(p + 1);
-    while (*p && *p != '}') {
-        if (*p != '"') return -1;
-        const char *k = p + 1, *kend = skip_value(p);
-        if (!kend) return -1;
-        size_t klen = (size_t)(kend - 1 - k);
-        p = skip_ws(kend);
-        if (*p != ':') return -1;
-        const char *v = skip_ws(p + 1), *vend = skip_value(v);
-        if (!vend) return -1;
-        if (klen == strlen(key) && !strncmp(k, key, klen)) {
-            size_t n = 0;
-            if (*v == '"') {
-                for (const char *q = v + 1; q < vend - 1 && n + 1 < cap; q++) {
-                    if (*q == '\\' && (q[1] == '"' || q[1] == '\\')) q++;
-                    out[n++] = *q;
-                }
-            } else {
-                for (const char *q = v; q < vend && n + 1 < cap; q++) out[n++] = *q;
-            }
-            out[n] = 0;
-            return 1;
-        }
-        p = skip_ws(vend);
-        if (*p == ',') p = skip_ws(p + 1);
-    }
-    return *p == '}' ? 0 : -1;
-}
-
+/* run.json through the archive's typed reader; the report also needs env and agent to place
+ * the run in its table. */
 static prism_status read_run_json(run *r) {
-    char path[PATH_MAX + 16], seed[32];
-    snprintf(path, sizeof path, "%s/run.json", r->dir);
-    prism_status st;
-    char *text = read_file(path, &st);
-    if (!text) return st;
-    const char *keys[] = {"env", "agent", "status", "seed"};
-    char *outs[] = {r->env, r->agent, r->status, seed};
-    size_t caps[] = {sizeof r->env, sizeof r->agent, sizeof r->status, sizeof seed};
-    for (int i = 0; i < 4; i++) {
-        int got = json_get(text, keys[i], outs[i], caps[i]);
-        if (got <= 0) {
-            prism_free(text);
-            return prism_error(PRISM_ERR_CORRUPT, "%s: %s", path,
-                               got < 0 ? "not a JSON object; was the run written by prism train?"
-                                       : keys[i]);
-        }
+    prism_run_meta *m = prism_alloc(sizeof *m);
+    if (!m) return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s/run.json", r->dir);
+    prism_status st = prism_run_read(r->dir, m);
+    if (st) {
+        prism_free(m);
+        return st;
     }
-    prism_free(text);
-    char *end;
-    r->seed = strtoll(seed, &end, 10);
-    if (*end || !seed[0])
-        return prism_error(PRISM_ERR_CORRUPT, "%s: seed '%s' is not an integer", path, seed);
+    snprintf(r->env, sizeof r->env, "%.*s", (int)sizeof r->env - 1, m->env);
+    snprintf(r->agent, sizeof r->agent, "%.*s", (int)sizeof r->agent - 1, m->agent);
+    snprintf(r->status, sizeof r->status, "%s", prism_run_status_name(m->status));
+    r->seed = (long long)m->seed;
+    prism_run_meta_free(m);
+    prism_free(m);
+    const char *missing = !r->env[0] ? "env" : !r->agent[0] ? "agent" : NULL;
+    if (missing)
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s/run.json: %s is missing or empty; was the run written by prism "
+                           "train?",
+                           r->dir, missing);
     return PRISM_OK;
 }
 
@@ -238,7 +140,16 @@ static prism_status add_run(study *s, const char *dir) {
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     r->dev = sb.st_dev, r->ino = sb.st_ino;
     prism_status st = read_run_json(r);
-    if (st) return st;
+    if (st == PRISM_ERR_NOMEM) return st;
+    if (st) {
+        /* one damaged run must not take the study down: list it, left out, with the reason */
+        snprintf(r->env, sizeof r->env, "?");
+        snprintf(r->agent, sizeof r->agent, "?");
+        snprintf(r->status, sizeof r->status, "unreadable");
+        snprintf(r->note, sizeof r->note, "%.150s; ", prism_error_message());
+        r->c_iter = r->c_steps = r->c_ret = -1;
+        return PRISM_OK;
+    }
     int completed = !strcmp(r->status, "completed");
     st = read_metrics(r, !completed);
     if (st && !completed && st != PRISM_ERR_NOMEM) {
@@ -1167,6 +1078,13 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
         if (!st) snprintf(sum->files[sum->nfiles++], sizeof sum->files[0], "%s", path);
     }
     sum->runs_found = c.st.nruns, sum->runs_included = included;
+    sum->runs_unreadable = 0;
+    for (int i = 0; i < c.st.nruns; i++)
+        if (!strcmp(c.st.runs[i].status, "unreadable") && sum->runs_unreadable++ == 0) {
+            const char *note = c.st.runs[i].note, *end = strstr(note, "; "); /* the reason */
+            snprintf(sum->unreadable, sizeof sum->unreadable, "%.*s",
+                     (int)(end ? end - note : (long)strlen(note)), note);
+        }
     sum->envs = c.st.nenvs, sum->agents = c.st.nagents;
     prism_svg_free(&json);
     free_ctx(&c);
