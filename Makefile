@@ -48,7 +48,7 @@ $(1)/prism-tests: $(patsubst %.c,$(1)/obj/%.o,$(TEST_C)) $(1)/libprism.a
 -include $(shell find $(1)/obj -name '*.d' 2>/dev/null)
 endef
 
-# Build facts for run.json (src/run/run_info.c): git commit, dirty flag and diff of the source
+# Build facts for run.json (src/archive/run_info.c): git commit, dirty flag and diff of the source
 # tree, compiler and flags. Regenerated on every make but replaced only when its content changes,
 # so run_info.o and the link are redone exactly when HEAD or the working tree changes.
 define build_info # $(1) = build dir, $(2) = extra flags
@@ -56,8 +56,8 @@ $(1)/gen/prism_build_info.h: FORCE
 	@mkdir -p $$(dir $$@)
 	@sh scripts/build_info.sh '$$(CC) $$(CFLAGS_BASE) $(2) $$(CFLAGS)' >$$@.tmp
 	@if cmp -s $$@.tmp $$@; then rm -f $$@.tmp; else mv $$@.tmp $$@; fi
-$(1)/obj/src/run/run_info.o: $(1)/gen/prism_build_info.h
-$(1)/obj/src/run/run_info.o: CFLAGS += -I$(1)/gen
+$(1)/obj/src/archive/run_info.o: $(1)/gen/prism_build_info.h
+$(1)/obj/src/archive/run_info.o: CFLAGS += -I$(1)/gen
 endef
 .PHONY: FORCE
 FORCE:

@@ -85,6 +85,9 @@ int cmd_report(int argc, char **argv) {
         printf("note: %d run%s not completed and left out of the statistics\n",
                sum.runs_found - sum.runs_included,
                sum.runs_found - sum.runs_included == 1 ? " was" : "s were");
+    if (sum.runs_unreadable)
+        printf("note: %d unreadable run%s left out: %s (fix or remove the directory)\n",
+               sum.runs_unreadable, sum.runs_unreadable == 1 ? "" : "s", sum.unreadable);
     for (int i = 0; i < sum.nfiles; i++) printf("wrote %s\n", sum.files[i]);
     return CLI_OK;
 }

@@ -5,6 +5,7 @@
 #include "prism/archive.h"
 #include "prism/file.h"
 #include "prism/json.h"
+#include "prism/metrics_csv.h"
 #include "prism/run_index.h"
 
 #include <errno.h>
@@ -111,38 +112,35 @@ static int runs_ls(int argc, char **argv) {
     return CLI_OK;
 }
 
-/* Print the header and last row of a CSV file as "name: value" lines. */
+/* Print the header and last complete row of a CSV file as "name: value" lines. */
 static void print_last_row(const char *path) {
-    char *text;
-    size_t len;
-    if (prism_file_read(path, &text, &len) != PRISM_OK) {
+    prism_table t;
+    prism_status st = prism_table_read(path, PRISM_TABLE_LENIENT, &t);
+    if (st == PRISM_ERR_NOT_FOUND) {
         printf("\nlast metrics row: (no %s)\n", path);
         return;
     }
-    char *nl = strchr(text, '\n');
-    if (!nl || (size_t)(nl - text) + 1 >= len) {
-        printf("\nlast metrics row: (no rows yet in %s)\n", path);
-        prism_free(text);
+    if (st) {
+        printf("\nlast metrics row: (%s)\n", prism_error_message());
         return;
     }
-    *nl = 0;
-    char *header = text, *body = nl + 1;
-    size_t blen = strlen(body);
-    while (blen && body[blen - 1] == '\n') body[--blen] = 0;
-    char *last = strrchr(body, '\n');
-    last = last ? last + 1 : body;
-    printf("\nlast metrics row (%s):\n", path);
-    char *hs, *vs;
-    char *h = strtok_r(header, ",", &hs);
-    /* strsep keeps empty fields (NaN is written as an empty field) */
-    (void)vs;
-    char *rest = last;
-    while (h) {
-        char *v = rest ? strsep(&rest, ",") : NULL;
-        printf("  %-28s %s\n", h, v && *v ? v : "(none)");
-        h = strtok_r(NULL, ",", &hs);
+    if (t.nrows == 0) {
+        printf("\nlast metrics row: (no rows yet in %s)\n", path);
+        prism_table_free(&t);
+        return;
     }
-    prism_free(text);
+    printf("\nlast metrics row (%s):\n", path);
+    for (int c = 0; c < t.ncols; c++) {
+        double v = prism_table_at(&t, t.nrows - 1, c);
+        /* the writer's spellings: integers exactly, floats with 9 significant digits */
+        if (isnan(v))
+            printf("  %-28s (none)\n", t.names[c]);
+        else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+            printf("  %-28s %.0f\n", t.names[c], v);
+        else
+            printf("  %-28s %.9g\n", t.names[c], v);
+    }
+    prism_table_free(&t);
 }
 
 static int runs_show(int argc, char **argv) {

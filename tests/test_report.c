@@ -216,7 +216,9 @@ TEST(report_bad_input) {
     REQUIRE(f != NULL);
     fprintf(f, "{\"env\": \"CartPole-v0\", \"seed\": 1, \"status\": \"completed\"}\n");
     fclose(f);
-    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/x.html", dir, test_tmpdir()), 2);
+    /* one unreadable run.json leaves its run out with a note naming the file; it does not
+     * abort the report */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/x.html", dir, test_tmpdir()), 0);
     CHECK(strstr(out, "run.json: agent") != NULL);
 }
 
@@ -250,7 +252,7 @@ TEST(report_tolerates_unfinished_runs) {
     buf[n] = 0;
     fclose(f);
     CHECK(strstr(buf, "metrics.csv line 12 is incomplete; status 'running'") != NULL);
-    CHECK(strstr(buf, "metrics.csv: No such file or directory; status 'failed'") != NULL);
+    CHECK(strstr(buf, "metrics.csv': No such file or directory; status 'failed'") != NULL);
     /* a completed run with a missing metrics.csv is an error, not a silent omission */
     snprintf(path, sizeof path, "%s/CartPole-v0-dqn-1/metrics.csv", root);
     REQUIRE(remove(path) == 0);

@@ -175,6 +175,55 @@ void prism_archive_eprintf(prism_archive *a, const char *fmt, ...)
 /* Path of a file in the run directory ("<dir>/<name>") into out[cap]. */
 prism_status prism_archive_path(const prism_archive *a, const char *name, char *out, size_t cap);
 
+/* ---- reading run.json (run_read.c) ---- */
+
+/* Everything a run.json holds, typed. Strings are NUL-terminated and truncated to fit; a member
+ * that is absent, null or of another JSON type reads as "" / NaN / 0. Keys this struct does not
+ * name (written by a newer prism) stay reachable through `doc`. */
+typedef struct prism_run_meta {
+    char id[PRISM_ARCHIVE_ID_MAX]; /* "id", or the directory name when absent */
+    prism_run_status status;
+    char message[PRISM_ARCHIVE_VALUE_MAX];
+    char env[PRISM_ARCHIVE_VALUE_MAX];
+    char agent[PRISM_ARCHIVE_VALUE_MAX];
+    uint64_t seed;
+    char start[32], end[32];               /* ISO 8601 UTC; end "" while running */
+    double start_unix, end_unix, duration; /* NaN when absent */
+    long long steps;
+    double final_return; /* NaN when unknown */
+    int resumed;
+    char cwd[PRISM_PATH_MAX];
+    char host[256];
+    char cpu[256];
+    long long pid;
+    char prism_version[64];
+    struct {
+        char commit[48];
+        bool dirty;
+        long long diff_bytes;
+        char compiler[128];
+        char flags[1024];
+        char source_dir[PRISM_PATH_MAX];
+    } build;
+    int nextra, nmetrics;
+    prism_archive_value extra[PRISM_ARCHIVE_MAX_EXTRA];
+    prism_archive_value metrics[PRISM_ARCHIVE_MAX_METRICS];
+    prism_json_value *doc; /* the whole document (argv, newer keys); owned, see free below */
+} prism_run_meta;
+
+/* Largest run.json the reader accepts (prism writes a few KiB; extra facts are bounded). */
+#define PRISM_RUN_JSON_MAX_BYTES ((size_t)16 << 20)
+
+/* Read <run_dir>/run.json into `m`. Errors, each naming the file: PRISM_ERR_NOT_FOUND when it
+ * is missing; PRISM_ERR_IO when it is not a regular file or larger than
+ * PRISM_RUN_JSON_MAX_BYTES; PRISM_ERR_CORRUPT when it is not JSON, not an object, has no
+ * "status" or an unknown one, or holds an integer member (seed, steps, resumed, pid,
+ * diff_bytes) that is not an integer in its type's range. On success free with
+ * prism_run_meta_free; on failure nothing needs freeing. The struct is large (fixed tables):
+ * keep it off small stacks. */
+prism_status prism_run_read(const char *run_dir, prism_run_meta *m);
+void prism_run_meta_free(prism_run_meta *m);
+
 /* Write the run.json text for `a` into a JSON writer (used by update; public for tests). */
 void prism_archive_write_json(const prism_archive *a, prism_json *j);
 

@@ -47,9 +47,14 @@ prism_status prism_file_write_atomic(const char *path, const void *data, size_t 
 
 /* mkdir -p with mode 0777 (minus umask). PRISM_ERR_IO naming the component that failed. */
 prism_status prism_mkdir_p(const char *path);
-/* Read a whole file into a prism_alloc'd, NUL-terminated buffer (*out, *len; free with
- * prism_free). PRISM_ERR_NOT_FOUND when missing, PRISM_ERR_IO otherwise, naming the path. */
+/* Read a whole regular file into a prism_alloc'd, NUL-terminated buffer (*out, *len; free with
+ * prism_free). Only regular files are read: a FIFO, device or directory is refused without
+ * blocking (PRISM_ERR_IO). PRISM_ERR_NOT_FOUND when missing, PRISM_ERR_IO otherwise, naming the
+ * path. */
 prism_status prism_file_read(const char *path, char **out, size_t *len);
+/* The same, refusing (PRISM_ERR_IO, naming the path, its size and the limit) a file of more
+ * than `max` bytes: what the archive's readers use, each with a limit suited to its file. */
+prism_status prism_file_read_max(const char *path, size_t max, char **out, size_t *len);
 /* Join "a/b" into out; PRISM_ERR_INVALID if it does not fit in `cap`. */
 prism_status prism_path_join(char *out, size_t cap, const char *a, const char *b);
 

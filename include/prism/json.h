@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PRISM_JSON_MAX_DEPTH 32
 
@@ -107,6 +108,15 @@ const prism_json_value *prism_json_get(const prism_json_value *v, const char *ke
 const char *prism_json_get_string(const prism_json_value *v, const char *key, const char *fallback);
 /* The number member `key`, or `fallback` when absent or not a number (null reads as fallback). */
 double prism_json_get_number(const prism_json_value *v, const char *key, double fallback);
+/* The number member `key` as a signed / unsigned 64-bit integer, range-checked before the
+ * conversion (a double outside the range would be undefined behaviour to convert). PRISM_OK and
+ * *out set; PRISM_ERR_NOT_FOUND (no message, *out untouched) when the member is absent or null;
+ * PRISM_ERR_CORRUPT naming `what` (the file), the key and the value when it is not a number,
+ * not integral, or out of range. */
+prism_status prism_json_get_int64(const prism_json_value *v, const char *key, const char *what,
+                                  long long *out);
+prism_status prism_json_get_uint64(const prism_json_value *v, const char *key, const char *what,
+                                   uint64_t *out);
 /* Write a parsed value back out through a writer (used to pretty-print run.json). */
 void prism_json_write_value(prism_json *j, const prism_json_value *v);
 

@@ -16,6 +16,15 @@
  *     double row[3] = {1, 1000, 21.5};
  *     st = prism_csv_row(&c, row);
  *     prism_csv_close(&c);
+ *
+ * The reader, prism_table_read, is the one every consumer of these files uses (report, doctor,
+ * `prism runs show`): the header names and a (rows, cols) array of doubles.
+ *
+ *     prism_table t;
+ *     st = prism_table_read("runs/x/metrics.csv", 0, &t);
+ *     int c = prism_table_col(&t, "return_mean");
+ *     double last = c >= 0 && t.nrows ? prism_table_at(&t, t.nrows - 1, c) : NAN;
+ *     prism_table_free(&t);
  */
 #ifndef PRISM_METRICS_CSV_H
 #define PRISM_METRICS_CSV_H
@@ -23,6 +32,7 @@
 #include "prism/core.h"
 #include "prism/file.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum { PRISM_CSV_MAX_COLS = 256 };
@@ -51,5 +61,41 @@ prism_status prism_csv_row(prism_csv *c, const double *values);
 long long prism_csv_offset(const prism_csv *c);
 /* Close (idempotent). */
 void prism_csv_close(prism_csv *c);
+
+/* ---- reader ---- */
+
+/* Largest CSV the reader accepts: a 10M-step MinAtar run writes about 10 MB of metrics.csv and
+ * of episodes.csv; 1 GiB leaves room for far longer runs and still stops a runaway file. */
+#define PRISM_TABLE_MAX_BYTES ((size_t)1 << 30)
+
+typedef struct prism_table {
+    int ncols, nrows;
+    char **names;     /* (ncols) header names, NUL-terminated (one allocation with the pointers) */
+    double *v;        /* (nrows, ncols) the cells; NaN for an empty field or text that is not a
+                         number ("nan", "inf" and "-inf" read as themselves) */
+    int torn_line;    /* 1-based line number of a last line without a line end (a row being
+                         written when the file was read, or a killed run): it is not in the
+                         table. 0 when the file ends with a line end */
+    int stopped_line; /* lenient mode: the line whose field count differed from the header's,
+                         where the table ends; 0 when none */
+} prism_table;
+
+enum { PRISM_TABLE_LENIENT = 1 };
+
+/* Read a CSV of numbers written by prism_csv (or by hand): one header line, then rows of
+ * comma-separated fields, no quoting. A line ends at "\n", "\r\n" or a lone "\r", so files
+ * that passed through other tools read the same. The last line without a line end is a torn row:
+ * left out and reported in torn_line. A row with another field count than the header is
+ * PRISM_ERR_CORRUPT (naming the file, the line and its byte offset) unless `flags` has
+ * PRISM_TABLE_LENIENT, where the table ends before it (stopped_line). An empty file or one
+ * without a complete header line is PRISM_ERR_CORRUPT; errors of prism_file_read_max (a file
+ * over PRISM_TABLE_MAX_BYTES, not a regular file) pass through. On success `t` owns its
+ * memory (prism_table_free); on failure it needs no free. */
+prism_status prism_table_read(const char *path, int flags, prism_table *t);
+/* The column named `name`, or -1. */
+int prism_table_col(const prism_table *t, const char *name);
+/* The cell (row, col); both must be in range (asserted). */
+double prism_table_at(const prism_table *t, int row, int col);
+void prism_table_free(prism_table *t);
 
 #endif

@@ -32,18 +32,21 @@ typedef struct prism_report_options {
 prism_report_options prism_report_options_default(void);
 
 typedef struct prism_report_summary {
-    int runs_found;      /* run directories read */
-    int runs_included;   /* completed runs with a final score, used in the statistics */
-    int envs, agents;    /* distinct among the included runs */
-    char files[8][4200]; /* files written: the HTML first, then CSV and JSON */
+    int runs_found;       /* run directories read */
+    int runs_included;    /* completed runs with a final score, used in the statistics */
+    int envs, agents;     /* distinct among the included runs */
+    int runs_unreadable;  /* run directories whose run.json could not be read: left out */
+    char unreadable[208]; /* the first one's reason, naming its file */
+    char files[8][4200];  /* files written: the HTML first, then CSV and JSON */
     int nfiles;
 } prism_report_summary;
 
 /* Find the runs under dirs (each a run directory or a directory searched recursively to depth
  * 3), and write the report to out_html and its data to <stem>.*.csv and <stem>.json beside it.
- * PRISM_ERR_NOT_FOUND when a directory is missing or holds no run, PRISM_ERR_CORRUPT when a
- * run.json or metrics.csv cannot be read (naming the file and line), PRISM_ERR_IO when writing
- * fails, PRISM_ERR_INVALID on bad options. */
+ * PRISM_ERR_NOT_FOUND when a directory is missing or holds no run, PRISM_ERR_CORRUPT when the
+ * metrics.csv of a completed run cannot be read (naming the file and line), PRISM_ERR_IO when
+ * writing fails, PRISM_ERR_INVALID on bad options. A run.json that cannot be read is no error:
+ * its run is left out with a note (runs_unreadable, unreadable). */
 prism_status prism_report_write(const char *const *dirs, int ndirs, const char *out_html,
                                 const prism_report_options *opt, prism_report_summary *summary);
 

@@ -151,46 +151,82 @@ prism_status prism_mkdir_p(const char *path) {
     return PRISM_OK;
 }
 
-prism_status prism_file_read(const char *path, char **out, size_t *len) {
+/* Every reader of the run archive comes through here, and an archive is user-editable: a FIFO
+ * or a link to /dev/zero put where run.json should be must neither block a command nor eat the
+ * memory. So the file is opened O_NONBLOCK (a FIFO without a writer would otherwise block in
+ * open), refused unless fstat says it is a regular file, and read only up to `max` bytes. */
+prism_status prism_file_read_max(const char *path, size_t max, char **out, size_t *len) {
     *out = NULL;
     if (len) *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         int e = errno;
         return prism_error(e == ENOENT ? PRISM_ERR_NOT_FOUND : PRISM_ERR_IO, "cannot read '%s': %s",
                            path, strerror(e));
     }
-    size_t cap = 4096, n = 0;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return prism_error(PRISM_ERR_IO,
+                           "cannot read '%s': not a regular file (a FIFO, device or directory); "
+                           "replace it with the file it should be or remove it",
+                           path);
+    }
+    if ((unsigned long long)sb.st_size > (unsigned long long)max) {
+        close(fd);
+        return prism_error(PRISM_ERR_IO,
+                           "cannot read '%s': %lld bytes, more than the %zu this file may have; "
+                           "is it the right file?",
+                           path, (long long)sb.st_size, max);
+    }
+    /* the size from fstat sizes the buffer; a file that grows meanwhile (a run still writing) is
+     * read on, up to `max` */
+    size_t cap = (size_t)sb.st_size + 1 < 4096 ? 4096 : (size_t)sb.st_size + 1, n = 0;
     char *buf = prism_alloc(cap);
     if (!buf) {
-        fclose(f);
+        close(fd);
         return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
     }
     for (;;) {
         if (n + 1 >= cap) {
-            char *nb = prism_alloc(cap * 2);
+            if (n >= max) {
+                prism_free(buf);
+                close(fd);
+                return prism_error(PRISM_ERR_IO,
+                                   "cannot read '%s': it grew past the %zu bytes this file may "
+                                   "have; is it the right file?",
+                                   path, max);
+            }
+            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *nb = prism_alloc(ncap);
             if (!nb) {
                 prism_free(buf);
-                fclose(f);
+                close(fd);
                 return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
             }
             memcpy(nb, buf, n);
             prism_free(buf);
             buf = nb;
-            cap *= 2;
+            cap = ncap;
         }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
+        ssize_t got = read(fd, buf + n, cap - 1 - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int e = errno;
+            prism_free(buf);
+            close(fd);
+            return prism_error(PRISM_ERR_IO, "cannot read '%s': %s", path, strerror(e));
+        }
         if (got == 0) break;
+        n += (size_t)got;
     }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        prism_free(buf);
-        return prism_error(PRISM_ERR_IO, "cannot read '%s': read error", path);
-    }
+    close(fd);
     buf[n] = 0;
     *out = buf;
     if (len) *len = n;
     return PRISM_OK;
+}
+
+prism_status prism_file_read(const char *path, char **out, size_t *len) {
+    return prism_file_read_max(path, (size_t)-2, out, len);
 }

@@ -5,6 +5,7 @@
 #include "prism/json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -365,4 +366,43 @@ const char *prism_json_get_string(const prism_json_value *v, const char *key,
 double prism_json_get_number(const prism_json_value *v, const char *key, double fallback) {
     const prism_json_value *c = prism_json_get(v, key);
     return c && c->type == PRISM_JSON_NUMBER ? c->number : fallback;
+}
+
+/* A JSON number is a double; converting one outside the target type's range to an integer is
+ * undefined behaviour in C, so the range is checked on the double first, against bounds that
+ * are exact powers of two (2^63 and 2^64 are representable; their integer maxima are not). */
+static prism_status integer_member(const prism_json_value *v, const char *key, const char *what,
+                                   double lo, double hi_excl, double *out) {
+    const prism_json_value *c = prism_json_get(v, key);
+    if (!c || c->type == PRISM_JSON_NULL) return PRISM_ERR_NOT_FOUND;
+    if (c->type != PRISM_JSON_NUMBER || !(c->number >= lo && c->number < hi_excl) ||
+        c->number != floor(c->number)) {
+        if (c->type == PRISM_JSON_NUMBER)
+            return prism_error(PRISM_ERR_CORRUPT,
+                               "%s: \"%s\" is %.17g, not an integer in [%.0f, %.0f); fix the "
+                               "value or restore the file",
+                               what, key, c->number, lo, hi_excl);
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s: \"%s\" is not a number; fix the value or restore the file", what,
+                           key);
+    }
+    *out = c->number;
+    return PRISM_OK;
+}
+
+prism_status prism_json_get_int64(const prism_json_value *v, const char *key, const char *what,
+                                  long long *out) {
+    double d;
+    prism_status st =
+        integer_member(v, key, what, -9223372036854775808.0, 9223372036854775808.0, &d);
+    if (!st) *out = (long long)d;
+    return st;
+}
+
+prism_status prism_json_get_uint64(const prism_json_value *v, const char *key, const char *what,
+                                   uint64_t *out) {
+    double d;
+    prism_status st = integer_member(v, key, what, 0.0, 18446744073709551616.0, &d);
+    if (!st) *out = (uint64_t)d;
+    return st;
 }

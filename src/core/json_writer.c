@@ -228,7 +228,8 @@ void prism_json_write_value(prism_json *j, const prism_json_value *v) {
         break;
     case PRISM_JSON_NUMBER:
         /* integers that a double holds exactly print without ".0" or exponent */
-        if (v->number == (double)(long long)v->number && fabs(v->number) < 9007199254740992.0)
+        /* the range test first: converting an out-of-range double to an integer is undefined */
+        if (fabs(v->number) < 9007199254740992.0 && v->number == floor(v->number))
             prism_json_int(j, (long long)v->number);
         else
             prism_json_double(j, v->number);

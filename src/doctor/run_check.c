@@ -17,6 +17,7 @@
 #include "prism/env.h"
 #include "prism/file.h"
 #include "prism/mdp.h"
+#include "prism/metrics_csv.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -24,68 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_COLS = 256 };
-
-/* A CSV of numbers: header names and rows (NaN for an empty field). */
-typedef struct table {
-    int ncols, nrows;
-    char names[MAX_COLS][48];
-    double *v; /* (nrows, ncols) */
-} table;
-
-static void table_free(table *t) {
-    prism_free(t->v);
-}
+/* metrics.csv and episodes.csv through the archive's table reader; a row with missing fields
+ * (a run being written) ends the table rather than failing the check. */
+typedef prism_table table;
 
 static prism_status table_read(const char *path, table *t) {
-    memset(t, 0, sizeof *t);
-    char *text = NULL;
-    size_t len = 0;
-    prism_status st = prism_file_read(path, &text, &len);
-    if (st) return st;
-    size_t lines = 0;
-    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
-    char *p = text, *eol = strchr(p, '\n');
-    if (!eol) {
-        prism_free(text);
-        return prism_error(PRISM_ERR_CORRUPT, "%s has no header line", path);
-    }
-    *eol = 0;
-    for (char *tok = p; tok && t->ncols < MAX_COLS;) {
-        char *comma = strchr(tok, ',');
-        if (comma) *comma = 0;
-        snprintf(t->names[t->ncols++], sizeof t->names[0], "%s", tok);
-        tok = comma ? comma + 1 : NULL;
-    }
-    t->v = prism_alloc(sizeof(double) * (lines + 1) * (size_t)t->ncols);
-    if (!t->v) {
-        prism_free(text);
-        return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
-    }
-    p = eol + 1;
-    while (p < text + len) {
-        eol = strchr(p, '\n');
-        if (!eol) break; /* a partial last row (a killed run): ignore it */
-        *eol = 0;
-        double *row = t->v + (size_t)t->nrows * (size_t)t->ncols;
-        char *field = p;
-        for (int c = 0; c < t->ncols; c++) {
-            char *end = field ? strchr(field, ',') : NULL;
-            if (end) *end = 0;
-            row[c] = (field && *field) ? strtod(field, NULL) : (double)NAN;
-            field = end ? end + 1 : NULL;
-        }
-        t->nrows++;
-        p = eol + 1;
-    }
-    prism_free(text);
-    return PRISM_OK;
-}
-
-static int col(const table *t, const char *name) {
-    for (int c = 0; c < t->ncols; c++)
-        if (!strcmp(t->names[c], name)) return c;
-    return -1;
+    return prism_table_read(path, PRISM_TABLE_LENIENT, t);
 }
 
 static double at(const table *t, int r, int c) {
@@ -118,7 +63,7 @@ static double mean_of(const table *t, int c, int lo, int hi) {
 }
 
 static int iter_of(const table *t, int row) {
-    double it = at(t, row, col(t, "iteration"));
+    double it = at(t, row, prism_table_col(t, "iteration"));
     return isfinite(it) ? (int)it : row + 1;
 }
 
@@ -175,7 +120,7 @@ static prism_status check_q_bound(const table *t, const prism_config *cfg, prism
     const char *names[] = {"q_max", "target_absmax"};
     double worst = 0;
     for (int k = 0; k < 2; k++) {
-        int c = col(t, names[k]);
+        int c = prism_table_col(t, names[k]);
         for (int i = 0; i < t->nrows; i++) {
             double x = fabs(at(t, i, c));
             if (isfinite(x) && x > worst) worst = x;
@@ -193,7 +138,7 @@ static prism_status check_q_bound(const table *t, const prism_config *cfg, prism
 }
 
 static prism_status check_loss(const table *t, prism_doctor_report *r) {
-    int c = col(t, "loss");
+    int c = prism_table_col(t, "loss");
     int first = -1;
     for (int i = 0; i < t->nrows; i++)
         if (isfinite(at(t, i, c))) {
@@ -227,7 +172,7 @@ static prism_status check_loss(const table *t, prism_doctor_report *r) {
 }
 
 static prism_status check_grad(const table *t, prism_doctor_report *r) {
-    int c = col(t, "grad_norm"), cmax = col(t, "grad_norm_max");
+    int c = prism_table_col(t, "grad_norm"), cmax = prism_table_col(t, "grad_norm_max");
     if (c < 0)
         return add(r, "grad-explosion", "grad norm", NAN, NAN, PRISM_DOCTOR_SKIP,
                    "no grad_norm column");
@@ -257,7 +202,7 @@ static prism_status check_grad(const table *t, prism_doctor_report *r) {
 }
 
 static prism_status check_entropy(const table *t, int num_actions, prism_doctor_report *r) {
-    int ce = col(t, "action_entropy"), cp = col(t, "epsilon");
+    int ce = prism_table_col(t, "action_entropy"), cp = prism_table_col(t, "epsilon");
     if (ce < 0 || cp < 0 || num_actions < 2)
         return add(r, "entropy-collapse", "action entropy", NAN, NAN, PRISM_DOCTOR_SKIP,
                    "no action_entropy/epsilon columns or a single action");
@@ -290,7 +235,7 @@ static prism_status check_lengths(const char *dir, const prism_config *cfg,
         return add(r, "episode-lengths", "distinct lengths", NAN, NAN, PRISM_DOCTOR_SKIP,
                    "no episodes.csv");
     if (st) return st;
-    int c = col(&e, "length");
+    int c = prism_table_col(&e, "length");
     int limit = cfg->env_max_episode_steps;
     const prism_env_class *cls = prism_env_find(cfg->env);
     if (limit < 0) limit = cls ? cls->max_episode_steps : 0;
@@ -310,12 +255,12 @@ static prism_status check_lengths(const char *dir, const prism_config *cfg,
     else
         st = add(r, "episode-lengths", "episodes", NAN, e.nrows, PRISM_DOCTOR_PASS,
                  same ? "every episode reaches the time limit (a solved task)" : "lengths vary");
-    table_free(&e);
+    prism_table_free(&e);
     return st;
 }
 
 static prism_status check_speed(const table *t, prism_doctor_report *r) {
-    int c = col(t, "sys_steps_per_s");
+    int c = prism_table_col(t, "sys_steps_per_s");
     if (c < 0 || t->nrows < 6)
         return add(r, "steps-per-s", "throughput", NAN, NAN, PRISM_DOCTOR_SKIP,
                    "fewer than 6 iterations");
@@ -332,7 +277,7 @@ static prism_status check_speed(const table *t, prism_doctor_report *r) {
 }
 
 static prism_status check_memory(const table *t, const prism_config *cfg, prism_doctor_report *r) {
-    int cm = col(t, "sys_rss_mb"), cr = col(t, "replay_size");
+    int cm = prism_table_col(t, "sys_rss_mb"), cr = prism_table_col(t, "replay_size");
     if (cm < 0 || cr < 0)
         return add(r, "memory", "RSS growth", NAN, NAN, PRISM_DOCTOR_SKIP,
                    "no sys_rss_mb / replay_size");
@@ -359,7 +304,7 @@ static prism_status check_memory(const table *t, const prism_config *cfg, prism_
 }
 
 static prism_status check_eval(const table *t, prism_doctor_report *r) {
-    int ce = col(t, "eval_return_mean"), ct = col(t, "return_mean");
+    int ce = prism_table_col(t, "eval_return_mean"), ct = prism_table_col(t, "return_mean");
     int n = 0;
     for (int i = 0; i < t->nrows; i++) n += isfinite(at(t, i, ce));
     if (ce < 0 || n < 3)
@@ -401,6 +346,6 @@ prism_status prism_doctor_run(const char *run_dir, prism_doctor_report *r) {
     if (!st) st = check_memory(&t, &cfg, r);
     if (!st) st = check_eval(&t, r);
     r->gamma = cfg.agent_cfg.gamma;
-    table_free(&t);
+    prism_table_free(&t);
     return st;
 }

@@ -3,6 +3,8 @@
  * It is not a general CSV or JSON parser: it reads the flat files the trainer writes (no quoted
  * CSV fields, run.json values read at the top level only). Everything here runs once per
  * report, so clarity wins over speed; the statistics themselves live in stats.c. */
+#include "prism/archive.h"
+#include "prism/metrics_csv.h"
 #include "prism/report.h"
 #include "prism/stats.h"
 #include "prism/svg.h"
@@ -48,217 +50,55 @@ prism_report_options prism_report_options_default(void) {
 
 /* ---------------------------------------------------------------- reading */
 
-static char *read_file(const char *path, prism_status *st) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *st = prism_error(PRISM_ERR_NOT_FOUND, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = prism_alloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len - 1, f);
-        if (len < cap - 1) break;
-        char *nb = prism_alloc(cap * 2);
-        if (nb) memcpy(nb, buf, len);
-        prism_free(buf);
-        buf = nb, cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        *st = prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
-        return NULL;
-    }
-    if (bad) {
-        prism_free(buf);
-        *st = prism_error(PRISM_ERR_IO, "error reading %s", path);
-        return NULL;
-    }
-    buf[len] = 0;
-    *st = PRISM_OK;
-    return buf;
-}
-
-static const char *skip_ws(const char *p) {
-    while (*p && isspace((unsigned char)*p)) p++;
-    return p;
-}
-
-/* Skip one JSON value starting at p (string, number, literal, object, array); NULL if bad. */
-static const char *skip_value(const char *p) {
-    p = skip_ws(p);
-    if (*p == '"') {
-        for (p++; *p && *p != '"'; p++)
-            if (*p == '\\' && p[1]) p++;
-        return *p ? p + 1 : NULL;
-    }
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        for (; *p; p++) {
-            if (*p == '"') {
-                p = skip_value(p);
-                if (!p) return NULL;
-                p--;
-            } else if (*p == '{' || *p == '[')
-                depth++;
-            else if ((*p == '}' || *p == ']') && --depth == 0)
-                return p + 1;
-        }
-        return NULL;
-    }
-    const char *s = p;
-    while (*p && !strchr(",}] \t\r\n", *p)) p++;
-    return p > s ? p : NULL;
-}
-
-/* Copy the top-level value of `key` in the JSON object text into out (strings unquoted, escapes
- * other than \" and \\ kept as is). Returns 1 if found, 0 if absent, -1 if the text is bad. */
-static int json_get(const char *text, const char *key, char *out, size_t cap) {
-    const char *p = skip_ws(text);
-    if (*p != '{') return -1;
-    p = skip_ws(p + 1);
-    while (*p && *p != '}') {
-        if (*p != '"') return -1;
-        const char *k = p + 1, *kend = skip_value(p);
-        if (!kend) return -1;
-        size_t klen = (size_t)(kend - 1 - k);
-        p = skip_ws(kend);
-        if (*p != ':') return -1;
-        const char *v = skip_ws(p + 1), *vend = skip_value(v);
-        if (!vend) return -1;
-        if (klen == strlen(key) && !strncmp(k, key, klen)) {
-            size_t n = 0;
-            if (*v == '"') {
-                for (const char *q = v + 1; q < vend - 1 && n + 1 < cap; q++) {
-                    if (*q == '\\' && (q[1] == '"' || q[1] == '\\')) q++;
-                    out[n++] = *q;
-                }
-            } else {
-                for (const char *q = v; q < vend && n + 1 < cap; q++) out[n++] = *q;
-            }
-            out[n] = 0;
-            return 1;
-        }
-        p = skip_ws(vend);
-        if (*p == ',') p = skip_ws(p + 1);
-    }
-    return *p == '}' ? 0 : -1;
-}
-
+/* run.json through the archive's typed reader; the report also needs env and agent to place
+ * the run in its table. */
 static prism_status read_run_json(run *r) {
-    char path[PATH_MAX + 16], seed[32];
-    snprintf(path, sizeof path, "%s/run.json", r->dir);
-    prism_status st;
-    char *text = read_file(path, &st);
-    if (!text) return st;
-    const char *keys[] = {"env", "agent", "status", "seed"};
-    char *outs[] = {r->env, r->agent, r->status, seed};
-    size_t caps[] = {sizeof r->env, sizeof r->agent, sizeof r->status, sizeof seed};
-    for (int i = 0; i < 4; i++) {
-        int got = json_get(text, keys[i], outs[i], caps[i]);
-        if (got <= 0) {
-            prism_free(text);
-            return prism_error(PRISM_ERR_CORRUPT, "%s: %s", path,
-                               got < 0 ? "not a JSON object; was the run written by prism train?"
-                                       : keys[i]);
-        }
+    prism_run_meta *m = prism_alloc(sizeof *m);
+    if (!m) return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s/run.json", r->dir);
+    prism_status st = prism_run_read(r->dir, m);
+    if (st) {
+        prism_free(m);
+        return st;
     }
-    prism_free(text);
-    char *end;
-    r->seed = strtoll(seed, &end, 10);
-    if (*end || !seed[0])
-        return prism_error(PRISM_ERR_CORRUPT, "%s: seed '%s' is not an integer", path, seed);
+    snprintf(r->env, sizeof r->env, "%.*s", (int)sizeof r->env - 1, m->env);
+    snprintf(r->agent, sizeof r->agent, "%.*s", (int)sizeof r->agent - 1, m->agent);
+    snprintf(r->status, sizeof r->status, "%s", prism_run_status_name(m->status));
+    r->seed = (long long)m->seed;
+    prism_run_meta_free(m);
+    prism_free(m);
+    const char *missing = !r->env[0] ? "env" : !r->agent[0] ? "agent" : NULL;
+    if (missing)
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s/run.json: %s is missing or empty; was the run written by prism "
+                           "train?",
+                           r->dir, missing);
     return PRISM_OK;
 }
 
-/* Split line at commas in place (no quoting: the trainer writes plain numbers and names). */
-static int split_csv(char *line, char **fields, int max) {
-    int n = 0;
-    for (char *p = line;;) {
-        if (n < max) fields[n] = p;
-        n++;
-        char *c = strchr(p, ',');
-        if (!c) break;
-        *c = 0;
-        p = c + 1;
-    }
-    return n;
-}
-
-static double parse_cell(const char *s) {
-    while (isspace((unsigned char)*s)) s++;
-    if (!*s) return NAN;
-    char *end;
-    double v = strtod(s, &end);
-    while (isspace((unsigned char)*end)) end++;
-    return *end ? (double)NAN : v; /* "nan", "inf" parse; any other text is not a number */
-}
-
 /* lenient (runs not completed): a row with the wrong number of fields ends the table, since a
- * run that is still writing may have a partial last line; otherwise it is an error. */
+ * run that is still writing may have a partial last line; otherwise it is an error. The table
+ * reader's arrays become the run's (cols and data are freed with prism_free). */
 static prism_status read_metrics(run *r, int lenient) {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/metrics.csv", r->dir);
-    prism_status st;
-    char *text = read_file(path, &st);
-    if (!text) return st;
-    int lines = 0;
-    for (char *p = text; *p; p++) lines += *p == '\n';
-    char *save = NULL, *line = strtok_r(text, "\r\n", &save);
-    if (!line) {
-        prism_free(text);
-        return prism_error(PRISM_ERR_CORRUPT, "%s is empty: it needs a header row", path);
-    }
-    enum { MAXC = 256 };
-    char *f[MAXC];
-    int nc = split_csv(line, f, MAXC);
-    if (nc > MAXC) nc = MAXC;
-    size_t names = 0;
-    for (int i = 0; i < nc; i++) names += strlen(f[i]) + 1;
-    r->cols = prism_alloc((size_t)nc * sizeof(char *) + names);
-    r->data = prism_alloc((size_t)(lines + 1) * (size_t)nc * sizeof(double));
-    if (!r->cols || !r->data) {
-        prism_free(text);
-        return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
-    }
-    char *names_buf = (char *)(r->cols + nc);
-    r->ncols = nc;
-    r->c_iter = r->c_steps = r->c_ret = -1;
-    for (int i = 0; i < nc; i++) {
-        strcpy(names_buf, f[i]);
-        r->cols[i] = names_buf;
-        names_buf += strlen(f[i]) + 1;
-        if (!strcmp(f[i], "iteration")) r->c_iter = i;
-        if (!strcmp(f[i], "env_steps")) r->c_steps = i;
-        if (!strcmp(f[i], "return_mean")) r->c_ret = i;
-    }
+    prism_table t;
+    prism_status st = prism_table_read(path, lenient ? PRISM_TABLE_LENIENT : 0, &t);
+    if (st) return st;
+    r->c_iter = prism_table_col(&t, "iteration");
+    r->c_steps = prism_table_col(&t, "env_steps");
+    r->c_ret = prism_table_col(&t, "return_mean");
     if (r->c_iter < 0 || r->c_steps < 0 || r->c_ret < 0) {
-        prism_free(text);
+        prism_table_free(&t);
         return prism_error(PRISM_ERR_CORRUPT,
                            "%s: the header needs the columns iteration, env_steps and "
                            "return_mean",
                            path);
     }
-    int row = 0, lineno = 1;
-    while ((line = strtok_r(NULL, "\r\n", &save)) != NULL) {
-        lineno++;
-        if (!*line) continue;
-        int n = split_csv(line, f, MAXC);
-        if (n != nc && lenient) {
-            snprintf(r->note, sizeof r->note, "metrics.csv line %d is incomplete; ", lineno);
-            break;
-        }
-        if (n != nc) {
-            prism_free(text);
-            return prism_error(PRISM_ERR_CORRUPT, "%s line %d: %d fields, the header has %d", path,
-                               lineno, n, nc);
-        }
-        for (int i = 0; i < nc; i++) r->data[(size_t)row * nc + i] = parse_cell(f[i]);
-        row++;
-    }
-    r->nrows = row;
-    prism_free(text);
+    int incomplete = t.stopped_line ? t.stopped_line : t.torn_line;
+    if (incomplete)
+        snprintf(r->note, sizeof r->note, "metrics.csv line %d is incomplete; ", incomplete);
+    r->cols = t.names, r->data = t.v;
+    r->nrows = t.nrows, r->ncols = t.ncols;
     return PRISM_OK;
 }
 
@@ -300,7 +140,16 @@ static prism_status add_run(study *s, const char *dir) {
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     r->dev = sb.st_dev, r->ino = sb.st_ino;
     prism_status st = read_run_json(r);
-    if (st) return st;
+    if (st == PRISM_ERR_NOMEM) return st;
+    if (st) {
+        /* one damaged run must not take the study down: list it, left out, with the reason */
+        snprintf(r->env, sizeof r->env, "?");
+        snprintf(r->agent, sizeof r->agent, "?");
+        snprintf(r->status, sizeof r->status, "unreadable");
+        snprintf(r->note, sizeof r->note, "%.150s; ", prism_error_message());
+        r->c_iter = r->c_steps = r->c_ret = -1;
+        return PRISM_OK;
+    }
     int completed = !strcmp(r->status, "completed");
     st = read_metrics(r, !completed);
     if (st && !completed && st != PRISM_ERR_NOMEM) {
@@ -1229,6 +1078,13 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
         if (!st) snprintf(sum->files[sum->nfiles++], sizeof sum->files[0], "%s", path);
     }
     sum->runs_found = c.st.nruns, sum->runs_included = included;
+    sum->runs_unreadable = 0;
+    for (int i = 0; i < c.st.nruns; i++)
+        if (!strcmp(c.st.runs[i].status, "unreadable") && sum->runs_unreadable++ == 0) {
+            const char *note = c.st.runs[i].note, *end = strstr(note, "; "); /* the reason */
+            snprintf(sum->unreadable, sizeof sum->unreadable, "%.*s",
+                     (int)(end ? end - note : (long)strlen(note)), note);
+        }
     sum->envs = c.st.nenvs, sum->agents = c.st.nagents;
     prism_svg_free(&json);
     free_ctx(&c);

@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "prism/sweep.h"
 
+#include "prism/archive.h"
 #include "prism/config.h"
 #include "prism/env.h"
 #include "prism/file.h"
@@ -625,28 +626,32 @@ prism_status prism_sweep_write_status(const prism_sweep *s, const char *dir, con
  * a checkpoint to continue from). `why` gets the run.json status or message. */
 static prism_sweep_state run_dir_state(const char *dir, const char *id, bool *diverged, char *why,
                                        size_t cap) {
-    char path[PRISM_PATH_MAX];
     *diverged = false;
     why[0] = 0;
-    if (pathf(path, sizeof path, "%s/runs/%s/run.json", dir, id)) return PRISM_SWEEP_PENDING;
-    prism_json_value *v = NULL;
-    if (prism_json_parse_file(path, &v) != PRISM_OK) return PRISM_SWEEP_PENDING;
-    const char *status = prism_json_get_string(v, "status", "");
-    const char *msg = prism_json_get_string(v, "message", NULL);
-    snprintf(why, cap, "%s%s%s", status, msg ? ": " : "", msg ? msg : "");
+    char run[PRISM_PATH_MAX];
+    if (pathf(run, sizeof run, "%s/runs/%s", dir, id)) return PRISM_SWEEP_PENDING;
+    prism_run_meta *m = prism_alloc(sizeof *m);
+    if (!m) return PRISM_SWEEP_PENDING;
+    if (prism_run_read(run, m) != PRISM_OK) {
+        prism_free(m);
+        return PRISM_SWEEP_PENDING;
+    }
+    const char *status = prism_run_status_name(m->status);
+    snprintf(why, cap, "%s%s%.*s", status, m->message[0] ? ": " : "", (int)cap, m->message);
     prism_sweep_state out = PRISM_SWEEP_PENDING;
-    if (!strcmp(status, "completed"))
+    if (m->status == PRISM_RUN_COMPLETED)
         out = PRISM_SWEEP_COMPLETED;
-    else if (!strcmp(status, "failed") || !strcmp(status, "diverged")) {
+    else if (m->status == PRISM_RUN_FAILED || m->status == PRISM_RUN_DIVERGED) {
         out = PRISM_SWEEP_FAILED;
-        *diverged = !strcmp(status, "diverged");
+        *diverged = m->status == PRISM_RUN_DIVERGED;
     } else { /* interrupted, or running when the sweep itself was killed */
         char latest[PRISM_PATH_MAX];
         if (!pathf(latest, sizeof latest, "%s/runs/%s/checkpoints/latest", dir, id) &&
             file_exists(latest))
             out = PRISM_SWEEP_INTERRUPTED;
     }
-    prism_json_value_free(v);
+    prism_run_meta_free(m);
+    prism_free(m);
     return out;
 }
 

@@ -316,28 +316,6 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
     return PRISM_OK;
 }
 
-static void load_values(const prism_json_value *obj, prism_archive_value *v, int *n, int max) {
-    *n = 0;
-    if (!obj || obj->type != PRISM_JSON_OBJECT) return;
-    for (const prism_json_value *c = obj->child; c && *n < max; c = c->next) {
-        prism_archive_value *d = &v[(*n)++];
-        memset(d, 0, sizeof *d);
-        copy_str(d->key, sizeof d->key, c->key);
-        if (c->type == PRISM_JSON_STRING) {
-            d->kind = PRISM_ARCHIVE_STRING;
-            copy_str(d->s, sizeof d->s, c->string);
-        } else if (c->type == PRISM_JSON_NUMBER && c->number == floor(c->number) &&
-                   fabs(c->number) < 9007199254740992.0) {
-            d->kind = PRISM_ARCHIVE_INT;
-            d->i = (long long)c->number;
-        } else {
-            /* null is how a NaN double was written */
-            d->kind = PRISM_ARCHIVE_DOUBLE;
-            d->d = c->type == PRISM_JSON_NUMBER ? c->number : (double)NAN;
-        }
-    }
-}
-
 prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int argc,
                                   char *const *argv) {
     memset(a, 0, sizeof *a);
@@ -345,12 +323,12 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, run_dir, "run.json");
     if (st) return st;
-    prism_json_value *doc;
-    st = prism_json_parse_file(path, &doc);
-    if (st) return st;
-    if (doc->type != PRISM_JSON_OBJECT || !prism_json_get_string(doc, "status", NULL)) {
-        prism_json_value_free(doc);
-        return prism_error(PRISM_ERR_CORRUPT, "%s: not a prism run.json (no \"status\")", path);
+    prism_run_meta *m = prism_alloc(sizeof *m);
+    if (!m) return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
+    st = prism_run_read(run_dir, m);
+    if (st) {
+        prism_free(m);
+        return st;
     }
     /* the run directory's parent is the runs dir, its name the id */
     copy_str(a->dir, sizeof a->dir, run_dir);
@@ -362,17 +340,18 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
         snprintf(a->runs_dir, sizeof a->runs_dir, "%.*s", (int)(slash - a->dir), a->dir);
     else
         copy_str(a->runs_dir, sizeof a->runs_dir, ".");
-    copy_str(a->env, sizeof a->env, prism_json_get_string(doc, "env", ""));
-    copy_str(a->agent, sizeof a->agent, prism_json_get_string(doc, "agent", ""));
-    a->seed = (uint64_t)prism_json_get_number(doc, "seed", 0);
-    a->start_time = prism_json_get_number(doc, "start_unix", prism_unix_time());
-    a->steps = (long long)prism_json_get_number(doc, "steps", 0);
-    a->final_return = prism_json_get_number(doc, "final_return", NAN);
-    a->resumed = (int)prism_json_get_number(doc, "resumed", 0) + 1;
+    copy_str(a->env, sizeof a->env, m->env);
+    copy_str(a->agent, sizeof a->agent, m->agent);
+    a->seed = m->seed;
+    a->start_time = isfinite(m->start_unix) ? m->start_unix : prism_unix_time();
+    a->steps = m->steps;
+    a->final_return = m->final_return;
+    a->resumed = m->resumed + 1;
     a->status = PRISM_RUN_RUNNING;
-    load_values(prism_json_get(doc, "extra"), a->extra, &a->nextra, PRISM_ARCHIVE_MAX_EXTRA);
-    load_values(prism_json_get(doc, "metrics"), a->metrics, &a->nmetrics,
-                PRISM_ARCHIVE_MAX_METRICS);
+    memcpy(a->extra, m->extra, sizeof a->extra);
+    memcpy(a->metrics, m->metrics, sizeof a->metrics);
+    a->nextra = m->nextra, a->nmetrics = m->nmetrics;
+    prism_json_value *doc = m->doc;
     /* keep the original command line; this invocation's goes under extra.resume_argv */
     prism_json j;
     prism_json_init(&j, 0);
@@ -386,7 +365,8 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
     } else {
         prism_json_free(&j);
     }
-    prism_json_value_free(doc);
+    prism_run_meta_free(m);
+    prism_free(m);
     if (!a->argv_json) return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
     init_common(a, argc, argv);
     char *resume = argv_to_json(argc, argv);

@@ -1,11 +1,14 @@
-/* metrics.csv / episodes.csv writer: header, one flushed row per call, and resume by truncating
- * to a byte offset recorded in a checkpoint. Not a CSV reader and not a general CSV quoter:
- * prism's column names are identifiers and its values numbers, so nothing needs quoting. */
+/* metrics.csv / episodes.csv: the writer (header, one flushed row per call, resume by truncating
+ * to a byte offset recorded in a checkpoint) and the one reader every consumer of these files
+ * uses. Not a general CSV library: prism's column names are identifiers and its values numbers,
+ * so nothing is quoted and nothing is unquoted. */
 #include "prism/metrics_csv.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,4 +140,131 @@ long long prism_csv_offset(const prism_csv *c) {
 void prism_csv_close(prism_csv *c) {
     if (c->f) fclose(c->f);
     c->f = NULL;
+}
+
+/* ---- reader ---- */
+
+/* The end of the line starting at p (the first '\r' or '\n', or `end`). */
+static const char *line_end(const char *p, const char *end) {
+    while (p < end && *p != '\n' && *p != '\r') p++;
+    return p;
+}
+
+/* Past the line end at p: "\r\n", "\n" or a lone "\r". */
+static const char *next_line(const char *p, const char *end) {
+    if (p < end && *p == '\r') {
+        p++;
+        if (p < end && *p == '\n') p++;
+        return p;
+    }
+    if (p < end && *p == '\n') p++;
+    return p;
+}
+
+static int count_fields(const char *p, const char *e) {
+    int n = 1;
+    for (; p < e; p++) n += *p == ',';
+    return n;
+}
+
+/* A cell: empty (or blank) is NaN; a number (strtod's syntax, surrounding blanks allowed) is
+ * itself; any other text is NaN, a missing value, not an error. */
+static double parse_cell(const char *p, const char *e) {
+    char buf[64];
+    while (p < e && isspace((unsigned char)*p)) p++;
+    while (e > p && isspace((unsigned char)e[-1])) e--;
+    if (p == e || (size_t)(e - p) >= sizeof buf) return NAN;
+    memcpy(buf, p, (size_t)(e - p));
+    buf[e - p] = 0;
+    char *stop;
+    double v = strtod(buf, &stop);
+    return *stop ? (double)NAN : v;
+}
+
+prism_status prism_table_read(const char *path, int flags, prism_table *t) {
+    memset(t, 0, sizeof *t);
+    char *text;
+    size_t len;
+    prism_status st = prism_file_read_max(path, PRISM_TABLE_MAX_BYTES, &text, &len);
+    if (st) return st;
+    const char *end = text + len, *p = text, *e = line_end(p, end);
+    if (e == end) {
+        prism_free(text);
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s: %s; it needs a header line of column names ended by a line end",
+                           path, len ? "no complete header line" : "empty file");
+    }
+    int nc = count_fields(p, e);
+    /* rows: at most one per line end, whichever of the three spellings is used */
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n'));
+    t->names = prism_alloc((size_t)nc * sizeof(char *) + (size_t)(e - p) + 1);
+    t->v = prism_alloc((lines ? lines : 1) * (size_t)nc * sizeof(double));
+    if (!t->names || !t->v) {
+        prism_free(text);
+        prism_table_free(t);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
+    }
+    char *nb = (char *)(t->names + nc);
+    memcpy(nb, p, (size_t)(e - p));
+    nb[e - p] = 0;
+    for (int c = 0; c < nc; c++) {
+        t->names[c] = nb;
+        char *comma = strchr(nb, ',');
+        if (comma) *comma = 0, nb = comma + 1;
+    }
+    t->ncols = nc;
+    int lineno = 1;
+    for (p = next_line(e, end); p < end; p = next_line(e, end)) {
+        lineno++;
+        e = line_end(p, end);
+        if (e == end) { /* no line end: a torn row */
+            t->torn_line = lineno;
+            break;
+        }
+        if (e == p) continue; /* a blank line */
+        int n = count_fields(p, e);
+        if (n != nc) {
+            if (flags & PRISM_TABLE_LENIENT) {
+                t->stopped_line = lineno;
+                break;
+            }
+            prism_error(PRISM_ERR_CORRUPT,
+                        "%s line %d: %d fields, the header has %d (the line starts at byte "
+                        "%ld); fix or remove that line",
+                        path, lineno, n, nc, (long)(p - text));
+            prism_free(text);
+            prism_table_free(t);
+            return PRISM_ERR_CORRUPT;
+        }
+        PRISM_ASSERT((size_t)t->nrows < lines);
+        double *row = t->v + (size_t)t->nrows * (size_t)nc;
+        for (int c = 0; c < nc; c++) {
+            const char *f = p;
+            while (p < e && *p != ',') p++;
+            row[c] = parse_cell(f, p);
+            p++;
+        }
+        t->nrows++;
+    }
+    prism_free(text);
+    return PRISM_OK;
+}
+
+int prism_table_col(const prism_table *t, const char *name) {
+    for (int c = 0; c < t->ncols; c++)
+        if (!strcmp(t->names[c], name)) return c;
+    return -1;
+}
+
+double prism_table_at(const prism_table *t, int row, int col) {
+    PRISM_ASSERT(row >= 0 && row < t->nrows && col >= 0 && col < t->ncols);
+    return t->v[(size_t)row * (size_t)t->ncols + (size_t)col];
+}
+
+void prism_table_free(prism_table *t) {
+    prism_free(t->names);
+    prism_free(t->v);
+    memset(t, 0, sizeof *t);
 }

@@ -2,6 +2,7 @@
  * WAL mode and a busy timeout let parallel runs upsert at once; user filters only ever reach
  * SQL as bound parameters on a fixed list of columns. Not the archive (archive.c) and not the
  * CLI (cli/cmd_runs.c). */
+#include "prism/archive.h"
 #include "prism/json.h"
 #include "prism/run_index.h"
 
@@ -288,37 +289,31 @@ prism_status prism_run_index_find(prism_run_index *ix, const char *prefix, prism
 }
 
 prism_status prism_run_record_load(const char *run_dir, prism_run_record *r) {
-    char path[PRISM_PATH_MAX];
-    prism_status st = prism_path_join(path, sizeof path, run_dir, "run.json");
-    if (st) return st;
-    prism_json_value *doc;
-    st = prism_json_parse_file(path, &doc);
-    if (st) return st;
-    const char *status = prism_json_get_string(doc, "status", NULL);
-    if (!status) {
-        prism_json_value_free(doc);
-        return prism_error(PRISM_ERR_CORRUPT, "%s: not a prism run.json (no \"status\")", path);
+    /* on the heap: the typed record holds fixed tables (tens of KiB) */
+    prism_run_meta *m = prism_alloc(sizeof *m);
+    if (!m) return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", run_dir);
+    prism_status st = prism_run_read(run_dir, m);
+    if (st) {
+        prism_free(m);
+        return st;
     }
     memset(r, 0, sizeof *r);
-    const char *slash = strrchr(run_dir, '/');
-    const char *base = slash && slash[1] ? slash + 1 : run_dir;
-    copy_str(r->id, sizeof r->id, prism_json_get_string(doc, "id", base));
+    copy_str(r->id, sizeof r->id, m->id);
     copy_str(r->dir, sizeof r->dir, run_dir);
-    copy_str(r->env, sizeof r->env, prism_json_get_string(doc, "env", ""));
-    copy_str(r->agent, sizeof r->agent, prism_json_get_string(doc, "agent", ""));
-    r->seed = (uint64_t)prism_json_get_number(doc, "seed", 0);
-    copy_str(r->status, sizeof r->status, status);
-    copy_str(r->start, sizeof r->start, prism_json_get_string(doc, "start", ""));
-    copy_str(r->end, sizeof r->end, prism_json_get_string(doc, "end", ""));
-    r->steps = (long long)prism_json_get_number(doc, "steps", 0);
-    r->final_return = prism_json_get_number(doc, "final_return", NAN);
-    const prism_json_value *b = prism_json_get(doc, "build");
-    copy_str(r->commit, sizeof r->commit, prism_json_get_string(b, "commit", ""));
-    const prism_json_value *d = prism_json_get(b, "dirty");
-    r->dirty = d && d->type == PRISM_JSON_BOOL && d->boolean;
-    copy_str(r->host, sizeof r->host, prism_json_get_string(doc, "host", ""));
-    copy_str(r->message, sizeof r->message, prism_json_get_string(doc, "message", ""));
-    prism_json_value_free(doc);
+    copy_str(r->env, sizeof r->env, m->env);
+    copy_str(r->agent, sizeof r->agent, m->agent);
+    r->seed = m->seed;
+    copy_str(r->status, sizeof r->status, prism_run_status_name(m->status));
+    copy_str(r->start, sizeof r->start, m->start);
+    copy_str(r->end, sizeof r->end, m->end);
+    r->steps = m->steps;
+    r->final_return = m->final_return;
+    copy_str(r->commit, sizeof r->commit, m->build.commit);
+    r->dirty = m->build.dirty;
+    copy_str(r->host, sizeof r->host, m->host);
+    copy_str(r->message, sizeof r->message, m->message);
+    prism_run_meta_free(m);
+    prism_free(m);
     return PRISM_OK;
 }
 
