@@ -4,6 +4,7 @@
 #   make test-slow  learning tests and other long checks
 #   make test-asan  the fast suite under AddressSanitizer + UBSan
 #   make bench      throughput benchmarks (never asserted in tests)
+#   make faults     the fault-injection campaign (docs/faults.md); FAULT_ROUNDS, FAULT_SEED
 #   make fmt / fmt-check
 # WERROR=1 turns warnings into errors (CI does this). MARCH= overrides -march=native.
 
@@ -102,6 +103,14 @@ FUZZ_SECONDS ?= 300
 .PHONY: fuzz-checkpoint
 fuzz-checkpoint: build/prism
 	sh fuzz/run_checkpoint.sh $(FUZZ_SECONDS)
+
+# the fault-injection campaign against build/prism (docs/faults.md): kills, damaged files,
+# concurrent writers, hostile names, resource limits; about 5 minutes on 2 cores by default
+FAULT_ROUNDS ?= 6
+FAULT_SEED ?= 1
+.PHONY: faults
+faults: build/prism
+	PRISM=build/prism FAULT_ROUNDS=$(FAULT_ROUNDS) FAULT_SEED=$(FAULT_SEED) bash fuzz/faults.sh
 
 clean:
 	rm -rf build
