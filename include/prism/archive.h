@@ -84,11 +84,12 @@ enum {
 };
 
 typedef struct prism_archive_spec {
-    const char *runs_dir; /* NULL: "runs"; created when missing */
-    const char *run_id;   /* NULL: "<yyyymmdd-hhmmss>-<env>-<agent>-s<seed>" (UTC); a suffix
-                             "-2", "-3", ... is added when the directory exists */
-    const char *env;      /* recorded as "env" */
-    const char *agent;    /* recorded as "agent" (preset name or description) */
+    const char *runs_dir;    /* NULL: "runs"; created when missing */
+    const char *run_id;      /* NULL: "<yyyymmdd-hhmmss>-<env>-<agent>-s<seed>" (UTC); a suffix
+                                "-2", "-3", ... is added when the directory exists */
+    const char *env;         /* recorded as "env" */
+    const char *agent;       /* recorded as "agent" (preset name or description) */
+    const char *config_hash; /* recorded as "config_hash" (prism_config_hash_hex); NULL: none */
     uint64_t seed;
     int argc; /* the full command line, recorded verbatim */
     char *const *argv;
@@ -115,6 +116,7 @@ typedef struct prism_archive {
     char id[PRISM_ARCHIVE_ID_MAX]; /* the run id (directory name) */
     char env[PRISM_ARCHIVE_VALUE_MAX];
     char agent[PRISM_ARCHIVE_VALUE_MAX];
+    char config_hash[32]; /* the run's identity, "" when unknown (runs older than the hash) */
     uint64_t seed;
     prism_run_status status;
     char message[PRISM_ARCHIVE_VALUE_MAX]; /* why it failed / diverged ("" otherwise) */
@@ -145,6 +147,12 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
  * invocation under "resume_argv", sets status running, appends to stdout.log. */
 prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int argc,
                                   char *const *argv);
+
+/* The identity recorded in DIR/run.json at creation: config_hash (into hash[cap], "" for runs
+ * written before the hash existed) and seed. PRISM_ERR_NOT_FOUND / PRISM_ERR_CORRUPT naming the
+ * file. Resume compares them with config.ini before touching anything. */
+prism_status prism_archive_read_identity(const char *run_dir, char *hash, size_t cap,
+                                         uint64_t *seed);
 
 /* Extra facts and final metrics (replace an existing key; PRISM_ERR_INVALID when the table is
  * full or the key too long). They reach run.json at the next update / finish. */

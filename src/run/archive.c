@@ -145,6 +145,7 @@ void prism_archive_write_json(const prism_archive *a, prism_json *j) {
     prism_json_kv_string(j, "message", a->message[0] ? a->message : NULL);
     prism_json_kv_string(j, "env", a->env);
     prism_json_kv_string(j, "agent", a->agent);
+    prism_json_kv_string(j, "config_hash", a->config_hash[0] ? a->config_hash : NULL);
     /* seeds above 2^63 would print negative; prism's seeds are small, and the reader warns */
     prism_json_kv_int(j, "seed", (long long)a->seed);
     prism_time_iso8601(a->start_time, t, sizeof t);
@@ -240,6 +241,7 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
     a->start_time = prism_unix_time();
     copy_str(a->env, sizeof a->env, spec->env);
     copy_str(a->agent, sizeof a->agent, spec->agent);
+    copy_str(a->config_hash, sizeof a->config_hash, spec->config_hash);
     const char *runs = spec->runs_dir && spec->runs_dir[0] ? spec->runs_dir : "runs";
     if (strlen(runs) + PRISM_ARCHIVE_ID_MAX + 32 >= sizeof a->runs_dir)
         return prism_error(PRISM_ERR_INVALID, "runs directory path '%s' is too long", runs);
@@ -364,6 +366,7 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
         copy_str(a->runs_dir, sizeof a->runs_dir, ".");
     copy_str(a->env, sizeof a->env, prism_json_get_string(doc, "env", ""));
     copy_str(a->agent, sizeof a->agent, prism_json_get_string(doc, "agent", ""));
+    copy_str(a->config_hash, sizeof a->config_hash, prism_json_get_string(doc, "config_hash", ""));
     a->seed = (uint64_t)prism_json_get_number(doc, "seed", 0);
     a->start_time = prism_json_get_number(doc, "start_unix", prism_unix_time());
     a->steps = (long long)prism_json_get_number(doc, "steps", 0);
@@ -403,6 +406,23 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
     if (!st) st = prism_archive_update(a);
     if (st) prism_archive_close(a);
     return st;
+}
+
+prism_status prism_archive_read_identity(const char *run_dir, char *hash, size_t cap,
+                                         uint64_t *seed) {
+    char path[PRISM_PATH_MAX];
+    prism_status st = prism_path_join(path, sizeof path, run_dir, "run.json");
+    if (st) return st;
+    prism_json_value *doc;
+    if ((st = prism_json_parse_file(path, &doc))) return st;
+    if (doc->type != PRISM_JSON_OBJECT || !prism_json_get_string(doc, "status", NULL)) {
+        prism_json_value_free(doc);
+        return prism_error(PRISM_ERR_CORRUPT, "%s: not a prism run.json (no \"status\")", path);
+    }
+    copy_str(hash, cap, prism_json_get_string(doc, "config_hash", ""));
+    *seed = (uint64_t)prism_json_get_number(doc, "seed", 0);
+    prism_json_value_free(doc);
+    return PRISM_OK;
 }
 
 static prism_archive_value *slot(prism_archive_value *v, int *n, int max, const char *key,
