@@ -163,3 +163,27 @@ TEST(train_cli_resume_refuses_a_config_ini_that_is_not_the_runs) {
     REQUIRE(system(cmd) == 0);
     CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s/cfg --quiet", dir), 0);
 }
+
+TEST(train_cli_alias_records_the_canonical_env_id_everywhere) {
+    char out[16384], path[1400];
+    const char *dir = test_tmpdir();
+    REQUIRE(test_prism(out, sizeof out, "train cartpole %s --runs-dir %s --run-id alias --quiet",
+                       TINY, dir) == 0);
+    snprintf(path, sizeof path, "%s/alias/run.json", dir);
+    char *text = test_read_file(path, NULL);
+    REQUIRE(text != NULL);
+    CHECK(strstr(text, "\"env\": \"CartPole-v1\"") != NULL);
+    free(text);
+    snprintf(path, sizeof path, "%s/alias/config.ini", dir);
+    text = test_read_file(path, NULL);
+    REQUIRE(text != NULL);
+    CHECK(strstr(text, "\nenv = CartPole-v1\n") != NULL);
+    free(text);
+    /* the index holds the id, and a query by id or by alias finds the run */
+    const char *queries[] = {"env=CartPole-v1", "env=cartpole", "env=CARTPOLE-V1"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(
+            test_prism(out, sizeof out, "runs ls --runs-dir %s --where %s", dir, queries[i]), 0);
+        CHECK(strstr(out, "alias") && strstr(out, "CartPole-v1"));
+    }
+}

@@ -3,6 +3,7 @@
  * It is not a general CSV or JSON parser: it reads the flat files the trainer writes (no quoted
  * CSV fields, run.json values read at the top level only). Everything here runs once per
  * report, so clarity wins over speed; the statistics themselves live in stats.c. */
+#include "prism/env.h"
 #include "prism/report.h"
 #include "prism/stats.h"
 #include "prism/svg.h"
@@ -165,6 +166,9 @@ static prism_status read_run_json(run *r) {
         }
     }
     prism_free(text);
+    /* runs written before env ids were canonical may hold an alias: one environment, one panel */
+    const char *canon = prism_env_canonical_id(r->env);
+    if (canon != r->env) snprintf(r->env, sizeof r->env, "%s", canon);
     char *end;
     r->seed = strtoll(seed, &end, 10);
     if (*end || !seed[0])

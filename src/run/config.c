@@ -1,6 +1,7 @@
 /* The configuration key table and everything that reads it: set, apply, INI load and write,
  * validation. Adding a key = one row in `keys` (plus the field in prism/config.h). */
 #include "prism/config.h"
+#include "prism/env.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -396,6 +397,8 @@ prism_status prism_config_set(prism_config *c, const char *key, const char *valu
         if (strlen(value) >= (size_t)k->capacity || !*value)
             return prism_error(PRISM_ERR_INVALID, "%s must be 1 to %d characters (got '%s')",
                                k->name, k->capacity - 1, value);
+        /* an environment is recorded under its registered id, never an alias */
+        if (k->offset == offsetof(prism_config, env)) value = prism_env_canonical_id(value);
         snprintf(field, (size_t)k->capacity, "%s", value);
         return PRISM_OK;
     }

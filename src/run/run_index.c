@@ -2,6 +2,7 @@
  * WAL mode and a busy timeout let parallel runs upsert at once; user filters only ever reach
  * SQL as bound parameters on a fixed list of columns. Not the archive (archive.c) and not the
  * CLI (cli/cmd_runs.c). */
+#include "prism/env.h"
 #include "prism/json.h"
 #include "prism/run_index.h"
 
@@ -172,6 +173,10 @@ prism_status prism_run_filter_parse(prism_run_filter *f, const char *expr) {
         copy_str(f->key[f->n], sizeof f->key[0], filter_keys[k].key);
         memcpy(f->value[f->n], eq + 1, vlen);
         f->value[f->n][vlen] = 0;
+        /* runs record the registered id: env=cartpole finds CartPole-v1 runs */
+        const char *canon = prism_env_canonical_id(f->value[f->n]);
+        if (!strcmp(filter_keys[k].key, "env") && canon != f->value[f->n])
+            copy_str(f->value[f->n], sizeof f->value[0], canon);
         f->n++;
         if (!end) break;
         p = end + 1;
@@ -304,7 +309,8 @@ prism_status prism_run_record_load(const char *run_dir, prism_run_record *r) {
     const char *base = slash && slash[1] ? slash + 1 : run_dir;
     copy_str(r->id, sizeof r->id, prism_json_get_string(doc, "id", base));
     copy_str(r->dir, sizeof r->dir, run_dir);
-    copy_str(r->env, sizeof r->env, prism_json_get_string(doc, "env", ""));
+    /* runs written before env ids were canonical may hold an alias */
+    copy_str(r->env, sizeof r->env, prism_env_canonical_id(prism_json_get_string(doc, "env", "")));
     copy_str(r->agent, sizeof r->agent, prism_json_get_string(doc, "agent", ""));
     r->seed = (uint64_t)prism_json_get_number(doc, "seed", 0);
     copy_str(r->status, sizeof r->status, status);
