@@ -18,6 +18,8 @@ static void fake_run(const char *root, const char *env, const char *agent, int s
                      const char *status, int iters, double base, double slope) {
     char dir[1024], path[1100];
     snprintf(dir, sizeof dir, "%s/%s-%s-%d", root, env, agent, seed);
+    for (char *p = dir + strlen(root) + 1; *p; p++)
+        if (*p == '/') *p = '_'; /* an id such as MinAtar/Breakout-v1 */
     mkdir(root, 0755);
     mkdir(dir, 0755);
     snprintf(path, sizeof path, "%s/run.json", dir);
@@ -276,4 +278,29 @@ TEST(report_student_t_intervals) {
     free(html);
     CHECK_EQ_INT(test_prism(out, sizeof out, "report %s --ci normal", root), 2);
     CHECK(strstr(out, "--ci must be 'bootstrap' or 't'") != NULL);
+}
+
+TEST(report_minatar_study_has_aggregates_and_missing_scores_are_loud) {
+    char root[600], out[8192], path[700];
+    snprintf(root, sizeof root, "%s/minatar", test_tmpdir());
+    /* breakout recorded under an alias by an older prism, and under its id: one task */
+    for (int s = 0; s < 3; s++) {
+        fake_run(root, s ? "breakout" : "MinAtar/Breakout-v1", "dqn", s, "completed", 10, 1, 0.5);
+        fake_run(root, "probe-4-action", "dqn", s, "completed", 10, 0, 0.1);
+    }
+    REQUIRE(test_prism(out, sizeof out, "report %s -o %s/m.html --resamples 100", root,
+                       test_tmpdir()) == 0);
+    snprintf(path, sizeof path, "%s/m.aggregates.csv", test_tmpdir());
+    char *csv = test_read_file(path, NULL);
+    REQUIRE(csv != NULL);
+    /* IQM, median, mean, optimality gap over the one normalisable task, breakout */
+    CHECK(strstr(csv, "\ndqn,iqm,1,") != NULL);
+    CHECK(strstr(csv, "\ndqn,optimality_gap,1,") != NULL);
+    free(csv);
+    snprintf(path, sizeof path, "%s/m.html", test_tmpdir());
+    char *html = test_read_file(path, NULL);
+    REQUIRE(html != NULL);
+    CHECK(strstr(html, "2 environments") != NULL);
+    CHECK(strstr(html, "probe-4-action has no reference score (a debugging probe") != NULL);
+    free(html);
 }

@@ -825,6 +825,22 @@ static int agent_table(const study *s, int a, double *scores, int *nruns, int *e
     return nt;
 }
 
+/* At the top of the page: a task without a reference score silently shrinks every aggregate, so
+ * say which ones and why, before any number is read. */
+static void notes_missing_scores(ctx *c) {
+    for (int e = 0; e < c->st.nenvs; e++) {
+        if (prism_task_score_find(c->st.envs[e])) continue;
+        const char *why = prism_task_score_missing_reason(c->st.envs[e]);
+        prism_svg_printf(&c->html, "<p class=\"note\">Note: ");
+        h(&c->html, c->st.envs[e]);
+        prism_svg_printf(&c->html, " has no reference score (");
+        h(&c->html, why ? why : "not in the task table of docs/statistics.md");
+        prism_svg_printf(&c->html, "), so its runs are left out of the aggregate metrics, the "
+                                   "probability of improvement and the performance "
+                                   "profiles.</p>\n");
+    }
+}
+
 static prism_status section_aggregates(ctx *c) {
     study *s = &c->st;
     prism_svg *o = &c->html;
@@ -1180,6 +1196,7 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
                          "score) and %s left out of every statistic; see the run table.</p>\n",
                          c.st.nruns - included, c.st.nruns - included == 1 ? " is" : "s are",
                          c.st.nruns - included == 1 ? "is" : "are");
+    notes_missing_scores(&c);
     if (c.st.nruns == 1) st = section_single(&c, &c.st.runs[0]);
     if (!st && included) st = compute_curves(&c);
     if (!st && included) st = section_curves(&c);
