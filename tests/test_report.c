@@ -6,6 +6,7 @@
 #include "prism/rng.h"
 #include "xml_check.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -302,5 +303,84 @@ TEST(report_minatar_study_has_aggregates_and_missing_scores_are_loud) {
     REQUIRE(html != NULL);
     CHECK(strstr(html, "2 environments") != NULL);
     CHECK(strstr(html, "probe-4-action has no reference score (a debugging probe") != NULL);
+    free(html);
+}
+
+/* Parse RFC 4180 CSV text: number of records, and field `want_field` of record `want_row` into
+ * out; -1 when a quote is left open. */
+static int csv_parse(const char *s, int *fields_per_row, int max_rows, int want_row, int want_field,
+                     char *out, size_t cap) {
+    int row = 0, field = 0;
+    size_t n = 0;
+    bool quoted = false;
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        if (quoted) {
+            if (ch == '"' && p[1] == '"')
+                p++;
+            else if (ch == '"') {
+                quoted = false;
+                continue;
+            }
+        } else if (ch == '"') {
+            quoted = true;
+            continue;
+        } else if (ch == ',' || ch == '\n') {
+            if (row == want_row && field == want_field) out[n < cap ? n : cap - 1] = 0;
+            field++;
+            if (ch == '\n') {
+                if (row < max_rows) fields_per_row[row] = field;
+                row++, field = 0;
+            }
+            n = 0;
+            continue;
+        }
+        if (row == want_row && field == want_field && n + 1 < cap) out[n++] = ch;
+    }
+    return quoted ? -1 : row;
+}
+
+TEST(report_csv_quotes_and_html_escapes_hostile_names) {
+    char root[600], out[8192], path[1400], dir[1000];
+    snprintf(root, sizeof root, "%s/hostile", test_tmpdir());
+    fake_run(root, "CartPole-v0", "x", 0, "completed", 4, 10, 1);
+    /* a run directory and an agent label holding every CSV and HTML special character */
+    const char *hostile_dir = "a,b \"q\" <script>&\nline";
+    snprintf(path, sizeof path, "%s/CartPole-v0-x-0", root);
+    snprintf(dir, sizeof dir, "%s/%s", root, hostile_dir);
+    REQUIRE(rename(path, dir) == 0);
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fprintf(f, "{\"env\": \"CartPole-v0\", \"agent\": \"a,b \\\"q\\\" <script>&\", \"seed\": 0, "
+               "\"status\": \"completed\"}\n");
+    fclose(f);
+    REQUIRE(test_prism(out, sizeof out, "report %s -o '%s/<b>&x.html' --resamples 50", root,
+                       test_tmpdir()) == 0);
+    const char *tables[] = {"runs", "final_scores", "curves"};
+    for (int t = 0; t < 3; t++) {
+        snprintf(path, sizeof path, "%s/<b>&x.%s.csv", test_tmpdir(), tables[t]);
+        char *csv = test_read_file(path, NULL);
+        REQUIRE(csv != NULL);
+        int per_row[64], field_of_agent = t == 0 ? 2 : 1;
+        char agent[256] = "";
+        int rows = csv_parse(csv, per_row, 64, 1, field_of_agent, agent, sizeof agent);
+        CHECK(rows >= 2);
+        for (int r = 1; r < rows && r < 64; r++) CHECK_EQ_INT(per_row[r], per_row[0]);
+        CHECK(strcmp(agent, "a,b \"q\" <script>&") == 0);
+        if (t == 0) {
+            char d[512] = "";
+            csv_parse(csv, per_row, 64, 1, 0, d, sizeof d);
+            CHECK(strstr(d, hostile_dir) != NULL);
+        }
+        free(csv);
+    }
+    snprintf(path, sizeof path, "%s/<b>&x.html", test_tmpdir());
+    char *html = test_read_file(path, NULL);
+    REQUIRE(html != NULL);
+    CHECK(strstr(html, "<script") == NULL && strstr(html, "<b>") == NULL);
+    CHECK(strstr(html, "&lt;b&gt;&amp;x.json") != NULL);
+    char err[256] = "";
+    CHECK(xml_check(html, "meta", err, sizeof err, "svg", NULL) == 0);
     free(html);
 }

@@ -485,9 +485,24 @@ static void table_end_cell(table *t) {
     }
 }
 
+/* RFC 4180: a field holding a comma, quote, CR or LF goes in double quotes with its quotes
+ * doubled; run directories and agent labels are user text and may hold any of them. */
+static void csv_field(prism_svg *out, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        prism_svg_printf(out, "%s", s);
+        return;
+    }
+    prism_svg_printf(out, "\"");
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') prism_svg_printf(out, "\"");
+        prism_svg_printf(out, "%c", *p);
+    }
+    prism_svg_printf(out, "\"");
+}
+
 static void tstr(table *t, const char *s) {
     table_next(t);
-    prism_svg_printf(&t->csv, "%s", s); /* names never hold commas: they come from ids */
+    csv_field(&t->csv, s);
     prism_svg_printf(&t->json, "\"");
     for (const char *p = s; *p; p++) {
         if (*p == '"' || *p == '\\')
@@ -1229,8 +1244,9 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
             h(o, base);
             prism_svg_printf(o, ".%s.csv</code>, ", ts[i]->name);
         }
-        prism_svg_printf(o, "and all of it in <code>%s.json</code>.</p>\n</body>\n</html>\n",
-                         strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem);
+        prism_svg_printf(o, "and all of it in <code>");
+        h(o, strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem);
+        prism_svg_printf(o, ".json</code>.</p>\n</body>\n</html>\n");
     }
     for (int i = 0; i < 6 && !st; i++) st = prism_svg_status(&ts[i]->csv);
     if (!st) st = prism_svg_status(&json);
