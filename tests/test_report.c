@@ -75,7 +75,7 @@ TEST(report_study_html_csv_json) {
         test_prism(out, sizeof out, "report %s -o %s/r.html --resamples 300", root, test_tmpdir());
     CHECK_EQ_INT(rc, 0);
     CHECK(strstr(out, "26 runs found, 24 used") != NULL);
-    CHECK(strstr(out, "2 runs were not completed") != NULL);
+    CHECK(strstr(out, "2 runs were left out of the statistics") != NULL);
     snprintf(path, sizeof path, "%s/r.html", test_tmpdir());
     char *html = test_read_file(path, NULL);
     REQUIRE(html != NULL);
@@ -382,5 +382,66 @@ TEST(report_csv_quotes_and_html_escapes_hostile_names) {
     CHECK(strstr(html, "&lt;b&gt;&amp;x.json") != NULL);
     char err[256] = "";
     CHECK(xml_check(html, "meta", err, sizeof err, "svg", NULL) == 0);
+    free(html);
+}
+
+/* A fake run in root/sub with the config.ini that `prism train ENV --agent AGENT SETTINGS`
+ * resolves (run.json without config_hash, as older runs have: the report computes it). */
+static void fake_run_with_config(const char *root, const char *sub, const char *agent, int seed,
+                                 int iters, const char *settings) {
+    char r[800], out[65536], path[1400];
+    snprintf(r, sizeof r, "%s/%s", root, sub);
+    mkdir(root, 0755);
+    fake_run(r, "CartPole-v0", agent, seed, "completed", iters, 20, 1);
+    if (!settings) return;
+    REQUIRE(test_prism(out, sizeof out, "train CartPole-v0 --agent %s %s --print-config", agent,
+                       settings) == 0);
+    snprintf(path, sizeof path, "%s/CartPole-v0-%s-%d/config.ini", r, agent, seed);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fputs(out, f);
+    fclose(f);
+}
+
+TEST(report_groups_runs_by_configuration_with_labels_and_notes) {
+    char root[600], out[8192], path[700];
+    snprintf(root, sizeof root, "%s/ident", test_tmpdir());
+    fake_run_with_config(root, "a", "dqn", 0, 20, "");
+    fake_run_with_config(root, "b", "dqn", 0, 20, ""); /* an exact duplicate of a */
+    fake_run_with_config(root, "c", "dqn", 2, 20, "");
+    fake_run_with_config(root, "d", "dqn", 0, 20, "--set agent.lr=0.5");
+    fake_run_with_config(root, "e", "dqn", 1, 20, "--set agent.double=true");
+    fake_run_with_config(root, "f", "dqn", 5, 8, "--steps 8000");
+    fake_run_with_config(root, "g", "dqn", 6, 20, "");
+    fake_run_with_config(root, "h", "dqn", 7, 20, NULL); /* no config.ini: by preset name */
+    /* g's run.json records another configuration than its config.ini */
+    snprintf(path, sizeof path, "%s/g/CartPole-v0-dqn-6/run.json", root);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fprintf(f, "{\"env\": \"CartPole-v0\", \"agent\": \"dqn\", \"seed\": 6, \"status\": "
+               "\"completed\", \"config_hash\": \"0123456789abcdef\"}\n");
+    fclose(f);
+    REQUIRE(test_prism(out, sizeof out, "report %s -o %s/id.html --resamples 100", root,
+                       test_tmpdir()) == 0);
+    CHECK(strstr(out, "8 runs found, 6 used") != NULL);
+    snprintf(path, sizeof path, "%s/id.final_scores.csv", test_tmpdir());
+    char *csv = test_read_file(path, NULL);
+    REQUIRE(csv != NULL);
+    /* dqn: seeds 0 (a), 2 (c) and 7 (h, no config); the duplicate b and the mismatched g are
+     * out; each setting that differs from the preset is its own labelled group */
+    CHECK(strstr(csv, "\nCartPole-v0,dqn,3,") != NULL);
+    CHECK(strstr(csv, "\nCartPole-v0,dqn agent.lr=0.5,1,") != NULL);
+    CHECK(strstr(csv, "\nCartPole-v0,dqn agent.double=true,1,") != NULL);
+    CHECK(strstr(csv, "\nCartPole-v0,dqn train.steps=8000,1,") != NULL);
+    free(csv);
+    snprintf(path, sizeof path, "%s/id.html", test_tmpdir());
+    char *html = test_read_file(path, NULL);
+    REQUIRE(html != NULL);
+    CHECK(strstr(html, "duplicate of ") != NULL);
+    CHECK(strstr(html, "(same configuration and seed): left out") != NULL);
+    CHECK(strstr(html, "is not the configuration run.json records (0123456789abcdef)") != NULL);
+    CHECK(strstr(html, "no config_hash and no config.ini: grouped by preset name only") != NULL);
+    CHECK(strstr(html, "runs of unequal budgets on CartPole-v0") != NULL);
+    CHECK(strstr(html, "dqn train.steps=8000: 8000 steps (1 run)") != NULL);
     free(html);
 }

@@ -3,7 +3,9 @@
  * It is not a general CSV or JSON parser: it reads the flat files the trainer writes (no quoted
  * CSV fields, run.json values read at the top level only). Everything here runs once per
  * report, so clarity wins over speed; the statistics themselves live in stats.c. */
+#include "prism/config.h"
 #include "prism/env.h"
+#include "prism/presets.h"
 #include "prism/report.h"
 #include "prism/stats.h"
 #include "prism/svg.h"
@@ -13,16 +15,22 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-enum { MAX_DEPTH = 3, NAME_LEN = 96 };
+/* NAME_LEN holds an agent label: the preset and the settings that differ from it */
+enum { MAX_DEPTH = 3, NAME_LEN = 256 };
 
 typedef struct run {
     char dir[PATH_MAX];
-    char env[NAME_LEN], agent[NAME_LEN], status[32];
+    char env[NAME_LEN], status[32];
+    char preset[NAME_LEN]; /* run.json's "agent" */
+    char agent[NAME_LEN];  /* the group label: preset plus the settings that differ from it */
+    char hash[32];         /* config_hash: run.json's, else computed from config.ini; "" if none */
     long long seed;
     dev_t dev; /* of run.json: the same run reached by two paths is read once */
     ino_t ino;
@@ -32,7 +40,9 @@ typedef struct run {
     int c_iter, c_steps, c_ret;
     double final; /* final score, NaN when none */
     int included;
-    char note[200];
+    int config_mismatch; /* config.ini is not the configuration run.json records */
+    char note[600];
+    char identity_note[300]; /* how the identity was found, added to note after the status */
 } run;
 
 typedef struct study {
@@ -154,8 +164,8 @@ static prism_status read_run_json(run *r) {
     char *text = read_file(path, &st);
     if (!text) return st;
     const char *keys[] = {"env", "agent", "status", "seed"};
-    char *outs[] = {r->env, r->agent, r->status, seed};
-    size_t caps[] = {sizeof r->env, sizeof r->agent, sizeof r->status, sizeof seed};
+    char *outs[] = {r->env, r->preset, r->status, seed};
+    size_t caps[] = {sizeof r->env, sizeof r->preset, sizeof r->status, sizeof seed};
     for (int i = 0; i < 4; i++) {
         int got = json_get(text, keys[i], outs[i], caps[i]);
         if (got <= 0) {
@@ -165,6 +175,8 @@ static prism_status read_run_json(run *r) {
                                        : keys[i]);
         }
     }
+    /* absent in runs written before the identity hash existed */
+    if (json_get(text, "config_hash", r->hash, sizeof r->hash) <= 0) r->hash[0] = 0;
     prism_free(text);
     /* runs written before env ids were canonical may hold an alias: one environment, one panel */
     const char *canon = prism_env_canonical_id(r->env);
@@ -284,6 +296,89 @@ static double final_score(const run *r, double fraction) {
     return n ? s / n : (double)NAN;
 }
 
+static void add_note(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_note(run *r, const char *fmt, ...) {
+    size_t used = strlen(r->note);
+    if (used >= 2 && strcmp(r->note + used - 2, "; ") && used + 2 < sizeof r->note)
+        used += (size_t)snprintf(r->note + used, 3, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->note + used, sizeof r->note - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Append " key=value" to the label for each identity setting of `c` that differs from `base`
+ * (env is the other axis of the report, so it is not repeated). */
+static void append_differences(char *label, size_t cap, const prism_config *c,
+                               const prism_config *base) {
+    char a[512], b[512], key[80];
+    size_t used = strlen(label);
+    for (int i = 0; prism_config_key_name(i); i++) {
+        const char *name = prism_config_key_name(i);
+        if (!prism_config_key_in_identity(i) || !strcmp(name, "env")) continue;
+        prism_config_get(c, name, a, sizeof a);
+        prism_config_get(base, name, b, sizeof b);
+        if (strcmp(a, b) && used < cap)
+            used += (size_t)snprintf(label + used, cap - used, " %s=%s", name, a);
+    }
+    /* env options, set in either */
+    for (int pass = 0; pass < 2; pass++) {
+        const prism_config *x = pass ? base : c, *y = pass ? c : base;
+        for (int e = 0; e < x->n_env_options; e++) {
+            snprintf(key, sizeof key, "env.%s", x->env_keys[e]);
+            bool in_y = prism_config_get(y, key, b, sizeof b);
+            if (pass && in_y) continue; /* compared in the first pass */
+            if (in_y && !strcmp(b, x->env_values[e])) continue;
+            if (used < cap)
+                used += (size_t)snprintf(label + used, cap - used, " %s=%s", key,
+                                         pass ? "(unset)" : x->env_values[e]);
+        }
+    }
+}
+
+static void note_identity(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_identity(run *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->identity_note, sizeof r->identity_note, fmt, ap);
+    va_end(ap);
+}
+
+/* The run's identity and label from its config.ini, checked against run.json's config_hash. A
+ * run without either is labelled by its preset name alone, with a note. */
+static void label_run(run *r) {
+    snprintf(r->agent, sizeof r->agent, "%s", r->preset);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/config.ini", r->dir);
+    prism_config c, base;
+    prism_config_defaults(&c);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (!r->hash[0])
+            note_identity(r, "no config_hash and no config.ini: grouped by preset name only");
+        return;
+    }
+    if (prism_config_load_ini(&c, path)) {
+        note_identity(r, "config.ini unreadable (%.200s): grouped by preset name only",
+                      prism_error_message());
+        return;
+    }
+    char hash[PRISM_CONFIG_HASH_HEX];
+    prism_config_hash_hex(&c, hash);
+    if (r->hash[0] && strcmp(r->hash, hash)) {
+        r->config_mismatch = 1;
+        note_identity(r,
+                      "config.ini (config_hash %s) is not the configuration run.json records (%s): "
+                      "left out; restore the run's config.ini",
+                      hash, r->hash);
+        return;
+    }
+    snprintf(r->hash, sizeof r->hash, "%s", hash);
+    prism_config_defaults(&base);
+    if (prism_preset_apply(&base, r->preset, c.env)) prism_config_defaults(&base);
+    append_differences(r->agent, sizeof r->agent, &c, &base);
+}
+
 static prism_status add_run(study *s, const char *dir) {
     if (s->nruns == s->cap) {
         int cap = s->cap ? 2 * s->cap : 16;
@@ -315,6 +410,7 @@ static prism_status add_run(study *s, const char *dir) {
         r->c_iter = r->c_steps = r->c_ret = -1;
         st = PRISM_OK;
     }
+    if (!st) label_run(r);
     return st;
 }
 
@@ -410,20 +506,53 @@ static int index_of(char (*names)[NAME_LEN], int n, const char *name) {
 
 enum { MAX_GROUP = 64 }; /* distinct envs and agents in one report: the paper's study has 9 x 14 */
 
-static prism_status group(study *s, double fraction) {
+/* Which runs enter the statistics, and under which label. Runs are in sorted directory order,
+ * so "the first" below is deterministic. */
+static void select_runs(study *s, double fraction) {
     for (int i = 0; i < s->nruns; i++) {
         run *r = &s->runs[i];
         r->final = final_score(r, fraction);
         r->included = 0;
-        size_t used = strlen(r->note); /* keep a note from reading, e.g. a partial line */
         if (strcmp(r->status, "completed"))
-            snprintf(r->note + used, sizeof r->note - used, "status '%s': not completed, left out",
-                     r->status);
+            add_note(r, "status '%s': not completed, left out", r->status);
         else if (!isfinite(r->final))
-            snprintf(r->note, sizeof r->note,
-                     "no episode ended in the last iterations: no final score, left out");
-        else
+            add_note(r, "no episode ended in the last iterations: no final score, left out");
+        else if (!r->config_mismatch)
             r->included = 1;
+        if (r->identity_note[0]) add_note(r, "%s", r->identity_note);
+    }
+    /* one configuration, one group: a run whose configuration equals an earlier run's under
+     * another label (dqn+double vs dqn agent.double=true) joins that run's group */
+    for (int i = 0; i < s->nruns; i++) {
+        run *r = &s->runs[i];
+        for (int j = 0; j < i && r->included && r->hash[0]; j++) {
+            const run *q = &s->runs[j];
+            if (q->included && !strcmp(q->hash, r->hash) && !strcmp(q->env, r->env) &&
+                strcmp(q->agent, r->agent)) {
+                add_note(r, "same configuration as '%.200s': grouped with it", q->agent);
+                snprintf(r->agent, sizeof r->agent, "%s", q->agent);
+                break;
+            }
+        }
+    }
+    /* the same configuration and seed twice is one result counted twice: keep the first */
+    for (int i = 0; i < s->nruns; i++) {
+        run *r = &s->runs[i];
+        for (int j = 0; j < i && r->included; j++) {
+            const run *q = &s->runs[j];
+            if (q->included && q->seed == r->seed && !strcmp(q->hash, r->hash) &&
+                !strcmp(q->env, r->env) && !strcmp(q->agent, r->agent)) {
+                add_note(r, "duplicate of %.300s (same configuration and seed): left out", q->dir);
+                r->included = 0;
+            }
+        }
+    }
+}
+
+static prism_status group(study *s, double fraction) {
+    select_runs(s, fraction);
+    for (int i = 0; i < s->nruns; i++) {
+        run *r = &s->runs[i];
         if (!r->included) continue;
         int new_env = index_of(s->envs, s->nenvs, r->env) < 0;
         int new_agent = index_of(s->agents, s->nagents, r->agent) < 0;
@@ -856,6 +985,50 @@ static void notes_missing_scores(ctx *c) {
     }
 }
 
+/* Environment steps a run reached: its last metrics row. */
+static double budget(const run *r) {
+    return r->nrows ? cell(r, r->nrows - 1, r->c_steps) : (double)NAN;
+}
+
+/* Runs of one environment trained for different numbers of steps are averaged in a cell or
+ * compared across agents as if they were alike: name each group and budget. */
+static void notes_unequal_budgets(ctx *c) {
+    const study *s = &c->st;
+    for (int e = 0; e < s->nenvs; e++) {
+        double first = NAN;
+        int differ = 0;
+        for (int i = 0; i < s->nruns; i++) {
+            const run *r = &s->runs[i];
+            if (!r->included || strcmp(r->env, s->envs[e])) continue;
+            if (isnan(first)) first = budget(r);
+            differ |= budget(r) != first;
+        }
+        if (!differ) continue;
+        prism_svg_printf(&c->html, "<p class=\"note\">Note: runs of unequal budgets on ");
+        h(&c->html, s->envs[e]);
+        prism_svg_printf(&c->html, ", whose final scores are not comparable:");
+        /* each (agent, budget) pair once, with its number of runs */
+        for (int i = 0; i < s->nruns; i++) {
+            const run *r = &s->runs[i];
+            if (!r->included || strcmp(r->env, s->envs[e])) continue;
+            int seen = 0, n = 0;
+            for (int j = 0; j < s->nruns; j++) {
+                const run *q = &s->runs[j];
+                if (!q->included || strcmp(q->env, r->env) || strcmp(q->agent, r->agent) ||
+                    budget(q) != budget(r))
+                    continue;
+                seen |= j < i;
+                n++;
+            }
+            if (seen) continue;
+            prism_svg_printf(&c->html, " ");
+            h(&c->html, r->agent);
+            prism_svg_printf(&c->html, ": %.0f steps (%d run%s);", budget(r), n, n == 1 ? "" : "s");
+        }
+        prism_svg_printf(&c->html, " give them the same train.steps.</p>\n");
+    }
+}
+
 static prism_status section_aggregates(ctx *c) {
     study *s = &c->st;
     prism_svg *o = &c->html;
@@ -1207,11 +1380,12 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
                      PRISM_VERSION);
     if (included < c.st.nruns)
         prism_svg_printf(o,
-                         "<p class=\"note\">Note: %d run%s not completed (or had no final "
-                         "score) and %s left out of every statistic; see the run table.</p>\n",
-                         c.st.nruns - included, c.st.nruns - included == 1 ? " is" : "s are",
-                         c.st.nruns - included == 1 ? "is" : "are");
+                         "<p class=\"note\">Note: %d run%s left out of every statistic (not "
+                         "completed, no final score, a duplicate, or a config.ini that run.json "
+                         "does not record); the run table says why.</p>\n",
+                         c.st.nruns - included, c.st.nruns - included == 1 ? " is" : "s are");
     notes_missing_scores(&c);
+    notes_unequal_budgets(&c);
     if (c.st.nruns == 1) st = section_single(&c, &c.st.runs[0]);
     if (!st && included) st = compute_curves(&c);
     if (!st && included) st = section_curves(&c);
