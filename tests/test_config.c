@@ -170,6 +170,15 @@ static int round_trips(const prism_config *a) {
     return !strcmp(t1, t2);
 }
 
+/* Write `text` to test_tmpdir()/name; the path goes to path[cap]. */
+static bool write_file(const char *name, const char *text, char *path, size_t cap) {
+    snprintf(path, cap, "%s/%s", test_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
 TEST(config_ini_free_text_round_trips_or_is_refused) {
     prism_config c;
     prism_config_defaults(&c);
@@ -191,37 +200,25 @@ TEST(config_ini_free_text_round_trips_or_is_refused) {
     CHECK(prism_config_set(&c, "env.a#b", "1") == PRISM_ERR_INVALID);
     /* a quote left open is an error naming the line, not a silently shortened value */
     char path[1024];
-    snprintf(path, sizeof path, "%s/open.ini", test_tmpdir());
-    FILE *f = fopen(path, "w");
-    REQUIRE(f != NULL);
-    fprintf(f, "agent = \"dqn;\n");
-    fclose(f);
+    REQUIRE(write_file("open.ini", "agent = \"dqn;\n", path, sizeof path));
     CHECK(prism_config_load_ini(&c, path) == PRISM_ERR_INVALID);
     CHECK(strstr(prism_error_message(), "open.ini:1") != NULL);
 }
 
 TEST(config_ini_refuses_lines_longer_than_its_buffer) {
     /* a long comment whose 1,024th character starts "lr = 0.5": split, it set agent.lr */
-    char path[1024];
-    snprintf(path, sizeof path, "%s/long.ini", test_tmpdir());
-    FILE *f = fopen(path, "w");
-    REQUIRE(f != NULL);
-    fprintf(f, "[agent]\n#");
-    for (int i = 0; i < 1022; i++) fputc('x', f);
-    fprintf(f, "lr = 0.5\n");
-    fclose(f);
+    char path[1024], text[2048] = "[agent]\n#";
+    memset(text + 9, 'x', 1022);
+    snprintf(text + 9 + 1022, sizeof text - 9 - 1022, "lr = 0.5\n");
+    REQUIRE(write_file("long.ini", text, path, sizeof path));
     prism_config c;
     prism_config_defaults(&c);
     CHECK(prism_config_load_ini(&c, path) == PRISM_ERR_INVALID);
     CHECK(strstr(prism_error_message(), "long.ini:2: line longer than") != NULL);
     CHECK(c.agent_cfg.lr != 0.5);
     /* a line of exactly the limit, and a last line without a newline, still read */
-    f = fopen(path, "w");
-    REQUIRE(f != NULL);
-    fprintf(f, "[agent]\n#");
-    for (int i = 0; i < 1021; i++) fputc('x', f);
-    fprintf(f, "\nlr = 0.25");
-    fclose(f);
+    snprintf(text + 9 + 1021, sizeof text - 9 - 1021, "\nlr = 0.25");
+    REQUIRE(write_file("long.ini", text, path, sizeof path));
     CHECK(prism_config_load_ini(&c, path) == PRISM_OK);
     CHECK(c.agent_cfg.lr == 0.25);
 }

@@ -6,6 +6,7 @@
 #include "prism/rng.h"
 #include "xml_check.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,8 +282,28 @@ TEST(report_student_t_intervals) {
     CHECK(strstr(out, "--ci must be 'bootstrap' or 't'") != NULL);
 }
 
+/* Whether the report output file test_tmpdir()/name holds every one of the NULL-ended needles
+ * (each missing one is reported). */
+static bool output_has(const char *name, ...) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+    char *text = test_read_file(path, NULL);
+    if (!text) return false;
+    bool all = true;
+    va_list ap;
+    va_start(ap, name);
+    for (const char *n = va_arg(ap, const char *); n; n = va_arg(ap, const char *))
+        if (!strstr(text, n)) {
+            fprintf(stderr, "(%s lacks '%s') ", name, n);
+            all = false;
+        }
+    va_end(ap);
+    free(text);
+    return all;
+}
+
 TEST(report_minatar_study_has_aggregates_and_missing_scores_are_loud) {
-    char root[600], out[8192], path[700];
+    char root[600], out[8192];
     snprintf(root, sizeof root, "%s/minatar", test_tmpdir());
     /* breakout recorded under an alias by an older prism, and under its id: one task */
     for (int s = 0; s < 3; s++) {
@@ -291,19 +312,10 @@ TEST(report_minatar_study_has_aggregates_and_missing_scores_are_loud) {
     }
     REQUIRE(test_prism(out, sizeof out, "report %s -o %s/m.html --resamples 100", root,
                        test_tmpdir()) == 0);
-    snprintf(path, sizeof path, "%s/m.aggregates.csv", test_tmpdir());
-    char *csv = test_read_file(path, NULL);
-    REQUIRE(csv != NULL);
     /* IQM, median, mean, optimality gap over the one normalisable task, breakout */
-    CHECK(strstr(csv, "\ndqn,iqm,1,") != NULL);
-    CHECK(strstr(csv, "\ndqn,optimality_gap,1,") != NULL);
-    free(csv);
-    snprintf(path, sizeof path, "%s/m.html", test_tmpdir());
-    char *html = test_read_file(path, NULL);
-    REQUIRE(html != NULL);
-    CHECK(strstr(html, "2 environments") != NULL);
-    CHECK(strstr(html, "probe-4-action has no reference score (a debugging probe") != NULL);
-    free(html);
+    CHECK(output_has("m.aggregates.csv", "\ndqn,iqm,1,", "\ndqn,optimality_gap,1,", NULL));
+    CHECK(output_has("m.html", "2 environments",
+                     "probe-4-action has no reference score (a debugging probe", NULL));
 }
 
 /* Parse RFC 4180 CSV text: number of records, and field `want_field` of record `want_row` into
@@ -340,6 +352,16 @@ static int csv_parse(const char *s, int *fields_per_row, int max_rows, int want_
     return quoted ? -1 : row;
 }
 
+/* Replace dir/run.json with `json`. */
+static bool put_run_json(const char *dir, const char *json) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    fputs(json, f);
+    return fclose(f) == 0;
+}
+
 TEST(report_csv_quotes_and_html_escapes_hostile_names) {
     char root[600], out[8192], path[1400], dir[1000];
     snprintf(root, sizeof root, "%s/hostile", test_tmpdir());
@@ -349,12 +371,8 @@ TEST(report_csv_quotes_and_html_escapes_hostile_names) {
     snprintf(path, sizeof path, "%s/CartPole-v0-x-0", root);
     snprintf(dir, sizeof dir, "%s/%s", root, hostile_dir);
     REQUIRE(rename(path, dir) == 0);
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    FILE *f = fopen(path, "w");
-    REQUIRE(f != NULL);
-    fprintf(f, "{\"env\": \"CartPole-v0\", \"agent\": \"a,b \\\"q\\\" <script>&\", \"seed\": 0, "
-               "\"status\": \"completed\"}\n");
-    fclose(f);
+    REQUIRE(put_run_json(dir, "{\"env\": \"CartPole-v0\", \"agent\": \"a,b \\\"q\\\" <script>&\", "
+                              "\"seed\": 0, \"status\": \"completed\"}\n"));
     REQUIRE(test_prism(out, sizeof out, "report %s -o '%s/<b>&x.html' --resamples 50", root,
                        test_tmpdir()) == 0);
     const char *tables[] = {"runs", "final_scores", "curves"};
@@ -415,33 +433,21 @@ TEST(report_groups_runs_by_configuration_with_labels_and_notes) {
     fake_run_with_config(root, "g", "dqn", 6, 20, "");
     fake_run_with_config(root, "h", "dqn", 7, 20, NULL); /* no config.ini: by preset name */
     /* g's run.json records another configuration than its config.ini */
-    snprintf(path, sizeof path, "%s/g/CartPole-v0-dqn-6/run.json", root);
-    FILE *f = fopen(path, "w");
-    REQUIRE(f != NULL);
-    fprintf(f, "{\"env\": \"CartPole-v0\", \"agent\": \"dqn\", \"seed\": 6, \"status\": "
-               "\"completed\", \"config_hash\": \"0123456789abcdef\"}\n");
-    fclose(f);
+    snprintf(path, sizeof path, "%s/g/CartPole-v0-dqn-6", root);
+    REQUIRE(put_run_json(path,
+                         "{\"env\": \"CartPole-v0\", \"agent\": \"dqn\", \"seed\": 6, "
+                         "\"status\": \"completed\", \"config_hash\": \"0123456789abcdef\"}\n"));
     REQUIRE(test_prism(out, sizeof out, "report %s -o %s/id.html --resamples 100", root,
                        test_tmpdir()) == 0);
     CHECK(strstr(out, "8 runs found, 6 used") != NULL);
-    snprintf(path, sizeof path, "%s/id.final_scores.csv", test_tmpdir());
-    char *csv = test_read_file(path, NULL);
-    REQUIRE(csv != NULL);
     /* dqn: seeds 0 (a), 2 (c) and 7 (h, no config); the duplicate b and the mismatched g are
      * out; each setting that differs from the preset is its own labelled group */
-    CHECK(strstr(csv, "\nCartPole-v0,dqn,3,") != NULL);
-    CHECK(strstr(csv, "\nCartPole-v0,dqn agent.lr=0.5,1,") != NULL);
-    CHECK(strstr(csv, "\nCartPole-v0,dqn agent.double=true,1,") != NULL);
-    CHECK(strstr(csv, "\nCartPole-v0,dqn train.steps=8000,1,") != NULL);
-    free(csv);
-    snprintf(path, sizeof path, "%s/id.html", test_tmpdir());
-    char *html = test_read_file(path, NULL);
-    REQUIRE(html != NULL);
-    CHECK(strstr(html, "duplicate of ") != NULL);
-    CHECK(strstr(html, "(same configuration and seed): left out") != NULL);
-    CHECK(strstr(html, "is not the configuration run.json records (0123456789abcdef)") != NULL);
-    CHECK(strstr(html, "no config_hash and no config.ini: grouped by preset name only") != NULL);
-    CHECK(strstr(html, "runs of unequal budgets on CartPole-v0") != NULL);
-    CHECK(strstr(html, "dqn train.steps=8000: 8000 steps (1 run)") != NULL);
-    free(html);
+    CHECK(output_has("id.final_scores.csv", "\nCartPole-v0,dqn,3,",
+                     "\nCartPole-v0,dqn agent.lr=0.5,1,", "\nCartPole-v0,dqn agent.double=true,1,",
+                     "\nCartPole-v0,dqn train.steps=8000,1,", NULL));
+    CHECK(output_has("id.html", "duplicate of ", "(same configuration and seed): left out",
+                     "is not the configuration run.json records (0123456789abcdef)",
+                     "no config_hash and no config.ini: grouped by preset name only",
+                     "runs of unequal budgets on CartPole-v0",
+                     "dqn train.steps=8000: 8000 steps (1 run)", NULL));
 }

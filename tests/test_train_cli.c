@@ -2,6 +2,7 @@
  * says what to do; a tiny run leaves a complete run directory and says where it is last. */
 #include "harness.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,16 @@ static void rewrite_from(const char *path, const char *from, const char *to) {
     free(text);
 }
 
+/* Whether test_tmpdir()/run/file holds `needle`. */
+static bool run_file_has(const char *run, const char *file, const char *needle) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s/%s", test_tmpdir(), run, file);
+    char *text = test_read_file(path, NULL);
+    bool has = text && strstr(text, needle);
+    free(text);
+    return has;
+}
+
 TEST(train_cli_resume_refuses_a_config_ini_that_is_not_the_runs) {
     char out[16384], path[1400], ini[1400], saved[1400];
     const char *dir = test_tmpdir();
@@ -165,20 +176,12 @@ TEST(train_cli_resume_refuses_a_config_ini_that_is_not_the_runs) {
 }
 
 TEST(train_cli_alias_records_the_canonical_env_id_everywhere) {
-    char out[16384], path[1400];
+    char out[16384];
     const char *dir = test_tmpdir();
     REQUIRE(test_prism(out, sizeof out, "train cartpole %s --runs-dir %s --run-id alias --quiet",
                        TINY, dir) == 0);
-    snprintf(path, sizeof path, "%s/alias/run.json", dir);
-    char *text = test_read_file(path, NULL);
-    REQUIRE(text != NULL);
-    CHECK(strstr(text, "\"env\": \"CartPole-v1\"") != NULL);
-    free(text);
-    snprintf(path, sizeof path, "%s/alias/config.ini", dir);
-    text = test_read_file(path, NULL);
-    REQUIRE(text != NULL);
-    CHECK(strstr(text, "\nenv = CartPole-v1\n") != NULL);
-    free(text);
+    CHECK(run_file_has("alias", "run.json", "\"env\": \"CartPole-v1\""));
+    CHECK(run_file_has("alias", "config.ini", "\nenv = CartPole-v1\n"));
     /* the index holds the id, and a query by id or by alias finds the run */
     const char *queries[] = {"env=CartPole-v1", "env=cartpole", "env=CARTPOLE-V1"};
     for (int i = 0; i < 3; i++) {

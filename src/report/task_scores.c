@@ -46,25 +46,30 @@ static const prism_task_score task_scores[] = {
 /* Registered environments that have no normalisation on purpose, and why. Every registered id
  * is in exactly one of the two tables (tested), so a new environment cannot silently drop out of
  * a study's aggregates. */
+#define MINIMAL "minimal action set: the random policy over it was not measured"
+#define PROBE   "a debugging probe with a known answer, not a benchmark task"
 static const struct {
     const char *env, *why;
 } no_scores[] = {
-    {"asterix-minimal", "minimal action set: the random policy over it was not measured"},
-    {"breakout-minimal", "minimal action set: the random policy over it was not measured"},
-    {"freeway-minimal", "minimal action set: the random policy over it was not measured"},
-    {"seaquest-minimal", "minimal action set: the random policy over it was not measured"},
-    {"space_invaders-minimal", "minimal action set: the random policy over it was not measured"},
+    {"asterix-minimal", MINIMAL},
+    {"breakout-minimal", MINIMAL},
+    {"freeway-minimal", MINIMAL},
+    {"seaquest-minimal", MINIMAL},
+    {"space_invaders-minimal", MINIMAL},
     {"homl-mdp", "a tabular teaching MDP, not a benchmark task"},
-    {"probe-1-constant", "a debugging probe with a known answer, not a benchmark task"},
-    {"probe-2-obs-reward", "a debugging probe with a known answer, not a benchmark task"},
-    {"probe-3-discount", "a debugging probe with a known answer, not a benchmark task"},
-    {"probe-4-action", "a debugging probe with a known answer, not a benchmark task"},
-    {"probe-5-match", "a debugging probe with a known answer, not a benchmark task"},
-    {"probe-truncation", "a debugging probe with a known answer, not a benchmark task"},
-    {"probe-nstep", "a debugging probe with a known answer, not a benchmark task"},
-    {"probe-distributional", "a debugging probe with a known answer, not a benchmark task"},
-    {"probe-prioritized", "a debugging probe with a known answer, not a benchmark task"},
+    {"probe-1-constant", PROBE},
+    {"probe-2-obs-reward", PROBE},
+    {"probe-3-discount", PROBE},
+    {"probe-4-action", PROBE},
+    {"probe-5-match", PROBE},
+    {"probe-truncation", PROBE},
+    {"probe-nstep", PROBE},
+    {"probe-distributional", PROBE},
+    {"probe-prioritized", PROBE},
 };
+
+#undef MINIMAL
+#undef PROBE
 
 const char *prism_task_score_missing_reason(const char *env) {
     const char *id = prism_env_canonical_id(env);
