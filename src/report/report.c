@@ -530,7 +530,7 @@ static void select_runs(study *s, double fraction) {
             if (q->included && !strcmp(q->hash, r->hash) && !strcmp(q->env, r->env) &&
                 strcmp(q->agent, r->agent)) {
                 add_note(r, "same configuration as '%.200s': grouped with it", q->agent);
-                snprintf(r->agent, sizeof r->agent, "%s", q->agent);
+                memmove(r->agent, q->agent, sizeof r->agent); /* q precedes r: distinct */
                 break;
             }
         }
