@@ -82,7 +82,9 @@ int cmd_report(int argc, char **argv) {
            sum.runs_found, sum.runs_found == 1 ? "" : "s", sum.runs_included, sum.envs,
            sum.envs == 1 ? "" : "s", sum.agents, sum.agents == 1 ? "" : "s");
     if (sum.runs_included < sum.runs_found)
-        printf("note: %d run%s not completed and left out of the statistics\n",
+        printf("note: %d run%s left out of the statistics (not completed, no final score, a "
+               "duplicate, or a config.ini that run.json does not record; the run table says "
+               "which)\n",
                sum.runs_found - sum.runs_included,
                sum.runs_found - sum.runs_included == 1 ? " was" : "s were");
     if (sum.runs_unreadable)

@@ -45,7 +45,7 @@ static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
         st = prism_config_load_ini(c, cli_value(&opts[3], ""));
         if (st) return cli_fail("train", st, NULL);
         /* the file may name another env; the command line's ENV wins */
-        snprintf(c->env, sizeof c->env, "%s", env_id);
+        snprintf(c->env, sizeof c->env, "%s", prism_env_canonical_id(env_id));
     }
     for (int i = 0; i < opts[4].count; i++) {
         const char *kv = opts[4].values[i];

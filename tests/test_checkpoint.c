@@ -174,6 +174,12 @@ TEST(checkpoint_of_another_network_size_is_refused) {
     memcpy(edited + at, "32", 2);
     memcpy(edited + at + 2, text + at + 2, len - at - 2);
     REQUIRE(spit(ini, edited, len));
+    /* run.json's config_hash catches the edit before the checkpoint is opened */
+    check_refused(dir, "config.ini", "is not the configuration this run was started with");
+    /* a run from before config_hash existed: the checkpoint's own checks refuse it */
+    char cmd[PRISM_PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "sed -i '/\"config_hash\"/d' %s/run.json", dir);
+    REQUIRE(system(cmd) == 0);
     check_refused(dir, ck, "different configuration");
     /* replay capacity differs: the network loads, the replay memory is refused */
     h = strstr(text, "\nreplay_capacity = 300");

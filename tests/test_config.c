@@ -141,3 +141,151 @@ TEST(presets_unknown_name_lists_choices) {
     for (int i = 0; prism_preset_name(i); i++)
         CHECK(resolved(prism_preset_name(i), "CartPole-v0", &c));
 }
+
+/* Write `c` as INI (no comments) into buf; returns buf. */
+static char *ini_text(const prism_config *c, char *buf, size_t cap) {
+    FILE *f = fmemopen(buf, cap, "w");
+    if (!f) return NULL;
+    prism_config_write_ini(c, f, false);
+    fclose(f);
+    return buf;
+}
+
+/* write -> read -> write gives the same text (the struct may differ past a string's NUL or a
+ * list's count, which no reader sees). */
+static int round_trips(const prism_config *a) {
+    char path[1024], t1[16384], t2[16384];
+    snprintf(path, sizeof path, "%s/rt.ini", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    if (!f) return 0;
+    prism_config_write_ini(a, f, true);
+    fclose(f);
+    prism_config b;
+    prism_config_defaults(&b);
+    if (prism_config_load_ini(&b, path) != PRISM_OK) {
+        fprintf(stderr, "(%s) ", prism_error_message());
+        return 0;
+    }
+    ini_text(a, t1, sizeof t1), ini_text(&b, t2, sizeof t2);
+    return !strcmp(t1, t2);
+}
+
+/* Write `text` to test_tmpdir()/name; the path goes to path[cap]. */
+static bool write_file(const char *name, const char *text, char *path, size_t cap) {
+    snprintf(path, cap, "%s/%s", test_tmpdir(), name);
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+TEST(config_ini_free_text_round_trips_or_is_refused) {
+    prism_config c;
+    prism_config_defaults(&c);
+    /* comment characters, quotes, backslashes and surrounding spaces are quoted and read back */
+    const char *hostile[] = {"a;b",    "x # not a comment", "\"q\"",  " lead",
+                             "trail ", "back\\slash",       "=;#\"\\"};
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        REQUIRE(prism_config_set(&c, "agent", hostile[i]) == PRISM_OK);
+        REQUIRE(prism_config_set(&c, "env.opt", hostile[i]) == PRISM_OK);
+        CHECK(round_trips(&c));
+    }
+    /* a newline would inject INI lines; control characters are refused with the byte offset */
+    CHECK(prism_config_set(&c, "agent", "dqn\n[agent]\nlr = 0.5") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "control character 0x0a at byte 3") != NULL);
+    CHECK(prism_config_set(&c, "env.opt", "1\r") == PRISM_ERR_INVALID);
+    CHECK(prism_config_set(&c, "agent", "tab\there") == PRISM_ERR_INVALID);
+    /* env option names become INI keys */
+    CHECK(prism_config_set(&c, "env.a=b", "1") == PRISM_ERR_INVALID);
+    CHECK(prism_config_set(&c, "env.a#b", "1") == PRISM_ERR_INVALID);
+    /* a quote left open is an error naming the line, not a silently shortened value */
+    char path[1024];
+    REQUIRE(write_file("open.ini", "agent = \"dqn;\n", path, sizeof path));
+    CHECK(prism_config_load_ini(&c, path) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "open.ini:1") != NULL);
+}
+
+TEST(config_ini_refuses_lines_longer_than_its_buffer) {
+    /* a long comment whose 1,024th character starts "lr = 0.5": split, it set agent.lr */
+    char path[1024], text[2048] = "[agent]\n#";
+    memset(text + 9, 'x', 1022);
+    snprintf(text + 9 + 1022, sizeof text - 9 - 1022, "lr = 0.5\n");
+    REQUIRE(write_file("long.ini", text, path, sizeof path));
+    prism_config c;
+    prism_config_defaults(&c);
+    CHECK(prism_config_load_ini(&c, path) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "long.ini:2: line longer than") != NULL);
+    CHECK(c.agent_cfg.lr != 0.5);
+    /* a line of exactly the limit, and a last line without a newline, still read */
+    snprintf(text + 9 + 1021, sizeof text - 9 - 1021, "\nlr = 0.25");
+    REQUIRE(write_file("long.ini", text, path, sizeof path));
+    CHECK(prism_config_load_ini(&c, path) == PRISM_OK);
+    CHECK(c.agent_cfg.lr == 0.25);
+}
+
+/* Change key `name` to some other valid value; false if no candidate fits. */
+static bool perturb(prism_config *c, const char *name) {
+    static const char *const candidates[] = {
+        "true",          "false", "7",           "3",           "0.5",        "0.25",
+        "mse",           "huber", "sgd",         "adam",        "float32",    "uint8",
+        "torch_default", "8,8",   "0.5,0.5,0.5", "custom-name", "Acrobot-v1", "CartPole-v0"};
+    char before[512], after[512];
+    if (!prism_config_get(c, name, before, sizeof before)) return false;
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        prism_config t = *c;
+        if (prism_config_set(&t, name, candidates[i]) != PRISM_OK) continue;
+        prism_config_get(&t, name, after, sizeof after);
+        if (strcmp(before, after)) {
+            *c = t;
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST(config_hash_covers_every_identity_key_and_only_those) {
+    prism_config base;
+    prism_config_defaults(&base);
+    REQUIRE(prism_preset_apply(&base, "rainbow", "CartPole-v1") == PRISM_OK);
+    uint64_t h0 = prism_config_hash(&base);
+    char hex[PRISM_CONFIG_HASH_HEX];
+    prism_config_hash_hex(&base, hex);
+    CHECK_EQ_INT((int)strlen(hex), 16);
+    int keys = 0, in = 0;
+    for (int i = 0; prism_config_key_name(i); i++, keys++) {
+        const char *name = prism_config_key_name(i);
+        prism_config c = base;
+        if (!perturb(&c, name)) {
+            test_fail(__FILE__, __LINE__, "no other valid value found for %s", name);
+            continue;
+        }
+        bool changed = prism_config_hash(&c) != h0;
+        if (changed != prism_config_key_in_identity(i))
+            test_fail(__FILE__, __LINE__, "%s: hash %s but the key is %sin the identity", name,
+                      changed ? "changed" : "unchanged",
+                      prism_config_key_in_identity(i) ? "" : "not ");
+        in += prism_config_key_in_identity(i);
+        /* every key, perturbed, still round-trips through config.ini */
+        if (!round_trips(&c)) test_fail(__FILE__, __LINE__, "%s does not round-trip", name);
+    }
+    /* out: seed, the preset name and the three checkpoint-cadence keys */
+    CHECK_EQ_INT(keys - in, 5);
+    /* env options are part of the identity */
+    prism_config c = base;
+    REQUIRE(prism_config_set(&c, "env.sticky", "0") == PRISM_OK);
+    CHECK(prism_config_hash(&c) != h0);
+}
+
+TEST(config_ini_round_trips_for_every_preset) {
+    for (int p = 0; prism_preset_name(p); p++) {
+        const char *envs[] = {"CartPole-v0", "breakout"};
+        for (int e = 0; e < 2; e++) {
+            prism_config c;
+            prism_config_defaults(&c);
+            if (prism_preset_apply(&c, prism_preset_name(p), envs[e]) != PRISM_OK) continue;
+            if (!round_trips(&c))
+                test_fail(__FILE__, __LINE__, "preset %s on %s does not round-trip",
+                          prism_preset_name(p), envs[e]);
+        }
+    }
+}

@@ -159,8 +159,11 @@ static const char *make_run(const char *name, void (*mutate)(int i, row *r), boo
 }
 
 static void q_high(int i, row *r) {
+    r->q = i >= 7 ? 866 : r->q;
+} /* above the bound from iteration 8 to the end */
+static void q_spike(int i, row *r) {
     r->q = i == 7 ? 866 : r->q;
-} /* the lead's run */
+} /* above the bound at iteration 8 only, back within it for the last four iterations */
 static void nan_loss(int i, row *r) {
     r->loss = i == 9 ? (double)INFINITY : r->loss;
 }
@@ -199,6 +202,9 @@ TEST(doctor_run_detectors_fire_on_synthetic_runs) {
         prism_doctor_verdict v;
         const char *evidence;
     } cases[] = {
+        /* the spike first: the q-bound directory the CLI checks below is q_high's */
+        {"q-bound", q_spike, false, PRISM_DOCTOR_WARN,
+         "peak 866 at iteration 8; it recovered: within the bound from iteration 9 to the end"},
         {"q-bound", q_high, false, PRISM_DOCTOR_FAIL, "iteration 8: q_max = 866"},
         {"non-finite", nan_loss, false, PRISM_DOCTOR_FAIL, "iteration 10: loss = inf"},
         {"loss-rising", loss_up, false, PRISM_DOCTOR_WARN, "rose steadily"},

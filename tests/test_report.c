@@ -6,6 +6,8 @@
 #include "prism/rng.h"
 #include "xml_check.h"
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +20,8 @@ static void fake_run(const char *root, const char *env, const char *agent, int s
                      const char *status, int iters, double base, double slope) {
     char dir[1024], path[1100];
     snprintf(dir, sizeof dir, "%s/%s-%s-%d", root, env, agent, seed);
+    for (char *p = dir + strlen(root) + 1; *p; p++)
+        if (*p == '/') *p = '_'; /* an id such as MinAtar/Breakout-v1 */
     mkdir(root, 0755);
     mkdir(dir, 0755);
     snprintf(path, sizeof path, "%s/run.json", dir);
@@ -72,7 +76,7 @@ TEST(report_study_html_csv_json) {
         test_prism(out, sizeof out, "report %s -o %s/r.html --resamples 300", root, test_tmpdir());
     CHECK_EQ_INT(rc, 0);
     CHECK(strstr(out, "26 runs found, 24 used") != NULL);
-    CHECK(strstr(out, "2 runs were not completed") != NULL);
+    CHECK(strstr(out, "2 runs were left out of the statistics") != NULL);
     snprintf(path, sizeof path, "%s/r.html", test_tmpdir());
     char *html = test_read_file(path, NULL);
     REQUIRE(html != NULL);
@@ -278,4 +282,174 @@ TEST(report_student_t_intervals) {
     free(html);
     CHECK_EQ_INT(test_prism(out, sizeof out, "report %s --ci normal", root), 2);
     CHECK(strstr(out, "--ci must be 'bootstrap' or 't'") != NULL);
+}
+
+/* Whether the report output file test_tmpdir()/name holds every one of the NULL-ended needles
+ * (each missing one is reported). */
+static bool output_has(const char *name, ...) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+    char *text = test_read_file(path, NULL);
+    if (!text) return false;
+    bool all = true;
+    va_list ap;
+    va_start(ap, name);
+    for (const char *n = va_arg(ap, const char *); n; n = va_arg(ap, const char *))
+        if (!strstr(text, n)) {
+            fprintf(stderr, "(%s lacks '%s') ", name, n);
+            all = false;
+        }
+    va_end(ap);
+    free(text);
+    return all;
+}
+
+TEST(report_minatar_study_has_aggregates_and_missing_scores_are_loud) {
+    char root[600], out[8192];
+    snprintf(root, sizeof root, "%s/minatar", test_tmpdir());
+    /* breakout recorded under an alias by an older prism, and under its id: one task */
+    for (int s = 0; s < 3; s++) {
+        fake_run(root, s ? "breakout" : "MinAtar/Breakout-v1", "dqn", s, "completed", 10, 1, 0.5);
+        fake_run(root, "probe-4-action", "dqn", s, "completed", 10, 0, 0.1);
+    }
+    REQUIRE(test_prism(out, sizeof out, "report %s -o %s/m.html --resamples 100", root,
+                       test_tmpdir()) == 0);
+    /* IQM, median, mean, optimality gap over the one normalisable task, breakout */
+    CHECK(output_has("m.aggregates.csv", "\ndqn,iqm,1,", "\ndqn,optimality_gap,1,", NULL));
+    CHECK(output_has("m.html", "2 environments",
+                     "probe-4-action has no reference score (a debugging probe", NULL));
+}
+
+/* Parse RFC 4180 CSV text: number of records, and field `want_field` of record `want_row` into
+ * out; -1 when a quote is left open. */
+static int csv_parse(const char *s, int *fields_per_row, int max_rows, int want_row, int want_field,
+                     char *out, size_t cap) {
+    int row = 0, field = 0;
+    size_t n = 0;
+    bool quoted = false;
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        if (quoted) {
+            if (ch == '"' && p[1] == '"')
+                p++;
+            else if (ch == '"') {
+                quoted = false;
+                continue;
+            }
+        } else if (ch == '"') {
+            quoted = true;
+            continue;
+        } else if (ch == ',' || ch == '\n') {
+            if (row == want_row && field == want_field) out[n < cap ? n : cap - 1] = 0;
+            field++;
+            if (ch == '\n') {
+                if (row < max_rows) fields_per_row[row] = field;
+                row++, field = 0;
+            }
+            n = 0;
+            continue;
+        }
+        if (row == want_row && field == want_field && n + 1 < cap) out[n++] = ch;
+    }
+    return quoted ? -1 : row;
+}
+
+/* Replace dir/run.json with `json`. */
+static bool put_run_json(const char *dir, const char *json) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    fputs(json, f);
+    return fclose(f) == 0;
+}
+
+TEST(report_csv_quotes_and_html_escapes_hostile_names) {
+    char root[600], out[8192], path[1400], dir[1000];
+    snprintf(root, sizeof root, "%s/hostile", test_tmpdir());
+    fake_run(root, "CartPole-v0", "x", 0, "completed", 4, 10, 1);
+    /* a run directory and an agent label holding every CSV and HTML special character */
+    const char *hostile_dir = "a,b \"q\" <script>&\nline";
+    snprintf(path, sizeof path, "%s/CartPole-v0-x-0", root);
+    snprintf(dir, sizeof dir, "%s/%s", root, hostile_dir);
+    REQUIRE(rename(path, dir) == 0);
+    REQUIRE(put_run_json(dir, "{\"env\": \"CartPole-v0\", \"agent\": \"a,b \\\"q\\\" <script>&\", "
+                              "\"seed\": 0, \"status\": \"completed\"}\n"));
+    REQUIRE(test_prism(out, sizeof out, "report %s -o '%s/<b>&x.html' --resamples 50", root,
+                       test_tmpdir()) == 0);
+    const char *tables[] = {"runs", "final_scores", "curves"};
+    for (int t = 0; t < 3; t++) {
+        snprintf(path, sizeof path, "%s/<b>&x.%s.csv", test_tmpdir(), tables[t]);
+        char *csv = test_read_file(path, NULL);
+        REQUIRE(csv != NULL);
+        int per_row[64], field_of_agent = t == 0 ? 2 : 1;
+        char agent[256] = "";
+        int rows = csv_parse(csv, per_row, 64, 1, field_of_agent, agent, sizeof agent);
+        CHECK(rows >= 2);
+        for (int r = 1; r < rows && r < 64; r++) CHECK_EQ_INT(per_row[r], per_row[0]);
+        CHECK(strcmp(agent, "a,b \"q\" <script>&") == 0);
+        if (t == 0) {
+            char d[512] = "";
+            csv_parse(csv, per_row, 64, 1, 0, d, sizeof d);
+            CHECK(strstr(d, hostile_dir) != NULL);
+        }
+        free(csv);
+    }
+    snprintf(path, sizeof path, "%s/<b>&x.html", test_tmpdir());
+    char *html = test_read_file(path, NULL);
+    REQUIRE(html != NULL);
+    CHECK(strstr(html, "<script") == NULL && strstr(html, "<b>") == NULL);
+    CHECK(strstr(html, "&lt;b&gt;&amp;x.json") != NULL);
+    char err[256] = "";
+    CHECK(xml_check(html, "meta", err, sizeof err, "svg", NULL) == 0);
+    free(html);
+}
+
+/* A fake run in root/sub with the config.ini that `prism train ENV --agent AGENT SETTINGS`
+ * resolves (run.json without config_hash, as older runs have: the report computes it). */
+static void fake_run_with_config(const char *root, const char *sub, const char *agent, int seed,
+                                 int iters, const char *settings) {
+    char r[800], out[65536], path[1400];
+    snprintf(r, sizeof r, "%s/%s", root, sub);
+    mkdir(root, 0755);
+    fake_run(r, "CartPole-v0", agent, seed, "completed", iters, 20, 1);
+    if (!settings) return;
+    REQUIRE(test_prism(out, sizeof out, "train CartPole-v0 --agent %s %s --print-config", agent,
+                       settings) == 0);
+    snprintf(path, sizeof path, "%s/CartPole-v0-%s-%d/config.ini", r, agent, seed);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fputs(out, f);
+    fclose(f);
+}
+
+TEST(report_groups_runs_by_configuration_with_labels_and_notes) {
+    char root[600], out[8192], path[700];
+    snprintf(root, sizeof root, "%s/ident", test_tmpdir());
+    fake_run_with_config(root, "a", "dqn", 0, 20, "");
+    fake_run_with_config(root, "b", "dqn", 0, 20, ""); /* an exact duplicate of a */
+    fake_run_with_config(root, "c", "dqn", 2, 20, "");
+    fake_run_with_config(root, "d", "dqn", 0, 20, "--set agent.lr=0.5");
+    fake_run_with_config(root, "e", "dqn", 1, 20, "--set agent.double=true");
+    fake_run_with_config(root, "f", "dqn", 5, 8, "--steps 8000");
+    fake_run_with_config(root, "g", "dqn", 6, 20, "");
+    fake_run_with_config(root, "h", "dqn", 7, 20, NULL); /* no config.ini: by preset name */
+    /* g's run.json records another configuration than its config.ini */
+    snprintf(path, sizeof path, "%s/g/CartPole-v0-dqn-6", root);
+    REQUIRE(put_run_json(path,
+                         "{\"env\": \"CartPole-v0\", \"agent\": \"dqn\", \"seed\": 6, "
+                         "\"status\": \"completed\", \"config_hash\": \"0123456789abcdef\"}\n"));
+    REQUIRE(test_prism(out, sizeof out, "report %s -o %s/id.html --resamples 100", root,
+                       test_tmpdir()) == 0);
+    CHECK(strstr(out, "8 runs found, 6 used") != NULL);
+    /* dqn: seeds 0 (a), 2 (c) and 7 (h, no config); the duplicate b and the mismatched g are
+     * out; each setting that differs from the preset is its own labelled group */
+    CHECK(output_has("id.final_scores.csv", "\nCartPole-v0,dqn,3,",
+                     "\nCartPole-v0,dqn agent.lr=0.5,1,", "\nCartPole-v0,dqn agent.double=true,1,",
+                     "\nCartPole-v0,dqn train.steps=8000,1,", NULL));
+    CHECK(output_has("id.html", "duplicate of ", "(same configuration and seed): left out",
+                     "is not the configuration run.json records (0123456789abcdef)",
+                     "no config_hash and no config.ini: grouped by preset name only",
+                     "runs of unequal budgets on CartPole-v0",
+                     "dqn train.steps=8000: 8000 steps (1 run)", NULL));
 }

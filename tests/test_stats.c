@@ -1,6 +1,7 @@
 /* Tests of report/stats.c against values computed once with numpy 1.24 / scipy 1.10
  * (/usr/bin/python3, script reproduced in the comments), and fixed-seed bootstrap properties. */
 #include "harness.h"
+#include "prism/env.h"
 #include "prism/stats.h"
 
 #include <string.h>
@@ -210,6 +211,30 @@ TEST(stats_normalisation_and_task_table) {
         CHECK(t->reference > t->random);
         CHECK(t->source && t->source[0]);
     }
+}
+
+TEST(stats_every_registered_env_has_a_task_score_or_says_why_not) {
+    for (int i = 0; i < prism_env_class_count(); i++) {
+        const char *id = prism_env_class_at(i)->id;
+        const prism_task_score *t = prism_task_score_find(id);
+        const char *why = prism_task_score_missing_reason(id);
+        if (!t == !why)
+            test_fail(__FILE__, __LINE__, "%s: %s", id,
+                      t ? "has a score and a reason for having none"
+                        : "has neither a task score nor a reason for having none");
+    }
+    /* the table is keyed by registered ids (not aliases or display names), each one once */
+    for (int i = 0; i < prism_task_score_count(); i++) {
+        const char *env = prism_task_score_at(i)->env;
+        const prism_env_class *cls = prism_env_find(env);
+        if (!cls || strcmp(cls->id, env))
+            test_fail(__FILE__, __LINE__, "task score '%s' is not a registered id", env);
+    }
+    /* an alias finds its environment's entry */
+    const prism_task_score *b = prism_task_score_find("MinAtar/Breakout-v1");
+    REQUIRE(b != NULL);
+    CHECK(!strcmp(b->env, "breakout"));
+    CHECK(prism_task_score_find("breakout") == b);
 }
 
 TEST(stats_out_of_memory_is_reported) {

@@ -2,7 +2,9 @@
  * says what to do; a tiny run leaves a complete run directory and says where it is last. */
 #include "harness.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -110,4 +112,81 @@ TEST(train_cli_print_config_and_agents_commands) {
     CHECK(strstr(out, "agent.per_alpha") != NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "agents show nosuch"), 2);
     CHECK_EQ_INT(test_prism(out, sizeof out, "agents bogus"), 2);
+}
+
+/* Replace the text of `path` from the first occurrence of `from` on with `to`. */
+static void rewrite_from(const char *path, const char *from, const char *to) {
+    char *text = test_read_file(path, NULL);
+    REQUIRE(text != NULL);
+    char *at = strstr(text, from);
+    REQUIRE(at != NULL);
+    *at = 0;
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fprintf(f, "%s%s", text, to);
+    fclose(f);
+    free(text);
+}
+
+/* Whether test_tmpdir()/run/file holds `needle`. */
+static bool run_file_has(const char *run, const char *file, const char *needle) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s/%s", test_tmpdir(), run, file);
+    char *text = test_read_file(path, NULL);
+    bool has = text && strstr(text, needle);
+    free(text);
+    return has;
+}
+
+TEST(train_cli_resume_refuses_a_config_ini_that_is_not_the_runs) {
+    char out[16384], path[1400], ini[1400], saved[1400];
+    const char *dir = test_tmpdir();
+    REQUIRE(test_prism(out, sizeof out, "train CartPole-v0 %s --runs-dir %s --run-id cfg --quiet",
+                       TINY, dir) == 0);
+    snprintf(path, sizeof path, "%s/cfg/run.json", dir);
+    char *json = test_read_file(path, NULL);
+    REQUIRE(json != NULL);
+    CHECK(strstr(json, "\"config_hash\": \"") != NULL);
+    snprintf(ini, sizeof ini, "%s/cfg/config.ini", dir);
+    snprintf(saved, sizeof saved, "%s/cfg/config.ini.orig", dir);
+    char cmd[6000];
+    snprintf(cmd, sizeof cmd, "cp %s %s", ini, saved);
+    REQUIRE(system(cmd) == 0);
+    /* an edited learning rate, then a file truncated after [train]: both are refused, the file
+     * is named with what to do, and run.json is left as it was */
+    rewrite_from(ini, "\nlr = ", "\nlr = 0.5\n");
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s/cfg", dir), 2);
+    CHECK(strstr(out, "config.ini is not the configuration this run was started with") != NULL);
+    CHECK(strstr(out, "restore the original config.ini") != NULL);
+    snprintf(cmd, sizeof cmd, "cp %s %s", saved, ini);
+    REQUIRE(system(cmd) == 0);
+    rewrite_from(ini, "[train]\n", "[train]\n");
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s/cfg", dir), 2);
+    CHECK(strstr(out, "is not the configuration this run was started with") != NULL);
+    char *after = test_read_file(path, NULL);
+    REQUIRE(after != NULL);
+    CHECK(strcmp(json, after) == 0);
+    free(after);
+    free(json);
+    /* the checkpoint cadence is not part of the identity: changing it is allowed */
+    snprintf(cmd, sizeof cmd, "cp %s %s && sed -i 's/^checkpoint_keep = 2/checkpoint_keep = 3/' %s",
+             saved, ini, ini);
+    REQUIRE(system(cmd) == 0);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s/cfg --quiet", dir), 0);
+}
+
+TEST(train_cli_alias_records_the_canonical_env_id_everywhere) {
+    char out[16384];
+    const char *dir = test_tmpdir();
+    REQUIRE(test_prism(out, sizeof out, "train cartpole %s --runs-dir %s --run-id alias --quiet",
+                       TINY, dir) == 0);
+    CHECK(run_file_has("alias", "run.json", "\"env\": \"CartPole-v1\""));
+    CHECK(run_file_has("alias", "config.ini", "\nenv = CartPole-v1\n"));
+    /* the index holds the id, and a query by id or by alias finds the run */
+    const char *queries[] = {"env=CartPole-v1", "env=cartpole", "env=CARTPOLE-V1"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(
+            test_prism(out, sizeof out, "runs ls --runs-dir %s --where %s", dir, queries[i]), 0);
+        CHECK(strstr(out, "alias") && strstr(out, "CartPole-v1"));
+    }
 }

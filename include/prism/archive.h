@@ -84,11 +84,12 @@ enum {
 };
 
 typedef struct prism_archive_spec {
-    const char *runs_dir; /* NULL: "runs"; created when missing */
-    const char *run_id;   /* NULL: "<yyyymmdd-hhmmss>-<env>-<agent>-s<seed>" (UTC); a suffix
-                             "-2", "-3", ... is added when the directory exists */
-    const char *env;      /* recorded as "env" */
-    const char *agent;    /* recorded as "agent" (preset name or description) */
+    const char *runs_dir;    /* NULL: "runs"; created when missing */
+    const char *run_id;      /* NULL: "<yyyymmdd-hhmmss>-<env>-<agent>-s<seed>" (UTC); a suffix
+                                "-2", "-3", ... is added when the directory exists */
+    const char *env;         /* recorded as "env" */
+    const char *agent;       /* recorded as "agent" (preset name or description) */
+    const char *config_hash; /* recorded as "config_hash" (prism_config_hash_hex); NULL: none */
     uint64_t seed;
     int argc; /* the full command line, recorded verbatim */
     char *const *argv;
@@ -115,6 +116,7 @@ typedef struct prism_archive {
     char id[PRISM_ARCHIVE_ID_MAX]; /* the run id (directory name) */
     char env[PRISM_ARCHIVE_VALUE_MAX];
     char agent[PRISM_ARCHIVE_VALUE_MAX];
+    char config_hash[32]; /* the run's identity, "" when unknown (runs older than the hash) */
     uint64_t seed;
     prism_run_status status;
     char message[PRISM_ARCHIVE_VALUE_MAX]; /* why it failed / diverged ("" otherwise) */
@@ -186,6 +188,7 @@ typedef struct prism_run_meta {
     char message[PRISM_ARCHIVE_VALUE_MAX];
     char env[PRISM_ARCHIVE_VALUE_MAX];
     char agent[PRISM_ARCHIVE_VALUE_MAX];
+    char config_hash[32]; /* the run's identity (prism_config_hash_hex); "" for older runs */
     uint64_t seed;
     char start[32], end[32];               /* ISO 8601 UTC; end "" while running */
     double start_unix, end_unix, duration; /* NaN when absent */

@@ -115,11 +115,26 @@ prism_status prism_config_set(prism_config *c, const char *key, const char *valu
 prism_status prism_config_apply(prism_config *c, const char *assignments);
 
 /* Read an INI file: `[agent]` then `lr = 1e-3` means agent.lr; `#` and `;` start comments.
- * Errors name the file and line. */
+ * A value in double quotes is taken verbatim (`\"` and `\\` escape a quote and a backslash),
+ * comment characters and surrounding spaces included. Lines longer than 1,022 characters are
+ * refused, not split. Errors name the file and line. */
 prism_status prism_config_load_ini(prism_config *c, const char *path);
 
-/* Write every key with its value as INI, grouped by section, with a comment per key. */
+/* Write every key with its value as INI, grouped by section, with a comment per key. Free text
+ * that would not read back as itself (comment characters, quotes, surrounding spaces) is
+ * quoted, so write -> load -> write gives the same text (control characters never get in:
+ * prism_config_set refuses them). */
 void prism_config_write_ini(const prism_config *c, FILE *f, bool with_help);
+
+/* The run's identity: 64-bit FNV-1a of the INI text (no comments) of the keys that can change
+ * what the run computes, i.e. everything but the seed, the preset name and the checkpoint
+ * cadence (the `identity` flag of each key in src/run/config.c). Runs with equal hashes are
+ * seeds of one experiment. The hex form is 16 lower-case digits and a NUL. */
+enum { PRISM_CONFIG_HASH_HEX = 17 };
+uint64_t prism_config_hash(const prism_config *c);
+void prism_config_hash_hex(const prism_config *c, char out[PRISM_CONFIG_HASH_HEX]);
+/* Whether key i (as prism_config_key_name) is part of the identity. */
+bool prism_config_key_in_identity(int i);
 
 /* Consistency checks across keys (e.g. obs bounds length, min_replay <= capacity). */
 prism_status prism_config_validate(const prism_config *c, int obs_size);

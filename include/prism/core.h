@@ -62,6 +62,10 @@ double prism_now(void);
 /* CRC-32C (Castagnoli), as TFRecord and our file formats use. `crc` chains calls: start at 0. */
 uint32_t prism_crc32c(uint32_t crc, const void *data, size_t len);
 
+/* 64-bit FNV-1a over `len` bytes. `h` chains calls: start at PRISM_FNV1A64_INIT. */
+#define PRISM_FNV1A64_INIT 0xcbf29ce484222325ull
+uint64_t prism_fnv1a64(uint64_t h, const void *data, size_t len);
+
 /* Resident set size of this process in bytes (0 when unknown). */
 size_t prism_rss_bytes(void);
 

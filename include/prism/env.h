@@ -105,6 +105,10 @@ int prism_env_class_count(void);
 const prism_env_class *prism_env_class_at(int i);
 /* The class for an id or alias (case-insensitive), or NULL. */
 const prism_env_class *prism_env_find(const char *id);
+/* The registered id for an id or alias ("cartpole" -> "CartPole-v1"), or `id` itself when no
+ * environment has it. Everything that records or compares environments uses this, so one
+ * environment never appears under two names. */
+const char *prism_env_canonical_id(const char *id);
 /* Up to `max` registered ids closest to `id` (edit distance), closest first; returns count. */
 int prism_env_suggest(const char *id, const char **out, int max);
 /* D, or H*W*C. */

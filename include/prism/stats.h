@@ -119,8 +119,11 @@ typedef struct prism_task_score {
     const char *source; /* where the numbers come from */
 } prism_task_score;
 
-/* The entry for env (case-insensitive), or NULL when the task has none. */
+/* The entry for env (an id or alias, case-insensitive), or NULL when the task has none. */
 const prism_task_score *prism_task_score_find(const char *env);
+/* Why a registered environment has no entry on purpose (minimal-action MinAtar, probes, the
+ * tabular MDP), or NULL: then it either has an entry or is unknown. */
+const char *prism_task_score_missing_reason(const char *env);
 int prism_task_score_count(void);
 const prism_task_score *prism_task_score_at(int i);
 

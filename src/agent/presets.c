@@ -2,6 +2,7 @@
  * (Obando-Ceron & Castro 2021, the companion repository's gin files) and CleanRL's DQN, and
  * the rule that builds dqn+X / rainbow-X from them. Sources and the settled open questions
  * are in docs/presets.md. */
+#include "prism/env.h"
 #include "prism/presets.h"
 
 #include <stdio.h>
@@ -216,7 +217,7 @@ prism_status prism_preset_apply(prism_config *c, const char *name, const char *e
     }
     prism_status st = prism_config_apply(c, text);
     if (st) return st;
-    snprintf(c->env, sizeof c->env, "%s", env_id);
+    snprintf(c->env, sizeof c->env, "%s", prism_env_canonical_id(env_id));
     snprintf(c->agent, sizeof c->agent, "%s", name);
     return PRISM_OK;
 }

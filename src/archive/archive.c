@@ -145,6 +145,7 @@ void prism_archive_write_json(const prism_archive *a, prism_json *j) {
     prism_json_kv_string(j, "message", a->message[0] ? a->message : NULL);
     prism_json_kv_string(j, "env", a->env);
     prism_json_kv_string(j, "agent", a->agent);
+    prism_json_kv_string(j, "config_hash", a->config_hash[0] ? a->config_hash : NULL);
     /* seeds above 2^63 would print negative; prism's seeds are small, and the reader warns */
     prism_json_kv_int(j, "seed", (long long)a->seed);
     prism_time_iso8601(a->start_time, t, sizeof t);
@@ -240,6 +241,7 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
     a->start_time = prism_unix_time();
     copy_str(a->env, sizeof a->env, spec->env);
     copy_str(a->agent, sizeof a->agent, spec->agent);
+    copy_str(a->config_hash, sizeof a->config_hash, spec->config_hash);
     const char *runs = spec->runs_dir && spec->runs_dir[0] ? spec->runs_dir : "runs";
     if (strlen(runs) + PRISM_ARCHIVE_ID_MAX + 32 >= sizeof a->runs_dir)
         return prism_error(PRISM_ERR_INVALID, "runs directory path '%s' is too long", runs);
@@ -342,6 +344,7 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
         copy_str(a->runs_dir, sizeof a->runs_dir, ".");
     copy_str(a->env, sizeof a->env, m->env);
     copy_str(a->agent, sizeof a->agent, m->agent);
+    copy_str(a->config_hash, sizeof a->config_hash, m->config_hash);
     a->seed = m->seed;
     a->start_time = isfinite(m->start_unix) ? m->start_unix : prism_unix_time();
     a->steps = m->steps;

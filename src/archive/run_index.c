@@ -3,6 +3,7 @@
  * SQL as bound parameters on a fixed list of columns. Not the archive (archive.c) and not the
  * CLI (cli/cmd_runs.c). */
 #include "prism/archive.h"
+#include "prism/env.h"
 #include "prism/json.h"
 #include "prism/run_index.h"
 
@@ -173,6 +174,10 @@ prism_status prism_run_filter_parse(prism_run_filter *f, const char *expr) {
         copy_str(f->key[f->n], sizeof f->key[0], filter_keys[k].key);
         memcpy(f->value[f->n], eq + 1, vlen);
         f->value[f->n][vlen] = 0;
+        /* runs record the registered id: env=cartpole finds CartPole-v1 runs */
+        const char *canon = prism_env_canonical_id(f->value[f->n]);
+        if (!strcmp(filter_keys[k].key, "env") && canon != f->value[f->n])
+            copy_str(f->value[f->n], sizeof f->value[0], canon);
         f->n++;
         if (!end) break;
         p = end + 1;
@@ -300,7 +305,8 @@ prism_status prism_run_record_load(const char *run_dir, prism_run_record *r) {
     memset(r, 0, sizeof *r);
     copy_str(r->id, sizeof r->id, m->id);
     copy_str(r->dir, sizeof r->dir, run_dir);
-    copy_str(r->env, sizeof r->env, m->env);
+    /* runs written before env ids were canonical may hold an alias */
+    copy_str(r->env, sizeof r->env, prism_env_canonical_id(m->env));
     copy_str(r->agent, sizeof r->agent, m->agent);
     r->seed = m->seed;
     copy_str(r->status, sizeof r->status, prism_run_status_name(m->status));

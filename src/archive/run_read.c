@@ -83,6 +83,7 @@ prism_status prism_run_read(const char *run_dir, prism_run_meta *m) {
     get_str(doc, "message", m->message, sizeof m->message);
     get_str(doc, "env", m->env, sizeof m->env);
     get_str(doc, "agent", m->agent, sizeof m->agent);
+    get_str(doc, "config_hash", m->config_hash, sizeof m->config_hash);
     get_str(doc, "start", m->start, sizeof m->start);
     get_str(doc, "end", m->end, sizeof m->end);
     m->start_unix = prism_json_get_number(doc, "start_unix", NAN);

@@ -73,6 +73,11 @@ const prism_env_class *prism_env_find(const char *id) {
     return NULL;
 }
 
+const char *prism_env_canonical_id(const char *id) {
+    const prism_env_class *cls = prism_env_find(id);
+    return cls ? cls->id : id;
+}
+
 /* Case-insensitive Levenshtein distance, capped at 63 characters per side. */
 static int edit_distance(const char *a, const char *b) {
     int la = (int)strlen(a), lb = (int)strlen(b);

@@ -1,10 +1,13 @@
-/* report/report.c — `prism report`: run discovery, run.json / metrics.csv reading, the study's
- * statistics and the HTML page with its CSV/JSON data (see prism/report.h, docs/report.md).
- * It is not a general CSV or JSON parser: it reads the flat files the trainer writes (no quoted
- * CSV fields, run.json values read at the top level only). Everything here runs once per
- * report, so clarity wins over speed; the statistics themselves live in stats.c. */
+/* report/report.c — `prism report`: run discovery, grouping runs by their configuration's
+ * identity, the study's statistics and the HTML page with its CSV/JSON data (see
+ * prism/report.h, docs/report.md). It parses nothing itself: run.json and metrics.csv come
+ * through the archive's readers. Everything here runs once per report, so clarity wins over
+ * speed; the statistics themselves live in stats.c. */
 #include "prism/archive.h"
+#include "prism/config.h"
+#include "prism/env.h"
 #include "prism/metrics_csv.h"
+#include "prism/presets.h"
 #include "prism/report.h"
 #include "prism/stats.h"
 #include "prism/svg.h"
@@ -14,16 +17,22 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-enum { MAX_DEPTH = 3, NAME_LEN = 96 };
+/* NAME_LEN holds an agent label: the preset and the settings that differ from it */
+enum { MAX_DEPTH = 3, NAME_LEN = 256 };
 
 typedef struct run {
     char dir[PATH_MAX];
-    char env[NAME_LEN], agent[NAME_LEN], status[32];
+    char env[NAME_LEN], status[32];
+    char preset[NAME_LEN]; /* run.json's "agent" */
+    char agent[NAME_LEN];  /* the group label: preset plus the settings that differ from it */
+    char hash[32];         /* config_hash: run.json's, else computed from config.ini; "" if none */
     long long seed;
     dev_t dev; /* of run.json: the same run reached by two paths is read once */
     ino_t ino;
@@ -33,7 +42,9 @@ typedef struct run {
     int c_iter, c_steps, c_ret;
     double final; /* final score, NaN when none */
     int included;
-    char note[200];
+    int config_mismatch; /* config.ini is not the configuration run.json records */
+    char note[600];
+    char identity_note[300]; /* how the identity was found, added to note after the status */
 } run;
 
 typedef struct study {
@@ -60,13 +71,16 @@ static prism_status read_run_json(run *r) {
         prism_free(m);
         return st;
     }
-    snprintf(r->env, sizeof r->env, "%.*s", (int)sizeof r->env - 1, m->env);
-    snprintf(r->agent, sizeof r->agent, "%.*s", (int)sizeof r->agent - 1, m->agent);
+    /* runs written before env ids were canonical may hold an alias: one environment, one panel */
+    snprintf(r->env, sizeof r->env, "%.*s", (int)sizeof r->env - 1, prism_env_canonical_id(m->env));
+    snprintf(r->preset, sizeof r->preset, "%.*s", (int)sizeof r->preset - 1, m->agent);
     snprintf(r->status, sizeof r->status, "%s", prism_run_status_name(m->status));
+    /* absent ("") in runs written before the identity hash existed */
+    snprintf(r->hash, sizeof r->hash, "%s", m->config_hash);
     r->seed = (long long)m->seed;
     prism_run_meta_free(m);
     prism_free(m);
-    const char *missing = !r->env[0] ? "env" : !r->agent[0] ? "agent" : NULL;
+    const char *missing = !r->env[0] ? "env" : !r->preset[0] ? "agent" : NULL;
     if (missing)
         return prism_error(PRISM_ERR_CORRUPT,
                            "%s/run.json: %s is missing or empty; was the run written by prism "
@@ -120,6 +134,89 @@ static double final_score(const run *r, double fraction) {
     return n ? s / n : (double)NAN;
 }
 
+static void add_note(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_note(run *r, const char *fmt, ...) {
+    size_t used = strlen(r->note);
+    if (used >= 2 && strcmp(r->note + used - 2, "; ") && used + 2 < sizeof r->note)
+        used += (size_t)snprintf(r->note + used, 3, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->note + used, sizeof r->note - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Append " key=value" to the label for each identity setting of `c` that differs from `base`
+ * (env is the other axis of the report, so it is not repeated). */
+static void append_differences(char *label, size_t cap, const prism_config *c,
+                               const prism_config *base) {
+    char a[512], b[512], key[80];
+    size_t used = strlen(label);
+    for (int i = 0; prism_config_key_name(i); i++) {
+        const char *name = prism_config_key_name(i);
+        if (!prism_config_key_in_identity(i) || !strcmp(name, "env")) continue;
+        prism_config_get(c, name, a, sizeof a);
+        prism_config_get(base, name, b, sizeof b);
+        if (strcmp(a, b) && used < cap)
+            used += (size_t)snprintf(label + used, cap - used, " %s=%s", name, a);
+    }
+    /* env options, set in either */
+    for (int pass = 0; pass < 2; pass++) {
+        const prism_config *x = pass ? base : c, *y = pass ? c : base;
+        for (int e = 0; e < x->n_env_options; e++) {
+            snprintf(key, sizeof key, "env.%s", x->env_keys[e]);
+            bool in_y = prism_config_get(y, key, b, sizeof b);
+            if (pass && in_y) continue; /* compared in the first pass */
+            if (in_y && !strcmp(b, x->env_values[e])) continue;
+            if (used < cap)
+                used += (size_t)snprintf(label + used, cap - used, " %s=%s", key,
+                                         pass ? "(unset)" : x->env_values[e]);
+        }
+    }
+}
+
+static void note_identity(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_identity(run *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->identity_note, sizeof r->identity_note, fmt, ap);
+    va_end(ap);
+}
+
+/* The run's identity and label from its config.ini, checked against run.json's config_hash. A
+ * run without either is labelled by its preset name alone, with a note. */
+static void label_run(run *r) {
+    snprintf(r->agent, sizeof r->agent, "%s", r->preset);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/config.ini", r->dir);
+    prism_config c, base;
+    prism_config_defaults(&c);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (!r->hash[0])
+            note_identity(r, "no config_hash and no config.ini: grouped by preset name only");
+        return;
+    }
+    if (prism_config_load_ini(&c, path)) {
+        note_identity(r, "config.ini unreadable (%.200s): grouped by preset name only",
+                      prism_error_message());
+        return;
+    }
+    char hash[PRISM_CONFIG_HASH_HEX];
+    prism_config_hash_hex(&c, hash);
+    if (r->hash[0] && strcmp(r->hash, hash)) {
+        r->config_mismatch = 1;
+        note_identity(r,
+                      "config.ini (config_hash %s) is not the configuration run.json records (%s): "
+                      "left out; restore the run's config.ini",
+                      hash, r->hash);
+        return;
+    }
+    snprintf(r->hash, sizeof r->hash, "%s", hash);
+    prism_config_defaults(&base);
+    if (prism_preset_apply(&base, r->preset, c.env)) prism_config_defaults(&base);
+    append_differences(r->agent, sizeof r->agent, &c, &base);
+}
+
 static prism_status add_run(study *s, const char *dir) {
     if (s->nruns == s->cap) {
         int cap = s->cap ? 2 * s->cap : 16;
@@ -160,6 +257,7 @@ static prism_status add_run(study *s, const char *dir) {
         r->c_iter = r->c_steps = r->c_ret = -1;
         st = PRISM_OK;
     }
+    if (!st) label_run(r);
     return st;
 }
 
@@ -255,20 +353,53 @@ static int index_of(char (*names)[NAME_LEN], int n, const char *name) {
 
 enum { MAX_GROUP = 64 }; /* distinct envs and agents in one report: the paper's study has 9 x 14 */
 
-static prism_status group(study *s, double fraction) {
+/* Which runs enter the statistics, and under which label. Runs are in sorted directory order,
+ * so "the first" below is deterministic. */
+static void select_runs(study *s, double fraction) {
     for (int i = 0; i < s->nruns; i++) {
         run *r = &s->runs[i];
         r->final = final_score(r, fraction);
         r->included = 0;
-        size_t used = strlen(r->note); /* keep a note from reading, e.g. a partial line */
         if (strcmp(r->status, "completed"))
-            snprintf(r->note + used, sizeof r->note - used, "status '%s': not completed, left out",
-                     r->status);
+            add_note(r, "status '%s': not completed, left out", r->status);
         else if (!isfinite(r->final))
-            snprintf(r->note, sizeof r->note,
-                     "no episode ended in the last iterations: no final score, left out");
-        else
+            add_note(r, "no episode ended in the last iterations: no final score, left out");
+        else if (!r->config_mismatch)
             r->included = 1;
+        if (r->identity_note[0]) add_note(r, "%s", r->identity_note);
+    }
+    /* one configuration, one group: a run whose configuration equals an earlier run's under
+     * another label (dqn+double vs dqn agent.double=true) joins that run's group */
+    for (int i = 0; i < s->nruns; i++) {
+        run *r = &s->runs[i];
+        for (int j = 0; j < i && r->included && r->hash[0]; j++) {
+            const run *q = &s->runs[j];
+            if (q->included && !strcmp(q->hash, r->hash) && !strcmp(q->env, r->env) &&
+                strcmp(q->agent, r->agent)) {
+                add_note(r, "same configuration as '%.200s': grouped with it", q->agent);
+                memmove(r->agent, q->agent, sizeof r->agent); /* q precedes r: distinct */
+                break;
+            }
+        }
+    }
+    /* the same configuration and seed twice is one result counted twice: keep the first */
+    for (int i = 0; i < s->nruns; i++) {
+        run *r = &s->runs[i];
+        for (int j = 0; j < i && r->included; j++) {
+            const run *q = &s->runs[j];
+            if (q->included && q->seed == r->seed && !strcmp(q->hash, r->hash) &&
+                !strcmp(q->env, r->env) && !strcmp(q->agent, r->agent)) {
+                add_note(r, "duplicate of %.300s (same configuration and seed): left out", q->dir);
+                r->included = 0;
+            }
+        }
+    }
+}
+
+static prism_status group(study *s, double fraction) {
+    select_runs(s, fraction);
+    for (int i = 0; i < s->nruns; i++) {
+        run *r = &s->runs[i];
         if (!r->included) continue;
         int new_env = index_of(s->envs, s->nenvs, r->env) < 0;
         int new_agent = index_of(s->agents, s->nagents, r->agent) < 0;
@@ -330,9 +461,24 @@ static void table_end_cell(table *t) {
     }
 }
 
+/* RFC 4180: a field holding a comma, quote, CR or LF goes in double quotes with its quotes
+ * doubled; run directories and agent labels are user text and may hold any of them. */
+static void csv_field(prism_svg *out, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        prism_svg_printf(out, "%s", s);
+        return;
+    }
+    prism_svg_printf(out, "\"");
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') prism_svg_printf(out, "\"");
+        prism_svg_printf(out, "%c", *p);
+    }
+    prism_svg_printf(out, "\"");
+}
+
 static void tstr(table *t, const char *s) {
     table_next(t);
-    prism_svg_printf(&t->csv, "%s", s); /* names never hold commas: they come from ids */
+    csv_field(&t->csv, s);
     prism_svg_printf(&t->json, "\"");
     for (const char *p = s; *p; p++) {
         if (*p == '"' || *p == '\\')
@@ -668,6 +814,66 @@ static int agent_table(const study *s, int a, double *scores, int *nruns, int *e
         nruns[nt++] = nr;
     }
     return nt;
+}
+
+/* At the top of the page: a task without a reference score silently shrinks every aggregate, so
+ * say which ones and why, before any number is read. */
+static void notes_missing_scores(ctx *c) {
+    for (int e = 0; e < c->st.nenvs; e++) {
+        if (prism_task_score_find(c->st.envs[e])) continue;
+        const char *why = prism_task_score_missing_reason(c->st.envs[e]);
+        prism_svg_printf(&c->html, "<p class=\"note\">Note: ");
+        h(&c->html, c->st.envs[e]);
+        prism_svg_printf(&c->html, " has no reference score (");
+        h(&c->html, why ? why : "not in the task table of docs/statistics.md");
+        prism_svg_printf(&c->html, "), so its runs are left out of the aggregate metrics, the "
+                                   "probability of improvement and the performance "
+                                   "profiles.</p>\n");
+    }
+}
+
+/* Environment steps a run reached: its last metrics row. */
+static double budget(const run *r) {
+    return r->nrows ? cell(r, r->nrows - 1, r->c_steps) : (double)NAN;
+}
+
+/* Runs of one environment trained for different numbers of steps are averaged in a cell or
+ * compared across agents as if they were alike: name each group and budget. */
+static void notes_unequal_budgets(ctx *c) {
+    const study *s = &c->st;
+    for (int e = 0; e < s->nenvs; e++) {
+        double first = NAN;
+        int differ = 0;
+        for (int i = 0; i < s->nruns; i++) {
+            const run *r = &s->runs[i];
+            if (!r->included || strcmp(r->env, s->envs[e])) continue;
+            if (isnan(first)) first = budget(r);
+            differ |= budget(r) != first;
+        }
+        if (!differ) continue;
+        prism_svg_printf(&c->html, "<p class=\"note\">Note: runs of unequal budgets on ");
+        h(&c->html, s->envs[e]);
+        prism_svg_printf(&c->html, ", whose final scores are not comparable:");
+        /* each (agent, budget) pair once, with its number of runs */
+        for (int i = 0; i < s->nruns; i++) {
+            const run *r = &s->runs[i];
+            if (!r->included || strcmp(r->env, s->envs[e])) continue;
+            int seen = 0, n = 0;
+            for (int j = 0; j < s->nruns; j++) {
+                const run *q = &s->runs[j];
+                if (!q->included || strcmp(q->env, r->env) || strcmp(q->agent, r->agent) ||
+                    budget(q) != budget(r))
+                    continue;
+                seen |= j < i;
+                n++;
+            }
+            if (seen) continue;
+            prism_svg_printf(&c->html, " ");
+            h(&c->html, r->agent);
+            prism_svg_printf(&c->html, ": %.0f steps (%d run%s);", budget(r), n, n == 1 ? "" : "s");
+        }
+        prism_svg_printf(&c->html, " give them the same train.steps.</p>\n");
+    }
 }
 
 static prism_status section_aggregates(ctx *c) {
@@ -1021,10 +1227,12 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
                      PRISM_VERSION);
     if (included < c.st.nruns)
         prism_svg_printf(o,
-                         "<p class=\"note\">Note: %d run%s not completed (or had no final "
-                         "score) and %s left out of every statistic; see the run table.</p>\n",
-                         c.st.nruns - included, c.st.nruns - included == 1 ? " is" : "s are",
-                         c.st.nruns - included == 1 ? "is" : "are");
+                         "<p class=\"note\">Note: %d run%s left out of every statistic (not "
+                         "completed, no final score, a duplicate, or a config.ini that run.json "
+                         "does not record); the run table says why.</p>\n",
+                         c.st.nruns - included, c.st.nruns - included == 1 ? " is" : "s are");
+    notes_missing_scores(&c);
+    notes_unequal_budgets(&c);
     if (c.st.nruns == 1) st = section_single(&c, &c.st.runs[0]);
     if (!st && included) st = compute_curves(&c);
     if (!st && included) st = section_curves(&c);
@@ -1057,8 +1265,9 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
             h(o, base);
             prism_svg_printf(o, ".%s.csv</code>, ", ts[i]->name);
         }
-        prism_svg_printf(o, "and all of it in <code>%s.json</code>.</p>\n</body>\n</html>\n",
-                         strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem);
+        prism_svg_printf(o, "and all of it in <code>");
+        h(o, strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem);
+        prism_svg_printf(o, ".json</code>.</p>\n</body>\n</html>\n");
     }
     for (int i = 0; i < 6 && !st; i++) st = prism_svg_status(&ts[i]->csv);
     if (!st) st = prism_svg_status(&json);

@@ -1,10 +1,12 @@
 /* The configuration key table and everything that reads it: set, apply, INI load and write,
  * validation. Adding a key = one row in `keys` (plus the field in prism/config.h). */
 #include "prism/config.h"
+#include "prism/env.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,105 +32,126 @@ typedef struct key_spec {
     double lo, hi;       /* numeric range (inclusive) */
     const char *choices; /* enums: space-separated names, index = value */
     const char *help;
+    /* Whether the key is part of the run's identity (prism_config_hash): a key belongs unless it
+     * cannot change what the run computes. Out: the seed (runs differing only in it are seeds of
+     * one experiment), the preset name (a label; its settings are all in the other keys) and the
+     * checkpoint cadence (a resumed run gives the same bits). When unsure, a key is in: a
+     * spurious split of two groups is visible in the report, a wrong merge is not. */
+    bool identity;
 } key_spec;
+
+enum { NOT_IDENTITY = 0, IDENTITY = 1 };
 
 #define A(field) offsetof(prism_config, agent_cfg.field)
 #define T(field) offsetof(prism_config, train.field)
 #define BIG      1e15
 
 static const key_spec keys[] = {
-    {"env", K_STRING, offsetof(prism_config, env), 0, 64, 0, 0, NULL, "environment id"},
+    {"env", K_STRING, offsetof(prism_config, env), 0, 64, 0, 0, NULL, "environment id", IDENTITY},
     {"agent", K_STRING, offsetof(prism_config, agent), 0, 64, 0, 0, NULL,
-     "preset this configuration was resolved from"},
-    {"seed", K_U64, offsetof(prism_config, seed), 0, 0, 0, 0, NULL, "run seed"},
+     "preset this configuration was resolved from", NOT_IDENTITY},
+    {"seed", K_U64, offsetof(prism_config, seed), 0, 0, 0, 0, NULL, "run seed", NOT_IDENTITY},
     {"env.max_episode_steps", K_INT, offsetof(prism_config, env_max_episode_steps), 0, 0, -1, 1e9,
-     NULL, "time limit in steps (truncation); -1 = the environment's default, 0 = none"},
+     NULL, "time limit in steps (truncation); -1 = the environment's default, 0 = none", IDENTITY},
 
     {"agent.hidden", K_INT_LIST, A(hidden), A(n_hidden), PRISM_MAX_HIDDEN, 1, 65536, NULL,
-     "dense hidden layer widths, comma separated (empty = none)"},
+     "dense hidden layer widths, comma separated (empty = none)", IDENTITY},
     {"agent.conv_channels", K_INT, A(conv_channels), 0, 0, 0, 1024, NULL,
-     "filters of the 3x3 stride-1 conv layer before the dense layers (0 = no conv)"},
+     "filters of the 3x3 stride-1 conv layer before the dense layers (0 = no conv)", IDENTITY},
     {"agent.conv_valid", K_BOOL, A(conv_valid), 0, 0, 0, 0, NULL,
-     "VALID padding for the conv layer (SAME when false)"},
+     "VALID padding for the conv layer (SAME when false)", IDENTITY},
     {"agent.init", K_ENUM, A(init), 0, 0, 0, 0, "glorot_uniform variance_scaling torch_default",
-     "weight initialiser"},
+     "weight initialiser", IDENTITY},
     {"agent.double", K_BOOL, A(double_q), 0, 0, 0, 0, NULL,
-     "double Q-learning: online net picks the next action, target net evaluates it"},
-    {"agent.prioritized", K_BOOL, A(prioritized), 0, 0, 0, 0, NULL, "prioritized replay"},
-    {"agent.dueling", K_BOOL, A(dueling), 0, 0, 0, 0, NULL, "dueling head (V + A - mean A)"},
-    {"agent.n_step", K_INT, A(n_step), 0, 0, 1, 100, NULL, "n-step returns (1 = one-step)"},
+     "double Q-learning: online net picks the next action, target net evaluates it", IDENTITY},
+    {"agent.prioritized", K_BOOL, A(prioritized), 0, 0, 0, 0, NULL, "prioritized replay", IDENTITY},
+    {"agent.dueling", K_BOOL, A(dueling), 0, 0, 0, 0, NULL, "dueling head (V + A - mean A)",
+     IDENTITY},
+    {"agent.n_step", K_INT, A(n_step), 0, 0, 1, 100, NULL, "n-step returns (1 = one-step)",
+     IDENTITY},
     {"agent.distributional", K_BOOL, A(distributional), 0, 0, 0, 0, NULL,
-     "C51 distributional head and cross-entropy loss"},
-    {"agent.noisy", K_BOOL, A(noisy), 0, 0, 0, 0, NULL, "noisy dense layers (factorised Gaussian)"},
-    {"agent.num_atoms", K_INT, A(num_atoms), 0, 0, 2, 1001, NULL, "atoms of the C51 support"},
-    {"agent.v_max", K_DOUBLE, A(v_max), 0, 0, 1e-6, BIG, NULL, "C51 support is [-v_max, v_max]"},
+     "C51 distributional head and cross-entropy loss", IDENTITY},
+    {"agent.noisy", K_BOOL, A(noisy), 0, 0, 0, 0, NULL, "noisy dense layers (factorised Gaussian)",
+     IDENTITY},
+    {"agent.num_atoms", K_INT, A(num_atoms), 0, 0, 2, 1001, NULL, "atoms of the C51 support",
+     IDENTITY},
+    {"agent.v_max", K_DOUBLE, A(v_max), 0, 0, 1e-6, BIG, NULL, "C51 support is [-v_max, v_max]",
+     IDENTITY},
     {"agent.noisy_sigma0", K_DOUBLE, A(noisy_sigma0), 0, 0, 0, 10, NULL,
-     "initial noise scale sigma0 (sigma = sigma0 / sqrt(fan_in))"},
-    {"agent.gamma", K_DOUBLE, A(gamma), 0, 0, 0, 1, NULL, "discount factor"},
+     "initial noise scale sigma0 (sigma = sigma0 / sqrt(fan_in))", IDENTITY},
+    {"agent.gamma", K_DOUBLE, A(gamma), 0, 0, 0, 1, NULL, "discount factor", IDENTITY},
     {"agent.loss", K_ENUM, A(loss), 0, 0, 0, 0, "huber mse",
-     "TD loss for scalar heads (C51 always uses cross-entropy)"},
+     "TD loss for scalar heads (C51 always uses cross-entropy)", IDENTITY},
     {"agent.optimizer", K_ENUM, A(optimizer), 0, 0, 0, 0, "adam rmsprop_tf rmsprop_torch sgd",
-     "optimizer (docs/nn.md describes both RMSProp forms)"},
-    {"agent.lr", K_DOUBLE, A(lr), 0, 0, 0, 10, NULL, "learning rate"},
-    {"agent.adam_eps", K_DOUBLE, A(adam_eps), 0, 0, 0, 1, NULL, "Adam epsilon"},
-    {"agent.adam_beta1", K_DOUBLE, A(adam_beta1), 0, 0, 0, 0.999999, NULL, "Adam beta1"},
-    {"agent.adam_beta2", K_DOUBLE, A(adam_beta2), 0, 0, 0, 0.999999, NULL, "Adam beta2"},
+     "optimizer (docs/nn.md describes both RMSProp forms)", IDENTITY},
+    {"agent.lr", K_DOUBLE, A(lr), 0, 0, 0, 10, NULL, "learning rate", IDENTITY},
+    {"agent.adam_eps", K_DOUBLE, A(adam_eps), 0, 0, 0, 1, NULL, "Adam epsilon", IDENTITY},
+    {"agent.adam_beta1", K_DOUBLE, A(adam_beta1), 0, 0, 0, 0.999999, NULL, "Adam beta1", IDENTITY},
+    {"agent.adam_beta2", K_DOUBLE, A(adam_beta2), 0, 0, 0, 0.999999, NULL, "Adam beta2", IDENTITY},
     {"agent.rms_decay", K_DOUBLE, A(rms_decay), 0, 0, 0, 0.999999, NULL,
-     "RMSProp squared-gradient decay"},
-    {"agent.rms_momentum", K_DOUBLE, A(rms_momentum), 0, 0, 0, 0.999999, NULL, "RMSProp momentum"},
-    {"agent.rms_eps", K_DOUBLE, A(rms_eps), 0, 0, 0, 1, NULL, "RMSProp epsilon"},
+     "RMSProp squared-gradient decay", IDENTITY},
+    {"agent.rms_momentum", K_DOUBLE, A(rms_momentum), 0, 0, 0, 0.999999, NULL, "RMSProp momentum",
+     IDENTITY},
+    {"agent.rms_eps", K_DOUBLE, A(rms_eps), 0, 0, 0, 1, NULL, "RMSProp epsilon", IDENTITY},
     {"agent.rms_centered", K_BOOL, A(rms_centered), 0, 0, 0, 0, NULL,
-     "centered RMSProp (divide by the gradient's standard deviation)"},
+     "centered RMSProp (divide by the gradient's standard deviation)", IDENTITY},
     {"agent.grad_clip", K_DOUBLE, A(grad_clip), 0, 0, 0, BIG, NULL,
-     "clip the global gradient norm to this value (0 = off)"},
-    {"agent.batch_size", K_INT, A(batch_size), 0, 0, 1, 4096, NULL, "minibatch size"},
+     "clip the global gradient norm to this value (0 = off)", IDENTITY},
+    {"agent.batch_size", K_INT, A(batch_size), 0, 0, 1, 4096, NULL, "minibatch size", IDENTITY},
     {"agent.replay_capacity", K_INT, A(replay_capacity), 0, 0, 1, 1e8, NULL,
-     "replay memory capacity in transitions"},
+     "replay memory capacity in transitions", IDENTITY},
     {"agent.min_replay", K_INT, A(min_replay), 0, 0, 0, 1e8, NULL,
-     "transitions stored before learning starts"},
+     "transitions stored before learning starts", IDENTITY},
     {"agent.update_period", K_INT, A(update_period), 0, 0, 1, 1e6, NULL,
-     "environment steps between gradient updates"},
+     "environment steps between gradient updates", IDENTITY},
     {"agent.target_period", K_INT, A(target_period), 0, 0, 1, 1e9, NULL,
-     "environment steps between target-network syncs"},
+     "environment steps between target-network syncs", IDENTITY},
     {"agent.tau", K_DOUBLE, A(tau), 0, 0, 1e-6, 1, NULL,
-     "target sync: 1 = hard copy, < 1 = Polyak averaging with this weight"},
+     "target sync: 1 = hard copy, < 1 = Polyak averaging with this weight", IDENTITY},
     {"agent.per_alpha", K_DOUBLE, A(per_alpha), 0, 0, 0, 10, NULL,
-     "prioritized replay: priority = loss^alpha (0.5 = Dopamine's sqrt)"},
+     "prioritized replay: priority = loss^alpha (0.5 = Dopamine's sqrt)", IDENTITY},
     {"agent.per_beta", K_DOUBLE, A(per_beta), 0, 0, 0, 1, NULL,
-     "prioritized replay: importance-weight exponent"},
-    {"agent.eps_start", K_DOUBLE, A(eps_start), 0, 0, 0, 1, NULL, "initial exploration epsilon"},
-    {"agent.eps_end", K_DOUBLE, A(eps_end), 0, 0, 0, 1, NULL, "final exploration epsilon"},
+     "prioritized replay: importance-weight exponent", IDENTITY},
+    {"agent.eps_start", K_DOUBLE, A(eps_start), 0, 0, 0, 1, NULL, "initial exploration epsilon",
+     IDENTITY},
+    {"agent.eps_end", K_DOUBLE, A(eps_end), 0, 0, 0, 1, NULL, "final exploration epsilon",
+     IDENTITY},
     {"agent.eps_decay_steps", K_INT, A(eps_decay_steps), 0, 0, 0, 1e9, NULL,
-     "steps of linear decay from eps_start to eps_end (0 = constant eps_end)"},
+     "steps of linear decay from eps_start to eps_end (0 = constant eps_end)", IDENTITY},
     {"agent.eps_warmup", K_INT, A(eps_warmup), 0, 0, 0, 1e9, NULL,
-     "steps at eps_start before the decay begins"},
-    {"agent.eps_eval", K_DOUBLE, A(eps_eval), 0, 0, 0, 1, NULL, "epsilon during evaluation"},
+     "steps at eps_start before the decay begins", IDENTITY},
+    {"agent.eps_eval", K_DOUBLE, A(eps_eval), 0, 0, 0, 1, NULL, "epsilon during evaluation",
+     IDENTITY},
     {"agent.obs_minmax", K_BOOL, A(obs_minmax), 0, 0, 0, 0, NULL,
-     "scale observations from [obs_min, obs_max] to [-1, 1]"},
+     "scale observations from [obs_min, obs_max] to [-1, 1]", IDENTITY},
     {"agent.obs_min", K_DOUBLE_LIST, A(obs_min), A(n_obs_min), PRISM_MAX_OBS_BOUNDS, -BIG, BIG,
-     NULL, "per-value lower bounds for obs_minmax"},
+     NULL, "per-value lower bounds for obs_minmax", IDENTITY},
     {"agent.obs_max", K_DOUBLE_LIST, A(obs_max), A(n_obs_max), PRISM_MAX_OBS_BOUNDS, -BIG, BIG,
-     NULL, "per-value upper bounds for obs_minmax"},
+     NULL, "per-value upper bounds for obs_minmax", IDENTITY},
     {"agent.obs_storage", K_ENUM, A(obs_storage), 0, 0, 0, 0, "auto float32 uint8 bits",
-     "how replay stores observations (auto: bits for binary image observations, else float32)"},
+     "how replay stores observations (auto: bits for binary image observations, else float32)",
+     IDENTITY},
     {"agent.reward_clip", K_BOOL, A(reward_clip), 0, 0, 0, 0, NULL,
-     "clip rewards to [-1, 1] for learning (returns are reported unclipped)"},
+     "clip rewards to [-1, 1] for learning (returns are reported unclipped)", IDENTITY},
 
     {"train.steps", K_LONG, T(steps), 0, 0, 1, 1e13, NULL,
-     "environment steps (whole iterations: the last episode of an iteration completes)"},
+     "environment steps (whole iterations: the last episode of an iteration completes)", IDENTITY},
     {"train.iteration_steps", K_LONG, T(iteration_steps), 0, 0, 1, 1e12, NULL,
-     "minimum environment steps per iteration (one metrics row each)"},
+     "minimum environment steps per iteration (one metrics row each)", IDENTITY},
     {"train.eval_episodes", K_INT, T(eval_episodes), 0, 0, 0, 1e6, NULL,
-     "evaluation episodes after each iteration (0 = none)"},
+     "evaluation episodes after each iteration (0 = none)", IDENTITY},
     {"train.checkpoint_every", K_INT, T(checkpoint_every), 0, 0, 0, 1e9, NULL,
-     "checkpoint every this many iterations (0 = by time only); always at the end and on Ctrl-C"},
+     "checkpoint every this many iterations (0 = by time only); always at the end and on Ctrl-C",
+     NOT_IDENTITY},
     {"train.checkpoint_seconds", K_DOUBLE, T(checkpoint_seconds), 0, 0, 0, 1e9, NULL,
-     "checkpoint at the first iteration end at least this long after the last (0 = off)"},
+     "checkpoint at the first iteration end at least this long after the last (0 = off)",
+     NOT_IDENTITY},
     {"train.max_episode_steps", K_INT, T(max_episode_steps), 0, 0, 0, 1e9, NULL,
      "truncate episodes of environments that have no time limit of their own after this many "
-     "steps (Dopamine's max_steps_per_episode; 0 = never)"},
+     "steps (Dopamine's max_steps_per_episode; 0 = never)",
+     IDENTITY},
     {"train.checkpoint_keep", K_INT, T(checkpoint_keep), 0, 0, 1, 1000, NULL,
-     "checkpoints kept on disk"},
+     "checkpoints kept on disk", NOT_IDENTITY},
 };
 
 #undef A
@@ -274,8 +297,30 @@ static prism_status set_list(prism_config *c, const key_spec *k, const char *val
     return PRISM_OK;
 }
 
+/* Free text (the preset name, env option values) must survive config.ini: a control character
+ * (a newline above all) would end the line and inject INI lines of its own. Everything else
+ * round-trips, quoted when needed (see needs_quotes). */
+static prism_status check_text(const char *key, const char *value) {
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s: control character 0x%02x at byte %d of the value; use "
+                               "printable characters only",
+                               key, *p, (int)(p - (const unsigned char *)value));
+    return PRISM_OK;
+}
+
 static prism_status set_env_option(prism_config *c, const char *key, const char *value) {
     const char *name = key + 4;
+    /* option names become INI keys: letters, digits, '_', '-' and '.' only */
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_-.", *p))
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s: an env option name may hold letters, digits, '_', '-' and "
+                               "'.' only",
+                               key);
+    prism_status st = check_text(key, value);
+    if (st) return st;
     if (strlen(name) >= sizeof c->env_keys[0] || strlen(value) >= sizeof c->env_values[0])
         return prism_error(PRISM_ERR_INVALID, "%s: key or value too long", key);
     for (int i = 0; i < c->n_env_options; i++)
@@ -346,12 +391,17 @@ prism_status prism_config_set(prism_config *c, const char *key, const char *valu
     case K_INT_LIST:
     case K_DOUBLE_LIST:
         return set_list(c, k, value);
-    case K_STRING:
+    case K_STRING: {
+        prism_status st = check_text(k->name, value);
+        if (st) return st;
         if (strlen(value) >= (size_t)k->capacity || !*value)
             return prism_error(PRISM_ERR_INVALID, "%s must be 1 to %d characters (got '%s')",
                                k->name, k->capacity - 1, value);
+        /* an environment is recorded under its registered id, never an alias */
+        if (k->offset == offsetof(prism_config, env)) value = prism_env_canonical_id(value);
         snprintf(field, (size_t)k->capacity, "%s", value);
         return PRISM_OK;
+    }
     }
     return PRISM_OK;
 }
@@ -383,6 +433,24 @@ static char *trim(char *s) {
     return s;
 }
 
+/* A quoted value: "..." with \" and \\ escapes, then only spaces or a comment. Unquotes in
+ * place; NULL when the quote is not closed or text follows it. */
+static char *unquote(char *s) {
+    char *w = s;
+    for (char *p = s + 1; *p; p++) {
+        if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+            *w++ = *++p;
+        else if (*p == '"') {
+            *w = 0;
+            p++;
+            while (*p == ' ' || *p == '\t') p++;
+            return *p == 0 || *p == '#' || *p == ';' ? s : NULL;
+        } else
+            *w++ = *p;
+    }
+    return NULL;
+}
+
 prism_status prism_config_load_ini(prism_config *c, const char *path) {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -393,12 +461,21 @@ prism_status prism_config_load_ini(prism_config *c, const char *path) {
     prism_status st = PRISM_OK;
     while (fgets(line, sizeof line, f)) {
         line_no++;
+        size_t len = strlen(line);
+        /* a line that fills the buffer without its newline would be read as two lines */
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+            st = prism_error(PRISM_ERR_INVALID,
+                             "%s:%d: line longer than %d characters; shorten it (no setting "
+                             "needs that much)",
+                             path, line_no, (int)sizeof line - 2);
+            break;
+        }
         char *s = trim(line);
-        char *comment = strpbrk(s, "#;");
-        if (comment) *comment = 0;
-        s = trim(s);
-        if (!*s) continue;
+        if (!*s || *s == '#' || *s == ';') continue;
         if (*s == '[') {
+            char *comment = strpbrk(s, "#;");
+            if (comment) *comment = 0;
+            s = trim(s);
             char *close = strchr(s, ']');
             if (!close || close[1] || close - s - 1 >= (long)sizeof section) {
                 st = prism_error(PRISM_ERR_INVALID, "%s:%d: malformed section header '%s'", path,
@@ -409,15 +486,29 @@ prism_status prism_config_load_ini(prism_config *c, const char *path) {
             snprintf(section, sizeof section, "%s", trim(s + 1));
             continue;
         }
-        char *eq = strchr(s, '=');
-        if (!eq) {
+        char *eq = strchr(s, '='), *comment = strpbrk(s, "#;");
+        if (!eq || (comment && comment < eq)) {
+            if (comment) *comment = 0;
             st = prism_error(PRISM_ERR_INVALID, "%s:%d: expected 'key = value', got '%s'", path,
-                             line_no, s);
+                             line_no, trim(s));
             break;
         }
         *eq = 0;
         char key[160];
         char *name = trim(s), *value = trim(eq + 1);
+        if (*value == '"') {
+            value = unquote(value);
+            if (!value) {
+                st = prism_error(PRISM_ERR_INVALID,
+                                 "%s:%d: %s: unterminated quoted value or text after the "
+                                 "closing quote; close the quote (write \\\" for a quote inside)",
+                                 path, line_no, name);
+                break;
+            }
+        } else {
+            if ((comment = strpbrk(value, "#;"))) *comment = 0;
+            value = trim(value);
+        }
         if (section[0])
             snprintf(key, sizeof key, "%s.%s", section, name);
         else
@@ -497,24 +588,91 @@ bool prism_config_get(const prism_config *c, const char *key, char *buf, size_t 
     return true;
 }
 
-void prism_config_write_ini(const prism_config *c, FILE *f, bool with_help) {
+/* Free text needs quotes when the plain form would not read back as itself: a comment
+ * character, a quote, surrounding spaces (trimmed on read) or nothing at all. */
+static bool needs_quotes(const char *v) {
+    size_t n = strlen(v);
+    return n == 0 || strpbrk(v, "#;\"\\") || isspace((unsigned char)v[0]) ||
+           isspace((unsigned char)v[n - 1]);
+}
+
+/* Where INI text goes: a file, or (f NULL) the running FNV-1a hash of the text. */
+typedef struct sink {
+    FILE *f;
+    uint64_t hash;
+} sink;
+
+static void emit(sink *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(sink *k, const char *fmt, ...) {
+    char buf[1200]; /* a key, " = " and a value of at most 512 characters (format_value) */
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    PRISM_ASSERT(n >= 0 && (size_t)n < sizeof buf);
+    if (k->f)
+        fputs(buf, k->f);
+    else
+        k->hash = prism_fnv1a64(k->hash, buf, (size_t)n);
+}
+
+static void emit_pair(sink *k, const char *name, const char *value, bool text) {
+    if (!text || !needs_quotes(value)) {
+        emit(k, "%s = %s\n", name, value);
+        return;
+    }
+    char q[2 * 512 + 3];
+    size_t n = 0;
+    q[n++] = '"';
+    for (const char *p = value; *p && n + 4 < sizeof q; p++) {
+        if (*p == '"' || *p == '\\') q[n++] = '\\';
+        q[n++] = *p;
+    }
+    q[n++] = '"';
+    q[n] = 0;
+    emit(k, "%s = %s\n", name, q);
+}
+
+/* The INI text of `c`: every key (identity_only: those of the run's identity) in table order,
+ * grouped by section, env options after env.max_episode_steps' section header. */
+static void write_keys(const prism_config *c, sink *k, bool with_help, bool identity_only) {
     char value[512], section[32] = "";
     for (int i = 0; i < KEY_COUNT; i++) {
-        const key_spec *k = &keys[i];
-        const char *dot = strchr(k->name, '.');
+        const key_spec *ks = &keys[i];
+        if (identity_only && !ks->identity) continue;
+        const char *dot = strchr(ks->name, '.');
         char sec[32] = "";
-        if (dot) snprintf(sec, sizeof sec, "%.*s", (int)(dot - k->name), k->name);
+        if (dot) snprintf(sec, sizeof sec, "%.*s", (int)(dot - ks->name), ks->name);
         if (strcmp(sec, section)) {
-            fprintf(f, "\n[%s]\n", sec);
+            emit(k, "\n[%s]\n", sec);
             snprintf(section, sizeof section, "%s", sec);
             if (!strcmp(sec, "env"))
                 for (int e = 0; e < c->n_env_options; e++)
-                    fprintf(f, "%s = %s\n", c->env_keys[e], c->env_values[e]);
+                    emit_pair(k, c->env_keys[e], c->env_values[e], true);
         }
-        format_value(c, k, value, sizeof value);
-        if (with_help) fprintf(f, "# %s\n", k->help);
-        fprintf(f, "%s = %s\n", dot ? dot + 1 : k->name, value);
+        format_value(c, ks, value, sizeof value);
+        if (with_help) emit(k, "# %s\n", ks->help);
+        emit_pair(k, dot ? dot + 1 : ks->name, value, ks->type == K_STRING);
     }
+}
+
+void prism_config_write_ini(const prism_config *c, FILE *f, bool with_help) {
+    sink k = {f, 0};
+    write_keys(c, &k, with_help, false);
+}
+
+uint64_t prism_config_hash(const prism_config *c) {
+    sink k = {NULL, PRISM_FNV1A64_INIT};
+    write_keys(c, &k, false, true);
+    return k.hash;
+}
+
+void prism_config_hash_hex(const prism_config *c, char out[PRISM_CONFIG_HASH_HEX]) {
+    snprintf(out, PRISM_CONFIG_HASH_HEX, "%016llx", (unsigned long long)prism_config_hash(c));
+}
+
+bool prism_config_key_in_identity(int i) {
+    return i >= 0 && i < KEY_COUNT && keys[i].identity;
 }
 
 prism_status prism_config_validate(const prism_config *c, int obs_size) {

@@ -365,6 +365,28 @@ static prism_status write_iteration(trainer *t, int iteration, const iteration_a
     return PRISM_OK;
 }
 
+/* config.ini is what a resume reads back: a configuration whose file would read back as another
+ * one (the identity hashes differ) is refused at the start rather than discovered at resume. */
+static prism_status check_round_trip(const prism_config *cfg, const char *path) {
+    prism_config back;
+    prism_config_defaults(&back);
+    prism_status st = prism_config_load_ini(&back, path);
+    if (st) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", prism_error_message());
+        return prism_error(st,
+                           "the configuration does not read back from %s (%s); change the "
+                           "setting it names",
+                           path, msg);
+    }
+    if (prism_config_hash(&back) != prism_config_hash(cfg) || back.seed != cfg->seed)
+        return prism_error(PRISM_ERR_INVALID,
+                           "%s reads back as a different configuration than the one written; "
+                           "this is a bug in prism's INI writer, please report it with the file",
+                           path);
+    return PRISM_OK;
+}
+
 static prism_status open_outputs(trainer *t) {
     char path[PRISM_PATH_MAX];
     /* config.ini: the fully resolved configuration, defaults included */
@@ -379,6 +401,7 @@ static prism_status open_outputs(trainer *t) {
     prism_status st = prism_archive_path(&t->archive, "config.ini", path, sizeof path);
     if (!st) st = prism_file_write_atomic(path, text, len);
     free(text);
+    if (!st) st = check_round_trip(t->cfg, path);
     if (st) return st;
     define_columns(&t->cols, &t->m, t->env.cls->num_actions);
     if ((st = prism_archive_path(&t->archive, "metrics.csv", path, sizeof path))) return st;
@@ -654,10 +677,13 @@ prism_status prism_train(const prism_config *cfg, const prism_train_options *opt
     if (run_dir && cap) run_dir[0] = 0;
     prism_status st = setup(&t, cfg, opt);
     if (st) return finish(&t, st);
+    char hash[PRISM_CONFIG_HASH_HEX];
+    prism_config_hash_hex(cfg, hash);
     prism_archive_spec spec = {.runs_dir = opt->runs_dir,
                                .run_id = opt->run_id,
                                .env = cfg->env,
                                .agent = cfg->agent,
+                               .config_hash = hash,
                                .seed = cfg->seed,
                                .argc = opt->argc,
                                .argv = opt->argv,
@@ -671,6 +697,36 @@ prism_status prism_train(const prism_config *cfg, const prism_train_options *opt
     return finish(&t, loop(&t, 0, NULL));
 }
 
+/* config.ini must still describe the run that was checkpointed: an edited or truncated file
+ * would otherwise continue (or "complete") a different experiment under the old run's name.
+ * Only keys outside the identity (the checkpoint cadence) may change between sessions. */
+static prism_status check_identity(const char *dir, const char *ini, const prism_config *cfg) {
+    prism_run_meta *m = prism_alloc(sizeof *m);
+    if (!m) return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s/run.json", dir);
+    prism_status st = prism_run_read(dir, m);
+    if (st) {
+        prism_free(m);
+        return st;
+    }
+    char recorded[32];
+    snprintf(recorded, sizeof recorded, "%s", m->config_hash);
+    uint64_t seed = m->seed;
+    prism_run_meta_free(m);
+    prism_free(m);
+    if (!recorded[0]) return PRISM_OK; /* written before run.json had config_hash */
+    char now[PRISM_CONFIG_HASH_HEX];
+    prism_config_hash_hex(cfg, now);
+    if (strcmp(now, recorded) || seed != cfg->seed)
+        return prism_error(PRISM_ERR_INVALID,
+                           "%s is not the configuration this run was started with (config_hash "
+                           "%s, seed %llu in run.json; the file gives %s, seed %llu): restore "
+                           "the original config.ini, or start a new run with `prism train "
+                           "--config %s`",
+                           ini, recorded, (unsigned long long)seed, now,
+                           (unsigned long long)cfg->seed, ini);
+    return PRISM_OK;
+}
+
 prism_status prism_train_resume(const char *dir, prism_config *cfg,
                                 const prism_train_options *opt) {
     char path[PRISM_PATH_MAX];
@@ -678,6 +734,7 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
     if (st) return st;
     prism_config_defaults(cfg);
     if ((st = prism_config_load_ini(cfg, path))) return st;
+    if ((st = check_identity(dir, path, cfg))) return st;
     trainer t;
     if ((st = setup(&t, cfg, opt))) return finish(&t, st);
     prism_run_counters c;
