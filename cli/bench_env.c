@@ -99,24 +99,29 @@ static double time_vector(const char *id, int n, double seconds) {
 }
 
 int bench_env(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "json", .help = "one JSON object per environment"},
-        {.name = "seconds", .metavar = "S", .help = "CPU time per measurement (default 1)"},
-        {.name = "vector", .metavar = "N", .help = "environments in the vector (default 256)"},
+    enum { O_JSON, O_SECONDS, O_VECTOR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "one JSON object per environment"},
+        [O_SECONDS] = {.name = "seconds",
+                       .metavar = "S",
+                       .help = "CPU time per measurement (default 1)"},
+        [O_VECTOR] = {.name = "vector",
+                      .metavar = "N",
+                      .help = "environments in the vector (default 256)"},
     };
     char *pos[1];
     int npos;
     const char *usage = "prism bench env [ID] [--json] [--seconds S] [--vector N]";
-    int rc = cli_parse("bench env", usage, argc, argv, opts, 3, pos, 1, &npos);
+    int rc = cli_parse("bench env", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long vec_n, secs;
-    if (!cli_int("bench env", &opts[1], 1, 600, 1, &secs)) return CLI_USAGE;
-    if (!cli_int("bench env", &opts[2], 1, 1 << 16, 256, &vec_n)) return CLI_USAGE;
+    if (!cli_int("bench env", &opts[O_SECONDS], 1, 600, 1, &secs)) return CLI_USAGE;
+    if (!cli_int("bench env", &opts[O_VECTOR], 1, 1 << 16, 256, &vec_n)) return CLI_USAGE;
     if (npos == 1 && !prism_env_find(pos[0])) {
         prism_env e;
         return cli_fail("bench env", prism_env_init(&e, pos[0], NULL), NULL);
     }
-    bool json = opts[0].count > 0;
+    bool json = opts[O_JSON].count > 0;
     if (!json)
         printf("%-22s %16s %16s   (steps per CPU-second, best of 3)\n", "ENV", "SINGLE steps/s",
                "VECTOR steps/s");

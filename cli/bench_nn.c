@@ -203,20 +203,25 @@ static int run_preset(const preset *p, double seconds, int naive, result *res) {
 }
 
 int bench_nn(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "json", .help = "one JSON object per network"},
-        {.name = "seconds", .metavar = "S", .help = "time per measurement (default 1)"},
-        {.name = "naive", .help = "use the naive reference kernels"},
-        {.name = "only", .metavar = "NAME", .help = "only presets whose name contains NAME"},
+    enum { O_JSON, O_SECONDS, O_NAIVE, O_ONLY, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "one JSON object per network"},
+        [O_SECONDS] = {.name = "seconds",
+                       .metavar = "S",
+                       .help = "time per measurement (default 1)"},
+        [O_NAIVE] = {.name = "naive", .help = "use the naive reference kernels"},
+        [O_ONLY] = {.name = "only",
+                    .metavar = "NAME",
+                    .help = "only presets whose name contains NAME"},
     };
     const char *usage = "prism bench nn [--json] [--seconds S] [--naive] [--only NAME]";
     int npos;
-    int rc = cli_parse("bench nn", usage, argc, argv, opts, 4, NULL, 0, &npos);
+    int rc = cli_parse("bench nn", usage, argc, argv, opts, NOPTS, NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long secs;
-    if (!cli_int("bench nn", &opts[1], 1, 600, 1, &secs)) return CLI_USAGE;
-    int json = opts[0].count > 0, naive = opts[2].count > 0;
-    const char *only = cli_value(&opts[3], NULL);
+    if (!cli_int("bench nn", &opts[O_SECONDS], 1, 600, 1, &secs)) return CLI_USAGE;
+    int json = opts[O_JSON].count > 0, naive = opts[O_NAIVE].count > 0;
+    const char *only = cli_value(&opts[O_ONLY], NULL);
     preset ps[8];
     int n = make_presets(ps), matches = 0;
     for (int i = 0; i < n; i++) matches += !only || strstr(ps[i].name, only) != NULL;

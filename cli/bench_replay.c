@@ -128,17 +128,20 @@ static prism_status run_case(const bench_case *c, double seconds, bench_numbers 
 }
 
 int bench_replay(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "json", .help = "one JSON object per case"},
-        {.name = "seconds", .metavar = "S", .help = "time per measurement (default 1)"},
+    enum { O_JSON, O_SECONDS, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "one JSON object per case"},
+        [O_SECONDS] = {.name = "seconds",
+                       .metavar = "S",
+                       .help = "time per measurement (default 1)"},
     };
     char *pos[1];
     int npos;
     const char *usage = "prism bench replay [CASE] [--json] [--seconds S]";
-    int rc = cli_parse("bench replay", usage, argc, argv, opts, 2, pos, 1, &npos);
+    int rc = cli_parse("bench replay", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long secs;
-    if (!cli_int("bench replay", &opts[1], 1, 600, 1, &secs)) return CLI_USAGE;
+    if (!cli_int("bench replay", &opts[O_SECONDS], 1, 600, 1, &secs)) return CLI_USAGE;
     const bench_case *only = NULL;
     if (npos == 1) {
         for (int i = 0; i < NCASES; i++)
@@ -150,7 +153,7 @@ int bench_replay(int argc, char **argv) {
             return CLI_USAGE;
         }
     }
-    bool json = opts[0].count > 0;
+    bool json = opts[O_JSON].count > 0;
     if (!json)
         printf("%-13s %-16s %7s %5s %2s %12s %14s %14s %8s\n", "CASE", "OBS", "CAP", "B", "N",
                "adds/s", "batches/s", "updates/s", "MB");

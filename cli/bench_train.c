@@ -136,19 +136,24 @@ done:
 }
 
 int bench_train(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "json", .help = "one JSON object per case"},
-        {.name = "updates", .metavar = "N", .help = "updates timed per case (default 200)"},
-        {.name = "only", .metavar = "TEXT", .help = "only cases whose 'preset env' contains TEXT"},
+    enum { O_JSON, O_UPDATES, O_ONLY, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "one JSON object per case"},
+        [O_UPDATES] = {.name = "updates",
+                       .metavar = "N",
+                       .help = "updates timed per case (default 200)"},
+        [O_ONLY] = {.name = "only",
+                    .metavar = "TEXT",
+                    .help = "only cases whose 'preset env' contains TEXT"},
     };
     const char *usage = "prism bench train [--json] [--updates N] [--only TEXT]";
     int npos;
-    int rc = cli_parse("bench train", usage, argc, argv, opts, 3, NULL, 0, &npos);
+    int rc = cli_parse("bench train", usage, argc, argv, opts, NOPTS, NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long updates;
-    if (!cli_int("bench train", &opts[1], 1, 1000000, 200, &updates)) return CLI_USAGE;
-    int json = opts[0].count > 0;
-    const char *only = cli_value(&opts[2], NULL);
+    if (!cli_int("bench train", &opts[O_UPDATES], 1, 1000000, 200, &updates)) return CLI_USAGE;
+    int json = opts[O_JSON].count > 0;
+    const char *only = cli_value(&opts[O_ONLY], NULL);
     char names[N_CASES][96];
     int matches = 0;
     for (int i = 0; i < N_CASES; i++) {

@@ -22,6 +22,17 @@ typedef struct cli_opt {
     const char *values[CLI_MAX_VALUES];
 } cli_opt;
 
+/* Commands declare an enum of option indices beside their table and fill the table with
+ * designated initializers, so opts[O_SEED] is --seed whatever the order:
+ *
+ *     enum { O_SEED, O_JSON, NOPTS };
+ *     cli_opt opts[NOPTS] = {
+ *         [O_SEED] = {.name = "seed", .metavar = "N", .help = "seed (default 0)"},
+ *         [O_JSON] = {.name = "json", .help = "print one JSON object"},
+ *     };
+ *
+ * An index without an entry leaves a nameless slot, which cli_parse asserts against. */
+
 /* The last value given, or `fallback`. */
 const char *cli_value(const cli_opt *o, const char *fallback);
 

@@ -14,17 +14,22 @@ int env_eval(int argc, char **argv) {
     const char *cmd = "env eval";
     const char *usage = "prism env eval ID --policy random|heuristic --episodes N [--seed S] "
                         "[--json]";
-    cli_opt opts[] = {
-        {.name = "policy", .metavar = "P", .help = "random or heuristic (default random)"},
-        {.name = "episodes", .metavar = "N", .help = "episodes to run (default 100)"},
-        {.name = "seed",
-         .metavar = "S",
-         .help = "seed of the environment and the policy (default 0)"},
-        {.name = "json", .help = "print one JSON object"},
+    enum { O_POLICY, O_EPISODES, O_SEED, O_JSON, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_POLICY] = {.name = "policy",
+                      .metavar = "P",
+                      .help = "random or heuristic (default random)"},
+        [O_EPISODES] = {.name = "episodes",
+                        .metavar = "N",
+                        .help = "episodes to run (default 100)"},
+        [O_SEED] = {.name = "seed",
+                    .metavar = "S",
+                    .help = "seed of the environment and the policy (default 0)"},
+        [O_JSON] = {.name = "json", .help = "print one JSON object"},
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(cmd, usage, argc, argv, opts, 4, pos, 1, &npos);
+    int rc = cli_parse(cmd, usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr, "prism env eval: which environment? usage: %s\n", usage);
@@ -32,10 +37,10 @@ int env_eval(int argc, char **argv) {
     }
     long long episodes;
     uint64_t seed;
-    if (!cli_int(cmd, &opts[1], 1, 100000000, 100, &episodes)) return CLI_USAGE;
-    if (!cli_u64(cmd, &opts[2], 0, &seed)) return CLI_USAGE;
-    const char *policy = cli_value(&opts[0], "random");
-    bool json = opts[3].count > 0;
+    if (!cli_int(cmd, &opts[O_EPISODES], 1, 100000000, 100, &episodes)) return CLI_USAGE;
+    if (!cli_u64(cmd, &opts[O_SEED], 0, &seed)) return CLI_USAGE;
+    const char *policy = cli_value(&opts[O_POLICY], "random");
+    bool json = opts[O_JSON].count > 0;
 
     prism_env env;
     prism_status st = prism_env_init(&env, pos[0], NULL);

@@ -130,16 +130,24 @@ static int parse_state(const char *text, double *values, int max) {
 }
 
 int env_rollout(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "seed", .metavar = "S", .help = "seed of the environment and the actions (0)"},
-        {.name = "steps",
-         .metavar = "K",
-         .help = "steps to run (default: the actions in FILE, else 1000)"},
-        {.name = "actions", .metavar = "FILE", .help = "one action per line (default: random)"},
-        {.name = "state", .metavar = "v1,v2,...", .help = "internal state after the first reset"},
-        {.name = "rng", .metavar = "KIND", .help = "environment random source: prism or numpy"},
+    enum { O_SEED, O_STEPS, O_ACTIONS, O_STATE, O_RNG, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_SEED] = {.name = "seed",
+                    .metavar = "S",
+                    .help = "seed of the environment and the actions (0)"},
+        [O_STEPS] = {.name = "steps",
+                     .metavar = "K",
+                     .help = "steps to run (default: the actions in FILE, else 1000)"},
+        [O_ACTIONS] = {.name = "actions",
+                       .metavar = "FILE",
+                       .help = "one action per line (default: random)"},
+        [O_STATE] = {.name = "state",
+                     .metavar = "v1,v2,...",
+                     .help = "internal state after the first reset"},
+        [O_RNG] = {.name = "rng",
+                   .metavar = "KIND",
+                   .help = "environment random source: prism or numpy"},
     };
-    enum { SEED, STEPS, ACTIONS, STATE, RNG, NOPTS };
     const char *usage = "prism env rollout ID [--seed S] [--steps K] [--actions FILE] "
                         "[--state v1,v2,...] [--rng prism|numpy]";
     char *pos[1];
@@ -153,10 +161,10 @@ int env_rollout(int argc, char **argv) {
     }
     uint64_t seed;
     long long steps;
-    if (!cli_u64(command, &opts[SEED], 0, &seed)) return CLI_USAGE;
-    if (!cli_int(command, &opts[STEPS], 0, 1000000000000LL, 1000, &steps)) return CLI_USAGE;
+    if (!cli_u64(command, &opts[O_SEED], 0, &seed)) return CLI_USAGE;
+    if (!cli_int(command, &opts[O_STEPS], 0, 1000000000000LL, 1000, &steps)) return CLI_USAGE;
     prism_env_options options = prism_env_options_default();
-    const char *rng = cli_value(&opts[RNG], "prism");
+    const char *rng = cli_value(&opts[O_RNG], "prism");
     if (!strcmp(rng, "numpy"))
         options.random = PRISM_RANDOM_NUMPY;
     else if (strcmp(rng, "prism")) {
@@ -178,19 +186,19 @@ int env_rollout(int argc, char **argv) {
 
     int *actions = NULL;
     long num_file_actions = 0;
-    if (opts[ACTIONS].count) {
-        if (!read_actions(cli_value(&opts[ACTIONS], ""), cls->num_actions, cls->id, &actions,
+    if (opts[O_ACTIONS].count) {
+        if (!read_actions(cli_value(&opts[O_ACTIONS], ""), cls->num_actions, cls->id, &actions,
                           &num_file_actions)) {
             prism_env_free(&env);
             return CLI_USAGE;
         }
-        if (!opts[STEPS].count || steps > num_file_actions) steps = num_file_actions;
+        if (!opts[O_STEPS].count || steps > num_file_actions) steps = num_file_actions;
     }
     enum { MAX_STATE = 64 };
     double state[MAX_STATE];
     int nstate = 0;
-    if (opts[STATE].count) {
-        nstate = parse_state(cli_value(&opts[STATE], ""), state, MAX_STATE);
+    if (opts[O_STATE].count) {
+        nstate = parse_state(cli_value(&opts[O_STATE], ""), state, MAX_STATE);
         if (nstate >= 0 && cls->state_values == 0) {
             prism_error(PRISM_ERR_UNSUPPORTED, "%s does not support --state", cls->id);
             nstate = -1;

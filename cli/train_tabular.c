@@ -144,19 +144,25 @@ static void print_json(const prism_qtable *t, const prism_mdp *m, const prism_en
 }
 
 int train_tabular(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "agent", .metavar = "AGENT", .help = "q-iteration (known model) or q-learning"},
-        {.name = "set", .metavar = "KEY=VALUE", .help = "an option (a bad key lists them all)"},
-        {.name = "steps", .metavar = "N", .help = "q-learning environment steps (default 10000)"},
-        {.name = "seed", .metavar = "N", .help = "q-learning seed (default 0)"},
-        {.name = "json", .help = "end with one JSON line: q, policy, visits, ..."},
+    enum { O_AGENT, O_SET, O_STEPS, O_SEED, O_JSON, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_AGENT] = {.name = "agent",
+                     .metavar = "AGENT",
+                     .help = "q-iteration (known model) or q-learning"},
+        [O_SET] = {.name = "set",
+                   .metavar = "KEY=VALUE",
+                   .help = "an option (a bad key lists them all)"},
+        [O_STEPS] = {.name = "steps",
+                     .metavar = "N",
+                     .help = "q-learning environment steps (default 10000)"},
+        [O_SEED] = {.name = "seed", .metavar = "N", .help = "q-learning seed (default 0)"},
+        [O_JSON] = {.name = "json", .help = "end with one JSON line: q, policy, visits, ..."},
     };
-    enum { AGENT, SET, STEPS, SEED, JSON, NOPTS };
     char *pos[1];
     int npos;
     int rc = cli_parse("train", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    const char *agent = cli_value(&opts[AGENT], NULL);
+    const char *agent = cli_value(&opts[O_AGENT], NULL);
     if (!train_tabular_handles(agent)) {
         fprintf(stderr, "prism train: tabular agents are q-iteration and q-learning (got '%s')\n",
                 agent ? agent : "none");
@@ -179,11 +185,11 @@ int train_tabular(int argc, char **argv) {
                 pos[0]);
         return CLI_USAGE;
     }
-    if (!learning && (opts[STEPS].count || opts[SEED].count)) {
+    if (!learning && (opts[O_STEPS].count || opts[O_SEED].count)) {
         fprintf(stderr,
                 "prism train: --%s is for q-learning; q-iteration sweeps the known model "
                 "(use --set agent.iterations=N)\n",
-                opts[STEPS].count ? "steps" : "seed");
+                opts[O_STEPS].count ? "steps" : "seed");
         return CLI_USAGE;
     }
 
@@ -194,8 +200,8 @@ int train_tabular(int argc, char **argv) {
     prism_q_learning_options ql = prism_q_learning_defaults();
     long long steps;
     uint64_t seed;
-    if (!cli_int("train", &opts[STEPS], 1, 1000000000LL, ql.steps, &steps) ||
-        !cli_u64("train", &opts[SEED], 0, &seed)) {
+    if (!cli_int("train", &opts[O_STEPS], 1, 1000000000LL, ql.steps, &steps) ||
+        !cli_u64("train", &opts[O_SEED], 0, &seed)) {
         prism_env_free(&env);
         return CLI_USAGE;
     }
@@ -205,8 +211,8 @@ int train_tabular(int argc, char **argv) {
     const char *const *keys = learning ? learning_keys : iteration_keys;
     size_t nkeys = learning ? sizeof learning_keys / sizeof learning_keys[0]
                             : sizeof iteration_keys / sizeof iteration_keys[0];
-    for (int i = 0; i < opts[SET].count; i++) {
-        const char *kv = opts[SET].values[i];
+    for (int i = 0; i < opts[O_SET].count; i++) {
+        const char *kv = opts[O_SET].values[i];
         const char *eq = strchr(kv, '=');
         char key[64], msg[160];
         if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key) {
@@ -300,7 +306,7 @@ int train_tabular(int argc, char **argv) {
         printf("%s, q-iteration, gamma %g: %d sweeps (%.3f s)\n", m->env_id, gamma, iterations,
                seconds);
     print_table(&t, m, env.cls);
-    if (opts[JSON].count) {
+    if (opts[O_JSON].count) {
         print_json(&t, m, env.cls, agent, gamma);
         if (learning) {
             printf(",\"steps\":%ld,\"seed\":%llu,\"exploration\":\"%s\",\"alpha0\":", ql.steps,
