@@ -62,6 +62,10 @@ double prism_now(void);
 /* CRC-32C (Castagnoli), as TFRecord and our file formats use. `crc` chains calls: start at 0. */
 uint32_t prism_crc32c(uint32_t crc, const void *data, size_t len);
 
+/* Case-insensitive Levenshtein distance between two names (each compared on at most its first
+ * 63 characters), for "did you mean" suggestions. */
+int prism_edit_distance(const char *a, const char *b);
+
 /* Resident set size of this process in bytes (0 when unknown). */
 size_t prism_rss_bytes(void);
 
