@@ -6,7 +6,6 @@
 #include "prism/mdp.h"
 #include "prism/tabular.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,46 +16,21 @@ static const char *const usage =
     "[--seed N] [--json]";
 
 bool train_tabular_handles(const char *agent) {
-    return agent && (!strcmp(agent, "q-iteration") || !strcmp(agent, "q-learning"));
+    return prism_tabular_is_agent(agent);
 }
 
-/* The --set keys of each agent, with what they take (printed on a bad key). */
-static const char *const iteration_keys[] = {
-    "agent.gamma       discount in [0, 1] (default 0.9)",
-    "agent.iterations  most sweeps, >= 1 (default 1000)",
-    "agent.tolerance   stop when no Q changes more than this, >= 0; 0 = all sweeps "
-    "(default 1e-12)",
-};
-static const char *const learning_keys[] = {
-    "agent.gamma        discount in [0, 1] (default 0.9)",
-    "agent.alpha0       initial learning rate in (0, 1] (default 0.05)",
-    "agent.decay        alpha_t = alpha0 / (1 + t * decay), >= 0 (default 0.005)",
-    "agent.exploration  epsilon | function (default epsilon)",
-    "agent.epsilon      random-action probability in [0, 1] (default 1, the book's random "
-    "policy; 0 with exploration=function)",
-    "agent.kappa        exploration-function bonus, f(Q, N) = Q + kappa / (1 + N), >= 0 "
-    "(default 1)",
-    "env.KEY            an environment option, e.g. env.max_episode_steps",
-};
-
-static int bad_key(const char *agent, const char *text, const char *const *keys, size_t n) {
-    fprintf(stderr, "prism train: %s\nvalid --set keys for --agent %s:\n", text, agent);
-    for (size_t i = 0; i < n; i++) fprintf(stderr, "  %s\n", keys[i]);
-    return CLI_USAGE;
-}
-
-/* Parse a finite double within [lo, hi]; prints the problem and returns false otherwise. */
-static bool parse_double(const char *key, const char *value, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (*value == 0 || *end != 0 || errno || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "prism train: %s must be a number from %g to %g (got '%s')\n", key, lo, hi,
-                value);
-        return false;
+/* The agent's keys, after a bad one. */
+static int list_keys(const char *agent, const prism_tabular_settings *s) {
+    fprintf(stderr, "valid --set keys for --agent %s:\n", agent);
+    char help[256];
+    for (int i = 0; prism_tabular_key_name(s, i); i++) {
+        prism_tabular_key_describe(s, i, help, sizeof help);
+        fprintf(stderr, "  %-18s %s\n", prism_tabular_key_name(s, i), help);
     }
-    *out = v;
-    return true;
+    if (s->is_learning)
+        fprintf(stderr, "  %-18s %s\n", "env.KEY",
+                "an environment option, e.g. env.max_episode_steps");
+    return CLI_USAGE;
 }
 
 static void json_string(const char *s) {
@@ -196,90 +170,42 @@ int train_tabular(int argc, char **argv) {
     prism_env env;
     prism_status st = prism_env_init(&env, m->env_id, NULL);
     if (st) return cli_fail("train", st, NULL);
-    prism_q_iteration_options qi = prism_q_iteration_defaults();
-    prism_q_learning_options ql = prism_q_learning_defaults();
+    prism_tabular_settings set;
+    if ((st = prism_tabular_settings_init(&set, agent))) {
+        prism_env_free(&env);
+        return cli_fail("train", st, NULL);
+    }
     long long steps;
-    uint64_t seed;
-    if (!cli_int("train", &opts[O_STEPS], 1, 1000000000LL, ql.steps, &steps) ||
-        !cli_u64("train", &opts[O_SEED], 0, &seed)) {
+    if (!cli_int("train", &opts[O_STEPS], 1, 1000000000LL, set.learning.steps, &steps) ||
+        !cli_u64("train", &opts[O_SEED], 0, &set.learning.seed)) {
         prism_env_free(&env);
         return CLI_USAGE;
     }
-    ql.steps = (long)steps;
-    ql.seed = seed;
-    bool epsilon_set = false;
-    const char *const *keys = learning ? learning_keys : iteration_keys;
-    size_t nkeys = learning ? sizeof learning_keys / sizeof learning_keys[0]
-                            : sizeof iteration_keys / sizeof iteration_keys[0];
+    set.learning.steps = (long)steps;
     for (int i = 0; i < opts[O_SET].count; i++) {
         const char *kv = opts[O_SET].values[i];
         const char *eq = strchr(kv, '=');
-        char key[64], msg[160];
+        char key[64];
         if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key) {
-            snprintf(msg, sizeof msg, "--set takes KEY=VALUE (got '%s')", kv);
+            fprintf(stderr, "prism train: --set takes KEY=VALUE (got '%s')\n", kv);
             prism_env_free(&env);
-            return bad_key(agent, msg, keys, nkeys);
+            return list_keys(agent, &set);
         }
         snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-        const char *value = eq + 1;
-        bool ok = true, known = true;
-        if (!strcmp(key, "agent.gamma")) {
-            double g;
-            ok = parse_double(key, value, 0, 1, &g);
-            qi.gamma = ql.gamma = g;
-        } else if (!learning && !strcmp(key, "agent.iterations")) {
-            double v = 1;
-            ok = parse_double(key, value, 1, 1e9, &v);
-            if (ok && v != floor(v)) {
-                fprintf(stderr, "prism train: agent.iterations must be a whole number (got '%s')\n",
-                        value);
-                ok = false;
-            }
-            qi.max_iterations = (int)v;
-        } else if (!learning && !strcmp(key, "agent.tolerance")) {
-            ok = parse_double(key, value, 0, 1e9, &qi.tolerance);
-        } else if (learning && !strcmp(key, "agent.alpha0")) {
-            ok = parse_double(key, value, 1e-12, 1, &ql.alpha0);
-        } else if (learning && !strcmp(key, "agent.decay")) {
-            ok = parse_double(key, value, 0, 1e12, &ql.decay);
-        } else if (learning && !strcmp(key, "agent.epsilon")) {
-            ok = parse_double(key, value, 0, 1, &ql.epsilon);
-            epsilon_set = true;
-        } else if (learning && !strcmp(key, "agent.kappa")) {
-            ok = parse_double(key, value, 0, 1e12, &ql.kappa);
-        } else if (learning && !strcmp(key, "agent.exploration")) {
-            if (!strcmp(value, "epsilon"))
-                ql.exploration = PRISM_EXPLORE_EPSILON;
-            else if (!strcmp(value, "function"))
-                ql.exploration = PRISM_EXPLORE_FUNCTION;
-            else {
-                fprintf(stderr,
-                        "prism train: agent.exploration is epsilon or function (got '%s')\n",
-                        value);
-                ok = false;
-            }
-        } else if (learning && !strncmp(key, "env.", 4)) {
-            st = prism_env_configure(&env, key + 4, value);
-            if (st) {
-                prism_env_free(&env);
-                return cli_fail("train", st, "(env.KEY passes KEY to the environment)");
-            }
-        } else {
-            known = false;
-        }
-        if (!known) {
-            snprintf(msg, sizeof msg, "unknown --set key '%s'", key);
+        /* q-learning steps the environment, so it takes its options too */
+        bool env_key = learning && !strncmp(key, "env.", 4);
+        st = env_key ? prism_env_configure(&env, key + 4, eq + 1)
+                     : prism_tabular_set(&set, key, eq + 1);
+        if (st) {
+            int code =
+                cli_fail("train", st, env_key ? "(env.KEY passes KEY to the environment)" : NULL);
             prism_env_free(&env);
-            return bad_key(agent, msg, keys, nkeys);
-        }
-        if (!ok) {
-            prism_env_free(&env);
-            return CLI_USAGE;
+            return st == PRISM_ERR_NOT_FOUND && !env_key ? list_keys(agent, &set) : code;
         }
     }
+    const prism_q_iteration_options qi = set.iteration;
+    const prism_q_learning_options ql = set.learning;
 
-    /* the exploration function explores by itself: its default is the book's pure form */
-    if (ql.exploration == PRISM_EXPLORE_FUNCTION && !epsilon_set) ql.epsilon = 0;
     prism_qtable t;
     st = prism_qtable_init(&t, m);
     if (st) {
