@@ -131,11 +131,20 @@ int bench_env(int argc, char **argv) {
         bench_result r = {time_single(c->id, (double)secs),
                           time_vector(c->id, (int)vec_n, (double)secs)};
         double best = r.single > r.vector ? r.single : r.vector;
-        if (json)
-            printf("{\"env\":\"%s\",\"steps_per_s\":%.0f,\"single_steps_per_s\":%.0f,"
-                   "\"vector_steps_per_s\":%.0f,\"vector_n\":%lld,\"clock\":\"thread_cpu\"}\n",
-                   c->id, best, r.single, r.vector, vec_n);
-        else
+        if (json) {
+            /* rates to the step: more digits would be noise */
+            prism_json j;
+            prism_json_init(&j, 0);
+            prism_json_object_begin(&j);
+            prism_json_kv_string(&j, "env", c->id);
+            prism_json_kv_fixed(&j, "steps_per_s", best, 0);
+            prism_json_kv_fixed(&j, "single_steps_per_s", r.single, 0);
+            prism_json_kv_fixed(&j, "vector_steps_per_s", r.vector, 0);
+            prism_json_kv_int(&j, "vector_n", vec_n);
+            prism_json_kv_string(&j, "clock", "thread_cpu");
+            prism_json_object_end(&j);
+            if ((rc = cli_json_print("bench env", &j))) return rc;
+        } else
             printf("%-22s %16.0f %16.0f\n", c->id, r.single, r.vector);
         fflush(stdout);
     }

@@ -166,15 +166,25 @@ int bench_replay(int argc, char **argv) {
         char obs[32], upd[32] = "-";
         if (c->prioritized) snprintf(upd, sizeof upd, "%.0f", m.updates);
         snprintf(obs, sizeof obs, "%d %s", c->obs_size, prism_obs_storage_name(c->storage));
-        if (json)
-            printf("{\"case\":\"%s\",\"obs_size\":%d,\"storage\":\"%s\",\"capacity\":%d,"
-                   "\"batch\":%d,\"n_step\":%d,\"prioritized\":%s,\"adds_per_s\":%.0f,"
-                   "\"sample_batches_per_s\":%.0f,\"update_batches_per_s\":%.0f,"
-                   "\"memory_bytes\":%zu,\"what\":\"%s\"}\n",
-                   c->name, c->obs_size, prism_obs_storage_name(c->storage), c->capacity, c->batch,
-                   c->n_step, c->prioritized ? "true" : "false", m.adds, m.batches, m.updates,
-                   m.bytes, c->what);
-        else
+        if (json) {
+            prism_json j;
+            prism_json_init(&j, 0);
+            prism_json_object_begin(&j);
+            prism_json_kv_string(&j, "case", c->name);
+            prism_json_kv_int(&j, "obs_size", c->obs_size);
+            prism_json_kv_string(&j, "storage", prism_obs_storage_name(c->storage));
+            prism_json_kv_int(&j, "capacity", c->capacity);
+            prism_json_kv_int(&j, "batch", c->batch);
+            prism_json_kv_int(&j, "n_step", c->n_step);
+            prism_json_kv_bool(&j, "prioritized", c->prioritized);
+            prism_json_kv_fixed(&j, "adds_per_s", m.adds, 0);
+            prism_json_kv_fixed(&j, "sample_batches_per_s", m.batches, 0);
+            prism_json_kv_fixed(&j, "update_batches_per_s", m.updates, 0);
+            prism_json_kv_int(&j, "memory_bytes", (long long)m.bytes);
+            prism_json_kv_string(&j, "what", c->what);
+            prism_json_object_end(&j);
+            if ((rc = cli_json_print("bench replay", &j))) return rc;
+        } else
             printf("%-13s %-16s %7d %5d %2d %12.0f %14.0f %14s %8.1f\n", c->name, obs, c->capacity,
                    c->batch, c->n_step, m.adds, m.batches, upd, (double)m.bytes / (1 << 20));
         fflush(stdout);

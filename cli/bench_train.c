@@ -181,14 +181,27 @@ int bench_train(int argc, char **argv) {
         double replay_us = r.replay_s / n * 1e6;
         double load = r.total_s > 0 ? r.cpu_s / r.total_s : 1.0;
         double cpu_step_us = r.cpu_s / (double)r.steps * 1e6; /* all chunks, CPU time */
-        if (json)
-            printf("{\"preset\":\"%s\",\"env\":\"%s\",\"steps\":%lld,\"updates\":%lld,"
-                   "\"wall_s\":%.4f,\"cpu_s\":%.4f,\"step_us\":%.2f,\"update_us\":%.2f,"
-                   "\"act_us\":%.2f,\"env_us\":%.3f,\"replay_us_per_step\":%.3f,"
-                   "\"observe_us\":%.2f,\"cpu_step_us\":%.2f,\"cpu_per_wall\":%.3f}\n",
-                   cases[i].preset, cases[i].env, r.steps, r.updates, r.total_s, r.cpu_s, step_us,
-                   upd_us, act_us, env_us, replay_us, r.observe_s / n * 1e6, cpu_step_us, load);
-        else
+        if (json) {
+            prism_json j;
+            prism_json_init(&j, 0);
+            prism_json_object_begin(&j);
+            prism_json_kv_string(&j, "preset", cases[i].preset);
+            prism_json_kv_string(&j, "env", cases[i].env);
+            prism_json_kv_int(&j, "steps", r.steps);
+            prism_json_kv_int(&j, "updates", r.updates);
+            prism_json_kv_fixed(&j, "wall_s", r.total_s, 4);
+            prism_json_kv_fixed(&j, "cpu_s", r.cpu_s, 4);
+            prism_json_kv_fixed(&j, "step_us", step_us, 2);
+            prism_json_kv_fixed(&j, "update_us", upd_us, 2);
+            prism_json_kv_fixed(&j, "act_us", act_us, 2);
+            prism_json_kv_fixed(&j, "env_us", env_us, 3);
+            prism_json_kv_fixed(&j, "replay_us_per_step", replay_us, 3);
+            prism_json_kv_fixed(&j, "observe_us", r.observe_s / n * 1e6, 2);
+            prism_json_kv_fixed(&j, "cpu_step_us", cpu_step_us, 2);
+            prism_json_kv_fixed(&j, "cpu_per_wall", load, 3);
+            prism_json_object_end(&j);
+            if ((rc = cli_json_print("bench train", &j))) return rc;
+        } else
             printf("%-12s %-15s %7lld %7lld %9.1f %9.1f %8.1f %8.2f %9.2f %10.1f %6.2f\n",
                    cases[i].preset, cases[i].env, r.steps, r.updates, step_us, upd_us, act_us,
                    env_us, replay_us, cpu_step_us, load);

@@ -5,6 +5,7 @@
 #define PRISM_CLI_H
 
 #include "prism/core.h"
+#include "prism/json.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -61,6 +62,10 @@ bool cli_u64(const char *command, const cli_opt *o, uint64_t fallback, uint64_t 
 /* Print "prism <command>: error: <message>" and return the exit code for the status. */
 int cli_fail(const char *command, prism_status st, const char *hint);
 int cli_exit_code(prism_status st);
+
+/* Finish the document `j`, print it as one line on stdout and free it (cli/json_out.c). A
+ * writer failure (out of memory, unbalanced containers) is reported; returns the exit code. */
+int cli_json_print(const char *command, prism_json *j);
 
 /* Subcommands (cli/cmd_*.c), dispatched by cli/prism.c. */
 int cmd_env(int argc, char **argv);

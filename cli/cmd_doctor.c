@@ -62,7 +62,8 @@ static void print_table(const prism_doctor_report *r, const char *title) {
     }
 }
 
-static void print_json(const prism_doctor_report *r, const char *kind, int rc) {
+/* The report as one JSON line; returns rc, or the exit code of a writer failure. */
+static int print_json(const prism_doctor_report *r, const char *kind, int rc) {
     prism_json j;
     prism_json_init(&j, 0);
     prism_json_object_begin(&j);
@@ -88,8 +89,8 @@ static void print_json(const prism_doctor_report *r, const char *kind, int rc) {
     }
     prism_json_array_end(&j);
     prism_json_object_end(&j);
-    if (prism_json_finish(&j) == PRISM_OK) printf("%s\n", prism_json_text(&j));
-    prism_json_free(&j);
+    int out_rc = cli_json_print("doctor", &j);
+    return out_rc ? out_rc : rc;
 }
 
 /* The failures again, one per line, so the summary names every implicated component. */
@@ -172,7 +173,7 @@ static int doctor_run(const char *arg, const char *runs_dir, bool json) {
     }
     int rc = r.failed || r.passed == 0 ? CLI_FAILURE : CLI_OK;
     if (json) {
-        print_json(&r, "run", rc);
+        rc = print_json(&r, "run", rc);
     } else {
         char title[PRISM_PATH_MAX + 32];
         snprintf(title, sizeof title, "run %s", dir);
@@ -278,7 +279,7 @@ int cmd_doctor(int argc, char **argv) {
     }
     rc = r.failed || r.passed == 0 ? CLI_FAILURE : CLI_OK;
     if (json) {
-        print_json(&r, "agent", rc);
+        rc = print_json(&r, "agent", rc);
     } else {
         char title[256];
         snprintf(title, sizeof title, "prism doctor: agent %s, gamma %g, seed %llu%s%s", o.preset,

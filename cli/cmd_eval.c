@@ -174,8 +174,11 @@ int cmd_eval(int argc, char **argv) {
         prism_json_kv_double(&j, "return_max", hi);
         prism_json_kv_double(&j, "length_mean", len_sum / n);
         prism_json_object_end(&j);
-        if (prism_json_finish(&j) == PRISM_OK) printf("%s\n", prism_json_text(&j));
-        prism_json_free(&j);
+        int out_rc = cli_json_print("eval", &j);
+        if (out_rc) {
+            prism_trained_free(&t);
+            return out_rc;
+        }
     } else {
         printf("%s on %s, checkpoint %s (iteration %d, %lld steps), epsilon %g\n", t.cfg.agent,
                t.cfg.env, t.checkpoint, t.counters.iterations_done, t.counters.env_steps,

@@ -105,17 +105,29 @@ int env_eval(int argc, char **argv) {
         length_sum += (double)len;
     }
     double sd = sqrt(m2 / (double)episodes), length_mean = length_sum / (double)episodes;
-    if (json)
-        printf("{\"env\":\"%s\",\"policy\":\"%s\",\"episodes\":%lld,\"seed\":%llu,"
-               "\"mean\":%.6f,\"std\":%.6f,\"min\":%.6f,\"max\":%.6f,\"length_mean\":%.3f,"
-               "\"terminated\":%lld}\n",
-               env.cls->id, policy, episodes, (unsigned long long)seed, mean, sd, lo, hi,
-               length_mean, terminated);
-    else
+    int out_rc = CLI_OK;
+    if (json) {
+        prism_json j;
+        prism_json_init(&j, 0);
+        prism_json_object_begin(&j);
+        prism_json_kv_string(&j, "env", env.cls->id);
+        prism_json_kv_string(&j, "policy", policy);
+        prism_json_kv_int(&j, "episodes", episodes);
+        prism_json_key(&j, "seed");
+        prism_json_u64(&j, seed);
+        prism_json_kv_fixed(&j, "mean", mean, 6);
+        prism_json_kv_fixed(&j, "std", sd, 6);
+        prism_json_kv_fixed(&j, "min", lo, 6);
+        prism_json_kv_fixed(&j, "max", hi, 6);
+        prism_json_kv_fixed(&j, "length_mean", length_mean, 3);
+        prism_json_kv_int(&j, "terminated", terminated);
+        prism_json_object_end(&j);
+        out_rc = cli_json_print(cmd, &j);
+    } else
         printf("%s, %s policy, %lld episodes (seed %llu): return mean %.2f std %.2f min %.2f max "
                "%.2f; length mean %.1f; %lld terminated, %lld truncated\n",
                env.cls->id, policy, episodes, (unsigned long long)seed, mean, sd, lo, hi,
                length_mean, terminated, episodes - terminated);
     prism_env_free(&env);
-    return CLI_OK;
+    return out_rc;
 }

@@ -13,21 +13,29 @@
 
 static const char *const command = "env rollout";
 
-/* A float32 that round-trips (%.9g); JSON has no NaN or infinity, so those print as null. */
-static void print_float(float v) {
-    if (isfinite(v))
-        printf("%.9g", (double)v);
-    else
-        printf("null");
-}
-
-static void print_obs(const float *obs, int d) {
-    printf("\"obs\":[");
-    for (int i = 0; i < d; i++) {
-        if (i) putchar(',');
-        print_float(obs[i]);
+/* One line of the rollout (docs/rollout.md): a reset when `step` is NULL, else step t with
+ * action a. Float32 values print with %.9g, which round-trips; NaN and Inf as null. */
+static int print_line(long long t, int a, const float *obs, int d, const prism_step *step) {
+    prism_json j;
+    prism_json_init(&j, 0);
+    prism_json_object_begin(&j);
+    prism_json_kv_string(&j, "type", step ? "step" : "reset");
+    if (step) {
+        prism_json_kv_int(&j, "t", t);
+        prism_json_kv_int(&j, "action", a);
     }
-    putchar(']');
+    prism_json_key(&j, "obs");
+    prism_json_array_begin(&j);
+    for (int i = 0; i < d; i++) prism_json_float(&j, obs[i]);
+    prism_json_array_end(&j);
+    if (step) {
+        prism_json_key(&j, "reward");
+        prism_json_float(&j, step->reward);
+        prism_json_kv_bool(&j, "terminated", step->terminated);
+        prism_json_kv_bool(&j, "truncated", step->truncated);
+    }
+    prism_json_object_end(&j);
+    return cli_json_print(command, &j);
 }
 
 /* Read one action per line from `path` into a growing array; every line must hold a whole
@@ -236,28 +244,18 @@ int env_rollout(int argc, char **argv) {
             return cli_fail(command, st, NULL);
         }
     }
-    printf("{\"type\":\"reset\",");
-    print_obs(obs, d);
-    printf("}\n");
-    for (long long t = 0; t < steps; t++) {
+    int out_rc = print_line(0, 0, obs, d, NULL);
+    for (long long t = 0; t < steps && !out_rc; t++) {
         int a =
             actions ? actions[t] : (int)prism_rng_below(&action_rng, (uint32_t)cls->num_actions);
         prism_step s = prism_env_step(&env, a, obs);
-        printf("{\"type\":\"step\",\"t\":%lld,\"action\":%d,", t, a);
-        print_obs(obs, d);
-        printf(",\"reward\":");
-        print_float(s.reward);
-        printf(",\"terminated\":%s,\"truncated\":%s}\n", s.terminated ? "true" : "false",
-               s.truncated ? "true" : "false");
-        if (s.terminated || s.truncated) {
+        out_rc = print_line(t, a, obs, d, &s);
+        if (!out_rc && (s.terminated || s.truncated)) {
             prism_env_reset(&env, obs);
-            printf("{\"type\":\"reset\",");
-            print_obs(obs, d);
-            printf("}\n");
+            out_rc = print_line(0, 0, obs, d, NULL);
         }
     }
-    int out_rc = CLI_OK;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if (!out_rc && (fflush(stdout) != 0 || ferror(stdout))) {
         fprintf(stderr, "prism %s: error: writing the output failed: %s\n", command,
                 strerror(errno));
         out_rc = CLI_FAILURE;

@@ -33,30 +33,6 @@ static int list_keys(const char *agent, const prism_tabular_settings *s) {
     return CLI_USAGE;
 }
 
-static void json_string(const char *s) {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
-/* A double in the fewest digits that read back exactly (0.9, not 0.90000000000000002). */
-static void json_number(double v) {
-    char buf[32];
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, sizeof buf, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    fputs(buf, stdout);
-}
-
 static void print_table(const prism_qtable *t, const prism_mdp *m, const prism_env_class *cls) {
     printf("%-10s", "state");
     for (int a = 0; a < t->num_actions; a++) printf(" %12.12s", cls->action_names[a]);
@@ -74,47 +50,67 @@ static void print_table(const prism_qtable *t, const prism_mdp *m, const prism_e
     }
 }
 
-static void print_json(const prism_qtable *t, const prism_mdp *m, const prism_env_class *cls,
-                       const char *agent, double gamma) {
-    printf("{\"env\":");
-    json_string(cls->id);
-    printf(",\"agent\":");
-    json_string(agent);
-    printf(",\"gamma\":");
-    json_number(gamma);
-    printf(",\"states\":[");
-    for (int s = 0; s < t->num_states; s++) {
-        if (s) putchar(',');
-        json_string(m->state_names[s]);
-    }
-    printf("],\"actions\":[");
-    for (int a = 0; a < t->num_actions; a++) {
-        if (a) putchar(',');
-        json_string(cls->action_names[a]);
-    }
-    printf("],\"q\":[");
-    for (int s = 0; s < t->num_states; s++) {
-        printf("%s[", s ? "," : "");
-        for (int a = 0; a < t->num_actions; a++) {
-            int i = s * t->num_actions + a;
-            if (a) putchar(',');
-            if (t->available[i])
-                json_number(t->q[i]);
+/* The closing JSON line: the table, the policy and the agent's settings. */
+static int print_json(const prism_qtable *t, const prism_mdp *m, const prism_env_class *cls,
+                      const char *agent, const prism_tabular_settings *set, int iterations) {
+    const int S = t->num_states, A = t->num_actions;
+    prism_json j;
+    prism_json_init(&j, 0);
+    prism_json_object_begin(&j);
+    prism_json_kv_string(&j, "env", cls->id);
+    prism_json_kv_string(&j, "agent", agent);
+    prism_json_kv_double(&j, "gamma",
+                         set->is_learning ? set->learning.gamma : set->iteration.gamma);
+    prism_json_key(&j, "states");
+    prism_json_array_begin(&j);
+    for (int s = 0; s < S; s++) prism_json_string(&j, m->state_names[s]);
+    prism_json_array_end(&j);
+    prism_json_key(&j, "actions");
+    prism_json_array_begin(&j);
+    for (int a = 0; a < A; a++) prism_json_string(&j, cls->action_names[a]);
+    prism_json_array_end(&j);
+    prism_json_key(&j, "q"); /* null where the action is unavailable */
+    prism_json_array_begin(&j);
+    for (int s = 0; s < S; s++) {
+        prism_json_array_begin(&j);
+        for (int a = 0; a < A; a++) {
+            if (t->available[s * A + a])
+                prism_json_double(&j, t->q[s * A + a]);
             else
-                printf("null");
+                prism_json_null(&j);
         }
-        putchar(']');
+        prism_json_array_end(&j);
     }
-    printf("],\"visits\":[");
-    for (int s = 0; s < t->num_states; s++) {
-        printf("%s[", s ? "," : "");
-        for (int a = 0; a < t->num_actions; a++)
-            printf("%s%llu", a ? "," : "", (unsigned long long)t->visits[s * t->num_actions + a]);
-        putchar(']');
+    prism_json_array_end(&j);
+    prism_json_key(&j, "visits");
+    prism_json_array_begin(&j);
+    for (int s = 0; s < S; s++) {
+        prism_json_array_begin(&j);
+        for (int a = 0; a < A; a++) prism_json_u64(&j, t->visits[s * A + a]);
+        prism_json_array_end(&j);
     }
-    printf("],\"policy\":[");
-    for (int s = 0; s < t->num_states; s++) printf("%s%d", s ? "," : "", prism_qtable_greedy(t, s));
-    printf("]");
+    prism_json_array_end(&j);
+    prism_json_key(&j, "policy");
+    prism_json_array_begin(&j);
+    for (int s = 0; s < S; s++) prism_json_int(&j, prism_qtable_greedy(t, s));
+    prism_json_array_end(&j);
+    if (set->is_learning) {
+        const prism_q_learning_options *ql = &set->learning;
+        prism_json_kv_int(&j, "steps", ql->steps);
+        prism_json_key(&j, "seed");
+        prism_json_u64(&j, ql->seed);
+        prism_json_kv_string(&j, "exploration",
+                             ql->exploration == PRISM_EXPLORE_FUNCTION ? "function" : "epsilon");
+        prism_json_kv_double(&j, "alpha0", ql->alpha0);
+        prism_json_kv_double(&j, "decay", ql->decay);
+        prism_json_kv_double(&j, "epsilon", ql->epsilon);
+        prism_json_kv_double(&j, "kappa", ql->kappa);
+    } else {
+        prism_json_kv_int(&j, "iterations", iterations);
+        prism_json_kv_double(&j, "tolerance", set->iteration.tolerance);
+    }
+    prism_json_object_end(&j);
+    return cli_json_print("train", &j);
 }
 
 int train_tabular(int argc, char **argv) {
@@ -232,25 +228,8 @@ int train_tabular(int argc, char **argv) {
         printf("%s, q-iteration, gamma %g: %d sweeps (%.3f s)\n", m->env_id, gamma, iterations,
                seconds);
     print_table(&t, m, env.cls);
-    if (opts[O_JSON].count) {
-        print_json(&t, m, env.cls, agent, gamma);
-        if (learning) {
-            printf(",\"steps\":%ld,\"seed\":%llu,\"exploration\":\"%s\",\"alpha0\":", ql.steps,
-                   (unsigned long long)ql.seed, kind);
-            json_number(ql.alpha0);
-            printf(",\"decay\":");
-            json_number(ql.decay);
-            printf(",\"epsilon\":");
-            json_number(ql.epsilon);
-            printf(",\"kappa\":");
-            json_number(ql.kappa);
-        } else {
-            printf(",\"iterations\":%d,\"tolerance\":", iterations);
-            json_number(qi.tolerance);
-        }
-        printf("}\n");
-    }
+    int out_rc = opts[O_JSON].count ? print_json(&t, m, env.cls, agent, &set, iterations) : CLI_OK;
     prism_qtable_free(&t);
     prism_env_free(&env);
-    return CLI_OK;
+    return out_rc;
 }
