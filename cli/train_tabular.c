@@ -1,14 +1,14 @@
 /* prism train ENV --agent q-iteration|q-learning: the tabular agents of prism/tabular.h on an
  * environment with a known model (homl-mdp, the probes). Prints the Q table and the greedy
- * policy; --json adds one closing JSON line. cmd_train.c dispatches here when
- * train_tabular_handles(agent); the deep agents are not this file's business. */
+ * policy; --json adds one closing JSON line. The agents parse their own --set keys
+ * (prism_tabular_set); this file splits KEY=VALUE and hands env.KEY to the environment.
+ * cmd_train.c dispatches here when train_tabular_handles(agent); the deep agents are not this
+ * file's business. */
 #include "cli.h"
 #include "prism/mdp.h"
 #include "prism/tabular.h"
 
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const usage =
