@@ -31,6 +31,9 @@ static void print_usage(const char *usage, const cli_opt *opts, int nopts) {
 
 int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_opt *opts,
               int nopts, char **positional, int max_positional, int *npositional) {
+    /* Tables are indexed by an enum through designated initializers; an index left out of the
+     * table leaves a nameless slot, a bug that must not pass silently. */
+    for (int k = 0; k < nopts; k++) PRISM_ASSERT(opts[k].name && opts[k].help);
     *npositional = 0;
     bool only_positional = false;
     for (int i = 0; i < argc; i++) {
@@ -162,7 +165,7 @@ int cli_dispatch(const char *command, const char *usage, const cli_subcommand *s
     bool help = argc >= 1 && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"));
     FILE *f = help ? stdout : stderr;
     if (argc >= 1 && !help) fprintf(f, "prism %s: unknown subcommand '%s'\n", command, argv[0]);
-    fprintf(f, "usage: %s\n\n", usage);
+    fprintf(f, "usage: %s\n\nsubcommands:\n", usage);
     for (int i = 0; i < n; i++) fprintf(f, "  %-10s %s\n", subs[i].name, subs[i].summary);
     return help ? CLI_OK : CLI_USAGE;
 }

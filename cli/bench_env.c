@@ -99,24 +99,29 @@ static double time_vector(const char *id, int n, double seconds) {
 }
 
 int bench_env(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "json", .help = "one JSON object per environment"},
-        {.name = "seconds", .metavar = "S", .help = "CPU time per measurement (default 1)"},
-        {.name = "vector", .metavar = "N", .help = "environments in the vector (default 256)"},
+    enum { O_JSON, O_SECONDS, O_VECTOR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "one JSON object per environment"},
+        [O_SECONDS] = {.name = "seconds",
+                       .metavar = "S",
+                       .help = "CPU time per measurement (default 1)"},
+        [O_VECTOR] = {.name = "vector",
+                      .metavar = "N",
+                      .help = "environments in the vector (default 256)"},
     };
     char *pos[1];
     int npos;
     const char *usage = "prism bench env [ID] [--json] [--seconds S] [--vector N]";
-    int rc = cli_parse("bench env", usage, argc, argv, opts, 3, pos, 1, &npos);
+    int rc = cli_parse("bench env", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long vec_n, secs;
-    if (!cli_int("bench env", &opts[1], 1, 600, 1, &secs)) return CLI_USAGE;
-    if (!cli_int("bench env", &opts[2], 1, 1 << 16, 256, &vec_n)) return CLI_USAGE;
+    if (!cli_int("bench env", &opts[O_SECONDS], 1, 600, 1, &secs)) return CLI_USAGE;
+    if (!cli_int("bench env", &opts[O_VECTOR], 1, 1 << 16, 256, &vec_n)) return CLI_USAGE;
     if (npos == 1 && !prism_env_find(pos[0])) {
         prism_env e;
         return cli_fail("bench env", prism_env_init(&e, pos[0], NULL), NULL);
     }
-    bool json = opts[0].count > 0;
+    bool json = opts[O_JSON].count > 0;
     if (!json)
         printf("%-22s %16s %16s   (steps per CPU-second, best of 3)\n", "ENV", "SINGLE steps/s",
                "VECTOR steps/s");
@@ -126,11 +131,20 @@ int bench_env(int argc, char **argv) {
         bench_result r = {time_single(c->id, (double)secs),
                           time_vector(c->id, (int)vec_n, (double)secs)};
         double best = r.single > r.vector ? r.single : r.vector;
-        if (json)
-            printf("{\"env\":\"%s\",\"steps_per_s\":%.0f,\"single_steps_per_s\":%.0f,"
-                   "\"vector_steps_per_s\":%.0f,\"vector_n\":%lld,\"clock\":\"thread_cpu\"}\n",
-                   c->id, best, r.single, r.vector, vec_n);
-        else
+        if (json) {
+            /* rates to the step: more digits would be noise */
+            prism_json j;
+            prism_json_init(&j, 0);
+            prism_json_object_begin(&j);
+            prism_json_kv_string(&j, "env", c->id);
+            prism_json_kv_fixed(&j, "steps_per_s", best, 0);
+            prism_json_kv_fixed(&j, "single_steps_per_s", r.single, 0);
+            prism_json_kv_fixed(&j, "vector_steps_per_s", r.vector, 0);
+            prism_json_kv_int(&j, "vector_n", vec_n);
+            prism_json_kv_string(&j, "clock", "thread_cpu");
+            prism_json_object_end(&j);
+            if ((rc = cli_json_print("bench env", &j))) return rc;
+        } else
             printf("%-22s %16.0f %16.0f\n", c->id, r.single, r.vector);
         fflush(stdout);
     }

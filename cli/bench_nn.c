@@ -203,20 +203,25 @@ static int run_preset(const preset *p, double seconds, int naive, result *res) {
 }
 
 int bench_nn(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "json", .help = "one JSON object per network"},
-        {.name = "seconds", .metavar = "S", .help = "time per measurement (default 1)"},
-        {.name = "naive", .help = "use the naive reference kernels"},
-        {.name = "only", .metavar = "NAME", .help = "only presets whose name contains NAME"},
+    enum { O_JSON, O_SECONDS, O_NAIVE, O_ONLY, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "one JSON object per network"},
+        [O_SECONDS] = {.name = "seconds",
+                       .metavar = "S",
+                       .help = "time per measurement (default 1)"},
+        [O_NAIVE] = {.name = "naive", .help = "use the naive reference kernels"},
+        [O_ONLY] = {.name = "only",
+                    .metavar = "NAME",
+                    .help = "only presets whose name contains NAME"},
     };
     const char *usage = "prism bench nn [--json] [--seconds S] [--naive] [--only NAME]";
     int npos;
-    int rc = cli_parse("bench nn", usage, argc, argv, opts, 4, NULL, 0, &npos);
+    int rc = cli_parse("bench nn", usage, argc, argv, opts, NOPTS, NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long secs;
-    if (!cli_int("bench nn", &opts[1], 1, 600, 1, &secs)) return CLI_USAGE;
-    int json = opts[0].count > 0, naive = opts[2].count > 0;
-    const char *only = cli_value(&opts[3], NULL);
+    if (!cli_int("bench nn", &opts[O_SECONDS], 1, 600, 1, &secs)) return CLI_USAGE;
+    int json = opts[O_JSON].count > 0, naive = opts[O_NAIVE].count > 0;
+    const char *only = cli_value(&opts[O_ONLY], NULL);
     preset ps[8];
     int n = make_presets(ps), matches = 0;
     for (int i = 0; i < n; i++) matches += !only || strstr(ps[i].name, only) != NULL;
@@ -240,14 +245,28 @@ int bench_nn(int argc, char **argv) {
         count_flops(&ps[i].cfg, ps[i].batch, &fwd, &bwd, mnk);
         double flops = 2 * fwd + bwd; /* online + target forward, backward */
         double gf = flops / (r.update_us * 1e-6) / 1e9, sg = sgemm_gflops(mnk, (double)secs / 2);
-        if (json)
-            printf("{\"name\":\"%s\",\"batch\":%d,\"naive\":%s,\"update_us\":%.2f,"
-                   "\"forward_us\":%.2f,\"backward_us\":%.2f,\"optimizer_us\":%.2f,"
-                   "\"update_flops\":%.0f,\"update_gflops\":%.2f,\"sgemm_m\":%d,\"sgemm_n\":%d,"
-                   "\"sgemm_k\":%d,\"sgemm_gflops\":%.2f,\"ratio\":%.3f,\"act_us\":%.3f}\n",
-                   ps[i].name, ps[i].batch, naive ? "true" : "false", r.update_us, r.fwd_us,
-                   r.bwd_us, r.opt_us, flops, gf, mnk[0], mnk[1], mnk[2], sg, gf / sg, r.act_us);
-        else
+        if (json) {
+            prism_json j;
+            prism_json_init(&j, 0);
+            prism_json_object_begin(&j);
+            prism_json_kv_string(&j, "name", ps[i].name);
+            prism_json_kv_int(&j, "batch", ps[i].batch);
+            prism_json_kv_bool(&j, "naive", naive);
+            prism_json_kv_fixed(&j, "update_us", r.update_us, 2);
+            prism_json_kv_fixed(&j, "forward_us", r.fwd_us, 2);
+            prism_json_kv_fixed(&j, "backward_us", r.bwd_us, 2);
+            prism_json_kv_fixed(&j, "optimizer_us", r.opt_us, 2);
+            prism_json_kv_fixed(&j, "update_flops", flops, 0);
+            prism_json_kv_fixed(&j, "update_gflops", gf, 2);
+            prism_json_kv_int(&j, "sgemm_m", mnk[0]);
+            prism_json_kv_int(&j, "sgemm_n", mnk[1]);
+            prism_json_kv_int(&j, "sgemm_k", mnk[2]);
+            prism_json_kv_fixed(&j, "sgemm_gflops", sg, 2);
+            prism_json_kv_fixed(&j, "ratio", gf / sg, 3);
+            prism_json_kv_fixed(&j, "act_us", r.act_us, 3);
+            prism_json_object_end(&j);
+            if ((rc = cli_json_print("bench nn", &j))) return rc;
+        } else
             printf("%-24s %5d %9.1f %9.1f %9.1f %9.1f %10.1f %10.1f %6.2f %8.2f\n", ps[i].name,
                    ps[i].batch, r.update_us, r.fwd_us, r.bwd_us, r.opt_us, gf, sg, gf / sg,
                    r.act_us);

@@ -128,17 +128,20 @@ static prism_status run_case(const bench_case *c, double seconds, bench_numbers 
 }
 
 int bench_replay(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "json", .help = "one JSON object per case"},
-        {.name = "seconds", .metavar = "S", .help = "time per measurement (default 1)"},
+    enum { O_JSON, O_SECONDS, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "one JSON object per case"},
+        [O_SECONDS] = {.name = "seconds",
+                       .metavar = "S",
+                       .help = "time per measurement (default 1)"},
     };
     char *pos[1];
     int npos;
     const char *usage = "prism bench replay [CASE] [--json] [--seconds S]";
-    int rc = cli_parse("bench replay", usage, argc, argv, opts, 2, pos, 1, &npos);
+    int rc = cli_parse("bench replay", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long secs;
-    if (!cli_int("bench replay", &opts[1], 1, 600, 1, &secs)) return CLI_USAGE;
+    if (!cli_int("bench replay", &opts[O_SECONDS], 1, 600, 1, &secs)) return CLI_USAGE;
     const bench_case *only = NULL;
     if (npos == 1) {
         for (int i = 0; i < NCASES; i++)
@@ -150,7 +153,7 @@ int bench_replay(int argc, char **argv) {
             return CLI_USAGE;
         }
     }
-    bool json = opts[0].count > 0;
+    bool json = opts[O_JSON].count > 0;
     if (!json)
         printf("%-13s %-16s %7s %5s %2s %12s %14s %14s %8s\n", "CASE", "OBS", "CAP", "B", "N",
                "adds/s", "batches/s", "updates/s", "MB");
@@ -163,15 +166,25 @@ int bench_replay(int argc, char **argv) {
         char obs[32], upd[32] = "-";
         if (c->prioritized) snprintf(upd, sizeof upd, "%.0f", m.updates);
         snprintf(obs, sizeof obs, "%d %s", c->obs_size, prism_obs_storage_name(c->storage));
-        if (json)
-            printf("{\"case\":\"%s\",\"obs_size\":%d,\"storage\":\"%s\",\"capacity\":%d,"
-                   "\"batch\":%d,\"n_step\":%d,\"prioritized\":%s,\"adds_per_s\":%.0f,"
-                   "\"sample_batches_per_s\":%.0f,\"update_batches_per_s\":%.0f,"
-                   "\"memory_bytes\":%zu,\"what\":\"%s\"}\n",
-                   c->name, c->obs_size, prism_obs_storage_name(c->storage), c->capacity, c->batch,
-                   c->n_step, c->prioritized ? "true" : "false", m.adds, m.batches, m.updates,
-                   m.bytes, c->what);
-        else
+        if (json) {
+            prism_json j;
+            prism_json_init(&j, 0);
+            prism_json_object_begin(&j);
+            prism_json_kv_string(&j, "case", c->name);
+            prism_json_kv_int(&j, "obs_size", c->obs_size);
+            prism_json_kv_string(&j, "storage", prism_obs_storage_name(c->storage));
+            prism_json_kv_int(&j, "capacity", c->capacity);
+            prism_json_kv_int(&j, "batch", c->batch);
+            prism_json_kv_int(&j, "n_step", c->n_step);
+            prism_json_kv_bool(&j, "prioritized", c->prioritized);
+            prism_json_kv_fixed(&j, "adds_per_s", m.adds, 0);
+            prism_json_kv_fixed(&j, "sample_batches_per_s", m.batches, 0);
+            prism_json_kv_fixed(&j, "update_batches_per_s", m.updates, 0);
+            prism_json_kv_int(&j, "memory_bytes", (long long)m.bytes);
+            prism_json_kv_string(&j, "what", c->what);
+            prism_json_object_end(&j);
+            if ((rc = cli_json_print("bench replay", &j))) return rc;
+        } else
             printf("%-13s %-16s %7d %5d %2d %12.0f %14.0f %14s %8.1f\n", c->name, obs, c->capacity,
                    c->batch, c->n_step, m.adds, m.batches, upd, (double)m.bytes / (1 << 20));
         fflush(stdout);

@@ -136,19 +136,24 @@ done:
 }
 
 int bench_train(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "json", .help = "one JSON object per case"},
-        {.name = "updates", .metavar = "N", .help = "updates timed per case (default 200)"},
-        {.name = "only", .metavar = "TEXT", .help = "only cases whose 'preset env' contains TEXT"},
+    enum { O_JSON, O_UPDATES, O_ONLY, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "one JSON object per case"},
+        [O_UPDATES] = {.name = "updates",
+                       .metavar = "N",
+                       .help = "updates timed per case (default 200)"},
+        [O_ONLY] = {.name = "only",
+                    .metavar = "TEXT",
+                    .help = "only cases whose 'preset env' contains TEXT"},
     };
     const char *usage = "prism bench train [--json] [--updates N] [--only TEXT]";
     int npos;
-    int rc = cli_parse("bench train", usage, argc, argv, opts, 3, NULL, 0, &npos);
+    int rc = cli_parse("bench train", usage, argc, argv, opts, NOPTS, NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long updates;
-    if (!cli_int("bench train", &opts[1], 1, 1000000, 200, &updates)) return CLI_USAGE;
-    int json = opts[0].count > 0;
-    const char *only = cli_value(&opts[2], NULL);
+    if (!cli_int("bench train", &opts[O_UPDATES], 1, 1000000, 200, &updates)) return CLI_USAGE;
+    int json = opts[O_JSON].count > 0;
+    const char *only = cli_value(&opts[O_ONLY], NULL);
     char names[N_CASES][96];
     int matches = 0;
     for (int i = 0; i < N_CASES; i++) {
@@ -176,14 +181,27 @@ int bench_train(int argc, char **argv) {
         double replay_us = r.replay_s / n * 1e6;
         double load = r.total_s > 0 ? r.cpu_s / r.total_s : 1.0;
         double cpu_step_us = r.cpu_s / (double)r.steps * 1e6; /* all chunks, CPU time */
-        if (json)
-            printf("{\"preset\":\"%s\",\"env\":\"%s\",\"steps\":%lld,\"updates\":%lld,"
-                   "\"wall_s\":%.4f,\"cpu_s\":%.4f,\"step_us\":%.2f,\"update_us\":%.2f,"
-                   "\"act_us\":%.2f,\"env_us\":%.3f,\"replay_us_per_step\":%.3f,"
-                   "\"observe_us\":%.2f,\"cpu_step_us\":%.2f,\"cpu_per_wall\":%.3f}\n",
-                   cases[i].preset, cases[i].env, r.steps, r.updates, r.total_s, r.cpu_s, step_us,
-                   upd_us, act_us, env_us, replay_us, r.observe_s / n * 1e6, cpu_step_us, load);
-        else
+        if (json) {
+            prism_json j;
+            prism_json_init(&j, 0);
+            prism_json_object_begin(&j);
+            prism_json_kv_string(&j, "preset", cases[i].preset);
+            prism_json_kv_string(&j, "env", cases[i].env);
+            prism_json_kv_int(&j, "steps", r.steps);
+            prism_json_kv_int(&j, "updates", r.updates);
+            prism_json_kv_fixed(&j, "wall_s", r.total_s, 4);
+            prism_json_kv_fixed(&j, "cpu_s", r.cpu_s, 4);
+            prism_json_kv_fixed(&j, "step_us", step_us, 2);
+            prism_json_kv_fixed(&j, "update_us", upd_us, 2);
+            prism_json_kv_fixed(&j, "act_us", act_us, 2);
+            prism_json_kv_fixed(&j, "env_us", env_us, 3);
+            prism_json_kv_fixed(&j, "replay_us_per_step", replay_us, 3);
+            prism_json_kv_fixed(&j, "observe_us", r.observe_s / n * 1e6, 2);
+            prism_json_kv_fixed(&j, "cpu_step_us", cpu_step_us, 2);
+            prism_json_kv_fixed(&j, "cpu_per_wall", load, 3);
+            prism_json_object_end(&j);
+            if ((rc = cli_json_print("bench train", &j))) return rc;
+        } else
             printf("%-12s %-15s %7lld %7lld %9.1f %9.1f %8.1f %8.2f %9.2f %10.1f %6.2f\n",
                    cases[i].preset, cases[i].env, r.steps, r.updates, step_us, upd_us, act_us,
                    env_us, replay_us, cpu_step_us, load);

@@ -5,6 +5,7 @@
 #define PRISM_CLI_H
 
 #include "prism/core.h"
+#include "prism/json.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,6 +22,17 @@ typedef struct cli_opt {
     int count;
     const char *values[CLI_MAX_VALUES];
 } cli_opt;
+
+/* Commands declare an enum of option indices beside their table and fill the table with
+ * designated initializers, so opts[O_SEED] is --seed whatever the order:
+ *
+ *     enum { O_SEED, O_JSON, NOPTS };
+ *     cli_opt opts[NOPTS] = {
+ *         [O_SEED] = {.name = "seed", .metavar = "N", .help = "seed (default 0)"},
+ *         [O_JSON] = {.name = "json", .help = "print one JSON object"},
+ *     };
+ *
+ * An index without an entry leaves a nameless slot, which cli_parse asserts against. */
 
 /* The last value given, or `fallback`. */
 const char *cli_value(const cli_opt *o, const char *fallback);
@@ -50,6 +62,10 @@ bool cli_u64(const char *command, const cli_opt *o, uint64_t fallback, uint64_t 
 /* Print "prism <command>: error: <message>" and return the exit code for the status. */
 int cli_fail(const char *command, prism_status st, const char *hint);
 int cli_exit_code(prism_status st);
+
+/* Finish the document `j`, print it as one line on stdout and free it (cli/json_out.c). A
+ * writer failure (out of memory, unbalanced containers) is reported; returns the exit code. */
+int cli_json_print(const char *command, prism_json *j);
 
 /* Subcommands (cli/cmd_*.c), dispatched by cli/prism.c. */
 int cmd_env(int argc, char **argv);

@@ -15,8 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *usage = "prism doctor [RUN | env ID] [--agent PRESET] [--set key=value ...] "
-                           "[--seed N] [--steps N] [--json]";
+static const char *usage =
+    "prism doctor [RUN | env ID] [--agent PRESET] [--set key=value ...] [--seed N] [--steps N] "
+    "[--json] [--no-engine] [--no-probes] [--engine-env ID] [--runs-dir DIR] [--inject-bug NAME]";
 
 static const char *const bug_names[] = {"none", "no-terminal-mask", "target-sign",
                                         "target-never-syncs", "nstep-off-by-one"};
@@ -61,7 +62,8 @@ static void print_table(const prism_doctor_report *r, const char *title) {
     }
 }
 
-static void print_json(const prism_doctor_report *r, const char *kind, int rc) {
+/* The report as one JSON line; returns rc, or the exit code of a writer failure. */
+static int print_json(const prism_doctor_report *r, const char *kind, int rc) {
     prism_json j;
     prism_json_init(&j, 0);
     prism_json_object_begin(&j);
@@ -87,8 +89,8 @@ static void print_json(const prism_doctor_report *r, const char *kind, int rc) {
     }
     prism_json_array_end(&j);
     prism_json_object_end(&j);
-    if (prism_json_finish(&j) == PRISM_OK) printf("%s\n", prism_json_text(&j));
-    prism_json_free(&j);
+    int out_rc = cli_json_print("doctor", &j);
+    return out_rc ? out_rc : rc;
 }
 
 /* The failures again, one per line, so the summary names every implicated component. */
@@ -108,15 +110,18 @@ static int summarize(const prism_doctor_report *r, const char *what) {
 }
 
 static int doctor_env(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "episodes", .metavar = "N", .help = "random-policy episodes (default 20)"},
-        {.name = "seed", .metavar = "N", .help = "seed (default 0)"},
-        {.name = "json", .help = "print one JSON object instead of the text"},
+    enum { O_EPISODES, O_SEED, O_JSON, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_EPISODES] = {.name = "episodes",
+                        .metavar = "N",
+                        .help = "random-policy episodes (default 20)"},
+        [O_SEED] = {.name = "seed", .metavar = "N", .help = "seed (default 0)"},
+        [O_JSON] = {.name = "json", .help = "print one JSON object instead of the text"},
     };
     char *pos[1];
     int npos;
     const char *u = "prism doctor env ID [--episodes N] [--seed N] [--json]";
-    int rc = cli_parse("doctor env", u, argc, argv, opts, 3, pos, 1, &npos);
+    int rc = cli_parse("doctor env", u, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr,
@@ -125,12 +130,12 @@ static int doctor_env(int argc, char **argv) {
     }
     long long episodes;
     uint64_t seed;
-    if (!cli_int("doctor env", &opts[0], 1, 100000, 20, &episodes)) return CLI_USAGE;
-    if (!cli_u64("doctor env", &opts[1], 0, &seed)) return CLI_USAGE;
+    if (!cli_int("doctor env", &opts[O_EPISODES], 1, 100000, 20, &episodes)) return CLI_USAGE;
+    if (!cli_u64("doctor env", &opts[O_SEED], 0, &seed)) return CLI_USAGE;
     prism_status st =
         prism_doctor_env(pos[0], (int)episodes, seed,
                          prism_env_find(pos[0]) ? prism_env_find(pos[0])->heuristic : NULL,
-                         opts[2].count > 0, stdout);
+                         opts[O_JSON].count > 0, stdout);
     if (st)
         return cli_fail("doctor env", st,
                         st == PRISM_ERR_NOT_FOUND ? "(`prism env ls` lists them)" : NULL);
@@ -168,7 +173,7 @@ static int doctor_run(const char *arg, const char *runs_dir, bool json) {
     }
     int rc = r.failed || r.passed == 0 ? CLI_FAILURE : CLI_OK;
     if (json) {
-        print_json(&r, "run", rc);
+        rc = print_json(&r, "run", rc);
     } else {
         char title[PRISM_PATH_MAX + 32];
         snprintf(title, sizeof title, "run %s", dir);
@@ -181,47 +186,67 @@ static int doctor_run(const char *arg, const char *runs_dir, bool json) {
 
 int cmd_doctor(int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "env")) return doctor_env(argc - 1, argv + 1);
-    cli_opt opts[] = {
-        {.name = "agent", .metavar = "PRESET", .help = "agent preset to examine (default dqn)"},
-        {.name = "set", .metavar = "KEY=VALUE", .help = "override one setting (repeatable)"},
-        {.name = "seed", .metavar = "N", .help = "seed of every check (default 0)"},
-        {.name = "steps", .metavar = "N", .help = "environment steps per probe (default 4000)"},
-        {.name = "json", .help = "print one JSON line instead of the table"},
-        {.name = "no-engine", .help = "probes only: skip the engine checks"},
-        {.name = "no-probes", .help = "engine checks only"},
-        {.name = "engine-env",
-         .metavar = "ID",
-         .help = "environment whose network the engine checks use (default CartPole-v0)"},
-        {.name = "runs-dir",
-         .metavar = "DIR",
-         .help = "where RUN ids are looked up (default runs)"},
-        {.name = "inject-bug",
-         .metavar = "NAME",
-         .help = "TEST ONLY: break the agent on purpose (no-terminal-mask, target-sign, "
-                 "target-never-syncs, nstep-off-by-one) to prove the doctor catches it"},
+    enum {
+        O_AGENT,
+        O_SET,
+        O_SEED,
+        O_STEPS,
+        O_JSON,
+        O_NO_ENGINE,
+        O_NO_PROBES,
+        O_ENGINE_ENV,
+        O_RUNS_DIR,
+        O_INJECT_BUG,
+        NOPTS
     };
-    enum { NOPTS = sizeof opts / sizeof opts[0] };
+    cli_opt opts[NOPTS] = {
+        [O_AGENT] = {.name = "agent",
+                     .metavar = "PRESET",
+                     .help = "agent preset to examine (default dqn)"},
+        [O_SET] = {.name = "set",
+                   .metavar = "KEY=VALUE",
+                   .help = "override one setting (repeatable)"},
+        [O_SEED] = {.name = "seed", .metavar = "N", .help = "seed of every check (default 0)"},
+        [O_STEPS] = {.name = "steps",
+                     .metavar = "N",
+                     .help = "environment steps per probe (default 4000)"},
+        [O_JSON] = {.name = "json", .help = "print one JSON line instead of the table"},
+        [O_NO_ENGINE] = {.name = "no-engine", .help = "probes only: skip the engine checks"},
+        [O_NO_PROBES] = {.name = "no-probes", .help = "engine checks only"},
+        [O_ENGINE_ENV] = {.name = "engine-env",
+                          .metavar = "ID",
+                          .help = "environment whose network the engine checks use (default "
+                                  "CartPole-v0)"},
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "where RUN ids are looked up (default runs)"},
+        [O_INJECT_BUG] = {.name = "inject-bug",
+                          .metavar = "NAME",
+                          .help = "TEST ONLY: break the agent on purpose (no-terminal-mask, "
+                                  "target-sign, target-never-syncs, nstep-off-by-one) to prove "
+                                  "the doctor catches it"},
+    };
     char *pos[1];
     int npos;
     int rc = cli_parse("doctor", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    bool json = opts[4].count > 0;
-    if (npos == 1) return doctor_run(pos[0], cli_value(&opts[8], "runs"), json);
+    bool json = opts[O_JSON].count > 0;
+    if (npos == 1) return doctor_run(pos[0], cli_value(&opts[O_RUNS_DIR], "runs"), json);
 
     prism_doctor_options o = prism_doctor_options_default();
-    o.preset = cli_value(&opts[0], "dqn");
-    if (opts[1].count > PRISM_DOCTOR_MAX_SETS) {
+    o.preset = cli_value(&opts[O_AGENT], "dqn");
+    if (opts[O_SET].count > PRISM_DOCTOR_MAX_SETS) {
         fprintf(stderr, "prism doctor: at most %d --set options\n", PRISM_DOCTOR_MAX_SETS);
         return CLI_USAGE;
     }
-    for (int i = 0; i < opts[1].count; i++) o.sets[o.n_sets++] = opts[1].values[i];
+    for (int i = 0; i < opts[O_SET].count; i++) o.sets[o.n_sets++] = opts[O_SET].values[i];
     long long steps;
-    if (!cli_u64("doctor", &opts[2], 0, &o.seed)) return CLI_USAGE;
-    if (!cli_int("doctor", &opts[3], 100, 10000000, 0, &steps)) return CLI_USAGE;
+    if (!cli_u64("doctor", &opts[O_SEED], 0, &o.seed)) return CLI_USAGE;
+    if (!cli_int("doctor", &opts[O_STEPS], 100, 10000000, 0, &steps)) return CLI_USAGE;
     o.probe_steps = steps;
-    o.engine_env = cli_value(&opts[7], "CartPole-v0");
-    if (opts[9].count) {
-        const char *b = cli_value(&opts[9], "");
+    o.engine_env = cli_value(&opts[O_ENGINE_ENV], "CartPole-v0");
+    if (opts[O_INJECT_BUG].count) {
+        const char *b = cli_value(&opts[O_INJECT_BUG], "");
         int found = -1;
         for (int i = 0; i < (int)(sizeof bug_names / sizeof bug_names[0]); i++)
             if (!strcmp(b, bug_names[i])) found = i;
@@ -244,9 +269,9 @@ int cmd_doctor(int argc, char **argv) {
     prism_doctor_report r;
     prism_doctor_report_init(&r);
     double t0 = prism_now();
-    if (!opts[6].count) st = prism_doctor_probes(&o, &r);
+    if (!opts[O_NO_PROBES].count) st = prism_doctor_probes(&o, &r);
     double t1 = prism_now();
-    if (!st && !opts[5].count) st = prism_doctor_engine(&o, &r);
+    if (!st && !opts[O_NO_ENGINE].count) st = prism_doctor_engine(&o, &r);
     double t2 = prism_now();
     if (st) {
         prism_doctor_report_free(&r);
@@ -254,7 +279,7 @@ int cmd_doctor(int argc, char **argv) {
     }
     rc = r.failed || r.passed == 0 ? CLI_FAILURE : CLI_OK;
     if (json) {
-        print_json(&r, "agent", rc);
+        rc = print_json(&r, "agent", rc);
     } else {
         char title[256];
         snprintf(title, sizeof title, "prism doctor: agent %s, gamma %g, seed %llu%s%s", o.preset,

@@ -85,33 +85,38 @@ static int reseed(const char *cmd, const cli_opt *o, prism_trained *t) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "episodes", .metavar = "N", .help = "evaluation episodes (default 10)"},
-        {.name = "epsilon",
-         .metavar = "E",
-         .help = "exploration epsilon (default: the run's agent.eps_eval)"},
-        {.name = "seed",
-         .metavar = "S",
-         .help = "seed fresh evaluation streams (default: continue the checkpoint's)"},
-        {.name = "json", .help = "print one JSON object"},
-        {.name = "runs-dir", .metavar = "DIR", .help = "where to look up a run id (default runs)"},
+    enum { O_EPISODES, O_EPSILON, O_SEED, O_JSON, O_RUNS_DIR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_EPISODES] = {.name = "episodes",
+                        .metavar = "N",
+                        .help = "evaluation episodes (default 10)"},
+        [O_EPSILON] = {.name = "epsilon",
+                       .metavar = "E",
+                       .help = "exploration epsilon (default: the run's agent.eps_eval)"},
+        [O_SEED] = {.name = "seed",
+                    .metavar = "S",
+                    .help = "seed fresh evaluation streams (default: continue the checkpoint's)"},
+        [O_JSON] = {.name = "json", .help = "print one JSON object"},
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "where to look up a run id (default runs)"},
     };
     const char *usage =
         "prism eval RUN [--episodes N] [--epsilon E] [--seed S] [--json] [--runs-dir DIR]";
     char *pos[1];
     int npos;
-    int rc = cli_parse("eval", usage, argc, argv, opts, 5, pos, 1, &npos);
+    int rc = cli_parse("eval", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr, "prism eval: which run? usage: %s\n", usage);
         return CLI_USAGE;
     }
     long long episodes;
-    if (!cli_int("eval", &opts[0], 1, 1000000, 10, &episodes)) return CLI_USAGE;
+    if (!cli_int("eval", &opts[O_EPISODES], 1, 1000000, 10, &episodes)) return CLI_USAGE;
     double epsilon = -1;
-    if (opts[1].count) {
+    if (opts[O_EPSILON].count) {
         char *end;
-        const char *v = cli_value(&opts[1], "");
+        const char *v = cli_value(&opts[O_EPSILON], "");
         epsilon = strtod(v, &end);
         if (*v == 0 || *end || !(epsilon >= 0 && epsilon <= 1)) {
             fprintf(stderr, "prism eval: --epsilon must be a number from 0 to 1 (got '%s')\n", v);
@@ -119,8 +124,8 @@ int cmd_eval(int argc, char **argv) {
         }
     }
     prism_trained t;
-    if ((rc = load("eval", pos[0], &opts[4], &t))) return rc;
-    if ((rc = reseed("eval", &opts[2], &t))) {
+    if ((rc = load("eval", pos[0], &opts[O_RUNS_DIR], &t))) return rc;
+    if ((rc = reseed("eval", &opts[O_SEED], &t))) {
         prism_trained_free(&t);
         return rc;
     }
@@ -152,7 +157,7 @@ int cmd_eval(int argc, char **argv) {
     free(obs);
     double n = (double)episodes, mean = sum / n, var = sq / n - mean * mean;
     double std = sqrt(var > 0 ? var : 0);
-    if (opts[3].count) {
+    if (opts[O_JSON].count) {
         prism_json j;
         prism_json_init(&j, 0);
         prism_json_object_begin(&j);
@@ -169,8 +174,11 @@ int cmd_eval(int argc, char **argv) {
         prism_json_kv_double(&j, "return_max", hi);
         prism_json_kv_double(&j, "length_mean", len_sum / n);
         prism_json_object_end(&j);
-        if (prism_json_finish(&j) == PRISM_OK) printf("%s\n", prism_json_text(&j));
-        prism_json_free(&j);
+        int out_rc = cli_json_print("eval", &j);
+        if (out_rc) {
+            prism_trained_free(&t);
+            return out_rc;
+        }
     } else {
         printf("%s on %s, checkpoint %s (iteration %d, %lld steps), epsilon %g\n", t.cfg.agent,
                t.cfg.env, t.checkpoint, t.counters.iterations_done, t.counters.env_steps,
@@ -188,29 +196,33 @@ static void sleep_ms(long ms) {
 }
 
 int cmd_watch(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "delay",
-         .metavar = "MS",
-         .help = "milliseconds between frames on a terminal (default 50)"},
-        {.name = "seed",
-         .metavar = "S",
-         .help = "seed a fresh episode (default: continue the checkpoint's evaluation stream)"},
-        {.name = "runs-dir", .metavar = "DIR", .help = "where to look up a run id (default runs)"},
+    enum { O_DELAY, O_SEED, O_RUNS_DIR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_DELAY] = {.name = "delay",
+                     .metavar = "MS",
+                     .help = "milliseconds between frames on a terminal (default 50)"},
+        [O_SEED] = {.name = "seed",
+                    .metavar = "S",
+                    .help = "seed a fresh episode (default: continue the checkpoint's evaluation "
+                            "stream)"},
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "where to look up a run id (default runs)"},
     };
     const char *usage = "prism watch RUN [--delay MS] [--seed S] [--runs-dir DIR]";
     char *pos[1];
     int npos;
-    int rc = cli_parse("watch", usage, argc, argv, opts, 3, pos, 1, &npos);
+    int rc = cli_parse("watch", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr, "prism watch: which run? usage: %s\n", usage);
         return CLI_USAGE;
     }
     long long delay;
-    if (!cli_int("watch", &opts[0], 0, 60000, 50, &delay)) return CLI_USAGE;
+    if (!cli_int("watch", &opts[O_DELAY], 0, 60000, 50, &delay)) return CLI_USAGE;
     prism_trained t;
-    if ((rc = load("watch", pos[0], &opts[2], &t))) return rc;
-    if ((rc = reseed("watch", &opts[1], &t))) {
+    if ((rc = load("watch", pos[0], &opts[O_RUNS_DIR], &t))) return rc;
+    if ((rc = reseed("watch", &opts[O_SEED], &t))) {
         prism_trained_free(&t);
         return rc;
     }

@@ -10,30 +10,31 @@
 int cmd_report(int argc, char **argv) {
     const char *usage = "prism report DIR... [-o FILE] [--resamples N] [--seed N] "
                         "[--final-fraction F] [--ci bootstrap|t]";
-    cli_opt opts[] = {
-        {"o",
-         "FILE",
-         "the HTML file to write (default report.html); data files go beside it",
-         0,
-         {0}},
-        {"resamples", "N", "bootstrap resamples for every interval (default 2000)", 0, {0}},
-        {"seed", "N", "seed of the bootstrap stream (default 0)", 0, {0}},
-        {"final-fraction",
-         "F",
-         "final score = mean return over this last fraction of iterations (default 0.1)",
-         0,
-         {0}},
-        {"ci",
-         "bootstrap|t",
-         "per-task intervals: percentile bootstrap (default) or Student's t (better with < 10 "
-         "seeds)",
-         0,
-         {0}},
+    enum { O_OUT, O_RESAMPLES, O_SEED, O_FINAL_FRACTION, O_CI, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_OUT] = {.name = "o",
+                   .metavar = "FILE",
+                   .help = "the HTML file to write (default report.html); data files go beside "
+                           "it"},
+        [O_RESAMPLES] = {.name = "resamples",
+                         .metavar = "N",
+                         .help = "bootstrap resamples for every interval (default 2000)"},
+        [O_SEED] = {.name = "seed",
+                    .metavar = "N",
+                    .help = "seed of the bootstrap stream (default 0)"},
+        [O_FINAL_FRACTION] = {.name = "final-fraction",
+                              .metavar = "F",
+                              .help = "final score = mean return over this last fraction of "
+                                      "iterations (default 0.1)"},
+        [O_CI] = {.name = "ci",
+                  .metavar = "bootstrap|t",
+                  .help = "per-task intervals: percentile bootstrap (default) or Student's t "
+                          "(better with < 10 seeds)"},
     };
     enum { MAXDIRS = 256 };
     char *dirs[MAXDIRS];
     int ndirs;
-    int rc = cli_parse("report", usage, argc, argv, opts, 5, dirs, MAXDIRS, &ndirs);
+    int rc = cli_parse("report", usage, argc, argv, opts, NOPTS, dirs, MAXDIRS, &ndirs);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (ndirs == 0) {
         fprintf(stderr,
@@ -45,11 +46,12 @@ int cmd_report(int argc, char **argv) {
     prism_report_options o = prism_report_options_default();
     long long resamples;
     uint64_t seed;
-    if (!cli_int("report", &opts[1], 1, 1000000, o.resamples, &resamples)) return CLI_USAGE;
-    if (!cli_u64("report", &opts[2], o.seed, &seed)) return CLI_USAGE;
+    if (!cli_int("report", &opts[O_RESAMPLES], 1, 1000000, o.resamples, &resamples))
+        return CLI_USAGE;
+    if (!cli_u64("report", &opts[O_SEED], o.seed, &seed)) return CLI_USAGE;
     o.resamples = (int)resamples, o.seed = seed;
-    if (opts[3].count) {
-        const char *s = cli_value(&opts[3], "");
+    if (opts[O_FINAL_FRACTION].count) {
+        const char *s = cli_value(&opts[O_FINAL_FRACTION], "");
         char *end;
         double f = strtod(s, &end);
         if (!*s || *end || !(f > 0 && f <= 1)) {
@@ -61,7 +63,7 @@ int cmd_report(int argc, char **argv) {
         }
         o.final_fraction = f;
     }
-    const char *ci = cli_value(&opts[4], "bootstrap");
+    const char *ci = cli_value(&opts[O_CI], "bootstrap");
     if (strcmp(ci, "bootstrap") && strcmp(ci, "t")) {
         fprintf(stderr, "prism report: --ci must be 'bootstrap' or 't' (got '%s')\n", ci);
         return CLI_USAGE;
@@ -73,7 +75,7 @@ int cmd_report(int argc, char **argv) {
                 "stable intervals\n",
                 o.resamples);
     prism_report_summary sum;
-    const char *out = cli_value(&opts[0], "report.html");
+    const char *out = cli_value(&opts[O_OUT], "report.html");
     prism_status st = prism_report_write((const char *const *)dirs, ndirs, out, &o, &sum);
     if (st)
         return cli_fail("report", st,

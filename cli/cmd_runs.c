@@ -84,23 +84,26 @@ static int ls_visit(void *ctx, const prism_run_record *r) {
 }
 
 static int runs_ls(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "where",
-         .metavar = "EXPR",
-         .help = "filter: key=value[,key=value...] on id (prefix), env, agent, seed, status, "
-                 "commit, host"},
-        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    enum { O_WHERE, O_RUNS_DIR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_WHERE] = {.name = "where",
+                     .metavar = "EXPR",
+                     .help = "filter: key=value[,key=value...] on id (prefix), env, agent, seed, "
+                             "status, commit, host"},
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "the runs directory (default runs)"},
     };
     char *pos[1];
     int npos;
     const char *usage = "prism runs ls [--where EXPR] [--runs-dir DIR]";
-    int rc = cli_parse("runs ls", usage, argc, argv, opts, 2, pos, 0, &npos);
+    int rc = cli_parse("runs ls", usage, argc, argv, opts, NOPTS, pos, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     prism_run_filter f;
-    prism_status st = prism_run_filter_parse(&f, cli_value(&opts[0], NULL));
+    prism_status st = prism_run_filter_parse(&f, cli_value(&opts[O_WHERE], NULL));
     if (st) return cli_fail("runs ls", st, NULL);
     prism_run_index ix;
-    rc = open_index("runs ls", runs_dir_of(&opts[1]), &ix);
+    rc = open_index("runs ls", runs_dir_of(&opts[O_RUNS_DIR]), &ix);
     if (rc) return rc;
     printf("%-44s %-11s %-16s %-14s %5s %9s %9s %s\n", "ID", "STATUS", "ENV", "AGENT", "SEED",
            "STEPS", "RETURN", "START");
@@ -144,19 +147,22 @@ static void print_last_row(const char *path) {
 }
 
 static int runs_show(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    enum { O_RUNS_DIR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "the runs directory (default runs)"},
     };
     char *pos[2];
     int npos;
     const char *usage = "prism runs show ID [--runs-dir DIR]";
-    int rc = cli_parse("runs show", usage, argc, argv, opts, 1, pos, 1, &npos);
+    int rc = cli_parse("runs show", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr, "prism runs show: which run? usage: %s\n", usage);
         return CLI_USAGE;
     }
-    const char *runs = runs_dir_of(&opts[0]);
+    const char *runs = runs_dir_of(&opts[O_RUNS_DIR]);
     prism_run_index ix;
     rc = open_index("runs show", runs, &ix);
     if (rc) return rc;
@@ -343,19 +349,22 @@ static int diff_metrics(const prism_json_value *ra, const prism_json_value *rb) 
 }
 
 static int runs_diff(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    enum { O_RUNS_DIR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "the runs directory (default runs)"},
     };
     char *pos[3];
     int npos;
     const char *usage = "prism runs diff ID ID [--runs-dir DIR]";
-    int rc = cli_parse("runs diff", usage, argc, argv, opts, 1, pos, 2, &npos);
+    int rc = cli_parse("runs diff", usage, argc, argv, opts, NOPTS, pos, 2, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 2) {
         fprintf(stderr, "prism runs diff: which two runs? usage: %s\n", usage);
         return CLI_USAGE;
     }
-    const char *runs = runs_dir_of(&opts[0]);
+    const char *runs = runs_dir_of(&opts[O_RUNS_DIR]);
     prism_run_index ix;
     rc = open_index("runs diff", runs, &ix);
     if (rc) return rc;
@@ -384,15 +393,18 @@ static int runs_diff(int argc, char **argv) {
 }
 
 static int runs_reindex(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    enum { O_RUNS_DIR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "the runs directory (default runs)"},
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse("runs reindex", "prism runs reindex [--runs-dir DIR]", argc, argv, opts, 1,
-                       pos, 0, &npos);
+    int rc = cli_parse("runs reindex", "prism runs reindex [--runs-dir DIR]", argc, argv, opts,
+                       NOPTS, pos, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    const char *runs = runs_dir_of(&opts[0]);
+    const char *runs = runs_dir_of(&opts[O_RUNS_DIR]);
     prism_run_index ix;
     prism_status st = prism_run_index_open(&ix, runs);
     if (st) return cli_fail("runs reindex", st, NULL);
@@ -433,20 +445,23 @@ static bool process_gone(const char *dir) {
 }
 
 static int runs_rm(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "force", .help = "remove even a run whose status is running"},
-        {.name = "runs-dir", .metavar = "DIR", .help = "the runs directory (default runs)"},
+    enum { O_FORCE, O_RUNS_DIR, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_FORCE] = {.name = "force", .help = "remove even a run whose status is running"},
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "the runs directory (default runs)"},
     };
     char *pos[2];
     int npos;
     const char *usage = "prism runs rm ID [--force] [--runs-dir DIR]";
-    int rc = cli_parse("runs rm", usage, argc, argv, opts, 2, pos, 1, &npos);
+    int rc = cli_parse("runs rm", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr, "prism runs rm: which run? usage: %s\n", usage);
         return CLI_USAGE;
     }
-    const char *runs = runs_dir_of(&opts[1]);
+    const char *runs = runs_dir_of(&opts[O_RUNS_DIR]);
     prism_run_index ix;
     rc = open_index("runs rm", runs, &ix);
     if (rc) return rc;
@@ -461,7 +476,7 @@ static int runs_rm(int argc, char **argv) {
     /* the directory's run.json is the truth about the status, not the index */
     prism_run_record cur;
     if (prism_run_record_load(dir, &cur) == PRISM_OK) memcpy(r.status, cur.status, sizeof r.status);
-    if (!strcmp(r.status, "running") && !opts[0].count) {
+    if (!strcmp(r.status, "running") && !opts[O_FORCE].count) {
         prism_run_index_close(&ix);
         fprintf(stderr,
                 "prism runs rm: error: run '%s' is running; stop it first, or pass --force if it "

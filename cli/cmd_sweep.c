@@ -34,7 +34,8 @@ static void install_handlers(void) {
 
 static const char *usage =
     "prism sweep [STUDY] [--agents A,B] [--envs E,F] [--seeds N] [--seed-start S] [--steps N] "
-    "[--set key=value ...] [--file FILE] [-j N] [--no-report] [--slurm [--dry-run] "
+    "[--set key=value ...] [--file FILE] [-j N] [--no-report] [--name NAME] [--sweeps-dir DIR] "
+    "[--slurm [--dry-run] "
     "[--partition P] [--time T] [--max-parallel K]] | prism sweep --resume DIR | prism sweep "
     "--list";
 

@@ -28,12 +28,29 @@ static void on_signal(int sig) {
 
 static const char *usage =
     "prism train ENV [--agent PRESET] [--seed N] [--steps N] [--config FILE] "
-    "[--set key=value ...] [--runs-dir DIR]";
+    "[--set key=value ...] [--runs-dir DIR] [--run-id ID] [--print-config] [--quiet] [--json] | "
+    "prism train --resume DIR [--quiet]";
+
+/* The options of cmd_train's table, by index. */
+enum {
+    O_AGENT,
+    O_SEED,
+    O_STEPS,
+    O_CONFIG,
+    O_SET,
+    O_RUNS_DIR,
+    O_RUN_ID,
+    O_PRINT_CONFIG,
+    O_QUIET,
+    O_JSON,
+    O_RESUME,
+    NOPTS
+};
 
 /* Resolve the configuration from the parsed options; prints the error and returns an exit
  * code on failure, CLI_OK on success. */
 static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
-    const char *agent = cli_value(&opts[0], "dqn");
+    const char *agent = cli_value(&opts[O_AGENT], "dqn");
     if (!prism_env_find(env_id)) {
         prism_env probe;
         return cli_fail("train", prism_env_init(&probe, env_id, NULL), NULL);
@@ -41,14 +58,14 @@ static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
     prism_config_defaults(c);
     prism_status st = prism_preset_apply(c, agent, env_id);
     if (st) return cli_fail("train", st, "(`prism agents` lists the presets)");
-    if (opts[3].count) {
-        st = prism_config_load_ini(c, cli_value(&opts[3], ""));
+    if (opts[O_CONFIG].count) {
+        st = prism_config_load_ini(c, cli_value(&opts[O_CONFIG], ""));
         if (st) return cli_fail("train", st, NULL);
         /* the file may name another env; the command line's ENV wins */
         snprintf(c->env, sizeof c->env, "%s", prism_env_canonical_id(env_id));
     }
-    for (int i = 0; i < opts[4].count; i++) {
-        const char *kv = opts[4].values[i];
+    for (int i = 0; i < opts[O_SET].count; i++) {
+        const char *kv = opts[O_SET].values[i];
         const char *eq = strchr(kv, '=');
         if (!eq) {
             fprintf(stderr, "prism train: --set needs key=value (got '%s')\n", kv);
@@ -59,9 +76,10 @@ static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
         st = prism_config_set(c, key, eq + 1);
         if (st) return cli_fail("train", st, NULL);
     }
-    if (opts[1].count && (st = prism_config_set(c, "seed", cli_value(&opts[1], ""))))
+    if (opts[O_SEED].count && (st = prism_config_set(c, "seed", cli_value(&opts[O_SEED], ""))))
         return cli_fail("train", st, NULL);
-    if (opts[2].count && (st = prism_config_set(c, "train.steps", cli_value(&opts[2], ""))))
+    if (opts[O_STEPS].count &&
+        (st = prism_config_set(c, "train.steps", cli_value(&opts[O_STEPS], ""))))
         return cli_fail("train", st, NULL);
     if (c->train.iteration_steps > c->train.steps) c->train.iteration_steps = c->train.steps;
     return CLI_OK;
@@ -96,8 +114,8 @@ static int report(prism_status st, const char *dir) {
 }
 
 static int resume(cli_opt *opts, int npos, int argc, char **argv) {
-    for (int i = 0; i < 10; i++)
-        if (opts[i].count && i != 8) {
+    for (int i = 0; i < NOPTS; i++)
+        if (opts[i].count && i != O_QUIET && i != O_RESUME) {
             fprintf(stderr,
                     "prism train: --resume continues a run with its own configuration; "
                     "--%s cannot be combined with it\n",
@@ -108,12 +126,12 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
         fprintf(stderr, "prism train: --resume takes no environment (the run directory has one)\n");
         return CLI_USAGE;
     }
-    const char *dir = cli_value(&opts[10], "");
+    const char *dir = cli_value(&opts[O_RESUME], "");
     prism_train_options o = prism_train_options_default();
     o.argc = argc + 2;
     o.argv = argv - 2;
-    o.progress_bar = isatty(STDOUT_FILENO) && !opts[8].count;
-    o.quiet = opts[8].count > 0;
+    o.progress_bar = isatty(STDOUT_FILENO) && !opts[O_QUIET].count;
+    o.quiet = opts[O_QUIET].count > 0;
     o.stop = &stop_requested;
     install_handlers();
     prism_config cfg;
@@ -127,29 +145,36 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
 }
 
 int cmd_train(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "agent",
-         .metavar = "PRESET",
-         .help = "agent preset (default dqn; see `prism agents`); q-iteration and q-learning "
-                 "train tabular agents on small MDPs"},
-        {.name = "seed", .metavar = "N", .help = "run seed (default 0)"},
-        {.name = "steps", .metavar = "N", .help = "environment steps (default: the preset's)"},
-        {.name = "config",
-         .metavar = "FILE",
-         .help = "INI file of settings (e.g. a run's config.ini)"},
-        {.name = "set", .metavar = "KEY=VALUE", .help = "override one setting (repeatable)"},
-        {.name = "runs-dir", .metavar = "DIR", .help = "where run directories go (default runs)"},
-        {.name = "run-id",
-         .metavar = "ID",
-         .help = "name of the run directory (default: generated)"},
-        {.name = "print-config", .help = "print the resolved configuration and exit"},
-        {.name = "quiet", .help = "no per-iteration lines (still written to stdout.log)"},
-        {.name = "json", .help = "tabular agents: end with one JSON line"},
-        {.name = "resume",
-         .metavar = "DIR",
-         .help = "continue the run in DIR from its last checkpoint"},
+    cli_opt opts[NOPTS] = {
+        [O_AGENT] = {.name = "agent",
+                     .metavar = "PRESET",
+                     .help = "agent preset (default dqn; see `prism agents`); q-iteration and "
+                             "q-learning train tabular agents on small MDPs"},
+        [O_SEED] = {.name = "seed", .metavar = "N", .help = "run seed (default 0)"},
+        [O_STEPS] = {.name = "steps",
+                     .metavar = "N",
+                     .help = "environment steps (default: the preset's)"},
+        [O_CONFIG] = {.name = "config",
+                      .metavar = "FILE",
+                      .help = "INI file of settings (e.g. a run's config.ini)"},
+        [O_SET] = {.name = "set",
+                   .metavar = "KEY=VALUE",
+                   .help = "override one setting (repeatable)"},
+        [O_RUNS_DIR] = {.name = "runs-dir",
+                        .metavar = "DIR",
+                        .help = "where run directories go (default runs)"},
+        [O_RUN_ID] = {.name = "run-id",
+                      .metavar = "ID",
+                      .help = "name of the run directory (default: generated)"},
+        [O_PRINT_CONFIG] = {.name = "print-config",
+                            .help = "print the resolved configuration and exit"},
+        [O_QUIET] = {.name = "quiet",
+                     .help = "no per-iteration lines (still written to stdout.log)"},
+        [O_JSON] = {.name = "json", .help = "tabular agents: end with one JSON line"},
+        [O_RESUME] = {.name = "resume",
+                      .metavar = "DIR",
+                      .help = "continue the run in DIR from its last checkpoint"},
     };
-    enum { NOPTS = sizeof opts / sizeof opts[0] };
     char *pos[1];
     int npos;
     /* tabular agents parse their own options */
@@ -163,7 +188,7 @@ int cmd_train(int argc, char **argv) {
             return train_tabular(argc, argv);
     int rc = cli_parse("train", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    if (opts[10].count) return resume(opts, npos, argc, argv);
+    if (opts[O_RESUME].count) return resume(opts, npos, argc, argv);
     if (npos != 1) {
         fprintf(stderr, "prism train: which environment? usage: %s\n(`prism env ls` lists them)\n",
                 usage);
@@ -171,17 +196,17 @@ int cmd_train(int argc, char **argv) {
     }
     prism_config cfg;
     if ((rc = resolve(&cfg, pos[0], opts))) return rc;
-    if (opts[7].count) {
+    if (opts[O_PRINT_CONFIG].count) {
         prism_config_write_ini(&cfg, stdout, true);
         return CLI_OK;
     }
     prism_train_options o = prism_train_options_default();
-    o.runs_dir = cli_value(&opts[5], "runs");
-    o.run_id = cli_value(&opts[6], NULL);
+    o.runs_dir = cli_value(&opts[O_RUNS_DIR], "runs");
+    o.run_id = cli_value(&opts[O_RUN_ID], NULL);
     o.argc = argc + 2;
     o.argv = argv - 2; /* the whole command line, "prism train" included */
-    o.progress_bar = isatty(STDOUT_FILENO) && !opts[8].count;
-    o.quiet = opts[8].count > 0;
+    o.progress_bar = isatty(STDOUT_FILENO) && !opts[O_QUIET].count;
+    o.quiet = opts[O_QUIET].count > 0;
     o.stop = &stop_requested;
     install_handlers();
     char dir[1024];

@@ -14,17 +14,22 @@ int env_eval(int argc, char **argv) {
     const char *cmd = "env eval";
     const char *usage = "prism env eval ID --policy random|heuristic --episodes N [--seed S] "
                         "[--json]";
-    cli_opt opts[] = {
-        {.name = "policy", .metavar = "P", .help = "random or heuristic (default random)"},
-        {.name = "episodes", .metavar = "N", .help = "episodes to run (default 100)"},
-        {.name = "seed",
-         .metavar = "S",
-         .help = "seed of the environment and the policy (default 0)"},
-        {.name = "json", .help = "print one JSON object"},
+    enum { O_POLICY, O_EPISODES, O_SEED, O_JSON, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_POLICY] = {.name = "policy",
+                      .metavar = "P",
+                      .help = "random or heuristic (default random)"},
+        [O_EPISODES] = {.name = "episodes",
+                        .metavar = "N",
+                        .help = "episodes to run (default 100)"},
+        [O_SEED] = {.name = "seed",
+                    .metavar = "S",
+                    .help = "seed of the environment and the policy (default 0)"},
+        [O_JSON] = {.name = "json", .help = "print one JSON object"},
     };
     char *pos[1];
     int npos;
-    int rc = cli_parse(cmd, usage, argc, argv, opts, 4, pos, 1, &npos);
+    int rc = cli_parse(cmd, usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr, "prism env eval: which environment? usage: %s\n", usage);
@@ -32,10 +37,10 @@ int env_eval(int argc, char **argv) {
     }
     long long episodes;
     uint64_t seed;
-    if (!cli_int(cmd, &opts[1], 1, 100000000, 100, &episodes)) return CLI_USAGE;
-    if (!cli_u64(cmd, &opts[2], 0, &seed)) return CLI_USAGE;
-    const char *policy = cli_value(&opts[0], "random");
-    bool json = opts[3].count > 0;
+    if (!cli_int(cmd, &opts[O_EPISODES], 1, 100000000, 100, &episodes)) return CLI_USAGE;
+    if (!cli_u64(cmd, &opts[O_SEED], 0, &seed)) return CLI_USAGE;
+    const char *policy = cli_value(&opts[O_POLICY], "random");
+    bool json = opts[O_JSON].count > 0;
 
     prism_env env;
     prism_status st = prism_env_init(&env, pos[0], NULL);
@@ -100,17 +105,29 @@ int env_eval(int argc, char **argv) {
         length_sum += (double)len;
     }
     double sd = sqrt(m2 / (double)episodes), length_mean = length_sum / (double)episodes;
-    if (json)
-        printf("{\"env\":\"%s\",\"policy\":\"%s\",\"episodes\":%lld,\"seed\":%llu,"
-               "\"mean\":%.6f,\"std\":%.6f,\"min\":%.6f,\"max\":%.6f,\"length_mean\":%.3f,"
-               "\"terminated\":%lld}\n",
-               env.cls->id, policy, episodes, (unsigned long long)seed, mean, sd, lo, hi,
-               length_mean, terminated);
-    else
+    int out_rc = CLI_OK;
+    if (json) {
+        prism_json j;
+        prism_json_init(&j, 0);
+        prism_json_object_begin(&j);
+        prism_json_kv_string(&j, "env", env.cls->id);
+        prism_json_kv_string(&j, "policy", policy);
+        prism_json_kv_int(&j, "episodes", episodes);
+        prism_json_key(&j, "seed");
+        prism_json_u64(&j, seed);
+        prism_json_kv_fixed(&j, "mean", mean, 6);
+        prism_json_kv_fixed(&j, "std", sd, 6);
+        prism_json_kv_fixed(&j, "min", lo, 6);
+        prism_json_kv_fixed(&j, "max", hi, 6);
+        prism_json_kv_fixed(&j, "length_mean", length_mean, 3);
+        prism_json_kv_int(&j, "terminated", terminated);
+        prism_json_object_end(&j);
+        out_rc = cli_json_print(cmd, &j);
+    } else
         printf("%s, %s policy, %lld episodes (seed %llu): return mean %.2f std %.2f min %.2f max "
                "%.2f; length mean %.1f; %lld terminated, %lld truncated\n",
                env.cls->id, policy, episodes, (unsigned long long)seed, mean, sd, lo, hi,
                length_mean, terminated, episodes - terminated);
     prism_env_free(&env);
-    return CLI_OK;
+    return out_rc;
 }

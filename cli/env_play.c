@@ -89,13 +89,16 @@ static void draw(const prism_env *env, char *picture, size_t cap, bool tty, doub
 }
 
 int env_play(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "seed", .metavar = "S", .help = "seed of the first episode (default 0)"},
+    enum { O_SEED, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_SEED] = {.name = "seed",
+                    .metavar = "S",
+                    .help = "seed of the first episode (default 0)"},
     };
     const char *usage = "prism env play ID [--seed S]";
     char *pos[1];
     int npos;
-    int rc = cli_parse(command, usage, argc, argv, opts, 1, pos, 1, &npos);
+    int rc = cli_parse(command, usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
         fprintf(stderr, "prism %s: which environment? usage: %s\n(`prism env ls` lists them)\n",
@@ -103,7 +106,7 @@ int env_play(int argc, char **argv) {
         return CLI_USAGE;
     }
     uint64_t seed;
-    if (!cli_u64(command, &opts[0], 0, &seed)) return CLI_USAGE;
+    if (!cli_u64(command, &opts[O_SEED], 0, &seed)) return CLI_USAGE;
     prism_env env;
     prism_status st = prism_env_init(&env, pos[0], NULL);
     if (st) return cli_fail(command, st, NULL);

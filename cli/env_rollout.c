@@ -13,21 +13,29 @@
 
 static const char *const command = "env rollout";
 
-/* A float32 that round-trips (%.9g); JSON has no NaN or infinity, so those print as null. */
-static void print_float(float v) {
-    if (isfinite(v))
-        printf("%.9g", (double)v);
-    else
-        printf("null");
-}
-
-static void print_obs(const float *obs, int d) {
-    printf("\"obs\":[");
-    for (int i = 0; i < d; i++) {
-        if (i) putchar(',');
-        print_float(obs[i]);
+/* One line of the rollout (docs/rollout.md): a reset when `step` is NULL, else step t with
+ * action a. Float32 values print with %.9g, which round-trips; NaN and Inf as null. */
+static int print_line(long long t, int a, const float *obs, int d, const prism_step *step) {
+    prism_json j;
+    prism_json_init(&j, 0);
+    prism_json_object_begin(&j);
+    prism_json_kv_string(&j, "type", step ? "step" : "reset");
+    if (step) {
+        prism_json_kv_int(&j, "t", t);
+        prism_json_kv_int(&j, "action", a);
     }
-    putchar(']');
+    prism_json_key(&j, "obs");
+    prism_json_array_begin(&j);
+    for (int i = 0; i < d; i++) prism_json_float(&j, obs[i]);
+    prism_json_array_end(&j);
+    if (step) {
+        prism_json_key(&j, "reward");
+        prism_json_float(&j, step->reward);
+        prism_json_kv_bool(&j, "terminated", step->terminated);
+        prism_json_kv_bool(&j, "truncated", step->truncated);
+    }
+    prism_json_object_end(&j);
+    return cli_json_print(command, &j);
 }
 
 /* Read one action per line from `path` into a growing array; every line must hold a whole
@@ -130,16 +138,24 @@ static int parse_state(const char *text, double *values, int max) {
 }
 
 int env_rollout(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "seed", .metavar = "S", .help = "seed of the environment and the actions (0)"},
-        {.name = "steps",
-         .metavar = "K",
-         .help = "steps to run (default: the actions in FILE, else 1000)"},
-        {.name = "actions", .metavar = "FILE", .help = "one action per line (default: random)"},
-        {.name = "state", .metavar = "v1,v2,...", .help = "internal state after the first reset"},
-        {.name = "rng", .metavar = "KIND", .help = "environment random source: prism or numpy"},
+    enum { O_SEED, O_STEPS, O_ACTIONS, O_STATE, O_RNG, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_SEED] = {.name = "seed",
+                    .metavar = "S",
+                    .help = "seed of the environment and the actions (0)"},
+        [O_STEPS] = {.name = "steps",
+                     .metavar = "K",
+                     .help = "steps to run (default: the actions in FILE, else 1000)"},
+        [O_ACTIONS] = {.name = "actions",
+                       .metavar = "FILE",
+                       .help = "one action per line (default: random)"},
+        [O_STATE] = {.name = "state",
+                     .metavar = "v1,v2,...",
+                     .help = "internal state after the first reset"},
+        [O_RNG] = {.name = "rng",
+                   .metavar = "KIND",
+                   .help = "environment random source: prism or numpy"},
     };
-    enum { SEED, STEPS, ACTIONS, STATE, RNG, NOPTS };
     const char *usage = "prism env rollout ID [--seed S] [--steps K] [--actions FILE] "
                         "[--state v1,v2,...] [--rng prism|numpy]";
     char *pos[1];
@@ -153,10 +169,10 @@ int env_rollout(int argc, char **argv) {
     }
     uint64_t seed;
     long long steps;
-    if (!cli_u64(command, &opts[SEED], 0, &seed)) return CLI_USAGE;
-    if (!cli_int(command, &opts[STEPS], 0, 1000000000000LL, 1000, &steps)) return CLI_USAGE;
+    if (!cli_u64(command, &opts[O_SEED], 0, &seed)) return CLI_USAGE;
+    if (!cli_int(command, &opts[O_STEPS], 0, 1000000000000LL, 1000, &steps)) return CLI_USAGE;
     prism_env_options options = prism_env_options_default();
-    const char *rng = cli_value(&opts[RNG], "prism");
+    const char *rng = cli_value(&opts[O_RNG], "prism");
     if (!strcmp(rng, "numpy"))
         options.random = PRISM_RANDOM_NUMPY;
     else if (strcmp(rng, "prism")) {
@@ -178,19 +194,19 @@ int env_rollout(int argc, char **argv) {
 
     int *actions = NULL;
     long num_file_actions = 0;
-    if (opts[ACTIONS].count) {
-        if (!read_actions(cli_value(&opts[ACTIONS], ""), cls->num_actions, cls->id, &actions,
+    if (opts[O_ACTIONS].count) {
+        if (!read_actions(cli_value(&opts[O_ACTIONS], ""), cls->num_actions, cls->id, &actions,
                           &num_file_actions)) {
             prism_env_free(&env);
             return CLI_USAGE;
         }
-        if (!opts[STEPS].count || steps > num_file_actions) steps = num_file_actions;
+        if (!opts[O_STEPS].count || steps > num_file_actions) steps = num_file_actions;
     }
     enum { MAX_STATE = 64 };
     double state[MAX_STATE];
     int nstate = 0;
-    if (opts[STATE].count) {
-        nstate = parse_state(cli_value(&opts[STATE], ""), state, MAX_STATE);
+    if (opts[O_STATE].count) {
+        nstate = parse_state(cli_value(&opts[O_STATE], ""), state, MAX_STATE);
         if (nstate >= 0 && cls->state_values == 0) {
             prism_error(PRISM_ERR_UNSUPPORTED, "%s does not support --state", cls->id);
             nstate = -1;
@@ -228,28 +244,18 @@ int env_rollout(int argc, char **argv) {
             return cli_fail(command, st, NULL);
         }
     }
-    printf("{\"type\":\"reset\",");
-    print_obs(obs, d);
-    printf("}\n");
-    for (long long t = 0; t < steps; t++) {
+    int out_rc = print_line(0, 0, obs, d, NULL);
+    for (long long t = 0; t < steps && !out_rc; t++) {
         int a =
             actions ? actions[t] : (int)prism_rng_below(&action_rng, (uint32_t)cls->num_actions);
         prism_step s = prism_env_step(&env, a, obs);
-        printf("{\"type\":\"step\",\"t\":%lld,\"action\":%d,", t, a);
-        print_obs(obs, d);
-        printf(",\"reward\":");
-        print_float(s.reward);
-        printf(",\"terminated\":%s,\"truncated\":%s}\n", s.terminated ? "true" : "false",
-               s.truncated ? "true" : "false");
-        if (s.terminated || s.truncated) {
+        out_rc = print_line(t, a, obs, d, &s);
+        if (!out_rc && (s.terminated || s.truncated)) {
             prism_env_reset(&env, obs);
-            printf("{\"type\":\"reset\",");
-            print_obs(obs, d);
-            printf("}\n");
+            out_rc = print_line(0, 0, obs, d, NULL);
         }
     }
-    int out_rc = CLI_OK;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    if (!out_rc && (fflush(stdout) != 0 || ferror(stdout))) {
         fprintf(stderr, "prism %s: error: writing the output failed: %s\n", command,
                 strerror(errno));
         out_rc = CLI_FAILURE;

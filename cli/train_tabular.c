@@ -1,15 +1,14 @@
 /* prism train ENV --agent q-iteration|q-learning: the tabular agents of prism/tabular.h on an
  * environment with a known model (homl-mdp, the probes). Prints the Q table and the greedy
- * policy; --json adds one closing JSON line. cmd_train.c dispatches here when
- * train_tabular_handles(agent); the deep agents are not this file's business. */
+ * policy; --json adds one closing JSON line. The agents parse their own --set keys
+ * (prism_tabular_set); this file splits KEY=VALUE and hands env.KEY to the environment.
+ * cmd_train.c dispatches here when train_tabular_handles(agent); the deep agents are not this
+ * file's business. */
 #include "cli.h"
 #include "prism/mdp.h"
 #include "prism/tabular.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const usage =
@@ -17,70 +16,21 @@ static const char *const usage =
     "[--seed N] [--json]";
 
 bool train_tabular_handles(const char *agent) {
-    return agent && (!strcmp(agent, "q-iteration") || !strcmp(agent, "q-learning"));
+    return prism_tabular_is_agent(agent);
 }
 
-/* The --set keys of each agent, with what they take (printed on a bad key). */
-static const char *const iteration_keys[] = {
-    "agent.gamma       discount in [0, 1] (default 0.9)",
-    "agent.iterations  most sweeps, >= 1 (default 1000)",
-    "agent.tolerance   stop when no Q changes more than this, >= 0; 0 = all sweeps "
-    "(default 1e-12)",
-};
-static const char *const learning_keys[] = {
-    "agent.gamma        discount in [0, 1] (default 0.9)",
-    "agent.alpha0       initial learning rate in (0, 1] (default 0.05)",
-    "agent.decay        alpha_t = alpha0 / (1 + t * decay), >= 0 (default 0.005)",
-    "agent.exploration  epsilon | function (default epsilon)",
-    "agent.epsilon      random-action probability in [0, 1] (default 1, the book's random "
-    "policy; 0 with exploration=function)",
-    "agent.kappa        exploration-function bonus, f(Q, N) = Q + kappa / (1 + N), >= 0 "
-    "(default 1)",
-    "env.KEY            an environment option, e.g. env.max_episode_steps",
-};
-
-static int bad_key(const char *agent, const char *text, const char *const *keys, size_t n) {
-    fprintf(stderr, "prism train: %s\nvalid --set keys for --agent %s:\n", text, agent);
-    for (size_t i = 0; i < n; i++) fprintf(stderr, "  %s\n", keys[i]);
+/* The agent's keys, after a bad one. */
+static int list_keys(const char *agent, const prism_tabular_settings *s) {
+    fprintf(stderr, "valid --set keys for --agent %s:\n", agent);
+    char help[256];
+    for (int i = 0; prism_tabular_key_name(s, i); i++) {
+        prism_tabular_key_describe(s, i, help, sizeof help);
+        fprintf(stderr, "  %-18s %s\n", prism_tabular_key_name(s, i), help);
+    }
+    if (s->is_learning)
+        fprintf(stderr, "  %-18s %s\n", "env.KEY",
+                "an environment option, e.g. env.max_episode_steps");
     return CLI_USAGE;
-}
-
-/* Parse a finite double within [lo, hi]; prints the problem and returns false otherwise. */
-static bool parse_double(const char *key, const char *value, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (*value == 0 || *end != 0 || errno || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "prism train: %s must be a number from %g to %g (got '%s')\n", key, lo, hi,
-                value);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static void json_string(const char *s) {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
-/* A double in the fewest digits that read back exactly (0.9, not 0.90000000000000002). */
-static void json_number(double v) {
-    char buf[32];
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, sizeof buf, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    fputs(buf, stdout);
 }
 
 static void print_table(const prism_qtable *t, const prism_mdp *m, const prism_env_class *cls) {
@@ -100,63 +50,89 @@ static void print_table(const prism_qtable *t, const prism_mdp *m, const prism_e
     }
 }
 
-static void print_json(const prism_qtable *t, const prism_mdp *m, const prism_env_class *cls,
-                       const char *agent, double gamma) {
-    printf("{\"env\":");
-    json_string(cls->id);
-    printf(",\"agent\":");
-    json_string(agent);
-    printf(",\"gamma\":");
-    json_number(gamma);
-    printf(",\"states\":[");
-    for (int s = 0; s < t->num_states; s++) {
-        if (s) putchar(',');
-        json_string(m->state_names[s]);
-    }
-    printf("],\"actions\":[");
-    for (int a = 0; a < t->num_actions; a++) {
-        if (a) putchar(',');
-        json_string(cls->action_names[a]);
-    }
-    printf("],\"q\":[");
-    for (int s = 0; s < t->num_states; s++) {
-        printf("%s[", s ? "," : "");
-        for (int a = 0; a < t->num_actions; a++) {
-            int i = s * t->num_actions + a;
-            if (a) putchar(',');
-            if (t->available[i])
-                json_number(t->q[i]);
+/* The closing JSON line: the table, the policy and the agent's settings. */
+static int print_json(const prism_qtable *t, const prism_mdp *m, const prism_env_class *cls,
+                      const char *agent, const prism_tabular_settings *set, int iterations) {
+    const int S = t->num_states, A = t->num_actions;
+    prism_json j;
+    prism_json_init(&j, 0);
+    prism_json_object_begin(&j);
+    prism_json_kv_string(&j, "env", cls->id);
+    prism_json_kv_string(&j, "agent", agent);
+    prism_json_kv_double(&j, "gamma",
+                         set->is_learning ? set->learning.gamma : set->iteration.gamma);
+    prism_json_key(&j, "states");
+    prism_json_array_begin(&j);
+    for (int s = 0; s < S; s++) prism_json_string(&j, m->state_names[s]);
+    prism_json_array_end(&j);
+    prism_json_key(&j, "actions");
+    prism_json_array_begin(&j);
+    for (int a = 0; a < A; a++) prism_json_string(&j, cls->action_names[a]);
+    prism_json_array_end(&j);
+    prism_json_key(&j, "q"); /* null where the action is unavailable */
+    prism_json_array_begin(&j);
+    for (int s = 0; s < S; s++) {
+        prism_json_array_begin(&j);
+        for (int a = 0; a < A; a++) {
+            if (t->available[s * A + a])
+                prism_json_double(&j, t->q[s * A + a]);
             else
-                printf("null");
+                prism_json_null(&j);
         }
-        putchar(']');
+        prism_json_array_end(&j);
     }
-    printf("],\"visits\":[");
-    for (int s = 0; s < t->num_states; s++) {
-        printf("%s[", s ? "," : "");
-        for (int a = 0; a < t->num_actions; a++)
-            printf("%s%llu", a ? "," : "", (unsigned long long)t->visits[s * t->num_actions + a]);
-        putchar(']');
+    prism_json_array_end(&j);
+    prism_json_key(&j, "visits");
+    prism_json_array_begin(&j);
+    for (int s = 0; s < S; s++) {
+        prism_json_array_begin(&j);
+        for (int a = 0; a < A; a++) prism_json_u64(&j, t->visits[s * A + a]);
+        prism_json_array_end(&j);
     }
-    printf("],\"policy\":[");
-    for (int s = 0; s < t->num_states; s++) printf("%s%d", s ? "," : "", prism_qtable_greedy(t, s));
-    printf("]");
+    prism_json_array_end(&j);
+    prism_json_key(&j, "policy");
+    prism_json_array_begin(&j);
+    for (int s = 0; s < S; s++) prism_json_int(&j, prism_qtable_greedy(t, s));
+    prism_json_array_end(&j);
+    if (set->is_learning) {
+        const prism_q_learning_options *ql = &set->learning;
+        prism_json_kv_int(&j, "steps", ql->steps);
+        prism_json_key(&j, "seed");
+        prism_json_u64(&j, ql->seed);
+        prism_json_kv_string(&j, "exploration",
+                             ql->exploration == PRISM_EXPLORE_FUNCTION ? "function" : "epsilon");
+        prism_json_kv_double(&j, "alpha0", ql->alpha0);
+        prism_json_kv_double(&j, "decay", ql->decay);
+        prism_json_kv_double(&j, "epsilon", ql->epsilon);
+        prism_json_kv_double(&j, "kappa", ql->kappa);
+    } else {
+        prism_json_kv_int(&j, "iterations", iterations);
+        prism_json_kv_double(&j, "tolerance", set->iteration.tolerance);
+    }
+    prism_json_object_end(&j);
+    return cli_json_print("train", &j);
 }
 
 int train_tabular(int argc, char **argv) {
-    cli_opt opts[] = {
-        {.name = "agent", .metavar = "AGENT", .help = "q-iteration (known model) or q-learning"},
-        {.name = "set", .metavar = "KEY=VALUE", .help = "an option (a bad key lists them all)"},
-        {.name = "steps", .metavar = "N", .help = "q-learning environment steps (default 10000)"},
-        {.name = "seed", .metavar = "N", .help = "q-learning seed (default 0)"},
-        {.name = "json", .help = "end with one JSON line: q, policy, visits, ..."},
+    enum { O_AGENT, O_SET, O_STEPS, O_SEED, O_JSON, NOPTS };
+    cli_opt opts[NOPTS] = {
+        [O_AGENT] = {.name = "agent",
+                     .metavar = "AGENT",
+                     .help = "q-iteration (known model) or q-learning"},
+        [O_SET] = {.name = "set",
+                   .metavar = "KEY=VALUE",
+                   .help = "an option (a bad key lists them all)"},
+        [O_STEPS] = {.name = "steps",
+                     .metavar = "N",
+                     .help = "q-learning environment steps (default 10000)"},
+        [O_SEED] = {.name = "seed", .metavar = "N", .help = "q-learning seed (default 0)"},
+        [O_JSON] = {.name = "json", .help = "end with one JSON line: q, policy, visits, ..."},
     };
-    enum { AGENT, SET, STEPS, SEED, JSON, NOPTS };
     char *pos[1];
     int npos;
     int rc = cli_parse("train", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    const char *agent = cli_value(&opts[AGENT], NULL);
+    const char *agent = cli_value(&opts[O_AGENT], NULL);
     if (!train_tabular_handles(agent)) {
         fprintf(stderr, "prism train: tabular agents are q-iteration and q-learning (got '%s')\n",
                 agent ? agent : "none");
@@ -179,101 +155,53 @@ int train_tabular(int argc, char **argv) {
                 pos[0]);
         return CLI_USAGE;
     }
-    if (!learning && (opts[STEPS].count || opts[SEED].count)) {
+    if (!learning && (opts[O_STEPS].count || opts[O_SEED].count)) {
         fprintf(stderr,
                 "prism train: --%s is for q-learning; q-iteration sweeps the known model "
                 "(use --set agent.iterations=N)\n",
-                opts[STEPS].count ? "steps" : "seed");
+                opts[O_STEPS].count ? "steps" : "seed");
         return CLI_USAGE;
     }
 
     prism_env env;
     prism_status st = prism_env_init(&env, m->env_id, NULL);
     if (st) return cli_fail("train", st, NULL);
-    prism_q_iteration_options qi = prism_q_iteration_defaults();
-    prism_q_learning_options ql = prism_q_learning_defaults();
+    prism_tabular_settings set;
+    if ((st = prism_tabular_settings_init(&set, agent))) {
+        prism_env_free(&env);
+        return cli_fail("train", st, NULL);
+    }
     long long steps;
-    uint64_t seed;
-    if (!cli_int("train", &opts[STEPS], 1, 1000000000LL, ql.steps, &steps) ||
-        !cli_u64("train", &opts[SEED], 0, &seed)) {
+    if (!cli_int("train", &opts[O_STEPS], 1, 1000000000LL, set.learning.steps, &steps) ||
+        !cli_u64("train", &opts[O_SEED], 0, &set.learning.seed)) {
         prism_env_free(&env);
         return CLI_USAGE;
     }
-    ql.steps = (long)steps;
-    ql.seed = seed;
-    bool epsilon_set = false;
-    const char *const *keys = learning ? learning_keys : iteration_keys;
-    size_t nkeys = learning ? sizeof learning_keys / sizeof learning_keys[0]
-                            : sizeof iteration_keys / sizeof iteration_keys[0];
-    for (int i = 0; i < opts[SET].count; i++) {
-        const char *kv = opts[SET].values[i];
+    set.learning.steps = (long)steps;
+    for (int i = 0; i < opts[O_SET].count; i++) {
+        const char *kv = opts[O_SET].values[i];
         const char *eq = strchr(kv, '=');
-        char key[64], msg[160];
+        char key[64];
         if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key) {
-            snprintf(msg, sizeof msg, "--set takes KEY=VALUE (got '%s')", kv);
+            fprintf(stderr, "prism train: --set takes KEY=VALUE (got '%s')\n", kv);
             prism_env_free(&env);
-            return bad_key(agent, msg, keys, nkeys);
+            return list_keys(agent, &set);
         }
         snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-        const char *value = eq + 1;
-        bool ok = true, known = true;
-        if (!strcmp(key, "agent.gamma")) {
-            double g;
-            ok = parse_double(key, value, 0, 1, &g);
-            qi.gamma = ql.gamma = g;
-        } else if (!learning && !strcmp(key, "agent.iterations")) {
-            double v = 1;
-            ok = parse_double(key, value, 1, 1e9, &v);
-            if (ok && v != floor(v)) {
-                fprintf(stderr, "prism train: agent.iterations must be a whole number (got '%s')\n",
-                        value);
-                ok = false;
-            }
-            qi.max_iterations = (int)v;
-        } else if (!learning && !strcmp(key, "agent.tolerance")) {
-            ok = parse_double(key, value, 0, 1e9, &qi.tolerance);
-        } else if (learning && !strcmp(key, "agent.alpha0")) {
-            ok = parse_double(key, value, 1e-12, 1, &ql.alpha0);
-        } else if (learning && !strcmp(key, "agent.decay")) {
-            ok = parse_double(key, value, 0, 1e12, &ql.decay);
-        } else if (learning && !strcmp(key, "agent.epsilon")) {
-            ok = parse_double(key, value, 0, 1, &ql.epsilon);
-            epsilon_set = true;
-        } else if (learning && !strcmp(key, "agent.kappa")) {
-            ok = parse_double(key, value, 0, 1e12, &ql.kappa);
-        } else if (learning && !strcmp(key, "agent.exploration")) {
-            if (!strcmp(value, "epsilon"))
-                ql.exploration = PRISM_EXPLORE_EPSILON;
-            else if (!strcmp(value, "function"))
-                ql.exploration = PRISM_EXPLORE_FUNCTION;
-            else {
-                fprintf(stderr,
-                        "prism train: agent.exploration is epsilon or function (got '%s')\n",
-                        value);
-                ok = false;
-            }
-        } else if (learning && !strncmp(key, "env.", 4)) {
-            st = prism_env_configure(&env, key + 4, value);
-            if (st) {
-                prism_env_free(&env);
-                return cli_fail("train", st, "(env.KEY passes KEY to the environment)");
-            }
-        } else {
-            known = false;
-        }
-        if (!known) {
-            snprintf(msg, sizeof msg, "unknown --set key '%s'", key);
+        /* q-learning steps the environment, so it takes its options too */
+        bool env_key = learning && !strncmp(key, "env.", 4);
+        st = env_key ? prism_env_configure(&env, key + 4, eq + 1)
+                     : prism_tabular_set(&set, key, eq + 1);
+        if (st) {
+            int code =
+                cli_fail("train", st, env_key ? "(env.KEY passes KEY to the environment)" : NULL);
             prism_env_free(&env);
-            return bad_key(agent, msg, keys, nkeys);
-        }
-        if (!ok) {
-            prism_env_free(&env);
-            return CLI_USAGE;
+            return st == PRISM_ERR_NOT_FOUND && !env_key ? list_keys(agent, &set) : code;
         }
     }
+    const prism_q_iteration_options qi = set.iteration;
+    const prism_q_learning_options ql = set.learning;
 
-    /* the exploration function explores by itself: its default is the book's pure form */
-    if (ql.exploration == PRISM_EXPLORE_FUNCTION && !epsilon_set) ql.epsilon = 0;
     prism_qtable t;
     st = prism_qtable_init(&t, m);
     if (st) {
@@ -300,25 +228,8 @@ int train_tabular(int argc, char **argv) {
         printf("%s, q-iteration, gamma %g: %d sweeps (%.3f s)\n", m->env_id, gamma, iterations,
                seconds);
     print_table(&t, m, env.cls);
-    if (opts[JSON].count) {
-        print_json(&t, m, env.cls, agent, gamma);
-        if (learning) {
-            printf(",\"steps\":%ld,\"seed\":%llu,\"exploration\":\"%s\",\"alpha0\":", ql.steps,
-                   (unsigned long long)ql.seed, kind);
-            json_number(ql.alpha0);
-            printf(",\"decay\":");
-            json_number(ql.decay);
-            printf(",\"epsilon\":");
-            json_number(ql.epsilon);
-            printf(",\"kappa\":");
-            json_number(ql.kappa);
-        } else {
-            printf(",\"iterations\":%d,\"tolerance\":", iterations);
-            json_number(qi.tolerance);
-        }
-        printf("}\n");
-    }
+    int out_rc = opts[O_JSON].count ? print_json(&t, m, env.cls, agent, &set, iterations) : CLI_OK;
     prism_qtable_free(&t);
     prism_env_free(&env);
-    return CLI_OK;
+    return out_rc;
 }

@@ -106,6 +106,26 @@ TEST(json_doubles_round_trip_bit_for_bit) {
     prism_json_free(&j);
 }
 
+TEST(json_writer_spells_numbers_short_and_exact) {
+    prism_json j;
+    prism_json_init(&j, 0);
+    prism_json_array_begin(&j);
+    prism_json_double(&j, 0.9);           /* fewest digits that read back */
+    prism_json_double(&j, 0.1 + 0.2);     /* needs all 17 */
+    prism_json_double(&j, 700.0 / 37.0);  /* 16 suffice here */
+    prism_json_float(&j, 0.1f);           /* float32: %.9g */
+    prism_json_fixed(&j, 1234.5678, 2);   /* a measurement */
+    prism_json_fixed(&j, (double)NAN, 2); /* no spelling in JSON */
+    prism_json_u64(&j, UINT64_MAX);       /* a seed, exactly */
+    prism_json_array_end(&j);
+    REQUIRE(prism_json_finish(&j) == PRISM_OK);
+    const char *want = "[0.9,0.30000000000000004,18.91891891891892,0.100000001,1234.57,null,"
+                       "18446744073709551615]";
+    if (strcmp(prism_json_text(&j), want))
+        test_fail(__FILE__, __LINE__, "got %s, want %s", prism_json_text(&j), want);
+    prism_json_free(&j);
+}
+
 TEST(json_writer_reports_unbalanced_and_out_of_memory) {
     prism_json j;
     prism_json_init(&j, 0);

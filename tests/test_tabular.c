@@ -288,6 +288,74 @@ TEST(tabular_q_learning_rejects_bad_options) {
     prism_env_free(&env);
 }
 
+TEST(tabular_settings_parse_every_key_and_name_it_on_error) {
+    prism_tabular_settings s;
+    CHECK(prism_tabular_settings_init(&s, "sarsa") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "q-iteration and q-learning") != NULL);
+    /* the defaults are the library's */
+    REQUIRE(prism_tabular_settings_init(&s, "q-iteration") == PRISM_OK);
+    CHECK(!s.is_learning);
+    CHECK(s.iteration.gamma == prism_q_iteration_defaults().gamma);
+    CHECK(prism_tabular_set(&s, "agent.gamma", "0.95") == PRISM_OK && s.iteration.gamma == 0.95);
+    CHECK(prism_tabular_set(&s, "agent.iterations", "50") == PRISM_OK &&
+          s.iteration.max_iterations == 50);
+    CHECK(prism_tabular_set(&s, "agent.tolerance", "0") == PRISM_OK && s.iteration.tolerance == 0);
+    /* a bad value names the key and leaves the setting as it was */
+    CHECK(prism_tabular_set(&s, "agent.iterations", "2.5") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.iterations must be a whole number") != NULL);
+    CHECK(prism_tabular_set(&s, "agent.gamma", "nan") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.gamma") && strstr(prism_error_message(), "'nan'"));
+    CHECK(prism_tabular_set(&s, "agent.gamma", "0.9x") == PRISM_ERR_INVALID);
+    CHECK(s.iteration.gamma == 0.95 && s.iteration.max_iterations == 50);
+    /* unknown keys: the closest one, or whose key it is */
+    CHECK(prism_tabular_set(&s, "agent.gama", "0.5") == PRISM_ERR_NOT_FOUND);
+    CHECK(strstr(prism_error_message(), "did you mean 'agent.gamma'") != NULL);
+    CHECK(prism_tabular_set(&s, "agent.kappa", "1") == PRISM_ERR_NOT_FOUND);
+    CHECK(strstr(prism_error_message(), "q-learning setting") != NULL);
+    CHECK(prism_tabular_set(&s, "zzzzzzzzzz", "1") == PRISM_ERR_NOT_FOUND);
+    CHECK(strstr(prism_error_message(), "did you mean") == NULL);
+    /* every listed key is settable from its own default, and described with its default */
+    for (int learning = 0; learning < 2; learning++) {
+        REQUIRE(prism_tabular_settings_init(&s, learning ? "q-learning" : "q-iteration") ==
+                PRISM_OK);
+        int n = 0;
+        for (const char *key; (key = prism_tabular_key_name(&s, n)) != NULL; n++) {
+            char help[256], def[64];
+            prism_tabular_key_describe(&s, n, help, sizeof help);
+            const char *d = strstr(help, "(default ");
+            REQUIRE(d);
+            snprintf(def, sizeof def, "%.*s", (int)strcspn(d + 9, ")"), d + 9);
+            prism_tabular_settings copy = s;
+            CHECK(prism_tabular_set(&copy, key, def) == PRISM_OK);
+            CHECK(!memcmp(&copy.iteration, &s.iteration, sizeof s.iteration));
+            CHECK(copy.learning.gamma == s.learning.gamma &&
+                  copy.learning.alpha0 == s.learning.alpha0 &&
+                  copy.learning.decay == s.learning.decay &&
+                  copy.learning.exploration == s.learning.exploration &&
+                  copy.learning.kappa == s.learning.kappa);
+        }
+        CHECK_EQ_INT(n, learning ? 6 : 3);
+    }
+    /* q-learning: the exploration function's default epsilon is 0, in either order, unless
+     * epsilon is given */
+    REQUIRE(prism_tabular_settings_init(&s, "q-learning") == PRISM_OK);
+    CHECK(s.learning.epsilon == 1);
+    CHECK(prism_tabular_set(&s, "agent.exploration", "function") == PRISM_OK);
+    CHECK(s.learning.exploration == PRISM_EXPLORE_FUNCTION && s.learning.epsilon == 0);
+    CHECK(prism_tabular_set(&s, "agent.exploration", "greedy") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "epsilon or function") != NULL);
+    CHECK(prism_tabular_set(&s, "agent.epsilon", "0.2") == PRISM_OK);
+    CHECK(prism_tabular_set(&s, "agent.exploration", "function") == PRISM_OK);
+    CHECK(s.learning.epsilon == 0.2);
+    REQUIRE(prism_tabular_settings_init(&s, "q-learning") == PRISM_OK);
+    CHECK(prism_tabular_set(&s, "agent.epsilon", "0.3") == PRISM_OK);
+    CHECK(prism_tabular_set(&s, "agent.exploration", "function") == PRISM_OK);
+    CHECK(s.learning.epsilon == 0.3);
+    CHECK(prism_tabular_set(&s, "agent.alpha0", "0") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.alpha0") != NULL);
+    CHECK(prism_tabular_set(&s, "agent.alpha0", "1") == PRISM_OK && s.learning.alpha0 == 1);
+}
+
 /* Run `prism ARGS`, parse its last output line as JSON into the fixture; the caller closes. */
 static const json *train_json(fixture *f, const char *args) {
     const char *bin = getenv("PRISM_BIN");
@@ -367,8 +435,16 @@ TEST(cli_train_bad_input_exits_2) {
     char out[8192];
     CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mdp --agent q-iteration --set agent.x=1"),
                  2);
-    CHECK(strstr(out, "unknown --set key 'agent.x'") && strstr(out, "agent.gamma") &&
+    CHECK(strstr(out, "unknown key 'agent.x'") && strstr(out, "agent.gamma") &&
           strstr(out, "agent.iterations"));
+    /* a misspelt key gets the closest one; another agent's key says whose it is */
+    CHECK_EQ_INT(
+        test_prism(out, sizeof out, "train homl-mdp --agent q-learning --set agent.alpah0=0.1"), 2);
+    CHECK(strstr(out, "did you mean 'agent.alpha0'") != NULL);
+    CHECK_EQ_INT(
+        test_prism(out, sizeof out, "train homl-mdp --agent q-learning --set agent.iterations=3"),
+        2);
+    CHECK(strstr(out, "agent.iterations is a q-iteration setting") != NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "train homl-mdp --agent q-learning --set alpha=1"), 2);
     CHECK(strstr(out, "agent.alpha0") && strstr(out, "agent.kappa"));
     CHECK_EQ_INT(

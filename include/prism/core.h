@@ -66,6 +66,10 @@ uint32_t prism_crc32c(uint32_t crc, const void *data, size_t len);
 #define PRISM_FNV1A64_INIT 0xcbf29ce484222325ull
 uint64_t prism_fnv1a64(uint64_t h, const void *data, size_t len);
 
+/* Case-insensitive Levenshtein distance between two names (each compared on at most its first
+ * 63 characters), for "did you mean" suggestions. */
+int prism_edit_distance(const char *a, const char *b);
+
 /* Resident set size of this process in bytes (0 when unknown). */
 size_t prism_rss_bytes(void);
 

@@ -1,7 +1,8 @@
 /* prism/json.h — a small JSON writer (into a growing buffer) and a small JSON reader (a tree).
  *
  * The writer is what run.json and every other JSON prism prints go through: objects, arrays,
- * strings with escaping, integers, doubles printed round-trip (%.17g; NaN and Inf become null,
+ * strings with escaping, integers, doubles printed round-trip (the fewest of 15 to 17
+ * significant digits that read back to the same double; NaN and Inf become null,
  * since JSON has no spelling for them), optional indentation. Commas and nesting are tracked
  * for the caller. An allocation failure makes the writer sticky-failed: later calls do
  * nothing and prism_json_finish() reports PRISM_ERR_NOMEM.
@@ -55,13 +56,21 @@ void prism_json_key(prism_json *j, const char *key);
 /* Values. A NULL string writes null; doubles that are NaN or +-Inf write null. */
 void prism_json_string(prism_json *j, const char *s);
 void prism_json_int(prism_json *j, long long v);
+/* An unsigned 64-bit integer (a seed), exactly. */
+void prism_json_u64(prism_json *j, uint64_t v);
 void prism_json_double(prism_json *j, double v);
+/* A float32 with %.9g, which reads back to the same float (the rollout format). */
+void prism_json_float(prism_json *j, float v);
+/* A measurement with `decimals` digits after the point (%.*f; 0 to 17): for numbers whose
+ * precision beyond that is noise, such as a benchmark's rates. */
+void prism_json_fixed(prism_json *j, double v, int decimals);
 void prism_json_bool(prism_json *j, bool v);
 void prism_json_null(prism_json *j);
 /* key + value in one call. */
 void prism_json_kv_string(prism_json *j, const char *key, const char *s);
 void prism_json_kv_int(prism_json *j, const char *key, long long v);
 void prism_json_kv_double(prism_json *j, const char *key, double v);
+void prism_json_kv_fixed(prism_json *j, const char *key, double v, int decimals);
 void prism_json_kv_bool(prism_json *j, const char *key, bool v);
 
 /* Check the document is complete (every container closed) and append a final newline when

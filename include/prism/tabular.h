@@ -20,6 +20,7 @@
 #include "prism/env.h"
 #include "prism/mdp.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Dimension letters: S ordinary states of the model, A actions. */
@@ -94,5 +95,36 @@ prism_q_learning_options prism_q_learning_defaults(void);
  * mismatched env, or an observation that is no state of the model (the message says which). */
 prism_status prism_q_learning(prism_qtable *t, const prism_mdp *m, prism_env *env,
                               const prism_q_learning_options *o);
+
+/* ---- settings from text (what `prism train --agent q-iteration|q-learning --set` takes) ----
+ *
+ *     prism_tabular_settings s;
+ *     if (prism_tabular_settings_init(&s, "q-learning") != PRISM_OK) { ... }
+ *     if (prism_tabular_set(&s, "agent.alpha0", "0.2") != PRISM_OK) { ...message names the key... }
+ *     prism_q_learning(&t, m, &env, &s.learning);
+ *
+ * The keys live in one table in src/agent/tabular.c (name, type, range, default, help); the
+ * defaults of prism_q_iteration_defaults and prism_q_learning_defaults come from it. */
+typedef struct prism_tabular_settings {
+    bool is_learning;                    /* q-learning; else q-iteration */
+    prism_q_iteration_options iteration; /* q-iteration's settings */
+    prism_q_learning_options learning;   /* q-learning's settings */
+    bool epsilon_given; /* agent.epsilon was set: exploration=function then keeps it (else the
+                           function's default epsilon is 0, the book's pure form) */
+} prism_tabular_settings;
+
+/* Whether `agent` is a tabular agent: "q-iteration" or "q-learning". */
+bool prism_tabular_is_agent(const char *agent);
+/* The defaults of `agent`; PRISM_ERR_INVALID naming the tabular agents for any other name. */
+prism_status prism_tabular_settings_init(prism_tabular_settings *s, const char *agent);
+/* Set one key from its text value. PRISM_ERR_NOT_FOUND for a key this agent does not take (the
+ * message suggests the closest one, or says which agent takes it); PRISM_ERR_INVALID for a
+ * value out of type or range (the message names the key, the range and the value). On error
+ * the settings are unchanged. */
+prism_status prism_tabular_set(prism_tabular_settings *s, const char *key, const char *value);
+/* The i-th key `s`'s agent takes, NULL past the last. */
+const char *prism_tabular_key_name(const prism_tabular_settings *s, int i);
+/* Its help, range and default as one line of text into buf (cap bytes, truncated to fit). */
+void prism_tabular_key_describe(const prism_tabular_settings *s, int i, char *buf, size_t cap);
 
 #endif

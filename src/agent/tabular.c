@@ -4,9 +4,196 @@
  * family in src/agent/dqn*.c) and the model data (src/env/mdp, src/env/probes). */
 #include "prism/tabular.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* ---- the settings' key table ---- */
+
+typedef enum key_type {
+    K_NUMBER,     /* double */
+    K_WHOLE,      /* int */
+    K_EXPLORATION /* prism_exploration, by name */
+} key_type;
+
+enum { FOR_ITERATION = 1, FOR_LEARNING = 2 };
+
+typedef struct key_spec {
+    const char *name;
+    int agents; /* FOR_ITERATION | FOR_LEARNING: which agents take the key */
+    key_type type;
+    size_t offset; /* of the value in prism_tabular_settings */
+    double lo, hi; /* range, inclusive unless lo_open */
+    bool lo_open;  /* (lo, hi] */
+    double def;    /* the default (K_EXPLORATION: the prism_exploration value) */
+    const char *help;
+} key_spec;
+
+#define QI(field) offsetof(prism_tabular_settings, iteration.field)
+#define QL(field) offsetof(prism_tabular_settings, learning.field)
+
+/* The defaults are the book's (Hands-On Machine Learning, ch. 18), except the tolerance: the
+ * book runs 50 sweeps; 1e-12 stops once values settle far below printing precision. */
+static const key_spec keys[] = {
+    {"agent.gamma", FOR_ITERATION, K_NUMBER, QI(gamma), 0, 1, false, 0.9, "discount"},
+    {"agent.iterations", FOR_ITERATION, K_WHOLE, QI(max_iterations), 1, 1e9, false, 1000,
+     "most sweeps"},
+    {"agent.tolerance", FOR_ITERATION, K_NUMBER, QI(tolerance), 0, 1e9, false, 1e-12,
+     "stop when no Q changes more than this; 0 = all sweeps"},
+    {"agent.gamma", FOR_LEARNING, K_NUMBER, QL(gamma), 0, 1, false, 0.9, "discount"},
+    /* a learning rate of 0 learns nothing, hence the open bound */
+    {"agent.alpha0", FOR_LEARNING, K_NUMBER, QL(alpha0), 0, 1, true, 0.05, "initial learning rate"},
+    {"agent.decay", FOR_LEARNING, K_NUMBER, QL(decay), 0, 1e12, false, 0.005,
+     "alpha_t = alpha0 / (1 + t * decay)"},
+    {"agent.exploration", FOR_LEARNING, K_EXPLORATION, QL(exploration), 0, 0, false,
+     PRISM_EXPLORE_EPSILON, "epsilon (epsilon-greedy on Q) or function (on f(Q, N))"},
+    {"agent.epsilon", FOR_LEARNING, K_NUMBER, QL(epsilon), 0, 1, false, 1,
+     "random-action probability (1: the book's random policy; exploration=function makes the "
+     "default 0)"},
+    {"agent.kappa", FOR_LEARNING, K_NUMBER, QL(kappa), 0, 1e12, false, 1,
+     "exploration-function bonus, f(Q, N) = Q + kappa / (1 + N)"},
+};
+enum { KEY_COUNT = (int)(sizeof keys / sizeof keys[0]) };
+
+static int agent_of(const prism_tabular_settings *s) {
+    return s->is_learning ? FOR_LEARNING : FOR_ITERATION;
+}
+
+static const char *agent_name(int agent) {
+    return agent == FOR_LEARNING ? "q-learning" : "q-iteration";
+}
+
+/* The i-th row `agent` takes, or NULL. */
+static const key_spec *nth_key(int agent, int i) {
+    for (int k = 0; k < KEY_COUNT; k++)
+        if ((keys[k].agents & agent) && i-- == 0) return &keys[k];
+    return NULL;
+}
+
+static const key_spec *find_key(int agents, const char *name) {
+    for (int k = 0; k < KEY_COUNT; k++)
+        if ((keys[k].agents & agents) && !strcmp(keys[k].name, name)) return &keys[k];
+    return NULL;
+}
+
+static void write_value(prism_tabular_settings *s, const key_spec *k, double v) {
+    void *field = (char *)s + k->offset;
+    if (k->type == K_NUMBER)
+        *(double *)field = v;
+    else if (k->type == K_WHOLE)
+        *(int *)field = (int)v;
+    else
+        *(prism_exploration *)field = (prism_exploration)v;
+}
+
+/* Without an explicit agent.epsilon, the exploration function explores by itself: its default
+ * epsilon is 0 (the book's pure form); epsilon-greedy keeps the table's default. */
+static void settle_epsilon(prism_tabular_settings *s) {
+    if (s->epsilon_given) return;
+    s->learning.epsilon = s->learning.exploration == PRISM_EXPLORE_FUNCTION
+                              ? 0.0
+                              : find_key(FOR_LEARNING, "agent.epsilon")->def;
+}
+
+static void apply_defaults(prism_tabular_settings *s, int agent) {
+    const key_spec *k;
+    for (int i = 0; (k = nth_key(agent, i)) != NULL; i++) write_value(s, k, k->def);
+}
+
+bool prism_tabular_is_agent(const char *agent) {
+    return agent && (!strcmp(agent, "q-iteration") || !strcmp(agent, "q-learning"));
+}
+
+prism_status prism_tabular_settings_init(prism_tabular_settings *s, const char *agent) {
+    memset(s, 0, sizeof *s);
+    if (!prism_tabular_is_agent(agent))
+        return prism_error(PRISM_ERR_INVALID,
+                           "the tabular agents are q-iteration and q-learning (got '%s')",
+                           agent ? agent : "none");
+    s->is_learning = !strcmp(agent, "q-learning");
+    s->iteration = prism_q_iteration_defaults();
+    s->learning = prism_q_learning_defaults();
+    return PRISM_OK;
+}
+
+static prism_status unknown_key(const prism_tabular_settings *s, const char *key) {
+    int agent = agent_of(s), other = agent == FOR_LEARNING ? FOR_ITERATION : FOR_LEARNING;
+    if (find_key(other, key))
+        return prism_error(PRISM_ERR_NOT_FOUND, "%s is a %s setting; %s does not take it", key,
+                           agent_name(other), agent_name(agent));
+    const char *best = NULL;
+    int best_d = 1 << 30;
+    for (int i = 0; nth_key(agent, i); i++) {
+        const char *name = nth_key(agent, i)->name;
+        /* "alpha" is as close to agent.alpha0 as "agent.alpha" */
+        int d = prism_edit_distance(key, name), short_d = prism_edit_distance(key, name + 6);
+        if (short_d < d) d = short_d;
+        if (d < best_d) best_d = d, best = name;
+    }
+    if (best && best_d <= 3)
+        return prism_error(PRISM_ERR_NOT_FOUND, "unknown key '%s' for %s; did you mean '%s'?", key,
+                           agent_name(agent), best);
+    return prism_error(PRISM_ERR_NOT_FOUND, "unknown key '%s' for %s", key, agent_name(agent));
+}
+
+prism_status prism_tabular_set(prism_tabular_settings *s, const char *key, const char *value) {
+    const key_spec *k = find_key(agent_of(s), key);
+    if (!k) return unknown_key(s, key);
+    double v;
+    if (k->type == K_EXPLORATION) {
+        if (!strcmp(value, "epsilon"))
+            v = PRISM_EXPLORE_EPSILON;
+        else if (!strcmp(value, "function"))
+            v = PRISM_EXPLORE_FUNCTION;
+        else
+            return prism_error(PRISM_ERR_INVALID, "%s is epsilon or function (got '%s')", key,
+                               value);
+    } else {
+        char *end;
+        errno = 0;
+        v = strtod(value, &end);
+        bool number = *value != 0 && *end == 0 && !errno && isfinite(v);
+        bool in_range = number && (k->lo_open ? v > k->lo : v >= k->lo) && v <= k->hi;
+        if (k->type == K_WHOLE && (!in_range || v != floor(v)))
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s must be a whole number from %.0f to %.0f (got '%s')", key, k->lo,
+                               k->hi, value);
+        if (!in_range && k->lo_open)
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s must be a number greater than %g and at most %g (got '%s')", key,
+                               k->lo, k->hi, value);
+        if (!in_range)
+            return prism_error(PRISM_ERR_INVALID, "%s must be a number from %g to %g (got '%s')",
+                               key, k->lo, k->hi, value);
+    }
+    write_value(s, k, v);
+    if (!strcmp(key, "agent.epsilon")) s->epsilon_given = true;
+    settle_epsilon(s);
+    return PRISM_OK;
+}
+
+const char *prism_tabular_key_name(const prism_tabular_settings *s, int i) {
+    const key_spec *k = i >= 0 ? nth_key(agent_of(s), i) : NULL;
+    return k ? k->name : NULL;
+}
+
+void prism_tabular_key_describe(const prism_tabular_settings *s, int i, char *buf, size_t cap) {
+    const key_spec *k = i >= 0 ? nth_key(agent_of(s), i) : NULL;
+    PRISM_ASSERT(k && cap > 0);
+    if (k->type == K_EXPLORATION)
+        snprintf(buf, cap, "%s (default %s)", k->help,
+                 k->def == PRISM_EXPLORE_FUNCTION ? "function" : "epsilon");
+    else if (k->type == K_WHOLE)
+        snprintf(buf, cap, "%s, a whole number in [%.0f, %.0f] (default %.0f)", k->help, k->lo,
+                 k->hi, k->def);
+    else
+        snprintf(buf, cap, "%s, in %c%g, %g] (default %g)", k->help, k->lo_open ? '(' : '[', k->lo,
+                 k->hi, k->def);
+}
 
 prism_status prism_qtable_init(prism_qtable *t, const prism_mdp *m) {
     memset(t, 0, sizeof *t);
@@ -66,8 +253,10 @@ static prism_status check_table(const prism_qtable *t, const prism_mdp *m) {
 }
 
 prism_q_iteration_options prism_q_iteration_defaults(void) {
-    prism_q_iteration_options o = {.gamma = 0.9, .max_iterations = 1000, .tolerance = 1e-12};
-    return o;
+    prism_tabular_settings s;
+    memset(&s, 0, sizeof s);
+    apply_defaults(&s, FOR_ITERATION);
+    return s.iteration;
 }
 
 prism_status prism_q_iteration(prism_qtable *t, const prism_mdp *m,
@@ -112,17 +301,13 @@ prism_status prism_q_iteration(prism_qtable *t, const prism_mdp *m,
 }
 
 prism_q_learning_options prism_q_learning_defaults(void) {
-    prism_q_learning_options o = {
-        .gamma = 0.9,
-        .alpha0 = 0.05,
-        .decay = 0.005,
-        .steps = 10000,
-        .exploration = PRISM_EXPLORE_EPSILON,
-        .epsilon = 1.0,
-        .kappa = 1.0,
-        .seed = 0,
-    };
-    return o;
+    prism_tabular_settings s;
+    memset(&s, 0, sizeof s);
+    apply_defaults(&s, FOR_LEARNING);
+    /* steps and seed are run options (prism train --steps, --seed), not keys */
+    s.learning.steps = 10000;
+    s.learning.seed = 0;
+    return s.learning;
 }
 
 /* f(Q, N) = Q + kappa / (1 + N): optimism for actions tried rarely (the book's exploration

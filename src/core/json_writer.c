@@ -1,10 +1,13 @@
 /* The JSON writer: a growing text buffer with comma and nesting bookkeeping. Numbers: integers
- * exactly, doubles with %.17g so that parsing the text gives back the same double, NaN/Inf as
- * null (JSON cannot spell them). Not a streaming writer: documents here are small (run.json). */
+ * exactly, doubles in the fewest of 15 to 17 significant digits that parse back to the same
+ * double (0.9, not 0.90000000000000002), float32 values with %.9g, fixed decimals on request;
+ * NaN/Inf as null (JSON cannot spell them). Not a streaming writer: documents here are small
+ * (run.json, one JSON line of a command). */
 #include "prism/json.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void prism_json_init(prism_json *j, int indent) {
@@ -159,16 +162,45 @@ void prism_json_int(prism_json *j, long long v) {
     puts_(j, b);
 }
 
-void prism_json_double(prism_json *j, double v) {
-    char b[40];
+/* A finite number printed by `fmt` with `digits`; NaN and Inf as null. */
+static void number(prism_json *j, const char *fmt, int digits, double v) {
+    char b[400]; /* %.Nf of the largest double has 309 digits before the point */
     before_item(j);
     if (!isfinite(v)) {
         puts_(j, "null");
         return;
     }
-    /* %.17g round-trips every double. It may print "1e+20" or "3": both are valid JSON. */
-    snprintf(b, sizeof b, "%.17g", v);
+    snprintf(b, sizeof b, fmt, digits, v);
     puts_(j, b);
+}
+
+void prism_json_u64(prism_json *j, uint64_t v) {
+    char b[32];
+    before_item(j);
+    snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    puts_(j, b);
+}
+
+void prism_json_double(prism_json *j, double v) {
+    /* %.17g round-trips every double; fewer digits often do, and read better. "1e+20" and "3"
+     * are both valid JSON. */
+    int digits = 15;
+    char b[40];
+    for (; digits < 17 && isfinite(v); digits++) {
+        snprintf(b, sizeof b, "%.*g", digits, v);
+        if (strtod(b, NULL) == v) break;
+    }
+    number(j, "%.*g", digits, v);
+}
+
+void prism_json_float(prism_json *j, float v) {
+    /* 9 significant digits round-trip every float32 */
+    number(j, "%.*g", 9, (double)v);
+}
+
+void prism_json_fixed(prism_json *j, double v, int decimals) {
+    PRISM_ASSERT(decimals >= 0 && decimals <= 17);
+    number(j, "%.*f", decimals, v);
 }
 
 void prism_json_bool(prism_json *j, bool v) {
@@ -192,6 +224,10 @@ void prism_json_kv_int(prism_json *j, const char *key, long long v) {
 void prism_json_kv_double(prism_json *j, const char *key, double v) {
     prism_json_key(j, key);
     prism_json_double(j, v);
+}
+void prism_json_kv_fixed(prism_json *j, const char *key, double v, int decimals) {
+    prism_json_key(j, key);
+    prism_json_fixed(j, v, decimals);
 }
 void prism_json_kv_bool(prism_json *j, const char *key, bool v) {
     prism_json_key(j, key);

@@ -1,7 +1,6 @@
 /* The list of built-in environments, lookup by id or alias, and "did you mean" suggestions. */
 #include "prism/env.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -78,31 +77,10 @@ const char *prism_env_canonical_id(const char *id) {
     return cls ? cls->id : id;
 }
 
-/* Case-insensitive Levenshtein distance, capped at 63 characters per side. */
-static int edit_distance(const char *a, const char *b) {
-    int la = (int)strlen(a), lb = (int)strlen(b);
-    if (la > 63) la = 63;
-    if (lb > 63) lb = 63;
-    int prev[64], cur[64];
-    for (int j = 0; j <= lb; j++) prev[j] = j;
-    for (int i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (int j = 1; j <= lb; j++) {
-            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int best = prev[j - 1] + cost;
-            if (prev[j] + 1 < best) best = prev[j] + 1;
-            if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
-            cur[j] = best;
-        }
-        memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
-    }
-    return prev[lb];
-}
-
 int prism_env_suggest(const char *id, const char **out, int max) {
     int dist[CLASS_COUNT], order[CLASS_COUNT], n = 0;
     for (int i = 0; i < CLASS_COUNT; i++) {
-        int d = edit_distance(id, classes[i]->id);
+        int d = prism_edit_distance(id, classes[i]->id);
         /* a shared prefix (e.g. "cartpole") counts as close even when the version differs */
         if (strncasecmp(id, classes[i]->id, 4) == 0 && d > 2) d = 2;
         if (d > 1 + (int)strlen(classes[i]->id) / 3) continue;

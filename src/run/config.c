@@ -207,22 +207,6 @@ void prism_config_defaults(prism_config *c) {
     c->train.max_episode_steps = 27000; /* Dopamine's Runner default */
 }
 
-static int distance(const char *a, const char *b) {
-    int la = (int)strlen(a), lb = (int)strlen(b);
-    if (la > 63 || lb > 63) return 99;
-    int d[64][64];
-    for (int i = 0; i <= la; i++) d[i][0] = i;
-    for (int j = 0; j <= lb; j++) d[0][j] = j;
-    for (int i = 1; i <= la; i++)
-        for (int j = 1; j <= lb; j++) {
-            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
 static const key_spec *find_key(const char *name) {
     for (int i = 0; i < KEY_COUNT; i++)
         if (!strcmp(keys[i].name, name)) return &keys[i];
@@ -233,7 +217,7 @@ static prism_status unknown_key(const char *name) {
     const char *best = NULL;
     int best_d = 1 << 30;
     for (int i = 0; i < KEY_COUNT; i++) {
-        int d = distance(name, keys[i].name);
+        int d = prism_edit_distance(name, keys[i].name);
         if (d < best_d) best_d = d, best = keys[i].name;
     }
     if (best && best_d <= 4)

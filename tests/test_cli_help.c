@@ -1,0 +1,87 @@
+/* Tests of `--help` across the command line: every command and subcommand answers it with
+ * exit 0 and its usage, and the usage line names every option its option table lists. The
+ * commands are read from `prism --help` and each dispatcher's "subcommands:" section, so a new
+ * command is covered without editing this file. */
+#include "harness.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { MAX_NAMES = 32, NAME = 64 };
+
+/* Whether `opt` (e.g. "--seed", "-j") occurs in `line` as a whole option name: not as the
+ * start of a longer one (--seed in --seed-start) nor inside another word. */
+static bool names_option(const char *line, const char *opt) {
+    size_t n = strlen(opt);
+    for (const char *p = strstr(line, opt); p; p = strstr(p + 1, opt)) {
+        bool starts = p == line || p[-1] == ' ' || p[-1] == '[' || p[-1] == '|';
+        bool ends = !(isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '_');
+        if (starts && ends) return true;
+    }
+    return false;
+}
+
+/* The first words of the indented lines that follow `header` in text (a command list). */
+static int list_names(const char *text, const char *header, char names[][NAME]) {
+    const char *p = strstr(text, header);
+    int n = 0;
+    for (p = p ? p + strlen(header) : NULL;
+         p && !strncmp(p, "  ", 2) && isalpha((unsigned char)p[2]);
+         p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        size_t len = strcspn(p + 2, " \n");
+        if (n < MAX_NAMES && len < NAME) snprintf(names[n++], NAME, "%.*s", (int)len, p + 2);
+    }
+    return n;
+}
+
+/* Check `prism ARGS --help` (whose usage starts "prism COMMAND"), then each subcommand it
+ * lists. Returns how many commands it checked. */
+static int check_help(const char *command, const char *args) {
+    char out[1 << 14];
+    int rc = test_prism(out, sizeof out, "%s --help", args);
+    if (rc != 0) {
+        test_fail(__FILE__, __LINE__, "`prism %s --help` exits %d:\n%s", args, rc, out);
+        return 1;
+    }
+    char want[256];
+    snprintf(want, sizeof want, "usage: prism %s", command);
+    if (strncmp(out, want, strlen(want))) {
+        test_fail(__FILE__, __LINE__, "`prism %s --help` does not start with '%s':\n%s", args, want,
+                  out);
+        return 1;
+    }
+    char usage[4096];
+    snprintf(usage, sizeof usage, "%.*s", (int)strcspn(out, "\n"), out);
+    const char *opts = strstr(out, "\noptions:\n");
+    for (const char *p = opts; p && (p = strstr(p + 1, "\n  -"));) {
+        char opt[NAME];
+        snprintf(opt, sizeof opt, "%.*s", (int)strcspn(p + 3, " \n"), p + 3);
+        if (!names_option(usage, opt))
+            test_fail(__FILE__, __LINE__, "`prism %s --help`: the usage line omits %s:\n%s", args,
+                      opt, usage);
+    }
+    char subs[MAX_NAMES][NAME];
+    int nsubs = list_names(out, "\nsubcommands:\n", subs), checked = 1;
+    for (int i = 0; i < nsubs; i++) {
+        char sub[320];
+        snprintf(sub, sizeof sub, "%.200s %.63s", command, subs[i]);
+        checked += check_help(sub, sub);
+    }
+    return checked;
+}
+
+TEST(cli_help_works_for_every_command_and_its_usage_names_every_option) {
+    static char out[1 << 16];
+    REQUIRE(test_prism(out, sizeof out, "--help") == 0);
+    char commands[MAX_NAMES][NAME];
+    int ncommands = list_names(out, "\ncommands:\n", commands), checked = 0;
+    CHECK(ncommands >= 10);
+    for (int i = 0; i < ncommands; i++) checked += check_help(commands[i], commands[i]);
+    /* forms the dispatch tables do not list */
+    checked += check_help("doctor env", "doctor env");
+    checked += check_help("train", "train --agent q-learning");
+    /* env, agents, runs and bench have 17 subcommands between them */
+    CHECK(checked >= ncommands + 17 + 2);
+}
