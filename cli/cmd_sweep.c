@@ -366,11 +366,6 @@ static int build(prism_sweep *s, cli_opt *opts, char **pos, int npos) {
         else
             st = prism_sweep_add_grid(s, agents, envs, seed_start, (int)nseeds);
     }
-    if (s->skipped[0])
-        fprintf(stderr,
-                "prism sweep: note: skipping environment%s not registered in this build: %s "
-                "(`prism env ls` lists them)\n",
-                strchr(s->skipped, ',') ? "s" : "", s->skipped);
     if (!st) st = prism_sweep_validate(s);
     if (st) return cli_fail("sweep", st, NULL);
     return CLI_OK;
@@ -383,7 +378,7 @@ int cmd_sweep(int argc, char **argv) {
                       .help = "agent presets, comma separated (LABEL=PRESET names a variant)"},
         [O_ENVS] = {.name = "envs",
                     .metavar = "E,F",
-                    .help = "environments, comma separated (unregistered ones are skipped)"},
+                    .help = "environments, comma separated (`prism env ls`)"},
         [O_SEEDS] = {.name = "seeds",
                      .metavar = "N",
                      .help = "seeds per agent and env (default 3)"},

@@ -61,13 +61,11 @@ static void run_status(const char *dir, const char *id, char *status, size_t cap
     free(t);
 }
 
-TEST(sweep_grid_counts_order_and_skipped_envs) {
+TEST(sweep_grid_counts_order_and_canonical_envs) {
     prism_sweep s;
     prism_sweep_init(&s, "t");
-    REQUIRE(prism_sweep_add_grid(&s, "dqn,rainbow", "CartPole-v0,Nope-v9,acrobot-v1", 5, 2) ==
-            PRISM_OK);
+    REQUIRE(prism_sweep_add_grid(&s, "dqn,rainbow", "CartPole-v0,acrobot-v1", 5, 2) == PRISM_OK);
     CHECK_EQ_INT(s.nruns, 2 * 2 * 2);
-    CHECK(!strcmp(s.skipped, "Nope-v9"));
     /* seed outermost, then env, then agent; env ids canonical */
     const char *want[] = {"CartPole-v0-dqn-s5", "CartPole-v0-rainbow-s5",
                           "Acrobot-v1-dqn-s5",  "Acrobot-v1-rainbow-s5",
@@ -80,10 +78,8 @@ TEST(sweep_grid_counts_order_and_skipped_envs) {
     CHECK_EQ_INT(s.runs[7].seed, 6);
     CHECK(!strcmp(s.runs[2].env, "Acrobot-v1"));
     CHECK(prism_sweep_validate(&s) == PRISM_OK);
-    /* a typo in a preset is an error; no registered env at all is an error */
+    /* a typo in a preset is an error */
     CHECK(prism_sweep_add_grid(&s, "dqn,rainbw", "CartPole-v0", 0, 1) == PRISM_ERR_NOT_FOUND);
-    CHECK(prism_sweep_add_grid(&s, "dqn", "Nope-v9", 0, 1) == PRISM_ERR_NOT_FOUND);
-    CHECK(strstr(prism_error_message(), "none of the environments") != NULL);
     CHECK(prism_sweep_add_grid(&s, "dqn", "CartPole-v0", 0, 0) == PRISM_ERR_INVALID);
     CHECK(prism_sweep_add_grid(&s, "a b=dqn", "CartPole-v0", 0, 1) == PRISM_ERR_INVALID);
     prism_sweep_free(&s);
@@ -104,7 +100,6 @@ TEST(sweep_studies_expand_to_the_paper_grid) {
         prism_sweep_init(&s, want[k].name);
         REQUIRE(prism_sweep_add_grid(&s, agents, envs, 0, 10) == PRISM_OK);
         CHECK_EQ_INT(s.nruns, want[k].agents * want[k].envs * 10);
-        CHECK(s.skipped[0] == 0); /* every environment of the paper is built */
         CHECK(prism_sweep_validate(&s) == PRISM_OK);
         if (k == 0) {
             /* the ablation agents: dqn, six dqn+X, rainbow, six rainbow-X */
@@ -156,7 +151,6 @@ TEST(sweep_file_parses_ranges_labels_settings_and_errors) {
                      "dqn CartPole-v0 0..2   # three seeds\n"
                      "\n"
                      "fast=rainbow Acrobot-v1 7 agent.lr=1e-3 agent.n_step=5\n"
-                     "dqn NotBuilt-v0 0\n"
                      "rainbow MountainCar-v0\n");
     prism_sweep s;
     prism_sweep_init(&s, "f");
@@ -169,7 +163,6 @@ TEST(sweep_file_parses_ranges_labels_settings_and_errors) {
     CHECK(!strcmp(s.runs[3].settings, "agent.lr=1e-3 agent.n_step=5"));
     CHECK(!strcmp(s.runs[4].id, "MountainCar-v0-rainbow-s10")); /* default seeds 10, 11 */
     CHECK(!strcmp(s.runs[5].id, "MountainCar-v0-rainbow-s11"));
-    CHECK(!strcmp(s.skipped, "NotBuilt-v0"));
     CHECK(prism_sweep_validate(&s) == PRISM_OK);
     prism_sweep_free(&s);
 
@@ -202,6 +195,44 @@ TEST(sweep_file_parses_ranges_labels_settings_and_errors) {
     prism_sweep_free(&v);
 }
 
+/* A mistyped environment anywhere a sweep names one (flags, a sweep file, `agents show`) is an
+ * error with a suggestion: skipping it would run half the grid and exit 0. */
+TEST(sweep_unknown_env_is_an_error_with_a_suggestion) {
+    prism_sweep s;
+    prism_sweep_init(&s, "t");
+    CHECK(prism_sweep_add_grid(&s, "dqn", "CartPole-v0,CartPol-v1", 0, 2) == PRISM_ERR_NOT_FOUND);
+    CHECK(strstr(prism_error_message(), "did you mean CartPole-v1") != NULL);
+    CHECK_EQ_INT(s.nruns, 0);
+    prism_sweep_free(&s);
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s/typo.sweep", test_tmpdir());
+    write_text(path, "dqn CartPole-v0 0\ndqn CartPol-v1 0\n");
+    prism_sweep_init(&s, "f");
+    CHECK(prism_sweep_load_file(&s, path, 0, 1) == PRISM_ERR_NOT_FOUND);
+    CHECK(strstr(prism_error_message(), "typo.sweep:2:") != NULL);
+    CHECK(strstr(prism_error_message(), "did you mean CartPole-v1") != NULL);
+    prism_sweep_free(&s);
+
+    char out[8192];
+    int rc = test_prism(out, sizeof out,
+                        "sweep --agents dqn --envs CartPole-v0,CartPol-v1 "
+                        "--sweeps-dir %s/sw",
+                        test_tmpdir());
+    CHECK_EQ_INT(rc, 2);
+    CHECK(strstr(out, "did you mean CartPole-v1") != NULL);
+    rc = test_prism(out, sizeof out, "sweep --file %s --sweeps-dir %s/sw", path, test_tmpdir());
+    CHECK_EQ_INT(rc, 2);
+    CHECK(strstr(out, "did you mean CartPole-v1") != NULL);
+    char sw[1100];
+    snprintf(sw, sizeof sw, "%s/sw", test_tmpdir());
+    CHECK(!exists(sw));
+    rc = test_prism(out, sizeof out, "agents show rainbow --env Acrobat");
+    CHECK_EQ_INT(rc, 2);
+    CHECK(strstr(out, "did you mean Acrobot-v1?") != NULL);
+    CHECK(strstr(out, "resolved for") == NULL); /* no generic values printed */
+}
+
 TEST(sweep_cli_usage_errors_exit_2) {
     char out[8192];
     const char *t = test_tmpdir();
@@ -211,7 +242,7 @@ TEST(sweep_cli_usage_errors_exit_2) {
         {"sweep", "say what to run"},
         {"sweep --agents dqn", "--agents needs --envs"},
         {"sweep no-such-study", "unknown study"},
-        {"sweep --agents dqn --envs Nope-v0", "none of the environments"},
+        {"sweep --agents dqn --envs Nope-v0", "unknown environment 'Nope-v0'"},
         {"sweep --agents dqn,rainbw --envs CartPole-v0", "rainbw"},
         {"sweep --agents dqn --envs CartPole-v0 --set agent.lrr=1", "agent.lrr"},
         {"sweep --agents dqn --envs CartPole-v0 --set lr", "not key=value"},
@@ -365,7 +396,7 @@ TEST(sweep_slurm_dry_run_writes_the_array_and_report_jobs) {
     char out[16384], line[1024], path[1200];
     const char *t = test_tmpdir();
     int rc = test_prism(out, sizeof out,
-                        "sweep --agents dqn,rainbow --envs CartPole-v0,Nope-v0 --seeds 3 --slurm "
+                        "sweep --agents dqn,rainbow --envs CartPole-v0 --seeds 3 --slurm "
                         "--dry-run --max-parallel 4 --partition debug --time 1:00:00 "
                         "--sweeps-dir %s/sw " TINY,
                         t);

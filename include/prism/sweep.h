@@ -4,7 +4,7 @@
  * A sweep is a list of runs (the manifest). It comes from flags (agents, envs, seeds), from a
  * sweep file (one line per agent/env with its seeds and settings: docs/sweeps.md), or from a
  * named study (revisiting-rainbow-classic, revisiting-rainbow-minatar, optimizer-loss).
- * Environments that are not registered are skipped and listed in `skipped`, never fatal.
+ * An environment that is not registered is an error (with the closest ids), never skipped.
  *
  *     prism_sweep s;
  *     prism_sweep_init(&s, "quick");
@@ -80,7 +80,6 @@ typedef struct prism_sweep {
     long long steps;                         /* > 0: train.steps for every run (after all) */
     prism_sweep_run *runs;                   /* (nruns) */
     int nruns, cap;
-    char skipped[512]; /* environments skipped because they are not registered, ", " joined */
 } prism_sweep;
 
 /* An empty sweep named `name` (letters, digits, '-', '_', '.', '+'). Never fails. */
@@ -93,9 +92,9 @@ prism_status prism_sweep_add_setting(prism_sweep *s, const char *kv);
 
 /* Append agents x envs x seeds [seed_start, seed_start + nseeds). agents and envs are comma
  * separated; an agent is PRESET or LABEL=PRESET. Runs are ordered seed, then env, then agent,
- * so a sweep stopped halfway has the same seeds for every (agent, env). Unregistered
- * environments are skipped (see s->skipped); PRISM_ERR_NOT_FOUND for an unknown preset or when
- * no environment is left; PRISM_ERR_INVALID for a malformed list. */
+ * so a sweep stopped halfway has the same seeds for every (agent, env). PRISM_ERR_NOT_FOUND
+ * for an unknown preset or environment (with suggestions); PRISM_ERR_INVALID for a malformed
+ * list. */
 prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char *envs,
                                   uint64_t seed_start, int nseeds);
 
@@ -110,7 +109,8 @@ const char *prism_sweep_study_summary(int i);
 /* Append the runs of a sweep file (format in docs/sweeps.md): `AGENT ENV [SEEDS] [key=value
  * ...]` per line, '#' comments; SEEDS is N or A..B; without SEEDS, the seeds
  * [seed_start, seed_start + nseeds). PRISM_ERR_INVALID naming file and line on a malformed
- * line; PRISM_ERR_NOT_FOUND for a missing file or unknown preset. */
+ * line; PRISM_ERR_NOT_FOUND for a missing file, an unknown preset or environment (naming file
+ * and line, with suggestions). */
 prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t seed_start,
                                    int nseeds);
 

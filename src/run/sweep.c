@@ -121,15 +121,6 @@ prism_status prism_sweep_add_setting(prism_sweep *s, const char *kv) {
     return PRISM_OK;
 }
 
-static void note_skipped(prism_sweep *s, const char *env) {
-    /* each unknown env once */
-    size_t n = strlen(env);
-    for (const char *p = s->skipped; (p = strstr(p, env)); p += n)
-        if ((p == s->skipped || p[-1] == ' ') && (p[n] == ',' || p[n] == 0)) return;
-    size_t len = strlen(s->skipped);
-    snprintf(s->skipped + len, sizeof s->skipped - len, "%s%s", len ? ", " : "", env);
-}
-
 /* Split an agent spec "LABEL=PRESET" or "PRESET" and check the preset exists. */
 static prism_status parse_agent(const char *spec, char *label, size_t lcap, char *preset,
                                 size_t pcap) {
@@ -197,14 +188,13 @@ static int split_list(char *buf, char **items, int max) {
     return n;
 }
 
-/* The canonical id of a registered env, or NULL (then noted in s->skipped). */
-static const char *env_canonical(prism_sweep *s, const char *env) {
-    const prism_env_class *cls = prism_env_find(env);
-    if (!cls) {
-        note_skipped(s, env);
-        return NULL;
-    }
-    return cls->id;
+/* The canonical id of a registered env in *id. A typo is an error with suggestions, never a
+ * skipped environment: a sweep that quietly runs half its grid looks complete in the report. */
+static prism_status env_canonical(const char *env, const char **id) {
+    const prism_env_class *cls;
+    prism_status st = prism_env_lookup(env, &cls);
+    *id = st ? NULL : cls->id;
+    return st;
 }
 
 prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char *envs,
@@ -227,18 +217,12 @@ prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char
         if (st) return st;
     }
     const char *known[MAX_ITEMS];
-    int nk = 0;
     for (int e = 0; e < ne; e++) {
-        const char *id = env_canonical(s, elist[e]);
-        if (id) known[nk++] = id;
+        prism_status st = env_canonical(elist[e], &known[e]);
+        if (st) return st;
     }
-    if (nk == 0)
-        return prism_error(PRISM_ERR_NOT_FOUND,
-                           "none of the environments is registered (%s); `prism env ls` lists "
-                           "them",
-                           s->skipped);
     for (int k = 0; k < nseeds; k++)
-        for (int e = 0; e < nk; e++)
+        for (int e = 0; e < ne; e++)
             for (int a = 0; a < na; a++) {
                 prism_status st =
                     add_run(s, labels[a], presets[a], known[e], seed_start + (uint64_t)k, "");
@@ -305,6 +289,13 @@ static const char *label_settings(const char *label) {
 
 /* ---- sweep files ---- */
 
+/* Prefix the last error message with "FILE:LINE: ". */
+static prism_status at_line(prism_status st, const char *path, int lineno) {
+    char msg[1024]; /* prism_error must not read the buffer it writes */
+    copy_str(msg, sizeof msg, prism_error_message());
+    return prism_error(st, "%s:%d: %s", path, lineno, msg);
+}
+
 static prism_status parse_seeds(const char *tok, uint64_t *lo, uint64_t *hi) {
     char *end;
     errno = 0;
@@ -355,9 +346,7 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
         }
         char label[64], preset[64];
         if ((st = parse_agent(tok[0], label, sizeof label, preset, sizeof preset))) {
-            char msg[512];
-            copy_str(msg, sizeof msg, prism_error_message());
-            st = prism_error(st, "%s:%d: %s", path, lineno, msg);
+            st = at_line(st, path, lineno);
             goto done;
         }
         uint64_t lo = seed_start, hi = seed_start + (uint64_t)(nseeds > 0 ? nseeds : 1) - 1;
@@ -374,9 +363,7 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
         char settings[PRISM_SWEEP_SETTINGS_MAX] = "";
         for (; k < nt; k++) {
             if ((st = check_setting(tok[k]))) {
-                char msg[512];
-                copy_str(msg, sizeof msg, prism_error_message());
-                st = prism_error(st, "%s:%d: %s", path, lineno, msg);
+                st = at_line(st, path, lineno);
                 goto done;
             }
             if (!append_word(settings, sizeof settings, tok[k])) {
@@ -384,17 +371,19 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
                 goto done;
             }
         }
-        const char *env = env_canonical(s, tok[1]);
-        if (!env) continue; /* reported through s->skipped */
+        const char *env;
+        if ((st = env_canonical(tok[1], &env))) {
+            st = at_line(st, path, lineno);
+            goto done;
+        }
         for (uint64_t seed = lo; seed <= hi; seed++) {
             if ((st = add_run(s, label, preset, env, seed, settings))) goto done;
             added++;
         }
     }
     if (added == 0 && !st)
-        st = prism_error(PRISM_ERR_INVALID, "%s has no runs%s%s%s", path,
-                         s->skipped[0] ? " (skipped environments: " : "", s->skipped,
-                         s->skipped[0] ? ")" : "");
+        st = prism_error(PRISM_ERR_INVALID, "%s has no runs; write AGENT ENV [SEEDS] per line",
+                         path);
 done:
     prism_free(text);
     return st;
@@ -565,7 +554,6 @@ static prism_status write_status(const prism_sweep *s, const char *dir, const ch
         prism_json_null(&j);
     prism_json_kv_string(&j, "settings", s->settings);
     prism_json_kv_int(&j, "steps", s->steps);
-    prism_json_kv_string(&j, "skipped_envs", s->skipped);
     prism_sweep_counts c = prism_sweep_count(s);
     prism_json_key(&j, "counts");
     prism_json_object_begin(&j);
@@ -714,7 +702,6 @@ prism_status prism_sweep_open(prism_sweep *s, const char *dir) {
         return st;
     }
     prism_sweep_init(s, prism_json_get_string(v, "name", "sweep"));
-    copy_str(s->skipped, sizeof s->skipped, prism_json_get_string(v, "skipped_envs", ""));
     s->steps = (long long)prism_json_get_number(v, "steps", 0);
     /* The settings are already folded into the manifest's per-run settings. */
     if ((st = read_manifest(s, dir))) goto out;
