@@ -315,7 +315,7 @@ static int resume(cli_opt *opts, int npos) {
 static int build(prism_sweep *s, cli_opt *opts, char **pos, int npos) {
     long long nseeds, steps;
     uint64_t seed_start;
-    if (!cli_int("sweep", &opts[O_SEEDS], 1, 10000, 3, &nseeds)) return CLI_USAGE;
+    if (!cli_int("sweep", &opts[O_SEEDS], 1, PRISM_SWEEP_MAX_SEEDS, 3, &nseeds)) return CLI_USAGE;
     if (!cli_u64("sweep", &opts[O_SEED_START], 0, &seed_start)) return CLI_USAGE;
     if (!cli_int("sweep", &opts[O_STEPS], 1, (long long)1 << 40, 0, &steps)) return CLI_USAGE;
     int sources = (npos > 0) + (opts[O_FILE].count > 0) + (opts[O_AGENTS].count > 0);

@@ -233,6 +233,77 @@ TEST(sweep_unknown_env_is_an_error_with_a_suggestion) {
     CHECK(strstr(out, "resolved for") == NULL); /* no generic values printed */
 }
 
+/* Seeds up to UINT64_MAX: ranges end there instead of wrapping (a `seed <= hi` loop never
+ * ends at UINT64_MAX), and only plain decimal integers in range are seeds. */
+TEST(sweep_seeds_at_uint64_max_end_and_malformed_seeds_are_rejected) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/max.sweep", test_tmpdir());
+    write_text(path, "dqn CartPole-v0 18446744073709551615\n"
+                     "rainbow CartPole-v0 18446744073709551614..18446744073709551615\n");
+    prism_sweep s;
+    prism_sweep_init(&s, "m");
+    /* a bounded allocator (the file and room for 64 runs): a range that never ends runs out
+     * of it, and fails the test, instead of exhausting the machine */
+    prism_alloc_fail_after(4);
+    prism_status st = prism_sweep_load_file(&s, path, 0, 1);
+    prism_alloc_fail_after(-1);
+    REQUIRE(st == PRISM_OK);
+    REQUIRE(s.nruns == 3);
+    CHECK(s.runs[0].seed == UINT64_MAX);
+    CHECK(s.runs[1].seed == UINT64_MAX - 1 && s.runs[2].seed == UINT64_MAX);
+    CHECK(!strcmp(s.runs[2].id, "CartPole-v0-rainbow-s18446744073709551615"));
+    CHECK(prism_sweep_validate(&s) == PRISM_OK);
+    prism_sweep_free(&s);
+
+    /* the default seeds of a line without SEEDS, and the grid, stop at UINT64_MAX too */
+    write_text(path, "dqn CartPole-v0\n");
+    prism_sweep_init(&s, "m");
+    CHECK(prism_sweep_load_file(&s, path, UINT64_MAX - 1, 2) == PRISM_OK);
+    CHECK_EQ_INT(s.nruns, 2);
+    CHECK(prism_sweep_load_file(&s, path, UINT64_MAX, 2) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "max.sweep:1:") != NULL);
+    CHECK(prism_sweep_add_grid(&s, "dqn", "CartPole-v0", UINT64_MAX - 1, 2) == PRISM_OK);
+    CHECK_EQ_INT(s.nruns, 4);
+    CHECK(s.runs[3].seed == UINT64_MAX);
+    CHECK(prism_sweep_add_grid(&s, "dqn", "CartPole-v0", UINT64_MAX - 1, 3) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "largest seed") != NULL);
+    CHECK_EQ_INT(s.nruns, 4); /* nothing wrapped around to seed 0 */
+    prism_sweep_free(&s);
+
+    const char *bad[] = {"-1",    "+5",  "0x10", "1e3",     "18446744073709551616",
+                         "5..-1", "..3", "3..",  "1..2..3", "99999999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "dqn CartPole-v0 %s\n", bad[i]);
+        write_text(path, line);
+        prism_sweep_init(&s, "b");
+        prism_alloc_fail_after(4);
+        st = prism_sweep_load_file(&s, path, 0, 1);
+        prism_alloc_fail_after(-1);
+        if (st != PRISM_ERR_INVALID || !strstr(prism_error_message(), "plain decimal"))
+            test_fail(__FILE__, __LINE__, "seeds '%s': status %d, %d runs, '%s'", bad[i], (int)st,
+                      s.nruns, prism_error_message());
+        prism_sweep_free(&s);
+    }
+
+    /* the CLI: --seed-start at the top of the range, past it, and not a number */
+    char out[8192];
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "sweep --agents dqn --envs CartPole-v0 --seed-start "
+                            "18446744073709551614 --seeds 2 --dry-run"),
+                 0);
+    CHECK(strstr(out, "2 runs") != NULL && strstr(out, "CartPole-v0-dqn-s18446744073709551615"));
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "sweep --agents dqn --envs CartPole-v0 --seed-start "
+                            "18446744073709551615 --seeds 2 --dry-run"),
+                 2);
+    CHECK(strstr(out, "largest seed") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "sweep --agents dqn --envs CartPole-v0 --seed-start +3 --dry-run"),
+                 2);
+    CHECK(strstr(out, "plain whole number") != NULL);
+}
+
 TEST(sweep_cli_usage_errors_exit_2) {
     char out[8192];
     const char *t = test_tmpdir();

@@ -13,6 +13,7 @@
 #ifndef PRISM_CORE_H
 #define PRISM_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,5 +65,10 @@ uint32_t prism_crc32c(uint32_t crc, const void *data, size_t len);
 
 /* Resident set size of this process in bytes (0 when unknown). */
 size_t prism_rss_bytes(void);
+
+/* Parse a plain decimal integer in [0, UINT64_MAX] into *out: digits only (no sign, no
+ * blanks, no "0x"), no overflow. Returns false otherwise and leaves *out unchanged. Seeds and
+ * other counts read from files and flags use it, so "-1" is an error rather than 2^64 - 1. */
+bool prism_parse_u64(const char *s, uint64_t *out);
 
 #endif

@@ -44,7 +44,8 @@ enum {
     PRISM_SWEEP_ID_MAX = 160,
     PRISM_SWEEP_NAME_MAX = 64,
     PRISM_SWEEP_SETTINGS_MAX = 2048,
-    PRISM_SWEEP_MAX_FAILURES = 2, /* attempts that may fail before a run is given up */
+    PRISM_SWEEP_MAX_FAILURES = 2,  /* attempts that may fail before a run is given up */
+    PRISM_SWEEP_MAX_SEEDS = 10000, /* seeds per agent and env (flags) or per sweep-file line */
 };
 
 /* Where a run stands. */
@@ -90,7 +91,8 @@ void prism_sweep_free(prism_sweep *s);
  * of that form or contains whitespace. */
 prism_status prism_sweep_add_setting(prism_sweep *s, const char *kv);
 
-/* Append agents x envs x seeds [seed_start, seed_start + nseeds). agents and envs are comma
+/* Append agents x envs x seeds [seed_start, seed_start + nseeds) (PRISM_ERR_INVALID when that
+ * passes UINT64_MAX). agents and envs are comma
  * separated; an agent is PRESET or LABEL=PRESET. Runs are ordered seed, then env, then agent,
  * so a sweep stopped halfway has the same seeds for every (agent, env). PRISM_ERR_NOT_FOUND
  * for an unknown preset or environment (with suggestions); PRISM_ERR_INVALID for a malformed

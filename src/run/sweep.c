@@ -197,6 +197,20 @@ static prism_status env_canonical(const char *env, const char **id) {
     return st;
 }
 
+/* The seeds [start, start + n) as the inclusive range [*lo, *hi]; an error when they would
+ * pass UINT64_MAX (wrapping to 0 would run seeds nobody asked for). */
+static prism_status seed_range(uint64_t start, int n, uint64_t *lo, uint64_t *hi) {
+    PRISM_ASSERT(n >= 1);
+    if ((uint64_t)(n - 1) > UINT64_MAX - start)
+        return prism_error(PRISM_ERR_INVALID,
+                           "seeds %llu .. %llu + %d pass the largest seed, %llu; lower "
+                           "--seed-start or --seeds",
+                           (unsigned long long)start, (unsigned long long)start, n - 1,
+                           (unsigned long long)UINT64_MAX);
+    *lo = start, *hi = start + (uint64_t)(n - 1);
+    return PRISM_OK;
+}
+
 prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char *envs,
                                   uint64_t seed_start, int nseeds) {
     enum { MAX_ITEMS = 64 };
@@ -210,24 +224,21 @@ prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char
     if (na == 0) return prism_error(PRISM_ERR_INVALID, "no agents given (e.g. dqn,rainbow)");
     if (ne == 0) return prism_error(PRISM_ERR_INVALID, "no environments given (e.g. CartPole-v0)");
     if (nseeds < 1) return prism_error(PRISM_ERR_INVALID, "seeds must be at least 1");
+    uint64_t lo = 0, hi = 0;
+    prism_status st = seed_range(seed_start, nseeds, &lo, &hi);
+    if (st) return st;
     char labels[MAX_ITEMS][64], presets[MAX_ITEMS][64];
-    for (int a = 0; a < na; a++) {
-        prism_status st =
-            parse_agent(alist[a], labels[a], sizeof labels[a], presets[a], sizeof presets[a]);
-        if (st) return st;
-    }
+    for (int a = 0; a < na; a++)
+        if ((st =
+                 parse_agent(alist[a], labels[a], sizeof labels[a], presets[a], sizeof presets[a])))
+            return st;
     const char *known[MAX_ITEMS];
-    for (int e = 0; e < ne; e++) {
-        prism_status st = env_canonical(elist[e], &known[e]);
-        if (st) return st;
-    }
-    for (int k = 0; k < nseeds; k++)
+    for (int e = 0; e < ne; e++)
+        if ((st = env_canonical(elist[e], &known[e]))) return st;
+    for (uint64_t d = 0; d <= hi - lo; d++)
         for (int e = 0; e < ne; e++)
-            for (int a = 0; a < na; a++) {
-                prism_status st =
-                    add_run(s, labels[a], presets[a], known[e], seed_start + (uint64_t)k, "");
-                if (st) return st;
-            }
+            for (int a = 0; a < na; a++)
+                if ((st = add_run(s, labels[a], presets[a], known[e], lo + d, ""))) return st;
     return PRISM_OK;
 }
 
@@ -296,20 +307,17 @@ static prism_status at_line(prism_status st, const char *path, int lineno) {
     return prism_error(st, "%s:%d: %s", path, lineno, msg);
 }
 
-static prism_status parse_seeds(const char *tok, uint64_t *lo, uint64_t *hi) {
-    char *end;
-    errno = 0;
-    unsigned long long a = strtoull(tok, &end, 10), b = a;
-    if (end == tok || errno) return PRISM_ERR_INVALID;
-    if (!strncmp(end, "..", 2)) {
-        const char *q = end + 2;
-        b = strtoull(q, &end, 10);
-        if (end == q || errno || b < a) return PRISM_ERR_INVALID;
-    }
-    if (*end) return PRISM_ERR_INVALID;
-    if (b - a >= 10000) return PRISM_ERR_INVALID;
-    *lo = a, *hi = b;
-    return PRISM_OK;
+/* SEEDS of a sweep file line: N or A..B, plain decimal, A <= B, at most PRISM_SWEEP_MAX_SEEDS
+ * seeds. */
+static bool parse_seeds(const char *tok, uint64_t *lo, uint64_t *hi) {
+    char a[32], b[32];
+    const char *dots = strstr(tok, "..");
+    size_t n = dots ? (size_t)(dots - tok) : strlen(tok);
+    if (n >= sizeof a || strlen(dots ? dots + 2 : tok) >= sizeof b) return false;
+    snprintf(a, sizeof a, "%.*s", (int)n, tok);
+    copy_str(b, sizeof b, dots ? dots + 2 : tok);
+    if (!prism_parse_u64(a, lo) || !prism_parse_u64(b, hi) || *hi < *lo) return false;
+    return *hi - *lo < PRISM_SWEEP_MAX_SEEDS;
 }
 
 prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t seed_start,
@@ -349,16 +357,21 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
             st = at_line(st, path, lineno);
             goto done;
         }
-        uint64_t lo = seed_start, hi = seed_start + (uint64_t)(nseeds > 0 ? nseeds : 1) - 1;
+        uint64_t lo = 0, hi = 0;
         int k = 2;
         if (nt > 2 && !strchr(tok[2], '=')) {
-            if (parse_seeds(tok[2], &lo, &hi)) {
+            if (!parse_seeds(tok[2], &lo, &hi)) {
                 st = prism_error(PRISM_ERR_INVALID,
-                                 "%s:%d: seeds '%s' must be N or A..B (e.g. 0..9)", path, lineno,
-                                 tok[2]);
+                                 "%s:%d: seeds '%s' must be N or A..B (e.g. 0..9): plain decimal "
+                                 "integers from 0 to %llu, A <= B, at most %d seeds per line",
+                                 path, lineno, tok[2], (unsigned long long)UINT64_MAX,
+                                 PRISM_SWEEP_MAX_SEEDS);
                 goto done;
             }
             k = 3;
+        } else if ((st = seed_range(seed_start, nseeds > 0 ? nseeds : 1, &lo, &hi))) {
+            st = at_line(st, path, lineno);
+            goto done;
         }
         char settings[PRISM_SWEEP_SETTINGS_MAX] = "";
         for (; k < nt; k++) {
@@ -376,8 +389,9 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
             st = at_line(st, path, lineno);
             goto done;
         }
-        for (uint64_t seed = lo; seed <= hi; seed++) {
-            if ((st = add_run(s, label, preset, env, seed, settings))) goto done;
+        /* count up from 0: `seed <= hi` never fails when hi is UINT64_MAX */
+        for (uint64_t d = 0; d <= hi - lo; d++) {
+            if ((st = add_run(s, label, preset, env, lo + d, settings))) goto done;
             added++;
         }
     }
@@ -671,9 +685,8 @@ static prism_status read_manifest(prism_sweep *s, const char *dir) {
             *tab = 0;
             p = tab + 1;
         }
-        char *end;
-        unsigned long long seed = nf == 6 ? strtoull(f[4], &end, 10) : 0;
-        if (nf != 6 || end == f[4] || *end) {
+        uint64_t seed;
+        if (nf != 6 || !prism_parse_u64(f[4], &seed)) {
             prism_free(text);
             return prism_error(PRISM_ERR_CORRUPT,
                                "%s:%d: expected 6 tab-separated fields (id, agent, preset, env, "
