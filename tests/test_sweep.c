@@ -5,6 +5,7 @@
  * an interrupted one continued from its checkpoint), a real Ctrl-C (slow), and the Slurm
  * scripts (and a real single-node Slurm when tests/slurm/run.sh can start one: slow). */
 #include "harness.h"
+#include "prism/archive.h"
 #include "prism/sweep.h"
 
 #include <signal.h>
@@ -302,6 +303,79 @@ TEST(sweep_seeds_at_uint64_max_end_and_malformed_seeds_are_rejected) {
                             "sweep --agents dqn --envs CartPole-v0 --seed-start +3 --dry-run"),
                  2);
     CHECK(strstr(out, "plain whole number") != NULL);
+}
+
+/* A sweep directory of one quick run (not started), made through the library; its path in
+ * dir[cap]. */
+static bool make_sweep_dir(char *dir, size_t cap) {
+    prism_sweep s;
+    prism_sweep_init(&s, "m");
+    char parent[1024];
+    snprintf(parent, sizeof parent, "%s/sweeps", test_tmpdir());
+    char *argv[] = {(char *)"prism", (char *)"sweep"};
+    bool ok = prism_sweep_add_grid(&s, "dqn", "CartPole-v0", 0, 1) == PRISM_OK &&
+              prism_sweep_create_dir(&s, parent, 2, argv, dir, cap) == PRISM_OK;
+    prism_sweep_free(&s);
+    return ok;
+}
+
+static void write_manifest(const char *dir, const char *text) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/manifest.tsv", dir);
+    write_text(path, text);
+}
+
+/* Run ids read back from manifest.tsv become paths (runs/ID, logs/ID.log, failed/ID.k): one
+ * that climbs out of the sweep must be refused before anything is moved or started. */
+TEST(sweep_manifest_ids_cannot_reach_outside_the_sweep) {
+    char dir[1024], victim[1100], keep[1200], out[8192];
+    REQUIRE(make_sweep_dir(dir, sizeof dir));
+    /* DIR/runs/../../../victimdir is <tmp>/victimdir */
+    snprintf(victim, sizeof victim, "%s/victimdir", test_tmpdir());
+    REQUIRE(mkdir(victim, 0777) == 0);
+    snprintf(keep, sizeof keep, "%s/keep", victim);
+    write_text(keep, "data\n");
+    write_manifest(dir, "../../../victimdir\tdqn\tdqn\tCartPole-v0\t0\ttrain.steps=300 "
+                        "train.iteration_steps=300 agent.min_replay=100 agent.hidden=8\n");
+    char probe[1200];
+    snprintf(probe, sizeof probe, "%s/runs/../../../victimdir/keep", dir);
+    REQUIRE(exists(probe));
+    int rc = test_prism(out, sizeof out, "sweep --resume %s -j 1 --no-report", dir);
+    CHECK_EQ_INT(rc, 2);
+    CHECK(strstr(out, "manifest.tsv:1:") && strstr(out, "run id '../../../victimdir'"));
+    CHECK(exists(keep)); /* not moved aside, not trained into */
+    char moved[1200];
+    snprintf(moved, sizeof moved, "%s/sweeps/victimdir.1", test_tmpdir());
+    CHECK(!exists(moved));
+
+    /* the library refuses every damaged field, naming file and line */
+    const char *bad[][2] = {
+        {".hidden\tdqn\tdqn\tCartPole-v0\t0\t\n", "run id '.hidden'"},
+        {"a/b\tdqn\tdqn\tCartPole-v0\t0\t\n", "run id 'a/b'"},
+        {"\tdqn\tdqn\tCartPole-v0\t0\t\n", "run id ''"},
+        {"a\001b\tdqn\tdqn\tCartPole-v0\t0\t\n", "control characters"},
+        {"ok\tdqn\tdqn\tCartPol-v1\t0\t\n", "did you mean CartPole-v1"},
+        {"ok\tdqn\tdqnn\tCartPole-v0\t0\t\n", "dqnn"},
+        {"ok\ta;b\tdqn\tCartPole-v0\t0\t\n", "agent label 'a;b'"},
+        {"ok\tdqn\tdqn\tCartPole-v0\t-1\t\n", "expected 6 tab-separated fields"},
+        {"ok\tdqn\tdqn\tCartPole-v0\t0\tlr\n", "not key=value"},
+        {"ok\tdqn\tdqn\tCartPole-v0\t0\ta=1\tb=2\n", "whitespace"},
+        {"ok\tdqn\tdqn\tCartPole-v0\t0\t\n\nok2\tdqn\tdqn\tCartPole-v0\t1\t\n", ":2: expected 6"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_manifest(dir, bad[i][0]);
+        prism_sweep s;
+        prism_status st = prism_sweep_open(&s, dir);
+        if (st != PRISM_ERR_CORRUPT || !strstr(prism_error_message(), "manifest.tsv:") ||
+            !strstr(prism_error_message(), bad[i][1]))
+            test_fail(__FILE__, __LINE__, "manifest %zu: status %d, '%s' (want '%s')", i, (int)st,
+                      prism_error_message(), bad[i][1]);
+        if (st == PRISM_OK) prism_sweep_free(&s);
+    }
+    /* the same check guards --run-id */
+    CHECK(prism_archive_id_check("CartPole-v0-dqn-s0") == PRISM_OK);
+    CHECK(prism_archive_id_check("..") == PRISM_ERR_INVALID);
+    CHECK(prism_archive_id_check("x\ny") == PRISM_ERR_INVALID);
 }
 
 TEST(sweep_cli_usage_errors_exit_2) {

@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "prism/sweep.h"
 
+#include "prism/archive.h"
 #include "prism/config.h"
 #include "prism/env.h"
 #include "prism/file.h"
@@ -112,6 +113,19 @@ static prism_status check_setting(const char *kv) {
     return PRISM_OK;
 }
 
+/* Every word of a space-separated settings list. */
+static prism_status check_settings(const char *list) {
+    char buf[PRISM_SWEEP_SETTINGS_MAX * 2];
+    if (strlen(list) >= sizeof buf)
+        return prism_error(PRISM_ERR_INVALID, "settings '%.60s...' are too long", list);
+    copy_str(buf, sizeof buf, list);
+    if (buf[0] == ' ' || (buf[0] && buf[strlen(buf) - 1] == ' ') || strstr(buf, "  "))
+        return prism_error(PRISM_ERR_INVALID, "settings '%s' have stray spaces", list);
+    prism_status st = PRISM_OK;
+    for (char *p = strtok(buf, " "); p && !st; p = strtok(NULL, " ")) st = check_setting(p);
+    return st;
+}
+
 prism_status prism_sweep_add_setting(prism_sweep *s, const char *kv) {
     prism_status st = check_setting(kv);
     if (st) return st;
@@ -151,8 +165,11 @@ static prism_status parse_agent(const char *spec, char *label, size_t lcap, char
     return PRISM_OK;
 }
 
+/* Append a run; id NULL: the usual <env>-<label>-s<seed>. Every id, made here or read from a
+ * manifest, passes the archive's check: it becomes a path under DIR/runs, DIR/logs and
+ * DIR/failed, so it must not reach outside them. */
 static prism_status add_run(prism_sweep *s, const char *label, const char *preset, const char *env,
-                            uint64_t seed, const char *settings) {
+                            uint64_t seed, const char *settings, const char *id) {
     if (s->nruns == s->cap) {
         int cap = s->cap ? s->cap * 2 : 64;
         prism_sweep_run *r = prism_calloc((size_t)cap, sizeof *r);
@@ -168,9 +185,12 @@ static prism_status add_run(prism_sweep *s, const char *label, const char *prese
     copy_str(r->env, sizeof r->env, env);
     r->seed = seed;
     copy_str(r->settings, sizeof r->settings, settings);
-    int n = snprintf(r->id, sizeof r->id, "%s-%s-s%llu", env, label, (unsigned long long)seed);
+    int n = id ? snprintf(r->id, sizeof r->id, "%s", id)
+               : snprintf(r->id, sizeof r->id, "%s-%s-s%llu", env, label, (unsigned long long)seed);
     if (n < 0 || (size_t)n >= sizeof r->id)
         return prism_error(PRISM_ERR_INVALID, "run id for %s on %s is too long", label, env);
+    prism_status st = prism_archive_id_check(r->id);
+    if (st) return st;
     r->state = PRISM_SWEEP_PENDING;
     s->nruns++;
     return PRISM_OK;
@@ -238,7 +258,7 @@ prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char
     for (uint64_t d = 0; d <= hi - lo; d++)
         for (int e = 0; e < ne; e++)
             for (int a = 0; a < na; a++)
-                if ((st = add_run(s, labels[a], presets[a], known[e], lo + d, ""))) return st;
+                if ((st = add_run(s, labels[a], presets[a], known[e], lo + d, "", NULL))) return st;
     return PRISM_OK;
 }
 
@@ -391,7 +411,7 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
         }
         /* count up from 0: `seed <= hi` never fails when hi is UINT64_MAX */
         for (uint64_t d = 0; d <= hi - lo; d++) {
-            if ((st = add_run(s, label, preset, env, lo + d, settings))) goto done;
+            if ((st = add_run(s, label, preset, env, lo + d, settings, NULL))) goto done;
             added++;
         }
     }
@@ -668,9 +688,10 @@ static prism_status read_manifest(prism_sweep *s, const char *dir) {
     }
     int lineno = 0;
     char *next = NULL;
-    for (char *line = text; line && *line; line = next) {
+    for (char *line = text; line; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = 0;
+        if (!*line && !next) break; /* after the last newline; an empty line before is damage */
         lineno++;
         char *f[6];
         int nf = 0;
@@ -693,8 +714,22 @@ static prism_status read_manifest(prism_sweep *s, const char *dir) {
                                "seed, settings)",
                                path, lineno);
         }
-        if ((st = add_run(s, f[1], f[2], f[3], seed, f[5]))) break;
-        copy_str(s->runs[s->nruns - 1].id, PRISM_SWEEP_ID_MAX, f[0]);
+        /* every field as strictly as the sweep that wrote it: the id becomes a path, the
+         * rest a child's command line and the Slurm script's input */
+        char spec[160], label[64], preset[64];
+        const char *env;
+        snprintf(spec, sizeof spec, "%s=%s", f[1], f[2]);
+        if ((st = parse_agent(spec, label, sizeof label, preset, sizeof preset)) ||
+            (st = env_canonical(f[3], &env)) || (st = check_settings(f[5])) ||
+            (st = add_run(s, label, preset, env, seed, f[5], f[0]))) {
+            char msg[1024];
+            copy_str(msg, sizeof msg, prism_error_message());
+            st = prism_error(PRISM_ERR_CORRUPT,
+                             "%s:%d: %s; the manifest was edited or damaged: restore that line "
+                             "or start a new sweep",
+                             path, lineno, msg);
+            break;
+        }
     }
     prism_free(text);
     if (!st && s->nruns == 0) st = prism_error(PRISM_ERR_CORRUPT, "%s lists no runs", path);
