@@ -136,7 +136,7 @@ prism_status prism_sweep_create_dir(prism_sweep *s, const char *parent, int argc
 /* Read a sweep directory back: manifest.tsv (the runs) and sweep.json (name, failures).
  * Every run's state is then taken from its run directory (completed, interrupted with a
  * checkpoint, failed, ...). PRISM_ERR_NOT_FOUND when DIR is not a sweep directory;
- * PRISM_ERR_CORRUPT naming the file and line. */
+ * PRISM_ERR_CORRUPT naming the file and line. On failure s is left empty (nothing to free). */
 prism_status prism_sweep_open(prism_sweep *s, const char *dir);
 
 /* Rewrite DIR/sweep.json atomically with the runs' states; `status` is the sweep's

@@ -737,6 +737,7 @@ static prism_status read_manifest(prism_sweep *s, const char *dir) {
 }
 
 prism_status prism_sweep_open(prism_sweep *s, const char *dir) {
+    memset(s, 0, sizeof *s); /* freeable from here on, whatever fails */
     char path[PRISM_PATH_MAX];
     prism_status st = pathf(path, sizeof path, "%s/sweep.json", dir);
     if (st) return st;
@@ -773,6 +774,8 @@ prism_status prism_sweep_open(prism_sweep *s, const char *dir) {
     }
 out:
     prism_json_value_free(v);
+    /* the runs read before a damaged line are of no use to the caller, who gets nothing */
+    if (st) prism_sweep_free(s);
     return st;
 }
 
