@@ -397,6 +397,89 @@ TEST(sweep_resume_of_a_damaged_manifest_frees_what_it_read) {
     CHECK(strstr(out, "LeakSanitizer") == NULL);
 }
 
+/* The Slurm scripts are shell code: hostile text (blanks, quotes, $(...), backticks, ';', globs,
+ * newlines) in the binary's path, the options or the manifest's settings must stay data. The
+ * scripts are checked with bash -n and the per-task path is run with a stub prism. */
+TEST(sweep_slurm_scripts_keep_hostile_text_as_data) {
+    char dir[1024], cmd[8192], path[1200], out[8192];
+    REQUIRE(make_sweep_dir(dir, sizeof dir));
+    const char *t = test_tmpdir();
+    /* a glob in a setting would expand against the files where the task runs */
+    write_manifest(
+        dir, "CartPole-v0-dqn-s0\tdqn\tdqn\tCartPole-v0\t0\tagent.x=* b=$(touch${IFS}PWNED)\n");
+    char bindir[1024], exe[1100], args[1100];
+    snprintf(bindir, sizeof bindir, "%s/bin dir 'q\" $(touch PWNED) `touch PWNED2`; *", t);
+    REQUIRE(mkdir(bindir, 0777) == 0);
+    snprintf(exe, sizeof exe, "%s/prism", bindir);
+    snprintf(args, sizeof args, "%s/args.txt", t);
+    write_text(exe, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$STUB_OUT\"\n");
+    REQUIRE(chmod(exe, 0755) == 0);
+    prism_sweep s;
+    REQUIRE(prism_sweep_open(&s, dir) == PRISM_OK);
+    prism_sweep_slurm_options o = {
+        .exe = exe, .partition = "debug", .time = "1:00:00", .max_parallel = 2, .grace_s = 60};
+    char array[256];
+    REQUIRE(prism_sweep_slurm_write(&s, dir, &o, array, sizeof array) == PRISM_OK);
+    snprintf(cmd, sizeof cmd, "bash -n '%s/slurm/array.sbatch' && bash -n '%s/slurm/report.sbatch'",
+             dir, dir);
+    CHECK(system(cmd) == 0);
+    /* the task, from a directory where '*' has something to match */
+    char cwd[1100];
+    snprintf(cwd, sizeof cwd, "%s/cwd", t);
+    REQUIRE(mkdir(cwd, 0777) == 0);
+    snprintf(path, sizeof path, "%s/zzz", cwd);
+    write_text(path, "");
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && SLURM_ARRAY_TASK_ID=0 STUB_OUT='%s' bash '%s/slurm/array.sbatch' "
+             "> '%s/task.out' 2>&1",
+             cwd, args, dir, t);
+    int ws = system(cmd);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    char *got = test_read_file(args, NULL);
+    REQUIRE(got);
+    CHECK(strstr(got, "train\nCartPole-v0\n--agent\ndqn\n--seed\n0\n--set\nagent=dqn\n") != NULL);
+    CHECK(strstr(got, "--set\nagent.x=*\n--set\nb=$(touch${IFS}PWNED)\n") != NULL);
+    CHECK(strstr(got, "zzz") == NULL);
+    free(got);
+    snprintf(path, sizeof path, "%s/PWNED", cwd);
+    CHECK(!exists(path));
+    snprintf(path, sizeof path, "%s/PWNED2", cwd);
+    CHECK(!exists(path));
+
+    /* a manifest id that climbs out is refused by the script too */
+    write_manifest(dir, "../../x\tdqn\tdqn\tCartPole-v0\t0\t\n");
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && SLURM_ARRAY_TASK_ID=0 STUB_OUT='%s' bash '%s/slurm/array.sbatch' "
+             "> '%s/task.out' 2>&1",
+             cwd, args, dir, t);
+    ws = system(cmd);
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 2);
+
+    /* options that a #SBATCH line or the shell would misread are refused, nothing written */
+    const char *bad_partition[] = {"a b", "a\nb", "$(id)", "`id`", "a;b",
+                                   "*",   "a'b",  "a\"b",  "a#b",  ""};
+    for (size_t i = 0; i < sizeof bad_partition / sizeof bad_partition[0]; i++) {
+        prism_sweep_slurm_options b = o;
+        b.partition = bad_partition[i];
+        if (prism_sweep_slurm_write(&s, dir, &b, array, sizeof array) != PRISM_ERR_INVALID)
+            test_fail(__FILE__, __LINE__, "--partition '%s' accepted", bad_partition[i]);
+        b = o;
+        b.time = bad_partition[i];
+        if (prism_sweep_slurm_write(&s, dir, &b, array, sizeof array) != PRISM_ERR_INVALID)
+            test_fail(__FILE__, __LINE__, "--time '%s' accepted", bad_partition[i]);
+    }
+    prism_sweep_slurm_options b = o;
+    b.exe = "/usr/bin/pri\nsm";
+    CHECK(prism_sweep_slurm_write(&s, dir, &b, array, sizeof array) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "control character") != NULL);
+    prism_sweep_free(&s);
+    write_manifest(dir, "CartPole-v0-dqn-s0\tdqn\tdqn\tCartPole-v0\t0\t\n");
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "sweep --resume %s --slurm --dry-run --partition 'x;touch PWNED'", dir),
+                 2);
+    CHECK(strstr(out, "--partition") && strstr(out, "#SBATCH"));
+}
+
 TEST(sweep_cli_usage_errors_exit_2) {
     char out[8192];
     const char *t = test_tmpdir();

@@ -1078,19 +1078,45 @@ prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
 
 /* ---- the Slurm backend ---- */
 
-/* Single-quote a string for sh. */
-static void sh_quote(char *out, size_t cap, const char *s) {
+/* Single-quote `s` for sh into out[cap] ('\'' for each quote): bash then reads every other
+ * byte literally, $(...), backticks, ';', globs and blanks included. The one way text enters
+ * the scripts' shell code. PRISM_ERR_INVALID when it does not fit or holds a control
+ * character (a newline would still be literal, but no path or option needs one). */
+static prism_status sh_quote(char *out, size_t cap, const char *what, const char *s) {
     size_t n = 0;
-    if (n + 1 < cap) out[n++] = '\'';
-    for (; *s && n + 5 < cap; s++) {
-        if (*s == '\'') {
+    out[n++] = '\'';
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s contains a newline or another control character; use a "
+                               "plain one",
+                               what);
+        if (n + 6 >= cap)
+            return prism_error(PRISM_ERR_INVALID, "%s is too long for the Slurm script", what);
+        if (*p == '\'') {
             memcpy(out + n, "'\\''", 4);
             n += 4;
         } else
-            out[n++] = *s;
+            out[n++] = *p;
     }
-    if (n + 1 < cap) out[n++] = '\'';
+    out[n++] = '\'';
     out[n] = 0;
+    return PRISM_OK;
+}
+
+/* A value for a #SBATCH line. sbatch, not the shell, reads those lines, with its own word and
+ * quote rules and '%' patterns in file names, so instead of quoting, only characters it reads
+ * literally are let through. */
+static prism_status sbatch_value(const char *what, const char *v, const char *allowed) {
+    for (const char *p = v; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(allowed, *p))
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s '%s' has the character '%c' (0x%02x), which a #SBATCH line "
+                               "cannot carry; use only letters, digits and %s",
+                               what, v, isprint((unsigned char)*p) ? *p : '?',
+                               (unsigned)(unsigned char)*p, allowed);
+    if (!v[0]) return prism_error(PRISM_ERR_INVALID, "%s is empty", what);
+    return PRISM_OK;
 }
 
 prism_status prism_sweep_slurm_write(const prism_sweep *s, const char *dir,
@@ -1121,13 +1147,19 @@ prism_status prism_sweep_slurm_write(const prism_sweep *s, const char *dir,
     if (todo == 0)
         return prism_error(PRISM_ERR_INVALID, "every run of %s is completed; nothing to submit",
                            dir);
-    char sdir[PRISM_PATH_MAX];
-    prism_status st = pathf(sdir, sizeof sdir, "%s/slurm", dir);
-    if (st || (st = prism_mkdir_p(sdir))) return st;
-    char qexe[PRISM_PATH_MAX + 16], qdir[PRISM_PATH_MAX + 16], qname[96];
-    sh_quote(qexe, sizeof qexe, o->exe);
-    sh_quote(qdir, sizeof qdir, dir);
+    /* everything is checked before anything is written */
+    char qexe[PRISM_PATH_MAX * 4], qdir[PRISM_PATH_MAX * 4], qname[96];
+    prism_status st;
+    if ((st = sh_quote(qexe, sizeof qexe, "the prism binary's path", o->exe)) ||
+        (st = sh_quote(qdir, sizeof qdir, "the sweep directory", dir)) ||
+        (st = sbatch_value("the sweep directory (in #SBATCH --output)", dir, "/_.,+-=@:")) ||
+        (o->partition && (st = sbatch_value("--partition", o->partition, "_.,-"))) ||
+        (o->time && (st = sbatch_value("--time", o->time, ":-"))))
+        return st;
+    /* the name is made of letters, digits and -_.+ (prism_sweep_init) */
     snprintf(qname, sizeof qname, "prism-%s", s->name);
+    char sdir[PRISM_PATH_MAX];
+    if ((st = pathf(sdir, sizeof sdir, "%s/slurm", dir)) || (st = prism_mkdir_p(sdir))) return st;
     int grace = o->grace_s > 0 ? o->grace_s : 120;
 
     /* array.sbatch */
@@ -1163,6 +1195,10 @@ prism_status prism_sweep_slurm_write(const prism_sweep *s, const char *dir,
         "if [ -z \"$line\" ]; then echo \"no manifest line for task $SLURM_ARRAY_TASK_ID\" >&2; "
         "exit 2; fi\n"
         "IFS=$'\\t' read -r id agent preset env seed settings <<< \"$line\"\n"
+        "# the id becomes a path: the same rule as prism's run ids (no '/', no leading '.')\n"
+        "case \"$id\" in ''|.*|*/*) echo \"manifest line $((SLURM_ARRAY_TASK_ID + 1)): unusable "
+        "run "
+        "id '$id'; restore manifest.tsv\" >&2; exit 2;; esac\n"
         "run=\"$SWEEP/runs/$id\"\n"
         "if grep -q '\"status\": \"completed\"' \"$run/run.json\" 2>/dev/null; then\n"
         "    echo \"$id: already completed\"; exit 0\n"
@@ -1174,7 +1210,10 @@ prism_status prism_sweep_slurm_write(const prism_sweep *s, const char *dir,
         "    if [ -d \"$run\" ]; then mv \"$run\" \"$SWEEP/failed/$id.$(date +%%s)\"; fi\n"
         "    set -- \"$PRISM\" train \"$env\" --agent \"$preset\" --seed \"$seed\" "
         "--set \"agent=$agent\"\n"
+        "    # settings are space-separated words: split them, but never expand them as globs\n"
+        "    set -f\n"
         "    for kv in $settings; do set -- \"$@\" --set \"$kv\"; done\n"
+        "    set +f\n"
         "    set -- \"$@\" --runs-dir \"$SWEEP/runs\" --run-id \"$id\" --quiet\n"
         "fi\n"
         "echo \"$id: $*\"\n"
