@@ -125,15 +125,11 @@ bool cli_u64(const char *command, const cli_opt *o, uint64_t fallback, uint64_t 
         return true;
     }
     const char *s = cli_value(o, "");
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*s == 0 || *s == '-' || *end != 0 || errno) {
-        fprintf(stderr, "prism %s: --%s must be a whole number >= 0 (got '%s')\n", command, o->name,
-                s);
+    if (!prism_parse_u64(s, out)) {
+        fprintf(stderr, "prism %s: --%s must be a plain whole number from 0 to %llu (got '%s')\n",
+                command, o->name, (unsigned long long)UINT64_MAX, s);
         return false;
     }
-    *out = (uint64_t)v;
     return true;
 }
 

@@ -64,11 +64,10 @@ static int resolve(const char *cmd, prism_run_index *ix, const char *runs_dir, c
  * so a stale or edited index cannot point rm elsewhere). */
 static int run_dir(const char *cmd, const char *runs_dir, const prism_run_record *r, char *out,
                    size_t cap) {
-    if (!r->id[0] || strchr(r->id, '/') || r->id[0] == '.') {
-        fprintf(stderr, "prism %s: error: run id '%s' is not a directory name\n", cmd, r->id);
-        return CLI_FAILURE;
-    }
-    prism_status st = prism_path_join(out, cap, runs_dir, r->id);
+    prism_status st = prism_archive_id_check(r->id);
+    if (st)
+        return cli_fail(cmd, st, "the index is stale or edited; `prism runs reindex` rebuilds it");
+    st = prism_path_join(out, cap, runs_dir, r->id);
     if (st) return cli_fail(cmd, st, NULL);
     return CLI_OK;
 }

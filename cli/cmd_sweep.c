@@ -316,7 +316,7 @@ static int resume(cli_opt *opts, int npos) {
 static int build(prism_sweep *s, cli_opt *opts, char **pos, int npos) {
     long long nseeds, steps;
     uint64_t seed_start;
-    if (!cli_int("sweep", &opts[O_SEEDS], 1, 10000, 3, &nseeds)) return CLI_USAGE;
+    if (!cli_int("sweep", &opts[O_SEEDS], 1, PRISM_SWEEP_MAX_SEEDS, 3, &nseeds)) return CLI_USAGE;
     if (!cli_u64("sweep", &opts[O_SEED_START], 0, &seed_start)) return CLI_USAGE;
     if (!cli_int("sweep", &opts[O_STEPS], 1, (long long)1 << 40, 0, &steps)) return CLI_USAGE;
     int sources = (npos > 0) + (opts[O_FILE].count > 0) + (opts[O_AGENTS].count > 0);
@@ -367,11 +367,6 @@ static int build(prism_sweep *s, cli_opt *opts, char **pos, int npos) {
         else
             st = prism_sweep_add_grid(s, agents, envs, seed_start, (int)nseeds);
     }
-    if (s->skipped[0])
-        fprintf(stderr,
-                "prism sweep: note: skipping environment%s not registered in this build: %s "
-                "(`prism env ls` lists them)\n",
-                strchr(s->skipped, ',') ? "s" : "", s->skipped);
     if (!st) st = prism_sweep_validate(s);
     if (st) return cli_fail("sweep", st, NULL);
     return CLI_OK;
@@ -384,7 +379,7 @@ int cmd_sweep(int argc, char **argv) {
                       .help = "agent presets, comma separated (LABEL=PRESET names a variant)"},
         [O_ENVS] = {.name = "envs",
                     .metavar = "E,F",
-                    .help = "environments, comma separated (unregistered ones are skipped)"},
+                    .help = "environments, comma separated (`prism env ls`)"},
         [O_SEEDS] = {.name = "seeds",
                      .metavar = "N",
                      .help = "seeds per agent and env (default 3)"},

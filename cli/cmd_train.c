@@ -51,12 +51,11 @@ enum {
  * code on failure, CLI_OK on success. */
 static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
     const char *agent = cli_value(&opts[O_AGENT], "dqn");
-    if (!prism_env_find(env_id)) {
-        prism_env probe;
-        return cli_fail("train", prism_env_init(&probe, env_id, NULL), NULL);
-    }
+    const prism_env_class *cls;
+    prism_status st = prism_env_lookup(env_id, &cls);
+    if (st) return cli_fail("train", st, NULL);
     prism_config_defaults(c);
-    prism_status st = prism_preset_apply(c, agent, env_id);
+    st = prism_preset_apply(c, agent, env_id);
     if (st) return cli_fail("train", st, "(`prism agents` lists the presets)");
     if (opts[O_CONFIG].count) {
         st = prism_config_load_ini(c, cli_value(&opts[O_CONFIG], ""));

@@ -121,3 +121,18 @@ TEST(alloc_is_aligned_and_failure_injection_works) {
     CHECK(b == NULL);
     prism_free(a);
 }
+
+TEST(core_parse_u64_takes_plain_decimal_in_range_only) {
+    uint64_t v = 7;
+    CHECK(prism_parse_u64("0", &v) && v == 0);
+    CHECK(prism_parse_u64("18446744073709551615", &v) && v == UINT64_MAX);
+    CHECK(prism_parse_u64("18446744073709551614", &v) && v == UINT64_MAX - 1);
+    CHECK(prism_parse_u64("007", &v) && v == 7);
+    const char *bad[] = {
+        "", "-1", "+1", " 1", "1 ", "0x1", "1e3", "18446744073709551616", "184467440737095516150"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = 42;
+        if (prism_parse_u64(bad[i], &v) || v != 42)
+            test_fail(__FILE__, __LINE__, "'%s' was accepted", bad[i]);
+    }
+}

@@ -137,6 +137,13 @@ typedef struct prism_archive {
                                                   run goes on, the index is rebuildable */
 } prism_archive;
 
+/* PRISM_OK when `id` can name a run directory under a runs directory and nothing else: non-empty,
+ * not starting with '.' (no "..", no hidden names), no '/', no control characters, shorter than
+ * PRISM_ARCHIVE_ID_MAX - 8 (room for a "-<k>" suffix). PRISM_ERR_INVALID naming the id
+ * otherwise. Every reader of a run id (--run-id, a sweep's manifest.tsv, the run index) checks
+ * it here before joining it to a path: an id read from a file must not reach outside. */
+prism_status prism_archive_id_check(const char *id);
+
 /* Create the run directory and its first files (see the top of this file). Errors:
  * PRISM_ERR_IO naming the directory that cannot be created or written (the partially created
  * run directory is removed); PRISM_ERR_INVALID for an unusable run id (empty, '/', "..").

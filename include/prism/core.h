@@ -13,6 +13,7 @@
 #ifndef PRISM_CORE_H
 #define PRISM_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,5 +73,10 @@ int prism_edit_distance(const char *a, const char *b);
 
 /* Resident set size of this process in bytes (0 when unknown). */
 size_t prism_rss_bytes(void);
+
+/* Parse a plain decimal integer in [0, UINT64_MAX] into *out: digits only (no sign, no
+ * blanks, no "0x"), no overflow. Returns false otherwise and leaves *out unchanged. Seeds and
+ * other counts read from files and flags use it, so "-1" is an error rather than 2^64 - 1. */
+bool prism_parse_u64(const char *s, uint64_t *out);
 
 #endif

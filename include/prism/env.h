@@ -111,6 +111,10 @@ const prism_env_class *prism_env_find(const char *id);
 const char *prism_env_canonical_id(const char *id);
 /* Up to `max` registered ids closest to `id` (edit distance), closest first; returns count. */
 int prism_env_suggest(const char *id, const char **out, int max);
+/* The class for an id or alias in *cls; an unknown id is PRISM_ERR_NOT_FOUND with the closest
+ * registered ids in the message ("did you mean CartPole-v1?"). Every reader of a user-given
+ * environment id goes through here, so a typo is an error, never a silent default. */
+prism_status prism_env_lookup(const char *id, const prism_env_class **cls);
 /* D, or H*W*C. */
 int prism_env_obs_size(const prism_env_class *cls);
 

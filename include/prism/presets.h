@@ -19,7 +19,7 @@
 #include "prism/config.h"
 
 /* Apply preset `name` for environment `env_id` (also sets c->env and c->agent). Unknown
- * preset: PRISM_ERR_NOT_FOUND with the closest names. */
+ * preset or unregistered environment: PRISM_ERR_NOT_FOUND with the closest names. */
 prism_status prism_preset_apply(prism_config *c, const char *name, const char *env_id);
 
 /* The preset names, in a stable order (NULL past the end), and a one-line description. */

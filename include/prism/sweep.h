@@ -4,7 +4,7 @@
  * A sweep is a list of runs (the manifest). It comes from flags (agents, envs, seeds), from a
  * sweep file (one line per agent/env with its seeds and settings: docs/sweeps.md), or from a
  * named study (revisiting-rainbow-classic, revisiting-rainbow-minatar, optimizer-loss).
- * Environments that are not registered are skipped and listed in `skipped`, never fatal.
+ * An environment that is not registered is an error (with the closest ids), never skipped.
  *
  *     prism_sweep s;
  *     prism_sweep_init(&s, "quick");
@@ -44,7 +44,8 @@ enum {
     PRISM_SWEEP_ID_MAX = 160,
     PRISM_SWEEP_NAME_MAX = 64,
     PRISM_SWEEP_SETTINGS_MAX = 2048,
-    PRISM_SWEEP_MAX_FAILURES = 2, /* attempts that may fail before a run is given up */
+    PRISM_SWEEP_MAX_FAILURES = 2,  /* attempts that may fail before a run is given up */
+    PRISM_SWEEP_MAX_SEEDS = 10000, /* seeds per agent and env (flags) or per sweep-file line */
 };
 
 /* Where a run stands. */
@@ -80,7 +81,6 @@ typedef struct prism_sweep {
     long long steps;                         /* > 0: train.steps for every run (after all) */
     prism_sweep_run *runs;                   /* (nruns) */
     int nruns, cap;
-    char skipped[512]; /* environments skipped because they are not registered, ", " joined */
 } prism_sweep;
 
 /* An empty sweep named `name` (letters, digits, '-', '_', '.', '+'). Never fails. */
@@ -91,11 +91,12 @@ void prism_sweep_free(prism_sweep *s);
  * of that form or contains whitespace. */
 prism_status prism_sweep_add_setting(prism_sweep *s, const char *kv);
 
-/* Append agents x envs x seeds [seed_start, seed_start + nseeds). agents and envs are comma
+/* Append agents x envs x seeds [seed_start, seed_start + nseeds) (PRISM_ERR_INVALID when that
+ * passes UINT64_MAX). agents and envs are comma
  * separated; an agent is PRESET or LABEL=PRESET. Runs are ordered seed, then env, then agent,
- * so a sweep stopped halfway has the same seeds for every (agent, env). Unregistered
- * environments are skipped (see s->skipped); PRISM_ERR_NOT_FOUND for an unknown preset or when
- * no environment is left; PRISM_ERR_INVALID for a malformed list. */
+ * so a sweep stopped halfway has the same seeds for every (agent, env). PRISM_ERR_NOT_FOUND
+ * for an unknown preset or environment (with suggestions); PRISM_ERR_INVALID for a malformed
+ * list. */
 prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char *envs,
                                   uint64_t seed_start, int nseeds);
 
@@ -110,7 +111,8 @@ const char *prism_sweep_study_summary(int i);
 /* Append the runs of a sweep file (format in docs/sweeps.md): `AGENT ENV [SEEDS] [key=value
  * ...]` per line, '#' comments; SEEDS is N or A..B; without SEEDS, the seeds
  * [seed_start, seed_start + nseeds). PRISM_ERR_INVALID naming file and line on a malformed
- * line; PRISM_ERR_NOT_FOUND for a missing file or unknown preset. */
+ * line; PRISM_ERR_NOT_FOUND for a missing file, an unknown preset or environment (naming file
+ * and line, with suggestions). */
 prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t seed_start,
                                    int nseeds);
 
@@ -134,7 +136,7 @@ prism_status prism_sweep_create_dir(prism_sweep *s, const char *parent, int argc
 /* Read a sweep directory back: manifest.tsv (the runs) and sweep.json (name, failures).
  * Every run's state is then taken from its run directory (completed, interrupted with a
  * checkpoint, failed, ...). PRISM_ERR_NOT_FOUND when DIR is not a sweep directory;
- * PRISM_ERR_CORRUPT naming the file and line. */
+ * PRISM_ERR_CORRUPT naming the file and line. On failure s is left empty (nothing to free). */
 prism_status prism_sweep_open(prism_sweep *s, const char *dir);
 
 /* Rewrite DIR/sweep.json atomically with the runs' states; `status` is the sweep's

@@ -2,8 +2,9 @@
  * (Obando-Ceron & Castro 2021, the companion repository's gin files) and CleanRL's DQN, and
  * the rule that builds dqn+X / rainbow-X from them. Sources and the settled open questions
  * are in docs/presets.md. */
-#include "prism/env.h"
 #include "prism/presets.h"
+
+#include "prism/env.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -205,6 +206,10 @@ bool prism_preset_text(const char *name, const char *env_id, char *buf, size_t c
 }
 
 prism_status prism_preset_apply(prism_config *c, const char *name, const char *env_id) {
+    /* an unknown env would silently get the generic family's values: refuse it instead */
+    const prism_env_class *cls;
+    prism_status st = prism_env_lookup(env_id, &cls);
+    if (st) return st;
     char text[4096];
     if (!prism_preset_text(name, env_id, text, sizeof text)) {
         char list[1024] = "";
@@ -215,8 +220,7 @@ prism_status prism_preset_apply(prism_config *c, const char *name, const char *e
         return prism_error(PRISM_ERR_NOT_FOUND, "unknown agent preset '%s'; presets: %s", name,
                            list);
     }
-    prism_status st = prism_config_apply(c, text);
-    if (st) return st;
+    if ((st = prism_config_apply(c, text))) return st;
     snprintf(c->env, sizeof c->env, "%s", prism_env_canonical_id(env_id));
     snprintf(c->agent, sizeof c->agent, "%s", name);
     return PRISM_OK;

@@ -51,8 +51,16 @@ static void id_part(char *out, size_t cap, const char *s) {
     out[n] = 0;
 }
 
-static int id_is_valid(const char *id) {
-    return id[0] && id[0] != '.' && !strchr(id, '/') && strlen(id) < PRISM_ARCHIVE_ID_MAX - 8;
+prism_status prism_archive_id_check(const char *id) {
+    bool ok = id[0] && id[0] != '.' && strlen(id) < PRISM_ARCHIVE_ID_MAX - 8;
+    for (const char *p = id; ok && *p; p++)
+        ok = *p != '/' && (unsigned char)*p >= 0x20 && *p != 0x7f;
+    if (ok) return PRISM_OK;
+    return prism_error(PRISM_ERR_INVALID,
+                       "run id '%s' is not usable as a directory name (it must be non-empty, not "
+                       "start with '.', contain no '/' or control characters, and be shorter than "
+                       "%d characters)",
+                       id, PRISM_ARCHIVE_ID_MAX - 8);
 }
 
 /* Copy with truncation (memcpy rather than snprintf: truncation is intended here). */
@@ -249,12 +257,8 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
 
     char base[PRISM_ARCHIVE_ID_MAX];
     if (spec->run_id) {
-        if (!id_is_valid(spec->run_id))
-            return prism_error(PRISM_ERR_INVALID,
-                               "run id '%s' is not usable as a directory name (it must be "
-                               "non-empty, not start with '.', contain no '/', and be shorter "
-                               "than %d characters)",
-                               spec->run_id, PRISM_ARCHIVE_ID_MAX - 8);
+        prism_status st = prism_archive_id_check(spec->run_id);
+        if (st) return st;
         copy_str(base, sizeof base, spec->run_id);
     } else {
         char stamp[32], env[48], agent[48];

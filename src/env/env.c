@@ -33,10 +33,16 @@ static prism_status not_found(const char *id) {
                        n ? "; did you mean " : "", hint, n ? "?" : "");
 }
 
+prism_status prism_env_lookup(const char *id, const prism_env_class **cls) {
+    *cls = prism_env_find(id);
+    return *cls ? PRISM_OK : not_found(id);
+}
+
 prism_status prism_env_init(prism_env *env, const char *id, const prism_env_options *options) {
     memset(env, 0, sizeof *env);
-    const prism_env_class *cls = prism_env_find(id);
-    if (!cls) return not_found(id);
+    const prism_env_class *cls;
+    prism_status st = prism_env_lookup(id, &cls);
+    if (st) return st;
     prism_env_options opt = options ? *options : prism_env_options_default();
     if (opt.random == PRISM_RANDOM_NUMPY && !cls->supports_numpy_rng)
         return prism_error(PRISM_ERR_UNSUPPORTED,

@@ -345,13 +345,10 @@ prism_status prism_config_set(prism_config *c, const char *key, const char *valu
             *(long long *)field = (long long)v;
         return PRISM_OK;
     case K_U64: {
-        char *end;
-        errno = 0;
-        unsigned long long u = strtoull(value, &end, 10);
-        if (*value == 0 || *value == '-' || *end != 0 || errno)
-            return prism_error(PRISM_ERR_INVALID, "%s must be a whole number >= 0 (got '%s')",
-                               k->name, value);
-        *(uint64_t *)field = (uint64_t)u;
+        if (!prism_parse_u64(value, (uint64_t *)field))
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s must be a plain whole number from 0 to %llu (got '%s')", k->name,
+                               (unsigned long long)UINT64_MAX, value);
         return PRISM_OK;
     }
     case K_DOUBLE:

@@ -113,6 +113,19 @@ static prism_status check_setting(const char *kv) {
     return PRISM_OK;
 }
 
+/* Every word of a space-separated settings list. */
+static prism_status check_settings(const char *list) {
+    char buf[PRISM_SWEEP_SETTINGS_MAX * 2];
+    if (strlen(list) >= sizeof buf)
+        return prism_error(PRISM_ERR_INVALID, "settings '%.60s...' are too long", list);
+    copy_str(buf, sizeof buf, list);
+    if (buf[0] == ' ' || (buf[0] && buf[strlen(buf) - 1] == ' ') || strstr(buf, "  "))
+        return prism_error(PRISM_ERR_INVALID, "settings '%s' have stray spaces", list);
+    prism_status st = PRISM_OK;
+    for (char *p = strtok(buf, " "); p && !st; p = strtok(NULL, " ")) st = check_setting(p);
+    return st;
+}
+
 prism_status prism_sweep_add_setting(prism_sweep *s, const char *kv) {
     prism_status st = check_setting(kv);
     if (st) return st;
@@ -120,15 +133,6 @@ prism_status prism_sweep_add_setting(prism_sweep *s, const char *kv) {
         return prism_error(PRISM_ERR_INVALID, "too many --set settings (%zu bytes at most)",
                            sizeof s->settings);
     return PRISM_OK;
-}
-
-static void note_skipped(prism_sweep *s, const char *env) {
-    /* each unknown env once */
-    size_t n = strlen(env);
-    for (const char *p = s->skipped; (p = strstr(p, env)); p += n)
-        if ((p == s->skipped || p[-1] == ' ') && (p[n] == ',' || p[n] == 0)) return;
-    size_t len = strlen(s->skipped);
-    snprintf(s->skipped + len, sizeof s->skipped - len, "%s%s", len ? ", " : "", env);
 }
 
 /* Split an agent spec "LABEL=PRESET" or "PRESET" and check the preset exists. */
@@ -161,8 +165,11 @@ static prism_status parse_agent(const char *spec, char *label, size_t lcap, char
     return PRISM_OK;
 }
 
+/* Append a run; id NULL: the usual <env>-<label>-s<seed>. Every id, made here or read from a
+ * manifest, passes the archive's check: it becomes a path under DIR/runs, DIR/logs and
+ * DIR/failed, so it must not reach outside them. */
 static prism_status add_run(prism_sweep *s, const char *label, const char *preset, const char *env,
-                            uint64_t seed, const char *settings) {
+                            uint64_t seed, const char *settings, const char *id) {
     if (s->nruns == s->cap) {
         int cap = s->cap ? s->cap * 2 : 64;
         prism_sweep_run *r = prism_calloc((size_t)cap, sizeof *r);
@@ -178,9 +185,12 @@ static prism_status add_run(prism_sweep *s, const char *label, const char *prese
     copy_str(r->env, sizeof r->env, env);
     r->seed = seed;
     copy_str(r->settings, sizeof r->settings, settings);
-    int n = snprintf(r->id, sizeof r->id, "%s-%s-s%llu", env, label, (unsigned long long)seed);
+    int n = id ? snprintf(r->id, sizeof r->id, "%s", id)
+               : snprintf(r->id, sizeof r->id, "%s-%s-s%llu", env, label, (unsigned long long)seed);
     if (n < 0 || (size_t)n >= sizeof r->id)
         return prism_error(PRISM_ERR_INVALID, "run id for %s on %s is too long", label, env);
+    prism_status st = prism_archive_id_check(r->id);
+    if (st) return st;
     r->state = PRISM_SWEEP_PENDING;
     s->nruns++;
     return PRISM_OK;
@@ -198,14 +208,27 @@ static int split_list(char *buf, char **items, int max) {
     return n;
 }
 
-/* The canonical id of a registered env, or NULL (then noted in s->skipped). */
-static const char *env_canonical(prism_sweep *s, const char *env) {
-    const prism_env_class *cls = prism_env_find(env);
-    if (!cls) {
-        note_skipped(s, env);
-        return NULL;
-    }
-    return cls->id;
+/* The canonical id of a registered env in *id. A typo is an error with suggestions, never a
+ * skipped environment: a sweep that quietly runs half its grid looks complete in the report. */
+static prism_status env_canonical(const char *env, const char **id) {
+    const prism_env_class *cls;
+    prism_status st = prism_env_lookup(env, &cls);
+    *id = st ? NULL : cls->id;
+    return st;
+}
+
+/* The seeds [start, start + n) as the inclusive range [*lo, *hi]; an error when they would
+ * pass UINT64_MAX (wrapping to 0 would run seeds nobody asked for). */
+static prism_status seed_range(uint64_t start, int n, uint64_t *lo, uint64_t *hi) {
+    PRISM_ASSERT(n >= 1);
+    if ((uint64_t)(n - 1) > UINT64_MAX - start)
+        return prism_error(PRISM_ERR_INVALID,
+                           "seeds %llu .. %llu + %d pass the largest seed, %llu; lower "
+                           "--seed-start or --seeds",
+                           (unsigned long long)start, (unsigned long long)start, n - 1,
+                           (unsigned long long)UINT64_MAX);
+    *lo = start, *hi = start + (uint64_t)(n - 1);
+    return PRISM_OK;
 }
 
 prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char *envs,
@@ -221,30 +244,21 @@ prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char
     if (na == 0) return prism_error(PRISM_ERR_INVALID, "no agents given (e.g. dqn,rainbow)");
     if (ne == 0) return prism_error(PRISM_ERR_INVALID, "no environments given (e.g. CartPole-v0)");
     if (nseeds < 1) return prism_error(PRISM_ERR_INVALID, "seeds must be at least 1");
+    uint64_t lo = 0, hi = 0;
+    prism_status st = seed_range(seed_start, nseeds, &lo, &hi);
+    if (st) return st;
     char labels[MAX_ITEMS][64], presets[MAX_ITEMS][64];
-    for (int a = 0; a < na; a++) {
-        prism_status st =
-            parse_agent(alist[a], labels[a], sizeof labels[a], presets[a], sizeof presets[a]);
-        if (st) return st;
-    }
+    for (int a = 0; a < na; a++)
+        if ((st =
+                 parse_agent(alist[a], labels[a], sizeof labels[a], presets[a], sizeof presets[a])))
+            return st;
     const char *known[MAX_ITEMS];
-    int nk = 0;
-    for (int e = 0; e < ne; e++) {
-        const char *id = env_canonical(s, elist[e]);
-        if (id) known[nk++] = id;
-    }
-    if (nk == 0)
-        return prism_error(PRISM_ERR_NOT_FOUND,
-                           "none of the environments is registered (%s); `prism env ls` lists "
-                           "them",
-                           s->skipped);
-    for (int k = 0; k < nseeds; k++)
-        for (int e = 0; e < nk; e++)
-            for (int a = 0; a < na; a++) {
-                prism_status st =
-                    add_run(s, labels[a], presets[a], known[e], seed_start + (uint64_t)k, "");
-                if (st) return st;
-            }
+    for (int e = 0; e < ne; e++)
+        if ((st = env_canonical(elist[e], &known[e]))) return st;
+    for (uint64_t d = 0; d <= hi - lo; d++)
+        for (int e = 0; e < ne; e++)
+            for (int a = 0; a < na; a++)
+                if ((st = add_run(s, labels[a], presets[a], known[e], lo + d, "", NULL))) return st;
     return PRISM_OK;
 }
 
@@ -306,20 +320,24 @@ static const char *label_settings(const char *label) {
 
 /* ---- sweep files ---- */
 
-static prism_status parse_seeds(const char *tok, uint64_t *lo, uint64_t *hi) {
-    char *end;
-    errno = 0;
-    unsigned long long a = strtoull(tok, &end, 10), b = a;
-    if (end == tok || errno) return PRISM_ERR_INVALID;
-    if (!strncmp(end, "..", 2)) {
-        const char *q = end + 2;
-        b = strtoull(q, &end, 10);
-        if (end == q || errno || b < a) return PRISM_ERR_INVALID;
-    }
-    if (*end) return PRISM_ERR_INVALID;
-    if (b - a >= 10000) return PRISM_ERR_INVALID;
-    *lo = a, *hi = b;
-    return PRISM_OK;
+/* Prefix the last error message with "FILE:LINE: ". */
+static prism_status at_line(prism_status st, const char *path, int lineno) {
+    char msg[1024]; /* prism_error must not read the buffer it writes */
+    copy_str(msg, sizeof msg, prism_error_message());
+    return prism_error(st, "%s:%d: %s", path, lineno, msg);
+}
+
+/* SEEDS of a sweep file line: N or A..B, plain decimal, A <= B, at most PRISM_SWEEP_MAX_SEEDS
+ * seeds. */
+static bool parse_seeds(const char *tok, uint64_t *lo, uint64_t *hi) {
+    char a[32], b[32];
+    const char *dots = strstr(tok, "..");
+    size_t n = dots ? (size_t)(dots - tok) : strlen(tok);
+    if (n >= sizeof a || strlen(dots ? dots + 2 : tok) >= sizeof b) return false;
+    snprintf(a, sizeof a, "%.*s", (int)n, tok);
+    copy_str(b, sizeof b, dots ? dots + 2 : tok);
+    if (!prism_parse_u64(a, lo) || !prism_parse_u64(b, hi) || *hi < *lo) return false;
+    return *hi - *lo < PRISM_SWEEP_MAX_SEEDS;
 }
 
 prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t seed_start,
@@ -356,28 +374,29 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
         }
         char label[64], preset[64];
         if ((st = parse_agent(tok[0], label, sizeof label, preset, sizeof preset))) {
-            char msg[512];
-            copy_str(msg, sizeof msg, prism_error_message());
-            st = prism_error(st, "%s:%d: %s", path, lineno, msg);
+            st = at_line(st, path, lineno);
             goto done;
         }
-        uint64_t lo = seed_start, hi = seed_start + (uint64_t)(nseeds > 0 ? nseeds : 1) - 1;
+        uint64_t lo = 0, hi = 0;
         int k = 2;
         if (nt > 2 && !strchr(tok[2], '=')) {
-            if (parse_seeds(tok[2], &lo, &hi)) {
+            if (!parse_seeds(tok[2], &lo, &hi)) {
                 st = prism_error(PRISM_ERR_INVALID,
-                                 "%s:%d: seeds '%s' must be N or A..B (e.g. 0..9)", path, lineno,
-                                 tok[2]);
+                                 "%s:%d: seeds '%s' must be N or A..B (e.g. 0..9): plain decimal "
+                                 "integers from 0 to %llu, A <= B, at most %d seeds per line",
+                                 path, lineno, tok[2], (unsigned long long)UINT64_MAX,
+                                 PRISM_SWEEP_MAX_SEEDS);
                 goto done;
             }
             k = 3;
+        } else if ((st = seed_range(seed_start, nseeds > 0 ? nseeds : 1, &lo, &hi))) {
+            st = at_line(st, path, lineno);
+            goto done;
         }
         char settings[PRISM_SWEEP_SETTINGS_MAX] = "";
         for (; k < nt; k++) {
             if ((st = check_setting(tok[k]))) {
-                char msg[512];
-                copy_str(msg, sizeof msg, prism_error_message());
-                st = prism_error(st, "%s:%d: %s", path, lineno, msg);
+                st = at_line(st, path, lineno);
                 goto done;
             }
             if (!append_word(settings, sizeof settings, tok[k])) {
@@ -385,17 +404,20 @@ prism_status prism_sweep_load_file(prism_sweep *s, const char *path, uint64_t se
                 goto done;
             }
         }
-        const char *env = env_canonical(s, tok[1]);
-        if (!env) continue; /* reported through s->skipped */
-        for (uint64_t seed = lo; seed <= hi; seed++) {
-            if ((st = add_run(s, label, preset, env, seed, settings))) goto done;
+        const char *env;
+        if ((st = env_canonical(tok[1], &env))) {
+            st = at_line(st, path, lineno);
+            goto done;
+        }
+        /* count up from 0: `seed <= hi` never fails when hi is UINT64_MAX */
+        for (uint64_t d = 0; d <= hi - lo; d++) {
+            if ((st = add_run(s, label, preset, env, lo + d, settings, NULL))) goto done;
             added++;
         }
     }
     if (added == 0 && !st)
-        st = prism_error(PRISM_ERR_INVALID, "%s has no runs%s%s%s", path,
-                         s->skipped[0] ? " (skipped environments: " : "", s->skipped,
-                         s->skipped[0] ? ")" : "");
+        st = prism_error(PRISM_ERR_INVALID, "%s has no runs; write AGENT ENV [SEEDS] per line",
+                         path);
 done:
     prism_free(text);
     return st;
@@ -566,7 +588,6 @@ static prism_status write_status(const prism_sweep *s, const char *dir, const ch
         prism_json_null(&j);
     prism_json_kv_string(&j, "settings", s->settings);
     prism_json_kv_int(&j, "steps", s->steps);
-    prism_json_kv_string(&j, "skipped_envs", s->skipped);
     prism_sweep_counts c = prism_sweep_count(s);
     prism_json_key(&j, "counts");
     prism_json_object_begin(&j);
@@ -671,9 +692,10 @@ static prism_status read_manifest(prism_sweep *s, const char *dir) {
     }
     int lineno = 0;
     char *next = NULL;
-    for (char *line = text; line && *line; line = next) {
+    for (char *line = text; line; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = 0;
+        if (!*line && !next) break; /* after the last newline; an empty line before is damage */
         lineno++;
         char *f[6];
         int nf = 0;
@@ -688,17 +710,30 @@ static prism_status read_manifest(prism_sweep *s, const char *dir) {
             *tab = 0;
             p = tab + 1;
         }
-        char *end;
-        unsigned long long seed = nf == 6 ? strtoull(f[4], &end, 10) : 0;
-        if (nf != 6 || end == f[4] || *end) {
+        uint64_t seed;
+        if (nf != 6 || !prism_parse_u64(f[4], &seed)) {
             prism_free(text);
             return prism_error(PRISM_ERR_CORRUPT,
                                "%s:%d: expected 6 tab-separated fields (id, agent, preset, env, "
                                "seed, settings)",
                                path, lineno);
         }
-        if ((st = add_run(s, f[1], f[2], f[3], seed, f[5]))) break;
-        copy_str(s->runs[s->nruns - 1].id, PRISM_SWEEP_ID_MAX, f[0]);
+        /* every field as strictly as the sweep that wrote it: the id becomes a path, the
+         * rest a child's command line and the Slurm script's input */
+        char spec[160], label[64], preset[64];
+        const char *env;
+        snprintf(spec, sizeof spec, "%s=%s", f[1], f[2]);
+        if ((st = parse_agent(spec, label, sizeof label, preset, sizeof preset)) ||
+            (st = env_canonical(f[3], &env)) || (st = check_settings(f[5])) ||
+            (st = add_run(s, label, preset, env, seed, f[5], f[0]))) {
+            char msg[1024];
+            copy_str(msg, sizeof msg, prism_error_message());
+            st = prism_error(PRISM_ERR_CORRUPT,
+                             "%s:%d: %s; the manifest was edited or damaged: restore that line "
+                             "or start a new sweep",
+                             path, lineno, msg);
+            break;
+        }
     }
     prism_free(text);
     if (!st && s->nruns == 0) st = prism_error(PRISM_ERR_CORRUPT, "%s lists no runs", path);
@@ -706,6 +741,7 @@ static prism_status read_manifest(prism_sweep *s, const char *dir) {
 }
 
 prism_status prism_sweep_open(prism_sweep *s, const char *dir) {
+    memset(s, 0, sizeof *s); /* freeable from here on, whatever fails */
     char path[PRISM_PATH_MAX];
     prism_status st = pathf(path, sizeof path, "%s/sweep.json", dir);
     if (st) return st;
@@ -719,7 +755,6 @@ prism_status prism_sweep_open(prism_sweep *s, const char *dir) {
         return st;
     }
     prism_sweep_init(s, prism_json_get_string(v, "name", "sweep"));
-    copy_str(s->skipped, sizeof s->skipped, prism_json_get_string(v, "skipped_envs", ""));
     s->steps = (long long)prism_json_get_number(v, "steps", 0);
     /* The settings are already folded into the manifest's per-run settings. */
     if ((st = read_manifest(s, dir))) goto out;
@@ -743,6 +778,8 @@ prism_status prism_sweep_open(prism_sweep *s, const char *dir) {
     }
 out:
     prism_json_value_free(v);
+    /* the runs read before a damaged line are of no use to the caller, who gets nothing */
+    if (st) prism_sweep_free(s);
     return st;
 }
 
@@ -1045,19 +1082,45 @@ prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
 
 /* ---- the Slurm backend ---- */
 
-/* Single-quote a string for sh. */
-static void sh_quote(char *out, size_t cap, const char *s) {
+/* Single-quote `s` for sh into out[cap] ('\'' for each quote): bash then reads every other
+ * byte literally, $(...), backticks, ';', globs and blanks included. The one way text enters
+ * the scripts' shell code. PRISM_ERR_INVALID when it does not fit or holds a control
+ * character (a newline would still be literal, but no path or option needs one). */
+static prism_status sh_quote(char *out, size_t cap, const char *what, const char *s) {
     size_t n = 0;
-    if (n + 1 < cap) out[n++] = '\'';
-    for (; *s && n + 5 < cap; s++) {
-        if (*s == '\'') {
+    out[n++] = '\'';
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s contains a newline or another control character; use a "
+                               "plain one",
+                               what);
+        if (n + 6 >= cap)
+            return prism_error(PRISM_ERR_INVALID, "%s is too long for the Slurm script", what);
+        if (*p == '\'') {
             memcpy(out + n, "'\\''", 4);
             n += 4;
         } else
-            out[n++] = *s;
+            out[n++] = *p;
     }
-    if (n + 1 < cap) out[n++] = '\'';
+    out[n++] = '\'';
     out[n] = 0;
+    return PRISM_OK;
+}
+
+/* A value for a #SBATCH line. sbatch, not the shell, reads those lines, with its own word and
+ * quote rules and '%' patterns in file names, so instead of quoting, only characters it reads
+ * literally are let through. */
+static prism_status sbatch_value(const char *what, const char *v, const char *allowed) {
+    for (const char *p = v; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(allowed, *p))
+            return prism_error(PRISM_ERR_INVALID,
+                               "%s '%s' has the character '%c' (0x%02x), which a #SBATCH line "
+                               "cannot carry; use only letters, digits and %s",
+                               what, v, isprint((unsigned char)*p) ? *p : '?',
+                               (unsigned)(unsigned char)*p, allowed);
+    if (!v[0]) return prism_error(PRISM_ERR_INVALID, "%s is empty", what);
+    return PRISM_OK;
 }
 
 prism_status prism_sweep_slurm_write(const prism_sweep *s, const char *dir,
@@ -1088,13 +1151,19 @@ prism_status prism_sweep_slurm_write(const prism_sweep *s, const char *dir,
     if (todo == 0)
         return prism_error(PRISM_ERR_INVALID, "every run of %s is completed; nothing to submit",
                            dir);
-    char sdir[PRISM_PATH_MAX];
-    prism_status st = pathf(sdir, sizeof sdir, "%s/slurm", dir);
-    if (st || (st = prism_mkdir_p(sdir))) return st;
-    char qexe[PRISM_PATH_MAX + 16], qdir[PRISM_PATH_MAX + 16], qname[96];
-    sh_quote(qexe, sizeof qexe, o->exe);
-    sh_quote(qdir, sizeof qdir, dir);
+    /* everything is checked before anything is written */
+    char qexe[PRISM_PATH_MAX * 4], qdir[PRISM_PATH_MAX * 4], qname[96];
+    prism_status st;
+    if ((st = sh_quote(qexe, sizeof qexe, "the prism binary's path", o->exe)) ||
+        (st = sh_quote(qdir, sizeof qdir, "the sweep directory", dir)) ||
+        (st = sbatch_value("the sweep directory (in #SBATCH --output)", dir, "/_.,+-=@:")) ||
+        (o->partition && (st = sbatch_value("--partition", o->partition, "_.,-"))) ||
+        (o->time && (st = sbatch_value("--time", o->time, ":-"))))
+        return st;
+    /* the name is made of letters, digits and -_.+ (prism_sweep_init) */
     snprintf(qname, sizeof qname, "prism-%s", s->name);
+    char sdir[PRISM_PATH_MAX];
+    if ((st = pathf(sdir, sizeof sdir, "%s/slurm", dir)) || (st = prism_mkdir_p(sdir))) return st;
     int grace = o->grace_s > 0 ? o->grace_s : 120;
 
     /* array.sbatch */
@@ -1130,6 +1199,10 @@ prism_status prism_sweep_slurm_write(const prism_sweep *s, const char *dir,
         "if [ -z \"$line\" ]; then echo \"no manifest line for task $SLURM_ARRAY_TASK_ID\" >&2; "
         "exit 2; fi\n"
         "IFS=$'\\t' read -r id agent preset env seed settings <<< \"$line\"\n"
+        "# the id becomes a path: the same rule as prism's run ids (no '/', no leading '.')\n"
+        "case \"$id\" in ''|.*|*/*) echo \"manifest line $((SLURM_ARRAY_TASK_ID + 1)): unusable "
+        "run "
+        "id '$id'; restore manifest.tsv\" >&2; exit 2;; esac\n"
         "run=\"$SWEEP/runs/$id\"\n"
         "if grep -q '\"status\": \"completed\"' \"$run/run.json\" 2>/dev/null; then\n"
         "    echo \"$id: already completed\"; exit 0\n"
@@ -1141,7 +1214,10 @@ prism_status prism_sweep_slurm_write(const prism_sweep *s, const char *dir,
         "    if [ -d \"$run\" ]; then mv \"$run\" \"$SWEEP/failed/$id.$(date +%%s)\"; fi\n"
         "    set -- \"$PRISM\" train \"$env\" --agent \"$preset\" --seed \"$seed\" "
         "--set \"agent=$agent\"\n"
+        "    # settings are space-separated words: split them, but never expand them as globs\n"
+        "    set -f\n"
         "    for kv in $settings; do set -- \"$@\" --set \"$kv\"; done\n"
+        "    set +f\n"
         "    set -- \"$@\" --runs-dir \"$SWEEP/runs\" --run-id \"$id\" --quiet\n"
         "fi\n"
         "echo \"$id: $*\"\n"
