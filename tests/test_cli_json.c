@@ -71,9 +71,10 @@ TEST(cli_json_lines_parse_with_their_keys) {
 }
 
 TEST(cli_json_keeps_a_hostile_run_path_verbatim) {
-    /* a runs dir and a run id holding a quote, a backslash and a tab */
-    char runs[512], id[] = "id\"q\\b\tc", dir[700];
-    snprintf(runs, sizeof runs, "%s/r\"\\x", test_tmpdir());
+    /* a runs dir holding a quote, a backslash and a tab, and a run id holding a quote and a
+     * backslash (run ids refuse control characters) */
+    char runs[512], id[] = "id\"q\\bc", dir[700];
+    snprintf(runs, sizeof runs, "%s/r\"\\\tx", test_tmpdir());
     snprintf(dir, sizeof dir, "%s/%s", runs, id);
     REQUIRE(test_prism(out, sizeof out,
                        "train CartPole-v0 --steps 300 --set agent.hidden=8 "
