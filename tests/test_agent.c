@@ -66,6 +66,32 @@ TEST(agent_epsilon_schedule_linear_with_warmup) {
     prism_agent_free(&ag);
 }
 
+/* agent.obs_storage passes the replay's own value through; auto picks bits for image
+ * observations and float32 for vectors. */
+TEST(agent_obs_storage_auto_resolves_by_observation_shape) {
+    const struct {
+        const char *env;
+        prism_obs_storage asked, got;
+    } cases[] = {
+        {"CartPole-v1", PRISM_OBS_AUTO, PRISM_OBS_FLOAT32},
+        {"breakout", PRISM_OBS_AUTO, PRISM_OBS_BITS},
+        {"breakout", PRISM_OBS_FLOAT32, PRISM_OBS_FLOAT32},
+        {"CartPole-v1", PRISM_OBS_FLOAT32, PRISM_OBS_FLOAT32},
+        {"breakout", PRISM_OBS_UINT8, PRISM_OBS_UINT8},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        prism_agent_config a = small_config();
+        a.obs_storage = cases[i].asked;
+        prism_agent ag;
+        REQUIRE(prism_agent_init(&ag, &a, prism_env_find(cases[i].env), 1) == PRISM_OK);
+        if (ag.replay.opt.storage != cases[i].got)
+            test_fail(__FILE__, __LINE__, "%s with %s stores %s", cases[i].env,
+                      prism_obs_storage_name(cases[i].asked),
+                      prism_obs_storage_name(ag.replay.opt.storage));
+        prism_agent_free(&ag);
+    }
+}
+
 /* Recompute the scalar targets of the last batch from copies of the networks taken before the
  * update, and compare with what the agent used. */
 static void check_scalar_targets(bool double_q, prism_agent_bug bug) {

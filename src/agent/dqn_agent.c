@@ -31,42 +31,34 @@ prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_
     n.dueling = c->dueling;
     n.noisy = c->noisy;
     n.noisy_sigma0 = (float)c->noisy_sigma0;
-    switch (c->init) {
-    case PRISM_INIT_GLOROT_UNIFORM:
-        n.init = PRISM_NN_INIT_GLOROT_UNIFORM;
-        break;
-    case PRISM_INIT_VARIANCE_SCALING:
-        /* Dopamine's JAX networks: variance_scaling(1/sqrt(3), fan_in, uniform) */
-        n.init = PRISM_NN_INIT_VS_FAN_IN;
+    n.init = c->init;
+    /* Dopamine's JAX networks: variance_scaling(1/sqrt(3), fan_in, uniform). Other kinds keep
+     * init_scale 0 (ignored), so their network configs, and checkpoints, are unchanged. */
+    if (c->init == PRISM_NN_INIT_VS_FAN_IN || c->init == PRISM_NN_INIT_VS_FAN_AVG)
         n.init_scale = (float)(1.0 / sqrt(3.0));
-        break;
-    case PRISM_INIT_TORCH_DEFAULT:
-        n.init = PRISM_NN_INIT_TORCH_DEFAULT;
-        break;
-    }
     return n;
 }
 
 static prism_optim_config optim_config(const prism_agent_config *c) {
     prism_optim_config o;
     switch (c->optimizer) {
-    case PRISM_OPT_RMSPROP_TF:
+    case PRISM_OPTIM_RMSPROP_TF:
         o = prism_optim_config_rmsprop_tf((float)c->lr, (float)c->rms_eps);
         o.rho = (float)c->rms_decay;
         o.momentum = (float)c->rms_momentum;
         o.centered = c->rms_centered;
         break;
-    case PRISM_OPT_RMSPROP_TORCH:
+    case PRISM_OPTIM_RMSPROP_TORCH:
         o = prism_optim_config_rmsprop_torch((float)c->lr);
         o.rho = (float)c->rms_decay;
         o.eps = (float)c->rms_eps;
         o.momentum = (float)c->rms_momentum;
         o.centered = c->rms_centered;
         break;
-    case PRISM_OPT_SGD:
+    case PRISM_OPTIM_SGD:
         o = prism_optim_config_sgd((float)c->lr);
         break;
-    case PRISM_OPT_ADAM:
+    case PRISM_OPTIM_ADAM:
     default:
         o = prism_optim_config_adam((float)c->lr, (float)c->adam_eps);
         o.beta1 = (float)c->adam_beta1;
@@ -78,16 +70,9 @@ static prism_optim_config optim_config(const prism_agent_config *c) {
 }
 
 static prism_obs_storage storage_for(const prism_agent_config *c, const prism_env_class *env) {
-    switch (c->obs_storage) {
-    case 1:
-        return PRISM_OBS_FLOAT32;
-    case 2:
-        return PRISM_OBS_UINT8;
-    case 3:
-        return PRISM_OBS_BITS;
-    default:
-        return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
-    }
+    if (c->obs_storage != PRISM_OBS_AUTO) return c->obs_storage;
+    /* Image observations are binary (MinAtar): one bit each, a 32x smaller replay. */
+    return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
 }
 
 void prism_agent_free(prism_agent *ag) {
