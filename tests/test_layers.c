@@ -49,6 +49,27 @@ static void clean_tree(const char *root) {
     put(root, "cli/prism.c", "#include \"prism/config.h\"\n#include \"prism/core.h\"\n");
 }
 
+/* Write rel with text into root, run the check, and expect exit status rc with `want` in the
+ * output. */
+static void expect(const char *root, const char *rel, const char *text, int rc, const char *want) {
+    char out[8192];
+    put(root, rel, text);
+    int got = check(root, out, sizeof out);
+    if (got != rc || !strstr(out, want))
+        test_fail(__FILE__, __LINE__, "after writing %s: exit %d (want %d), output lacks '%s':\n%s",
+                  rel, got, rc, want, out);
+}
+
+/* A fresh clean tree named `name` in the test's temporary folder, checked clean. */
+static const char *fresh_tree(const char *name) {
+    static char root[1024];
+    char out[8192];
+    snprintf(root, sizeof root, "%s/%s", test_tmpdir(), name);
+    clean_tree(root);
+    CHECK_EQ_INT(check(root, out, sizeof out), 0);
+    return root;
+}
+
 TEST(layers_check_passes_on_this_tree) {
     char out[8192];
     int rc = check(".", out, sizeof out);
@@ -56,39 +77,27 @@ TEST(layers_check_passes_on_this_tree) {
 }
 
 TEST(layers_check_fails_on_an_upward_include) {
-    char root[1024], out[8192];
-    snprintf(root, sizeof root, "%s/up", test_tmpdir());
-    clean_tree(root);
-    CHECK_EQ_INT(check(root, out, sizeof out), 0);
+    const char *root = fresh_tree("up");
     /* the agent's public header reaching up into the run layer */
-    put(root, "include/prism/agent.h", "#include \"prism/nn.h\"\n#include \"prism/config.h\"\n");
-    CHECK_EQ_INT(check(root, out, sizeof out), 1);
-    CHECK(strstr(out, "include/prism/agent.h:2: layer agent") != NULL);
-    CHECK(strstr(out, "prism/config.h of layer run") != NULL);
+    expect(root, "include/prism/agent.h", "#include \"prism/nn.h\"\n#include \"prism/config.h\"\n",
+           1, "include/prism/agent.h:2: layer agent (rank 3) includes prism/config.h of layer run");
 }
 
 TEST(layers_check_fails_on_a_sibling_or_relative_include) {
-    char root[1024], out[8192];
-    snprintf(root, sizeof root, "%s/side", test_tmpdir());
-    clean_tree(root);
+    const char *root = fresh_tree("side");
     /* nn and env share a rank but know nothing of each other */
     put(root, "include/prism/env.h", "#include \"prism/core.h\"\n");
-    put(root, "src/env/env.c", "#include \"prism/env.h\"\n#include \"prism/nn.h\"\n");
-    CHECK_EQ_INT(check(root, out, sizeof out), 1);
-    CHECK(strstr(out, "src/env/env.c:2: layer env") != NULL);
+    expect(root, "src/env/env.c", "#include \"prism/env.h\"\n#include \"prism/nn.h\"\n", 1,
+           "src/env/env.c:2: layer env");
     /* a relative include into another folder counts as that folder's layer */
     put(root, "src/env/env.c", "#include \"prism/env.h\"\n");
-    put(root, "src/core/status.c", "#include \"../nn/nn_internal.h\"\n");
-    CHECK_EQ_INT(check(root, out, sizeof out), 1);
-    CHECK(strstr(out, "src/core/status.c:1: layer core") != NULL);
+    expect(root, "src/core/status.c", "#include \"../nn/nn_internal.h\"\n", 1,
+           "src/core/status.c:1: layer core");
 }
 
 TEST(layers_check_refuses_a_header_without_a_layer) {
-    char root[1024], out[8192];
-    snprintf(root, sizeof root, "%s/unmapped", test_tmpdir());
-    clean_tree(root);
+    const char *root = fresh_tree("unmapped");
     put(root, "include/prism/mystery.h", "/* nobody placed me */\n");
-    put(root, "src/run/config.c", "#include \"prism/mystery.h\"\n");
-    CHECK_EQ_INT(check(root, out, sizeof out), 2);
-    CHECK(strstr(out, "no layer for this public header") != NULL);
+    expect(root, "src/run/config.c", "#include \"prism/mystery.h\"\n", 2,
+           "no layer for this public header");
 }
