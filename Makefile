@@ -1,6 +1,7 @@
 # prism — build, test, sanitize, benchmark, format.
 #   make            library, CLI (build/prism) and test runner
-#   make test       the fast suite (build/prism-tests); FILTER=name runs matching tests only
+#   make test       the layer check (scripts/check_layers.sh), then the fast suite
+#                   (build/prism-tests); FILTER=name runs matching tests only
 #   make test-slow  learning tests and other long checks
 #   make test-asan  the fast suite under AddressSanitizer + UBSan
 #   make bench      throughput benchmarks (never asserted in tests)
@@ -74,7 +75,9 @@ $(eval $(call build_tree,build/asan,$(SAN) -O1))
 .DEFAULT_GOAL := all
 all: build/prism build/prism-tests
 
+# the include-direction check (DESIGN.md §2 layer order) runs first: it takes a second
 test: all
+	sh scripts/check_layers.sh
 	PRISM_BIN=build/prism build/prism-tests $(FILTER)
 
 # the slow tests are single-threaded minutes each: run them side by side, one per core

@@ -22,8 +22,56 @@ TEST(config_set_validates_type_and_range) {
     CHECK(c.agent_cfg.n_hidden == 2 && c.agent_cfg.hidden[1] == 32);
     CHECK(prism_config_set(&c, "agent.hidden", "") == PRISM_OK);
     CHECK_EQ_INT(c.agent_cfg.n_hidden, 0);
-    CHECK(prism_config_set(&c, "agent.hidden", "1,2,3,4,5") == PRISM_ERR_INVALID);
+    /* as many hidden layers as the network engine builds, and no more */
+    CHECK(prism_config_set(&c, "agent.hidden", "1,2,3,4,5,6,7,8") == PRISM_OK);
+    CHECK(c.agent_cfg.n_hidden == PRISM_NN_MAX_HIDDEN && c.agent_cfg.hidden[7] == 8);
+    CHECK(prism_config_set(&c, "agent.hidden", "1,2,3,4,5,6,7,8,9") == PRISM_ERR_INVALID);
     CHECK(prism_config_set(&c, "seed", "-3") == PRISM_ERR_INVALID);
+}
+
+/* The agent's config holds the network engine's and the replay's own enum values, so each
+ * user-facing name must land on the matching constant (and print back as the same name). */
+TEST(config_enum_names_set_the_lower_layers_values) {
+    static const struct {
+        const char *key, *name;
+        int value;
+    } cases[] = {
+        {"agent.init", "torch_default", PRISM_NN_INIT_TORCH_DEFAULT},
+        {"agent.init", "glorot_uniform", PRISM_NN_INIT_GLOROT_UNIFORM},
+        {"agent.init", "variance_scaling", PRISM_NN_INIT_VS_FAN_IN},
+        {"agent.optimizer", "adam", PRISM_OPTIM_ADAM},
+        {"agent.optimizer", "rmsprop_tf", PRISM_OPTIM_RMSPROP_TF},
+        {"agent.optimizer", "rmsprop_torch", PRISM_OPTIM_RMSPROP_TORCH},
+        {"agent.optimizer", "sgd", PRISM_OPTIM_SGD},
+        {"agent.obs_storage", "auto", PRISM_OBS_AUTO},
+        {"agent.obs_storage", "float32", PRISM_OBS_FLOAT32},
+        {"agent.obs_storage", "uint8", PRISM_OBS_UINT8},
+        {"agent.obs_storage", "bits", PRISM_OBS_BITS},
+    };
+    prism_config c;
+    prism_config_defaults(&c);
+    CHECK(c.agent_cfg.obs_storage == PRISM_OBS_AUTO);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(prism_config_set(&c, cases[i].key, cases[i].name) == PRISM_OK);
+        const prism_agent_config *a = &c.agent_cfg;
+        int got = !strcmp(cases[i].key, "agent.init")        ? (int)a->init
+                  : !strcmp(cases[i].key, "agent.optimizer") ? (int)a->optimizer
+                                                             : (int)a->obs_storage;
+        if (got != cases[i].value)
+            test_fail(__FILE__, __LINE__, "%s=%s set %d, expected %d", cases[i].key, cases[i].name,
+                      got, cases[i].value);
+        char buf[64];
+        CHECK(prism_config_get(&c, cases[i].key, buf, sizeof buf) && !strcmp(buf, cases[i].name));
+    }
+    /* Dopamine's variance scaling (1/sqrt(3), fan_in); other initialisers keep scale 0, so
+     * their network configs (stored in checkpoints) are what they were */
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    CHECK(prism_config_set(&c, "agent.init", "variance_scaling") == PRISM_OK);
+    prism_nn_config n = prism_agent_net_config(&c.agent_cfg, cls);
+    CHECK(n.init == PRISM_NN_INIT_VS_FAN_IN && n.init_scale == (float)(1.0 / sqrt(3.0)));
+    CHECK(prism_config_set(&c, "agent.init", "glorot_uniform") == PRISM_OK);
+    n = prism_agent_net_config(&c.agent_cfg, cls);
+    CHECK(n.init == PRISM_NN_INIT_GLOROT_UNIFORM && n.init_scale == 0.0f);
 }
 
 TEST(config_unknown_key_suggests_closest) {

@@ -179,11 +179,11 @@ TEST(learning_minatar_dqn_preset_matches_minatar_dqn_py) {
     const prism_agent_config *a = &c.agent_cfg;
     /* conv 16 3x3 VALID (10x10 -> 8x8) -> 128 -> head, PyTorch default init */
     CHECK(a->conv_channels == 16 && a->conv_valid && a->n_hidden == 1 && a->hidden[0] == 128);
-    CHECK(a->init == PRISM_INIT_TORCH_DEFAULT);
+    CHECK(a->init == PRISM_NN_INIT_TORCH_DEFAULT);
     CHECK(!a->double_q && !a->prioritized && !a->dueling && a->n_step == 1 && !a->distributional &&
           !a->noisy);
     /* RMSprop(lr=0.00025, alpha=0.95, centered=True, eps=0.01), smooth_l1_loss */
-    CHECK(a->optimizer == PRISM_OPT_RMSPROP_TORCH && a->lr == 2.5e-4 && a->rms_decay == 0.95 &&
+    CHECK(a->optimizer == PRISM_OPTIM_RMSPROP_TORCH && a->lr == 2.5e-4 && a->rms_decay == 0.95 &&
           a->rms_centered && a->rms_eps == 0.01 && a->rms_momentum == 0);
     CHECK(a->loss == PRISM_LOSS_HUBER && a->gamma == 0.99 && !a->reward_clip);
     CHECK(a->batch_size == 32 && a->replay_capacity == 100000 && a->min_replay == 5000);

@@ -165,6 +165,9 @@ TEST(replay_rejects_bad_options_naming_them) {
     o = opts(100, 4, 1, 0.99f, true);
     o.storage = (prism_obs_storage)7;
     CHECK(prism_replay_init(&r, &o) == PRISM_ERR_INVALID);
+    o.storage = PRISM_OBS_AUTO; /* a request for the replay's owner, never a storage */
+    CHECK(prism_replay_init(&r, &o) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "resolve it") != NULL);
     prism_obs_storage s;
     CHECK(prism_obs_storage_parse("bits", &s) == PRISM_OK && s == PRISM_OBS_BITS);
     CHECK(prism_obs_storage_parse("uint8", &s) == PRISM_OK && s == PRISM_OBS_UINT8);

@@ -23,10 +23,68 @@
 #ifndef PRISM_AGENT_H
 #define PRISM_AGENT_H
 
-#include "prism/config.h"
 #include "prism/env.h"
 #include "prism/nn.h"
 #include "prism/replay.h"
+
+#include <stdbool.h>
+
+/* Observation values that obs_minmax can scale (obs_min / obs_max entries). */
+enum { PRISM_MAX_OBS_BOUNDS = 16 };
+
+/* TD loss of a scalar head (a C51 head always uses cross-entropy). */
+typedef enum prism_loss_kind { PRISM_LOSS_HUBER, PRISM_LOSS_MSE } prism_loss_kind;
+
+/* Everything that defines an agent. The network, optimizer and replay fields use the lower
+ * layers' own types (prism/nn.h, prism/replay.h), so the agent passes them through instead of
+ * translating. prism/config.h fills this from configuration keys and presets. */
+typedef struct prism_agent_config {
+    /* network */
+    int hidden[PRISM_NN_MAX_HIDDEN]; /* dense hidden widths */
+    int n_hidden;
+    int conv_channels; /* 0: no conv layer; else one 3x3 stride-1 conv + ReLU first */
+    bool conv_valid;   /* VALID padding (MinAtar's own DQN); SAME otherwise */
+    /* weight initialiser; the variance-scaling kinds use Dopamine's scale 1/sqrt(3) (uniform,
+     * fan_in: "variance_scaling" in the configuration) */
+    prism_nn_init_kind init;
+    /* the six Rainbow components */
+    bool double_q;
+    bool prioritized;
+    bool dueling;
+    int n_step; /* 1 = one-step returns */
+    bool distributional;
+    bool noisy;
+    int num_atoms;
+    double v_max; /* support [-v_max, v_max] */
+    double noisy_sigma0;
+    /* learning */
+    double gamma;
+    prism_loss_kind loss;
+    prism_optim_kind optimizer; /* docs/nn.md describes both RMSProp forms */
+    double lr, adam_eps, adam_beta1, adam_beta2;
+    double rms_decay, rms_momentum, rms_eps;
+    bool rms_centered;
+    double grad_clip; /* global norm; 0 = off */
+    int batch_size;
+    int replay_capacity;
+    int min_replay;    /* transitions stored before learning starts */
+    int update_period; /* env steps between updates */
+    int target_period; /* env steps between target syncs */
+    double tau;        /* 1 = hard copy; < 1 Polyak averaging at every sync */
+    double per_alpha, per_beta;
+    /* exploration */
+    double eps_start, eps_end;
+    int eps_decay_steps; /* linear decay length (0 = constant eps_end) */
+    int eps_warmup;      /* steps at eps_start before the decay begins */
+    double eps_eval;
+    /* observations and rewards */
+    bool obs_minmax; /* scale each observation value from [obs_min, obs_max] to [-1, 1] */
+    double obs_min[PRISM_MAX_OBS_BOUNDS], obs_max[PRISM_MAX_OBS_BOUNDS];
+    int n_obs_min, n_obs_max;
+    bool reward_clip; /* clip rewards to [-1, 1] for learning (Dopamine's runner) */
+    /* replay storage; PRISM_OBS_AUTO: bits for image observations, float32 otherwise */
+    prism_obs_storage obs_storage;
+} prism_agent_config;
 
 /* Learning statistics accumulated since the last prism_agent_stats_reset (one iteration). */
 typedef struct prism_agent_stats {

@@ -13,72 +13,14 @@
 #ifndef PRISM_CONFIG_H
 #define PRISM_CONFIG_H
 
+#include "prism/agent.h"
 #include "prism/core.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
-enum { PRISM_MAX_HIDDEN = 4, PRISM_MAX_OBS_BOUNDS = 16, PRISM_MAX_ENV_OPTIONS = 8 };
-
-typedef enum prism_loss_kind { PRISM_LOSS_HUBER, PRISM_LOSS_MSE } prism_loss_kind;
-typedef enum prism_optimizer_kind {
-    PRISM_OPT_ADAM,
-    PRISM_OPT_RMSPROP_TF,    /* TF / DQN-paper form, see docs/nn.md */
-    PRISM_OPT_RMSPROP_TORCH, /* torch.optim.RMSprop */
-    PRISM_OPT_SGD,
-} prism_optimizer_kind;
-typedef enum prism_init_kind {
-    PRISM_INIT_GLOROT_UNIFORM,
-    PRISM_INIT_VARIANCE_SCALING, /* Dopamine: uniform, scale 1/3, fan_in */
-    PRISM_INIT_TORCH_DEFAULT,
-} prism_init_kind;
-
-typedef struct prism_agent_config {
-    /* network */
-    int hidden[PRISM_MAX_HIDDEN]; /* dense hidden widths */
-    int n_hidden;
-    int conv_channels; /* 0: no conv layer; else one 3x3 stride-1 conv + ReLU first */
-    bool conv_valid;   /* VALID padding (MinAtar's own DQN); SAME otherwise */
-    prism_init_kind init;
-    /* the six Rainbow components */
-    bool double_q;
-    bool prioritized;
-    bool dueling;
-    int n_step; /* 1 = one-step returns */
-    bool distributional;
-    bool noisy;
-    int num_atoms;
-    double v_max; /* support [-v_max, v_max] */
-    double noisy_sigma0;
-    /* learning */
-    double gamma;
-    prism_loss_kind loss;
-    prism_optimizer_kind optimizer;
-    double lr, adam_eps, adam_beta1, adam_beta2;
-    double rms_decay, rms_momentum, rms_eps;
-    bool rms_centered;
-    double grad_clip; /* global norm; 0 = off */
-    int batch_size;
-    int replay_capacity;
-    int min_replay;    /* transitions stored before learning starts */
-    int update_period; /* env steps between updates */
-    int target_period; /* env steps between target syncs */
-    double tau;        /* 1 = hard copy; < 1 Polyak averaging at every sync */
-    double per_alpha, per_beta;
-    /* exploration */
-    double eps_start, eps_end;
-    int eps_decay_steps; /* linear decay length (0 = constant eps_end) */
-    int eps_warmup;      /* steps at eps_start before the decay begins */
-    double eps_eval;
-    /* observations and rewards */
-    bool obs_minmax; /* scale each observation value from [obs_min, obs_max] to [-1, 1] */
-    double obs_min[PRISM_MAX_OBS_BOUNDS], obs_max[PRISM_MAX_OBS_BOUNDS];
-    int n_obs_min, n_obs_max;
-    bool reward_clip; /* clip rewards to [-1, 1] for learning (Dopamine's runner) */
-    int obs_storage;  /* replay storage: 0 auto (bits for image observations), 1 float32, 2 uint8, 3
-                         bits */
-} prism_agent_config;
+enum { PRISM_MAX_ENV_OPTIONS = 8 };
 
 typedef struct prism_train_config {
     long long steps;           /* total environment steps (rounded up to whole iterations) */

@@ -109,9 +109,14 @@ typedef enum prism_obs_storage {
     PRISM_OBS_FLOAT32 = 0, /* 4 bytes per value, exact */
     PRISM_OBS_UINT8 = 1,   /* 1 byte per value; values must be integers in 0..255 */
     PRISM_OBS_BITS = 2,    /* 1 bit per value; values must be 0 or 1 (MinAtar) */
+    /* Not a storage: a request that the replay's owner resolves to one of the above before
+     * prism_replay_init (the agent picks bits for image observations, float32 otherwise);
+     * prism_replay_init rejects it. */
+    PRISM_OBS_AUTO = 3,
 } prism_obs_storage;
 
-/* Name ("float32", "uint8", "bits") and parse (PRISM_ERR_INVALID listing the choices). */
+/* Name ("float32", "uint8", "bits"; "auto" for PRISM_OBS_AUTO) and parse of the three
+ * storages (PRISM_ERR_INVALID listing the choices). */
 const char *prism_obs_storage_name(prism_obs_storage s);
 prism_status prism_obs_storage_parse(const char *name, prism_obs_storage *out);
 

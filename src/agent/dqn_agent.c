@@ -31,42 +31,34 @@ prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_
     n.dueling = c->dueling;
     n.noisy = c->noisy;
     n.noisy_sigma0 = (float)c->noisy_sigma0;
-    switch (c->init) {
-    case PRISM_INIT_GLOROT_UNIFORM:
-        n.init = PRISM_NN_INIT_GLOROT_UNIFORM;
-        break;
-    case PRISM_INIT_VARIANCE_SCALING:
-        /* Dopamine's JAX networks: variance_scaling(1/sqrt(3), fan_in, uniform) */
-        n.init = PRISM_NN_INIT_VS_FAN_IN;
+    n.init = c->init;
+    /* Dopamine's JAX networks: variance_scaling(1/sqrt(3), fan_in, uniform). Other kinds keep
+     * init_scale 0 (ignored), so their network configs, and checkpoints, are unchanged. */
+    if (c->init == PRISM_NN_INIT_VS_FAN_IN || c->init == PRISM_NN_INIT_VS_FAN_AVG)
         n.init_scale = (float)(1.0 / sqrt(3.0));
-        break;
-    case PRISM_INIT_TORCH_DEFAULT:
-        n.init = PRISM_NN_INIT_TORCH_DEFAULT;
-        break;
-    }
     return n;
 }
 
 static prism_optim_config optim_config(const prism_agent_config *c) {
     prism_optim_config o;
     switch (c->optimizer) {
-    case PRISM_OPT_RMSPROP_TF:
+    case PRISM_OPTIM_RMSPROP_TF:
         o = prism_optim_config_rmsprop_tf((float)c->lr, (float)c->rms_eps);
         o.rho = (float)c->rms_decay;
         o.momentum = (float)c->rms_momentum;
         o.centered = c->rms_centered;
         break;
-    case PRISM_OPT_RMSPROP_TORCH:
+    case PRISM_OPTIM_RMSPROP_TORCH:
         o = prism_optim_config_rmsprop_torch((float)c->lr);
         o.rho = (float)c->rms_decay;
         o.eps = (float)c->rms_eps;
         o.momentum = (float)c->rms_momentum;
         o.centered = c->rms_centered;
         break;
-    case PRISM_OPT_SGD:
+    case PRISM_OPTIM_SGD:
         o = prism_optim_config_sgd((float)c->lr);
         break;
-    case PRISM_OPT_ADAM:
+    case PRISM_OPTIM_ADAM:
     default:
         o = prism_optim_config_adam((float)c->lr, (float)c->adam_eps);
         o.beta1 = (float)c->adam_beta1;
@@ -78,16 +70,9 @@ static prism_optim_config optim_config(const prism_agent_config *c) {
 }
 
 static prism_obs_storage storage_for(const prism_agent_config *c, const prism_env_class *env) {
-    switch (c->obs_storage) {
-    case 1:
-        return PRISM_OBS_FLOAT32;
-    case 2:
-        return PRISM_OBS_UINT8;
-    case 3:
-        return PRISM_OBS_BITS;
-    default:
-        return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
-    }
+    if (c->obs_storage != PRISM_OBS_AUTO) return c->obs_storage;
+    /* Image observations are binary (MinAtar): one bit each, a 32x smaller replay. */
+    return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
 }
 
 void prism_agent_free(prism_agent *ag) {
@@ -307,14 +292,9 @@ static const float *build_targets(prism_agent *ag) {
         prism_nn_q_from_logits(ag->next_q, online_next, B, A, N, ag->online.cfg.v_min,
                                ag->online.cfg.v_max);
     } else {
-        const float vmin = ag->online.cfg.v_min,
-                    dz = (ag->online.cfg.v_max - vmin) / (float)(N - 1);
-        for (int r = 0; r < B * A; r++) {
-            double q = 0;
-            for (int j = 0; j < N; j++)
-                q += (double)ag->probs[(size_t)r * N + j] * (double)(vmin + dz * (float)j);
-            ag->next_q[r] = (float)q;
-        }
+        const float vmin = ag->online.cfg.v_min, vmax = ag->online.cfg.v_max;
+        for (int r = 0; r < B * A; r++)
+            ag->next_q[r] = (float)prism_nn_c51_mean(ag->probs + (size_t)r * N, N, vmin, vmax);
     }
     for (int i = 0; i < B; i++) {
         int a = argmax_row(ag->next_q + (size_t)i * A, A);
@@ -332,27 +312,20 @@ static void batch_stats(prism_agent *ag, const float *out) {
     prism_replay_batch *b = &ag->batch;
     const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
     prism_agent_stats *s = &ag->stats;
-    const float vmin = ag->online.cfg.v_min;
-    const float dz = N > 1 ? (ag->online.cfg.v_max - vmin) / (float)(N - 1) : 0.0f;
+    const float vmin = ag->online.cfg.v_min, vmax = ag->online.cfg.v_max;
     for (int i = 0; i < B; i++) {
         double q, target;
         if (N == 1) {
             q = out[(size_t)i * A + b->actions[i]];
             target = ag->targets[i];
         } else {
-            const float *logits = out + ((size_t)i * A + b->actions[i]) * N;
-            float maxl = logits[0];
-            for (int j = 1; j < N; j++) maxl = logits[j] > maxl ? logits[j] : maxl;
-            double z = 0, eq = 0, ent = 0, et = 0;
-            for (int j = 0; j < N; j++) z += exp((double)logits[j] - (double)maxl);
-            for (int j = 0; j < N; j++) {
-                double p = exp((double)logits[j] - (double)maxl) / z;
-                eq += p * (double)(vmin + dz * (float)j);
-                if (p > 0) ent -= p * log(p);
-                et += (double)ag->target_probs[(size_t)i * N + j] * (double)(vmin + dz * (float)j);
-            }
-            q = eq;
-            target = et;
+            float p[PRISM_NN_MAX_ATOMS];
+            prism_nn_softmax(p, out + ((size_t)i * A + b->actions[i]) * N, 1, N);
+            double ent = 0;
+            for (int j = 0; j < N; j++)
+                if (p[j] > 0) ent -= (double)p[j] * log((double)p[j]);
+            q = prism_nn_c51_mean(p, N, vmin, vmax);
+            target = prism_nn_c51_mean(ag->target_probs + (size_t)i * N, N, vmin, vmax);
             s->dist_entropy_sum += ent / B;
         }
         s->q_sum += q;

@@ -36,6 +36,8 @@ const char *prism_obs_storage_name(prism_obs_storage s) {
         return "uint8";
     case PRISM_OBS_BITS:
         return "bits";
+    case PRISM_OBS_AUTO:
+        return "auto";
     }
     return "?";
 }
@@ -73,6 +75,8 @@ static size_t obs_bytes_for(prism_obs_storage s, int d) {
         return (size_t)d;
     case PRISM_OBS_BITS:
         return ((size_t)d + 7) / 8;
+    case PRISM_OBS_AUTO: /* rejected by check_options */
+        break;
     }
     return 0;
 }
@@ -91,6 +95,10 @@ static prism_status check_options(const prism_replay_options *o) {
     if (o->obs_size < 1 || o->obs_size > MAX_OBS_SIZE)
         return prism_error(PRISM_ERR_INVALID, "replay obs_size %d is out of range 1..%d",
                            o->obs_size, MAX_OBS_SIZE);
+    if (o->storage == PRISM_OBS_AUTO)
+        return prism_error(PRISM_ERR_INVALID,
+                           "replay storage auto is a request for the replay's owner: resolve it "
+                           "to float32, uint8 or bits before prism_replay_init");
     if (o->storage != PRISM_OBS_FLOAT32 && o->storage != PRISM_OBS_UINT8 &&
         o->storage != PRISM_OBS_BITS)
         return prism_error(PRISM_ERR_INVALID,
@@ -217,6 +225,8 @@ static void encode(const prism_replay *r, uint8_t *dst, const float *obs) {
     case PRISM_OBS_BITS:
         for (int i = 0; i < (d + 7) / 8; i++) dst[i] = pack_byte(obs, i, d, &bad);
         break;
+    case PRISM_OBS_AUTO: /* rejected by check_options */
+        break;
     }
     /* The storage was chosen at init for this environment: other values are a caller bug. */
     PRISM_ASSERT(!bad && "observation values do not fit the replay storage");
@@ -238,6 +248,8 @@ static void decode(const prism_replay *r, float *obs, const uint8_t *src) {
         }
         for (int i = d / 8 * 8; i < d; i++) obs[i] = (float)((src[i >> 3] >> (i & 7)) & 1u);
         break;
+    case PRISM_OBS_AUTO: /* rejected by check_options */
+        break;
     }
 }
 
@@ -254,6 +266,8 @@ static bool stored_equals(const prism_replay *r, const uint8_t *src, const float
     case PRISM_OBS_BITS:
         for (int i = 0; i < (d + 7) / 8; i++) bad |= pack_byte(obs, i, d, &bad) != src[i];
         return !bad;
+    case PRISM_OBS_AUTO: /* rejected by check_options */
+        break;
     }
     return false;
 }

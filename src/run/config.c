@@ -30,7 +30,7 @@ typedef struct key_spec {
     size_t count_offset; /* lists: offset of the int element count */
     int capacity;        /* lists: maximum elements; strings: buffer size */
     double lo, hi;       /* numeric range (inclusive) */
-    const char *choices; /* enums: space-separated names, index = value */
+    const char *choices; /* enums: space-separated names, index = value (the enum's own order) */
     const char *help;
     /* Whether the key is part of the run's identity (prism_config_hash): a key belongs unless it
      * cannot change what the run computes. Out: the seed (runs differing only in it are seeds of
@@ -54,13 +54,13 @@ static const key_spec keys[] = {
     {"env.max_episode_steps", K_INT, offsetof(prism_config, env_max_episode_steps), 0, 0, -1, 1e9,
      NULL, "time limit in steps (truncation); -1 = the environment's default, 0 = none", IDENTITY},
 
-    {"agent.hidden", K_INT_LIST, A(hidden), A(n_hidden), PRISM_MAX_HIDDEN, 1, 65536, NULL,
+    {"agent.hidden", K_INT_LIST, A(hidden), A(n_hidden), PRISM_NN_MAX_HIDDEN, 1, 65536, NULL,
      "dense hidden layer widths, comma separated (empty = none)", IDENTITY},
     {"agent.conv_channels", K_INT, A(conv_channels), 0, 0, 0, 1024, NULL,
      "filters of the 3x3 stride-1 conv layer before the dense layers (0 = no conv)", IDENTITY},
     {"agent.conv_valid", K_BOOL, A(conv_valid), 0, 0, 0, 0, NULL,
      "VALID padding for the conv layer (SAME when false)", IDENTITY},
-    {"agent.init", K_ENUM, A(init), 0, 0, 0, 0, "glorot_uniform variance_scaling torch_default",
+    {"agent.init", K_ENUM, A(init), 0, 0, 0, 0, "torch_default glorot_uniform variance_scaling",
      "weight initialiser", IDENTITY},
     {"agent.double", K_BOOL, A(double_q), 0, 0, 0, 0, NULL,
      "double Q-learning: online net picks the next action, target net evaluates it", IDENTITY},
@@ -82,7 +82,7 @@ static const key_spec keys[] = {
     {"agent.gamma", K_DOUBLE, A(gamma), 0, 0, 0, 1, NULL, "discount factor", IDENTITY},
     {"agent.loss", K_ENUM, A(loss), 0, 0, 0, 0, "huber mse",
      "TD loss for scalar heads (C51 always uses cross-entropy)", IDENTITY},
-    {"agent.optimizer", K_ENUM, A(optimizer), 0, 0, 0, 0, "adam rmsprop_tf rmsprop_torch sgd",
+    {"agent.optimizer", K_ENUM, A(optimizer), 0, 0, 0, 0, "sgd adam rmsprop_tf rmsprop_torch",
      "optimizer (docs/nn.md describes both RMSProp forms)", IDENTITY},
     {"agent.lr", K_DOUBLE, A(lr), 0, 0, 0, 10, NULL, "learning rate", IDENTITY},
     {"agent.adam_eps", K_DOUBLE, A(adam_eps), 0, 0, 0, 1, NULL, "Adam epsilon", IDENTITY},
@@ -128,7 +128,7 @@ static const key_spec keys[] = {
      NULL, "per-value lower bounds for obs_minmax", IDENTITY},
     {"agent.obs_max", K_DOUBLE_LIST, A(obs_max), A(n_obs_max), PRISM_MAX_OBS_BOUNDS, -BIG, BIG,
      NULL, "per-value upper bounds for obs_minmax", IDENTITY},
-    {"agent.obs_storage", K_ENUM, A(obs_storage), 0, 0, 0, 0, "auto float32 uint8 bits",
+    {"agent.obs_storage", K_ENUM, A(obs_storage), 0, 0, 0, 0, "float32 uint8 bits auto",
      "how replay stores observations (auto: bits for binary image observations, else float32)",
      IDENTITY},
     {"agent.reward_clip", K_BOOL, A(reward_clip), 0, 0, 0, 0, NULL,
@@ -174,14 +174,14 @@ void prism_config_defaults(prism_config *c) {
     prism_agent_config *a = &c->agent_cfg;
     a->hidden[0] = a->hidden[1] = 512;
     a->n_hidden = 2;
-    a->init = PRISM_INIT_GLOROT_UNIFORM;
+    a->init = PRISM_NN_INIT_GLOROT_UNIFORM;
     a->n_step = 1;
     a->num_atoms = 51;
     a->v_max = 10;
     a->noisy_sigma0 = 0.1;
     a->gamma = 0.99;
     a->loss = PRISM_LOSS_HUBER;
-    a->optimizer = PRISM_OPT_ADAM;
+    a->optimizer = PRISM_OPTIM_ADAM;
     a->lr = 1e-3;
     a->adam_eps = 3.125e-4; /* Dopamine's value, used by every Revisiting Rainbow config */
     a->adam_beta1 = 0.9;
@@ -199,6 +199,7 @@ void prism_config_defaults(prism_config *c) {
     a->eps_start = 1.0;
     a->eps_end = 0.01;
     a->eps_eval = 0.001;
+    a->obs_storage = PRISM_OBS_AUTO;
     c->train.steps = 30000;
     c->train.iteration_steps = 1000;
     c->train.checkpoint_every = 0;
