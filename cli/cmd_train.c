@@ -4,7 +4,9 @@
 #include "cli.h"
 #include "prism/config.h"
 #include "prism/env.h"
+#include "prism/dir_lock.h"
 #include "prism/presets.h"
+#include "prism/run_index.h"
 #include "prism/trainer.h"
 
 #include <signal.h>
@@ -116,8 +118,17 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     o.quiet = opts[8].count > 0;
     o.stop = &stop_requested;
     install_handlers();
+    prism_run_record rec;
+    if (prism_run_record_load(dir, &rec) == PRISM_OK && !strcmp(rec.status, "completed")) {
+        /* nothing to continue; the library leaves it untouched too */
+        printf("prism train: the run in %s is complete (%lld steps); nothing to resume\n", dir,
+               rec.steps);
+        return CLI_OK;
+    }
     prism_config cfg;
     prism_status st = prism_train_resume(dir, &cfg, &o);
+    if (st == PRISM_ERR_INVALID && prism_dir_lock_held(dir, NULL, 0))
+        return cli_fail("train", st, NULL); /* the message names the writer that holds it */
     if (st == PRISM_ERR_CORRUPT || st == PRISM_ERR_INVALID || st == PRISM_ERR_NOT_FOUND)
         return cli_fail("train", st,
                         "(the run was left as it was; checkpoints/ keeps the newest "

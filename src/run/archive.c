@@ -207,7 +207,7 @@ prism_status prism_archive_update(prism_archive *a) {
 
 /* Remove what create made when it fails half-way (best effort; the directory is ours). */
 static void remove_partial(prism_archive *a) {
-    static const char *const files[] = {"run.json", "diff.patch", "stdout.log"};
+    static const char *const files[] = {"run.json", "diff.patch", "stdout.log", ".lock"};
     char path[PRISM_PATH_MAX];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (!prism_archive_path(a, files[i], path, sizeof path)) unlink(path);
@@ -291,9 +291,16 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
                                a->dir, strerror(errno));
     }
 
+    /* the directory is new and ours, so only a resume started in this instant could hold
+     * the lock: it is taken before the first file is written all the same */
+    if ((st = prism_dir_lock_acquire(&a->lock, a->dir))) {
+        rmdir(a->dir);
+        return st;
+    }
     init_common(a, spec->argc, spec->argv);
     a->argv_json = argv_to_json(spec->argc, spec->argv);
     if (!a->argv_json) {
+        prism_archive_close(a);
         remove_partial(a);
         return prism_error(PRISM_ERR_NOMEM, "out of memory recording the command line");
     }
@@ -338,19 +345,31 @@ static void load_values(const prism_json_value *obj, prism_archive_value *v, int
     }
 }
 
-prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int argc,
-                                  char *const *argv) {
+prism_status prism_archive_open_locked(prism_archive *a, const char *run_dir) {
     memset(a, 0, sizeof *a);
     a->final_return = NAN;
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, run_dir, "run.json");
     if (st) return st;
+    /* a run directory without run.json is not a run: say that, not that it has no lock */
+    if (access(path, F_OK) != 0)
+        return prism_error(PRISM_ERR_NOT_FOUND,
+                           "%s does not exist: %s is not a prism run directory (check the path; "
+                           "`prism runs ls` lists the runs)",
+                           path, run_dir);
+    if ((st = prism_dir_lock_acquire(&a->lock, run_dir))) return st;
     prism_json_value *doc;
-    st = prism_json_parse_file(path, &doc);
-    if (st) return st;
-    if (doc->type != PRISM_JSON_OBJECT || !prism_json_get_string(doc, "status", NULL)) {
+    if ((st = prism_json_parse_file(path, &doc))) {
+        prism_archive_close(a);
+        return st;
+    }
+    const char *status = prism_json_get_string(doc, "status", NULL);
+    if (doc->type != PRISM_JSON_OBJECT || !status ||
+        prism_run_status_parse(status, &a->status) != PRISM_OK) {
         prism_json_value_free(doc);
-        return prism_error(PRISM_ERR_CORRUPT, "%s: not a prism run.json (no \"status\")", path);
+        prism_archive_close(a);
+        return prism_error(PRISM_ERR_CORRUPT, "%s: not a prism run.json (no valid \"status\")",
+                           path);
     }
     /* the run directory's parent is the runs dir, its name the id */
     copy_str(a->dir, sizeof a->dir, run_dir);
@@ -364,16 +383,18 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
         copy_str(a->runs_dir, sizeof a->runs_dir, ".");
     copy_str(a->env, sizeof a->env, prism_json_get_string(doc, "env", ""));
     copy_str(a->agent, sizeof a->agent, prism_json_get_string(doc, "agent", ""));
+    copy_str(a->message, sizeof a->message, prism_json_get_string(doc, "message", ""));
     a->seed = (uint64_t)prism_json_get_number(doc, "seed", 0);
     a->start_time = prism_json_get_number(doc, "start_unix", prism_unix_time());
+    a->end_time = prism_json_get_number(doc, "end_unix", 0);
+    if (!(a->end_time > 0)) a->end_time = 0; /* null (NaN) while running */
     a->steps = (long long)prism_json_get_number(doc, "steps", 0);
     a->final_return = prism_json_get_number(doc, "final_return", NAN);
-    a->resumed = (int)prism_json_get_number(doc, "resumed", 0) + 1;
-    a->status = PRISM_RUN_RUNNING;
+    a->resumed = (int)prism_json_get_number(doc, "resumed", 0);
     load_values(prism_json_get(doc, "extra"), a->extra, &a->nextra, PRISM_ARCHIVE_MAX_EXTRA);
     load_values(prism_json_get(doc, "metrics"), a->metrics, &a->nmetrics,
                 PRISM_ARCHIVE_MAX_METRICS);
-    /* keep the original command line; this invocation's goes under extra.resume_argv */
+    /* keep the original command line; a resume's goes under extra.resume_argv */
     prism_json j;
     prism_json_init(&j, 0);
     const prism_json_value *av = prism_json_get(doc, "argv");
@@ -387,22 +408,36 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
         prism_json_free(&j);
     }
     prism_json_value_free(doc);
-    if (!a->argv_json) return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
-    init_common(a, argc, argv);
+    if (!a->argv_json) {
+        prism_archive_close(a);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
+    }
+    init_common(a, 0, NULL);
+    return PRISM_OK;
+}
+
+prism_status prism_archive_mark_resumed(prism_archive *a, int argc, char *const *argv) {
+    prism_status st = PRISM_OK;
+    a->resumed++;
+    a->status = PRISM_RUN_RUNNING;
+    a->message[0] = 0;
+    a->end_time = 0;
     char *resume = argv_to_json(argc, argv);
     if (resume) {
         /* stored as text: a JSON array inside a string, readable and lossless */
         st = prism_archive_set_string(a, "resume_argv", resume);
         prism_free(resume);
-        if (st) {
-            prism_archive_close(a);
-            return st;
-        }
     }
-    st = open_log(a);
+    if (!st) st = open_log(a);
     if (!st) st = prism_archive_update(a);
     if (st) prism_archive_close(a);
     return st;
+}
+
+prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int argc,
+                                  char *const *argv) {
+    prism_status st = prism_archive_open_locked(a, run_dir);
+    return st ? st : prism_archive_mark_resumed(a, argc, argv);
 }
 
 static prism_archive_value *slot(prism_archive_value *v, int *n, int max, const char *key,
@@ -482,6 +517,8 @@ prism_status prism_archive_finish(prism_archive *a, prism_run_status s, const ch
 void prism_archive_close(prism_archive *a) {
     if (a->log) fclose(a->log);
     a->log = NULL;
+    /* last: everything this writer had to say is on disk before another may write */
+    prism_dir_lock_release(&a->lock);
     prism_free(a->argv_json);
     a->argv_json = NULL;
 }
