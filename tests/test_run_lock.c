@@ -2,7 +2,8 @@
  * binary: a second writer of a live run (a resume, `runs rm --force`) is refused with exit 2
  * naming the process that writes it, and the live run's files stay intact; resuming a completed
  * run changes nothing; temporaries left by a kill are removed on resume; run.json's step count
- * follows the checkpoints.
+ * follows the checkpoints; a second SIGTERM ends even a process stuck inside OpenBLAS, with the
+ * run marked interrupted.
  *
  * Not here: the bit-identity of resumed runs (test_resume.c), sweeps (test_sweep.c).
  */
@@ -12,10 +13,12 @@
 #include "prism/json.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -272,4 +275,57 @@ TEST(run_lock_resume_removes_temporaries_left_by_a_kill) {
     join(path, ck, ".keep-me");
     CHECK(access(path, F_OK) == 0);
     (void)out;
+}
+
+TEST(run_lock_second_sigterm_ends_a_stuck_process_with_the_run_marked) {
+    const char *runs = test_tmpdir();
+    char dir[PRISM_PATH_MAX], log[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
+    join(dir, runs, "stuck");
+    join(log, runs, "stuck.log");
+    join(path, dir, "run.json");
+    const char *bin = getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism";
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        /* 250 MB of address space: enough for prism's own allocations, too little for
+         * OpenBLAS's work buffers, where it then spins instead of failing */
+        struct rlimit lim = {250L << 20, 250L << 20};
+        setrlimit(RLIMIT_AS, &lim);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
+        execl(bin, bin, "train", "CartPole-v0", "--steps", "3000", "--quiet", "--runs-dir", runs,
+              "--run-id", "stuck", (char *)NULL);
+        _exit(127);
+    }
+    int rc = -1;
+    for (int i = 0; i < 1000 && access(path, F_OK) != 0 && !test_exited(pid, &rc); i++)
+        test_sleep_us(10000);
+    if (rc >= 0) {
+        char *text = test_read_file(log, NULL);
+        /* a sanitizer build cannot even start with its shadow memory limited */
+        if (text && strstr(text, "Sanitizer"))
+            test_skip("a sanitizer build cannot run under an address-space limit");
+        else
+            test_fail(__FILE__, __LINE__, "exited %d before the run started:\n%s", rc,
+                      text ? text : "");
+        free(text);
+        return;
+    }
+    test_sleep_us(500000); /* into the first iteration (where it spins) */
+    kill(pid, SIGTERM);
+    test_sleep_us(100000);
+    kill(pid, SIGTERM);
+    double start = prism_now();
+    while (!test_exited(pid, &rc) && prism_now() - start < 10) test_sleep_us(10000);
+    double took = prism_now() - start;
+    if (rc < 0) {
+        kill(pid, SIGKILL);
+        test_wait(pid);
+    }
+    CHECK_EQ_INT(rc, 1);
+    CHECK(took < 5); /* the deadline after a second signal is 2 s */
+    char status[32];
+    json_string(path, "status", status, sizeof status);
+    CHECK(strcmp(status, "interrupted") == 0);
 }

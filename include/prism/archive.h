@@ -179,6 +179,13 @@ prism_status prism_archive_update(prism_archive *a);
 prism_status prism_archive_set_status(prism_archive *a, prism_run_status s, const char *message);
 /* set_status, then close. Returns the status of the run.json write. */
 prism_status prism_archive_finish(prism_archive *a, prism_run_status s, const char *message);
+/* For a process that must end at once because it is stuck where it cannot reach a safe point
+ * (inside a library that spins when out of memory): rewrite the run.json of the archive that
+ * was updated last, still open, with status "interrupted" and a message saying that the process
+ * was ended by a signal deadline. The text is rendered at every update, so this only does
+ * open, write, fsync, rename: async-signal-safe, callable from a signal handler. Returns 1 when
+ * it wrote, 0 when no open archive has a rendered text (the run was finished normally). */
+int prism_archive_mark_abandoned(void);
 /* Close stdout.log and free what create allocated (does not touch run.json). Idempotent. */
 void prism_archive_close(prism_archive *a);
 

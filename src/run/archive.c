@@ -5,7 +5,9 @@
 #include "prism/run_index.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,6 +193,62 @@ void prism_archive_write_json(const prism_archive *a, prism_json *j) {
     prism_json_object_end(j);
 }
 
+/* The run.json a signal handler writes when the process must end at once (see
+ * prism_archive_mark_abandoned): rendered at every update of a running run, so the handler
+ * needs no allocation and no formatting. One per process: a process writes one run at a time.
+ * 64 KiB holds run.json with full extra and metric tables. */
+static struct {
+    volatile sig_atomic_t ready;
+    const prism_archive *owner;
+    size_t len;
+    char path[PRISM_PATH_MAX], tmp[PRISM_PATH_MAX + 32];
+    char text[65536];
+} abandoned;
+
+static void render_abandoned(prism_archive *a) {
+    abandoned.ready = 0;
+    if (a->status != PRISM_RUN_RUNNING) return;
+    prism_run_status keep_status = a->status;
+    char keep_message[sizeof a->message];
+    memcpy(keep_message, a->message, sizeof keep_message);
+    double keep_end = a->end_time;
+    a->status = PRISM_RUN_INTERRUPTED;
+    copy_str(a->message, sizeof a->message,
+             "ended by a signal deadline: the process did not reach a safe point in time (stuck, "
+             "e.g. out of memory inside OpenBLAS); end time and steps are those of the last "
+             "update; resume from the last checkpoint");
+    a->end_time = prism_unix_time();
+    prism_json j;
+    prism_json_init(&j, 2);
+    prism_archive_write_json(a, &j);
+    a->status = keep_status;
+    memcpy(a->message, keep_message, sizeof keep_message);
+    a->end_time = keep_end;
+    if (prism_json_finish(&j) == PRISM_OK && prism_json_length(&j) <= sizeof abandoned.text &&
+        !prism_archive_path(a, "run.json", abandoned.path, sizeof abandoned.path) &&
+        snprintf(abandoned.tmp, sizeof abandoned.tmp, "%s/.run.json.tmp-%ld-abandn", a->dir,
+                 (long)getpid()) < (int)sizeof abandoned.tmp) {
+        abandoned.len = prism_json_length(&j);
+        memcpy(abandoned.text, prism_json_text(&j), abandoned.len);
+        abandoned.owner = a;
+        abandoned.ready = 1;
+    }
+    prism_json_free(&j);
+}
+
+int prism_archive_mark_abandoned(void) {
+    if (!abandoned.ready) return 0;
+    int fd = open(abandoned.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return 0;
+    int ok = write(fd, abandoned.text, abandoned.len) == (ssize_t)abandoned.len && fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(abandoned.tmp, abandoned.path) != 0) {
+        unlink(abandoned.tmp);
+        return 0;
+    }
+    return 1;
+}
+
 prism_status prism_archive_update(prism_archive *a) {
     prism_json j;
     prism_json_init(&j, 2);
@@ -201,6 +259,7 @@ prism_status prism_archive_update(prism_archive *a) {
     if (!st) st = prism_file_write_atomic(path, prism_json_text(&j), prism_json_length(&j));
     prism_json_free(&j);
     if (st) return st;
+    render_abandoned(a);
     index_upsert(a);
     return PRISM_OK;
 }
@@ -515,6 +574,7 @@ prism_status prism_archive_finish(prism_archive *a, prism_run_status s, const ch
 }
 
 void prism_archive_close(prism_archive *a) {
+    if (abandoned.owner == a) abandoned.ready = 0; /* its run.json is no longer ours to mark */
     if (a->log) fclose(a->log);
     a->log = NULL;
     /* last: everything this writer had to say is on disk before another may write */
@@ -523,7 +583,7 @@ void prism_archive_close(prism_archive *a) {
     a->argv_json = NULL;
 }
 
-static void tee(prism_archive *a, FILE *out, const char *fmt, va_list ap) {
+static void tee_out(prism_archive *a, FILE *out, const char *fmt, va_list ap) {
     va_list ap2;
     va_copy(ap2, ap);
     vfprintf(out, fmt, ap);
@@ -538,13 +598,13 @@ static void tee(prism_archive *a, FILE *out, const char *fmt, va_list ap) {
 void prism_archive_printf(prism_archive *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    tee(a, stdout, fmt, ap);
+    tee_out(a, stdout, fmt, ap);
     va_end(ap);
 }
 
 void prism_archive_eprintf(prism_archive *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    tee(a, stderr, fmt, ap);
+    tee_out(a, stderr, fmt, ap);
     va_end(ap);
 }
