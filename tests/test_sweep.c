@@ -698,3 +698,41 @@ TEST(sweep_hangup_stops_the_workers_with_a_checkpoint) {
     CHECK(js && strstr(js, "\"status\": \"interrupted\"") != NULL);
     free(js);
 }
+
+TEST(sweep_resume_waits_for_a_run_another_process_writes) {
+    char dir[1024], out[32768], run[1200], log[1200], status[64];
+    REQUIRE(run_tiny_sweep(dir, sizeof dir, out, sizeof out));
+    snprintf(run, sizeof run, "%s/runs/CartPole-v0-dqn-s1", dir);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "sed -i 's/\"status\": \"completed\"/\"status\": \"interrupted\"/' '%s/run.json'",
+             run);
+    REQUIRE(system(cmd) == 0);
+    /* another process (here: this one) writes the run, as an earlier sweep's child finishing
+     * its checkpoint would */
+    prism_dir_lock lock;
+    REQUIRE(prism_dir_lock_acquire(&lock, run) == PRISM_OK);
+    snprintf(log, sizeof log, "%s/resume.log", test_tmpdir());
+    const char *args[] = {"sweep", "--resume", dir, "-j", "1", "--no-report", NULL};
+    int pid = test_prism_spawn(log, args);
+    bool waiting = false;
+    for (int i = 0; i < 1000 && !waiting; i++) {
+        char *text = test_read_file(log, NULL);
+        waiting = text && strstr(text, "waiting") && strstr(text, "CartPole-v0-dqn-s1");
+        free(text);
+        if (!waiting) test_sleep_us(10000);
+    }
+    CHECK(waiting);
+    run_status(dir, "CartPole-v0-dqn-s1", status, sizeof status);
+    CHECK(!strcmp(status, "interrupted")); /* untouched while another process writes it */
+    prism_dir_lock_release(&lock);
+    int rc = -1;
+    for (int i = 0; i < 6000 && !test_exited(pid, &rc); i++) test_sleep_us(10000);
+    if (rc < 0) {
+        kill(pid, SIGKILL);
+        test_wait(pid);
+    }
+    CHECK_EQ_INT(rc, 1); /* the diverged run is still failed */
+    run_status(dir, "CartPole-v0-dqn-s1", status, sizeof status);
+    CHECK(!strcmp(status, "completed"));
+}
