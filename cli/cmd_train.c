@@ -53,6 +53,7 @@ static void on_deadline(int sig) {
 /* The command's outcome is decided: exit with rc, even if a library's exit-time shutdown hangs
  * (OpenBLAS joins worker threads that may spin forever after an out-of-memory). */
 static int leave(int rc) {
+    fflush(NULL); /* exit flushes only after the destructors, which may be what hangs */
     deadline_exit_code = rc;
     unsigned pending = alarm(EXIT_DEADLINE_S);
     if (pending > 0 && pending < EXIT_DEADLINE_S) alarm(pending); /* a stop's, sooner */
