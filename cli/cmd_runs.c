@@ -427,26 +427,11 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
     return r != 0;
 }
 
-/* True when run.json names this host and a pid that no longer exists (a run killed with
- * SIGKILL keeps status "running"). */
-static bool process_gone(const char *dir) {
-    char path[PRISM_PATH_MAX], host[256];
-    prism_json_value *doc;
-    if (prism_path_join(path, sizeof path, dir, "run.json") ||
-        prism_json_parse_file(path, &doc) != PRISM_OK)
-        return false;
-    prism_host_name(host, sizeof host);
-    double pid = prism_json_get_number(doc, "pid", 0);
-    bool gone = !strcmp(prism_json_get_string(doc, "host", ""), host) && pid > 0 &&
-                kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-    prism_json_value_free(doc);
-    return gone;
-}
-
 static int runs_rm(int argc, char **argv) {
     enum { O_FORCE, O_RUNS_DIR, NOPTS };
     cli_opt opts[NOPTS] = {
-        [O_FORCE] = {.name = "force", .help = "remove even a run whose status is running"},
+        [O_FORCE] = {.name = "force",
+                     .help = "remove a run whose status is running although no process writes it"},
         [O_RUNS_DIR] = {.name = "runs-dir",
                         .metavar = "DIR",
                         .help = "the runs directory (default runs)"},
@@ -475,19 +460,30 @@ static int runs_rm(int argc, char **argv) {
     /* the directory's run.json is the truth about the status, not the index */
     prism_run_record cur;
     if (prism_run_record_load(dir, &cur) == PRISM_OK) memcpy(r.status, cur.status, sizeof r.status);
+    /* a live writer holds the run's lock: never delete under it, --force or not (it would
+     * re-create files in a half-removed directory) */
+    struct stat sb;
+    prism_dir_lock lock = {0};
+    if (stat(dir, &sb) == 0) {
+        prism_status lst = prism_dir_lock_acquire(&lock, dir);
+        if (lst) {
+            prism_run_index_close(&ix);
+            return cli_fail("runs rm", lst, "(nothing was removed)");
+        }
+    }
     if (!strcmp(r.status, "running") && !opts[O_FORCE].count) {
+        prism_dir_lock_release(&lock);
         prism_run_index_close(&ix);
         fprintf(stderr,
-                "prism runs rm: error: run '%s' is running; stop it first, or pass --force if it "
-                "was killed without updating its status\n",
+                "prism runs rm: error: run '%s' has status running, but no process is writing "
+                "it (it was probably killed before it could say so); pass --force to remove it\n",
                 r.id);
-        if (process_gone(dir))
-            fprintf(stderr, "(its process is no longer running on this host: it was probably "
-                            "killed, so --force is safe)\n");
         return CLI_USAGE;
     }
-    struct stat sb;
-    if (stat(dir, &sb) == 0 && nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+    /* the lock is held until the directory, its .lock included, is gone */
+    int removed = stat(dir, &sb) != 0 || nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0;
+    prism_dir_lock_release(&lock);
+    if (!removed) {
         prism_run_index_close(&ix);
         fprintf(stderr, "prism runs rm: error: could not remove all of '%s' (see above)\n", dir);
         return CLI_FAILURE;

@@ -2,6 +2,7 @@
  * pool of local worker processes or submitted to Slurm as a job array, then one report.
  * Option handling, the progress display and signals; the work is in src/run/sweep.c. */
 #include "cli.h"
+#include "prism/dir_lock.h"
 #include "prism/json.h"
 #include "prism/report.h"
 #include "prism/sweep.h"
@@ -30,6 +31,11 @@ static void install_handlers(void) {
     sa.sa_handler = on_signal; /* no SA_RESTART: the worker loop polls anyway */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a hangup (an SSH disconnect) stops the sweep like Ctrl-C: the workers are told and
+     * checkpoint; unless the sweep was started under nohup, which asked for the opposite */
+    struct sigaction old;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
 }
 
 static const char *usage =
@@ -97,7 +103,8 @@ static void on_progress(void *ctx, const prism_sweep_progress *p) {
                          p->run->cpu_s);
             /* failures and retries say why */
             bool why = p->run->message[0] &&
-                       (!strcmp(p->event, "failed") || !strcmp(p->event, "retrying"));
+                       (!strcmp(p->event, "failed") || !strcmp(p->event, "retrying") ||
+                        !strcmp(p->event, "waiting"));
             if (!d->tty || strcmp(p->event, "started"))
                 printf("%-11s %s%s%s%s\n", p->event, p->run->id, took, why ? ": " : "",
                        why ? p->run->message : "");
@@ -169,7 +176,20 @@ static void cancel_old_report_job(const char *dir) {
         printf("cancelled the previous report job %lld\n", id);
 }
 
+static int submit_slurm_locked(prism_sweep *s, const char *dir, cli_opt *opts);
+
+/* Submitting rewrites sweep.json and the scripts: not while a local sweep runs in DIR (or
+ * another submission), so it takes the sweep directory's lock as the local backend does. */
 static int submit_slurm(prism_sweep *s, const char *dir, cli_opt *opts) {
+    prism_dir_lock lock;
+    prism_status st = prism_dir_lock_acquire(&lock, dir);
+    if (st) return cli_fail("sweep", st, NULL);
+    int rc = submit_slurm_locked(s, dir, opts);
+    prism_dir_lock_release(&lock);
+    return rc;
+}
+
+static int submit_slurm_locked(prism_sweep *s, const char *dir, cli_opt *opts) {
     char exe[PATH_MAX], absdir[PATH_MAX];
     if (!self_exe(exe, sizeof exe)) {
         fprintf(stderr, "prism sweep: cannot find this binary's path (/proc/self/exe)\n");

@@ -2,9 +2,11 @@
  * [--runs-dir DIR]: resolve the configuration (defaults -> preset -> file -> --set), run it,
  * archive it. Tabular agents (q-iteration, q-learning) are handed to cli/train_tabular.c. */
 #include "cli.h"
+#include "prism/archive.h"
 #include "prism/config.h"
 #include "prism/env.h"
 #include "prism/presets.h"
+#include "prism/run_index.h"
 #include "prism/trainer.h"
 
 #include <signal.h>
@@ -13,17 +15,49 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
+/* The exit code SIGALRM ends the process with: interrupted until the command has decided. */
+static volatile sig_atomic_t deadline_exit_code = CLI_FAILURE;
+
+/* Deadlines after a stop request. The trainer polls the request between steps, so it normally
+ * stops within an episode and a checkpoint (well under a second on classic control, a few
+ * seconds for a long MinAtar episode); a process stuck where it cannot poll (OpenBLAS spins
+ * forever when its work buffer cannot be allocated, e.g. under `ulimit -v`) would otherwise
+ * never end, and `timeout` sends only one SIGTERM. */
+enum { FIRST_STOP_DEADLINE_S = 60, SECOND_STOP_DEADLINE_S = 2, EXIT_DEADLINE_S = 10 };
+
+static void say(const char *text, size_t len) {
+    ssize_t ignored = write(STDERR_FILENO, text, len); /* best effort, async-signal-safe */
+    (void)ignored;
+}
 
 static void on_signal(int sig) {
     (void)sig;
     static const char first[] = "\nprism: stopping at the end of this episode to save a checkpoint "
                                 "(press Ctrl-C again to stop at once)\n";
     /* The message is best effort: a failed write must not count as a second Ctrl-C. */
-    if (stop_requested == 0) {
-        ssize_t ignored = write(STDERR_FILENO, first, sizeof first - 1);
-        (void)ignored;
-    }
+    if (stop_requested == 0) say(first, sizeof first - 1);
     stop_requested = stop_requested < 2 ? stop_requested + 1 : 2;
+    alarm(stop_requested == 1 ? FIRST_STOP_DEADLINE_S : SECOND_STOP_DEADLINE_S);
+}
+
+/* A deadline passed: mark the run (when it is still open) and end the process now. */
+static void on_deadline(int sig) {
+    (void)sig;
+    static const char marked[] = "prism train: stopped at once (the process did not reach a "
+                                 "safe point in time); run.json says interrupted, resume from "
+                                 "the last checkpoint\n";
+    if (prism_archive_mark_abandoned()) say(marked, sizeof marked - 1);
+    _exit(deadline_exit_code);
+}
+
+/* The command's outcome is decided: exit with rc, even if a library's exit-time shutdown hangs
+ * (OpenBLAS joins worker threads that may spin forever after an out-of-memory). */
+static int leave(int rc) {
+    fflush(NULL); /* exit flushes only after the destructors, which may be what hangs */
+    deadline_exit_code = rc;
+    unsigned pending = alarm(EXIT_DEADLINE_S);
+    if (pending > 0 && pending < EXIT_DEADLINE_S) alarm(pending); /* a stop's, sooner */
+    return rc;
 }
 
 static const char *usage =
@@ -90,6 +124,8 @@ static void install_handlers(void) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_deadline;
+    sigaction(SIGALRM, &sa, NULL);
 }
 
 /* Map the outcome of a run to a message and an exit code. */
@@ -133,14 +169,24 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     o.quiet = opts[O_QUIET].count > 0;
     o.stop = &stop_requested;
     install_handlers();
+    prism_run_record rec;
+    if (prism_run_record_load(dir, &rec) == PRISM_OK && !strcmp(rec.status, "completed")) {
+        /* nothing to continue; the library leaves it untouched too */
+        printf("prism train: the run in %s is complete (%lld steps); nothing to resume\n", dir,
+               rec.steps);
+        return CLI_OK;
+    }
     prism_config cfg;
     prism_status st = prism_train_resume(dir, &cfg, &o);
+    if (st == PRISM_ERR_INVALID && prism_dir_lock_held(dir, NULL, 0))
+        return leave(cli_fail("train", st, NULL)); /* the message names the lock's holder */
     if (st == PRISM_ERR_CORRUPT || st == PRISM_ERR_INVALID || st == PRISM_ERR_NOT_FOUND)
-        return cli_fail("train", st,
-                        "(the run was left as it was; checkpoints/ keeps the newest "
-                        "train.checkpoint_keep checkpoints: to fall back to an older one, write "
-                        "its name into checkpoints/latest)");
-    return report(st, dir);
+        return leave(
+            cli_fail("train", st,
+                     "(the run was left as it was; checkpoints/ keeps the newest "
+                     "train.checkpoint_keep checkpoints: to fall back to an older one, write "
+                     "its name into checkpoints/latest)"));
+    return leave(report(st, dir));
 }
 
 int cmd_train(int argc, char **argv) {
@@ -209,5 +255,5 @@ int cmd_train(int argc, char **argv) {
     o.stop = &stop_requested;
     install_handlers();
     char dir[1024];
-    return report(prism_train(&cfg, &o, dir, sizeof dir), dir);
+    return leave(report(prism_train(&cfg, &o, dir, sizeof dir), dir));
 }

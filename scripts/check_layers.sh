@@ -52,6 +52,7 @@ presets.h run
 run_index.h archive
 sweep.h run
 tfevents.h archive
+dir_lock.h archive
 trained.h run
 trainer.h run
 watchdog.h run

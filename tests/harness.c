@@ -3,6 +3,7 @@
 #include "harness.h"
 #include "prism/file.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,50 @@ const char *test_tmpdir(void) {
         }
     }
     return tmpdir;
+}
+
+static const char *prism_bin(void) {
+    const char *b = getenv("PRISM_BIN");
+    return b ? b : "build/prism";
+}
+
+int test_prism_spawn(const char *log, const char *const *args) {
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = prism_bin();
+    for (int i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(argv[0], (char **)(uintptr_t)argv); /* execv's historical signature */
+        _exit(127);
+    }
+    return (int)pid;
+}
+
+int test_wait(int pid) {
+    int status = 0;
+    if (waitpid((pid_t)pid, &status, 0) != (pid_t)pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int test_exited(int pid, int *rc) {
+    int status = 0;
+    if (waitpid((pid_t)pid, &status, WNOHANG) != (pid_t)pid) return 0;
+    *rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return 1;
+}
+
+void test_sleep_us(long us) {
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
 }
 
 int test_prism(char *out, size_t cap, const char *args_fmt, ...) {

@@ -44,6 +44,15 @@ const char *test_tmpdir(void);
 int test_prism(char *out, size_t cap, const char *args_fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Start `prism ARGS...` (NULL-terminated; the binary as for test_prism) in the background with
+ * stdout and stderr appended to `log`. Returns its pid (-1 when fork fails). */
+int test_prism_spawn(const char *log, const char *const *args);
+/* Wait for a child started by test_prism_spawn: its exit code, 128 + signal when killed. */
+int test_wait(int pid);
+/* 1 when the child has exited (reaped, exit code as test_wait's in *rc), 0 while it runs. */
+int test_exited(int pid, int *rc);
+void test_sleep_us(long us);
+
 #define TEST_DEFINE(name_, slow_)                                                                  \
     static void test_fn_##name_(void);                                                             \
     __attribute__((constructor)) static void test_reg_##name_(void) {                              \

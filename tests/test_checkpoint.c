@@ -22,8 +22,10 @@
 
 enum { HEADER = 24 };
 
-/* A finished tiny rainbow run in the test's temporary directory (PER, noisy nets, C51):
- * 3 iterations of 200 steps, a checkpoint after each, the newest two kept. */
+/* A tiny rainbow run in the test's temporary directory (PER, noisy nets, C51): 3 iterations of
+ * 200 steps, a checkpoint after each, the newest two kept. It ran to the end, but its run.json
+ * says interrupted: resuming a completed run does nothing at all, and these tests want the
+ * resume to load (and refuse) the checkpoint. */
 static int make_run(const char *id, char *dir) {
     char out[4096];
     int rc = test_prism(out, sizeof out,
@@ -38,7 +40,22 @@ static int make_run(const char *id, char *dir) {
         return 0;
     }
     snprintf(dir, PRISM_PATH_MAX, "%s/%s", test_tmpdir(), id);
-    return 1;
+    char path[PRISM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    char *json = test_read_file(path, NULL);
+    char *status = json ? strstr(json, "\"status\": \"completed\"") : NULL;
+    if (!status) {
+        test_fail(__FILE__, __LINE__, "%s has no completed status", path);
+        free(json);
+        return 0;
+    }
+    *status = 0;
+    FILE *f = fopen(path, "wb");
+    int ok = f && fprintf(f, "%s\"status\": \"interrupted\"%s", json,
+                          status + strlen("\"status\": \"completed\"")) > 0;
+    if (f && fclose(f) != 0) ok = 0;
+    free(json);
+    return ok;
 }
 
 static char *slurp(const char *path, size_t *len) {

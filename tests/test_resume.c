@@ -32,54 +32,8 @@
         "train.checkpoint_every=1", "--set", "train.checkpoint_seconds=0", "--set",                \
         "train.eval_episodes=1", "--set", "train.checkpoint_keep=2", "--quiet"
 
-static const char *prism_bin(void) {
-    const char *b = getenv("PRISM_BIN");
-    return b ? b : "build/prism";
-}
-
 static void join(char *out, const char *a, const char *b) {
     if (prism_path_join(out, PRISM_PATH_MAX, a, b) != PRISM_OK) out[0] = 0;
-}
-
-/* Start `prism ARGS...` (NULL-terminated) with stdout and stderr appended to log. */
-static pid_t spawn(const char *log, const char *const *args) {
-    const char *argv[64];
-    int n = 0;
-    argv[n++] = prism_bin();
-    for (int i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
-    argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(argv[0], (char **)(uintptr_t)argv); /* execv's historical signature */
-        _exit(127);
-    }
-    return pid;
-}
-
-static int wait_rc(pid_t pid) {
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid) return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* 1 when the process has exited (reaped, exit code in *rc), 0 while it runs. */
-static int exited(pid_t pid, int *rc) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) != pid) return 0;
-    *rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return 1;
-}
-
-static void sleep_us(long us) {
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
 }
 
 static int exists(const char *path) {
@@ -91,12 +45,12 @@ static int exists(const char *path) {
 static pid_t start_run(const char *runs, const char *id, const char *agent, const char *log) {
     const char *args[] = {"train",      "CartPole-v0", "--agent",  agent, SMALL_RUN,
                           "--runs-dir", runs,          "--run-id", id,    NULL};
-    return spawn(log, args);
+    return test_prism_spawn(log, args);
 }
 
 static pid_t start_resume(const char *dir, const char *log) {
     const char *args[] = {"train", "--resume", dir, "--quiet", NULL};
-    return spawn(log, args);
+    return test_prism_spawn(log, args);
 }
 
 /* The file with every column whose header starts with sys_ removed (newly allocated). */
@@ -287,7 +241,7 @@ static const char *reference(const char *agent) {
     snprintf(id, sizeof id, "ref-%s", agent);
     snprintf(log, sizeof log, "%s/%s.log", runs, id);
     double t0 = prism_now();
-    int rc = wait_rc(start_run(runs, id, agent, log));
+    int rc = test_wait(start_run(runs, id, agent, log));
     ref_seconds = seconds[k] = prism_now() - t0;
     if (rc != 0) {
         test_fail(__FILE__, __LINE__, "reference run of %s failed (exit %d, see %s)", agent, rc,
@@ -304,8 +258,8 @@ static int wait_first_checkpoint(pid_t pid, const char *dir, int *rc) {
     join(latest, dir, "checkpoints/latest");
     for (int i = 0; i < 20000; i++) {
         if (exists(latest)) return 1;
-        if (exited(pid, rc)) return 0;
-        sleep_us(1000);
+        if (test_exited(pid, rc)) return 0;
+        test_sleep_us(1000);
     }
     return 1;
 }
@@ -324,8 +278,8 @@ static int wait_checkpoint_at_least(pid_t pid, const char *dir, int k, int *rc) 
             return 1;
         }
         free(name);
-        if (exited(pid, rc)) return 0;
-        sleep_us(200);
+        if (test_exited(pid, rc)) return 0;
+        test_sleep_us(200);
     }
     return 1;
 }
@@ -346,7 +300,7 @@ static int wait_checkpoint_write(pid_t pid, const char *dir, int *rc) {
             closedir(d);
             if (seen) return 1;
         }
-        if (exited(pid, rc)) return 0;
+        if (test_exited(pid, rc)) return 0;
     }
     return 1; /* not seen in time: kill it anyway */
 }
@@ -369,17 +323,17 @@ static int kill_and_resume(const char *agent, const char *id, const double *dela
         /* (a kill during the very first checkpoint would leave nothing to resume from) */
         int running = wait_first_checkpoint(pid, dir, &rc);
         if (running && delays[k] < 0) running = wait_checkpoint_write(pid, dir, &rc);
-        if (running && delays[k] > 0) sleep_us((long)(delays[k] * ref_seconds * 1e6));
-        if (running && !exited(pid, &rc)) {
+        if (running && delays[k] > 0) test_sleep_us((long)(delays[k] * ref_seconds * 1e6));
+        if (running && !test_exited(pid, &rc)) {
             kill(pid, SIGKILL);
-            rc = wait_rc(pid);
+            rc = test_wait(pid);
             landed += rc == 128 + SIGKILL;
         } else if (!running) {
             done = rc == 0; /* finished before the kill */
         }
         if (!done) pid = start_resume(dir, log);
     }
-    if (!done) rc = wait_rc(pid);
+    if (!done) rc = test_wait(pid);
     if (rc != 0) {
         char *text = test_read_file(log, NULL);
         test_fail(__FILE__, __LINE__, "%s: the last run exited %d; log:\n%s", id, rc,
@@ -396,7 +350,7 @@ TEST(resume_same_seed_twice_gives_identical_metrics) {
     REQUIRE(ref != NULL);
     char log[PRISM_PATH_MAX], dir[PRISM_PATH_MAX];
     snprintf(log, sizeof log, "%s/again.log", test_tmpdir());
-    REQUIRE(wait_rc(start_run(test_tmpdir(), "again", "dqn", log)) == 0);
+    REQUIRE(test_wait(start_run(test_tmpdir(), "again", "dqn", log)) == 0);
     join(dir, test_tmpdir(), "again");
     check_same_as(dir, ref, "same seed");
     /* the comparison can fail: another seed gives other metrics */
@@ -406,7 +360,7 @@ TEST(resume_same_seed_twice_gives_identical_metrics) {
     const char *args[] = {"train",       "CartPole-v0", "--agent", "dqn", SMALL_RUN,
                           "--seed",      "4",           "--steps", "600", "--runs-dir",
                           test_tmpdir(), "--run-id",    "other",   NULL};
-    REQUIRE(wait_rc(spawn(log, args)) == 0);
+    REQUIRE(test_wait(test_prism_spawn(log, args)) == 0);
     join(dir, test_tmpdir(), "other/metrics.csv");
     char *b = without_sys(dir);
     REQUIRE(a && b);
@@ -457,12 +411,12 @@ static void interrupt_and_resume(const char *agent, const char *id, int signals,
                   rc);
         return;
     }
-    sleep_us((long)(delay * ref_seconds * 1e6));
+    test_sleep_us((long)(delay * ref_seconds * 1e6));
     for (int i = 0; i < signals; i++) {
         kill(pid, SIGINT);
-        if (i + 1 < signals) sleep_us(2000);
+        if (i + 1 < signals) test_sleep_us(2000);
     }
-    rc = wait_rc(pid);
+    rc = test_wait(pid);
     if (rc != 1) {
         char *text = test_read_file(log, NULL);
         test_fail(__FILE__, __LINE__, "%s: exit %d after SIGINT (expected 1); log:\n%s", id, rc,
@@ -482,7 +436,7 @@ static void interrupt_and_resume(const char *agent, const char *id, int signals,
     char *text = test_read_file(log, NULL);
     CHECK(text && strstr(text, "--resume"));
     free(text);
-    rc = wait_rc(start_resume(dir, log));
+    rc = test_wait(start_resume(dir, log));
     CHECK_EQ_INT(rc, 0);
     check_same_as(dir, ref, id);
 }
@@ -512,10 +466,10 @@ TEST(resume_after_rows_past_the_checkpoint_draws_each_point_once) {
                           "--run-id",
                           "rows-past",
                           NULL};
-    pid_t pid = spawn(log, args);
+    pid_t pid = test_prism_spawn(log, args);
     int rc = 0, rows = 0, frozen = 0;
     double start = prism_now();
-    while (!frozen && prism_now() - start < 20 && !exited(pid, &rc)) {
+    while (!frozen && prism_now() - start < 20 && !test_exited(pid, &rc)) {
         char *m = test_read_file(metrics, NULL), *name = test_read_file(latest, NULL);
         rows = m ? lines(m) - 1 : 0;
         if (rows >= 6 && name && !strncmp(name, "ckpt-5.", 7)) {
@@ -530,17 +484,17 @@ TEST(resume_after_rows_past_the_checkpoint_draws_each_point_once) {
         }
         free(m);
         free(name);
-        sleep_us(200);
+        test_sleep_us(200);
     }
     kill(pid, SIGKILL);
     kill(pid, SIGCONT);
-    wait_rc(pid);
+    test_wait(pid);
     if (!frozen) {
         test_fail(__FILE__, __LINE__, "never caught the run between rows 6-9 and checkpoint 10");
         return;
     }
     CHECK(rows > 5);
-    CHECK_EQ_INT(wait_rc(start_resume(dir, log)), 0);
+    CHECK_EQ_INT(test_wait(start_resume(dir, log)), 0);
     check_same_as(dir, ref, "rows past the checkpoint");
 }
 

@@ -6,8 +6,11 @@
  * scripts (and a real single-node Slurm when tests/slurm/run.sh can start one: slow). */
 #include "harness.h"
 #include "prism/archive.h"
+#include "prism/dir_lock.h"
+#include "prism/file.h"
 #include "prism/sweep.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -627,16 +630,15 @@ TEST(sweep_resume_skips_completed_and_continues_the_rest) {
     char *resumed = test_read_file(path, NULL);
     CHECK(resumed && strstr(resumed, "\"resumed\": 1"));
     free(resumed);
-    /* while another sweep holds the directory's lock, a second one refuses to start */
-    const char *bin = getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism";
-    snprintf(cmd, sizeof cmd, "flock '%s/.lock' %s sweep --resume '%s' > '%s/lock.out' 2>&1", dir,
-             bin, dir, test_tmpdir());
-    int ws = system(cmd);
-    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 2);
-    snprintf(path, sizeof path, "%s/lock.out", test_tmpdir());
-    char *lock_out = test_read_file(path, NULL);
-    CHECK(lock_out && strstr(lock_out, "another prism sweep is working on"));
-    free(lock_out);
+    /* while another process holds the directory's lock (here: this one), a second sweep
+     * refuses to start, naming the holder */
+    prism_dir_lock lock;
+    REQUIRE(prism_dir_lock_acquire(&lock, dir) == PRISM_OK);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "sweep --resume %s", dir), 2);
+    char who[64];
+    snprintf(who, sizeof who, "pid %ld ", (long)getpid());
+    CHECK(strstr(out, who) && strstr(out, "in use"));
+    prism_dir_lock_release(&lock);
 }
 
 TEST(sweep_slurm_dry_run_writes_the_array_and_report_jobs) {
@@ -820,4 +822,195 @@ TEST(sweep_crashed_run_is_retried_once) {
         }
         prism_sweep_free(&s);
     }
+}
+
+/* ---- the workers live and die with their sweep ---- */
+
+/* The pid a run's run.json records (its writer), 0 when unreadable. */
+static int run_pid(const char *dir, int k) {
+    char path[1400];
+    snprintf(path, sizeof path, "%s/runs/CartPole-v0-dqn-s%d/run.json", dir, k);
+    char *t = test_read_file(path, NULL);
+    const char *p = t ? strstr(t, "\"pid\": ") : NULL;
+    int pid = p ? atoi(p + 7) : 0;
+    free(t);
+    return pid;
+}
+
+/* True while process `pid` exists and is not a zombie (an orphan's zombie may wait for a
+ * reaper that never comes in a container). */
+static bool alive(int pid) {
+    char path[64], stat_line[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    bool live = fgets(stat_line, sizeof stat_line, f) != NULL;
+    fclose(f);
+    const char *paren = live ? strrchr(stat_line, ')') : NULL;
+    return paren && paren[1] == ' ' && paren[2] != 'Z';
+}
+
+/* Start a sweep of two long dqn runs on two workers in the background (output to log) and wait
+ * (at most 30 s) until both workers have checkpointed; the sweep directory goes to dir[cap], the
+ * workers' pids to workers[2]. Returns the sweep's pid, or -1 (the test fails). */
+static int start_long_sweep(const char *log, char *dir, size_t cap, int *workers) {
+    char sweeps[1100];
+    snprintf(sweeps, sizeof sweeps, "%s/sweeps", test_tmpdir());
+    const char *args[] = {"sweep",
+                          "--agents",
+                          "dqn",
+                          "--envs",
+                          "CartPole-v0",
+                          "--seeds",
+                          "2",
+                          "-j",
+                          "2",
+                          "--steps",
+                          "5000000",
+                          "--set",
+                          "agent.hidden=16",
+                          "--set",
+                          "train.iteration_steps=200",
+                          "--set",
+                          "train.checkpoint_every=1",
+                          "--no-report",
+                          "--sweeps-dir",
+                          sweeps,
+                          NULL};
+    int pid = test_prism_spawn(log, args);
+    dir[0] = 0;
+    for (int i = 0; i < 3000; i++) {
+        if (!dir[0]) {
+            DIR *d = opendir(sweeps);
+            struct dirent *e;
+            while (d && (e = readdir(d)))
+                if (e->d_name[0] != '.' && prism_path_join(dir, cap, sweeps, e->d_name)) dir[0] = 0;
+            if (d) closedir(d);
+        }
+        int ready = 0;
+        for (int k = 0; dir[0] && k < 2; k++) {
+            char latest[1500];
+            snprintf(latest, sizeof latest, "%s/runs/CartPole-v0-dqn-s%d/checkpoints/latest", dir,
+                     k);
+            workers[k] = run_pid(dir, k);
+            ready += exists(latest) && workers[k] > 0;
+        }
+        if (ready == 2) return pid;
+        int rc;
+        if (test_exited(pid, &rc)) break;
+        test_sleep_us(10000);
+    }
+    char *text = test_read_file(log, NULL);
+    test_fail(__FILE__, __LINE__, "the sweep's workers did not start; log:\n%s",
+              text ? text : "(none)");
+    free(text);
+    return -1;
+}
+
+/* How many of the workers still live after at most `seconds`; the survivors are then killed
+ * (they would train on for minutes). */
+static int survivors_after(const int *workers, double seconds) {
+    double start = prism_now();
+    int n;
+    do {
+        n = alive(workers[0]) + alive(workers[1]);
+        if (n) test_sleep_us(10000);
+    } while (n && prism_now() - start < seconds);
+    for (int k = 0; k < 2; k++)
+        if (alive(workers[k])) kill(workers[k], SIGKILL);
+    return n;
+}
+
+/* After its sweep stopped, each run was stopped by its worker at a checkpoint: status
+ * interrupted, and nobody holds its lock. */
+static void check_runs_interrupted(const char *dir, const char *after) {
+    for (int k = 0; k < 2; k++) {
+        char id[64], run[1400], status[64];
+        snprintf(id, sizeof id, "CartPole-v0-dqn-s%d", k);
+        snprintf(run, sizeof run, "%s/runs/%s", dir, id);
+        run_status(dir, id, status, sizeof status);
+        if (strcmp(status, "interrupted"))
+            test_fail(__FILE__, __LINE__, "%s: status '%s' after %s", id, status, after);
+        CHECK(!prism_dir_lock_held(run, NULL, 0));
+    }
+}
+
+TEST(sweep_killed_takes_its_workers_with_it) {
+    char log[1100], dir[1100], out[8192];
+    int workers[2] = {0, 0};
+    snprintf(log, sizeof log, "%s/sweep.log", test_tmpdir());
+    int pid = start_long_sweep(log, dir, sizeof dir, workers);
+    REQUIRE(pid > 0);
+    /* a Slurm submission of the same directory would rewrite sweep.json under it: refused */
+    char who[64];
+    snprintf(who, sizeof who, "pid %d ", pid);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "sweep --resume %s --slurm --dry-run", dir), 2);
+    CHECK(strstr(out, who) != NULL);
+    kill(pid, SIGKILL);
+    CHECK_EQ_INT(test_wait(pid), 128 + SIGKILL);
+    /* the kernel tells the workers (SIGTERM): each ends its episode, checkpoints and stops; a
+     * CartPole episode of a 16-unit network takes milliseconds */
+    CHECK_EQ_INT(survivors_after(workers, 1.0), 0);
+    check_runs_interrupted(dir, "its sweep was killed");
+}
+
+TEST(sweep_hangup_stops_the_workers_with_a_checkpoint) {
+    char log[1100], dir[1100];
+    int workers[2] = {0, 0};
+    snprintf(log, sizeof log, "%s/sweep.log", test_tmpdir());
+    int pid = start_long_sweep(log, dir, sizeof dir, workers);
+    REQUIRE(pid > 0);
+    kill(pid, SIGHUP); /* the terminal went away (an SSH disconnect) */
+    int rc = -1;
+    for (int i = 0; i < 1000 && !test_exited(pid, &rc); i++) test_sleep_us(10000);
+    if (rc < 0) {
+        kill(pid, SIGKILL);
+        test_wait(pid);
+    }
+    CHECK_EQ_INT(rc, 1); /* stopped, with runs left to resume */
+    CHECK_EQ_INT(survivors_after(workers, 1.0), 0);
+    check_runs_interrupted(dir, "a hangup");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    char *js = test_read_file(path, NULL);
+    CHECK(js && strstr(js, "\"status\": \"interrupted\"") != NULL);
+    free(js);
+}
+
+TEST(sweep_resume_waits_for_a_run_another_process_writes) {
+    char dir[1024], out[32768], run[1200], log[1200], status[64];
+    REQUIRE(run_tiny_sweep(dir, sizeof dir, out, sizeof out));
+    snprintf(run, sizeof run, "%s/runs/CartPole-v0-dqn-s1", dir);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "sed -i 's/\"status\": \"completed\"/\"status\": \"interrupted\"/' '%s/run.json'",
+             run);
+    REQUIRE(system(cmd) == 0);
+    /* another process (here: this one) writes the run, as an earlier sweep's child finishing
+     * its checkpoint would */
+    prism_dir_lock lock;
+    REQUIRE(prism_dir_lock_acquire(&lock, run) == PRISM_OK);
+    snprintf(log, sizeof log, "%s/resume.log", test_tmpdir());
+    const char *args[] = {"sweep", "--resume", dir, "-j", "1", "--no-report", NULL};
+    int pid = test_prism_spawn(log, args);
+    bool waiting = false;
+    for (int i = 0; i < 1000 && !waiting; i++) {
+        char *text = test_read_file(log, NULL);
+        waiting = text && strstr(text, "waiting") && strstr(text, "CartPole-v0-dqn-s1");
+        free(text);
+        if (!waiting) test_sleep_us(10000);
+    }
+    CHECK(waiting);
+    run_status(dir, "CartPole-v0-dqn-s1", status, sizeof status);
+    CHECK(!strcmp(status, "interrupted")); /* untouched while another process writes it */
+    prism_dir_lock_release(&lock);
+    int rc = -1;
+    for (int i = 0; i < 6000 && !test_exited(pid, &rc); i++) test_sleep_us(10000);
+    if (rc < 0) {
+        kill(pid, SIGKILL);
+        test_wait(pid);
+    }
+    CHECK_EQ_INT(rc, 1); /* the diverged run is still failed */
+    run_status(dir, "CartPole-v0-dqn-s1", status, sizeof status);
+    CHECK(!strcmp(status, "completed"));
 }

@@ -144,12 +144,16 @@ TEST(train_cli_resume_refuses_a_config_ini_that_is_not_the_runs) {
     REQUIRE(test_prism(out, sizeof out, "train CartPole-v0 %s --runs-dir %s --run-id cfg --quiet",
                        TINY, dir) == 0);
     snprintf(path, sizeof path, "%s/cfg/run.json", dir);
+    char cmd[6000];
+    /* as if stopped early: resuming a completed run does nothing at all, config.ini unread */
+    snprintf(cmd, sizeof cmd,
+             "sed -i 's/\"status\": \"completed\"/\"status\": \"interrupted\"/' %s", path);
+    REQUIRE(system(cmd) == 0);
     char *json = test_read_file(path, NULL);
     REQUIRE(json != NULL);
-    CHECK(strstr(json, "\"config_hash\": \"") != NULL);
+    CHECK(strstr(json, "\"config_hash\": \"") != NULL && strstr(json, "interrupted") != NULL);
     snprintf(ini, sizeof ini, "%s/cfg/config.ini", dir);
     snprintf(saved, sizeof saved, "%s/cfg/config.ini.orig", dir);
-    char cmd[6000];
     snprintf(cmd, sizeof cmd, "cp %s %s", ini, saved);
     REQUIRE(system(cmd) == 0);
     /* an edited learning rate, then a file truncated after [train]: both are refused, the file

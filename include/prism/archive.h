@@ -20,7 +20,13 @@
  *     prism_archive_finish(&a, PRISM_RUN_COMPLETED, NULL);   // writes run.json, closes
  *
  * Resuming (prism train --resume DIR): prism_archive_reopen(&a, DIR, argc, argv) reads run.json
- * back, sets status "running" again, and appends to stdout.log.
+ * back, sets status "running" again, and appends to stdout.log. It is prism_archive_open_locked
+ * (take the lock, read run.json, write nothing) followed by prism_archive_mark_resumed, for a
+ * caller that must look at the run (its status, its checkpoint) before touching it.
+ *
+ * One writer per run: create and open_locked take the run directory's lock (prism/dir_lock.h,
+ * file .lock) and close releases it, so a second writer of the same run (a resume while the
+ * run still trains, two resumes at once) fails with PRISM_ERR_INVALID naming the holder.
  *
  * Nothing here allocates per call after create; the struct is large (fixed tables) and owned by
  * the caller.
@@ -29,6 +35,7 @@
 #define PRISM_ARCHIVE_H
 
 #include "prism/core.h"
+#include "prism/dir_lock.h"
 #include "prism/file.h"
 #include "prism/json.h"
 
@@ -131,7 +138,8 @@ typedef struct prism_archive {
     int nextra, nmetrics;
     prism_archive_value extra[PRISM_ARCHIVE_MAX_EXTRA];
     prism_archive_value metrics[PRISM_ARCHIVE_MAX_METRICS];
-    FILE *log; /* stdout.log, flushed per print */
+    FILE *log;           /* stdout.log, flushed per print */
+    prism_dir_lock lock; /* held from create / open_locked to close */
     bool no_index;
     char index_error[PRISM_ARCHIVE_VALUE_MAX]; /* last index upsert failure ("" if none): the
                                                   run goes on, the index is rebuildable */
@@ -154,6 +162,14 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
  * invocation under "resume_argv", sets status running, appends to stdout.log. */
 prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int argc,
                                   char *const *argv);
+/* The first half of reopen: take the run's lock (PRISM_ERR_INVALID naming the holder when
+ * another process writes the run), read run.json (status as recorded), write nothing. On
+ * success the caller ends with prism_archive_close (or mark_resumed and the usual path). */
+prism_status prism_archive_open_locked(prism_archive *a, const char *run_dir);
+/* The second half: record this invocation's argv under "resume_argv", count the resume, set
+ * status running, open stdout.log for appending and rewrite run.json. On failure `a` is
+ * closed. */
+prism_status prism_archive_mark_resumed(prism_archive *a, int argc, char *const *argv);
 
 /* Extra facts and final metrics (replace an existing key; PRISM_ERR_INVALID when the table is
  * full or the key too long). They reach run.json at the next update / finish. */
@@ -172,6 +188,13 @@ prism_status prism_archive_update(prism_archive *a);
 prism_status prism_archive_set_status(prism_archive *a, prism_run_status s, const char *message);
 /* set_status, then close. Returns the status of the run.json write. */
 prism_status prism_archive_finish(prism_archive *a, prism_run_status s, const char *message);
+/* For a process that must end at once because it is stuck where it cannot reach a safe point
+ * (inside a library that spins when out of memory): rewrite the run.json of the archive that
+ * was updated last, still open, with status "interrupted" and a message saying that the process
+ * was ended by a signal deadline. The text is rendered at every update, so this only does
+ * open, write, fsync, rename: async-signal-safe, callable from a signal handler. Returns 1 when
+ * it wrote, 0 when no open archive has a rendered text (the run was finished normally). */
+int prism_archive_mark_abandoned(void);
 /* Close stdout.log and free what create allocated (does not touch run.json). Idempotent. */
 void prism_archive_close(prism_archive *a);
 

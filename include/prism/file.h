@@ -42,8 +42,18 @@ prism_status prism_atomic_commit(prism_atomic_file *af);
 /* Close and remove the temporary file (no-op when already finished). */
 void prism_atomic_abort(prism_atomic_file *af);
 
+/* Remove the temporary files ('.<name>.tmp-<pid>-XXXXXX') that writers killed in the middle of
+ * an atomic write left in `dir` (not its subdirectories); returns how many were removed (a
+ * missing directory: 0). Only safe while no other process writes into `dir` (hold its lock,
+ * prism/dir_lock.h): a live writer's temporary looks the same. */
+int prism_atomic_remove_orphans(const char *dir);
+
 /* The whole-buffer form of the above. */
 prism_status prism_file_write_atomic(const char *path, const void *data, size_t len);
+
+/* Make what was written to an open stream durable: fflush + fsync. A NULL stream is fine (no-op).
+ * PRISM_ERR_IO naming `path` on failure. */
+prism_status prism_file_sync(FILE *f, const char *path);
 
 /* mkdir -p with mode 0777 (minus umask). PRISM_ERR_IO naming the component that failed. */
 prism_status prism_mkdir_p(const char *path);

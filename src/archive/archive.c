@@ -5,7 +5,9 @@
 #include "prism/run_index.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -200,6 +202,62 @@ void prism_archive_write_json(const prism_archive *a, prism_json *j) {
     prism_json_object_end(j);
 }
 
+/* The run.json a signal handler writes when the process must end at once (see
+ * prism_archive_mark_abandoned): rendered at every update of a running run, so the handler
+ * needs no allocation and no formatting. One per process: a process writes one run at a time.
+ * 64 KiB holds run.json with full extra and metric tables. */
+static struct {
+    volatile sig_atomic_t ready;
+    const prism_archive *owner;
+    size_t len;
+    char path[PRISM_PATH_MAX], tmp[PRISM_PATH_MAX + 32];
+    char text[65536];
+} abandoned;
+
+static void render_abandoned(prism_archive *a) {
+    abandoned.ready = 0;
+    if (a->status != PRISM_RUN_RUNNING) return;
+    prism_run_status keep_status = a->status;
+    char keep_message[sizeof a->message];
+    memcpy(keep_message, a->message, sizeof keep_message);
+    double keep_end = a->end_time;
+    a->status = PRISM_RUN_INTERRUPTED;
+    copy_str(a->message, sizeof a->message,
+             "ended by a signal deadline: the process did not reach a safe point in time (stuck, "
+             "e.g. out of memory inside OpenBLAS); end time and steps are those of the last "
+             "update; resume from the last checkpoint");
+    a->end_time = prism_unix_time();
+    prism_json j;
+    prism_json_init(&j, 2);
+    prism_archive_write_json(a, &j);
+    a->status = keep_status;
+    memcpy(a->message, keep_message, sizeof keep_message);
+    a->end_time = keep_end;
+    if (prism_json_finish(&j) == PRISM_OK && prism_json_length(&j) <= sizeof abandoned.text &&
+        !prism_archive_path(a, "run.json", abandoned.path, sizeof abandoned.path) &&
+        snprintf(abandoned.tmp, sizeof abandoned.tmp, "%s/.run.json.tmp-%ld-abandn", a->dir,
+                 (long)getpid()) < (int)sizeof abandoned.tmp) {
+        abandoned.len = prism_json_length(&j);
+        memcpy(abandoned.text, prism_json_text(&j), abandoned.len);
+        abandoned.owner = a;
+        abandoned.ready = 1;
+    }
+    prism_json_free(&j);
+}
+
+int prism_archive_mark_abandoned(void) {
+    if (!abandoned.ready) return 0;
+    int fd = open(abandoned.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return 0;
+    int ok = write(fd, abandoned.text, abandoned.len) == (ssize_t)abandoned.len && fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(abandoned.tmp, abandoned.path) != 0) {
+        unlink(abandoned.tmp);
+        return 0;
+    }
+    return 1;
+}
+
 prism_status prism_archive_update(prism_archive *a) {
     prism_json j;
     prism_json_init(&j, 2);
@@ -210,13 +268,14 @@ prism_status prism_archive_update(prism_archive *a) {
     if (!st) st = prism_file_write_atomic(path, prism_json_text(&j), prism_json_length(&j));
     prism_json_free(&j);
     if (st) return st;
+    render_abandoned(a);
     index_upsert(a);
     return PRISM_OK;
 }
 
 /* Remove what create made when it fails half-way (best effort; the directory is ours). */
 static void remove_partial(prism_archive *a) {
-    static const char *const files[] = {"run.json", "diff.patch", "stdout.log"};
+    static const char *const files[] = {"run.json", "diff.patch", "stdout.log", ".lock"};
     char path[PRISM_PATH_MAX];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (!prism_archive_path(a, files[i], path, sizeof path)) unlink(path);
@@ -297,9 +356,16 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
                                a->dir, strerror(errno));
     }
 
+    /* the directory is new and ours, so only a resume started in this instant could hold
+     * the lock: it is taken before the first file is written all the same */
+    if ((st = prism_dir_lock_acquire(&a->lock, a->dir))) {
+        rmdir(a->dir);
+        return st;
+    }
     init_common(a, spec->argc, spec->argv);
     a->argv_json = argv_to_json(spec->argc, spec->argv);
     if (!a->argv_json) {
+        prism_archive_close(a);
         remove_partial(a);
         return prism_error(PRISM_ERR_NOMEM, "out of memory recording the command line");
     }
@@ -322,18 +388,28 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
     return PRISM_OK;
 }
 
-prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int argc,
-                                  char *const *argv) {
+prism_status prism_archive_open_locked(prism_archive *a, const char *run_dir) {
     memset(a, 0, sizeof *a);
     a->final_return = NAN;
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, run_dir, "run.json");
     if (st) return st;
+    /* a run directory without run.json is not a run: say that, not that it has no lock */
+    if (access(path, F_OK) != 0)
+        return prism_error(PRISM_ERR_NOT_FOUND,
+                           "%s does not exist: %s is not a prism run directory (check the path; "
+                           "`prism runs ls` lists the runs)",
+                           path, run_dir);
+    if ((st = prism_dir_lock_acquire(&a->lock, run_dir))) return st;
+    /* on the heap: the typed record holds fixed tables (tens of KiB) */
     prism_run_meta *m = prism_alloc(sizeof *m);
-    if (!m) return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
-    st = prism_run_read(run_dir, m);
-    if (st) {
+    if (!m) {
+        prism_archive_close(a);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
+    }
+    if ((st = prism_run_read(run_dir, m))) {
         prism_free(m);
+        prism_archive_close(a);
         return st;
     }
     /* the run directory's parent is the runs dir, its name the id */
@@ -349,17 +425,19 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
     copy_str(a->env, sizeof a->env, m->env);
     copy_str(a->agent, sizeof a->agent, m->agent);
     copy_str(a->config_hash, sizeof a->config_hash, m->config_hash);
+    copy_str(a->message, sizeof a->message, m->message);
+    a->status = m->status;
     a->seed = m->seed;
     a->start_time = isfinite(m->start_unix) ? m->start_unix : prism_unix_time();
+    a->end_time = m->end_unix > 0 ? m->end_unix : 0; /* NaN (null) while running */
     a->steps = m->steps;
     a->final_return = m->final_return;
-    a->resumed = m->resumed + 1;
-    a->status = PRISM_RUN_RUNNING;
+    a->resumed = m->resumed;
     memcpy(a->extra, m->extra, sizeof a->extra);
     memcpy(a->metrics, m->metrics, sizeof a->metrics);
     a->nextra = m->nextra, a->nmetrics = m->nmetrics;
     prism_json_value *doc = m->doc;
-    /* keep the original command line; this invocation's goes under extra.resume_argv */
+    /* keep the original command line; a resume's goes under extra.resume_argv */
     prism_json j;
     prism_json_init(&j, 0);
     const prism_json_value *av = prism_json_get(doc, "argv");
@@ -374,22 +452,36 @@ prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int arg
     }
     prism_run_meta_free(m);
     prism_free(m);
-    if (!a->argv_json) return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
-    init_common(a, argc, argv);
+    if (!a->argv_json) {
+        prism_archive_close(a);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
+    }
+    init_common(a, 0, NULL);
+    return PRISM_OK;
+}
+
+prism_status prism_archive_mark_resumed(prism_archive *a, int argc, char *const *argv) {
+    prism_status st = PRISM_OK;
+    a->resumed++;
+    a->status = PRISM_RUN_RUNNING;
+    a->message[0] = 0;
+    a->end_time = 0;
     char *resume = argv_to_json(argc, argv);
     if (resume) {
         /* stored as text: a JSON array inside a string, readable and lossless */
         st = prism_archive_set_string(a, "resume_argv", resume);
         prism_free(resume);
-        if (st) {
-            prism_archive_close(a);
-            return st;
-        }
     }
-    st = open_log(a);
+    if (!st) st = open_log(a);
     if (!st) st = prism_archive_update(a);
     if (st) prism_archive_close(a);
     return st;
+}
+
+prism_status prism_archive_reopen(prism_archive *a, const char *run_dir, int argc,
+                                  char *const *argv) {
+    prism_status st = prism_archive_open_locked(a, run_dir);
+    return st ? st : prism_archive_mark_resumed(a, argc, argv);
 }
 
 static prism_archive_value *slot(prism_archive_value *v, int *n, int max, const char *key,
@@ -467,13 +559,16 @@ prism_status prism_archive_finish(prism_archive *a, prism_run_status s, const ch
 }
 
 void prism_archive_close(prism_archive *a) {
+    if (abandoned.owner == a) abandoned.ready = 0; /* its run.json is no longer ours to mark */
     if (a->log) fclose(a->log);
     a->log = NULL;
+    /* last: everything this writer had to say is on disk before another may write */
+    prism_dir_lock_release(&a->lock);
     prism_free(a->argv_json);
     a->argv_json = NULL;
 }
 
-static void tee(prism_archive *a, FILE *out, const char *fmt, va_list ap) {
+static void tee_out(prism_archive *a, FILE *out, const char *fmt, va_list ap) {
     va_list ap2;
     va_copy(ap2, ap);
     vfprintf(out, fmt, ap);
@@ -488,13 +583,13 @@ static void tee(prism_archive *a, FILE *out, const char *fmt, va_list ap) {
 void prism_archive_printf(prism_archive *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    tee(a, stdout, fmt, ap);
+    tee_out(a, stdout, fmt, ap);
     va_end(ap);
 }
 
 void prism_archive_eprintf(prism_archive *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    tee(a, stderr, fmt, ap);
+    tee_out(a, stderr, fmt, ap);
     va_end(ap);
 }

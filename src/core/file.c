@@ -3,6 +3,7 @@
  * writer need to never leave a half-written file where a complete one is expected. */
 #include "prism/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -114,6 +115,37 @@ prism_status prism_atomic_commit(prism_atomic_file *af) {
                                dir, af->path, strerror(e));
     }
     return PRISM_OK;
+}
+
+prism_status prism_file_sync(FILE *f, const char *path) {
+    if (f && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+        return prism_error(PRISM_ERR_IO, "cannot write '%s' to disk: %s; check free space", path,
+                           strerror(errno));
+    return PRISM_OK;
+}
+
+/* True for a name prism_atomic_open makes: ".<base>.tmp-<digits>-<6 characters>". */
+static int is_temporary_name(const char *name) {
+    if (name[0] != '.') return 0;
+    const char *t = strstr(name + 1, ".tmp-");
+    if (!t || t == name + 1) return 0;
+    const char *p = t + 5;
+    if (*p < '0' || *p > '9') return 0;
+    while (*p >= '0' && *p <= '9') p++;
+    return *p == '-' && strlen(p + 1) == 6;
+}
+
+int prism_atomic_remove_orphans(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    char path[PRISM_PATH_MAX];
+    for (struct dirent *e; (e = readdir(d));)
+        if (is_temporary_name(e->d_name) && !prism_path_join(path, sizeof path, dir, e->d_name) &&
+            unlink(path) == 0)
+            removed++;
+    closedir(d);
+    return removed;
 }
 
 prism_status prism_file_write_atomic(const char *path, const void *data, size_t len) {

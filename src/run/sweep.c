@@ -10,6 +10,7 @@
 
 #include "prism/archive.h"
 #include "prism/config.h"
+#include "prism/dir_lock.h"
 #include "prism/env.h"
 #include "prism/file.h"
 #include "prism/json.h"
@@ -23,7 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -676,6 +677,15 @@ static prism_sweep_state run_dir_state(const char *dir, const char *id, bool *di
     return out;
 }
 
+/* Take r's state from its run directory; a run recorded as failed stays failed unless its
+ * directory says more (a directory without a checkpoint says nothing). */
+static void refresh_state(const char *dir, prism_sweep_run *r) {
+    bool diverged;
+    char why[256];
+    prism_sweep_state ds = run_dir_state(dir, r->id, &diverged, why, sizeof why);
+    if (ds != PRISM_SWEEP_PENDING || r->state != PRISM_SWEEP_FAILED) r->state = ds;
+}
+
 static prism_status read_manifest(prism_sweep *s, const char *dir) {
     char path[PRISM_PATH_MAX];
     prism_status st = pathf(path, sizeof path, "%s/manifest.tsv", dir);
@@ -771,10 +781,7 @@ prism_status prism_sweep_open(prism_sweep *s, const char *dir) {
                 copy_str(r->message, sizeof r->message, prism_json_get_string(e, "message", ""));
                 break;
             }
-        bool diverged;
-        char why[256];
-        prism_sweep_state ds = run_dir_state(dir, r->id, &diverged, why, sizeof why);
-        if (ds != PRISM_SWEEP_PENDING || r->state != PRISM_SWEEP_FAILED) r->state = ds;
+        refresh_state(dir, r);
     }
 out:
     prism_json_value_free(v);
@@ -865,6 +872,7 @@ static pid_t spawn(const prism_sweep *s, const prism_sweep_run *r, const char *d
         return -1;
     }
     fflush(NULL);
+    pid_t sweep_pid = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(fd);
@@ -872,6 +880,11 @@ static pid_t spawn(const prism_sweep *s, const prism_sweep_run *r, const char *d
         return -1;
     }
     if (pid == 0) {
+        /* A worker dies with its sweep: however the sweep ends (SIGKILL included), the kernel
+         * sends the worker SIGTERM, which makes it checkpoint at the end of its episode and
+         * stop, so no orphan goes on writing a run that `sweep --resume` would start again.
+         * If the sweep died before this line, getppid() is no longer it: stop right here. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != sweep_pid) _exit(1);
         /* own process group: the terminal's Ctrl-C reaches only the sweep, which forwards it
          * exactly once per press (two deliveries would stop the child without a checkpoint) */
         setpgid(0, 0);
@@ -907,32 +920,54 @@ static void emit(const prism_sweep *s, const prism_sweep_local_options *o, doubl
     o->progress(o->ctx, &p);
 }
 
+/* Runs that another process still writes (a worker of an earlier sweep that has not finished
+ * its last checkpoint, or a `prism train --resume` started by hand): starting them again would
+ * make a second writer (refused by the run's lock) or move the directory from under the first.
+ * Wait until each lets go, then take its state afresh from run.json. PRISM_ERR_INTERRUPTED when
+ * a stop is requested while waiting. */
+static prism_status wait_for_writers(prism_sweep *s, const char *dir,
+                                     const prism_sweep_local_options *o, double t0) {
+    for (int i = 0; i < s->nruns; i++) {
+        prism_sweep_run *r = &s->runs[i];
+        char run_dir[PRISM_PATH_MAX], who[320];
+        if (r->state == PRISM_SWEEP_COMPLETED) continue;
+        prism_status st = pathf(run_dir, sizeof run_dir, "%s/runs/%s", dir, r->id);
+        if (st) return st;
+        if (!prism_dir_lock_held(run_dir, who, sizeof who)) continue;
+        snprintf(r->message, sizeof r->message, "waiting for %s, which still writes it", who);
+        emit(s, o, t0, 0, 0, r, "waiting");
+        while (prism_dir_lock_held(run_dir, NULL, 0)) {
+            if (o->stop && *o->stop)
+                return prism_error(PRISM_ERR_INTERRUPTED,
+                                   "stopped while %s still wrote %s; continue with: prism sweep "
+                                   "--resume %s",
+                                   who, run_dir, dir);
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        r->message[0] = 0;
+        refresh_state(dir, r);
+    }
+    return PRISM_OK;
+}
+
 prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
                                    const prism_sweep_local_options *o) {
     PRISM_ASSERT(o->jobs >= 1 && o->exe);
     /* One sweep process per directory: two would start the same runs twice. The lock goes
-     * with the process (flock on an fd that children do not inherit). */
-    char lock_path[PRISM_PATH_MAX];
-    prism_status st = pathf(lock_path, sizeof lock_path, "%s/.lock", dir);
+     * with the process and is not inherited by the workers (prism/dir_lock.h). */
+    prism_dir_lock lock;
+    prism_status st = prism_dir_lock_acquire(&lock, dir);
     if (st) return st;
-    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (lock < 0)
-        return prism_error(PRISM_ERR_IO, "cannot open %s: %s", lock_path, strerror(errno));
-    if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
-        close(lock);
-        return prism_error(PRISM_ERR_INVALID,
-                           "another prism sweep is working on %s; wait for it (or stop it) "
-                           "before resuming",
-                           dir);
-    }
     worker *w = prism_calloc((size_t)o->jobs, sizeof *w);
     if (!w) {
-        close(lock);
+        prism_dir_lock_release(&lock);
         return prism_error(PRISM_ERR_NOMEM, "out of memory for %d workers", o->jobs);
     }
     double t0 = prism_now(), done_time = 0, last_tick = t0;
     int done_count = 0, running = 0, forwarded = 0;
-    st = prism_sweep_write_status(s, dir, "running", NULL);
+    st = wait_for_writers(s, dir, o, t0);
+    if (!st) st = prism_sweep_write_status(s, dir, "running", NULL);
     prism_status io_error = st;
     /* runs left failed by an earlier invocation get their one retry now (unless they
      * diverged: see prism_sweep_run_local's header) */
@@ -1059,9 +1094,10 @@ prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
                 waitpid(w[k].pid, &ws, 0);
                 s->runs[w[k].run].state = PRISM_SWEEP_INTERRUPTED;
             }
-        prism_sweep_write_status(s, dir, "failed", NULL);
+        prism_sweep_write_status(s, dir, st == PRISM_ERR_INTERRUPTED ? "interrupted" : "failed",
+                                 NULL);
         prism_free(w);
-        close(lock);
+        prism_dir_lock_release(&lock);
         return prism_error(st, "%s", msg);
     }
     prism_free(w);
@@ -1069,7 +1105,7 @@ prism_status prism_sweep_run_local(prism_sweep *s, const char *dir,
     bool stopped = c.pending + c.interrupted > 0;
     const char *status = stopped ? "interrupted" : c.failed ? "failed" : "completed";
     st = prism_sweep_write_status(s, dir, status, NULL);
-    close(lock); /* after the last write of sweep.json */
+    prism_dir_lock_release(&lock); /* after the last write of sweep.json */
     if (st) return st;
     if (stopped)
         return prism_error(PRISM_ERR_INTERRUPTED,

@@ -12,6 +12,7 @@
 #include "prism/checkpoint.h"
 #include "prism/env.h"
 #include "prism/metrics_csv.h"
+#include "prism/run_index.h"
 #include "prism/tfevents.h"
 #include "prism/trained.h"
 #include "prism/watchdog.h"
@@ -139,7 +140,8 @@ typedef struct trainer {
     prism_env env, eval_env;
     prism_agent agent;
     prism_archive archive;
-    bool archive_open;
+    bool archive_open;   /* run.json is ours to finish */
+    bool archive_locked; /* opened (and locked) but not yet marked resumed: finish only closes */
     prism_csv metrics, episodes;
     prism_tfevents events;
     bool events_open;
@@ -424,6 +426,7 @@ static void record_facts(trainer *t) {
 }
 
 static void finish_metrics(trainer *t) {
+    prism_archive_set_progress(&t->archive, t->env_steps, t->archive.final_return);
     prism_archive_set_int(&t->archive, "env_steps", t->env_steps);
     prism_archive_set_int(&t->archive, "episodes", t->episodes_total);
     prism_archive_set_double(&t->archive, "wall_s", prism_now() - t->start_time);
@@ -551,12 +554,21 @@ static prism_status save_checkpoint(trainer *t, int iterations_done, const itera
                             .episodes_total = t->episodes_total,
                             .metrics_offset = prism_csv_offset(&t->metrics),
                             .episodes_offset = prism_csv_offset(&t->episodes)};
+    /* the checkpoint records the lengths of the data files: what it points at must reach the
+     * disk before it does, or a power cut leaves a checkpoint beyond the end of its CSVs */
+    if ((st = prism_file_sync(t->metrics.f, t->metrics.path)) ||
+        (st = prism_file_sync(t->episodes.f, t->episodes.path)) ||
+        (st = prism_file_sync(t->events_open ? t->events.f : NULL, t->events.path)))
+        return st;
     iteration_acc none;
     memset(&none, 0, sizeof none);
     st = prism_checkpoint_save(dir, t->cfg->train.checkpoint_keep, &c, &t->agent, &t->env,
                                &t->eval_env, acc ? acc : &none, sizeof none);
     if (st) return st;
     t->last_checkpoint = prism_now();
+    /* run.json's steps say how far the run got: the checkpoint's step, not the last row's (an
+     * iteration of a MinAtar run is 1M steps) */
+    prism_archive_set_progress(&t->archive, t->env_steps, t->archive.final_return);
     return prism_archive_update(&t->archive);
 }
 
@@ -632,6 +644,11 @@ static prism_status loop(trainer *t, int first, const iteration_acc *resumed) {
 /* Record the outcome in run.json, print the last line, release everything. */
 static prism_status finish(trainer *t, prism_status st) {
     clear_progress(t);
+    /* the data files first: run.json's final status and the lock's release come after them */
+    if (t->events_open) prism_tfevents_close(&t->events);
+    t->events_open = false;
+    prism_csv_close(&t->metrics);
+    prism_csv_close(&t->episodes);
     if (t->archive_open) {
         finish_metrics(t);
         prism_run_status status = PRISM_RUN_COMPLETED;
@@ -652,10 +669,8 @@ static prism_status finish(trainer *t, prism_status st) {
             st = fst;
         else if (st)
             prism_error(st, "%s", saved);
-    }
-    if (t->events_open) prism_tfevents_close(&t->events);
-    prism_csv_close(&t->metrics);
-    prism_csv_close(&t->episodes);
+    } else if (t->archive_locked)
+        prism_archive_close(&t->archive); /* the run as it was: only the lock is released */
     prism_free(t->obs);
     prism_agent_free(&t->agent);
     prism_env_free(&t->eval_env);
@@ -727,8 +742,17 @@ static prism_status check_identity(const char *dir, const char *ini, const prism
     return PRISM_OK;
 }
 
+/* True when dir/run.json says the run completed: resuming it has nothing to do. */
+static bool run_completed(const char *dir) {
+    prism_run_record r;
+    return prism_run_record_load(dir, &r) == PRISM_OK && !strcmp(r.status, "completed");
+}
+
 prism_status prism_train_resume(const char *dir, prism_config *cfg,
                                 const prism_train_options *opt) {
+    /* checked before the lock too, so that a completed run is not touched at all (taking the
+     * lock writes this process's pid into its .lock) */
+    if (run_completed(dir)) return PRISM_OK;
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, dir, "config.ini");
     if (st) return st;
@@ -737,14 +761,25 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
     if ((st = check_identity(dir, path, cfg))) return st;
     trainer t;
     if ((st = setup(&t, cfg, opt))) return finish(&t, st);
+    /* the lock before anything is read for the resume: a checkpoint read while another process
+     * writes the run may be replaced under it, and two writers tear the CSV files */
+    if ((st = prism_archive_open_locked(&t.archive, dir))) return finish(&t, st);
+    t.archive_locked = true;
+    if (t.archive.status == PRISM_RUN_COMPLETED) return finish(&t, PRISM_OK);
     prism_run_counters c;
     iteration_acc acc;
     char ckpt_dir[PRISM_PATH_MAX];
     if ((st = prism_path_join(ckpt_dir, sizeof ckpt_dir, dir, "checkpoints")))
         return finish(&t, st);
+    /* temporaries of writers killed mid-write (ours alone now that the lock is held) */
+    prism_atomic_remove_orphans(dir);
+    prism_atomic_remove_orphans(ckpt_dir);
     if ((st = prism_checkpoint_load(ckpt_dir, &c, &t.agent, &t.env, &t.eval_env, &acc, sizeof acc)))
         return finish(&t, st);
-    if ((st = prism_archive_reopen(&t.archive, dir, opt->argc, opt->argv))) return finish(&t, st);
+    if ((st = prism_archive_mark_resumed(&t.archive, opt->argc, opt->argv))) {
+        t.archive_locked = false; /* mark_resumed closed it */
+        return finish(&t, st);
+    }
     t.archive.no_index = t.archive.no_index || opt->no_index;
     t.archive_open = true;
     t.env_steps = c.env_steps;
