@@ -12,7 +12,10 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #if defined(__AVX__)
 #include <immintrin.h>
 #endif
@@ -34,6 +37,33 @@ void nn_blas_set_threads(int n) {
 
 int nn_blas_threads(void) {
     return openblas_get_num_threads();
+}
+
+/* OpenBLAS reserves its work buffer (BUFFER_SIZE, 128 MiB on the x86-64 kernels) at its first
+ * matrix product, and when an address-space limit refuses it, it retries forever instead of
+ * failing. So the room is checked here, where a clear error can still be returned: the process
+ * size now (/proc/self/statm) plus the buffer plus a margin for the network and replay memory
+ * that follow must fit under RLIMIT_AS. */
+prism_status nn_blas_check_address_space(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return PRISM_OK;
+    unsigned long long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return PRISM_OK;
+    int got = fscanf(f, "%llu", &pages);
+    fclose(f);
+    if (got != 1) return PRISM_OK;
+    const unsigned long long mib = 1ull << 20;
+    unsigned long long used = pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+    unsigned long long need = used + 128 * mib + 64 * mib;
+    if ((unsigned long long)rl.rlim_cur >= need) return PRISM_OK;
+    return prism_error(PRISM_ERR_NOMEM,
+                       "the address-space limit (ulimit -v) of %llu MiB is too small: this "
+                       "process uses %llu MiB and OpenBLAS needs a 128 MiB work buffer (it waits "
+                       "forever instead of failing when it cannot have it); raise the limit to at "
+                       "least %llu MiB (ulimit -v %llu)",
+                       (unsigned long long)rl.rlim_cur / mib, used / mib, need / mib + 1,
+                       (need / mib + 1) * 1024);
 }
 
 float nn_noise_f(double e) {

@@ -209,6 +209,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     if (max_batch < 1 || max_batch > (1 << 16))
         return prism_error(PRISM_ERR_INVALID, "nn: max_batch %d must be in 1..65536", max_batch);
     nn_blas_single_thread();
+    if ((st = nn_blas_check_address_space())) return st;
     net->cfg = *cfg;
     net->max_batch = max_batch;
     net->in_size = prism_nn_config_in_size(cfg);

@@ -113,6 +113,9 @@ void nn_blas_single_thread(void);
 /* Set and read OpenBLAS's thread count (tests: whatever it was set to, init makes it one). */
 void nn_blas_set_threads(int n);
 int nn_blas_threads(void);
+/* PRISM_ERR_NOMEM with what to do when RLIMIT_AS leaves no room for OpenBLAS's work buffer
+ * (it would spin forever at the first matrix product); PRISM_OK otherwise. */
+prism_status nn_blas_check_address_space(void);
 
 /* ---- vector helpers --------------------------------------------------------------------------
  * Written as blocks of 16 with a fixed inner count: at -O2 GCC only vectorises a loop when the
