@@ -385,7 +385,7 @@ corrupt_run() { # corrupt_run N TARGET KIND
     local copy=$WORK/c/$1 target=$2 kind=$3 before after
     rm -rf "$copy" && cp -a "$WORK/c/pristine" "$copy"
     draw 8
-    printf 'ckpt-%d.bin\n' $((R + 2)) >"$copy/runs/victim/checkpoints/latest"
+    rewind_run "$copy/runs/victim" "$(printf 'ckpt-%d.bin' $((R + 2)))"
     local file=$copy/runs/$target
     [ "$target" = checkpoint ] && file=$copy/runs/victim/checkpoints/$(cat "$copy/runs/victim/checkpoints/latest")
     mutate "$file" "$kind"
