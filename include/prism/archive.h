@@ -1,4 +1,4 @@
-/* prism/archive.h — the run directory (DESIGN.md §6): every run, always, archived with the code
+/* prism/archive.h — the run directory (docs/run-archive.md): every run, always, archived with the code
  * it was built from, the exact command, the console output and its status.
  *
  * prism_archive_create makes runs/<run-id>/ and writes run.json (status "running"), diff.patch

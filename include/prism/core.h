@@ -1,6 +1,6 @@
 /* prism/core.h — status codes, error text, assertions, allocation hooks, clocks, checksums.
  *
- * Three tiers of failure (DESIGN.md §4):
+ * Three tiers of failure (docs/architecture.md, conventions):
  *   - a broken invariant is a bug: PRISM_ASSERT aborts with file and line, in every build;
  *   - a recoverable failure (bad input, I/O, corrupt file, out of memory at init) returns a
  *     prism_status and leaves a readable message in prism_error_message();

@@ -1,4 +1,4 @@
-/* prism/presets.h — named agent presets: data, not code paths (DESIGN.md §5).
+/* prism/presets.h — named agent presets: data, not code paths (docs/presets.md).
  *
  * A preset is a list of key=value assignments applied on top of the defaults, chosen by the
  * preset name and the environment's family (classic-control task or MinAtar):
