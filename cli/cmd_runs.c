@@ -22,15 +22,19 @@ static const char *runs_dir_of(const cli_opt *o) {
     return cli_value(o, "runs");
 }
 
-/* Open the index of runs_dir; a runs dir without an index (copied from elsewhere, or the index
- * deleted) is indexed on the spot, since the directories are the truth. */
+/* Open the index of runs_dir for writing (rm); a runs dir without an index (copied from
+ * elsewhere, or the index deleted) is indexed on the spot, since the directories are the truth. */
 static int open_index(const char *cmd, const char *runs_dir, prism_run_index *ix) {
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, runs_dir, "index.sqlite");
     if (st) return cli_fail(cmd, st, NULL);
     int fresh = access(path, F_OK) != 0;
     st = prism_run_index_open(ix, runs_dir);
-    if (st) return cli_fail(cmd, st, NULL);
+    if (!st && !fresh) st = prism_run_index_check(ix);
+    if (st) {
+        prism_run_index_close(ix);
+        return cli_fail(cmd, st, NULL);
+    }
     if (fresh) {
         int n, skipped;
         st = prism_run_index_reindex(ix, runs_dir, &n, &skipped);
@@ -40,6 +44,26 @@ static int open_index(const char *cmd, const char *runs_dir, prism_run_index *ix
         }
     }
     return CLI_OK;
+}
+
+/* Open the index of runs_dir for ls, show and diff, which never write it (they work on a
+ * read-only filesystem). A missing index is built as for rm when the directory is writable;
+ * one that is damaged or cannot be created is replaced by a scan of the run directories into
+ * memory (they are the truth; the scan costs a read of every run.json), with a warning. */
+static int open_index_read(const char *cmd, const char *runs_dir, prism_run_index *ix) {
+    prism_status st = prism_run_index_open_readonly(ix, runs_dir);
+    if (st == PRISM_ERR_NOT_FOUND && access(runs_dir, W_OK) == 0)
+        return open_index(cmd, runs_dir, ix);
+    if (st != PRISM_ERR_CORRUPT && st != PRISM_ERR_NOT_FOUND)
+        return st ? cli_fail(cmd, st, NULL) : CLI_OK;
+    struct stat sb;
+    if (stat(runs_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return cli_fail(cmd, st, NULL);
+    if (st == PRISM_ERR_CORRUPT)
+        fprintf(stderr, "prism %s: warning: %s; reading the run directories meanwhile\n", cmd,
+                prism_error_message());
+    int n, skipped;
+    st = prism_run_index_open_scan(ix, runs_dir, &n, &skipped);
+    return st ? cli_fail(cmd, st, NULL) : CLI_OK;
 }
 
 /* Resolve an id or unique prefix to a record; falls back to the directory itself when the
@@ -100,7 +124,7 @@ static int runs_ls(int argc, char **argv) {
     prism_status st = prism_run_filter_parse(&f, cli_value(&opts[0], NULL));
     if (st) return cli_fail("runs ls", st, NULL);
     prism_run_index ix;
-    rc = open_index("runs ls", runs_dir_of(&opts[1]), &ix);
+    rc = open_index_read("runs ls", runs_dir_of(&opts[1]), &ix);
     if (rc) return rc;
     printf("%-44s %-11s %-16s %-14s %5s %9s %9s %s\n", "ID", "STATUS", "ENV", "AGENT", "SEED",
            "STEPS", "RETURN", "START");
@@ -158,7 +182,7 @@ static int runs_show(int argc, char **argv) {
     }
     const char *runs = runs_dir_of(&opts[0]);
     prism_run_index ix;
-    rc = open_index("runs show", runs, &ix);
+    rc = open_index_read("runs show", runs, &ix);
     if (rc) return rc;
     prism_run_record r;
     rc = resolve("runs show", &ix, runs, pos[0], &r);
@@ -357,7 +381,7 @@ static int runs_diff(int argc, char **argv) {
     }
     const char *runs = runs_dir_of(&opts[0]);
     prism_run_index ix;
-    rc = open_index("runs diff", runs, &ix);
+    rc = open_index_read("runs diff", runs, &ix);
     if (rc) return rc;
     prism_run_record r[2];
     for (int i = 0; i < 2 && !rc; i++) rc = resolve("runs diff", &ix, runs, pos[i], &r[i]);
@@ -393,12 +417,14 @@ static int runs_reindex(int argc, char **argv) {
                        pos, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     const char *runs = runs_dir_of(&opts[0]);
-    prism_run_index ix;
-    prism_status st = prism_run_index_open(&ix, runs);
-    if (st) return cli_fail("runs reindex", st, NULL);
     int n, skipped;
-    st = prism_run_index_reindex(&ix, runs, &n, &skipped);
-    prism_run_index_close(&ix);
+    char moved[PRISM_PATH_MAX];
+    prism_status st = prism_run_index_rebuild(runs, &n, &skipped, moved, sizeof moved);
+    if (moved[0])
+        fprintf(stderr,
+                "prism runs reindex: the index was damaged; moved it aside to %s (delete "
+                "it once the new index looks right)\n",
+                moved);
     if (st) return cli_fail("runs reindex", st, NULL);
     printf("indexed %d run%s from %s", n, n == 1 ? "" : "s", runs);
     if (skipped)
