@@ -22,6 +22,25 @@
  * Resuming (prism train --resume DIR): prism_archive_reopen(&a, DIR, argc, argv) reads run.json
  * back, sets status "running" again, and appends to stdout.log.
  *
+ * Reading a run directory back (what the index, the report and `prism runs` do): run.json
+ * through prism_run_read into a typed prism_run_meta (large: on the heap), metrics.csv and
+ * episodes.csv through prism_table_read (prism/metrics_csv.h), config.ini through
+ * prism_ini_read (prism/ini.h):
+ *
+ *     prism_run_meta *m = malloc(sizeof *m);
+ *     if (prism_run_read("runs/20261121-053012-CartPole-v0-rainbow-s0", m) != PRISM_OK)
+ *         return cli_fail(...);              // the message names the file and the problem
+ *     printf("%s %s seed %llu: %s\n", m->env, m->agent, (unsigned long long)m->seed,
+ *            prism_run_status_name(m->status));
+ *     prism_run_meta_free(m);
+ *     free(m);
+ *     prism_table t;
+ *     if (prism_table_read("runs/.../metrics.csv", PRISM_TABLE_LENIENT, &t) == PRISM_OK) {
+ *         int c = prism_table_col(&t, "return_mean");    // -1 when absent
+ *         double last = c >= 0 && t.nrows ? prism_table_at(&t, t.nrows - 1, c) : NAN;
+ *         prism_table_free(&t);                          // (an empty field reads as NaN)
+ *     }
+ *
  * Nothing here allocates per call after create; the struct is large (fixed tables) and owned by
  * the caller.
  */
