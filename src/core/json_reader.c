@@ -432,20 +432,28 @@ static prism_status exact_member(const prism_json_value *v, const char *key, boo
     return PRISM_OK;
 }
 
+/* The integer member `key` as a sign and magnitude: exactly from its digits when it was written
+ * as a plain integer, else from the double, range-checked first. */
+static prism_status get_integer(const prism_json_value *v, const char *key, const char *what,
+                                bool is_signed, bool *neg, uint64_t *mag) {
+    prism_status st = exact_member(v, key, is_signed, what, neg, mag);
+    if (st != PRISM_ERR_INVALID) return st;
+    double d;
+    st = is_signed ? integer_member(v, key, what, -9223372036854775808.0, 9223372036854775808.0, &d)
+                   : integer_member(v, key, what, 0.0, 18446744073709551616.0, &d);
+    if (st) return st;
+    *neg = d < 0;
+    *mag = *neg ? (uint64_t)-d : (uint64_t)d; /* -d <= 2^63: in range */
+    return PRISM_OK;
+}
+
 prism_status prism_json_get_int64(const prism_json_value *v, const char *key, const char *what,
                                   long long *out) {
     bool neg;
     uint64_t mag;
-    prism_status ex = exact_member(v, key, true, what, &neg, &mag);
-    if (ex == PRISM_OK) {
-        *out = neg ? (long long)(0 - mag) : (long long)mag;
-        return PRISM_OK;
-    }
-    if (ex != PRISM_ERR_INVALID) return ex;
-    double d;
-    prism_status st =
-        integer_member(v, key, what, -9223372036854775808.0, 9223372036854775808.0, &d);
-    if (!st) *out = (long long)d;
+    prism_status st = get_integer(v, key, what, true, &neg, &mag);
+    /* negate in unsigned arithmetic: -2^63 has no positive long long */
+    if (!st) *out = neg ? (long long)(0 - mag) : (long long)mag;
     return st;
 }
 
@@ -453,14 +461,7 @@ prism_status prism_json_get_uint64(const prism_json_value *v, const char *key, c
                                    uint64_t *out) {
     bool neg;
     uint64_t mag;
-    prism_status ex = exact_member(v, key, false, what, &neg, &mag);
-    if (ex == PRISM_OK) {
-        *out = mag;
-        return PRISM_OK;
-    }
-    if (ex != PRISM_ERR_INVALID) return ex;
-    double d;
-    prism_status st = integer_member(v, key, what, 0.0, 18446744073709551616.0, &d);
-    if (!st) *out = (uint64_t)d;
+    prism_status st = get_integer(v, key, what, false, &neg, &mag);
+    if (!st) *out = mag;
     return st;
 }
