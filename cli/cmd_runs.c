@@ -31,11 +31,16 @@ static int open_index(const char *cmd, const char *runs_dir, prism_run_index *ix
     prism_status st = prism_path_join(path, sizeof path, runs_dir, "index.sqlite");
     if (st) return cli_fail(cmd, st, NULL);
     int fresh = access(path, F_OK) != 0;
-    st = prism_run_index_open(ix, runs_dir);
-    if (!st && !fresh) st = prism_run_index_check(ix);
+    /* check before the read-write open, which would turn a 0-byte index into an empty one */
+    if (!fresh) {
+        st = prism_run_index_open_readonly(ix, runs_dir);
+        prism_run_index_close(ix);
+    }
+    if (!st) st = prism_run_index_open(ix, runs_dir);
     if (st) {
         prism_run_index_close(ix);
-        return cli_fail(cmd, st, NULL);
+        int rc = cli_fail(cmd, st, NULL);
+        return st == PRISM_ERR_CORRUPT ? CLI_FAILURE : rc; /* a damaged index is no usage error */
     }
     if (fresh) {
         int n, skipped;

@@ -58,6 +58,12 @@ static void check_damaged_index_recovers(const char *runs, const char *what) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs show run-1 --runs-dir %s", runs), 0);
     CHECK(strstr(out, "\"seed\": 1") != NULL);
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs diff run-0 run-1 --runs-dir %s", runs), 0);
+    /* the doctor resolves an id through the index too: it says what to do */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "doctor run-0 --runs-dir %s", runs), 1);
+    CHECK(strstr(out, "damaged") && strstr(out, "prism runs reindex"));
+    /* rm would write into it: it stops, saying what to do */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "runs rm run-0 --runs-dir %s", runs), 1);
+    CHECK(strstr(out, "damaged") && strstr(out, "prism runs reindex"));
     CHECK_EQ_INT(test_prism(out, sizeof out, "runs reindex --runs-dir %s", runs), 0);
     if (!strstr(out, "indexed 2 runs")) fprintf(stderr, "  %s: reindex said: %s\n", what, out);
     CHECK(strstr(out, "indexed 2 runs") && strstr(out, "moved it aside to"));

@@ -62,9 +62,6 @@ prism_status prism_run_index_open_readonly(prism_run_index *ix, const char *runs
  * cannot be created); *count runs indexed, *skipped directories without a readable run.json. */
 prism_status prism_run_index_open_scan(prism_run_index *ix, const char *runs_dir, int *count,
                                        int *skipped);
-/* Whether an open index is intact (every page readable, the runs table present):
- * PRISM_ERR_CORRUPT saying to run `prism runs reindex` otherwise. */
-prism_status prism_run_index_check(prism_run_index *ix);
 /* `prism runs reindex`: rebuild <runs_dir>/index.sqlite from the run directories. A damaged
  * index (see open_readonly) is first renamed to index.sqlite.damaged-<yyyymmdd-hhmmss> (UTC),
  * its path written to moved_to[cap] ("" when nothing was moved), so nothing is deleted. */

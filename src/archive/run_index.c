@@ -126,11 +126,6 @@ static prism_status health(prism_run_index *ix, int *primary_rc) {
                        ix->path, detail);
 }
 
-prism_status prism_run_index_check(prism_run_index *ix) {
-    int rc;
-    return health(ix, &rc);
-}
-
 /* "file:<path>?immutable=1" with the characters a URI gives meaning to percent-encoded. */
 static prism_status immutable_uri(const char *path, char *out, size_t cap) {
     size_t n = (size_t)snprintf(out, cap, "file:");
@@ -180,7 +175,7 @@ prism_status prism_run_index_open_readonly(prism_run_index *ix, const char *runs
             prism_run_index_close(ix);
             return st;
         }
-        st = prism_run_index_check(ix);
+        st = health(ix, &rc);
     }
     if (st) prism_run_index_close(ix);
     return st;
