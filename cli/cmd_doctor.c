@@ -153,7 +153,11 @@ static int doctor_run(const char *arg, const char *runs_dir, bool json) {
         snprintf(dir, sizeof dir, "%s", arg);
     } else {
         prism_run_index ix;
-        prism_status st = prism_run_index_open(&ix, runs_dir);
+        prism_status st = prism_run_index_open_readonly(&ix, runs_dir);
+        if (st == PRISM_ERR_CORRUPT) { /* the index, not the user's input: a runtime failure */
+            cli_fail("doctor", st, NULL);
+            return CLI_FAILURE;
+        }
         if (st)
             return cli_fail("doctor", st,
                             "(RUN is a run directory or a run id prefix; --runs-dir "

@@ -46,9 +46,9 @@ static int find_run(const char *cmd, const char *run, const char *runs_dir, char
     prism_run_record r;
     memset(&r, 0, sizeof r);
     prism_run_index ix;
-    char path[PRISM_PATH_MAX];
-    if (!prism_path_join(path, sizeof path, runs_dir, "index.sqlite") && access(path, F_OK) == 0 &&
-        prism_run_index_open(&ix, runs_dir) == PRISM_OK) {
+    /* read-only: resolving an id never writes (a missing or damaged index falls through to the
+     * directory name) */
+    if (prism_run_index_open_readonly(&ix, runs_dir) == PRISM_OK) {
         st = prism_run_index_find(&ix, run, &r);
         prism_run_index_close(&ix);
         if (st == PRISM_ERR_INVALID) return cli_fail(cmd, st, NULL); /* ambiguous prefix */

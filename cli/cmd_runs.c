@@ -4,11 +4,13 @@
 #include "cli.h"
 #include "prism/archive.h"
 #include "prism/file.h"
+#include "prism/ini.h"
 #include "prism/json.h"
 #include "prism/metrics_csv.h"
 #include "prism/run_index.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <ftw.h>
 #include <math.h>
 #include <signal.h>
@@ -22,15 +24,24 @@ static const char *runs_dir_of(const cli_opt *o) {
     return cli_value(o, "runs");
 }
 
-/* Open the index of runs_dir; a runs dir without an index (copied from elsewhere, or the index
- * deleted) is indexed on the spot, since the directories are the truth. */
+/* Open the index of runs_dir for writing (rm); a runs dir without an index (copied from
+ * elsewhere, or the index deleted) is indexed on the spot, since the directories are the truth. */
 static int open_index(const char *cmd, const char *runs_dir, prism_run_index *ix) {
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, runs_dir, "index.sqlite");
     if (st) return cli_fail(cmd, st, NULL);
     int fresh = access(path, F_OK) != 0;
-    st = prism_run_index_open(ix, runs_dir);
-    if (st) return cli_fail(cmd, st, NULL);
+    /* check before the read-write open, which would turn a 0-byte index into an empty one */
+    if (!fresh) {
+        st = prism_run_index_open_readonly(ix, runs_dir);
+        prism_run_index_close(ix);
+    }
+    if (!st) st = prism_run_index_open(ix, runs_dir);
+    if (st) {
+        prism_run_index_close(ix);
+        int rc = cli_fail(cmd, st, NULL);
+        return st == PRISM_ERR_CORRUPT ? CLI_FAILURE : rc; /* a damaged index is no usage error */
+    }
     if (fresh) {
         int n, skipped;
         st = prism_run_index_reindex(ix, runs_dir, &n, &skipped);
@@ -40,6 +51,26 @@ static int open_index(const char *cmd, const char *runs_dir, prism_run_index *ix
         }
     }
     return CLI_OK;
+}
+
+/* Open the index of runs_dir for ls, show and diff, which never write it (they work on a
+ * read-only filesystem). A missing index is built as for rm when the directory is writable;
+ * one that is damaged or cannot be created is replaced by a scan of the run directories into
+ * memory (they are the truth; the scan costs a read of every run.json), with a warning. */
+static int open_index_read(const char *cmd, const char *runs_dir, prism_run_index *ix) {
+    prism_status st = prism_run_index_open_readonly(ix, runs_dir);
+    if (st == PRISM_ERR_NOT_FOUND && access(runs_dir, W_OK) == 0)
+        return open_index(cmd, runs_dir, ix);
+    if (st != PRISM_ERR_CORRUPT && st != PRISM_ERR_NOT_FOUND)
+        return st ? cli_fail(cmd, st, NULL) : CLI_OK;
+    struct stat sb;
+    if (stat(runs_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return cli_fail(cmd, st, NULL);
+    if (st == PRISM_ERR_CORRUPT)
+        fprintf(stderr, "prism %s: warning: %s; reading the run directories meanwhile\n", cmd,
+                prism_error_message());
+    int n, skipped;
+    st = prism_run_index_open_scan(ix, runs_dir, &n, &skipped);
+    return st ? cli_fail(cmd, st, NULL) : CLI_OK;
 }
 
 /* Resolve an id or unique prefix to a record; falls back to the directory itself when the
@@ -72,6 +103,28 @@ static int run_dir(const char *cmd, const char *runs_dir, const prism_run_record
     return CLI_OK;
 }
 
+/* The typed run.json of a run directory, on the heap (the record holds fixed tables); NULL
+ * with the reader's status in *st (naming the file) on failure. Free with free_meta. */
+static prism_run_meta *read_meta(const char *dir, prism_status *st) {
+    prism_run_meta *m = prism_alloc(sizeof *m);
+    if (!m) {
+        *st = prism_error(PRISM_ERR_NOMEM, "out of memory reading %s/run.json", dir);
+        return NULL;
+    }
+    *st = prism_run_read(dir, m);
+    if (*st) {
+        prism_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void free_meta(prism_run_meta *m) {
+    if (!m) return;
+    prism_run_meta_free(m);
+    prism_free(m);
+}
+
 static int ls_visit(void *ctx, const prism_run_record *r) {
     int *n = ctx;
     char ret[32] = "-";
@@ -102,7 +155,7 @@ static int runs_ls(int argc, char **argv) {
     prism_status st = prism_run_filter_parse(&f, cli_value(&opts[O_WHERE], NULL));
     if (st) return cli_fail("runs ls", st, NULL);
     prism_run_index ix;
-    rc = open_index("runs ls", runs_dir_of(&opts[O_RUNS_DIR]), &ix);
+    rc = open_index_read("runs ls", runs_dir_of(&opts[O_RUNS_DIR]), &ix);
     if (rc) return rc;
     printf("%-44s %-11s %-16s %-14s %5s %9s %9s %s\n", "ID", "STATUS", "ENV", "AGENT", "SEED",
            "STEPS", "RETURN", "START");
@@ -163,7 +216,7 @@ static int runs_show(int argc, char **argv) {
     }
     const char *runs = runs_dir_of(&opts[O_RUNS_DIR]);
     prism_run_index ix;
-    rc = open_index("runs show", runs, &ix);
+    rc = open_index_read("runs show", runs, &ix);
     if (rc) return rc;
     prism_run_record r;
     rc = resolve("runs show", &ix, runs, pos[0], &r);
@@ -172,14 +225,14 @@ static int runs_show(int argc, char **argv) {
     char dir[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
     rc = run_dir("runs show", runs, &r, dir, sizeof dir);
     if (rc) return rc;
-    prism_json_value *doc;
     prism_status st = prism_path_join(path, sizeof path, dir, "run.json");
-    if (!st) st = prism_json_parse_file(path, &doc);
+    prism_run_meta *m = st ? NULL : read_meta(dir, &st);
     if (st) return cli_fail("runs show", st, "(`prism runs reindex` drops runs that are gone)");
+    /* the whole document, keys a newer prism wrote included, as the file holds it */
     prism_json j;
     prism_json_init(&j, 2);
-    prism_json_write_value(&j, doc);
-    prism_json_value_free(doc);
+    prism_json_write_value(&j, m->doc);
+    free_meta(m);
     st = prism_json_finish(&j);
     if (st) {
         prism_json_free(&j);
@@ -193,118 +246,62 @@ static int runs_show(int argc, char **argv) {
 
 /* ---- diff ---- */
 
-typedef struct kv {
-    char *key, *value;
-} kv;
-
-typedef struct kv_list {
-    kv *items;
-    int n, cap;
-    char *text; /* the file, owning the values */
-    char *keys; /* "section.key" strings */
-} kv_list;
-
-static char *trim(char *s) {
-    while (*s == ' ' || *s == '\t') s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) s[--n] = 0;
-    return s;
+/* "section.key" as the diff shows it (the key alone before any section). */
+static void entry_name(const prism_ini_entry *e, char *out, size_t cap) {
+    snprintf(out, cap, "%.120s%s%.120s", e->section, e->section[0] ? "." : "", e->key);
 }
 
-/* Parse config.ini into "section.key" -> value pairs (lines "key = value", "[section]",
- * comments '#' or ';'). Missing file: an empty list and *missing = 1. */
-static prism_status read_ini(const char *path, kv_list *out, int *missing) {
-    memset(out, 0, sizeof *out);
+/* Whether e is the occurrence of its key that counts (a later duplicate wins). */
+static bool is_last(const prism_ini *ini, const prism_ini_entry *e) {
+    return prism_ini_get(ini, e->section, e->key) == e->value;
+}
+
+/* Read dir/config.ini; a missing one is an empty table and *missing = 1. */
+static prism_status read_config(const char *dir, prism_ini *ini, int *missing) {
+    char path[PRISM_PATH_MAX];
+    memset(ini, 0, sizeof *ini);
     *missing = 0;
-    size_t len;
-    prism_status st = prism_file_read(path, &out->text, &len);
+    prism_status st = prism_path_join(path, sizeof path, dir, "config.ini");
+    if (!st) st = prism_ini_read(path, ini);
     if (st == PRISM_ERR_NOT_FOUND) {
         *missing = 1;
         return PRISM_OK;
     }
-    if (st) return st;
-    /* every key is at most a line, so a line count bounds the table */
-    int lines = 1;
-    for (size_t i = 0; i < len; i++) lines += out->text[i] == '\n';
-    out->items = prism_calloc((size_t)lines, sizeof *out->items);
-    /* composed "section.key" names live in fixed 256-byte slots, one per line (longer names
-     * are truncated: config keys are short identifiers) */
-    char *keys = prism_alloc((size_t)lines * 256);
-    if (!out->items || !keys) {
-        prism_free(keys);
-        prism_free(out->items);
-        out->items = NULL;
-        return prism_error(PRISM_ERR_NOMEM, "out of memory reading '%s'", path);
-    }
-    out->cap = lines;
-    out->keys = keys;
-    char *save, *section = "";
-    for (char *line = strtok_r(out->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *t = trim(line);
-        if (!*t || *t == '#' || *t == ';') continue;
-        if (*t == '[') {
-            char *e = strchr(t, ']');
-            if (e) *e = 0;
-            section = trim(t + 1);
-            continue;
-        }
-        char *eq = strchr(t, '=');
-        if (!eq) continue;
-        *eq = 0;
-        char *k = trim(t), *v = trim(eq + 1);
-        char *kp = keys + (size_t)out->n * 256;
-        snprintf(kp, 256, "%.120s%s%.120s", section, *section ? "." : "", k);
-        out->items[out->n].key = kp;
-        out->items[out->n].value = v;
-        out->n++;
-    }
-    return PRISM_OK;
-}
-
-static void free_ini(kv_list *l) {
-    prism_free(l->keys);
-    prism_free(l->items);
-    prism_free(l->text);
-    memset(l, 0, sizeof *l);
-}
-
-static const char *ini_get(const kv_list *l, const char *key) {
-    const char *v = NULL;
-    for (int i = 0; i < l->n; i++)
-        if (!strcmp(l->items[i].key, key)) v = l->items[i].value;
-    return v;
+    return st;
 }
 
 static int diff_configs(const char *a_dir, const char *b_dir, const char *a_id, const char *b_id) {
-    char pa[PRISM_PATH_MAX], pb[PRISM_PATH_MAX];
-    kv_list a, b;
+    prism_ini a, b;
     int ma, mb, diffs = 0;
-    if (prism_path_join(pa, sizeof pa, a_dir, "config.ini") ||
-        prism_path_join(pb, sizeof pb, b_dir, "config.ini"))
-        return -1;
-    if (read_ini(pa, &a, &ma) || read_ini(pb, &b, &mb)) {
-        fprintf(stderr, "prism runs diff: error: %s\n", prism_error_message());
-        free_ini(&a);
+    prism_status st = read_config(a_dir, &a, &ma);
+    if (!st) st = read_config(b_dir, &b, &mb);
+    if (st) {
+        fprintf(stderr, "prism runs diff: error: %s (fix or restore the file)\n",
+                prism_error_message());
+        prism_ini_free(&a);
         return -1;
     }
+    char name[256];
     printf("config.ini:\n");
     if (ma || mb) printf("  (no config.ini in %s)\n", ma ? a_id : b_id);
     for (int i = 0; i < a.n; i++) {
-        const char *vb = ini_get(&b, a.items[i].key);
-        if (ini_get(&a, a.items[i].key) != a.items[i].value) continue; /* a later duplicate wins */
-        if (!vb || strcmp(vb, a.items[i].value)) {
-            printf("  %-32s %-24s %s\n", a.items[i].key, a.items[i].value, vb ? vb : "(absent)");
-            diffs++;
-        }
+        const prism_ini_entry *e = &a.entries[i];
+        const char *vb = prism_ini_get(&b, e->section, e->key);
+        if (!is_last(&a, e) || (vb && !strcmp(vb, e->value))) continue;
+        entry_name(e, name, sizeof name);
+        printf("  %-32s %-24s %s\n", name, e->value, vb ? vb : "(absent)");
+        diffs++;
     }
-    for (int i = 0; i < b.n; i++)
-        if (!ini_get(&a, b.items[i].key) && ini_get(&b, b.items[i].key) == b.items[i].value) {
-            printf("  %-32s %-24s %s\n", b.items[i].key, "(absent)", b.items[i].value);
-            diffs++;
-        }
+    for (int i = 0; i < b.n; i++) {
+        const prism_ini_entry *e = &b.entries[i];
+        if (prism_ini_get(&a, e->section, e->key) || !is_last(&b, e)) continue;
+        entry_name(e, name, sizeof name);
+        printf("  %-32s %-24s %s\n", name, "(absent)", e->value);
+        diffs++;
+    }
     if (!diffs && !ma && !mb) printf("  (identical)\n");
-    free_ini(&a);
-    free_ini(&b);
+    prism_ini_free(&a);
+    prism_ini_free(&b);
     return diffs;
 }
 
@@ -365,29 +362,30 @@ static int runs_diff(int argc, char **argv) {
     }
     const char *runs = runs_dir_of(&opts[O_RUNS_DIR]);
     prism_run_index ix;
-    rc = open_index("runs diff", runs, &ix);
+    rc = open_index_read("runs diff", runs, &ix);
     if (rc) return rc;
     prism_run_record r[2];
     for (int i = 0; i < 2 && !rc; i++) rc = resolve("runs diff", &ix, runs, pos[i], &r[i]);
     prism_run_index_close(&ix);
     if (rc) return rc;
-    char dir[2][PRISM_PATH_MAX], path[PRISM_PATH_MAX];
-    prism_json_value *doc[2] = {NULL, NULL};
+    char dir[2][PRISM_PATH_MAX];
+    prism_run_meta *m[2] = {NULL, NULL};
     for (int i = 0; i < 2; i++) {
         rc = run_dir("runs diff", runs, &r[i], dir[i], sizeof dir[i]);
-        prism_status st = rc ? PRISM_OK : prism_path_join(path, sizeof path, dir[i], "run.json");
-        if (!rc && !st) st = prism_json_parse_file(path, &doc[i]);
+        prism_status st = PRISM_OK;
+        if (!rc) m[i] = read_meta(dir[i], &st);
         if (!rc && st) rc = cli_fail("runs diff", st, NULL);
         if (rc) {
-            prism_json_value_free(doc[0]);
+            free_meta(m[0]);
             return rc;
         }
     }
     printf("a: %s\nb: %s\n", r[0].id, r[1].id);
     int dc = diff_configs(dir[0], dir[1], r[0].id, r[1].id);
-    diff_metrics(doc[0], doc[1]);
-    prism_json_value_free(doc[0]);
-    prism_json_value_free(doc[1]);
+    /* from the documents: the values print as the files spell them */
+    diff_metrics(m[0]->doc, m[1]->doc);
+    free_meta(m[0]);
+    free_meta(m[1]);
     return dc < 0 ? CLI_FAILURE : CLI_OK;
 }
 
@@ -404,12 +402,14 @@ static int runs_reindex(int argc, char **argv) {
                        NOPTS, pos, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     const char *runs = runs_dir_of(&opts[O_RUNS_DIR]);
-    prism_run_index ix;
-    prism_status st = prism_run_index_open(&ix, runs);
-    if (st) return cli_fail("runs reindex", st, NULL);
     int n, skipped;
-    st = prism_run_index_reindex(&ix, runs, &n, &skipped);
-    prism_run_index_close(&ix);
+    char moved[PRISM_PATH_MAX];
+    prism_status st = prism_run_index_rebuild(runs, &n, &skipped, moved, sizeof moved);
+    if (moved[0])
+        fprintf(stderr,
+                "prism runs reindex: the index was damaged; moved it aside to %s (delete "
+                "it once the new index looks right)\n",
+                moved);
     if (st) return cli_fail("runs reindex", st, NULL);
     printf("indexed %d run%s from %s", n, n == 1 ? "" : "s", runs);
     if (skipped)

@@ -35,6 +35,7 @@ core.h core
 file.h core
 json.h core
 rng.h core
+ini.h core
 nn.h nn
 env.h env
 lunar_lander.h env

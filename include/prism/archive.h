@@ -1,5 +1,5 @@
-/* prism/archive.h — the run directory (docs/run-archive.md): every run, always, archived with the code
- * it was built from, the exact command, the console output and its status.
+/* prism/archive.h — the run directory (docs/run-archive.md): every run, always, archived with the
+ * code it was built from, the exact command, the console output and its status.
  *
  * prism_archive_create makes runs/<run-id>/ and writes run.json (status "running"), diff.patch
  * when the binary was built from a dirty tree, and opens stdout.log. The trainer then prints
@@ -27,6 +27,25 @@
  * One writer per run: create and open_locked take the run directory's lock (prism/dir_lock.h,
  * file .lock) and close releases it, so a second writer of the same run (a resume while the
  * run still trains, two resumes at once) fails with PRISM_ERR_INVALID naming the holder.
+ *
+ * Reading a run directory back (what the index, the report and `prism runs` do): run.json
+ * through prism_run_read into a typed prism_run_meta (large: on the heap), metrics.csv and
+ * episodes.csv through prism_table_read (prism/metrics_csv.h), config.ini through
+ * prism_ini_read (prism/ini.h):
+ *
+ *     prism_run_meta *m = malloc(sizeof *m);
+ *     if (prism_run_read("runs/20261121-053012-CartPole-v0-rainbow-s0", m) != PRISM_OK)
+ *         return cli_fail(...);              // the message names the file and the problem
+ *     printf("%s %s seed %llu: %s\n", m->env, m->agent, (unsigned long long)m->seed,
+ *            prism_run_status_name(m->status));
+ *     prism_run_meta_free(m);
+ *     free(m);
+ *     prism_table t;
+ *     if (prism_table_read("runs/.../metrics.csv", PRISM_TABLE_LENIENT, &t) == PRISM_OK) {
+ *         int c = prism_table_col(&t, "return_mean");    // -1 when absent
+ *         double last = c >= 0 && t.nrows ? prism_table_at(&t, t.nrows - 1, c) : NAN;
+ *         prism_table_free(&t);                          // (an empty field reads as NaN)
+ *     }
  *
  * Nothing here allocates per call after create; the struct is large (fixed tables) and owned by
  * the caller.

@@ -69,6 +69,7 @@ void prism_json_null(prism_json *j);
 /* key + value in one call. */
 void prism_json_kv_string(prism_json *j, const char *key, const char *s);
 void prism_json_kv_int(prism_json *j, const char *key, long long v);
+void prism_json_kv_uint(prism_json *j, const char *key, uint64_t v);
 void prism_json_kv_double(prism_json *j, const char *key, double v);
 void prism_json_kv_fixed(prism_json *j, const char *key, double v, int decimals);
 void prism_json_kv_bool(prism_json *j, const char *key, bool v);
@@ -96,6 +97,11 @@ typedef struct prism_json_value {
     prism_json_type type;
     bool boolean;
     double number;
+    /* NUMBER written as a plain integer (no '.' or exponent) within [-2^63, 2^64): its exact
+     * value is -magnitude when `negative`, else magnitude. A double holds integers exactly only
+     * up to 2^53, so 64-bit seeds are read (and written back) from these, never from `number`. */
+    bool integer, negative;
+    uint64_t magnitude;
     char *string;                   /* STRING: the decoded text, NUL-terminated (UTF-8) */
     char *key;                      /* the member name when the parent is an object */
     struct prism_json_value *child; /* ARRAY/OBJECT: first element */
@@ -117,8 +123,9 @@ const prism_json_value *prism_json_get(const prism_json_value *v, const char *ke
 const char *prism_json_get_string(const prism_json_value *v, const char *key, const char *fallback);
 /* The number member `key`, or `fallback` when absent or not a number (null reads as fallback). */
 double prism_json_get_number(const prism_json_value *v, const char *key, double fallback);
-/* The number member `key` as a signed / unsigned 64-bit integer, range-checked before the
- * conversion (a double outside the range would be undefined behaviour to convert). PRISM_OK and
+/* The number member `key` as a signed / unsigned 64-bit integer: exact when it was written as
+ * a plain integer, otherwise from the double, range-checked before the conversion (a double
+ * outside the range would be undefined behaviour to convert). PRISM_OK and
  * *out set; PRISM_ERR_NOT_FOUND (no message, *out untouched) when the member is absent or null;
  * PRISM_ERR_CORRUPT naming `what` (the file), the key and the value when it is not a number,
  * not integral, or out of range. */

@@ -52,6 +52,21 @@ typedef struct prism_run_index {
  * timeout of 10 s. PRISM_ERR_IO naming the file when it cannot be opened or created. */
 prism_status prism_run_index_open(prism_run_index *ix, const char *runs_dir);
 void prism_run_index_close(prism_run_index *ix);
+/* Open an existing index for reading only (`prism runs ls`, `show`, `diff`): never creates or
+ * writes anything, so it works on a read-only filesystem, and checks every page first.
+ * PRISM_ERR_NOT_FOUND when the runs dir or the index does not exist; PRISM_ERR_CORRUPT when the
+ * index is damaged (truncated, not a database, not a regular file, no runs table), the message
+ * saying to run `prism runs reindex`; PRISM_ERR_IO for other failures. */
+prism_status prism_run_index_open_readonly(prism_run_index *ix, const char *runs_dir);
+/* An index in memory, built from the run directories (for reading when the file is damaged or
+ * cannot be created); *count runs indexed, *skipped directories without a readable run.json. */
+prism_status prism_run_index_open_scan(prism_run_index *ix, const char *runs_dir, int *count,
+                                       int *skipped);
+/* `prism runs reindex`: rebuild <runs_dir>/index.sqlite from the run directories. A damaged
+ * index (see open_readonly) is first renamed to index.sqlite.damaged-<yyyymmdd-hhmmss> (UTC),
+ * its path written to moved_to[cap] ("" when nothing was moved), so nothing is deleted. */
+prism_status prism_run_index_rebuild(const char *runs_dir, int *count, int *skipped, char *moved_to,
+                                     size_t cap);
 
 /* Insert the row or replace every field of the row with the same id. */
 prism_status prism_run_index_upsert(prism_run_index *ix, const prism_run_record *r);

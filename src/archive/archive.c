@@ -156,8 +156,7 @@ void prism_archive_write_json(const prism_archive *a, prism_json *j) {
     prism_json_kv_string(j, "env", a->env);
     prism_json_kv_string(j, "agent", a->agent);
     prism_json_kv_string(j, "config_hash", a->config_hash[0] ? a->config_hash : NULL);
-    /* seeds above 2^63 would print negative; prism's seeds are small, and the reader warns */
-    prism_json_kv_int(j, "seed", (long long)a->seed);
+    prism_json_kv_uint(j, "seed", a->seed);
     prism_time_iso8601(a->start_time, t, sizeof t);
     prism_json_kv_string(j, "start", t);
     if (a->end_time > 0) prism_time_iso8601(a->end_time, t, sizeof t);

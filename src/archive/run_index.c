@@ -41,6 +41,11 @@ static void copy_str(char *dst, size_t cap, const char *src) {
     dst[n] = 0;
 }
 
+static const char *column_text(sqlite3_stmt *s, int i) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? (const char *)t : "";
+}
+
 static prism_status db_error(prism_run_index *ix, const char *what) {
     return prism_error(PRISM_ERR_IO, "run index '%s': %s: %s", ix->path, what,
                        ix->db ? sqlite3_errmsg(ix->db) : "not open");
@@ -59,7 +64,8 @@ static int exec_retry(sqlite3 *db, const char *sql) {
     return rc;
 }
 
-prism_status prism_run_index_open(prism_run_index *ix, const char *runs_dir) {
+/* Clear ix and set its path; PRISM_ERR_NOT_FOUND when the runs dir does not exist. */
+static prism_status start_open(prism_run_index *ix, const char *runs_dir) {
     memset(ix, 0, sizeof *ix);
     prism_status st = prism_path_join(ix->path, sizeof ix->path, runs_dir, "index.sqlite");
     if (st) return st;
@@ -68,6 +74,12 @@ prism_status prism_run_index_open(prism_run_index *ix, const char *runs_dir) {
         return prism_error(PRISM_ERR_NOT_FOUND,
                            "runs directory '%s' does not exist (no runs yet? pass --runs-dir)",
                            runs_dir);
+    return PRISM_OK;
+}
+
+prism_status prism_run_index_open(prism_run_index *ix, const char *runs_dir) {
+    prism_status st = start_open(ix, runs_dir);
+    if (st) return st;
     if (sqlite3_open_v2(ix->path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         st = db_error(ix, "cannot open");
@@ -83,6 +95,91 @@ prism_status prism_run_index_open(prism_run_index *ix, const char *runs_dir) {
         return st;
     }
     return PRISM_OK;
+}
+
+/* Whether the open index is readable through and through: quick_check visits every page (a
+ * truncated file fails here, not halfway through a listing) and the runs table must exist (a
+ * 0-byte file opens as an empty database). PRISM_ERR_CORRUPT saying how to rebuild it;
+ * PRISM_ERR_IO for a failure that is not damage (permissions, locks). */
+static prism_status health(prism_run_index *ix, int *primary_rc) {
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(ix->db, "PRAGMA quick_check(1)", -1, &s, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    bool ok = rc == SQLITE_ROW && !strcmp(column_text(s, 0), "ok");
+    char detail[256];
+    copy_str(detail, sizeof detail, rc == SQLITE_ROW ? column_text(s, 0) : sqlite3_errmsg(ix->db));
+    sqlite3_finalize(s);
+    if (ok) {
+        rc = sqlite3_prepare_v2(ix->db, "SELECT id FROM runs LIMIT 0", -1, &s, NULL);
+        sqlite3_finalize(s);
+        ok = rc == SQLITE_OK;
+        if (!ok) copy_str(detail, sizeof detail, sqlite3_errmsg(ix->db));
+    }
+    int primary = rc & 0xff;
+    *primary_rc = primary;
+    if (ok) return PRISM_OK;
+    if (primary != SQLITE_ROW && primary != SQLITE_OK && primary != SQLITE_DONE &&
+        primary != SQLITE_CORRUPT && primary != SQLITE_NOTADB && primary != SQLITE_ERROR)
+        return db_error(ix, "cannot read");
+    return prism_error(PRISM_ERR_CORRUPT,
+                       "run index '%s' is damaged (%s); run `prism runs reindex` to rebuild it "
+                       "from the run directories",
+                       ix->path, detail);
+}
+
+/* "file:<path>?immutable=1" with the characters a URI gives meaning to percent-encoded. */
+static prism_status immutable_uri(const char *path, char *out, size_t cap) {
+    size_t n = (size_t)snprintf(out, cap, "file:");
+    for (const char *c = path; *c && n + 4 < cap; c++)
+        n += (size_t)(*c == '%' || *c == '?' || *c == '#'
+                          ? snprintf(out + n, cap - n, "%%%02X", (unsigned char)*c)
+                          : snprintf(out + n, cap - n, "%c", *c));
+    if (n + sizeof "?immutable=1" > cap)
+        return prism_error(PRISM_ERR_INVALID, "run index path '%s' is too long", path);
+    memcpy(out + n, "?immutable=1", sizeof "?immutable=1");
+    return PRISM_OK;
+}
+
+prism_status prism_run_index_open_readonly(prism_run_index *ix, const char *runs_dir) {
+    prism_status st = start_open(ix, runs_dir);
+    if (st) return st;
+    struct stat sb;
+    if (stat(ix->path, &sb) != 0)
+        return prism_error(PRISM_ERR_NOT_FOUND,
+                           "run index '%s' does not exist (`prism runs "
+                           "reindex` builds it)",
+                           ix->path);
+    if (!S_ISREG(sb.st_mode))
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "run index '%s' is damaged (not a regular file); run `prism runs "
+                           "reindex` to move it aside and rebuild it from the run directories",
+                           ix->path);
+    if (sqlite3_open_v2(ix->path, &ix->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        st = db_error(ix, "cannot open");
+        prism_run_index_close(ix);
+        return st;
+    }
+    sqlite3_busy_timeout(ix->db, 10000);
+    int rc;
+    st = health(ix, &rc);
+    if (st == PRISM_ERR_IO && rc == SQLITE_CANTOPEN) {
+        /* A WAL database opened read-only needs its -shm file, which a read-only directory
+         * cannot hold once the last writer has gone. No one can write there either, so the
+         * file is immutable: read it without the WAL machinery. */
+        prism_run_index_close(ix);
+        char uri[3 * PRISM_PATH_MAX + 32];
+        st = immutable_uri(ix->path, uri, sizeof uri);
+        if (st) return st;
+        if (sqlite3_open_v2(uri, &ix->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+            SQLITE_OK) {
+            st = db_error(ix, "cannot open");
+            prism_run_index_close(ix);
+            return st;
+        }
+        st = health(ix, &rc);
+    }
+    if (st) prism_run_index_close(ix);
+    return st;
 }
 
 void prism_run_index_close(prism_run_index *ix) {
@@ -185,11 +282,6 @@ prism_status prism_run_filter_parse(prism_run_filter *f, const char *expr) {
     return PRISM_OK;
 }
 
-static const char *column_text(sqlite3_stmt *s, int i) {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? (const char *)t : "";
-}
-
 static void read_row(sqlite3_stmt *s, prism_run_record *r) {
     memset(r, 0, sizeof *r);
     copy_str(r->id, sizeof r->id, column_text(s, 0));
@@ -209,6 +301,24 @@ static void read_row(sqlite3_stmt *s, prism_run_record *r) {
     copy_str(r->message, sizeof r->message, column_text(s, 13));
 }
 
+/* The seed column holds the uint64 seed's bits as SQLite's signed 64-bit integer (seeds above
+ * 2^63 are negative there), so a seed filter is parsed as an unsigned decimal and bound the same
+ * way. Anything else ("x", "-1", "1e3", 2^64) binds NULL, which equals nothing: a no-match,
+ * never seed 0. */
+static void bind_seed(sqlite3_stmt *s, int i, const char *text) {
+    uint64_t v = 0;
+    bool ok = text[0] != 0;
+    for (const char *d = text; ok && *d; d++) {
+        unsigned digit = (unsigned)(*d - '0');
+        ok = *d >= '0' && *d <= '9' && v <= (UINT64_MAX - digit) / 10;
+        v = v * 10 + digit;
+    }
+    if (ok)
+        sqlite3_bind_int64(s, i, (sqlite3_int64)v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
 prism_status prism_run_index_query(prism_run_index *ix, const prism_run_filter *f,
                                    prism_run_index_visit visit, void *ctx) {
     char sql[1024];
@@ -222,9 +332,8 @@ prism_status prism_run_index_query(prism_run_index *ix, const prism_run_filter *
         if (!strcmp(col, "id")) /* a prefix, compared without LIKE's wildcards */
             n += snprintf(sql + n, sizeof sql - (size_t)n, "%s substr(id, 1, length(?%d)) = ?%d",
                           join, i + 1, i + 1);
-        else if (!strcmp(col, "seed")) /* compare as text so "seed=x" is a no-match, not 0 */
-            n += snprintf(sql + n, sizeof sql - (size_t)n, "%s CAST(seed AS TEXT) = ?%d", join,
-                          i + 1);
+        else if (!strcmp(col, "seed")) /* bound by bind_seed below */
+            n += snprintf(sql + n, sizeof sql - (size_t)n, "%s seed = ?%d", join, i + 1);
         else
             n += snprintf(sql + n, sizeof sql - (size_t)n, "%s %s = ?%d", join, col, i + 1);
     }
@@ -232,7 +341,11 @@ prism_status prism_run_index_query(prism_run_index *ix, const prism_run_filter *
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_error(ix, "cannot prepare query");
-    for (int i = 0; f && i < f->n; i++) sqlite3_bind_text(s, i + 1, f->value[i], -1, SQLITE_STATIC);
+    for (int i = 0; f && i < f->n; i++)
+        if (!strcmp(f->key[i], "seed"))
+            bind_seed(s, i + 1, f->value[i]);
+        else
+            sqlite3_bind_text(s, i + 1, f->value[i], -1, SQLITE_STATIC);
     int rc;
     prism_run_record r;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -364,5 +477,67 @@ prism_status prism_run_index_reindex(prism_run_index *ix, const char *runs_dir, 
         sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
         *count = 0;
     }
+    return st;
+}
+
+prism_status prism_run_index_open_scan(prism_run_index *ix, const char *runs_dir, int *count,
+                                       int *skipped) {
+    memset(ix, 0, sizeof *ix);
+    copy_str(ix->path, sizeof ix->path, ":memory:");
+    if (sqlite3_open_v2(":memory:", &ix->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_exec(ix->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
+        prism_status st = db_error(ix, "cannot create an index in memory");
+        prism_run_index_close(ix);
+        return st;
+    }
+    prism_status st = prism_run_index_reindex(ix, runs_dir, count, skipped);
+    if (st) prism_run_index_close(ix);
+    return st;
+}
+
+/* Rename <index> and its -wal / -shm companions to <index>.damaged-<UTC time>[-N]. */
+static prism_status move_aside(const char *path, char *moved_to, size_t cap) {
+    char stamp[32], dst[PRISM_PATH_MAX];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    struct stat sb;
+    for (int i = 1;; i++) {
+        int n = i == 1 ? snprintf(dst, sizeof dst, "%s.damaged-%s", path, stamp)
+                       : snprintf(dst, sizeof dst, "%s.damaged-%s-%d", path, stamp, i);
+        if (n < 0 || (size_t)n >= sizeof dst - 8)
+            return prism_error(PRISM_ERR_INVALID, "run index path '%s' is too long", path);
+        if (lstat(dst, &sb) != 0) break;
+    }
+    if (rename(path, dst) != 0)
+        return prism_error(PRISM_ERR_IO,
+                           "cannot move the damaged run index '%s' aside to '%s': %s; remove it "
+                           "by hand and run `prism runs reindex` again",
+                           path, dst, strerror(errno));
+    static const char *const companions[] = {"-wal", "-shm"};
+    for (int c = 0; c < 2; c++) {
+        char from[PRISM_PATH_MAX], to[PRISM_PATH_MAX];
+        snprintf(from, sizeof from, "%s%s", path, companions[c]);
+        snprintf(to, sizeof to, "%s%s", dst, companions[c]);
+        if (lstat(from, &sb) == 0) rename(from, to); /* stale companions only confuse sqlite */
+    }
+    copy_str(moved_to, cap, dst);
+    return PRISM_OK;
+}
+
+prism_status prism_run_index_rebuild(const char *runs_dir, int *count, int *skipped, char *moved_to,
+                                     size_t cap) {
+    *count = *skipped = 0;
+    moved_to[0] = 0;
+    prism_run_index ix;
+    prism_status st = prism_run_index_open_readonly(&ix, runs_dir);
+    prism_run_index_close(&ix);
+    if (st == PRISM_ERR_CORRUPT) st = move_aside(ix.path, moved_to, cap);
+    if (st && st != PRISM_ERR_NOT_FOUND) return st;
+    st = prism_run_index_open(&ix, runs_dir);
+    if (st) return st;
+    st = prism_run_index_reindex(&ix, runs_dir, count, skipped);
+    prism_run_index_close(&ix);
     return st;
 }

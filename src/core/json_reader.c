@@ -181,6 +181,23 @@ bad:
     return NULL;
 }
 
+/* The exact value of a number written as a plain integer (digits after an optional '-', the
+ * grammar already checked) when it lies in [-2^63, 2^64); other numbers keep only the double. */
+static void exact_integer(const char *text, prism_json_value *v) {
+    bool negative = text[0] == '-';
+    uint64_t m = 0;
+    for (const char *d = text + negative; *d; d++) {
+        if (*d < '0' || *d > '9') return;
+        unsigned digit = (unsigned)(*d - '0');
+        if (m > (UINT64_MAX - digit) / 10) return; /* above 2^64 - 1 */
+        m = m * 10 + digit;
+    }
+    if (negative && m > (uint64_t)1 << 63) return; /* below -2^63 */
+    v->integer = true;
+    v->negative = negative && m != 0;
+    v->magnitude = m;
+}
+
 static prism_json_value *parse_value(parser *p, int depth);
 
 static prism_json_value *parse_container(parser *p, int depth, int is_obj) {
@@ -315,7 +332,10 @@ static prism_json_value *parse_value(parser *p, int depth) {
         tmp[i - start] = 0;
         p->pos = i;
         prism_json_value *v = new_value(p, PRISM_JSON_NUMBER);
-        if (v) v->number = strtod(tmp, NULL);
+        if (v) {
+            v->number = strtod(tmp, NULL);
+            exact_integer(tmp, v);
+        }
         return v;
     }
     fail(p, "unexpected character");
@@ -390,19 +410,58 @@ static prism_status integer_member(const prism_json_value *v, const char *key, c
     return PRISM_OK;
 }
 
+/* The exact integer member `key` when it was written as a plain integer: PRISM_OK when it is
+ * in [-2^63, 2^63) (signed) or [0, 2^64) (unsigned) and stored in *neg / *mag; PRISM_ERR_INVALID
+ * (no message) when it is not a plain integer, so the caller goes through the double. */
+static prism_status exact_member(const prism_json_value *v, const char *key, bool is_signed,
+                                 const char *what, bool *neg, uint64_t *mag) {
+    const prism_json_value *c = prism_json_get(v, key);
+    if (!c || c->type != PRISM_JSON_NUMBER || !c->integer) return PRISM_ERR_INVALID;
+    bool fits = is_signed ? (c->negative ? c->magnitude <= (uint64_t)1 << 63
+                                         : c->magnitude < (uint64_t)1 << 63)
+                          : !c->negative;
+    if (!fits)
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s: \"%s\" is %s%llu, not an integer in [%s); fix the value or "
+                           "restore the file",
+                           what, key, c->negative ? "-" : "", (unsigned long long)c->magnitude,
+                           is_signed ? "-9223372036854775808, 9223372036854775808"
+                                     : "0, 18446744073709551616");
+    *neg = c->negative;
+    *mag = c->magnitude;
+    return PRISM_OK;
+}
+
+/* The integer member `key` as a sign and magnitude: exactly from its digits when it was written
+ * as a plain integer, else from the double, range-checked first. */
+static prism_status get_integer(const prism_json_value *v, const char *key, const char *what,
+                                bool is_signed, bool *neg, uint64_t *mag) {
+    prism_status st = exact_member(v, key, is_signed, what, neg, mag);
+    if (st != PRISM_ERR_INVALID) return st;
+    double d;
+    st = is_signed ? integer_member(v, key, what, -9223372036854775808.0, 9223372036854775808.0, &d)
+                   : integer_member(v, key, what, 0.0, 18446744073709551616.0, &d);
+    if (st) return st;
+    *neg = d < 0;
+    *mag = *neg ? (uint64_t)-d : (uint64_t)d; /* -d <= 2^63: in range */
+    return PRISM_OK;
+}
+
 prism_status prism_json_get_int64(const prism_json_value *v, const char *key, const char *what,
                                   long long *out) {
-    double d;
-    prism_status st =
-        integer_member(v, key, what, -9223372036854775808.0, 9223372036854775808.0, &d);
-    if (!st) *out = (long long)d;
+    bool neg;
+    uint64_t mag;
+    prism_status st = get_integer(v, key, what, true, &neg, &mag);
+    /* negate in unsigned arithmetic: -2^63 has no positive long long */
+    if (!st) *out = neg ? (long long)(0 - mag) : (long long)mag;
     return st;
 }
 
 prism_status prism_json_get_uint64(const prism_json_value *v, const char *key, const char *what,
                                    uint64_t *out) {
-    double d;
-    prism_status st = integer_member(v, key, what, 0.0, 18446744073709551616.0, &d);
-    if (!st) *out = (uint64_t)d;
+    bool neg;
+    uint64_t mag;
+    prism_status st = get_integer(v, key, what, false, &neg, &mag);
+    if (!st) *out = mag;
     return st;
 }

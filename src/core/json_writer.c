@@ -221,6 +221,10 @@ void prism_json_kv_int(prism_json *j, const char *key, long long v) {
     prism_json_key(j, key);
     prism_json_int(j, v);
 }
+void prism_json_kv_uint(prism_json *j, const char *key, uint64_t v) {
+    prism_json_key(j, key);
+    prism_json_u64(j, v);
+}
 void prism_json_kv_double(prism_json *j, const char *key, double v) {
     prism_json_key(j, key);
     prism_json_double(j, v);
@@ -263,9 +267,14 @@ void prism_json_write_value(prism_json *j, const prism_json_value *v) {
         prism_json_bool(j, v->boolean);
         break;
     case PRISM_JSON_NUMBER:
-        /* integers that a double holds exactly print without ".0" or exponent */
-        /* the range test first: converting an out-of-range double to an integer is undefined */
-        if (fabs(v->number) < 9007199254740992.0 && v->number == floor(v->number))
+        /* integers print as they were read (exact to 64 bits); integral doubles that a double
+         * holds exactly print without ".0" or exponent; the range test comes first, since
+         * converting an out-of-range double to an integer is undefined */
+        if (v->integer && !v->negative)
+            prism_json_u64(j, v->magnitude);
+        else if (v->integer) /* magnitude <= 2^63: negate in unsigned arithmetic */
+            prism_json_int(j, (long long)(0 - v->magnitude));
+        else if (fabs(v->number) < 9007199254740992.0 && v->number == floor(v->number))
             prism_json_int(j, (long long)v->number);
         else
             prism_json_double(j, v->number);

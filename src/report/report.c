@@ -33,7 +33,7 @@ typedef struct run {
     char preset[NAME_LEN]; /* run.json's "agent" */
     char agent[NAME_LEN];  /* the group label: preset plus the settings that differ from it */
     char hash[32];         /* config_hash: run.json's, else computed from config.ini; "" if none */
-    long long seed;
+    uint64_t seed;
     dev_t dev; /* of run.json: the same run reached by two paths is read once */
     ino_t ino;
     int nrows, ncols;
@@ -77,7 +77,7 @@ static prism_status read_run_json(run *r) {
     snprintf(r->status, sizeof r->status, "%s", prism_run_status_name(m->status));
     /* absent ("") in runs written before the identity hash existed */
     snprintf(r->hash, sizeof r->hash, "%s", m->config_hash);
-    r->seed = (long long)m->seed;
+    r->seed = m->seed;
     prism_run_meta_free(m);
     prism_free(m);
     const char *missing = !r->env[0] ? "env" : !r->preset[0] ? "agent" : NULL;
@@ -615,7 +615,7 @@ static void section_runs(ctx *c) {
         h(o, r->env);
         prism_svg_printf(o, "</td><td class=\"l\">");
         h(o, r->agent);
-        prism_svg_printf(o, "</td><td>%lld</td><td class=\"l\">", r->seed);
+        prism_svg_printf(o, "</td><td>%llu</td><td class=\"l\">", (unsigned long long)r->seed);
         h(o, r->status);
         prism_svg_printf(o, "</td><td>%d</td><td>%s</td><td class=\"l note\">", r->nrows,
                          isfinite(r->final) ? num : "&#8212;");
@@ -1138,7 +1138,7 @@ static prism_status section_single(ctx *c, const run *r) {
     h(&c->html, r->agent);
     prism_svg_printf(&c->html, " on ");
     h(&c->html, r->env);
-    prism_svg_printf(&c->html, ", seed %lld, status ", r->seed);
+    prism_svg_printf(&c->html, ", seed %llu, status ", (unsigned long long)r->seed);
     h(&c->html, r->status);
     prism_svg_printf(&c->html, ". Every numeric column of metrics.csv (sys_* columns are "
                                "timings in the trainer's units).</p>\n<div class=\"fig\">\n");

@@ -2,6 +2,7 @@
  * validation. Adding a key = one row in `keys` (plus the field in prism/config.h). */
 #include "prism/config.h"
 #include "prism/env.h"
+#include "prism/ini.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -408,102 +409,25 @@ prism_status prism_config_apply(prism_config *c, const char *assignments) {
     return PRISM_OK;
 }
 
-static char *trim(char *s) {
-    while (isspace((unsigned char)*s)) s++;
-    char *end = s + strlen(s);
-    while (end > s && isspace((unsigned char)end[-1])) *--end = 0;
-    return s;
-}
-
-/* A quoted value: "..." with \" and \\ escapes, then only spaces or a comment. Unquotes in
- * place; NULL when the quote is not closed or text follows it. */
-static char *unquote(char *s) {
-    char *w = s;
-    for (char *p = s + 1; *p; p++) {
-        if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-            *w++ = *++p;
-        else if (*p == '"') {
-            *w = 0;
-            p++;
-            while (*p == ' ' || *p == '\t') p++;
-            return *p == 0 || *p == '#' || *p == ';' ? s : NULL;
-        } else
-            *w++ = *p;
-    }
-    return NULL;
-}
-
 prism_status prism_config_load_ini(prism_config *c, const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return prism_error(PRISM_ERR_NOT_FOUND, "cannot open config file %s: %s", path,
-                           strerror(errno));
-    char line[1024], section[64] = "";
-    int line_no = 0;
-    prism_status st = PRISM_OK;
-    while (fgets(line, sizeof line, f)) {
-        line_no++;
-        size_t len = strlen(line);
-        /* a line that fills the buffer without its newline would be read as two lines */
-        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
-            st = prism_error(PRISM_ERR_INVALID,
-                             "%s:%d: line longer than %d characters; shorten it (no setting "
-                             "needs that much)",
-                             path, line_no, (int)sizeof line - 2);
-            break;
-        }
-        char *s = trim(line);
-        if (!*s || *s == '#' || *s == ';') continue;
-        if (*s == '[') {
-            char *comment = strpbrk(s, "#;");
-            if (comment) *comment = 0;
-            s = trim(s);
-            char *close = strchr(s, ']');
-            if (!close || close[1] || close - s - 1 >= (long)sizeof section) {
-                st = prism_error(PRISM_ERR_INVALID, "%s:%d: malformed section header '%s'", path,
-                                 line_no, s);
-                break;
-            }
-            *close = 0;
-            snprintf(section, sizeof section, "%s", trim(s + 1));
-            continue;
-        }
-        char *eq = strchr(s, '='), *comment = strpbrk(s, "#;");
-        if (!eq || (comment && comment < eq)) {
-            if (comment) *comment = 0;
-            st = prism_error(PRISM_ERR_INVALID, "%s:%d: expected 'key = value', got '%s'", path,
-                             line_no, trim(s));
-            break;
-        }
-        *eq = 0;
+    prism_ini ini;
+    prism_status st = prism_ini_read(path, &ini);
+    if (st) return st;
+    for (int i = 0; i < ini.n && !st; i++) {
+        const prism_ini_entry *e = &ini.entries[i];
         char key[160];
-        char *name = trim(s), *value = trim(eq + 1);
-        if (*value == '"') {
-            value = unquote(value);
-            if (!value) {
-                st = prism_error(PRISM_ERR_INVALID,
-                                 "%s:%d: %s: unterminated quoted value or text after the "
-                                 "closing quote; close the quote (write \\\" for a quote inside)",
-                                 path, line_no, name);
-                break;
-            }
-        } else {
-            if ((comment = strpbrk(value, "#;"))) *comment = 0;
-            value = trim(value);
-        }
-        if (section[0])
-            snprintf(key, sizeof key, "%s.%s", section, name);
+        if (e->section[0])
+            snprintf(key, sizeof key, "%s.%s", e->section, e->key);
         else
-            snprintf(key, sizeof key, "%s", name);
-        st = prism_config_set(c, key, value);
+            snprintf(key, sizeof key, "%s", e->key);
+        st = prism_config_set(c, key, e->value);
         if (st) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s", prism_error_message());
-            st = prism_error(st, "%s:%d: %s", path, line_no, msg);
-            break;
+            st = prism_error(st, "%s:%d: %s", path, e->line, msg);
         }
     }
-    fclose(f);
+    prism_ini_free(&ini);
     return st;
 }
 

@@ -134,7 +134,9 @@ static inline void wide_sincos(double x, double *sin_x, double *cos_x, int *ok_s
 
     /* The quadrant; a reduced r too close to 0 (x near a multiple of pi/2) has lost relative
      * accuracy in the reduction, so only k == 0 (no reduction) may be that small. */
-    const int k = (int)kd & 3;
+    /* kd converts only when in int's range: x NaN or huge (ok_all is 0 then anyway) would make
+     * the conversion undefined behaviour, and clang's float-cast-overflow check stops on it */
+    const int k = fabs(kd) < 0x1p20 ? (int)kd & 3 : 0;
     const int ok_all = (fabs(x) <= 16.0) & ((kd == 0.0) | (fabs(r) >= 0x1p-40));
     const double sr_neg = -sr, cr_neg = -cr;
     *sin_x = k == 0 ? sr : k == 1 ? cr : k == 2 ? sr_neg : cr_neg;
