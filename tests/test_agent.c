@@ -209,44 +209,6 @@ TEST(agent_c51_targets_are_distributions_and_terminal_mass_sits_on_reward) {
     prism_agent_free(&ag);
 }
 
-/* A C51 Q-value has one definition (prism_nn_q_from_logits, i.e. prism_nn_c51_mean of the
- * softmax): the values that pick the target's next action are bit for bit those that acting
- * (prism_nn_q / prism_nn_act) would compute from the same logits, with or without double Q. */
-TEST(agent_c51_next_action_values_match_the_acting_q_bit_for_bit) {
-    const prism_env_class *cls = prism_env_find("CartPole-v1");
-    for (int double_q = 0; double_q <= 1; double_q++) {
-        prism_agent_config a = small_config();
-        a.distributional = true;
-        a.num_atoms = 51;
-        a.v_max = 10.0;
-        a.batch_size = 32;
-        a.double_q = double_q;
-        prism_agent ag;
-        REQUIRE(prism_agent_init(&ag, &a, cls, 11) == PRISM_OK);
-        feed(&ag, 100);
-        /* the online net that chose a* (double Q) before this update changed it */
-        prism_nn before;
-        const int B = a.batch_size, A = ag.num_actions;
-        REQUIRE(prism_nn_init(&before, &ag.online.cfg, 2 * B, 11) == PRISM_OK);
-        prism_nn_copy_params(&before, &ag.online);
-        REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
-        float q[64 * 2];
-        const int N = a.num_atoms;
-        if (double_q) /* the same 2B-row forward the agent ran: obs, then next_obs */
-            prism_nn_q_from_logits(q, prism_nn_forward(&before, ag.both_obs, 2 * B) + B * A * N, B,
-                                   A, N, before.cfg.v_min, before.cfg.v_max);
-        else
-            prism_nn_q(&ag.target, ag.batch.next_obs, B, q);
-        int differ = 0;
-        for (int i = 0; i < B * A; i++) differ += memcmp(&q[i], &ag.next_q[i], sizeof(float)) != 0;
-        if (differ)
-            test_fail(__FILE__, __LINE__, "double_q=%d: %d of %d next-state Q-values differ",
-                      double_q, differ, B * A);
-        prism_nn_free(&before);
-        prism_agent_free(&ag);
-    }
-}
-
 TEST(agent_update_and_sync_follow_the_schedule) {
     const prism_env_class *cls = prism_env_find("CartPole-v1");
     prism_agent_config a = small_config();

@@ -53,8 +53,6 @@
 #include <stdio.h>
 
 #define PRISM_NN_MAX_HIDDEN 8
-/* C51 atoms per action (n_atoms); the distributional helpers keep one row on the stack. */
-#define PRISM_NN_MAX_ATOMS 1024
 
 /* Padding of the 3x3 stride-1 conv: SAME keeps H x W (zero padding of 1), VALID gives
  * (H-2) x (W-2). */
@@ -207,16 +205,7 @@ void prism_nn_set_naive(prism_nn *net, int naive);
 /* Row-wise softmax: p (rows, N) from logits (rows, N); p may alias logits. Max-subtracted,
  * sums in double. */
 void prism_nn_softmax(float *p, const float *logits, int rows, int N);
-/* The expected value of a distribution probs (N) over the C51 support: sum_i probs_i * z_i,
- * z_i = v_min + i dz, dz = (v_max - v_min) / (N - 1), with the support in float (as
- * prism_nn_config's float32 v_min / v_max define it) and the sum in double. The one definition
- * of a C51 Q-value: everything that turns a distribution into a value (acting, target action
- * selection, statistics of predicted and target distributions) calls it, so they agree bit
- * for bit. 2 <= N <= PRISM_NN_MAX_ATOMS (asserted); probs need not sum to 1 (a projected
- * target sums to 1 only up to float rounding) and are used as given. */
-double prism_nn_c51_mean(const float *probs, int N, float v_min, float v_max);
-/* q (B, A) = prism_nn_c51_mean(prism_nn_softmax(logits[b][a])): the Q-values of C51 logits
- * (B, A, N). */
+/* q (B, A) = sum_i softmax(logits[b][a])_i * z_i with z_i = v_min + i (v_max-v_min)/(N-1). */
 void prism_nn_q_from_logits(float *q, const float *logits, int B, int A, int N, float v_min,
                             float v_max);
 /* The categorical projection (Bellemare et al. 2017, Alg. 1) of the distributions

@@ -24,31 +24,29 @@ void prism_nn_softmax(float *p, const float *logits, int rows, int N) {
     }
 }
 
-double prism_nn_c51_mean(const float *probs, int N, float v_min, float v_max) {
-    PRISM_ASSERT(N >= 2 && N <= PRISM_NN_MAX_ATOMS);
-    /* The support in float, as the network's float32 v_min / v_max define it; the sum in
-     * double, so the order of 51 products costs no bits. */
-    const float dz = (v_max - v_min) / (float)(N - 1);
-    double q = 0;
-    for (int j = 0; j < N; j++) q += (double)probs[j] * (double)(v_min + dz * (float)j);
-    return q;
-}
-
 void prism_nn_q_from_logits(float *q, const float *logits, int B, int A, int N, float v_min,
                             float v_max) {
-    float p[PRISM_NN_MAX_ATOMS];
+    const double dz = ((double)v_max - (double)v_min) / (N - 1);
     for (int r = 0; r < B * A; r++) {
-        prism_nn_softmax(p, logits + (size_t)r * N, 1, N);
-        q[r] = (float)prism_nn_c51_mean(p, N, v_min, v_max);
+        const float *l = logits + (size_t)r * N;
+        float mx = l[0];
+        for (int i = 1; i < N; i++) mx = l[i] > mx ? l[i] : mx;
+        double s = 0, sz = 0;
+        for (int i = 0; i < N; i++) {
+            double e = (double)expf(l[i] - mx);
+            s += e;
+            sz += e * ((double)v_min + i * dz);
+        }
+        q[r] = (float)(sz / s);
     }
 }
 
 void prism_nn_c51_project(float *out, const float *probs, const float *rewards,
                           const float *discounts, int B, int N, float v_min, float v_max) {
-    PRISM_ASSERT(N >= 2 && N <= PRISM_NN_MAX_ATOMS && v_max > v_min && out != probs);
+    PRISM_ASSERT(N >= 2 && N <= 1024 && v_max > v_min && out != probs);
     const double lo = v_min, hi = v_max, dz = (hi - lo) / (N - 1);
     for (int b = 0; b < B; b++) {
-        double m[PRISM_NN_MAX_ATOMS];
+        double m[1024]; /* N <= 1024 (prism_nn_config_check) */
         const float *p = probs + (size_t)b * N;
         memset(m, 0, sizeof(double) * (size_t)N);
         double r = rewards[b], g = discounts[b];

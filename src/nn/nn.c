@@ -90,10 +90,9 @@ prism_status prism_nn_config_check(const prism_nn_config *c) {
     if (c->n_actions <= 0 || c->n_actions > 4096)
         return prism_error(PRISM_ERR_INVALID, "nn config: n_actions %d must be in 1..4096",
                            c->n_actions);
-    if (c->n_atoms <= 0 || c->n_atoms > PRISM_NN_MAX_ATOMS)
+    if (c->n_atoms <= 0 || c->n_atoms > 1024)
         return prism_error(PRISM_ERR_INVALID,
-                           "nn config: n_atoms %d must be in 1..%d (1: scalar Q)", c->n_atoms,
-                           PRISM_NN_MAX_ATOMS);
+                           "nn config: n_atoms %d must be in 1..1024 (1: scalar Q)", c->n_atoms);
     if (c->n_atoms > 1 && !(c->v_max > c->v_min))
         return prism_error(PRISM_ERR_INVALID,
                            "nn config: a distributional head needs v_max > v_min (got %g, %g)",
