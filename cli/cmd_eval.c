@@ -1,7 +1,7 @@
 /* prism eval RUN [--episodes N] [--epsilon E] [--seed S] [--json] and prism watch RUN
  * [--delay MS] [--seed S]: use a trained agent. RUN is a run directory, or a run id (or unique
  * prefix) in the runs directory's index. Both load the run's latest checkpoint with its
- * config.ini (prism/trained.h) and play on the evaluation environment, whose random source
+ * config.ini (prism/run_state.h) and play on the evaluation environment, whose random source
  * and the agent's evaluation stream come from the checkpoint, so the same command gives the
  * same numbers; --seed draws fresh ones instead.
  *
@@ -11,7 +11,7 @@
 #include "prism/file.h"
 #include "prism/json.h"
 #include "prism/run_index.h"
-#include "prism/trained.h"
+#include "prism/run_state.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -65,17 +65,17 @@ static int find_run(const char *cmd, const char *run, const char *runs_dir, char
 }
 
 /* Load the run; prints the error and returns an exit code on failure. */
-static int load(const char *cmd, const char *run, const cli_opt *runs_dir, prism_trained *t) {
+static int load(const char *cmd, const char *run, const cli_opt *runs_dir, prism_run_state *t) {
     char dir[PRISM_PATH_MAX];
     int rc = find_run(cmd, run, cli_value(runs_dir, "runs"), dir, sizeof dir);
     if (rc) return rc;
-    prism_status st = prism_trained_load(t, dir, NULL);
+    prism_status st = prism_run_state_load(t, dir, NULL);
     if (st) return cli_fail(cmd, st, NULL);
     return CLI_OK;
 }
 
 /* --seed S: fresh evaluation streams instead of the checkpoint's. */
-static int reseed(const char *cmd, const cli_opt *o, prism_trained *t) {
+static int reseed(const char *cmd, const cli_opt *o, prism_run_state *t) {
     if (!o->count) return CLI_OK;
     uint64_t seed;
     if (!cli_u64(cmd, o, 0, &seed)) return CLI_USAGE;
@@ -123,17 +123,17 @@ int cmd_eval(int argc, char **argv) {
             return CLI_USAGE;
         }
     }
-    prism_trained t;
+    prism_run_state t;
     if ((rc = load("eval", pos[0], &opts[O_RUNS_DIR], &t))) return rc;
     if ((rc = reseed("eval", &opts[O_SEED], &t))) {
-        prism_trained_free(&t);
+        prism_run_state_free(&t);
         return rc;
     }
     if (epsilon >= 0) t.agent.cfg.eps_eval = epsilon;
     const int D = prism_env_obs_size(t.eval_env.cls);
     float *obs = malloc(sizeof(float) * (size_t)D);
     if (!obs) {
-        prism_trained_free(&t);
+        prism_run_state_free(&t);
         return cli_fail("eval", prism_error(PRISM_ERR_NOMEM, "out of memory"), NULL);
     }
     double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY, len_sum = 0;
@@ -176,7 +176,7 @@ int cmd_eval(int argc, char **argv) {
         prism_json_object_end(&j);
         int out_rc = cli_json_print("eval", &j);
         if (out_rc) {
-            prism_trained_free(&t);
+            prism_run_state_free(&t);
             return out_rc;
         }
     } else {
@@ -186,7 +186,7 @@ int cmd_eval(int argc, char **argv) {
         printf("episodes %lld  return mean %.2f  std %.2f  min %.2f  max %.2f  length %.1f\n",
                episodes, mean, std, lo, hi, len_sum / n);
     }
-    prism_trained_free(&t);
+    prism_run_state_free(&t);
     return CLI_OK;
 }
 
@@ -220,10 +220,10 @@ int cmd_watch(int argc, char **argv) {
     }
     long long delay;
     if (!cli_int("watch", &opts[O_DELAY], 0, 60000, 50, &delay)) return CLI_USAGE;
-    prism_trained t;
+    prism_run_state t;
     if ((rc = load("watch", pos[0], &opts[O_RUNS_DIR], &t))) return rc;
     if ((rc = reseed("watch", &opts[O_SEED], &t))) {
-        prism_trained_free(&t);
+        prism_run_state_free(&t);
         return rc;
     }
     const prism_env_class *c = t.eval_env.cls;
@@ -232,7 +232,7 @@ int cmd_watch(int argc, char **argv) {
                 "prism watch: error: %s has no text rendering; use `prism eval` for its "
                 "returns\n",
                 c->id);
-        prism_trained_free(&t);
+        prism_run_state_free(&t);
         return CLI_USAGE;
     }
     /* On a terminal: redraw in place at --delay; otherwise (a pipe, a file, a test) print
@@ -245,7 +245,7 @@ int cmd_watch(int argc, char **argv) {
     if (!obs || !picture) {
         free(obs);
         free(picture);
-        prism_trained_free(&t);
+        prism_run_state_free(&t);
         return cli_fail("watch", prism_error(PRISM_ERR_NOMEM, "out of memory"), NULL);
     }
     prism_env_reset(&t.eval_env, obs);
@@ -284,6 +284,6 @@ int cmd_watch(int argc, char **argv) {
     }
     free(obs);
     free(picture);
-    prism_trained_free(&t);
+    prism_run_state_free(&t);
     return CLI_OK;
 }

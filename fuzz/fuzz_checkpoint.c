@@ -16,7 +16,7 @@
 #include "prism/checkpoint.h"
 #include "prism/core.h"
 #include "prism/presets.h"
-#include "prism/trained.h"
+#include "prism/run_state.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@
 
 enum { HEADER = 24 };
 
-static prism_trained T;
+static prism_run_state T;
 static char path[256];
 static unsigned char *buf;
 static size_t buf_cap;
@@ -98,7 +98,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (prism_config_set(&cfg, kv[i][0], kv[i][1])) die(kv[i][0]);
-    if (prism_trained_init(&T, &cfg)) die("building the agent");
+    if (prism_run_state_init(&T, &cfg)) die("building the agent");
     snprintf(path, sizeof path, "/dev/shm/prism-fuzz-ckpt-%ld.bin", (long)getpid());
     atexit(remove_scratch);
     const char *seed_dir = getenv("PRISM_FUZZ_SEED_DIR");
@@ -115,10 +115,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
             else
                 memcpy(obs, next, sizeof obs);
         }
-        prism_run_counters c = {.iterations_done = 2, .env_steps = 400, .episodes_total = 9};
+        T.counters = (prism_run_counters){.iterations_done = 2, .env_steps = 400, .episodes_total = 9};
         char dir[512];
         snprintf(dir, sizeof dir, "/dev/shm/prism-fuzz-seed-%ld", (long)getpid());
-        if (prism_checkpoint_save(dir, 5, &c, &T.agent, &T.env, &T.eval_env, NULL, 0))
+        if (prism_checkpoint_save(dir, 5, &T))
             die("saving the seed");
         char ck[600];
         snprintf(ck, sizeof ck, "%s/ckpt-2.bin", dir);
@@ -154,8 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t w = len ? fwrite(buf, 1, len, f) : 0;
     fclose(f);
     if (w != len) return 0;
-    prism_run_counters c;
-    if (prism_checkpoint_load_file(path, &c, &T.agent, &T.env, &T.eval_env, NULL, 0) == PRISM_OK) {
+    if (prism_checkpoint_load_file(path, &T) == PRISM_OK) {
         /* use what was loaded: act (eval and training), learn once */
         float obs[8];
         prism_env_reset(&T.eval_env, obs);

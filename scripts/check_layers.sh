@@ -54,7 +54,8 @@ run_index.h archive
 sweep.h run
 tfevents.h archive
 dir_lock.h archive
-trained.h run
+run_state.h run
+fields.h core
 trainer.h run
 watchdog.h run
 report.h report

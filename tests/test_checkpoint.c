@@ -12,7 +12,7 @@
 #include "prism/core.h"
 #include "prism/file.h"
 #include "prism/rng.h"
-#include "prism/trained.h"
+#include "prism/run_state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -149,11 +149,76 @@ TEST(checkpoint_bit_flip_and_wrong_version_are_refused) {
     fix_crc(copy, len);
     REQUIRE(spit(ck, copy, len));
     check_refused(dir, ck, "version 99");
+    /* version 1 (raw struct bytes) is refused with what to do */
+    memcpy(copy, data, len);
+    put_u32(copy + 8, 1);
+    fix_crc(copy, len);
+    REQUIRE(spit(ck, copy, len));
+    check_refused(dir, ck, "version 1");
+    check_refused(dir, ck, "with the prism that started it");
     /* a payload length that disagrees with the file */
     memcpy(copy, data, len);
     copy[16] ^= 1;
     REQUIRE(spit(ck, copy, len));
     check_refused(dir, ck, "truncated or padded");
+    free(copy);
+    prism_free(data);
+}
+
+static void put_u64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+TEST(checkpoint_fields_are_read_by_name_and_a_missing_or_unknown_one_is_refused) {
+    char dir[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
+    REQUIRE(make_run("n", dir));
+    latest_of(dir, ck);
+    size_t len;
+    unsigned char *data = (unsigned char *)slurp(ck, &len);
+    REQUIRE(data && len > 1000);
+    /* the named fields lead the payload: a field renamed (checksum fixed) is missing */
+    unsigned char *copy = malloc(len + 64);
+    REQUIRE(copy);
+    memcpy(copy, data, len);
+    unsigned char *name = memmem(copy, len, "run.env_steps", 13);
+    REQUIRE(name != NULL);
+    name[12] = 'z';
+    fix_crc(copy, len);
+    REQUIRE(spit(ck, copy, len));
+    check_refused(dir, ck, "has no field run.env_steps");
+    /* a field of another size */
+    memcpy(copy, data, len);
+    name = memmem(copy, len, "run.env_steps", 13);
+    REQUIRE(name != NULL);
+    name[13] = 4; /* its length: 8 -> 4 would misalign the rest: refused as malformed or sized */
+    fix_crc(copy, len);
+    REQUIRE(spit(ck, copy, len));
+    check_refused(dir, ck, "is damaged");
+    /* one more field at the end of the section, as a newer prism would write it */
+    static const unsigned char extra[] = {10, 'r', 'u', 'n', '.', 'f', 'u', 't', 'u', 'r', 'e', 8,
+                                          0,  0,   0,   1,   2,   3,   4,   5,   6,   7,   8};
+    const size_t n = sizeof extra;
+    const uint64_t count = get_le(data + HEADER, 4), section = get_le(data + HEADER + 4, 8);
+    const size_t at = HEADER + 12 + (size_t)section;
+    memcpy(copy, data, at);
+    memcpy(copy + at, extra, n);
+    memcpy(copy + at + n, data + at, len - at);
+    put_u32(copy + HEADER, (uint32_t)count + 1);
+    put_u64(copy + HEADER + 4, section + n);
+    put_u64(copy + 16, len + n - HEADER - 4);
+    fix_crc(copy, len + n);
+    REQUIRE(spit(ck, copy, len + n));
+    check_refused(dir, ck, "does not know (run.future)");
+    /* the original loads */
+    REQUIRE(spit(ck, data, len));
+    char out[8192];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s --quiet", dir), 0);
     free(copy);
     prism_free(data);
 }
@@ -221,8 +286,8 @@ TEST(checkpoint_damage_behind_a_valid_checksum_never_crashes) {
     size_t len;
     unsigned char *data = (unsigned char *)slurp(ck, &len);
     REQUIRE(data);
-    prism_trained good;
-    REQUIRE(prism_trained_load(&good, dir, ck) == PRISM_OK);
+    prism_run_state good;
+    REQUIRE(prism_run_state_load(&good, dir, ck) == PRISM_OK);
     CHECK(good.counters.iterations_done == 3 && good.counters.env_steps >= 600);
     unsigned char *copy = malloc(len);
     REQUIRE(copy);
@@ -241,9 +306,7 @@ TEST(checkpoint_damage_behind_a_valid_checksum_never_crashes) {
         }
         fix_crc(copy, len);
         REQUIRE(spit(bad, copy, len));
-        prism_run_counters c;
-        prism_status st =
-            prism_checkpoint_load_file(bad, &c, &good.agent, &good.env, &good.eval_env, NULL, 0);
+        prism_status st = prism_checkpoint_load_file(bad, &good);
         if (st) {
             refused++;
             CHECK(st == PRISM_ERR_CORRUPT || st == PRISM_ERR_INVALID);
@@ -256,9 +319,8 @@ TEST(checkpoint_damage_behind_a_valid_checksum_never_crashes) {
     CHECK(refused > 50);
     CHECK(loaded > 10);
     /* the original still loads after all that */
-    CHECK(prism_checkpoint_load_file(ck, &good.counters, &good.agent, &good.env, &good.eval_env,
-                                     NULL, 0) == PRISM_OK);
-    prism_trained_free(&good);
+    CHECK(prism_checkpoint_load_file(ck, &good) == PRISM_OK);
+    prism_run_state_free(&good);
     free(copy);
     prism_free(data);
 }
@@ -301,10 +363,10 @@ TEST(checkpoint_full_disk_fails_the_run_cleanly) {
         pclose(p);
     }
     CHECK_EQ_INT(leftovers, 0);
-    prism_trained tr;
-    CHECK(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    prism_run_state tr;
+    CHECK(prism_run_state_load(&tr, dir, NULL) == PRISM_OK);
     CHECK(tr.counters.iterations_done >= 1);
-    prism_trained_free(&tr);
+    prism_run_state_free(&tr);
     /* with room again (a copy on the big disk), the run resumes and completes */
     snprintf(cmd, sizeof cmd, "cp -a '%s' '%s/copy'", dir, test_tmpdir());
     CHECK(system(cmd) == 0);
@@ -342,8 +404,8 @@ TEST(checkpoint_with_an_action_out_of_range_is_refused) {
     char dir[PRISM_PATH_MAX], bad[PRISM_PATH_MAX];
     REQUIRE(make_run("a", dir));
     REQUIRE(prism_path_join(bad, sizeof bad, test_tmpdir(), "bad-action.bin") == PRISM_OK);
-    prism_trained tr;
-    REQUIRE(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    prism_run_state tr;
+    REQUIRE(prism_run_state_load(&tr, dir, NULL) == PRISM_OK);
     prism_replay *r = &tr.agent.replay;
     int step = -1, other = -1; /* a slot with an action taken, and one without */
     for (int i = 0; i < r->opt.capacity && i < r->pos; i++) {
@@ -352,16 +414,13 @@ TEST(checkpoint_with_an_action_out_of_range_is_refused) {
     }
     REQUIRE(step >= 0 && other >= 0);
     const int32_t keep_step = r->actions[step];
-    prism_run_counters c = tr.counters;
     /* 1. action == A in a step slot: refused by the checkpoint loader (it knows A) */
     r->actions[step] = tr.agent.num_actions;
-    REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
-            PRISM_OK);
+    REQUIRE(prism_checkpoint_save_file(bad, &tr) == PRISM_OK);
     r->actions[step] = keep_step;
-    prism_trained fresh;
-    REQUIRE(prism_trained_init(&fresh, &tr.cfg) == PRISM_OK);
-    CHECK(prism_checkpoint_load_file(bad, &c, &fresh.agent, &fresh.env, &fresh.eval_env, NULL, 0) ==
-          PRISM_ERR_CORRUPT);
+    prism_run_state fresh;
+    REQUIRE(prism_run_state_init(&fresh, &tr.cfg) == PRISM_OK);
+    CHECK(prism_checkpoint_load_file(bad, &fresh) == PRISM_ERR_CORRUPT);
     CHECK(strstr(prism_error_message(), bad) && strstr(prism_error_message(), "action"));
     /* 2. a negative action in a step slot, 3. an action in a slot without a step: refused by the
      * replay memory's own consistency check */
@@ -370,21 +429,17 @@ TEST(checkpoint_with_an_action_out_of_range_is_refused) {
             r->actions[step] = -1;
         else
             r->actions[other] = 0;
-        REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
-                PRISM_OK);
+        REQUIRE(prism_checkpoint_save_file(bad, &tr) == PRISM_OK);
         r->actions[step] = keep_step;
         r->actions[other] = -1;
-        CHECK(prism_checkpoint_load_file(bad, &c, &fresh.agent, &fresh.env, &fresh.eval_env, NULL,
-                                         0) == PRISM_ERR_CORRUPT);
+        CHECK(prism_checkpoint_load_file(bad, &fresh) == PRISM_ERR_CORRUPT);
         CHECK(strstr(prism_error_message(), "replay memory") != NULL);
     }
     /* untampered, the same agent saves and loads */
-    REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
-            PRISM_OK);
-    CHECK(prism_checkpoint_load_file(bad, &c, &fresh.agent, &fresh.env, &fresh.eval_env, NULL, 0) ==
-          PRISM_OK);
-    prism_trained_free(&fresh);
-    prism_trained_free(&tr);
+    REQUIRE(prism_checkpoint_save_file(bad, &tr) == PRISM_OK);
+    CHECK(prism_checkpoint_load_file(bad, &fresh) == PRISM_OK);
+    prism_run_state_free(&fresh);
+    prism_run_state_free(&tr);
 }
 
 TEST(checkpoint_with_a_nan_reward_diverges_cleanly_when_learning) {
@@ -394,20 +449,17 @@ TEST(checkpoint_with_a_nan_reward_diverges_cleanly_when_learning) {
     char dir[PRISM_PATH_MAX], bad[PRISM_PATH_MAX];
     REQUIRE(make_run("n", dir));
     REQUIRE(prism_path_join(bad, sizeof bad, test_tmpdir(), "nan-reward.bin") == PRISM_OK);
-    prism_trained tr;
-    REQUIRE(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    prism_run_state tr;
+    REQUIRE(prism_run_state_load(&tr, dir, NULL) == PRISM_OK);
     REQUIRE(tr.agent.num_atoms > 1); /* rainbow: the C51 head */
     prism_replay *r = &tr.agent.replay;
     const int filled = (int)(r->pos < r->opt.capacity ? r->pos : r->opt.capacity);
     for (int i = 0; i < filled; i++)
         if (r->actions[i] >= 0) r->rewards[i] = NAN; /* every sampled batch has one */
-    prism_run_counters c = tr.counters;
-    REQUIRE(prism_checkpoint_save_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
-            PRISM_OK);
-    prism_trained_free(&tr);
-    REQUIRE(prism_trained_init(&tr, &tr.cfg) == PRISM_OK);
-    REQUIRE(prism_checkpoint_load_file(bad, &c, &tr.agent, &tr.env, &tr.eval_env, NULL, 0) ==
-            PRISM_OK);
+    REQUIRE(prism_checkpoint_save_file(bad, &tr) == PRISM_OK);
+    prism_run_state_free(&tr);
+    REQUIRE(prism_run_state_init(&tr, &tr.cfg) == PRISM_OK);
+    REQUIRE(prism_checkpoint_load_file(bad, &tr) == PRISM_OK);
     CHECK(prism_agent_learn(&tr.agent) == PRISM_ERR_DIVERGED);
-    prism_trained_free(&tr);
+    prism_run_state_free(&tr);
 }

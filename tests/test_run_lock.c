@@ -325,7 +325,13 @@ TEST(run_lock_second_sigterm_ends_a_busy_process_with_the_run_marked) {
     CHECK(took < 4); /* the deadline after a second signal is 2 s; the episode end is ~40 s away */
     char status[32];
     json_string(path, "status", status, sizeof status);
-    CHECK(strcmp(status, "interrupted") == 0);
+    if (strcmp(status, "interrupted") != 0) {
+        char *text = test_read_file(log, NULL), *run = test_read_file(path, NULL);
+        test_fail(__FILE__, __LINE__, "status %s after %.1f s, exit %d; output:\n%s\nrun.json:\n%s",
+                  status, took, rc, text ? text : "", run ? run : "");
+        free(text);
+        free(run);
+    }
 }
 
 /* Under an address-space limit that leaves no room for OpenBLAS's work buffer (where OpenBLAS

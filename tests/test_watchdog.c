@@ -9,7 +9,7 @@
 #include "prism/file.h"
 #include "prism/json.h"
 #include "prism/presets.h"
-#include "prism/trained.h"
+#include "prism/run_state.h"
 #include "prism/trainer.h"
 #include "prism/watchdog.h"
 
@@ -158,14 +158,14 @@ static void check_divergence(int learn, const char *quantity) {
     prism_free(latest);
     char ck[PRISM_PATH_MAX];
     REQUIRE(prism_path_join(ck, sizeof ck, dir, "checkpoints/diverged.bin") == PRISM_OK);
-    prism_trained tr;
-    REQUIRE(prism_trained_load(&tr, dir, ck) == PRISM_OK);
+    prism_run_state tr;
+    REQUIRE(prism_run_state_load(&tr, dir, ck) == PRISM_OK);
     CHECK(isnan(tr.agent.online.params[tr.agent.online.n_params - 1]));
     CHECK(tr.counters.env_steps >= 450 && tr.counters.env_steps < 800);
-    prism_trained_free(&tr);
-    REQUIRE(prism_trained_load(&tr, dir, NULL) == PRISM_OK);
+    prism_run_state_free(&tr);
+    REQUIRE(prism_run_state_load(&tr, dir, NULL) == PRISM_OK);
     CHECK(prism_watchdog_nonfinite(tr.agent.online.params, tr.agent.online.n_params) == -1);
-    prism_trained_free(&tr);
+    prism_run_state_free(&tr);
 }
 
 TEST(watchdog_nan_in_learning_stops_the_run_as_diverged) {

@@ -86,6 +86,18 @@ typedef struct prism_agent_config {
     prism_obs_storage obs_storage;
 } prism_agent_config;
 
+/* Which learning quantity went non-finite first (the watchdog's report). */
+typedef enum prism_nonfinite {
+    PRISM_NONFINITE_NONE = 0,
+    PRISM_NONFINITE_LOSS,       /* the TD loss */
+    PRISM_NONFINITE_GRAD_NORM,  /* the gradient norm */
+    PRISM_NONFINITE_Q_VALUES,   /* Q-values of a sampled batch */
+    PRISM_NONFINITE_PARAMETERS, /* a network parameter (checked by the trainer) */
+} prism_nonfinite;
+
+/* "TD loss", "gradient norm", "Q-values", "parameters"; "a learning quantity" for NONE. */
+const char *prism_nonfinite_name(prism_nonfinite what);
+
 /* Learning statistics accumulated since the last prism_agent_stats_reset (one iteration). */
 typedef struct prism_agent_stats {
     long long updates;
@@ -98,9 +110,9 @@ typedef struct prism_agent_stats {
     double dist_entropy_sum; /* mean entropy of the predicted distribution (C51) */
     double weight_min;       /* smallest importance weight seen (1 without PER) */
     long long target_syncs;
-    int first_nonfinite; /* 0, or which quantity went non-finite first (see .c) */
-    double time_replay;  /* seconds storing and sampling transitions */
-    double time_learn;   /* seconds in forward, backward and optimizer */
+    prism_nonfinite first_nonfinite; /* which quantity went non-finite first, if any */
+    double time_replay;              /* seconds storing and sampling transitions */
+    double time_learn;               /* seconds in forward, backward and optimizer */
 } prism_agent_stats;
 
 /* Deliberate bugs, for proving that `prism doctor` and the tests catch them (tests only; a

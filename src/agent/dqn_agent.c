@@ -8,7 +8,21 @@
 #include <math.h>
 #include <string.h>
 
-enum { NONFINITE_LOSS = 1, NONFINITE_GRAD = 2, NONFINITE_Q = 3, NONFINITE_PARAMS = 4 };
+const char *prism_nonfinite_name(prism_nonfinite what) {
+    switch (what) {
+    case PRISM_NONFINITE_LOSS:
+        return "TD loss";
+    case PRISM_NONFINITE_GRAD_NORM:
+        return "gradient norm";
+    case PRISM_NONFINITE_Q_VALUES:
+        return "Q-values";
+    case PRISM_NONFINITE_PARAMETERS:
+        return "parameters";
+    case PRISM_NONFINITE_NONE:
+        break;
+    }
+    return "a learning quantity";
+}
 
 prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_env_class *env) {
     prism_nn_config n;
@@ -379,7 +393,7 @@ prism_status prism_agent_learn(prism_agent *ag) {
     batch_stats(ag, out);
     prism_agent_stats *s = &ag->stats;
     if (!isfinite(loss)) {
-        s->first_nonfinite = NONFINITE_LOSS;
+        s->first_nonfinite = PRISM_NONFINITE_LOSS;
         return prism_error(PRISM_ERR_DIVERGED, "the TD loss became %g at update %lld", loss,
                            s->updates + 1);
     }
@@ -389,7 +403,7 @@ prism_status prism_agent_learn(prism_agent *ag) {
     if (first) memcpy(ag->params_before, ag->online.params, sizeof(float) * ag->online.n_params);
     double gnorm = prism_optim_step(&ag->opt, ag->online.params, ag->online.grads);
     if (!isfinite(gnorm)) {
-        s->first_nonfinite = NONFINITE_GRAD;
+        s->first_nonfinite = PRISM_NONFINITE_GRAD_NORM;
         return prism_error(PRISM_ERR_DIVERGED, "the gradient norm became %g at update %lld", gnorm,
                            s->updates + 1);
     }
@@ -410,7 +424,7 @@ prism_status prism_agent_learn(prism_agent *ag) {
         for (int i = 0; i < B; i++)
             if ((double)b->weights[i] < s->weight_min) s->weight_min = (double)b->weights[i];
     if (!isfinite(s->q_sum)) {
-        s->first_nonfinite = NONFINITE_Q;
+        s->first_nonfinite = PRISM_NONFINITE_Q_VALUES;
         return prism_error(PRISM_ERR_DIVERGED, "the Q-values became non-finite at update %lld",
                            s->updates);
     }

@@ -2,6 +2,7 @@
  * one atomic file), then `latest` is switched to it. See prism/checkpoint.h. */
 #include "prism/checkpoint.h"
 
+#include "prism/fields.h"
 #include "prism/file.h"
 
 #include <dirent.h>
@@ -11,19 +12,134 @@
 #include <unistd.h>
 
 #define CKPT_MAGIC "PRISMCKP"
-enum { CKPT_VERSION = 1, HEADER_BYTES = 8 + 4 + 4 + 8 };
+enum { HEADER_BYTES = 8 + 4 + 4 + 8 };
 
-/* The fixed-size part of the payload. Sizes of the structs it contains are checked on load so
- * a binary built with different struct layouts refuses the file instead of misreading it. */
-typedef struct fixed_part {
-    uint32_t counters_size, rng_size, env_random_size, stats_size;
-    uint64_t blob_size;
-    prism_run_counters counters;
-    long long agent_steps;
-    prism_agent_stats agent_stats;
-    prism_rng explore_rng, replay_rng, eval_rng;
-    prism_env_random env_random, eval_random;
-} fixed_part;
+/* A field list read or written by the same code (so the two cannot drift apart): with w set
+ * the values are written, else they are read from r into the state. */
+typedef struct field_io {
+    prism_fields *w;
+    prism_fields_view *r;
+    prism_status st;
+} field_io;
+
+static void io_i64(field_io *x, const char *name, long long *v) {
+    int64_t t = *v;
+    if (x->w)
+        prism_fields_i64(x->w, name, t);
+    else if (!x->st && !(x->st = prism_fields_get_i64(x->r, name, &t)))
+        *v = t;
+}
+
+static void io_int(field_io *x, const char *name, int *v) {
+    long long t = *v;
+    io_i64(x, name, &t);
+    if (!x->w && !x->st) {
+        if (t < INT32_MIN || t > INT32_MAX)
+            x->st = prism_error(PRISM_ERR_CORRUPT, "%s is damaged: field %s is out of range",
+                                x->r->source, name);
+        else
+            *v = (int)t;
+    }
+}
+
+static void io_f64(field_io *x, const char *name, double *v) {
+    if (x->w)
+        prism_fields_f64(x->w, name, *v);
+    else if (!x->st)
+        x->st = prism_fields_get_f64(x->r, name, v);
+}
+
+static void io_i64s(field_io *x, const char *name, long long *v, size_t n) {
+    int64_t t[PRISM_ACTIONS_LOGGED];
+    PRISM_ASSERT(n <= PRISM_ACTIONS_LOGGED);
+    for (size_t i = 0; i < n; i++) t[i] = v[i];
+    if (x->w)
+        prism_fields_i64s(x->w, name, t, n);
+    else if (!x->st && !(x->st = prism_fields_get_i64s(x->r, name, t, n)))
+        for (size_t i = 0; i < n; i++) v[i] = t[i];
+}
+
+static void io_rng(field_io *x, const char *name, prism_rng *v) {
+    if (x->w)
+        prism_fields_u64s(x->w, name, v->s, 4);
+    else if (!x->st)
+        x->st = prism_fields_get_u64s(x->r, name, v->s, 4);
+}
+
+static void io_env_random(field_io *x, const char *prefix, prism_env_random *v) {
+    char name[64];
+    int kind = (int)v->kind;
+    snprintf(name, sizeof name, "%s.kind", prefix);
+    io_int(x, name, &kind);
+    snprintf(name, sizeof name, "%s.rng", prefix);
+    io_rng(x, name, &v->rng);
+    snprintf(name, sizeof name, "%s.np_mt", prefix);
+    if (x->w)
+        prism_fields_u32s(x->w, name, v->np.mt, 624);
+    else if (!x->st)
+        x->st = prism_fields_get_u32s(x->r, name, v->np.mt, 624);
+    snprintf(name, sizeof name, "%s.np_pos", prefix);
+    io_int(x, name, &v->np.pos);
+    if (!x->w && !x->st && kind != (int)v->kind)
+        x->st =
+            prism_error(PRISM_ERR_CORRUPT, "%s is damaged: %s is a random source of another kind",
+                        x->r->source, prefix);
+}
+
+/* Adding a field to one of these structs without checkpointing it would break bit-identical
+ * resume silently: add it to visit() below, then update the size here. */
+_Static_assert(sizeof(prism_run_counters) == 40, "checkpoint every counter by name in visit()");
+_Static_assert(sizeof(prism_iteration_acc) == 336, "checkpoint every sum by name in visit()");
+_Static_assert(sizeof(prism_agent_stats) == 128, "checkpoint every statistic by name in visit()");
+
+/* Every checkpointed value of the run state that is not a network or the replay memory. */
+static void visit(field_io *x, prism_run_state *s) {
+    prism_run_counters *c = &s->counters;
+    io_int(x, "run.iterations_done", &c->iterations_done);
+    io_int(x, "run.mid_iteration", &c->mid_iteration);
+    io_i64(x, "run.env_steps", &c->env_steps);
+    io_i64(x, "run.episodes_total", &c->episodes_total);
+    io_i64(x, "run.metrics_offset", &c->metrics_offset);
+    io_i64(x, "run.episodes_offset", &c->episodes_offset);
+    prism_iteration_acc *a = &s->acc;
+    io_i64(x, "iteration.steps", &a->steps);
+    io_i64(x, "iteration.episodes", &a->episodes);
+    io_f64(x, "iteration.return_sum", &a->return_sum);
+    io_f64(x, "iteration.return_sq", &a->return_sq);
+    io_f64(x, "iteration.return_min", &a->return_min);
+    io_f64(x, "iteration.return_max", &a->return_max);
+    io_f64(x, "iteration.length_sum", &a->length_sum);
+    io_i64s(x, "iteration.action_counts", a->action_counts, PRISM_ACTIONS_LOGGED);
+    io_i64(x, "iteration.actions_total", &a->actions_total);
+    io_f64(x, "iteration.time_env", &a->time_env);
+    io_f64(x, "iteration.time_act", &a->time_act);
+    prism_agent *g = &s->agent;
+    io_i64(x, "agent.steps", &g->steps);
+    io_rng(x, "agent.explore_rng", &g->explore_rng);
+    io_rng(x, "agent.replay_rng", &g->replay_rng);
+    io_rng(x, "agent.eval_rng", &g->eval_rng);
+    prism_agent_stats *t = &g->stats;
+    io_i64(x, "agent.stats.updates", &t->updates);
+    io_f64(x, "agent.stats.loss_sum", &t->loss_sum);
+    io_f64(x, "agent.stats.q_sum", &t->q_sum);
+    io_f64(x, "agent.stats.q_max", &t->q_max);
+    io_i64(x, "agent.stats.q_count", &t->q_count);
+    io_f64(x, "agent.stats.target_sum", &t->target_sum);
+    io_f64(x, "agent.stats.target_absmax", &t->target_absmax);
+    io_f64(x, "agent.stats.grad_norm_sum", &t->grad_norm_sum);
+    io_f64(x, "agent.stats.grad_norm_max", &t->grad_norm_max);
+    io_f64(x, "agent.stats.update_ratio", &t->update_ratio);
+    io_f64(x, "agent.stats.dist_entropy_sum", &t->dist_entropy_sum);
+    io_f64(x, "agent.stats.weight_min", &t->weight_min);
+    io_i64(x, "agent.stats.target_syncs", &t->target_syncs);
+    int nonfinite = (int)t->first_nonfinite;
+    io_int(x, "agent.stats.first_nonfinite", &nonfinite);
+    t->first_nonfinite = (prism_nonfinite)nonfinite;
+    io_f64(x, "agent.stats.time_replay", &t->time_replay);
+    io_f64(x, "agent.stats.time_learn", &t->time_learn);
+    io_env_random(x, "env.random", &s->env.random);
+    io_env_random(x, "eval_env.random", &s->eval_env.random);
+}
 
 static void put_u32(unsigned char *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
@@ -42,32 +158,26 @@ static uint64_t get_u64(const unsigned char *p) {
     return v;
 }
 
-static prism_status build_payload(char **buf, size_t *len, const prism_run_counters *counters,
-                                  const prism_agent *agent, const prism_env *env,
-                                  const prism_env *eval_env, const void *blob, size_t blob_len) {
+static prism_status build_payload(char **buf, size_t *len, const prism_run_state *s) {
     FILE *f = open_memstream(buf, len);
     if (!f) return prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
-    fixed_part fp;
-    memset(&fp, 0, sizeof fp);
-    fp.counters_size = sizeof(prism_run_counters);
-    fp.rng_size = sizeof(prism_rng);
-    fp.env_random_size = sizeof(prism_env_random);
-    fp.stats_size = sizeof(prism_agent_stats);
-    fp.blob_size = blob_len;
-    fp.counters = *counters;
-    fp.agent_steps = agent->steps;
-    fp.agent_stats = agent->stats;
-    fp.explore_rng = agent->explore_rng;
-    fp.replay_rng = agent->replay_rng;
-    fp.eval_rng = agent->eval_rng;
-    fp.env_random = env->random;
-    fp.eval_random = eval_env->random;
-    prism_status st = PRISM_OK;
-    if (fwrite(&fp, sizeof fp, 1, f) != 1 || (blob_len && fwrite(blob, blob_len, 1, f) != 1))
-        st = prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
-    if (!st) st = prism_nn_write(&agent->online, &agent->opt, f);
-    if (!st) st = prism_nn_write(&agent->target, NULL, f);
-    if (!st) st = prism_replay_save(&agent->replay, f);
+    prism_fields w;
+    prism_fields_init(&w);
+    /* visit() takes the fields' addresses for reading too: give it a (shallow) copy */
+    prism_run_state *copy = prism_alloc(sizeof *copy);
+    if (copy) {
+        memcpy(copy, s, sizeof *copy);
+        field_io x = {.w = &w};
+        visit(&x, copy);
+        prism_free(copy);
+    } else {
+        w.failed = true;
+    }
+    prism_status st = prism_fields_write(&w, f);
+    prism_fields_free(&w);
+    if (!st) st = prism_nn_write(&s->agent.online, &s->agent.opt, f);
+    if (!st) st = prism_nn_write(&s->agent.target, NULL, f);
+    if (!st) st = prism_replay_save(&s->agent.replay, f);
     if (fclose(f) != 0 && !st)
         st = prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
     if (st) {
@@ -110,17 +220,14 @@ static void prune(const char *dir, int keep) {
 }
 
 /* Write header, payload and trailer to `path` atomically. */
-static prism_status write_file(const char *path, const prism_run_counters *counters,
-                               const prism_agent *agent, const prism_env *env,
-                               const prism_env *eval_env, const void *blob, size_t blob_len) {
+static prism_status write_file(const char *path, const prism_run_state *s) {
     char *payload = NULL;
     size_t payload_len = 0;
-    prism_status st =
-        build_payload(&payload, &payload_len, counters, agent, env, eval_env, blob, blob_len);
+    prism_status st = build_payload(&payload, &payload_len, s);
     if (st) return st;
     unsigned char header[HEADER_BYTES], trailer[4];
     memcpy(header, CKPT_MAGIC, 8);
-    put_u32(header + 8, CKPT_VERSION);
+    put_u32(header + 8, PRISM_CHECKPOINT_VERSION);
     put_u32(header + 12, 0);
     put_u64(header + 16, payload_len);
     uint32_t crc = prism_crc32c(prism_crc32c(0, header, sizeof header), payload, payload_len);
@@ -138,25 +245,20 @@ static prism_status write_file(const char *path, const prism_run_counters *count
     return st;
 }
 
-prism_status prism_checkpoint_save_file(const char *path, const prism_run_counters *counters,
-                                        const prism_agent *agent, const prism_env *env,
-                                        const prism_env *eval_env, const void *blob,
-                                        size_t blob_len) {
-    return write_file(path, counters, agent, env, eval_env, blob, blob_len);
+prism_status prism_checkpoint_save_file(const char *path, const prism_run_state *s) {
+    return write_file(path, s);
 }
 
-prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_counters *counters,
-                                   const prism_agent *agent, const prism_env *env,
-                                   const prism_env *eval_env, const void *blob, size_t blob_len) {
+prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_state *s) {
     prism_status st = prism_mkdir_p(dir);
     if (st) return st;
     char name[64], path[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
-    snprintf(name, sizeof name, "ckpt-%d%s.bin", counters->iterations_done,
-             counters->mid_iteration ? "-mid" : "");
+    snprintf(name, sizeof name, "ckpt-%d%s.bin", s->counters.iterations_done,
+             s->counters.mid_iteration ? "-mid" : "");
     if ((st = prism_path_join(path, sizeof path, dir, name)) ||
         (st = prism_path_join(latest, sizeof latest, dir, "latest")))
         return st;
-    if ((st = write_file(path, counters, agent, env, eval_env, blob, blob_len))) return st;
+    if ((st = write_file(path, s))) return st;
     char text[80];
     int n = snprintf(text, sizeof text, "%s\n", name);
     if ((st = prism_file_write_atomic(latest, text, (size_t)n))) return st;
@@ -164,126 +266,141 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_co
     return PRISM_OK;
 }
 
-prism_status prism_checkpoint_load_file(const char *path, prism_run_counters *counters,
-                                        prism_agent *agent, prism_env *env, prism_env *eval_env,
-                                        void *blob, size_t blob_len) {
-    char *data = NULL;
-    size_t len = 0;
-    prism_status st = prism_file_read(path, &data, &len);
-    if (st) return st;
-    const unsigned char *p = (const unsigned char *)data;
-    if (len < HEADER_BYTES + 4 || memcmp(p, CKPT_MAGIC, 8) != 0) {
-        prism_free(data);
+/* The checksum only says the file is what was written; the values must also make sense before
+ * anything indexes with them (a damaged file with a recomputed checksum, or a bug). */
+static const char *implausible(const prism_run_state *s) {
+    const prism_run_counters *rc = &s->counters;
+    if (rc->iterations_done < 0 || (rc->mid_iteration != 0 && rc->mid_iteration != 1) ||
+        rc->env_steps < 0 || rc->episodes_total < 0 || rc->metrics_offset < 0 ||
+        rc->episodes_offset < 0 || s->agent.steps < 0)
+        return "negative counters";
+    const prism_np_random *np[2] = {&s->env.random.np, &s->eval_env.random.np};
+    for (int i = 0; i < 2; i++)
+        if (np[i]->pos < 0 || np[i]->pos > 624) return "environment random position out of range";
+    return NULL;
+}
+
+/* Check header, length and checksum of a checkpoint file's bytes; the payload's place. */
+static prism_status check_envelope(const char *path, const unsigned char *p, size_t len) {
+    if (len < HEADER_BYTES + 4 || memcmp(p, CKPT_MAGIC, 8) != 0)
         return prism_error(PRISM_ERR_CORRUPT,
-                           "%s is not a prism checkpoint (bad magic or too short: "
-                           "%zu bytes)",
-                           path, len);
-    }
+                           "%s is not a prism checkpoint (bad magic or too short: %zu bytes)", path,
+                           len);
     uint32_t version = get_u32(p + 8);
-    uint64_t payload_len = get_u64(p + 16);
-    if (version != CKPT_VERSION) {
-        prism_free(data);
+    if (version == 1)
         return prism_error(PRISM_ERR_CORRUPT,
-                           "%s has checkpoint format version %u; this prism reads version %d", path,
-                           version, CKPT_VERSION);
-    }
-    if (payload_len != len - HEADER_BYTES - 4) {
-        prism_free(data);
+                           "%s has checkpoint format version 1 (written by a prism before "
+                           "checkpoints named their fields); this prism reads version %d: resume "
+                           "the run with the prism that started it (its commit is in run.json) "
+                           "or start it again",
+                           path, PRISM_CHECKPOINT_VERSION);
+    if (version != PRISM_CHECKPOINT_VERSION)
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s has checkpoint format version %u; this prism reads version %d: "
+                           "use a prism that reads version %u",
+                           path, version, PRISM_CHECKPOINT_VERSION, version);
+    uint64_t payload_len = get_u64(p + 16);
+    if (payload_len != len - HEADER_BYTES - 4)
         return prism_error(
             PRISM_ERR_CORRUPT,
             "%s is truncated or padded: header says %llu payload bytes, file has %zu", path,
             (unsigned long long)payload_len, len - HEADER_BYTES - 4);
-    }
     uint32_t want = get_u32(p + len - 4), got = prism_crc32c(0, p, len - 4);
-    if (want != got) {
-        prism_free(data);
+    if (want != got)
         return prism_error(PRISM_ERR_CORRUPT,
-                           "%s is corrupt: checksum mismatch (stored %08x, "
-                           "computed %08x)",
-                           path, want, got);
-    }
-    fixed_part fp;
-    if (payload_len < sizeof fp) {
-        prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT, "%s: payload too short", path);
-    }
-    memcpy(&fp, p + HEADER_BYTES, sizeof fp);
-    if (fp.counters_size != sizeof(prism_run_counters) || fp.rng_size != sizeof(prism_rng) ||
-        fp.env_random_size != sizeof(prism_env_random) ||
-        fp.stats_size != sizeof(prism_agent_stats) || (blob && fp.blob_size != blob_len) ||
-        fp.blob_size > payload_len - sizeof fp) {
-        prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT,
-                           "%s was written by an incompatible build of prism "
-                           "(struct sizes differ)",
-                           path);
-    }
-    /* The checksum only says the file is what was written; the values must also make sense
-     * before anything indexes with them (a damaged file with a recomputed checksum, or a bug). */
-    const prism_run_counters *rc = &fp.counters;
-    const char *bad = NULL;
-    if (rc->iterations_done < 0 || (rc->mid_iteration != 0 && rc->mid_iteration != 1) ||
-        rc->env_steps < 0 || rc->episodes_total < 0 || rc->metrics_offset < 0 ||
-        rc->episodes_offset < 0 || fp.agent_steps < 0)
-        bad = "negative counters";
-    else if (fp.env_random.kind != env->random.kind || fp.eval_random.kind != eval_env->random.kind)
-        bad = "environment random source of another kind";
-    else if (fp.env_random.np.pos < 0 || fp.env_random.np.pos > 624 || fp.eval_random.np.pos < 0 ||
-             fp.eval_random.np.pos > 624)
-        bad = "environment random position out of range";
-    if (bad) {
-        prism_free(data);
-        return prism_error(PRISM_ERR_CORRUPT, "%s is damaged: %s", path, bad);
-    }
-    if (blob && blob_len) memcpy(blob, data + HEADER_BYTES + sizeof fp, blob_len);
-    FILE *f = fmemopen(data + HEADER_BYTES + sizeof fp + fp.blob_size,
-                       payload_len - sizeof fp - fp.blob_size, "rb");
-    if (!f) {
-        prism_free(data);
-        return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
-    }
-    st = prism_nn_read(&agent->online, &agent->opt, f, path);
+                           "%s is corrupt: checksum mismatch (stored %08x, computed %08x)", path,
+                           want, got);
+    return PRISM_OK;
+}
+
+/* The networks and the replay memory from f, then the replay's actions against the agent's. */
+static prism_status load_memories(const char *path, FILE *f, prism_agent *agent) {
+    prism_status st = prism_nn_read(&agent->online, &agent->opt, f, path);
     if (!st) st = prism_nn_read(&agent->target, NULL, f, path);
     if (!st && (st = prism_replay_load(&agent->replay, f))) {
         /* the replay loader's messages do not know the file: name it */
         char saved[512];
         snprintf(saved, sizeof saved, "%s", prism_error_message());
-        prism_error(st, "%s: replay memory: %s", path, saved);
+        return prism_error(st, "%s: replay memory: %s", path, saved);
     }
+    if (st) return st;
     /* The replay memory cannot know the number of actions: a stored action outside the
      * agent's range would pass it and only fail (an assertion) when a batch reaches the loss.
      * (Found by fuzz/fuzz_checkpoint.c.) */
-    if (!st) {
-        const prism_replay *r = &agent->replay;
-        const int64_t filled = r->pos < r->opt.capacity ? r->pos : r->opt.capacity;
-        for (int64_t i = 0; i < filled && !st; i++)
-            if (r->actions[i] >= agent->num_actions)
-                st = prism_error(PRISM_ERR_CORRUPT,
-                                 "%s is damaged: replay slot %lld holds action %d, but the "
-                                 "environment has %d actions",
-                                 path, (long long)i, (int)r->actions[i], agent->num_actions);
-    }
+    const prism_replay *r = &agent->replay;
+    const int64_t filled = r->pos < r->opt.capacity ? r->pos : r->opt.capacity;
+    for (int64_t i = 0; i < filled; i++)
+        if (r->actions[i] >= agent->num_actions)
+            return prism_error(PRISM_ERR_CORRUPT,
+                               "%s is damaged: replay slot %lld holds action %d, but the "
+                               "environment has %d actions",
+                               path, (long long)i, (int)r->actions[i], agent->num_actions);
     /* trailing bytes after the replay memory mean the layout is not the one written */
-    if (!st && fgetc(f) != EOF)
-        st = prism_error(PRISM_ERR_CORRUPT,
-                         "%s is damaged: unexpected bytes after the replay memory", path);
-    fclose(f);
-    prism_free(data);
-    if (st) return st;
-    *counters = fp.counters;
-    agent->steps = fp.agent_steps;
-    agent->stats = fp.agent_stats;
-    agent->explore_rng = fp.explore_rng;
-    agent->replay_rng = fp.replay_rng;
-    agent->eval_rng = fp.eval_rng;
-    env->random = fp.env_random;
-    eval_env->random = fp.eval_random;
+    if (fgetc(f) != EOF)
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s is damaged: unexpected bytes after the replay memory", path);
     return PRISM_OK;
 }
 
-prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters,
-                                   prism_agent *agent, prism_env *env, prism_env *eval_env,
-                                   void *blob, size_t blob_len) {
+prism_status prism_checkpoint_load_file(const char *path, prism_run_state *s) {
+    char *data = NULL;
+    size_t len = 0;
+    prism_status st = prism_file_read(path, &data, &len);
+    if (st) return st;
+    const unsigned char *p = (const unsigned char *)data;
+    if ((st = check_envelope(path, p, len))) {
+        prism_free(data);
+        return st;
+    }
+    const unsigned char *payload = p + HEADER_BYTES;
+    const size_t payload_len = len - HEADER_BYTES - 4;
+    prism_fields_view *v = prism_alloc(sizeof *v);
+    if (!v) {
+        prism_free(data);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
+    }
+    size_t used = 0;
+    st = prism_fields_parse(v, payload, payload_len, &used, path);
+    /* the named values go into a copy: s changes only when the whole file loaded */
+    prism_run_state *back = NULL;
+    if (!st && !(back = prism_alloc(sizeof *back)))
+        st = prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
+    if (!st) {
+        memcpy(back, s, sizeof *back);
+        field_io x = {.r = v};
+        visit(&x, back);
+        st = x.st;
+    }
+    if (!st) st = prism_fields_done(v);
+    const char *bad = st ? NULL : implausible(back);
+    if (bad) st = prism_error(PRISM_ERR_CORRUPT, "%s is damaged: %s", path, bad);
+    if (!st) {
+        FILE *f = fmemopen(data + HEADER_BYTES + used, payload_len - used, "rb");
+        if (!f)
+            st = prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
+        else {
+            st = load_memories(path, f, &s->agent);
+            fclose(f);
+        }
+    }
+    if (!st) {
+        s->counters = back->counters;
+        s->acc = back->acc;
+        s->agent.steps = back->agent.steps;
+        s->agent.stats = back->agent.stats;
+        s->agent.explore_rng = back->agent.explore_rng;
+        s->agent.replay_rng = back->agent.replay_rng;
+        s->agent.eval_rng = back->agent.eval_rng;
+        s->env.random = back->env.random;
+        s->eval_env.random = back->eval_env.random;
+    }
+    prism_free(back);
+    prism_free(v);
+    prism_free(data);
+    return st;
+}
+
+prism_status prism_checkpoint_load(const char *dir, prism_run_state *s) {
     char latest[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(latest, sizeof latest, dir, "latest");
     if (st) return st;
@@ -304,5 +421,5 @@ prism_status prism_checkpoint_load(const char *dir, prism_run_counters *counters
     st = prism_path_join(path, sizeof path, dir, text);
     prism_free(text);
     if (st) return st;
-    return prism_checkpoint_load_file(path, counters, agent, env, eval_env, blob, blob_len);
+    return prism_checkpoint_load_file(path, s);
 }

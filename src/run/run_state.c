@@ -1,10 +1,12 @@
-/* A run's agent restored from a checkpoint (see prism/trained.h): config.ini, environments
- * built as the trainer builds them, and the checkpoint loaded without the trainer's blob.
+/* One run's state (see prism/run_state.h): built from a configuration as every user of it
+ * builds it, or restored from a checkpoint.
  * Not here: the checkpoint format (checkpoint.c) or the training loop (trainer.c). */
-#include "prism/trained.h"
+#include "prism/run_state.h"
 
+#include "prism/checkpoint.h"
 #include "prism/file.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,27 +27,36 @@ prism_status prism_train_env_init(prism_env *env, const prism_config *cfg) {
     return PRISM_OK;
 }
 
-prism_status prism_trained_init(prism_trained *t, const prism_config *cfg) {
-    if (&t->cfg != cfg) t->cfg = *cfg;
-    t->ready = false;
-    prism_status st = prism_train_env_init(&t->env, &t->cfg);
+void prism_iteration_acc_reset(prism_iteration_acc *acc) {
+    memset(acc, 0, sizeof *acc);
+    acc->return_min = INFINITY;
+    acc->return_max = -INFINITY;
+}
+
+prism_status prism_run_state_init(prism_run_state *s, const prism_config *cfg) {
+    if (&s->cfg != cfg) s->cfg = *cfg;
+    s->ready = false;
+    prism_status st = prism_train_env_init(&s->env, &s->cfg);
     if (st) return st;
-    if ((st = prism_train_env_init(&t->eval_env, &t->cfg))) {
-        prism_env_free(&t->env);
+    if ((st = prism_train_env_init(&s->eval_env, &s->cfg))) {
+        prism_env_free(&s->env);
         return st;
     }
-    prism_env_seed(&t->env, t->cfg.seed, PRISM_STREAM_ENV);
-    prism_env_seed(&t->eval_env, t->cfg.seed, PRISM_STREAM_EVAL);
-    st = prism_config_validate(&t->cfg, prism_env_obs_size(t->env.cls));
-    if (!st) st = prism_agent_init(&t->agent, &t->cfg.agent_cfg, t->env.cls, t->cfg.seed);
+    prism_env_seed(&s->env, s->cfg.seed, PRISM_STREAM_ENV);
+    prism_env_seed(&s->eval_env, s->cfg.seed, PRISM_STREAM_EVAL);
+    st = prism_config_validate(&s->cfg, prism_env_obs_size(s->env.cls));
+    if (!st) st = prism_agent_init(&s->agent, &s->cfg.agent_cfg, s->env.cls, s->cfg.seed);
     if (st) {
-        prism_env_free(&t->eval_env);
-        prism_env_free(&t->env);
+        prism_env_free(&s->eval_env);
+        prism_env_free(&s->env);
         return st;
     }
-    memset(&t->counters, 0, sizeof t->counters);
-    t->checkpoint[0] = 0;
-    t->ready = true;
+    memset(&s->counters, 0, sizeof s->counters);
+    prism_iteration_acc_reset(&s->acc);
+    const long long it_steps = s->cfg.train.iteration_steps;
+    s->iterations = (int)((s->cfg.train.steps + it_steps - 1) / it_steps);
+    s->checkpoint[0] = 0;
+    s->ready = true;
     return PRISM_OK;
 }
 
@@ -72,7 +83,7 @@ static prism_status latest_path(const char *run_dir, char *out, size_t cap) {
     return st;
 }
 
-prism_status prism_trained_load(prism_trained *t, const char *run_dir, const char *checkpoint) {
+prism_status prism_run_state_load(prism_run_state *t, const char *run_dir, const char *checkpoint) {
     memset(t, 0, sizeof *t);
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, run_dir, "config.ini");
@@ -88,15 +99,14 @@ prism_status prism_trained_load(prism_trained *t, const char *run_dir, const cha
     }
     char chosen[PRISM_PATH_MAX];
     memcpy(chosen, t->checkpoint, sizeof chosen);
-    if ((st = prism_trained_init(t, &t->cfg))) return st;
+    if ((st = prism_run_state_init(t, &t->cfg))) return st;
     memcpy(t->checkpoint, chosen, sizeof chosen);
-    st = prism_checkpoint_load_file(t->checkpoint, &t->counters, &t->agent, &t->env, &t->eval_env,
-                                    NULL, 0);
-    if (st) prism_trained_free(t);
+    st = prism_checkpoint_load_file(t->checkpoint, t);
+    if (st) prism_run_state_free(t);
     return st;
 }
 
-void prism_trained_free(prism_trained *t) {
+void prism_run_state_free(prism_run_state *t) {
     if (!t->ready) return;
     prism_agent_free(&t->agent);
     prism_env_free(&t->eval_env);
