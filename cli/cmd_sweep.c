@@ -1,6 +1,6 @@
 /* prism sweep — agents x environments x seeds (flags, a sweep file or a named study), run by a
  * pool of local worker processes or submitted to Slurm as a job array, then one report.
- * Option handling, the progress display and signals; the work is in src/run/sweep.c. */
+ * Option handling, the progress display and signals; the work is in src/run/sweep*.c. */
 #include "cli.h"
 #include "prism/dir_lock.h"
 #include "prism/json.h"

@@ -1,14 +1,17 @@
-/* Tests of sweeps (src/run/sweep.c, cli/cmd_sweep.c): manifest expansion from flags, studies
+/* Tests of sweeps (src/run/sweep*.c, cli/cmd_sweep.c): manifest expansion from flags, studies
  * and sweep files (counts, order, unknown environments skipped), usage errors (exit 2), a tiny
  * local sweep end to end with two workers (completed runs, a diverging run recorded as failed
  * while the others complete, the report), resuming (completed runs skipped, a lost run rerun,
- * an interrupted one continued from its checkpoint), a real Ctrl-C (slow), and the Slurm
- * scripts (and a real single-node Slurm when tests/slurm/run.sh can start one: slow). */
+ * an interrupted one continued from its checkpoint), a real Ctrl-C (slow), the Slurm scripts
+ * (and a real single-node Slurm when tests/slurm/run.sh can start one: slow), and the one
+ * `prism train` command line both backends run. */
 #include "harness.h"
 #include "prism/archive.h"
 #include "prism/dir_lock.h"
 #include "prism/file.h"
 #include "prism/sweep.h"
+
+#include "../src/run/sweep_internal.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -400,6 +403,13 @@ TEST(sweep_resume_of_a_damaged_manifest_frees_what_it_read) {
     CHECK(strstr(out, "LeakSanitizer") == NULL);
 }
 
+/* A stand-in for the prism binary at path: it writes its arguments, one a line, to $STUB_OUT. */
+static bool write_stub_prism(const char *path) {
+    write_text(path,
+               "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$STUB_OUT\"\n");
+    return chmod(path, 0755) == 0;
+}
+
 /* The Slurm scripts are shell code: hostile text (blanks, quotes, $(...), backticks, ';', globs,
  * newlines) in the binary's path, the options or the manifest's settings must stay data. The
  * scripts are checked with bash -n and the per-task path is run with a stub prism. */
@@ -415,8 +425,7 @@ TEST(sweep_slurm_scripts_keep_hostile_text_as_data) {
     REQUIRE(mkdir(bindir, 0777) == 0);
     snprintf(exe, sizeof exe, "%s/prism", bindir);
     snprintf(args, sizeof args, "%s/args.txt", t);
-    write_text(exe, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$STUB_OUT\"\n");
-    REQUIRE(chmod(exe, 0755) == 0);
+    REQUIRE(write_stub_prism(exe));
     prism_sweep s;
     REQUIRE(prism_sweep_open(&s, dir) == PRISM_OK);
     prism_sweep_slurm_options o = {
@@ -481,6 +490,64 @@ TEST(sweep_slurm_scripts_keep_hostile_text_as_data) {
                             "sweep --resume %s --slurm --dry-run --partition 'x;touch PWNED'", dir),
                  2);
     CHECK(strstr(out, "--partition") && strstr(out, "#SBATCH"));
+}
+
+/* Both backends run one command line, built once (sweep_train_args): the words the local
+ * backend execs are the words the Slurm task gives prism train, for a run started afresh and
+ * for one resumed from its checkpoint. The task runs with a stub prism that prints them. */
+TEST(sweep_both_backends_run_the_same_train_command) {
+    char dir[1024], exe[1100], args[1100], cmd[4096], path[1400], want[4096];
+    REQUIRE(make_sweep_dir(dir, sizeof dir));
+    const char *t = test_tmpdir();
+    write_manifest(dir, "CartPole-v0-fast-s7\tfast\trainbow\tCartPole-v0\t7\tagent.hidden=32,32 "
+                        "train.steps=500\n");
+    snprintf(exe, sizeof exe, "%s/prism-stub", t);
+    snprintf(args, sizeof args, "%s/args.txt", t);
+    REQUIRE(write_stub_prism(exe));
+    prism_sweep s;
+    REQUIRE(prism_sweep_open(&s, dir) == PRISM_OK);
+    prism_sweep_slurm_options o = {.exe = exe, .max_parallel = 1};
+    char array[64];
+    REQUIRE(prism_sweep_slurm_write(&s, dir, &o, array, sizeof array) == PRISM_OK);
+    const prism_sweep_run *r = &s.runs[0];
+    for (int resume = 0; resume < 2; resume++) {
+        if (resume) { /* a checkpoint to continue from */
+            snprintf(path, sizeof path, "%s/runs/%s/checkpoints", dir, r->id);
+            REQUIRE(prism_mkdir_p(path) == PRISM_OK);
+            snprintf(path, sizeof path, "%s/runs/%s/checkpoints/latest", dir, r->id);
+            write_text(path, "ckpt-1.bin\n");
+        }
+        sweep_argv a;
+        REQUIRE(sweep_run_train_args(&s, r, dir, resume, &a) == PRISM_OK);
+        REQUIRE(a.argv[a.argc] == NULL && !strcmp(a.argv[0], "prism"));
+        size_t n = 0;
+        want[0] = 0;
+        for (int i = 1; i < a.argc; i++)
+            n += (size_t)snprintf(want + n, sizeof want - n, "%s\n", a.argv[i]);
+        char expect[4096];
+        if (resume)
+            snprintf(expect, sizeof expect, "train\n--resume\n%s/runs/%s\n--quiet\n", dir, r->id);
+        else
+            snprintf(expect, sizeof expect,
+                     "train\nCartPole-v0\n--agent\nrainbow\n--seed\n7\n--set\nagent=fast\n"
+                     "--set\nagent.hidden=32,32\n--set\ntrain.steps=500\n--runs-dir\n%s/runs\n"
+                     "--run-id\n%s\n--quiet\n",
+                     dir, r->id);
+        CHECK(!strcmp(want, expect));
+        CHECK_EQ_INT(a.set_end - a.set_begin, resume ? 0 : 4);
+        sweep_argv_free(&a);
+        snprintf(cmd, sizeof cmd,
+                 "SLURM_ARRAY_TASK_ID=0 STUB_OUT='%s' bash '%s/slurm/array.sbatch' >/dev/null 2>&1",
+                 args, dir);
+        CHECK_EQ_INT(system(cmd), 0);
+        char *got = test_read_file(args, NULL);
+        REQUIRE(got);
+        if (strcmp(got, want))
+            test_fail(__FILE__, __LINE__, "%s: the Slurm task ran\n%s\nthe local backend runs\n%s",
+                      resume ? "resume" : "fresh", got, want);
+        free(got);
+    }
+    prism_sweep_free(&s);
 }
 
 TEST(sweep_cli_usage_errors_exit_2) {
