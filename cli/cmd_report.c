@@ -1,5 +1,5 @@
 /* prism report — one self-contained HTML report (plus CSV/JSON data) from run directories.
- * Option handling only; the work is in src/report/report.c. */
+ * Option handling only; the work is in src/report/ (report.c orchestrates). */
 #include "cli.h"
 #include "prism/report.h"
 

@@ -76,6 +76,59 @@ TEST(json_writer_indented_output_reparses_identically) {
     prism_json_free(&b);
 }
 
+/* The report's data document: options on one line, one row object a line, an empty table as
+ * "[" and "]" on two lines; breaks are the caller's, separators ", " and ": ". */
+TEST(json_writer_line_layout_breaks_where_asked) {
+    prism_json j;
+    prism_json_init_lines(&j, 2);
+    prism_json_object_begin(&j);
+    prism_json_break(&j);
+    prism_json_kv_int(&j, "n", 3);
+    prism_json_key(&j, "level");
+    prism_json_double_digits(&j, 0.95, 6);
+    prism_json_break(&j);
+    prism_json_key(&j, "rows");
+    prism_json_array_begin(&j);
+    for (int i = 0; i < 2; i++) {
+        prism_json_break(&j);
+        prism_json_object_begin(&j);
+        prism_json_kv_string(&j, "env", i ? "a\tb" : "x");
+        prism_json_key(&j, "v");
+        prism_json_double_digits(&j, i ? 1.0 / 3 : (double)NAN, 10);
+        prism_json_object_end(&j);
+    }
+    prism_json_break(&j);
+    prism_json_array_end(&j);
+    prism_json_break(&j);
+    prism_json_key(&j, "empty");
+    prism_json_array_begin(&j);
+    prism_json_break(&j);
+    prism_json_array_end(&j);
+    prism_json_break(&j);
+    prism_json_object_end(&j);
+    REQUIRE(prism_json_finish(&j) == PRISM_OK);
+    const char *want =
+        "{\n  \"n\": 3, \"level\": 0.95,\n  \"rows\": [\n    {\"env\": \"x\", \"v\": "
+        "null},\n    {\"env\": \"a\\tb\", \"v\": 0.3333333333}\n  ],\n  \"empty\": "
+        "[\n  ]\n}\n";
+    if (strcmp(prism_json_text(&j), want))
+        test_fail(__FILE__, __LINE__, "got %s, want %s", prism_json_text(&j), want);
+    prism_json_value *v;
+    REQUIRE(prism_json_parse(prism_json_text(&j), prism_json_length(&j), "t", &v) == PRISM_OK);
+    CHECK_EQ_INT(prism_json_get(v, "rows")->count, 2);
+    prism_json_value_free(v);
+    prism_json_free(&j);
+    /* a break in the other layouts changes nothing */
+    prism_json_init(&j, 0);
+    prism_json_array_begin(&j);
+    prism_json_break(&j);
+    prism_json_int(&j, 1);
+    prism_json_array_end(&j);
+    REQUIRE(prism_json_finish(&j) == PRISM_OK);
+    CHECK(!strcmp(prism_json_text(&j), "[1]"));
+    prism_json_free(&j);
+}
+
 TEST(json_doubles_round_trip_bit_for_bit) {
     prism_rng r;
     prism_rng_seed(&r, 5, 1);

@@ -1,8 +1,10 @@
-/* Tests of `prism report` (report/report.c through the CLI): a generator of fake run
+/* Tests of `prism report` (src/report/ through the CLI): a generator of fake run
  * directories following the run-directory contract of docs/report.md, then checks on the HTML
  * (well formed, the expected sections and numbers), the CSV/JSON beside it, excluded runs,
  * bad input, determinism, and a real browser (headless Chromium) when one is installed. */
 #include "harness.h"
+#include "prism/json.h"
+#include "prism/report.h"
 #include "prism/rng.h"
 #include "xml_check.h"
 
@@ -135,6 +137,40 @@ TEST(report_study_html_csv_json) {
         snprintf(path, sizeof path, "%s/r.%s.csv", test_tmpdir(), others[i]);
         CHECK(access(path, R_OK) == 0);
     }
+}
+
+/* Out of memory at each allocation of a report in turn: PRISM_ERR_NOMEM every time, never a
+ * crash (nor a leak: the ASan build checks), then the same report once memory is back. */
+TEST(report_out_of_memory_at_every_allocation_is_reported) {
+    char root[600], html[700];
+    snprintf(root, sizeof root, "%s/small", test_tmpdir());
+    fake_run(root, "CartPole-v0", "dqn", 0, "completed", 4, 10, 1);
+    fake_run(root, "CartPole-v0", "dqn", 1, "completed", 4, 10, 1);
+    fake_run(root, "CartPole-v0", "rainbow", 0, "completed", 4, 20, 1);
+    fake_run(root, "Acrobot-v1", "dqn", 0, "completed", 4, -400, 5);
+    fake_run(root, "Acrobot-v1", "rainbow", 0, "running", 3, -400, 5);
+    snprintf(html, sizeof html, "%s/oom.html", test_tmpdir());
+    prism_report_options o = prism_report_options_default();
+    o.resamples = 20;
+    const char *dirs[] = {root};
+    prism_report_summary sum;
+    int n = 0, nomem = 0;
+    prism_status st = PRISM_ERR_NOMEM;
+    for (; n < 5000 && st; n++) {
+        prism_alloc_fail_after(n);
+        st = prism_report_write(dirs, 1, html, &o, &sum);
+        prism_alloc_fail_after(-1);
+        nomem += st == PRISM_ERR_NOMEM;
+    }
+    REQUIRE(st == PRISM_OK);
+    CHECK(n > 10);
+    CHECK_EQ_INT(nomem, n - 1);
+    CHECK_EQ_INT(sum.runs_found, 5);
+    CHECK_EQ_INT(sum.runs_included, 4);
+    char *page = test_read_file(html, NULL);
+    REQUIRE(page != NULL);
+    CHECK(strstr(page, "<h2>Performance profiles</h2>") != NULL);
+    free(page);
 }
 
 TEST(report_is_deterministic) {
@@ -403,6 +439,19 @@ TEST(report_csv_quotes_and_html_escapes_hostile_names) {
     char err[256] = "";
     CHECK(xml_check(html, "meta", err, sizeof err, "svg", NULL) == 0);
     free(html);
+    /* the JSON beside it is valid and reads back to the same names */
+    snprintf(path, sizeof path, "%s/<b>&x.json", test_tmpdir());
+    char *json = test_read_file(path, NULL);
+    REQUIRE(json != NULL);
+    prism_json_value *v = NULL;
+    REQUIRE(prism_json_parse(json, strlen(json), path, &v) == PRISM_OK);
+    const prism_json_value *runs = prism_json_get(v, "runs");
+    REQUIRE(runs != NULL && runs->count == 1);
+    CHECK(strstr(prism_json_get_string(runs->child, "dir", ""), hostile_dir) != NULL);
+    CHECK(!strcmp(prism_json_get_string(runs->child, "agent", ""), "a,b \"q\" <script>&"));
+    CHECK_EQ_INT(prism_json_get(v, "final_scores")->count, 1);
+    prism_json_value_free(v);
+    free(json);
 }
 
 /* A fake run in root/sub with the config.ini that `prism train ENV --agent AGENT SETTINGS`

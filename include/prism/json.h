@@ -3,7 +3,8 @@
  * The writer is what run.json and every other JSON prism prints go through: objects, arrays,
  * strings with escaping, integers, doubles printed round-trip (the fewest of 15 to 17
  * significant digits that read back to the same double; NaN and Inf become null,
- * since JSON has no spelling for them), optional indentation. Commas and nesting are tracked
+ * since JSON has no spelling for them), optional indentation or a line layout whose line
+ * breaks the caller places (one table row per line). Commas and nesting are tracked
  * for the caller. An allocation failure makes the writer sticky-failed: later calls do
  * nothing and prism_json_finish() reports PRISM_ERR_NOMEM.
  *
@@ -39,11 +40,20 @@ typedef struct prism_json {
     unsigned char count[PRISM_JSON_MAX_DEPTH];  /* 0 = nothing written yet in this container */
     unsigned char is_obj[PRISM_JSON_MAX_DEPTH]; /* 1 object, 0 array */
     bool after_key;                             /* a key was written, its value comes next */
+    bool lines;                                 /* line layout: breaks only where asked */
+    bool pending_break;                         /* line layout: the next item starts a line */
     prism_status status;                        /* sticky: first failure */
 } prism_json;
 
 /* Start an empty document. `indent` spaces per nesting level (0: compact). Never fails. */
 void prism_json_init(prism_json *j, int indent);
+/* Start an empty document in the line layout: items separated by ", " and keys by ": " on one
+ * line, except that an item (value, key or closing bracket) after prism_json_break() starts a
+ * new line indented by `indent` spaces per open container. A finished document ends with a
+ * newline. Never fails. */
+void prism_json_init_lines(prism_json *j, int indent);
+/* Line layout: the next item starts a new line. Ignored in the other layouts. */
+void prism_json_break(prism_json *j);
 /* Release the buffer. Safe on a writer that never wrote. */
 void prism_json_free(prism_json *j);
 
@@ -59,6 +69,9 @@ void prism_json_int(prism_json *j, long long v);
 /* An unsigned 64-bit integer (a seed), exactly. */
 void prism_json_u64(prism_json *j, uint64_t v);
 void prism_json_double(prism_json *j, double v);
+/* A double with `digits` significant digits (%.*g, 1 to 17): for data that must agree with a
+ * CSV written at that precision. NaN and +-Inf write null. */
+void prism_json_double_digits(prism_json *j, double v, int digits);
 /* A float32 with %.9g, which reads back to the same float (the rollout format). */
 void prism_json_float(prism_json *j, float v);
 /* A measurement with `decimals` digits after the point (%.*f; 0 to 17): for numbers whose
@@ -75,8 +88,8 @@ void prism_json_kv_fixed(prism_json *j, const char *key, double v, int decimals)
 void prism_json_kv_bool(prism_json *j, const char *key, bool v);
 
 /* Check the document is complete (every container closed) and append a final newline when
- * indenting. Returns PRISM_OK, PRISM_ERR_NOMEM after an allocation failure, or
- * PRISM_ERR_INVALID for unbalanced containers (a bug in the caller, reported, not asserted). */
+ * indenting or in the line layout. Returns PRISM_OK, PRISM_ERR_NOMEM after an allocation failure,
+ * or PRISM_ERR_INVALID for unbalanced containers (a bug in the caller, reported, not asserted). */
 prism_status prism_json_finish(prism_json *j);
 /* The text written so far ("" before any write). Owned by the writer. */
 const char *prism_json_text(const prism_json *j);

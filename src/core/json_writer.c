@@ -1,8 +1,9 @@
 /* The JSON writer: a growing text buffer with comma and nesting bookkeeping. Numbers: integers
  * exactly, doubles in the fewest of 15 to 17 significant digits that parse back to the same
  * double (0.9, not 0.90000000000000002), float32 values with %.9g, fixed decimals on request;
- * NaN/Inf as null (JSON cannot spell them). Not a streaming writer: documents here are small
- * (run.json, one JSON line of a command). */
+ * NaN/Inf as null (JSON cannot spell them). Layouts: compact, indented, or lines (the caller
+ * places the line breaks: a table as one row per line). Not a streaming writer: documents here are
+ * small (run.json, one JSON line of a command). */
 #include "prism/json.h"
 
 #include <math.h>
@@ -13,6 +14,15 @@
 void prism_json_init(prism_json *j, int indent) {
     memset(j, 0, sizeof *j);
     j->indent = indent;
+}
+
+void prism_json_init_lines(prism_json *j, int indent) {
+    prism_json_init(j, indent);
+    j->lines = true;
+}
+
+void prism_json_break(prism_json *j) {
+    j->pending_break = j->lines;
 }
 
 void prism_json_free(prism_json *j) {
@@ -46,21 +56,28 @@ static void puts_(prism_json *j, const char *s) {
 }
 
 static void newline(prism_json *j) {
-    if (!j->indent) return;
+    if (!j->indent && !j->lines) return;
     put(j, "\n", 1);
     for (int i = 0; i < j->depth * j->indent; i++) put(j, " ", 1);
 }
 
-/* Called before every value and every key: the comma and indentation that precede it. */
+/* Called before every value and every key: the comma and indentation (or, in the line layout,
+ * the comma and the space or requested line break) that precede it. */
 static void before_item(prism_json *j) {
+    bool brk = j->pending_break;
+    j->pending_break = false;
     if (j->after_key) {
         j->after_key = false;
         return;
     }
     if (j->depth > 0) {
-        if (j->count[j->depth - 1]) put(j, ",", 1);
+        int first = !j->count[j->depth - 1];
+        if (!first) put(j, ",", 1);
         if (j->count[j->depth - 1] < 255) j->count[j->depth - 1]++;
-        newline(j);
+        if (!j->lines || brk)
+            newline(j);
+        else if (!first)
+            put(j, " ", 1);
     }
 }
 
@@ -116,13 +133,15 @@ static void open_container(prism_json *j, int is_obj) {
 }
 
 static void close_container(prism_json *j, int is_obj) {
+    bool brk = j->pending_break;
+    j->pending_break = false;
     if (j->depth == 0 || j->is_obj[j->depth - 1] != is_obj || j->after_key) {
         j->status = PRISM_ERR_INVALID;
         return;
     }
     int had_items = j->count[j->depth - 1] != 0;
     j->depth--;
-    if (had_items) newline(j);
+    if (j->lines ? brk : had_items) newline(j);
     put(j, is_obj ? "}" : "]", 1);
 }
 
@@ -143,7 +162,8 @@ void prism_json_key(prism_json *j, const char *key) {
     PRISM_ASSERT(j->depth > 0 && j->is_obj[j->depth - 1] && !j->after_key);
     before_item(j);
     write_string(j, key);
-    put(j, j->indent ? ": " : ":", j->indent ? 2 : 1);
+    int spaced = j->indent || j->lines;
+    put(j, spaced ? ": " : ":", spaced ? 2 : 1);
     j->after_key = true;
 }
 
@@ -193,9 +213,14 @@ void prism_json_double(prism_json *j, double v) {
     number(j, "%.*g", digits, v);
 }
 
+void prism_json_double_digits(prism_json *j, double v, int digits) {
+    PRISM_ASSERT(digits >= 1 && digits <= 17);
+    number(j, "%.*g", digits, v);
+}
+
 void prism_json_float(prism_json *j, float v) {
     /* 9 significant digits round-trip every float32 */
-    number(j, "%.*g", 9, (double)v);
+    prism_json_double_digits(j, (double)v, 9);
 }
 
 void prism_json_fixed(prism_json *j, double v, int decimals) {
@@ -246,7 +271,7 @@ prism_status prism_json_finish(prism_json *j) {
                            "JSON document is not balanced (%d containers open, or a key without "
                            "a value, or nesting deeper than %d)",
                            j->depth, PRISM_JSON_MAX_DEPTH);
-    if (j->indent) put(j, "\n", 1);
+    if (j->indent || j->lines) put(j, "\n", 1);
     if (j->status) return prism_error(PRISM_ERR_NOMEM, "out of memory writing JSON");
     return PRISM_OK;
 }
