@@ -36,12 +36,18 @@ static void sample(prism_fields *w) {
     prism_fields_i64s(w, "k", k, 2);
 }
 
-TEST(fields_round_trip_bit_for_bit_in_any_order) {
+/* The sample's section in a malloc'd buffer. */
+static unsigned char *sample_section(size_t *len) {
     prism_fields w;
     sample(&w);
-    size_t len;
-    unsigned char *buf = written(&w, &len);
+    unsigned char *buf = written(&w, len);
     prism_fields_free(&w);
+    return buf;
+}
+
+TEST(fields_round_trip_bit_for_bit_in_any_order) {
+    size_t len;
+    unsigned char *buf = sample_section(&len);
     REQUIRE(buf != NULL);
     prism_fields_view v;
     size_t used = 0;
@@ -65,11 +71,8 @@ TEST(fields_round_trip_bit_for_bit_in_any_order) {
 }
 
 TEST(fields_missing_resized_and_unknown_are_refused_by_name) {
-    prism_fields w;
-    sample(&w);
     size_t len;
-    unsigned char *buf = written(&w, &len);
-    prism_fields_free(&w);
+    unsigned char *buf = sample_section(&len);
     REQUIRE(buf != NULL);
     prism_fields_view v;
     size_t used;
@@ -88,11 +91,8 @@ TEST(fields_missing_resized_and_unknown_are_refused_by_name) {
 }
 
 TEST(fields_malformed_sections_are_refused_never_overread) {
-    prism_fields w;
-    sample(&w);
     size_t len;
-    unsigned char *buf = written(&w, &len);
-    prism_fields_free(&w);
+    unsigned char *buf = sample_section(&len);
     REQUIRE(buf != NULL);
     prism_fields_view v;
     size_t used;
@@ -119,6 +119,7 @@ TEST(fields_malformed_sections_are_refused_never_overread) {
     }
     CHECK(refused > 12); /* the header and every length byte */
     /* a name twice */
+    prism_fields w;
     prism_fields_init(&w);
     prism_fields_i64(&w, "a", 1);
     prism_fields_i64(&w, "a", 2);

@@ -38,6 +38,10 @@ prism_status prism_checkpoint_save_file(const char *path, const prism_run_state 
  * mismatched sizes). On failure s may be partly overwritten: discard it. */
 prism_status prism_checkpoint_load(const char *dir, prism_run_state *s);
 
+/* The path of the checkpoint dir/latest names, into path. PRISM_ERR_NOT_FOUND when there is
+ * none; PRISM_ERR_CORRUPT when `latest` does not name a checkpoint file. */
+prism_status prism_checkpoint_latest(const char *dir, char *path, size_t cap);
+
 /* Load a specific checkpoint file (as prism_checkpoint_load, without reading `latest`). */
 prism_status prism_checkpoint_load_file(const char *path, prism_run_state *s);
 

@@ -400,8 +400,8 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_state *s) {
     return st;
 }
 
-prism_status prism_checkpoint_load(const char *dir, prism_run_state *s) {
-    char latest[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
+prism_status prism_checkpoint_latest(const char *dir, char *path, size_t cap) {
+    char latest[PRISM_PATH_MAX];
     prism_status st = prism_path_join(latest, sizeof latest, dir, "latest");
     if (st) return st;
     char *text = NULL;
@@ -409,8 +409,8 @@ prism_status prism_checkpoint_load(const char *dir, prism_run_state *s) {
     st = prism_file_read(latest, &text, &len);
     if (st == PRISM_ERR_NOT_FOUND)
         return prism_error(PRISM_ERR_NOT_FOUND,
-                           "no checkpoint in %s (the run stopped before its "
-                           "first checkpoint; start it again)",
+                           "no checkpoint in %s (the run stopped before its first checkpoint; "
+                           "start it again)",
                            dir);
     if (st) return st;
     text[strcspn(text, "\r\n")] = 0;
@@ -418,8 +418,13 @@ prism_status prism_checkpoint_load(const char *dir, prism_run_state *s) {
         prism_free(text);
         return prism_error(PRISM_ERR_CORRUPT, "%s does not name a checkpoint file", latest);
     }
-    st = prism_path_join(path, sizeof path, dir, text);
+    st = prism_path_join(path, cap, dir, text);
     prism_free(text);
-    if (st) return st;
-    return prism_checkpoint_load_file(path, s);
+    return st;
+}
+
+prism_status prism_checkpoint_load(const char *dir, prism_run_state *s) {
+    char path[PRISM_PATH_MAX];
+    prism_status st = prism_checkpoint_latest(dir, path, sizeof path);
+    return st ? st : prism_checkpoint_load_file(path, s);
 }

@@ -60,56 +60,36 @@ prism_status prism_run_state_init(prism_run_state *s, const prism_config *cfg) {
     return PRISM_OK;
 }
 
-/* The path named by dir/checkpoints/latest into out. */
-static prism_status latest_path(const char *run_dir, char *out, size_t cap) {
-    char ck[PRISM_PATH_MAX], latest[PRISM_PATH_MAX];
-    prism_status st = prism_path_join(ck, sizeof ck, run_dir, "checkpoints");
-    if (!st) st = prism_path_join(latest, sizeof latest, ck, "latest");
-    if (st) return st;
-    char *text = NULL;
-    size_t len = 0;
-    st = prism_file_read(latest, &text, &len);
-    if (st == PRISM_ERR_NOT_FOUND)
-        return prism_error(PRISM_ERR_NOT_FOUND,
-                           "%s has no checkpoint (the run stopped before its first one)", run_dir);
-    if (st) return st;
-    text[strcspn(text, "\r\n")] = 0;
-    if (strncmp(text, "ckpt-", 5) != 0 || strchr(text, '/')) {
-        prism_free(text);
-        return prism_error(PRISM_ERR_CORRUPT, "%s does not name a checkpoint file", latest);
-    }
-    st = prism_path_join(out, cap, ck, text);
-    prism_free(text);
-    return st;
-}
-
-prism_status prism_run_state_load(prism_run_state *t, const char *run_dir, const char *checkpoint) {
-    memset(t, 0, sizeof *t);
+prism_status prism_run_state_load(prism_run_state *s, const char *run_dir, const char *checkpoint) {
+    memset(s, 0, sizeof *s);
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, run_dir, "config.ini");
     if (st) return st;
-    prism_config_defaults(&t->cfg);
-    if ((st = prism_config_load_ini(&t->cfg, path))) return st;
+    prism_config_defaults(&s->cfg);
+    if ((st = prism_config_load_ini(&s->cfg, path))) return st;
     if (checkpoint) {
-        if (snprintf(t->checkpoint, sizeof t->checkpoint, "%s", checkpoint) >=
-            (int)sizeof t->checkpoint)
+        if (snprintf(s->checkpoint, sizeof s->checkpoint, "%s", checkpoint) >=
+            (int)sizeof s->checkpoint)
             return prism_error(PRISM_ERR_INVALID, "checkpoint path too long: %s", checkpoint);
-    } else if ((st = latest_path(run_dir, t->checkpoint, sizeof t->checkpoint))) {
-        return st;
+    } else {
+        char dir[PRISM_PATH_MAX];
+        if ((st = prism_path_join(dir, sizeof dir, run_dir, "checkpoints")) ||
+            (st = prism_checkpoint_latest(dir, s->checkpoint, sizeof s->checkpoint)))
+            return st;
     }
     char chosen[PRISM_PATH_MAX];
-    memcpy(chosen, t->checkpoint, sizeof chosen);
-    if ((st = prism_run_state_init(t, &t->cfg))) return st;
-    memcpy(t->checkpoint, chosen, sizeof chosen);
-    st = prism_checkpoint_load_file(t->checkpoint, t);
-    if (st) prism_run_state_free(t);
+    memcpy(chosen, s->checkpoint, sizeof chosen);
+    if ((st = prism_run_state_init(s, &s->cfg))) return st;
+    memcpy(s->checkpoint, chosen, sizeof chosen);
+    st = prism_checkpoint_load_file(s->checkpoint, s);
+    if (st) prism_run_state_free(s);
     return st;
 }
 
-void prism_run_state_free(prism_run_state *t) {
-    if (!t->ready) return;
-    prism_agent_free(&t->agent);
-    prism_env_free(&t->eval_env);
-    prism_env_free(&t->env);
-    t->ready = false;
+void prism_run_state_free(prism_run_state *s) {
+    if (!s->ready) return;
+    prism_agent_free(&s->agent);
+    prism_env_free(&s->eval_env);
+    prism_env_free(&s->env);
+    s->ready = false;
 }
