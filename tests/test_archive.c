@@ -488,6 +488,47 @@ TEST(archive_in_unwritable_runs_dir_fails_with_a_clear_message) {
     if (mounted) umount(dir);
 }
 
+/* The disk fills while the run writes (its checkpoints are what fill it): the final status must
+ * still reach run.json, in the room `.reserve` kept for it, and nothing of the room stays. */
+TEST(archive_final_status_is_recorded_on_a_full_disk) {
+    static prism_archive a;
+    char dir[PRISM_PATH_MAX], path[PRISM_PATH_MAX], filler[PRISM_PATH_MAX];
+    if (geteuid() != 0) {
+        test_skip("needs root to mount a small tmpfs");
+        return;
+    }
+    join(dir, test_tmpdir(), "small");
+    REQUIRE(mkdir(dir, 0777) == 0);
+    if (mount("tmpfs", dir, "tmpfs", 0, "size=512k") != 0) {
+        test_skip("cannot mount a tmpfs");
+        return;
+    }
+    prism_archive_spec spec = spec_for(dir, "r", 1, true);
+    REQUIRE(prism_archive_create(&a, &spec) == PRISM_OK);
+    join(path, a.dir, ".reserve");
+    CHECK(access(path, F_OK) == 0);
+    /* fill the disk to the last byte */
+    join(filler, dir, "filler");
+    FILE *f = fopen(filler, "wb");
+    REQUIRE(f != NULL);
+    static const char block[4096];
+    while (fwrite(block, 1, sizeof block, f) == sizeof block && fflush(f) == 0) {
+    }
+    while (fwrite(block, 1, 1, f) == 1 && fflush(f) == 0) {
+    }
+    fclose(f);
+    CHECK(prism_archive_set_string(&a, "note", "x") == PRISM_OK);
+    CHECK(prism_archive_update(&a) == PRISM_ERR_IO); /* the disk is full indeed */
+    CHECK(prism_archive_finish(&a, PRISM_RUN_FAILED, "No space left on device") == PRISM_OK);
+    CHECK(access(path, F_OK) != 0);
+    join(path, a.dir, "run.json");
+    prism_json_value *doc;
+    REQUIRE(prism_json_parse_file(path, &doc) == PRISM_OK);
+    CHECK(!strcmp(prism_json_get_string(doc, "status", ""), "failed"));
+    prism_json_value_free(doc);
+    umount(dir);
+}
+
 TEST(archive_reopen_resumes_the_same_run) {
     static prism_archive a;
     char runs[PRISM_PATH_MAX], dir[PRISM_PATH_MAX], path[PRISM_PATH_MAX];

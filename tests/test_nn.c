@@ -265,6 +265,10 @@ TEST(nn_q_from_logits_and_softmax) {
     prism_nn_softmax(p, l, 2, 3);
     CHECK_NEAR(p[3], e1 / (e1 + e2 + e3), 1e-7);
     CHECK_NEAR(p[0] + p[1] + p[2], 1.0, 1e-7);
+    /* the mean of a distribution, on the same support as q_from_logits */
+    CHECK_NEAR(prism_nn_c51_mean(p + 3, 3, -1, 1), q[1], 1e-6);
+    const float point[5] = {0, 0, 0, 1, 0};
+    CHECK(prism_nn_c51_mean(point, 5, -10, 10) == 5.0); /* atom 3 of -10, -5, 0, 5, 10 */
 }
 
 /* ---- losses ------------------------------------------------------------------------------------

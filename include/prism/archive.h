@@ -7,7 +7,9 @@
  * episodes.csv / event files into `a.dir`, sets extra facts and final metrics, and ends with
  * prism_archive_finish(status). Every status change rewrites run.json atomically and upserts
  * the row of runs/index.sqlite (an index failure is reported but never fails the run: the
- * index is rebuildable from the directories with `prism runs reindex`).
+ * index is rebuildable from the directories with `prism runs reindex`). While a writer holds
+ * the run, `.reserve` (64 KiB) keeps room on its disk for run.json's final status: it is
+ * removed just before that status is written, so a full disk can still be recorded.
  *
  *     prism_archive a;
  *     prism_archive_spec spec = {.runs_dir = "runs", .env = "CartPole-v0", .agent = "rainbow",
@@ -159,6 +161,7 @@ typedef struct prism_archive {
     prism_archive_value metrics[PRISM_ARCHIVE_MAX_METRICS];
     FILE *log;           /* stdout.log, flushed per print */
     prism_dir_lock lock; /* held from create / open_locked to close */
+    bool reserved;       /* .reserve holds room for the final run.json */
     bool no_index;
     char index_error[PRISM_ARCHIVE_VALUE_MAX]; /* last index upsert failure ("" if none): the
                                                   run goes on, the index is rebuildable */

@@ -205,9 +205,15 @@ void prism_nn_set_naive(prism_nn *net, int naive);
 /* Row-wise softmax: p (rows, N) from logits (rows, N); p may alias logits. Max-subtracted,
  * sums in double. */
 void prism_nn_softmax(float *p, const float *logits, int rows, int N);
-/* q (B, A) = sum_i softmax(logits[b][a])_i * z_i with z_i = v_min + i (v_max-v_min)/(N-1). */
+/* The C51 expected value, the one definition every Q-value of a distributional head uses
+ * (acting, target action selection, the logged Q statistics):
+ * q (B, A) = sum_i softmax(logits[b][a])_i * z_i with z_i = v_min + i (v_max-v_min)/(N-1),
+ * exponentials in float after subtracting the row's maximum, sums and support in double. */
 void prism_nn_q_from_logits(float *q, const float *logits, int B, int A, int N, float v_min,
                             float v_max);
+/* The expected value sum_i p_i z_i of one distribution p (N) on the same support, in double
+ * (the mean of a projected target distribution). */
+double prism_nn_c51_mean(const float *p, int N, float v_min, float v_max);
 /* The categorical projection (Bellemare et al. 2017, Alg. 1) of the distributions
  * probs (B, N) on the support z, shifted to r_b + discount_b * z_j, onto z: out (B, N).
  * discount_b = gamma^k for a k-step transition, 0 for a terminal one (all mass lands on

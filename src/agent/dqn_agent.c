@@ -302,19 +302,9 @@ static const float *build_targets(prism_agent *ag) {
         return both;
     }
     prism_nn_softmax(ag->probs, tout, B * A, N);
-    if (ag->cfg.double_q) {
-        prism_nn_q_from_logits(ag->next_q, online_next, B, A, N, ag->online.cfg.v_min,
-                               ag->online.cfg.v_max);
-    } else {
-        const float vmin = ag->online.cfg.v_min,
-                    dz = (ag->online.cfg.v_max - vmin) / (float)(N - 1);
-        for (int r = 0; r < B * A; r++) {
-            double q = 0;
-            for (int j = 0; j < N; j++)
-                q += (double)ag->probs[(size_t)r * N + j] * (double)(vmin + dz * (float)j);
-            ag->next_q[r] = (float)q;
-        }
-    }
+    /* a* = argmax of the selecting network's expected values (the online one with double Q) */
+    prism_nn_q_from_logits(ag->next_q, ag->cfg.double_q ? online_next : tout, B, A, N,
+                           ag->online.cfg.v_min, ag->online.cfg.v_max);
     for (int i = 0; i < B; i++) {
         int a = argmax_row(ag->next_q + (size_t)i * A, A);
         ag->next_actions[i] = a;
@@ -331,8 +321,7 @@ static void batch_stats(prism_agent *ag, const float *out) {
     prism_replay_batch *b = &ag->batch;
     const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
     prism_agent_stats *s = &ag->stats;
-    const float vmin = ag->online.cfg.v_min;
-    const float dz = N > 1 ? (ag->online.cfg.v_max - vmin) / (float)(N - 1) : 0.0f;
+    const float vmin = ag->online.cfg.v_min, vmax = ag->online.cfg.v_max;
     for (int i = 0; i < B; i++) {
         double q, target;
         if (N == 1) {
@@ -340,18 +329,19 @@ static void batch_stats(prism_agent *ag, const float *out) {
             target = ag->targets[i];
         } else {
             const float *logits = out + ((size_t)i * A + b->actions[i]) * N;
+            float qf;
+            prism_nn_q_from_logits(&qf, logits, 1, 1, N, vmin, vmax);
+            q = qf;
+            target = prism_nn_c51_mean(ag->target_probs + (size_t)i * N, N, vmin, vmax);
+            /* the entropy of the predicted distribution */
             float maxl = logits[0];
             for (int j = 1; j < N; j++) maxl = logits[j] > maxl ? logits[j] : maxl;
-            double z = 0, eq = 0, ent = 0, et = 0;
+            double z = 0, ent = 0;
             for (int j = 0; j < N; j++) z += exp((double)logits[j] - (double)maxl);
             for (int j = 0; j < N; j++) {
                 double p = exp((double)logits[j] - (double)maxl) / z;
-                eq += p * (double)(vmin + dz * (float)j);
                 if (p > 0) ent -= p * log(p);
-                et += (double)ag->target_probs[(size_t)i * N + j] * (double)(vmin + dz * (float)j);
             }
-            q = eq;
-            target = et;
             s->dist_entropy_sum += ent / B;
         }
         s->q_sum += q;

@@ -201,6 +201,37 @@ void prism_archive_write_json(const prism_archive *a, prism_json *j) {
     prism_json_object_end(j);
 }
 
+/* Room for the final run.json on a disk that fills up while the run writes (its checkpoints
+ * are what fill it): a file of RESERVE_BYTES, created when a writer takes the run and removed
+ * just before the final status is written. run.json with full tables is under 64 KiB. */
+#define RESERVE ".reserve"
+enum { RESERVE_BYTES = 65536 };
+
+static void reserve_space(prism_archive *a) {
+    char path[PRISM_PATH_MAX];
+    if (prism_archive_path(a, RESERVE, path, sizeof path)) return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    int err = posix_fallocate(fd, 0, RESERVE_BYTES);
+    if (err == EOPNOTSUPP || err == EINVAL) { /* a file system without fallocate: write it */
+        static const char zeros[4096];
+        err = 0;
+        for (int i = 0; i < RESERVE_BYTES / 4096 && !err; i++)
+            if (write(fd, zeros, sizeof zeros) != (ssize_t)sizeof zeros) err = errno;
+    }
+    if (close(fd) != 0 && !err) err = errno;
+    if (err)
+        unlink(path); /* best effort: a run on an almost full disk starts without it */
+    else
+        a->reserved = true;
+}
+
+static void release_space(prism_archive *a) {
+    char path[PRISM_PATH_MAX];
+    if (a->reserved && !prism_archive_path(a, RESERVE, path, sizeof path)) unlink(path);
+    a->reserved = false;
+}
+
 /* The run.json a signal handler writes when the process must end at once (see
  * prism_archive_mark_abandoned): rendered at every update of a running run, so the handler
  * needs no allocation and no formatting. One per process: a process writes one run at a time.
@@ -209,7 +240,7 @@ static struct {
     volatile sig_atomic_t ready;
     const prism_archive *owner;
     size_t len;
-    char path[PRISM_PATH_MAX], tmp[PRISM_PATH_MAX + 32];
+    char path[PRISM_PATH_MAX], tmp[PRISM_PATH_MAX + 32], reserve[PRISM_PATH_MAX];
     char text[65536];
 } abandoned;
 
@@ -234,6 +265,7 @@ static void render_abandoned(prism_archive *a) {
     a->end_time = keep_end;
     if (prism_json_finish(&j) == PRISM_OK && prism_json_length(&j) <= sizeof abandoned.text &&
         !prism_archive_path(a, "run.json", abandoned.path, sizeof abandoned.path) &&
+        !prism_archive_path(a, RESERVE, abandoned.reserve, sizeof abandoned.reserve) &&
         snprintf(abandoned.tmp, sizeof abandoned.tmp, "%s/.run.json.tmp-%ld-abandn", a->dir,
                  (long)getpid()) < (int)sizeof abandoned.tmp) {
         abandoned.len = prism_json_length(&j);
@@ -246,6 +278,7 @@ static void render_abandoned(prism_archive *a) {
 
 int prism_archive_mark_abandoned(void) {
     if (!abandoned.ready) return 0;
+    unlink(abandoned.reserve); /* the room kept for this write (a full disk) */
     int fd = open(abandoned.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return 0;
     int ok = write(fd, abandoned.text, abandoned.len) == (ssize_t)abandoned.len && fsync(fd) == 0;
@@ -274,7 +307,7 @@ prism_status prism_archive_update(prism_archive *a) {
 
 /* Remove what create made when it fails half-way (best effort; the directory is ours). */
 static void remove_partial(prism_archive *a) {
-    static const char *const files[] = {"run.json", "diff.patch", "stdout.log", ".lock"};
+    static const char *const files[] = {"run.json", "diff.patch", "stdout.log", RESERVE, ".lock"};
     char path[PRISM_PATH_MAX];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (!prism_archive_path(a, files[i], path, sizeof path)) unlink(path);
@@ -362,6 +395,7 @@ prism_status prism_archive_create(prism_archive *a, const prism_archive_spec *sp
         return st;
     }
     init_common(a, spec->argc, spec->argv);
+    reserve_space(a); /* first: diff.patch and the data files come after it */
     a->argv_json = argv_to_json(spec->argc, spec->argv);
     if (!a->argv_json) {
         prism_archive_close(a);
@@ -461,6 +495,7 @@ prism_status prism_archive_open_locked(prism_archive *a, const char *run_dir) {
 
 prism_status prism_archive_mark_resumed(prism_archive *a, int argc, char *const *argv) {
     prism_status st = PRISM_OK;
+    reserve_space(a);
     a->resumed++;
     a->status = PRISM_RUN_RUNNING;
     a->message[0] = 0;
@@ -545,6 +580,7 @@ void prism_archive_set_progress(prism_archive *a, long long steps, double final_
 }
 
 prism_status prism_archive_set_status(prism_archive *a, prism_run_status s, const char *message) {
+    if (s != PRISM_RUN_RUNNING) release_space(a);
     a->status = s;
     copy_str(a->message, sizeof a->message, message);
     a->end_time = s == PRISM_RUN_RUNNING ? 0 : prism_unix_time();
@@ -561,6 +597,7 @@ void prism_archive_close(prism_archive *a) {
     if (abandoned.owner == a) abandoned.ready = 0; /* its run.json is no longer ours to mark */
     if (a->log) fclose(a->log);
     a->log = NULL;
+    release_space(a);
     /* last: everything this writer had to say is on disk before another may write */
     prism_dir_lock_release(&a->lock);
     prism_free(a->argv_json);

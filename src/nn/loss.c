@@ -41,6 +41,13 @@ void prism_nn_q_from_logits(float *q, const float *logits, int B, int A, int N, 
     }
 }
 
+double prism_nn_c51_mean(const float *p, int N, float v_min, float v_max) {
+    const double dz = ((double)v_max - (double)v_min) / (N - 1);
+    double m = 0;
+    for (int i = 0; i < N; i++) m += (double)p[i] * ((double)v_min + i * dz);
+    return m;
+}
+
 void prism_nn_c51_project(float *out, const float *probs, const float *rewards,
                           const float *discounts, int B, int N, float v_min, float v_max) {
     PRISM_ASSERT(N >= 2 && N <= 1024 && v_max > v_min && out != probs);
