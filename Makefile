@@ -89,7 +89,7 @@ build/asan-clang/%: LDFLAGS += -fsanitize-link-c++-runtime
 .DEFAULT_GOAL := all
 all: build/prism build/prism-tests
 
-# the include-direction check (DESIGN.md §2 layer order) runs first: it takes a second
+# the include-direction check (the layer order of docs/architecture.md) runs first: it takes a second
 test: all
 	sh scripts/check_layers.sh
 	PRISM_BIN=build/prism build/prism-tests $(FILTER)
