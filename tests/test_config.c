@@ -47,6 +47,10 @@ TEST(config_enum_names_set_the_lower_layers_values) {
         {"agent.obs_storage", "float32", PRISM_OBS_FLOAT32},
         {"agent.obs_storage", "uint8", PRISM_OBS_UINT8},
         {"agent.obs_storage", "bits", PRISM_OBS_BITS},
+        {"agent.noisy_resample", "action", PRISM_NOISE_ACTION},
+        {"agent.noisy_resample", "update", PRISM_NOISE_UPDATE},
+        {"agent.noisy_resample", "fixed", PRISM_NOISE_FIXED},
+        {"agent.noisy_resample", "fixed-shared", PRISM_NOISE_FIXED_SHARED},
     };
     prism_config c;
     prism_config_defaults(&c);
@@ -54,9 +58,10 @@ TEST(config_enum_names_set_the_lower_layers_values) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         CHECK(prism_config_set(&c, cases[i].key, cases[i].name) == PRISM_OK);
         const prism_agent_config *a = &c.agent_cfg;
-        int got = !strcmp(cases[i].key, "agent.init")        ? (int)a->init
-                  : !strcmp(cases[i].key, "agent.optimizer") ? (int)a->optimizer
-                                                             : (int)a->obs_storage;
+        int got = !strcmp(cases[i].key, "agent.init")          ? (int)a->init
+                  : !strcmp(cases[i].key, "agent.optimizer")   ? (int)a->optimizer
+                  : !strcmp(cases[i].key, "agent.obs_storage") ? (int)a->obs_storage
+                                                               : (int)a->noisy_resample;
         if (got != cases[i].value)
             test_fail(__FILE__, __LINE__, "%s=%s set %d, expected %d", cases[i].key, cases[i].name,
                       got, cases[i].value);
@@ -274,9 +279,9 @@ TEST(config_ini_reads_long_lines_whole) {
 /* Change key `name` to some other valid value; false if no candidate fits. */
 static bool perturb(prism_config *c, const char *name) {
     static const char *const candidates[] = {
-        "true",          "false", "7",           "3",           "0.5",        "0.25",
-        "mse",           "huber", "sgd",         "adam",        "float32",    "uint8",
-        "torch_default", "8,8",   "0.5,0.5,0.5", "custom-name", "Acrobot-v1", "CartPole-v0"};
+        "true",        "false",       "7",          "3",           "0.5",   "0.25",          "mse",
+        "huber",       "sgd",         "adam",       "float32",     "uint8", "torch_default", "8,8",
+        "0.5,0.5,0.5", "custom-name", "Acrobot-v1", "CartPole-v0", "fixed"};
     char before[512], after[512];
     if (!prism_config_get(c, name, before, sizeof before)) return false;
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
@@ -322,6 +327,48 @@ TEST(config_hash_covers_every_identity_key_and_only_those) {
     prism_config c = base;
     REQUIRE(prism_config_set(&c, "env.sticky", "0") == PRISM_OK);
     CHECK(prism_config_hash(&c) != h0);
+}
+
+/* agent.noisy_resample came after run.json recorded config_hash: a run at its default (what
+ * every earlier run did) keeps the hash it was recorded with, and the mode splits runs only
+ * where it changes them (noisy nets on, a mode other than per-action). */
+TEST(config_noisy_resample_enters_the_identity_only_where_it_changes_the_run) {
+    prism_config c;
+    prism_config_defaults(&c);
+    CHECK(c.agent_cfg.noisy_resample == PRISM_NOISE_ACTION);
+    CHECK(prism_config_set(&c, "agent.noisy_resample", "per-step") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.noisy_resample must be one of: action update "
+                                        "fixed fixed-shared (got 'per-step')") != NULL);
+    /* `prism train CartPole-v0 --agent rainbow --steps 6000` before the key existed */
+    REQUIRE(resolved("rainbow", "CartPole-v0", &c));
+    REQUIRE(prism_config_set(&c, "train.steps", "6000") == PRISM_OK);
+    char hex[PRISM_CONFIG_HASH_HEX];
+    prism_config_hash_hex(&c, hex);
+    CHECK(!strcmp(hex, "49fe07f0007fa73b"));
+    uint64_t h[4];
+    for (int m = 0; m < 4; m++) {
+        static const char *const names[] = {"action", "update", "fixed", "fixed-shared"};
+        prism_config x = c;
+        REQUIRE(prism_config_set(&x, "agent.noisy_resample", names[m]) == PRISM_OK);
+        h[m] = prism_config_hash(&x);
+        for (int k = 0; k < m; k++) CHECK(h[k] != h[m]);
+        /* without noisy nets the mode changes nothing, and the hash neither */
+        prism_config d;
+        REQUIRE(resolved("rainbow-noisy", "CartPole-v0", &d));
+        uint64_t before = prism_config_hash(&d);
+        REQUIRE(prism_config_set(&d, "agent.noisy_resample", names[m]) == PRISM_OK);
+        CHECK(prism_config_hash(&d) == before);
+        /* config.ini records it all the same */
+        CHECK(round_trips(&x) && round_trips(&d));
+    }
+    CHECK(h[0] == prism_config_hash(&c));
+    /* every preset keeps the published per-action noise */
+    for (int p = 0; prism_preset_name(p); p++) {
+        const char *envs[] = {"CartPole-v0", "breakout"};
+        for (int e = 0; e < 2; e++)
+            if (resolved(prism_preset_name(p), envs[e], &c))
+                CHECK(c.agent_cfg.noisy_resample == PRISM_NOISE_ACTION);
+    }
 }
 
 TEST(config_ini_round_trips_for_every_preset) {

@@ -35,6 +35,25 @@ enum { PRISM_MAX_OBS_BOUNDS = 16 };
 /* TD loss of a scalar head (a C51 head always uses cross-entropy). */
 typedef enum prism_loss_kind { PRISM_LOSS_HUBER, PRISM_LOSS_MSE } prism_loss_kind;
 
+/* When noisy nets draw their noise (agent.noisy_resample; docs/presets.md, "Noisy nets"):
+ *   ACTION:       a fresh draw for the online net before every training action, and fresh
+ *                 independent draws for the online and the target net at every update
+ *                 (Fortunato et al., Dopamine). The default.
+ *   UPDATE:       one draw (online stream) at the start of every update, used by that update's
+ *                 online and target forward passes and by every action until the next update;
+ *                 actions before the first update use the draw made when the net was built.
+ *   FIXED:        one draw for the whole run, made at init from (seed, PRISM_STREAM_NOISY_FIXED)
+ *                 and used by the online and target nets; never redrawn.
+ *   FIXED_SHARED: as FIXED, drawn by prism_nn_noise_draw_by_length: every noise vector of one
+ *                 length is the same vector, in every layer (the Revisiting Rainbow code).
+ * Evaluation acts with the mean weights in every mode. */
+typedef enum prism_noise_resample {
+    PRISM_NOISE_ACTION = 0,
+    PRISM_NOISE_UPDATE = 1,
+    PRISM_NOISE_FIXED = 2,
+    PRISM_NOISE_FIXED_SHARED = 3,
+} prism_noise_resample;
+
 /* Everything that defines an agent. The network, optimizer and replay fields use the lower
  * layers' own types (prism/nn.h, prism/replay.h), so the agent passes them through instead of
  * translating. prism/config.h fills this from configuration keys and presets. */
@@ -57,6 +76,7 @@ typedef struct prism_agent_config {
     int num_atoms;
     double v_max; /* support [-v_max, v_max] */
     double noisy_sigma0;
+    prism_noise_resample noisy_resample;
     /* learning */
     double gamma;
     prism_loss_kind loss;
@@ -167,7 +187,8 @@ void prism_agent_free(prism_agent *ag);
 double prism_agent_epsilon(const prism_agent *ag);
 
 /* Choose an action for obs (D, raw). eval: use eps_eval and the noisy nets' mean weights;
- * otherwise the training epsilon and fresh noise. Draws from explore_rng (eval_rng when eval). */
+ * otherwise the training epsilon and the noise of cfg.noisy_resample (a fresh draw in the
+ * default mode). Draws from explore_rng (eval_rng when eval). */
 int prism_agent_act(prism_agent *ag, const float *obs, bool eval);
 
 /* Store one transition and learn on schedule: after the transition is stored, once the
@@ -185,6 +206,10 @@ void prism_agent_sync_target(prism_agent *ag);
 void prism_agent_stats_reset(prism_agent *ag);
 /* L2 norm of the online parameters. */
 double prism_agent_param_norm(const prism_agent *ag);
+
+/* Whether the agent acts with a noise draw made before the current step (noisy nets in the
+ * UPDATE and FIXED modes): the draw is then part of its state, and a checkpoint keeps it. */
+bool prism_agent_keeps_noise(const prism_agent_config *cfg);
 
 /* Map the config to the network config used for the online and target nets. */
 prism_nn_config prism_agent_net_config(const prism_agent_config *cfg, const prism_env_class *env);

@@ -70,13 +70,19 @@ void prism_config_write_ini(const prism_config *c, FILE *f, bool with_help);
 
 /* The run's identity: 64-bit FNV-1a of the INI text (no comments) of the keys that can change
  * what the run computes, i.e. everything but the seed, the preset name and the checkpoint
- * cadence (the `identity` flag of each key in src/run/config.c). Runs with equal hashes are
+ * cadence (the `identity` flag of each key in src/run/config.c; see prism_config_key_counts
+ * for the one key that counts only where it matters). Runs with equal hashes are
  * seeds of one experiment. The hex form is 16 lower-case digits and a NUL. */
 enum { PRISM_CONFIG_HASH_HEX = 17 };
 uint64_t prism_config_hash(const prism_config *c);
 void prism_config_hash_hex(const prism_config *c, char out[PRISM_CONFIG_HASH_HEX]);
 /* Whether key i (as prism_config_key_name) is part of the identity. */
 bool prism_config_key_in_identity(int i);
+/* Whether key i enters c's hash: an identity key whose value can change what c computes. All
+ * identity keys always do, except agent.noisy_resample, which counts only with agent.noisy on
+ * and a mode other than `action` (so runs recorded before the key existed, all per-action,
+ * keep their config_hash, and a noise mode set for a network without noise splits nothing). */
+bool prism_config_key_counts(const prism_config *c, int i);
 
 /* Consistency checks across keys (e.g. obs bounds length, min_replay <= capacity). */
 prism_status prism_config_validate(const prism_config *c, int obs_size);

@@ -196,6 +196,23 @@ int prism_nn_act(prism_nn *net, const float *x);
 void prism_nn_noise_resample(prism_nn *net);
 void prism_nn_set_eval(prism_nn *net, int eval_mode);
 
+/* The noise sample is every noisy layer's f(e_in) (In) then f(e_out) (O), in layer order
+ * (hidden layers, then the head or the advantage and value streams): prism_nn_noise_size
+ * floats, 0 when cfg.noisy is 0. A sample stays until one of the calls below replaces it.
+ *   draw:           as prism_nn_noise_resample, from `rng` instead of net->noise_rng.
+ *   draw_by_length: every vector of length n is f of the first n normals of
+ *                   prism_rng(key, n), so layers of one shape share their noise, and a
+ *                   layer's input and output vectors are equal when In == O (what
+ *                   jax.random.normal(PRNGKey(0), shape) in every layer gives).
+ *   get / set:      copy the sample out of or into eps (noise_size floats), e.g. to keep it in
+ *                   a checkpoint; copy: dst takes src's sample (equal configs, asserted). */
+size_t prism_nn_noise_size(const prism_nn *net);
+void prism_nn_noise_draw(prism_nn *net, prism_rng *rng);
+void prism_nn_noise_draw_by_length(prism_nn *net, uint64_t key);
+void prism_nn_noise_get(const prism_nn *net, float *eps);
+void prism_nn_noise_set(prism_nn *net, const float *eps);
+void prism_nn_noise_copy(prism_nn *dst, const prism_nn *src);
+
 /* Use the naive reference kernels (1) or the fast ones (0, the default). Both compute the
  * same function; tests compare them. */
 void prism_nn_set_naive(prism_nn *net, int naive);

@@ -89,6 +89,24 @@ static prism_obs_storage storage_for(const prism_agent_config *c, const prism_en
     return env->obs_rank == 3 ? PRISM_OBS_BITS : PRISM_OBS_FLOAT32;
 }
 
+bool prism_agent_keeps_noise(const prism_agent_config *c) {
+    return c->noisy && c->noisy_resample != PRISM_NOISE_ACTION;
+}
+
+/* The one draw of the fixed modes, on a stream of its own so that it does not depend on how
+ * many draws the nets made at init; the target uses the same noise as the online net. */
+static void draw_fixed_noise(prism_agent *ag, uint64_t seed) {
+    const prism_noise_resample mode = ag->cfg.noisy_resample;
+    if (mode != PRISM_NOISE_FIXED && mode != PRISM_NOISE_FIXED_SHARED) return;
+    prism_rng rng;
+    prism_rng_seed(&rng, seed, PRISM_STREAM_NOISY_FIXED);
+    if (mode == PRISM_NOISE_FIXED_SHARED)
+        prism_nn_noise_draw_by_length(&ag->online, prism_rng_next(&rng));
+    else
+        prism_nn_noise_draw(&ag->online, &rng);
+    prism_nn_noise_copy(&ag->target, &ag->online);
+}
+
 void prism_agent_free(prism_agent *ag) {
     prism_nn_free(&ag->online);
     prism_nn_free(&ag->target);
@@ -128,6 +146,7 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     /* The target draws its own noise (Fortunato et al.: independent noise for the target). */
     prism_rng_seed(&ag->target.noise_rng, seed, PRISM_STREAM_NOISY + 1);
     prism_agent_sync_target(ag);
+    if (cfg->noisy) draw_fixed_noise(ag, seed);
     prism_optim_config ocfg = optim_config(cfg);
     if ((st = prism_optim_init(&ag->opt, &ocfg, ag->online.n_params))) goto fail;
 
@@ -217,7 +236,7 @@ int prism_agent_act(prism_agent *ag, const float *obs, bool eval) {
     if (ag->cfg.noisy) {
         if (eval)
             prism_nn_set_eval(&ag->online, 1);
-        else
+        else if (ag->cfg.noisy_resample == PRISM_NOISE_ACTION)
             prism_nn_noise_resample(&ag->online);
     }
     int a = prism_nn_act(&ag->online, ag->act_obs);
@@ -362,9 +381,12 @@ prism_status prism_agent_learn(prism_agent *ag) {
     const int B = b->size, A = ag->num_actions, N = ag->num_atoms;
     scale_rows(ag, b->obs, B);
     scale_rows(ag, b->next_obs, B);
-    if (ag->cfg.noisy) {
+    if (ag->cfg.noisy && ag->cfg.noisy_resample == PRISM_NOISE_ACTION) {
         prism_nn_noise_resample(&ag->online);
         prism_nn_noise_resample(&ag->target);
+    } else if (ag->cfg.noisy && ag->cfg.noisy_resample == PRISM_NOISE_UPDATE) {
+        prism_nn_noise_resample(&ag->online);
+        prism_nn_noise_copy(&ag->target, &ag->online);
     }
     /* The online forward on obs comes last (or is the first half of build_targets' 2B-row
      * forward): backward uses its saved activations. */

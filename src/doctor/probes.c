@@ -78,11 +78,16 @@ static void scaled(const prism_agent *ag, const float *obs, float *x) {
 
 /* Q(x, .) into q (A). With noisy nets, the mean over NOISE_SAMPLES noise draws: TD learning
  * fits the expectation over the noise (targets average over the target net's noise too), and
- * through the ReLUs that differs from the output of the mean weights by about sigma^2. */
+ * through the ReLUs that differs from the output of the mean weights by about sigma^2. With
+ * fixed noise the net is one deterministic function, fitted under its one draw: that draw. */
 enum { NOISE_SAMPLES = 256 };
+static bool noise_is_fixed(const prism_agent *ag) {
+    return ag->cfg.noisy_resample == PRISM_NOISE_FIXED ||
+           ag->cfg.noisy_resample == PRISM_NOISE_FIXED_SHARED;
+}
 static void noise_mean_q(prism_agent *ag, const float *x, float *q) {
     const int A = ag->num_actions;
-    if (!ag->cfg.noisy) {
+    if (!ag->cfg.noisy || noise_is_fixed(ag)) {
         prism_nn_q(&ag->online, x, 1, q);
         return;
     }
@@ -157,11 +162,12 @@ static prism_status check_distribution(const prism_probe *p, prism_agent *ag, co
         }
     }
     /* action 0 (the probe has one); with noisy nets the mean distribution over noise draws */
-    const int draws = ag->cfg.noisy ? NOISE_SAMPLES : 1;
+    const bool resample = ag->cfg.noisy && !noise_is_fixed(ag);
+    const int draws = resample ? NOISE_SAMPLES : 1;
     float sm[MAX_ATOMS];
     for (int j = 0; j < N; j++) got[j] = 0;
     for (int k = 0; k < draws; k++) {
-        if (ag->cfg.noisy) prism_nn_noise_resample(&ag->online);
+        if (resample) prism_nn_noise_resample(&ag->online);
         prism_nn_softmax(sm, prism_nn_forward(&ag->online, x, 1), 1, N);
         for (int j = 0; j < N; j++) got[j] += (double)sm[j] / draws;
     }

@@ -10,6 +10,7 @@
  *   steps-per-s      throughput decaying over the run
  *   memory           sys_rss_mb growing after the replay memory is full
  *   eval-gap         evaluation returns far from the training returns at the end
+ *   noise-mode       (information) when the noisy nets drew their noise
  * Thresholds are heuristics, written next to each detector with the reason. Not here: the
  * probes and engine checks (probes.c, engine.c).
  */
@@ -350,6 +351,30 @@ static prism_status check_eval(const table *t, prism_doctor_report *r) {
     return add(r, "eval-gap", "eval - train return", 0, ev - tr, PRISM_DOCTOR_PASS, "close");
 }
 
+/* Which noise the run's noisy nets used (agent.noisy_resample): not a health check, but two
+ * runs that differ only in it can learn very differently, so the diagnosis says it. */
+static prism_status check_noise(const prism_config *cfg, prism_doctor_report *r) {
+    const prism_agent_config *a = &cfg->agent_cfg;
+    char mode[32];
+    prism_config_get(cfg, "agent.noisy_resample", mode, sizeof mode);
+    if (!a->noisy)
+        return add(r, "noise-mode", "agent.noisy_resample", NAN, NAN, PRISM_DOCTOR_SKIP,
+                   "no noisy nets (agent.noisy is off): epsilon-greedy exploration only");
+    static const char *const what[] = {
+        [PRISM_NOISE_ACTION] = "a fresh draw before every action and every update, independent "
+                               "for the target (Fortunato et al., Dopamine)",
+        [PRISM_NOISE_UPDATE] = "one draw per update, used by its online and target passes and by "
+                               "the actions until the next update",
+        [PRISM_NOISE_FIXED] = "one draw for the whole run, never resampled",
+        [PRISM_NOISE_FIXED_SHARED] = "one draw for the whole run, one noise vector per length in "
+                                     "every layer (as the Revisiting Rainbow code ran)",
+    };
+    const unsigned m = (unsigned)a->noisy_resample;
+    return add(r, "noise-mode", "agent.noisy_resample", NAN, NAN, PRISM_DOCTOR_PASS,
+               "agent.noisy_resample=%s: %s; evaluation with the mean weights", mode,
+               m < sizeof what / sizeof what[0] ? what[m] : "unknown mode");
+}
+
 prism_status prism_doctor_run(const char *run_dir, prism_doctor_report *r) {
     char path[PRISM_PATH_MAX];
     prism_config cfg;
@@ -371,6 +396,7 @@ prism_status prism_doctor_run(const char *run_dir, prism_doctor_report *r) {
     if (!st) st = check_speed(&t, r);
     if (!st) st = check_memory(&t, &cfg, r);
     if (!st) st = check_eval(&t, r);
+    if (!st) st = check_noise(&cfg, r);
     r->gamma = cfg.agent_cfg.gamma;
     prism_table_free(&t);
     return st;

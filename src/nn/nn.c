@@ -364,12 +364,77 @@ static void fill_noise(float *dst, int n, prism_rng *rng) {
 }
 
 void prism_nn_noise_resample(prism_nn *net) {
+    prism_nn_noise_draw(net, &net->noise_rng);
+}
+
+/* dst[0..n) from rng or, when rng is NULL, from a stream of the vector's own, (key, n): one
+ * stream per length (rather than one draw per distinct length, remembered) keeps the shared
+ * draw free of allocation and of any order between layers. */
+static void fill_vector(float *dst, int n, prism_rng *rng, uint64_t key) {
+    prism_rng own;
+    if (!rng) {
+        prism_rng_seed(&own, key, (uint64_t)n);
+        rng = &own;
+    }
+    fill_noise(dst, n, rng);
+}
+
+static void draw_noise(prism_nn *net, prism_rng *rng, uint64_t key) {
     if (!net->cfg.noisy) return;
     prism_nn_impl *im = net->impl;
     for (int l = 0; l < im->n_dense; l++) {
         nn_dense *d = &im->dense[l];
-        fill_noise(d->eps_in, d->in, &net->noise_rng);
-        fill_noise(d->eps_out, d->out, &net->noise_rng);
+        fill_vector(d->eps_in, d->in, rng, key);
+        fill_vector(d->eps_out, d->out, rng, key);
+    }
+}
+
+void prism_nn_noise_draw(prism_nn *net, prism_rng *rng) {
+    draw_noise(net, rng, 0);
+}
+
+void prism_nn_noise_draw_by_length(prism_nn *net, uint64_t key) {
+    draw_noise(net, NULL, key);
+}
+
+size_t prism_nn_noise_size(const prism_nn *net) {
+    if (!net->cfg.noisy) return 0;
+    size_t n = 0;
+    for (int l = 0; l < net->impl->n_dense; l++)
+        n += (size_t)net->impl->dense[l].in + (size_t)net->impl->dense[l].out;
+    return n;
+}
+
+void prism_nn_noise_get(const prism_nn *net, float *eps) {
+    if (!net->cfg.noisy) return;
+    for (int l = 0; l < net->impl->n_dense; l++) {
+        const nn_dense *d = &net->impl->dense[l];
+        memcpy(eps, d->eps_in, sizeof(float) * (size_t)d->in);
+        eps += d->in;
+        memcpy(eps, d->eps_out, sizeof(float) * (size_t)d->out);
+        eps += d->out;
+    }
+}
+
+void prism_nn_noise_set(prism_nn *net, const float *eps) {
+    if (!net->cfg.noisy) return;
+    for (int l = 0; l < net->impl->n_dense; l++) {
+        nn_dense *d = &net->impl->dense[l];
+        memcpy(d->eps_in, eps, sizeof(float) * (size_t)d->in);
+        eps += d->in;
+        memcpy(d->eps_out, eps, sizeof(float) * (size_t)d->out);
+        eps += d->out;
+    }
+}
+
+void prism_nn_noise_copy(prism_nn *dst, const prism_nn *src) {
+    PRISM_ASSERT(config_equal(&dst->cfg, &src->cfg));
+    if (!src->cfg.noisy) return;
+    for (int l = 0; l < src->impl->n_dense; l++) {
+        const nn_dense *s = &src->impl->dense[l];
+        nn_dense *d = &dst->impl->dense[l];
+        memcpy(d->eps_in, s->eps_in, sizeof(float) * (size_t)s->in);
+        memcpy(d->eps_out, s->eps_out, sizeof(float) * (size_t)s->out);
     }
 }
 

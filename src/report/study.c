@@ -116,7 +116,7 @@ static void append_differences(char *label, size_t cap, const prism_config *c,
     size_t used = strlen(label);
     for (int i = 0; prism_config_key_name(i); i++) {
         const char *name = prism_config_key_name(i);
-        if (!prism_config_key_in_identity(i) || !strcmp(name, "env")) continue;
+        if (!prism_config_key_counts(c, i) || !strcmp(name, "env")) continue;
         prism_config_get(c, name, a, sizeof a);
         prism_config_get(base, name, b, sizeof b);
         if (strcmp(a, b) && used < cap)

@@ -6,6 +6,7 @@
 #include "prism/file.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,10 @@ typedef struct field_io {
     prism_fields *w;
     prism_fields_view *r;
     prism_status st;
+    /* The agent's noise draw as float bit patterns (noise_len values; see visit): it lives in
+     * the networks' buffers, so it is read here and applied only once the whole file loaded. */
+    uint32_t *noise;
+    size_t noise_len;
 } field_io;
 
 static void io_i64(field_io *x, const char *name, long long *v) {
@@ -64,6 +69,13 @@ static void io_rng(field_io *x, const char *name, prism_rng *v) {
         prism_fields_u64s(x->w, name, v->s, 4);
     else if (!x->st)
         x->st = prism_fields_get_u64s(x->r, name, v->s, 4);
+}
+
+static void io_u32s(field_io *x, const char *name, uint32_t *v, size_t n) {
+    if (x->w)
+        prism_fields_u32s(x->w, name, v, n);
+    else if (!x->st)
+        x->st = prism_fields_get_u32s(x->r, name, v, n);
 }
 
 static void io_env_random(field_io *x, const char *prefix, prism_env_random *v) {
@@ -139,6 +151,23 @@ static void visit(field_io *x, prism_run_state *s) {
     io_f64(x, "agent.stats.time_learn", &t->time_learn);
     io_env_random(x, "env.random", &s->env.random);
     io_env_random(x, "eval_env.random", &s->eval_env.random);
+    /* The update and fixed noise modes act with a draw made earlier: the online net's (the
+     * target's is the same). Only then, so that per-action runs write what they always did. */
+    if (prism_agent_keeps_noise(&g->cfg)) io_u32s(x, "agent.noise", x->noise, x->noise_len);
+}
+
+/* Space for the agent's noise draw in x (none when the agent does not keep one): the bit
+ * patterns, then the same values as floats (eps). */
+static prism_status noise_alloc(field_io *x, const prism_agent *ag, float **eps) {
+    x->noise_len = prism_agent_keeps_noise(&ag->cfg) ? prism_nn_noise_size(&ag->online) : 0;
+    x->noise = NULL;
+    *eps = NULL;
+    if (!x->noise_len) return PRISM_OK;
+    _Static_assert(sizeof(float) == sizeof(uint32_t), "noise is stored as float bit patterns");
+    if (!(x->noise = prism_alloc(x->noise_len * 2 * sizeof(uint32_t))))
+        return prism_error(PRISM_ERR_NOMEM, "out of memory for the noise of a checkpoint");
+    *eps = (float *)(void *)(x->noise + x->noise_len);
+    return PRISM_OK;
 }
 
 static void put_u32(unsigned char *p, uint32_t v) {
@@ -165,14 +194,22 @@ static prism_status build_payload(char **buf, size_t *len, const prism_run_state
     prism_fields_init(&w);
     /* visit() takes the fields' addresses for reading too: give it a (shallow) copy */
     prism_run_state *copy = prism_alloc(sizeof *copy);
-    if (copy) {
+    field_io x = {.w = &w};
+    float *eps = NULL;
+    if (copy && noise_alloc(&x, &s->agent, &eps) == PRISM_OK) {
         memcpy(copy, s, sizeof *copy);
-        field_io x = {.w = &w};
+        if (eps) prism_nn_noise_get(&s->agent.online, eps);
+        for (size_t i = 0; i < x.noise_len; i++) {
+            uint32_t bits;
+            memcpy(&bits, &eps[i], sizeof bits);
+            x.noise[i] = bits;
+        }
         visit(&x, copy);
-        prism_free(copy);
     } else {
         w.failed = true;
     }
+    prism_free(copy);
+    prism_free(x.noise);
     prism_status st = prism_fields_write(&w, f);
     prism_fields_free(&w);
     if (!st) st = prism_nn_write(&s->agent.online, &s->agent.opt, f);
@@ -363,16 +400,23 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_state *s) {
     st = prism_fields_parse(v, payload, payload_len, &used, path);
     /* the named values go into a copy: s changes only when the whole file loaded */
     prism_run_state *back = NULL;
+    field_io x = {.r = v};
+    float *eps = NULL;
     if (!st && !(back = prism_alloc(sizeof *back)))
         st = prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
+    if (!st) st = noise_alloc(&x, &s->agent, &eps);
     if (!st) {
         memcpy(back, s, sizeof *back);
-        field_io x = {.r = v};
         visit(&x, back);
         st = x.st;
     }
     if (!st) st = prism_fields_done(v);
     const char *bad = st ? NULL : implausible(back);
+    for (size_t i = 0; i < x.noise_len && !st && !bad; i++) {
+        uint32_t bits = x.noise[i];
+        memcpy(&eps[i], &bits, sizeof bits);
+        if (!isfinite(eps[i])) bad = "agent.noise holds a value that is not finite";
+    }
     if (bad) st = prism_error(PRISM_ERR_CORRUPT, "%s is damaged: %s", path, bad);
     if (!st) {
         FILE *f = fmemopen(data + HEADER_BYTES + used, payload_len - used, "rb");
@@ -393,7 +437,12 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_state *s) {
         s->agent.eval_rng = back->agent.eval_rng;
         s->env.random = back->env.random;
         s->eval_env.random = back->eval_env.random;
+        if (eps) {
+            prism_nn_noise_set(&s->agent.online, eps);
+            prism_nn_noise_set(&s->agent.target, eps);
+        }
     }
+    prism_free(x.noise);
     prism_free(back);
     prism_free(v);
     prism_free(data);

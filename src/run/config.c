@@ -37,11 +37,22 @@ typedef struct key_spec {
      * cannot change what the run computes. Out: the seed (runs differing only in it are seeds of
      * one experiment), the preset name (a label; its settings are all in the other keys) and the
      * checkpoint cadence (a resumed run gives the same bits). When unsure, a key is in: a
-     * spurious split of two groups is visible in the report, a wrong merge is not. */
-    bool identity;
+     * spurious split of two groups is visible in the report, a wrong merge is not.
+     * IDENTITY_IF_USED: in only where the value can change what the run computes (key_used).
+     * For keys added after run.json recorded config_hash, whose default must be a value that
+     * changes nothing: a run recorded before the key existed then keeps its config_hash. */
+    int identity;
 } key_spec;
 
-enum { NOT_IDENTITY = 0, IDENTITY = 1 };
+enum { NOT_IDENTITY = 0, IDENTITY = 1, IDENTITY_IF_USED = 2 };
+
+/* Whether an IDENTITY_IF_USED key's value can change what c computes. */
+static bool key_used(const key_spec *k, const prism_config *c) {
+    /* per-action noise is what every run did before the key existed, and the mode of a network
+     * without noise changes nothing */
+    if (!strcmp(k->name, "agent.noisy_resample")) return prism_agent_keeps_noise(&c->agent_cfg);
+    return true;
+}
 
 #define A(field) offsetof(prism_config, agent_cfg.field)
 #define T(field) offsetof(prism_config, train.field)
@@ -80,6 +91,12 @@ static const key_spec keys[] = {
      IDENTITY},
     {"agent.noisy_sigma0", K_DOUBLE, A(noisy_sigma0), 0, 0, 0, 10, NULL,
      "initial noise scale sigma0 (sigma = sigma0 / sqrt(fan_in))", IDENTITY},
+    {"agent.noisy_resample", K_ENUM, A(noisy_resample), 0, 0, 0, 0,
+     "action update fixed fixed-shared",
+     "when noisy layers draw noise: action (before every action and every update), update (once "
+     "per update, kept for acting), fixed (once per run), fixed-shared (once per run, one vector "
+     "per length in every layer: the Revisiting Rainbow code)",
+     IDENTITY_IF_USED},
     {"agent.gamma", K_DOUBLE, A(gamma), 0, 0, 0, 1, NULL, "discount factor", IDENTITY},
     {"agent.loss", K_ENUM, A(loss), 0, 0, 0, 0, "huber mse",
      "TD loss for scalar heads (C51 always uses cross-entropy)", IDENTITY},
@@ -545,7 +562,7 @@ static void write_keys(const prism_config *c, sink *k, bool with_help, bool iden
     char value[512], section[32] = "";
     for (int i = 0; i < KEY_COUNT; i++) {
         const key_spec *ks = &keys[i];
-        if (identity_only && !ks->identity) continue;
+        if (identity_only && !prism_config_key_counts(c, i)) continue;
         const char *dot = strchr(ks->name, '.');
         char sec[32] = "";
         if (dot) snprintf(sec, sizeof sec, "%.*s", (int)(dot - ks->name), ks->name);
@@ -578,7 +595,12 @@ void prism_config_hash_hex(const prism_config *c, char out[PRISM_CONFIG_HASH_HEX
 }
 
 bool prism_config_key_in_identity(int i) {
-    return i >= 0 && i < KEY_COUNT && keys[i].identity;
+    return i >= 0 && i < KEY_COUNT && keys[i].identity != NOT_IDENTITY;
+}
+
+bool prism_config_key_counts(const prism_config *c, int i) {
+    return prism_config_key_in_identity(i) &&
+           (keys[i].identity != IDENTITY_IF_USED || key_used(&keys[i], c));
 }
 
 prism_status prism_config_validate(const prism_config *c, int obs_size) {

@@ -264,6 +264,11 @@ static void record_facts(trainer *t) {
     prism_archive_set_int(a, "parameters", (long long)t->rs.agent.online.n_params);
     prism_archive_set_int(a, "replay_bytes",
                           (long long)prism_replay_memory_bytes(&t->rs.agent.replay));
+    if (t->rs.cfg.agent_cfg.noisy) {
+        char mode[32];
+        prism_config_get(&t->rs.cfg, "agent.noisy_resample", mode, sizeof mode);
+        prism_archive_set_string(a, "noisy_resample", mode);
+    }
 }
 
 static void finish_metrics(trainer *t) {
