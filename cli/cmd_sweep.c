@@ -176,19 +176,8 @@ static void cancel_old_report_job(const char *dir) {
         printf("cancelled the previous report job %lld\n", id);
 }
 
-static int submit_slurm_locked(prism_sweep *s, const char *dir, cli_opt *opts);
-
 /* Submitting rewrites sweep.json and the scripts: not while a local sweep runs in DIR (or
- * another submission), so it takes the sweep directory's lock as the local backend does. */
-static int submit_slurm(prism_sweep *s, const char *dir, cli_opt *opts) {
-    prism_dir_lock lock;
-    prism_status st = prism_dir_lock_acquire(&lock, dir);
-    if (st) return cli_fail("sweep", st, NULL);
-    int rc = submit_slurm_locked(s, dir, opts);
-    prism_dir_lock_release(&lock);
-    return rc;
-}
-
+ * another submission), so the caller holds the sweep directory's lock, as for a local run. */
 static int submit_slurm_locked(prism_sweep *s, const char *dir, cli_opt *opts) {
     char exe[PATH_MAX], absdir[PATH_MAX];
     if (!self_exe(exe, sizeof exe)) {
@@ -260,7 +249,8 @@ static int submit_slurm_locked(prism_sweep *s, const char *dir, cli_opt *opts) {
     return CLI_OK;
 }
 
-static int run_local(prism_sweep *s, const char *dir, cli_opt *opts) {
+/* The sweep in dir, whose lock the caller holds, run here. */
+static int run_local_locked(prism_sweep *s, const char *dir, cli_opt *opts) {
     long long jobs;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (!cli_int("sweep", &opts[O_JOBS], 1, 1024, cores > 0 ? cores : 1, &jobs)) return CLI_USAGE;
@@ -275,6 +265,7 @@ static int run_local(prism_sweep *s, const char *dir, cli_opt *opts) {
     o.stop = &stop_requested;
     o.progress = on_progress;
     o.ctx = &d;
+    o.lock_held = true;
     install_handlers();
     prism_status st = prism_sweep_run_local(s, dir, &o);
     end_display(&d);
@@ -320,14 +311,25 @@ static int resume(cli_opt *opts, int npos) {
         return CLI_USAGE;
     }
     const char *dir = cli_value(&opts[O_RESUME], "");
+    /* read once to say what is wrong with a directory that is not a sweep; then again under
+     * the lock: a sweep still running there (or being created) is refused, never joined */
     prism_sweep s;
     prism_status st = prism_sweep_open(&s, dir);
     if (st) return cli_fail("sweep", st, NULL);
+    prism_sweep_free(&s);
+    prism_dir_lock lock;
+    if ((st = prism_dir_lock_acquire(&lock, dir))) return cli_fail("sweep", st, NULL);
+    if ((st = prism_sweep_open(&s, dir))) {
+        prism_dir_lock_release(&lock);
+        return cli_fail("sweep", st, NULL);
+    }
     prism_sweep_counts c = prism_sweep_count(&s);
     printf("resuming %s: %d completed, %d interrupted (continued from their checkpoints), %d "
            "failed, %d not started\n",
            dir, c.completed, c.interrupted, c.failed, c.pending);
-    int rc = opts[O_SLURM].count ? submit_slurm(&s, dir, opts) : run_local(&s, dir, opts);
+    int rc =
+        opts[O_SLURM].count ? submit_slurm_locked(&s, dir, opts) : run_local_locked(&s, dir, opts);
+    prism_dir_lock_release(&lock);
     prism_sweep_free(&s);
     return rc;
 }
@@ -477,13 +479,15 @@ int cmd_sweep(int argc, char **argv) {
         return CLI_OK;
     }
     char dir[4096];
+    prism_dir_lock lock;
     prism_status st = prism_sweep_create_dir(&s, cli_value(&opts[O_SWEEPS_DIR], "sweeps"), argc + 2,
-                                             argv - 2, dir, sizeof dir);
+                                             argv - 2, dir, sizeof dir, &lock);
     if (st) {
         prism_sweep_free(&s);
         return cli_fail("sweep", st, "choose another --sweeps-dir");
     }
-    rc = slurm ? submit_slurm(&s, dir, opts) : run_local(&s, dir, opts);
+    rc = slurm ? submit_slurm_locked(&s, dir, opts) : run_local_locked(&s, dir, opts);
+    prism_dir_lock_release(&lock);
     prism_sweep_free(&s);
     return rc;
 }

@@ -122,6 +122,39 @@ TEST(sweep_studies_expand_to_the_paper_grid) {
     }
 }
 
+/* A new sweep directory is locked from the moment it exists: a `sweep --resume` that finds it
+ * before its creator started the runs is refused and starts nothing (it once ran the whole
+ * sweep beside its creator when it came in that window). */
+TEST(sweep_directory_is_locked_from_its_creation) {
+    prism_sweep s;
+    prism_sweep_init(&s, "window");
+    REQUIRE(prism_sweep_add_grid(&s, "dqn", "CartPole-v0", 0, 1) == PRISM_OK);
+    REQUIRE(prism_sweep_validate(&s) == PRISM_OK);
+    char dir[1024], out[4096], runs[1100];
+    char *argv[] = {(char *)"prism", (char *)"sweep"};
+    prism_dir_lock lock;
+    REQUIRE(prism_sweep_create_dir(&s, test_tmpdir(), 2, argv, dir, sizeof dir, &lock) == PRISM_OK);
+    CHECK(lock.held);
+    int rc = test_prism(out, sizeof out, "sweep --resume %s -j 1 --no-report", dir);
+    CHECK_EQ_INT(rc, 2);
+    CHECK(strstr(out, "pid") != NULL);
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    char *listing = NULL;
+    size_t n = 0;
+    FILE *ls = open_memstream(&listing, &n);
+    REQUIRE(ls);
+    DIR *d = opendir(runs);
+    REQUIRE(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') fprintf(ls, "%s ", e->d_name);
+    closedir(d);
+    fclose(ls);
+    CHECK_EQ_INT((int)n, 0); /* no run was started */
+    free(listing);
+    prism_dir_lock_release(&lock);
+    prism_sweep_free(&s);
+}
+
 TEST(sweep_optimizer_loss_labels_carry_their_settings) {
     const char *agents, *envs, *settings;
     REQUIRE(prism_sweep_study("optimizer-loss", &agents, &envs, &settings));
@@ -131,7 +164,7 @@ TEST(sweep_optimizer_loss_labels_carry_their_settings) {
     REQUIRE(prism_sweep_validate(&s) == PRISM_OK);
     char dir[1024];
     char *argv[] = {(char *)"prism", (char *)"sweep"};
-    REQUIRE(prism_sweep_create_dir(&s, test_tmpdir(), 2, argv, dir, sizeof dir) == PRISM_OK);
+    REQUIRE(prism_sweep_create_dir(&s, test_tmpdir(), 2, argv, dir, sizeof dir, NULL) == PRISM_OK);
     char path[1200];
     snprintf(path, sizeof path, "%s/manifest.tsv", dir);
     char *m = test_read_file(path, NULL);
@@ -320,7 +353,7 @@ static bool make_sweep_dir(char *dir, size_t cap) {
     snprintf(parent, sizeof parent, "%s/sweeps", test_tmpdir());
     char *argv[] = {(char *)"prism", (char *)"sweep"};
     bool ok = prism_sweep_add_grid(&s, "dqn", "CartPole-v0", 0, 1) == PRISM_OK &&
-              prism_sweep_create_dir(&s, parent, 2, argv, dir, cap) == PRISM_OK;
+              prism_sweep_create_dir(&s, parent, 2, argv, dir, cap, NULL) == PRISM_OK;
     prism_sweep_free(&s);
     return ok;
 }
@@ -859,7 +892,7 @@ TEST(sweep_crashed_run_is_retried_once) {
         for (int i = 0; i < 3; i++) REQUIRE(prism_sweep_add_setting(&s, sets[i]) == PRISM_OK);
         char dir[1024];
         char *argv[] = {(char *)"prism"};
-        REQUIRE(prism_sweep_create_dir(&s, t, 1, argv, dir, sizeof dir) == PRISM_OK);
+        REQUIRE(prism_sweep_create_dir(&s, t, 1, argv, dir, sizeof dir, NULL) == PRISM_OK);
         char events[4096] = "";
         prism_sweep_local_options o = prism_sweep_local_options_default();
         o.exe = exes[k];

@@ -10,7 +10,7 @@
  *     prism_sweep_init(&s, "quick");
  *     st = prism_sweep_add_grid(&s, "dqn,rainbow", "CartPole-v0", 0, 3);
  *     st = prism_sweep_validate(&s);                  // resolves every run's configuration
- *     st = prism_sweep_create_dir(&s, "sweeps", argc, argv, dir, sizeof dir);
+ *     st = prism_sweep_create_dir(&s, "sweeps", argc, argv, dir, sizeof dir, NULL);
  *     prism_sweep_local_options o = prism_sweep_local_options_default();
  *     o.jobs = 2; o.exe = "/proc/self/exe"; o.stop = &stop;
  *     o.progress = show; o.ctx = &display;           // optional progress callback
@@ -34,6 +34,7 @@
 #define PRISM_SWEEP_H
 
 #include "prism/core.h"
+#include "prism/dir_lock.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -129,9 +130,13 @@ prism_status prism_sweep_run_settings(const prism_sweep *s, const prism_sweep_ru
 
 /* Create `<parent>/<name>-<UTC time>/` (or `<parent>/<name>-<time>-<k>` when taken) with
  * runs/, logs/, failed/, manifest.tsv and sweep.json (status "created"); argv is recorded.
- * The path is written to dir[cap]. PRISM_ERR_IO naming the path on failure. */
+ * The path is written to dir[cap]. With lock (may be NULL) the directory's lock is taken
+ * right after it is made, before any file is written, and returned held: no other process
+ * (a `sweep --resume` of the new directory) can start its runs between creation and the
+ * caller's own start (pass it on with prism_sweep_local_options.lock_held). PRISM_ERR_IO
+ * naming the path on failure (nothing held then). */
 prism_status prism_sweep_create_dir(prism_sweep *s, const char *parent, int argc, char *const *argv,
-                                    char *dir, size_t cap);
+                                    char *dir, size_t cap, prism_dir_lock *lock);
 
 /* Read a sweep directory back: manifest.tsv (the runs) and sweep.json (name, failures).
  * Every run's state is then taken from its run directory (completed, interrupted with a
@@ -174,6 +179,7 @@ typedef struct prism_sweep_local_options {
     volatile sig_atomic_t *stop;
     prism_sweep_progress_fn progress; /* may be NULL */
     void *ctx;
+    bool lock_held; /* the caller holds the sweep directory's lock (else the pool takes it) */
 } prism_sweep_local_options;
 
 prism_sweep_local_options prism_sweep_local_options_default(void);

@@ -75,8 +75,20 @@ static prism_status write_manifest(const prism_sweep *s, const char *dir) {
 static prism_status write_status(const prism_sweep *s, const char *dir, const char *status,
                                  const char *extra, int argc, char *const *argv);
 
+static prism_status fill_dir(prism_sweep *s, const char *dir, int argc, char *const *argv) {
+    const char *subs[] = {"runs", "logs", "failed"};
+    for (size_t i = 0; i < 3; i++) {
+        char sub[PRISM_PATH_MAX];
+        prism_status st = sweep_pathf(sub, sizeof sub, "%s/%s", dir, subs[i]);
+        if (!st) st = prism_mkdir_p(sub);
+        if (st) return st;
+    }
+    prism_status st = write_manifest(s, dir);
+    return st ? st : write_status(s, dir, "created", NULL, argc, argv);
+}
+
 prism_status prism_sweep_create_dir(prism_sweep *s, const char *parent, int argc, char *const *argv,
-                                    char *dir, size_t cap) {
+                                    char *dir, size_t cap, prism_dir_lock *lock) {
     prism_status st = prism_mkdir_p(parent);
     if (st) return st;
     char stamp[32];
@@ -93,14 +105,10 @@ prism_status prism_sweep_create_dir(prism_sweep *s, const char *parent, int argc
             return prism_error(PRISM_ERR_IO, "cannot create sweep directory '%s': %s", dir,
                                strerror(errno));
     }
-    const char *subs[] = {"runs", "logs", "failed"};
-    for (size_t i = 0; i < 3; i++) {
-        char sub[PRISM_PATH_MAX];
-        if ((st = sweep_pathf(sub, sizeof sub, "%s/%s", dir, subs[i]))) return st;
-        if ((st = prism_mkdir_p(sub))) return st;
-    }
-    if ((st = write_manifest(s, dir))) return st;
-    return write_status(s, dir, "created", NULL, argc, argv);
+    if (lock && (st = prism_dir_lock_acquire(lock, dir))) return st;
+    st = fill_dir(s, dir, argc, argv);
+    if (st && lock) prism_dir_lock_release(lock);
+    return st;
 }
 
 prism_sweep_counts prism_sweep_count(const prism_sweep *s) {

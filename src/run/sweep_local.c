@@ -187,7 +187,7 @@ static prism_status pool_open(pool *p, prism_sweep *s, const char *dir,
                               const prism_sweep_local_options *o) {
     memset(p, 0, sizeof *p);
     p->s = s, p->dir = dir, p->o = o;
-    prism_status st = prism_dir_lock_acquire(&p->lock, dir);
+    prism_status st = o->lock_held ? PRISM_OK : prism_dir_lock_acquire(&p->lock, dir);
     if (st) return st;
     p->w = prism_calloc((size_t)o->jobs, sizeof *p->w);
     if (!p->w) {
