@@ -119,6 +119,24 @@ bool cli_int(const char *command, const cli_opt *o, long long lo, long long hi, 
     return true;
 }
 
+bool cli_double(const char *command, const cli_opt *o, double lo, double hi, double fallback,
+                double *out) {
+    if (!o->count) {
+        *out = fallback;
+        return true;
+    }
+    const char *s = cli_value(o, "");
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == 0 || *end != 0 || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "prism %s: --%s must be a number from %g to %g (got '%s')\n", command,
+                o->name, lo, hi, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 bool cli_u64(const char *command, const cli_opt *o, uint64_t fallback, uint64_t *out) {
     if (!o->count) {
         *out = fallback;

@@ -11,17 +11,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 typedef struct bench_result {
     double single, vector;
 } bench_result;
-
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Fill act (n) with uniform actions in [0, A). */
 static void draw_actions(prism_rng *rng, int *act, int n, uint32_t A) {
@@ -48,7 +41,7 @@ static double time_single(const char *id, double seconds) {
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
         long long steps = 0;
-        double t0 = cpu_now(), t;
+        double t0 = prism_thread_cpu_now(), t;
         do {
             draw_actions(&actions, act, CHUNK, A);
             for (int i = 0; i < CHUNK; i++) {
@@ -56,7 +49,7 @@ static double time_single(const char *id, double seconds) {
                 if (s.terminated || s.truncated) prism_env_reset(&env, obs);
             }
             steps += CHUNK;
-            t = cpu_now() - t0;
+            t = prism_thread_cpu_now() - t0;
         } while (t < seconds / 3);
         if ((double)steps / t > best) best = (double)steps / t;
     }
@@ -82,14 +75,14 @@ static double time_vector(const char *id, int n, double seconds) {
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
         long long steps = 0;
-        double t0 = cpu_now(), t;
+        double t0 = prism_thread_cpu_now(), t;
         do {
             for (int k = 0; k < 64; k++) {
                 draw_actions(&actions, act, n, A);
                 prism_vec_env_step(&v, act, obs, final, rew, term, trunc);
             }
             steps += 64LL * n;
-            t = cpu_now() - t0;
+            t = prism_thread_cpu_now() - t0;
         } while (t < seconds / 3);
         if ((double)steps / t > best) best = (double)steps / t;
     }

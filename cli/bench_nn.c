@@ -31,41 +31,6 @@ static int make_presets(preset *p) {
     return n;
 }
 
-/* FLOPs of one forward at batch B, of the backward (weight gradients for every layer, input
- * gradients for all but the first), and the (M, N, K) of the largest layer's forward product. */
-static void count_flops(const prism_nn_config *c, int B, double *fwd, double *bwd, int mnk[3]) {
-    double f = 0, bw = 0, best = 0;
-    int first = 1, width;
-#define LAYER(M, N, K)                                                                             \
-    do {                                                                                           \
-        double fl = 2.0 * (M) * (N) * (K);                                                         \
-        f += fl;                                                                                   \
-        bw += first ? fl : 2 * fl;                                                                 \
-        first = 0;                                                                                 \
-        if (fl > best) best = fl, mnk[0] = (M), mnk[1] = (N), mnk[2] = (K);                        \
-    } while (0)
-    if (c->conv_filters) {
-        int pad = c->conv_padding == PRISM_NN_PAD_SAME, ho = c->in_h + 2 * pad - 2,
-            wo = c->in_w + 2 * pad - 2;
-        LAYER(B * ho * wo, c->conv_filters, 9 * c->in_c);
-        width = ho * wo * c->conv_filters;
-    } else {
-        width = prism_nn_config_in_size(c);
-    }
-    for (int i = 0; i < c->n_hidden; i++) {
-        LAYER(B, c->hidden[i], width);
-        width = c->hidden[i];
-    }
-    int out = c->n_actions * c->n_atoms;
-    LAYER(B, out, width);
-    if (c->dueling) {
-        first = 0;
-        LAYER(B, c->n_atoms, width);
-    }
-#undef LAYER
-    *fwd = f, *bwd = bw;
-}
-
 static double sgemm_gflops(const int mnk[3], double seconds) {
     int M = mnk[0], N = mnk[1], K = mnk[2];
     float *a = calloc((size_t)M * K, 4), *b = calloc((size_t)N * K, 4),
@@ -240,10 +205,9 @@ int bench_nn(int argc, char **argv) {
         result r;
         if (!run_preset(&ps[i], (double)secs, naive, &r))
             return cli_fail("bench nn", PRISM_ERR_NOMEM, NULL);
-        double fwd, bwd;
-        int mnk[3] = {1, 1, 1};
-        count_flops(&ps[i].cfg, ps[i].batch, &fwd, &bwd, mnk);
-        double flops = 2 * fwd + bwd; /* online + target forward, backward */
+        prism_nn_flops fl = prism_nn_count_flops(&ps[i].cfg, ps[i].batch);
+        int mnk[3] = {fl.largest_m, fl.largest_n, fl.largest_k};
+        double flops = 2 * fl.forward + fl.backward; /* online + target forward, backward */
         double gf = flops / (r.update_us * 1e-6) / 1e9, sg = sgemm_gflops(mnk, (double)secs / 2);
         if (json) {
             prism_json j;

@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct bench_case {
     const char *name;
@@ -52,13 +51,6 @@ static void feed_steps(prism_replay *r, feed *f, long long n) {
     }
 }
 
-/* CPU seconds used by this thread. */
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static prism_status run_case(const bench_case *c, double seconds, bench_numbers *out) {
     memset(out, 0, sizeof *out);
     prism_replay_options o = prism_replay_options_default();
@@ -88,34 +80,34 @@ static prism_status run_case(const bench_case *c, double seconds, bench_numbers 
     feed_steps(&r, &f, c->capacity); /* fill the ring once: from now on every add overwrites */
     const long long chunk = 4096;
     long long n = 0;
-    double t0 = cpu_now(), t;
+    double t0 = prism_thread_cpu_now(), t;
     do {
         feed_steps(&r, &f, chunk);
         n += chunk;
-        t = cpu_now() - t0;
+        t = prism_thread_cpu_now() - t0;
     } while (t < seconds);
     out->adds = (double)n / t;
 
     prism_rng srng;
     prism_rng_seed(&srng, 1, PRISM_STREAM_REPLAY);
     n = 0;
-    t0 = cpu_now();
+    t0 = prism_thread_cpu_now();
     do {
         for (int k = 0; k < 64 && st == PRISM_OK; k++) st = prism_replay_sample(&r, &srng, &b);
         n += 64;
-        t = cpu_now() - t0;
+        t = prism_thread_cpu_now() - t0;
     } while (t < seconds);
     out->batches = (double)n / t;
 
     if (c->prioritized) {
         for (int i = 0; i < c->batch; i++) loss[i] = (float)prism_rng_uniform(&rng);
         n = 0;
-        t0 = cpu_now();
+        t0 = prism_thread_cpu_now();
         do {
             for (int k = 0; k < 64 && st == PRISM_OK; k++)
                 st = prism_replay_update_priorities(&r, b.indices, loss, c->batch);
             n += 64;
-            t = cpu_now() - t0;
+            t = prism_thread_cpu_now() - t0;
         } while (t < seconds);
         out->updates = (double)n / t;
     }

@@ -11,15 +11,21 @@
  * chunk (best-of, as prism bench nn: on a shared machine, the chunk least disturbed by other
  * processes). CPU_STEP_us is thread CPU time per step over all chunks, the figure least moved
  * by load (it still includes what sharing caches and cores costs); CPU/WALL, CPU over wall time
- * for all chunks, says how loaded the machine was (1 when this process had a core to itself). Not
- * here: whole runs with logging (prism train), the network alone (prism bench nn). */
+ * for all chunks, says how loaded the machine was (1 when this process had a core to itself).
+ *
+ * The arithmetic floor: MFLOP/STEP counts the matrix products of an environment step from the
+ * network config (prism_agent_count_flops: an update's forwards and backward every
+ * update_period steps, a greedy batch-1 forward on the steps that do not act at random);
+ * FLOOR_us is that at this core's FP32 FMA peak (measured as prism bench peak does, best of
+ * 5 x 100M, or --peak GFLOPS), and xFLOOR is CPU_STEP_us over it: how far the step is from
+ * doing nothing but arithmetic at the peak. Not here: whole runs with logging (prism train), the
+ * network alone (prism bench nn). */
 #include "cli.h"
 #include "prism/agent.h"
 #include "prism/presets.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct train_case {
     const char *preset, *env;
@@ -36,13 +42,8 @@ typedef struct train_result {
     double total_s, cpu_s;              /* all chunks: wall and thread CPU time */
     long long best_steps, best_updates; /* the fastest chunk: */
     double best_s, act_s, env_s, observe_s, learn_s, replay_s;
+    prism_agent_flops flops; /* counted from the config, not measured */
 } train_result;
-
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static prism_status run_case(const train_case *tc, long long updates, train_result *r) {
     memset(r, 0, sizeof *r);
@@ -64,6 +65,7 @@ static prism_status run_case(const train_case *tc, long long updates, train_resu
         return st;
     }
     ag.cfg.eps_decay_steps = 0; /* act at the final epsilon: see the file comment */
+    const prism_agent_flops flops = prism_agent_count_flops(&cfg.agent_cfg, env.cls);
     float *obs = prism_calloc(2 * (size_t)D, sizeof(float));
     if (!obs) {
         prism_agent_free(&ag);
@@ -93,7 +95,7 @@ static prism_status run_case(const train_case *tc, long long updates, train_resu
     const long long chunk_updates = updates >= 20 ? updates / 20 : 1;
     const long long chunk_steps = chunk_updates * period;
     const long long chunks = (updates + chunk_updates - 1) / chunk_updates;
-    double t_start = prism_now(), c_start = cpu_now(), best = 1e300;
+    double t_start = prism_now(), c_start = prism_thread_cpu_now(), best = 1e300;
     for (long long ch = 0; ch < chunks; ch++) {
         double act = 0, envt = 0, obs_t = 0;
         double learn0 = ag.stats.time_learn, replay0 = ag.stats.time_replay;
@@ -126,8 +128,9 @@ static prism_status run_case(const train_case *tc, long long updates, train_resu
             r->replay_s = ag.stats.time_replay - replay0;
         }
     }
+    r->flops = flops;
     r->total_s = prism_now() - t_start;
-    r->cpu_s = cpu_now() - c_start;
+    r->cpu_s = prism_thread_cpu_now() - c_start;
 done:
     prism_free(obs);
     prism_agent_free(&ag);
@@ -136,7 +139,7 @@ done:
 }
 
 int bench_train(int argc, char **argv) {
-    enum { O_JSON, O_UPDATES, O_ONLY, NOPTS };
+    enum { O_JSON, O_UPDATES, O_ONLY, O_PEAK, NOPTS };
     cli_opt opts[NOPTS] = {
         [O_JSON] = {.name = "json", .help = "one JSON object per case"},
         [O_UPDATES] = {.name = "updates",
@@ -145,13 +148,19 @@ int bench_train(int argc, char **argv) {
         [O_ONLY] = {.name = "only",
                     .metavar = "TEXT",
                     .help = "only cases whose 'preset env' contains TEXT"},
+        [O_PEAK] = {.name = "peak",
+                    .metavar = "GFLOPS",
+                    .help = "FP32 peak for the floor (default: measured, as bench peak)"},
     };
-    const char *usage = "prism bench train [--json] [--updates N] [--only TEXT]";
+    const char *usage = "prism bench train [--json] [--updates N] [--only TEXT] [--peak GFLOPS]";
     int npos;
     int rc = cli_parse("bench train", usage, argc, argv, opts, NOPTS, NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     long long updates;
-    if (!cli_int("bench train", &opts[O_UPDATES], 1, 1000000, 200, &updates)) return CLI_USAGE;
+    double peak;
+    if (!cli_int("bench train", &opts[O_UPDATES], 1, 1000000, 200, &updates) ||
+        !cli_double("bench train", &opts[O_PEAK], 0.001, 1e9, 0, &peak))
+        return CLI_USAGE;
     int json = opts[O_JSON].count > 0;
     const char *only = cli_value(&opts[O_ONLY], NULL);
     char names[N_CASES][96];
@@ -166,10 +175,19 @@ int bench_train(int argc, char **argv) {
         fprintf(stderr, "\n");
         return CLI_USAGE;
     }
-    if (!json)
-        printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %9s %10s %6s\n", "PRESET", "ENV", "STEPS",
-               "UPDATES", "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us", "CPU_STEP_us",
-               "CPU/WALL");
+    /* the floor's denominator: measured here unless given (0 when this CPU has no kernel) */
+    const bool peak_measured = peak == 0;
+    if (peak_measured) peak = bench_peak_fp32();
+    if (!json) {
+        if (peak > 0)
+            printf("FP32 peak %.1f GFLOP/s (%s); FLOOR_us = MFLOP/STEP at that peak\n", peak,
+                   peak_measured ? "measured as bench peak, best of 5 x 100M" : "--peak");
+        else
+            printf("FP32 peak: not measurable on this CPU (give --peak GFLOPS for the floor)\n");
+        printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %9s %10s %6s %10s %9s %7s\n", "PRESET", "ENV",
+               "STEPS", "UPDATES", "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us",
+               "CPU_STEP_us", "CPU/WALL", "MFLOP/STEP", "FLOOR_us", "xFLOOR");
+    }
     for (int i = 0; i < N_CASES; i++) {
         if (only && !strstr(names[i], only)) continue;
         train_result r;
@@ -181,6 +199,9 @@ int bench_train(int argc, char **argv) {
         double replay_us = r.replay_s / n * 1e6;
         double load = r.total_s > 0 ? r.cpu_s / r.total_s : 1.0;
         double cpu_step_us = r.cpu_s / (double)r.steps * 1e6; /* all chunks, CPU time */
+        /* the floor: this step's matrix products at the FP32 peak */
+        double floor_us = peak > 0 ? r.flops.per_step / (peak * 1e3) : 0;
+        double x_floor = floor_us > 0 ? cpu_step_us / floor_us : 0;
         if (json) {
             prism_json j;
             prism_json_init(&j, 0);
@@ -199,12 +220,30 @@ int bench_train(int argc, char **argv) {
             prism_json_kv_fixed(&j, "observe_us", r.observe_s / n * 1e6, 2);
             prism_json_kv_fixed(&j, "cpu_step_us", cpu_step_us, 2);
             prism_json_kv_fixed(&j, "cpu_per_wall", load, 3);
+            prism_json_kv_double(&j, "flop_per_update", r.flops.update);
+            prism_json_kv_double(&j, "flop_per_act", r.flops.act);
+            prism_json_kv_double(&j, "flop_per_step", r.flops.per_step);
+            if (peak > 0) {
+                prism_json_kv_fixed(&j, "peak_gflops", peak, 2);
+                prism_json_kv_string(&j, "peak_source", peak_measured ? "measured" : "option");
+                prism_json_kv_fixed(&j, "floor_us", floor_us, 3);
+                prism_json_kv_fixed(&j, "cpu_step_over_floor", x_floor, 3);
+            } else {
+                prism_json_key(&j, "peak_gflops");
+                prism_json_null(&j);
+                prism_json_key(&j, "floor_us");
+                prism_json_null(&j);
+                prism_json_key(&j, "cpu_step_over_floor");
+                prism_json_null(&j);
+            }
             prism_json_object_end(&j);
             if ((rc = cli_json_print("bench train", &j))) return rc;
         } else
-            printf("%-12s %-15s %7lld %7lld %9.1f %9.1f %8.1f %8.2f %9.2f %10.1f %6.2f\n",
-                   cases[i].preset, cases[i].env, r.steps, r.updates, step_us, upd_us, act_us,
-                   env_us, replay_us, cpu_step_us, load);
+            printf(
+                "%-12s %-15s %7lld %7lld %9.1f %9.1f %8.1f %8.2f %9.2f %11.1f %8.2f %10.3f %9.2f "
+                "%7.1f\n",
+                cases[i].preset, cases[i].env, r.steps, r.updates, step_us, upd_us, act_us, env_us,
+                replay_us, cpu_step_us, load, r.flops.per_step / 1e6, floor_us, x_floor);
         fflush(stdout);
     }
     return CLI_OK;

@@ -58,6 +58,9 @@ int cli_dispatch(const char *command, const char *usage, const cli_subcommand *s
 bool cli_int(const char *command, const cli_opt *o, long long lo, long long hi, long long fallback,
              long long *out);
 bool cli_u64(const char *command, const cli_opt *o, uint64_t fallback, uint64_t *out);
+/* The same for a number in [lo, hi] (strtod's syntax; NaN never passes). */
+bool cli_double(const char *command, const cli_opt *o, double lo, double hi, double fallback,
+                double *out);
 
 /* Print "prism <command>: error: <message>" and return the exit code for the status. */
 int cli_fail(const char *command, prism_status st, const char *hint);
@@ -94,5 +97,31 @@ int bench_env(int argc, char **argv);
 int bench_replay(int argc, char **argv);
 int bench_nn(int argc, char **argv);
 int bench_train(int argc, char **argv);
+int bench_peak(int argc, char **argv);
+int bench_compare(int argc, char **argv);
+
+/* This core's arithmetic peak (cli/bench_peak.c). bench_peak_measure times one kernel: FP32
+ * FMAs (bf16 false) on the instruction set `isa` (AUTO: the widest this CPU runs), or BF16
+ * dot products (bf16 true, isa ignored); `instructions` per repetition, 1 <= reps <=
+ * PEAK_MAX_REPS. Where the CPU lacks the instructions, supported is false and reason says
+ * which. bench_peak_fp32 is the FP32 best of a shorter run (5 x 100M), 0 when unsupported. */
+enum { PEAK_MAX_REPS = 100 };
+typedef enum peak_isa {
+    PEAK_ISA_AUTO,
+    PEAK_ISA_AVX512,
+    PEAK_ISA_AVX2,
+    PEAK_ISA_AVX512_BF16
+} peak_isa;
+typedef struct peak_result {
+    bool supported;
+    const char *isa, *instruction, *reason; /* reason: why not supported */
+    int chains, flop_per_instruction, reps;
+    long long instructions;       /* per repetition */
+    double gflops[PEAK_MAX_REPS]; /* (reps) in the order run */
+    double best_gflops, median_gflops;
+    double cpu_per_wall; /* thread CPU over wall time of the timed repetitions */
+} peak_result;
+void bench_peak_measure(bool bf16, peak_isa isa, int reps, long long instructions, peak_result *r);
+double bench_peak_fp32(void);
 
 #endif

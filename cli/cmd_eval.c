@@ -113,16 +113,8 @@ int cmd_eval(int argc, char **argv) {
     }
     long long episodes;
     if (!cli_int("eval", &opts[O_EPISODES], 1, 1000000, 10, &episodes)) return CLI_USAGE;
-    double epsilon = -1;
-    if (opts[O_EPSILON].count) {
-        char *end;
-        const char *v = cli_value(&opts[O_EPSILON], "");
-        epsilon = strtod(v, &end);
-        if (*v == 0 || *end || !(epsilon >= 0 && epsilon <= 1)) {
-            fprintf(stderr, "prism eval: --epsilon must be a number from 0 to 1 (got '%s')\n", v);
-            return CLI_USAGE;
-        }
-    }
+    double epsilon; /* -1: the run's own eps_eval */
+    if (!cli_double("eval", &opts[O_EPSILON], 0, 1, -1, &epsilon)) return CLI_USAGE;
     prism_run_state t;
     if ((rc = load("eval", pos[0], &opts[O_RUNS_DIR], &t))) return rc;
     if ((rc = reseed("eval", &opts[O_SEED], &t))) {

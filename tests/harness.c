@@ -40,6 +40,12 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
     current_failures++;
 }
 
+void test_check_contains(const char *file, int line, const char *text, const char *const *needles,
+                         size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!strstr(text, needles[i])) test_fail(file, line, "missing %s in: %s", needles[i], text);
+}
+
 void test_skip(const char *reason) {
     current_skipped = 1;
     skip_reason = reason;

@@ -78,6 +78,14 @@ void test_sleep_us(long us);
         }                                                                                          \
     } while (0)
 
+/* Check that text contains every string of the array `needles` (a file's JSON fields, say),
+ * failing once per missing one with the text. */
+#define CHECK_CONTAINS_ALL(text, needles)                                                          \
+    test_check_contains(__FILE__, __LINE__, (text), (needles),                                     \
+                        sizeof(needles) / sizeof((needles)[0]))
+void test_check_contains(const char *file, int line, const char *text, const char *const *needles,
+                         size_t n);
+
 #define CHECK_EQ_INT(a, b)                                                                         \
     do {                                                                                           \
         long long a_ = (long long)(a), b_ = (long long)(b);                                        \

@@ -297,3 +297,39 @@ TEST(agent_nan_weight_reaches_the_q_values) {
     CHECK(isnan(q[0]) || isnan(q[1]));
     prism_agent_free(&ag);
 }
+
+/* FLOPs per update and per step from the presets' networks, hand-counted (2 FLOPs a
+ * multiply-add; the per-network counts are tested in test_nn.c): the figures of
+ * docs/benchmarks-training.md's "FLOPs per update" table. */
+static prism_agent_flops preset_flops(const char *preset, const char *env, prism_config *c) {
+    prism_config_defaults(c);
+    prism_agent_flops none = {0};
+    if (prism_preset_apply(c, preset, env)) return none;
+    const prism_env_class *cls = prism_env_find(env);
+    return cls ? prism_agent_count_flops(&c->agent_cfg, cls) : none;
+}
+
+TEST(agent_count_flops_per_update_and_step) {
+    prism_config c;
+    /* cleanrl-dqn: 4-120-84-2, B 128, no double Q: target + online forward + backward */
+    prism_agent_flops f = preset_flops("cleanrl-dqn", "CartPole-v1", &c);
+    CHECK(!c.agent_cfg.double_q && c.agent_cfg.update_period == 10);
+    CHECK(f.update == 2 * 2746368.0 + 5369856.0); /* 10.9 MFLOP */
+    CHECK(f.act == 2.0 * (480 + 10080 + 168));
+    CHECK_NEAR(f.per_step, f.update / 10 + (1 - c.agent_cfg.eps_end) * f.act, 1e-6);
+    /* rainbow CartPole: double Q runs the online forward on 2B rows */
+    f = preset_flops("rainbow", "CartPole-v0", &c);
+    REQUIRE(c.agent_cfg.double_q && c.agent_cfg.batch_size == 128);
+    const double row = 2.0 * (2048 + 262144 + 512 * 102 + 512 * 51); /* 685,056 */
+    CHECK(f.update == 3 * 128 * row + 128 * (2.0 * 2048 + 4.0 * (262144 + 512 * 153))); /* 438M */
+    CHECK(f.update == 437911552.0);
+    CHECK(f.act == row);
+    CHECK_NEAR(f.per_step, f.update / c.agent_cfg.update_period + (1 - c.agent_cfg.eps_end) * f.act,
+               1e-6);
+    /* rainbow breakout: conv 16 SAME, dueling C51 head 1600x(6*51) + 1600x51, B 32 */
+    f = preset_flops("rainbow", "breakout", &c);
+    CHECK(f.update == 197529600.0); /* 3 x 40,243,200 + 76,800,000 */
+    /* dqn breakout: no double Q, no dueling, no C51 */
+    f = preset_flops("dqn", "breakout", &c);
+    CHECK(f.update == 13516800.0);
+}

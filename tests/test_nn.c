@@ -788,9 +788,7 @@ TEST(nn_bench_cli_json_and_errors) {
     CHECK_EQ_INT(rc, 0);
     const char *fields[] = {"\"name\":\"cleanrl-120-84\"", "\"batch\":128",     "\"update_us\":",
                             "\"update_gflops\":",          "\"sgemm_gflops\":", "\"act_us\":"};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (!strstr(out, fields[i]))
-            test_fail(__FILE__, __LINE__, "missing %s in: %s", fields[i], out);
+    CHECK_CONTAINS_ALL(out, fields);
     rc = test_prism(out, sizeof out, "bench nn --only nosuch");
     CHECK_EQ_INT(rc, 2);
     CHECK(strstr(out, "no preset matches") != NULL && strstr(out, "mlp-512x2") != NULL);
@@ -819,4 +817,46 @@ TEST(nn_fast_conv_weight_grad_bits_equal_naive) {
             for (int f = 0; f < F; f++) CHECK_NEAR(db1[f], db2[f], 1e-5);
             free(scratch), free(dy);
         }
+}
+
+/* ---- FLOP counts --------------------------------------------------------------------------------
+ * Hand-counted: 2 FLOPs per multiply-add; backward = weight gradients (as much as the forward)
+ * plus input gradients of every layer that does not read the network's input. */
+
+TEST(nn_count_flops_matches_hand_counts) {
+    /* cleanrl 4-120-84-2 at B 128: products 4x120, 120x84, 84x2 = 480 + 10080 + 168 MACs a row */
+    prism_nn_config c = prism_nn_config_mlp(4, 2, 120, 84);
+    prism_nn_flops f = prism_nn_count_flops(&c, 128);
+    CHECK(f.forward == 2.0 * 128 * (480 + 10080 + 168));      /* 2,746,368 */
+    CHECK(f.backward == 2.0 * 128 * 480 + 4.0 * 128 * 10248); /* 5,369,856 */
+    CHECK(2 * f.forward + f.backward == 10862592);            /* the 10.9 MFLOP of the docs */
+    CHECK(f.largest_m == 128 && f.largest_n == 84 && f.largest_k == 120);
+    /* linear in the batch */
+    CHECK(prism_nn_count_flops(&c, 1).forward * 128 == f.forward);
+
+    /* MinAtar: 10x10x4, conv 16 SAME (100 positions x 16 x 36), flatten 1600, head 6 */
+    c = prism_nn_config_minatar(10, 10, 4, 16, 6);
+    f = prism_nn_count_flops(&c, 32);
+    CHECK(f.forward == 2.0 * 32 * (57600 + 9600));           /* 4,300,800 */
+    CHECK(f.backward == 2.0 * 32 * 57600 + 4.0 * 32 * 9600); /* no input gradient below conv */
+    CHECK(f.largest_m == 3200 && f.largest_n == 16 && f.largest_k == 36);
+    /* VALID: 8x8 positions, then a 128-wide hidden layer */
+    c.conv_padding = PRISM_NN_PAD_VALID;
+    c.hidden[c.n_hidden++] = 128;
+    f = prism_nn_count_flops(&c, 1);
+    CHECK(f.forward == 2.0 * (64 * 16 * 36 + 1024 * 128 + 128 * 6));
+    CHECK(f.backward == 2.0 * 64 * 16 * 36 + 4.0 * (1024 * 128 + 128 * 6));
+
+    /* dueling C51 (51 atoms, 2 actions) on 2x512: advantages 512x102 and value 512x51 */
+    c = prism_nn_config_mlp(4, 2, 512, 512);
+    c.n_atoms = 51, c.dueling = 1, c.noisy = 1; /* noise: no FLOPs of its own here */
+    f = prism_nn_count_flops(&c, 1);
+    CHECK(f.forward == 2.0 * (2048 + 262144 + 512 * 102 + 512 * 51)); /* 685,056 */
+    CHECK(f.backward == 2.0 * 2048 + 4.0 * (262144 + 512 * 153));
+
+    /* no hidden layer: both dueling streams read the input, so neither has an input gradient */
+    c = prism_nn_config_mlp(3, 2, 0, 0);
+    c.dueling = 1;
+    f = prism_nn_count_flops(&c, 5);
+    CHECK(f.forward == 2.0 * 5 * (3 * 2 + 3 * 1) && f.backward == f.forward);
 }

@@ -249,7 +249,8 @@ TEST(nn_backward_of_a_row_prefix_equals_backward_of_those_rows) {
     }
 }
 
-/* prism bench train: JSON fields for a case, the update count it was asked for, bad input. */
+/* prism bench train: JSON fields for a case, the update count it was asked for, the FLOP floor,
+ * bad input. */
 TEST(bench_train_cli_json_and_errors) {
     char out[8192];
     int rc = test_prism(out, sizeof out, "bench train --json --updates 20 --only cleanrl");
@@ -261,15 +262,29 @@ TEST(bench_train_cli_json_and_errors) {
                             "\"update_us\":",
                             "\"act_us\":",
                             "\"cpu_step_us\":"};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (!strstr(out, fields[i]))
-            test_fail(__FILE__, __LINE__, "missing %s in: %s", fields[i], out);
+    CHECK_CONTAINS_ALL(out, fields);
     CHECK(strstr(out, "rainbow") == NULL); /* --only picked one case */
     rc = test_prism(out, sizeof out, "bench train --only nosuch");
     CHECK_EQ_INT(rc, 2);
     CHECK(strstr(out, "no case matches") != NULL && strstr(out, "rainbow breakout") != NULL);
     rc = test_prism(out, sizeof out, "bench train --updates 0");
     CHECK_EQ_INT(rc, 2);
+    /* the floor: the step's FLOPs at the peak --peak gives (counted, so exact): cleanrl-dqn's
+     * 10,862,592 per update every 10 steps and 21,456 per greedy action at epsilon 0.05 */
+    rc = test_prism(out, sizeof out, "bench train --json --updates 2 --only cleanrl --peak 100");
+    CHECK_EQ_INT(rc, 0);
+    const char *floor_fields[] = {"\"flop_per_update\":10862592,", "\"flop_per_act\":21456,",
+                                  "\"flop_per_step\":1106642.4,",  "\"peak_gflops\":100.00,",
+                                  "\"peak_source\":\"option\"",    "\"floor_us\":11.066,",
+                                  "\"cpu_step_over_floor\":"};
+    CHECK_CONTAINS_ALL(out, floor_fields);
+    rc = test_prism(out, sizeof out, "bench train --only cleanrl --updates 2 --peak 100");
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strstr(out, "FLOOR_us") != NULL && strstr(out, "xFLOOR") != NULL);
+    CHECK(strstr(out, "FP32 peak 100.0 GFLOP/s (--peak)") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench train --peak 0"), 2);
+    CHECK(strstr(out, "--peak must be a number") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench train --peak fast"), 2);
 }
 
 /* The batch-1 matrix-vector kernel: near the naive kernel, and bit-identical whichever

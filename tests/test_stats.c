@@ -303,3 +303,68 @@ TEST(stats_interval_coverage_small) {
     CHECK_NEAR((double)cb / trials, 0.83, 0.06);
     CHECK(cb < ct);
 }
+
+/* prism bench compare's summary of paired ratios B/A, on fixed ratios whose intervals are
+ * known: two rounds with log ratios {log 0.5, log 2} = {-L, L}. Their geometric mean is 1 and
+ * the median 1.25. A resample's mean log ratio is -L, 0 or L with probabilities 1/4, 1/2, 1/4,
+ * so of 2000 resamples about 500 sit at each end, far more than the 50 below the 2.5th
+ * percentile: the bootstrap interval is exactly [0.5, 2]. Student t with one degree of
+ * freedom: mean 0, s = L sqrt(2), half-width t(0.975, 1) s / sqrt(2) = 12.7062 L. */
+/* Whether s's figures are want's within a relative tolerance: the median, then the bootstrap's
+ * point, lo and hi, then the t interval's. */
+static bool summary_near(const prism_ratio_summary *s, const double want[7], double rel) {
+    const double got[7] = {s->median,  s->boot.point, s->boot.lo, s->boot.hi,
+                           s->t.point, s->t.lo,       s->t.hi};
+    bool ok = true;
+    for (int i = 0; i < 7; i++) ok = ok && fabs(got[i] - want[i]) <= rel * fabs(want[i]);
+    if (!ok)
+        fprintf(stderr, "  got %.17g | %.17g [%.17g, %.17g] | t %.17g [%.17g, %.17g]\n", got[0],
+                got[1], got[2], got[3], got[4], got[5], got[6]);
+    return ok;
+}
+
+TEST(stats_ratio_summary_known_intervals) {
+    prism_rng r;
+    prism_rng_seed(&r, 0, PRISM_STREAM_BOOTSTRAP);
+    prism_ratio_summary s;
+    const double two[] = {0.5, 2.0};
+    const double L = log(2.0), t975 = 12.706204736174707; /* scipy.stats.t.ppf(0.975, 1) */
+    REQUIRE(prism_stats_ratio_summary(two, 2, 2000, 0.95, &r, &s) == PRISM_OK);
+    CHECK(summary_near(&s, (const double[]){1.25, 1, 0.5, 2, 1, exp(-t975 * L), exp(t975 * L)},
+                       1e-9));
+
+    /* identical rounds: every interval is the point */
+    const double same[] = {1.25, 1.25, 1.25, 1.25};
+    REQUIRE(prism_stats_ratio_summary(same, 4, 500, 0.95, &r, &s) == PRISM_OK);
+    CHECK(summary_near(&s, (const double[]){1.25, 1.25, 1.25, 1.25, 1.25, 1.25, 1.25}, 1e-15));
+
+    /* ratios and their inverses (A and B swapped) give the inverse summary: log symmetry (an odd
+     * count, so that the median is one of the ratios) */
+    const double ab[] = {0.97, 1.02, 1.05, 0.99, 1.01, 1.03, 1.00};
+    double ba[7];
+    for (int i = 0; i < 7; i++) ba[i] = 1 / ab[i];
+    prism_ratio_summary x, y;
+    prism_rng r1, r2;
+    prism_rng_seed(&r1, 5, PRISM_STREAM_BOOTSTRAP);
+    prism_rng_seed(&r2, 5, PRISM_STREAM_BOOTSTRAP);
+    REQUIRE(prism_stats_ratio_summary(ab, 7, 1000, 0.95, &r1, &x) == PRISM_OK);
+    REQUIRE(prism_stats_ratio_summary(ba, 7, 1000, 0.95, &r2, &y) == PRISM_OK);
+    CHECK_NEAR(x.boot.point * y.boot.point, 1.0, 1e-12);
+    CHECK_NEAR(x.boot.lo * y.boot.hi, 1.0, 1e-12);
+    CHECK_NEAR(x.t.lo * y.t.hi, 1.0, 1e-12);
+    CHECK_NEAR(x.median * y.median, 1.0, 1e-12);
+    CHECK(x.boot.lo < x.boot.point && x.boot.point < x.boot.hi);
+    CHECK(x.t.lo < x.boot.lo && x.boot.hi < x.t.hi); /* the bootstrap is the narrower, n = 7 */
+
+    /* bad input: no rounds, a ratio that is not a positive finite number, bad level, no memory */
+    CHECK(prism_stats_ratio_summary(ab, 0, 100, 0.95, &r, &s) == PRISM_ERR_INVALID);
+    const double bad[][2] = {{1.0, 0.0}, {1.0, -2.0}, {1.0, INFINITY}, {NAN, 1.0}};
+    for (int i = 0; i < 4; i++)
+        CHECK(prism_stats_ratio_summary(bad[i], 2, 100, 0.95, &r, &s) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "ratio 1 is nan") != NULL);
+    CHECK(prism_stats_ratio_summary(ab, 6, 100, 1.5, &r, &s) == PRISM_ERR_INVALID);
+    CHECK(prism_stats_ratio_summary(ab, 6, 0, 0.95, &r, &s) == PRISM_ERR_INVALID);
+    prism_alloc_fail_after(0);
+    CHECK(prism_stats_ratio_summary(ab, 6, 100, 0.95, &r, &s) == PRISM_ERR_NOMEM);
+    prism_alloc_fail_after(-1);
+}

@@ -214,4 +214,19 @@ bool prism_agent_keeps_noise(const prism_agent_config *cfg);
 /* Map the config to the network config used for the online and target nets. */
 prism_nn_config prism_agent_net_config(const prism_agent_config *cfg, const prism_env_class *env);
 
+/* The arithmetic the agent's matrix products cost (prism_nn_count_flops, which says what is
+ * left out: among others the noisy layers' weight construction and the optimizer):
+ *   update   = target forward (B rows) + online forward (2B rows with double Q, which runs
+ *              obs and next_obs as one batch; B without) + online backward (B rows);
+ *   act      = one batch-1 forward (a greedy action; a noisy net's factorised batch-1 forward
+ *              counts as the dense product it computes);
+ *   per_step = update / update_period + (1 - eps_end) * act: an update every update_period
+ *              steps, a greedy action on all but the random ones at the final epsilon (most of
+ *              a run; prism bench train acts there). Target syncs are copies: no FLOPs. */
+typedef struct prism_agent_flops {
+    double update, act, per_step;
+} prism_agent_flops;
+prism_agent_flops prism_agent_count_flops(const prism_agent_config *cfg,
+                                          const prism_env_class *env);
+
 #endif

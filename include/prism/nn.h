@@ -123,6 +123,20 @@ prism_status prism_nn_config_check(const prism_nn_config *cfg);
 int prism_nn_config_in_size(const prism_nn_config *cfg);
 int prism_nn_config_out_size(const prism_nn_config *cfg);
 
+/* The multiply-adds of a network's matrix products at B rows, 2 FLOPs each (a multiply and an
+ * add): the conv as its im2col product (B*Ho*Wo rows, F outputs, 9*C inner), each dense layer,
+ * the head (A*N outputs) and with dueling the value stream (N outputs). Not counted: biases,
+ * ReLU, the dueling combination, softmax, losses, the optimizer, and the noisy layers' weight
+ * construction (mu + sigma * eps, 2 FLOPs per weight per forward: elementwise and bound by
+ * memory, not by arithmetic); a noisy layer counts as the dense product it computes. */
+typedef struct prism_nn_flops {
+    double forward;  /* one forward of B rows */
+    double backward; /* B rows: every weight gradient (as much as its forward) and the input
+                        gradient of every layer that does not read the network's input */
+    int largest_m, largest_n, largest_k; /* the largest forward product: rows, outputs, inner */
+} prism_nn_flops;
+prism_nn_flops prism_nn_count_flops(const prism_nn_config *cfg, int B);
+
 /* One named parameter tensor of a network: a slice [offset, offset+len) of the parameter
  * block (and of the gradient and optimizer arrays, which are parallel). */
 typedef struct prism_nn_tensor {

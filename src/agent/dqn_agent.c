@@ -53,6 +53,18 @@ prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_
     return n;
 }
 
+prism_agent_flops prism_agent_count_flops(const prism_agent_config *c, const prism_env_class *env) {
+    prism_nn_config n = prism_agent_net_config(c, env);
+    const int B = c->batch_size;
+    prism_nn_flops rows = prism_nn_count_flops(&n, B), one = prism_nn_count_flops(&n, 1);
+    prism_agent_flops f;
+    f.update = rows.forward * (c->double_q ? 3 : 2) + rows.backward;
+    f.act = one.forward;
+    f.per_step =
+        f.update / (c->update_period > 0 ? c->update_period : 1) + (1.0 - c->eps_end) * f.act;
+    return f;
+}
+
 static prism_optim_config optim_config(const prism_agent_config *c) {
     prism_optim_config o;
     switch (c->optimizer) {

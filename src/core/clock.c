@@ -1,4 +1,4 @@
-/* Wall clock and resident memory, for the sys_ metrics and benchmarks. */
+/* Wall clock, thread CPU time and resident memory, for the sys_ metrics and benchmarks. */
 #include "prism/core.h"
 
 #include <stdio.h>
@@ -8,6 +8,12 @@
 double prism_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double prism_thread_cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 

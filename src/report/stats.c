@@ -174,6 +174,35 @@ prism_status prism_stats_mean_ci_bootstrap(const double *x, int n, int resamples
     return PRISM_OK;
 }
 
+static prism_ci exp_ci(prism_ci c) {
+    return (prism_ci){exp(c.point), exp(c.lo), exp(c.hi)};
+}
+
+prism_status prism_stats_ratio_summary(const double *ratios, int n, int resamples, double level,
+                                       prism_rng *rng, prism_ratio_summary *out) {
+    if (n < 1) return prism_error(PRISM_ERR_INVALID, "a ratio interval needs at least 1 ratio");
+    for (int i = 0; i < n; i++)
+        if (!(ratios[i] > 0) || !isfinite(ratios[i]))
+            return prism_error(PRISM_ERR_INVALID,
+                               "ratio %d is %g: ratios of costs must be positive and finite", i + 1,
+                               ratios[i]);
+    prism_status st = check_boot(resamples, level);
+    if (st) return st;
+    double *logs = prism_alloc(2 * (size_t)n * sizeof *logs);
+    if (!logs) return prism_error(PRISM_ERR_NOMEM, "out of memory for %d ratios", n);
+    double *sorted = logs + n;
+    for (int i = 0; i < n; i++) logs[i] = log(ratios[i]), sorted[i] = ratios[i];
+    prism_ci boot, t;
+    if (!(st = prism_stats_mean_ci_bootstrap(logs, n, resamples, level, rng, &boot)) &&
+        !(st = prism_stats_mean_ci_t(logs, n, level, &t))) {
+        out->boot = exp_ci(boot), out->t = exp_ci(t);
+        qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+        out->median = prism_stats_percentile_sorted(sorted, n, 0.5);
+    }
+    prism_free(logs);
+    return st;
+}
+
 static int table_total(const prism_score_table *s) {
     int total = 0;
     for (int t = 0; t < s->ntasks; t++) total += s->nruns[t];
