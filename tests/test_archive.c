@@ -78,6 +78,21 @@ TEST(metrics_csv_format_nan_empty_ints_as_ints) {
     CHECK(strstr(prism_error_message(), "b,c") != NULL);
 }
 
+/* A FIFO (or a directory) in place of a CSV is refused at once, naming it: it used to hang the
+ * resume on the header read. */
+TEST(metrics_csv_resume_refuses_what_is_not_a_regular_file) {
+    char fifo[PRISM_PATH_MAX], sub[PRISM_PATH_MAX];
+    join(fifo, test_tmpdir(), "fifo.csv");
+    join(sub, test_tmpdir(), "dir.csv");
+    REQUIRE(mkfifo(fifo, 0644) == 0);
+    REQUIRE(mkdir(sub, 0755) == 0);
+    prism_csv c;
+    CHECK(prism_csv_resume(&c, fifo, 4, csv_cols, csv_int, 10) == PRISM_ERR_CORRUPT);
+    CHECK(strstr(prism_error_message(), fifo) && strstr(prism_error_message(), "regular file"));
+    CHECK(prism_csv_resume(&c, sub, 4, csv_cols, csv_int, 10) != PRISM_OK);
+    CHECK(strstr(prism_error_message(), sub) != NULL);
+}
+
 TEST(metrics_csv_resume_truncates_and_continues_bit_identically) {
     char a[PRISM_PATH_MAX], b[PRISM_PATH_MAX];
     join(a, test_tmpdir(), "a.csv");

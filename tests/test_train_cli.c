@@ -167,6 +167,10 @@ TEST(train_cli_resume_refuses_a_config_ini_that_is_not_the_runs) {
     rewrite_from(ini, "[train]\n", "[train]\n");
     CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s/cfg", dir), 2);
     CHECK(strstr(out, "is not the configuration this run was started with") != NULL);
+    /* eval and watch read the run's configuration the same way (eval once failed on such a
+     * file with a message that named a key but not the file) */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "eval %s/cfg --episodes 1", dir), 2);
+    CHECK(strstr(out, "config.ini is not the configuration this run was started with") != NULL);
     char *after = test_read_file(path, NULL);
     REQUIRE(after != NULL);
     CHECK(strcmp(json, after) == 0);

@@ -64,10 +64,17 @@ prism_status prism_run_state_init(prism_run_state *s, const prism_config *cfg);
 /* Zero the iteration accumulators (return_min/max at +-infinity). */
 void prism_iteration_acc_reset(prism_iteration_acc *acc);
 
-/* Read run_dir/config.ini, build the state, and load `checkpoint` (a path; NULL: the one named
- * by run_dir/checkpoints/latest). PRISM_ERR_NOT_FOUND when the run has no config.ini or no
- * checkpoint; PRISM_ERR_CORRUPT / PRISM_ERR_INVALID naming the damaged or mismatched file. On
- * failure everything is released; on success release with prism_run_state_free. */
+/* Read run_dir/config.ini into cfg and check that it is still the configuration the run was
+ * started with (its identity hash and seed against run.json): an edited, truncated or replaced
+ * file would otherwise continue, evaluate or "complete" another experiment under the run's
+ * name. PRISM_ERR_NOT_FOUND / PRISM_ERR_INVALID naming the file and what to do. */
+prism_status prism_run_config_load(const char *run_dir, prism_config *cfg);
+
+/* Read run_dir/config.ini (prism_run_config_load), build the state, and load `checkpoint` (a path;
+ * NULL: the one named by run_dir/checkpoints/latest). PRISM_ERR_NOT_FOUND when the run has no
+ * config.ini or no checkpoint; PRISM_ERR_CORRUPT / PRISM_ERR_INVALID naming the damaged or
+ * mismatched file. On failure everything is released; on success release with prism_run_state_free.
+ */
 prism_status prism_run_state_load(prism_run_state *s, const char *run_dir, const char *checkpoint);
 
 void prism_run_state_free(prism_run_state *s);

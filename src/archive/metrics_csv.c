@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,14 +76,30 @@ prism_status prism_csv_resume(prism_csv *c, const char *path, int ncols, const c
     char want[16384], got[16384];
     long hl = header_line(ncols, names, want, sizeof want);
     if (hl < 0) return prism_error(PRISM_ERR_INVALID, "%s: header longer than 16 KiB", path);
-    FILE *f = fopen(path, "r+b");
-    if (!f) {
+    /* without blocking, and only a regular file: a FIFO put in its place would otherwise hang
+     * the resume on the header read (found by fuzz/faults.sh) */
+    int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0) {
         int e = errno;
         return prism_error(e == ENOENT ? PRISM_ERR_NOT_FOUND : PRISM_ERR_IO,
                            "cannot reopen '%s' to resume: %s", path, strerror(e));
     }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s is not a regular file; the run directory is damaged (restore the "
+                           "file, or start a new run)",
+                           path);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ? NULL : fdopen(fd, "r+b");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return prism_error(PRISM_ERR_IO, "cannot reopen '%s' to resume: %s", path, strerror(e));
+    }
     size_t n = fread(got, 1, (size_t)hl, f);
-    struct stat sb;
     if (n != (size_t)hl || memcmp(got, want, (size_t)hl) != 0) {
         fclose(f);
         return prism_error(PRISM_ERR_CORRUPT,

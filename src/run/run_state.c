@@ -3,6 +3,7 @@
  * Not here: the checkpoint format (checkpoint.c) or the training loop (trainer.c). */
 #include "prism/run_state.h"
 
+#include "prism/archive.h"
 #include "prism/checkpoint.h"
 #include "prism/file.h"
 
@@ -60,13 +61,49 @@ prism_status prism_run_state_init(prism_run_state *s, const prism_config *cfg) {
     return PRISM_OK;
 }
 
-prism_status prism_run_state_load(prism_run_state *s, const char *run_dir, const char *checkpoint) {
-    memset(s, 0, sizeof *s);
+/* config.ini must still describe the run that was checkpointed: an edited or truncated file
+ * would otherwise continue (or "complete") a different experiment under the old run's name.
+ * Only keys outside the identity (the checkpoint cadence) may change between sessions. */
+static prism_status check_identity(const char *dir, const char *ini, const prism_config *cfg) {
+    prism_run_meta *m = prism_alloc(sizeof *m);
+    if (!m) return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s/run.json", dir);
+    prism_status st = prism_run_read(dir, m);
+    if (st) {
+        prism_free(m);
+        return st;
+    }
+    char recorded[32];
+    snprintf(recorded, sizeof recorded, "%s", m->config_hash);
+    uint64_t seed = m->seed;
+    prism_run_meta_free(m);
+    prism_free(m);
+    if (!recorded[0]) return PRISM_OK; /* written before run.json had config_hash */
+    char now[PRISM_CONFIG_HASH_HEX];
+    prism_config_hash_hex(cfg, now);
+    if (strcmp(now, recorded) || seed != cfg->seed)
+        return prism_error(PRISM_ERR_INVALID,
+                           "%s is not the configuration this run was started with (config_hash "
+                           "%s, seed %llu in run.json; the file gives %s, seed %llu): restore "
+                           "the original config.ini, or start a new run with `prism train "
+                           "--config %s`",
+                           ini, recorded, (unsigned long long)seed, now,
+                           (unsigned long long)cfg->seed, ini);
+    return PRISM_OK;
+}
+
+prism_status prism_run_config_load(const char *run_dir, prism_config *cfg) {
     char path[PRISM_PATH_MAX];
     prism_status st = prism_path_join(path, sizeof path, run_dir, "config.ini");
     if (st) return st;
-    prism_config_defaults(&s->cfg);
-    if ((st = prism_config_load_ini(&s->cfg, path))) return st;
+    prism_config_defaults(cfg);
+    if ((st = prism_config_load_ini(cfg, path))) return st;
+    return check_identity(run_dir, path, cfg);
+}
+
+prism_status prism_run_state_load(prism_run_state *s, const char *run_dir, const char *checkpoint) {
+    memset(s, 0, sizeof *s);
+    prism_status st = prism_run_config_load(run_dir, &s->cfg);
+    if (st) return st;
     if (checkpoint) {
         if (snprintf(s->checkpoint, sizeof s->checkpoint, "%s", checkpoint) >=
             (int)sizeof s->checkpoint)

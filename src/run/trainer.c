@@ -542,36 +542,6 @@ prism_status prism_train(const prism_config *cfg, const prism_train_options *opt
     return finish(&t, loop(&t));
 }
 
-/* config.ini must still describe the run that was checkpointed: an edited or truncated file
- * would otherwise continue (or "complete") a different experiment under the old run's name.
- * Only keys outside the identity (the checkpoint cadence) may change between sessions. */
-static prism_status check_identity(const char *dir, const char *ini, const prism_config *cfg) {
-    prism_run_meta *m = prism_alloc(sizeof *m);
-    if (!m) return prism_error(PRISM_ERR_NOMEM, "out of memory reading %s/run.json", dir);
-    prism_status st = prism_run_read(dir, m);
-    if (st) {
-        prism_free(m);
-        return st;
-    }
-    char recorded[32];
-    snprintf(recorded, sizeof recorded, "%s", m->config_hash);
-    uint64_t seed = m->seed;
-    prism_run_meta_free(m);
-    prism_free(m);
-    if (!recorded[0]) return PRISM_OK; /* written before run.json had config_hash */
-    char now[PRISM_CONFIG_HASH_HEX];
-    prism_config_hash_hex(cfg, now);
-    if (strcmp(now, recorded) || seed != cfg->seed)
-        return prism_error(PRISM_ERR_INVALID,
-                           "%s is not the configuration this run was started with (config_hash "
-                           "%s, seed %llu in run.json; the file gives %s, seed %llu): restore "
-                           "the original config.ini, or start a new run with `prism train "
-                           "--config %s`",
-                           ini, recorded, (unsigned long long)seed, now,
-                           (unsigned long long)cfg->seed, ini);
-    return PRISM_OK;
-}
-
 /* True when dir/run.json says the run completed: resuming it has nothing to do. */
 static bool run_completed(const char *dir) {
     prism_run_record r;
@@ -584,11 +554,8 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
      * lock writes this process's pid into its .lock) */
     if (run_completed(dir)) return PRISM_OK;
     char path[PRISM_PATH_MAX];
-    prism_status st = prism_path_join(path, sizeof path, dir, "config.ini");
+    prism_status st = prism_run_config_load(dir, cfg);
     if (st) return st;
-    prism_config_defaults(cfg);
-    if ((st = prism_config_load_ini(cfg, path))) return st;
-    if ((st = check_identity(dir, path, cfg))) return st;
     trainer t;
     if ((st = setup(&t, cfg, opt))) return finish(&t, st);
     /* the lock before anything is read for the resume: a checkpoint read while another process
