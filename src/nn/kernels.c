@@ -354,6 +354,7 @@ static void conv_pixels4(float *restrict out, const float *restrict x, const flo
 }
 #endif
 
+#if defined(__AVX__) /* its callers are the vectorised convolutions */
 /* x (B, H, W, C) zero-padded by pad on each side into p (B, H+2pad, W+2pad, C); returns p, or
  * x itself when pad is 0. */
 static const float *pad_input(float *p, const float *x, int B, int H, int W, int C, int pad) {
@@ -366,6 +367,7 @@ static const float *pad_input(float *p, const float *x, int B, int H, int W, int
                    sizeof(float) * (size_t)W * C);
     return p;
 }
+#endif
 
 void nn_conv_forward_fast(float *y, float *scratch, const float *x, const float *w, const float *b,
                           int B, int H, int W, int C, int F, int pad) {
