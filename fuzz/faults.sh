@@ -487,9 +487,16 @@ category_concurrent() {
     cd "$WORK" && mkdir -p cs && cd cs || return
     sweep_args
     start sweep "${SWEEP[@]}" --sweeps-dir sweeps --name live
-    local sw=$PID
-    sleep 1
+    local sw=$PID i
+    # the sweep is held still (SIGSTOP) once its directory exists, so the resume meets a live
+    # sweep however fast the machine is (on an idle one the whole sweep ends within a second)
+    for i in $(seq 100); do
+        [ -e "$(echo sweeps/live-*)/manifest.tsv" ] && break
+        sleep 0.1
+    done
+    kill -STOP "$sw" 2>/dev/null
     run sweep --resume "$(echo sweeps/live-*)" -j 2 --no-report
+    kill -CONT "$sw" 2>/dev/null
     [ "$RC" -eq 2 ] && grep -q . "$ERRF"
     check $? "sweep --resume of a running sweep is refused with exit 2 (exit $RC)"
     PID=$sw
