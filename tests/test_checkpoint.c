@@ -106,12 +106,18 @@ static void latest_of(const char *dir, char *path) {
     prism_free(name);
 }
 
+/* A fresh run `id` (make_run) and the bytes of its latest checkpoint, whose path goes to ck;
+ * NULL when either failed (make_run says why). */
+static unsigned char *run_with_checkpoint(const char *id, char *dir, char *ck, size_t *len) {
+    if (!make_run(id, dir)) return NULL;
+    latest_of(dir, ck);
+    return (unsigned char *)slurp(ck, len);
+}
+
 TEST(checkpoint_truncated_is_refused_naming_the_file) {
     char dir[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
-    REQUIRE(make_run("t", dir));
-    latest_of(dir, ck);
     size_t len;
-    char *data = slurp(ck, &len);
+    unsigned char *data = run_with_checkpoint("t", dir, ck, &len);
     REQUIRE(data && len > 1000);
     REQUIRE(truncate(ck, (off_t)(len / 2)) == 0);
     check_refused(dir, ck, "truncated");
@@ -128,10 +134,8 @@ TEST(checkpoint_truncated_is_refused_naming_the_file) {
 
 TEST(checkpoint_bit_flip_and_wrong_version_are_refused) {
     char dir[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
-    REQUIRE(make_run("f", dir));
-    latest_of(dir, ck);
     size_t len;
-    unsigned char *data = (unsigned char *)slurp(ck, &len);
+    unsigned char *data = run_with_checkpoint("f", dir, ck, &len);
     REQUIRE(data && len > 1000);
     unsigned char *copy = malloc(len);
     REQUIRE(copy);
@@ -177,10 +181,8 @@ static uint64_t get_le(const unsigned char *p, int bytes) {
 
 TEST(checkpoint_fields_are_read_by_name_and_a_missing_or_unknown_one_is_refused) {
     char dir[PRISM_PATH_MAX], ck[PRISM_PATH_MAX];
-    REQUIRE(make_run("n", dir));
-    latest_of(dir, ck);
     size_t len;
-    unsigned char *data = (unsigned char *)slurp(ck, &len);
+    unsigned char *data = run_with_checkpoint("n", dir, ck, &len);
     REQUIRE(data && len > 1000);
     /* the named fields lead the payload: a field renamed (checksum fixed) is missing */
     unsigned char *copy = malloc(len + 64);
@@ -280,12 +282,10 @@ TEST(checkpoint_damage_behind_a_valid_checksum_never_crashes) {
      * (network, replay) and the counter checks must refuse or load; a crash or a sanitizer
      * report fails the test (make test-asan). */
     char dir[PRISM_PATH_MAX], ck[PRISM_PATH_MAX], bad[PRISM_PATH_MAX];
-    REQUIRE(make_run("d", dir));
-    latest_of(dir, ck);
-    REQUIRE(prism_path_join(bad, sizeof bad, test_tmpdir(), "damaged.bin") == PRISM_OK);
     size_t len;
-    unsigned char *data = (unsigned char *)slurp(ck, &len);
+    unsigned char *data = run_with_checkpoint("d", dir, ck, &len);
     REQUIRE(data);
+    REQUIRE(prism_path_join(bad, sizeof bad, test_tmpdir(), "damaged.bin") == PRISM_OK);
     prism_run_state good;
     REQUIRE(prism_run_state_load(&good, dir, ck) == PRISM_OK);
     CHECK(good.counters.iterations_done == 3 && good.counters.env_steps >= 600);

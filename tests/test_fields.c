@@ -71,11 +71,10 @@ TEST(fields_round_trip_bit_for_bit_in_any_order) {
 }
 
 TEST(fields_missing_resized_and_unknown_are_refused_by_name) {
-    size_t len;
+    size_t len, used;
     unsigned char *buf = sample_section(&len);
     REQUIRE(buf != NULL);
     prism_fields_view v;
-    size_t used;
     REQUIRE(prism_fields_parse(&v, buf, len, &used, "x.bin") == PRISM_OK);
     int64_t x;
     CHECK(prism_fields_get_i64(&v, "absent", &x) == PRISM_ERR_CORRUPT);
@@ -91,11 +90,10 @@ TEST(fields_missing_resized_and_unknown_are_refused_by_name) {
 }
 
 TEST(fields_malformed_sections_are_refused_never_overread) {
-    size_t len;
+    size_t len, used;
+    prism_fields_view v;
     unsigned char *buf = sample_section(&len);
     REQUIRE(buf != NULL);
-    prism_fields_view v;
-    size_t used;
     /* every truncation: the section's own length no longer fits (ASan would see an overread) */
     for (size_t cut = 0; cut < len; cut++) {
         unsigned char *part = malloc(cut ? cut : 1);

@@ -538,40 +538,43 @@ static prism_archive_value *slot(prism_archive_value *v, int *n, int max, const 
     return d;
 }
 
+/* The value of `key` in extra (or in metrics), made of `kind`: NULL with *st set when the key
+ * is unusable or its table is full. */
+static prism_archive_value *entry(prism_archive *a, bool metric, const char *key,
+                                  prism_archive_value_kind kind, prism_status *st) {
+    prism_archive_value *d =
+        metric ? slot(a->metrics, &a->nmetrics, PRISM_ARCHIVE_MAX_METRICS, key, st)
+               : slot(a->extra, &a->nextra, PRISM_ARCHIVE_MAX_EXTRA, key, st);
+    if (d) d->kind = kind;
+    return d;
+}
+
 prism_status prism_archive_set_string(prism_archive *a, const char *key, const char *value) {
     prism_status st = PRISM_OK;
-    prism_archive_value *d = slot(a->extra, &a->nextra, PRISM_ARCHIVE_MAX_EXTRA, key, &st);
-    if (!d) return st;
-    d->kind = PRISM_ARCHIVE_STRING;
-    copy_str(d->s, sizeof d->s, value);
-    return PRISM_OK;
+    prism_archive_value *d = entry(a, false, key, PRISM_ARCHIVE_STRING, &st);
+    if (d) copy_str(d->s, sizeof d->s, value);
+    return st;
 }
 
 prism_status prism_archive_set_int(prism_archive *a, const char *key, long long value) {
     prism_status st = PRISM_OK;
-    prism_archive_value *d = slot(a->extra, &a->nextra, PRISM_ARCHIVE_MAX_EXTRA, key, &st);
-    if (!d) return st;
-    d->kind = PRISM_ARCHIVE_INT;
-    d->i = value;
-    return PRISM_OK;
+    prism_archive_value *d = entry(a, false, key, PRISM_ARCHIVE_INT, &st);
+    if (d) d->i = value;
+    return st;
 }
 
 prism_status prism_archive_set_double(prism_archive *a, const char *key, double value) {
     prism_status st = PRISM_OK;
-    prism_archive_value *d = slot(a->extra, &a->nextra, PRISM_ARCHIVE_MAX_EXTRA, key, &st);
-    if (!d) return st;
-    d->kind = PRISM_ARCHIVE_DOUBLE;
-    d->d = value;
-    return PRISM_OK;
+    prism_archive_value *d = entry(a, false, key, PRISM_ARCHIVE_DOUBLE, &st);
+    if (d) d->d = value;
+    return st;
 }
 
 prism_status prism_archive_set_metric(prism_archive *a, const char *key, double value) {
     prism_status st = PRISM_OK;
-    prism_archive_value *d = slot(a->metrics, &a->nmetrics, PRISM_ARCHIVE_MAX_METRICS, key, &st);
-    if (!d) return st;
-    d->kind = PRISM_ARCHIVE_DOUBLE;
-    d->d = value;
-    return PRISM_OK;
+    prism_archive_value *d = entry(a, true, key, PRISM_ARCHIVE_DOUBLE, &st);
+    if (d) d->d = value;
+    return st;
 }
 
 void prism_archive_set_progress(prism_archive *a, long long steps, double final_return) {
