@@ -339,11 +339,16 @@ static prism_status check_parameters(trainer *t, int iteration) {
     return PRISM_OK;
 }
 
-/* The data files' lengths into the counters (a checkpoint records them): what it points at must
- * reach the disk before it does, or a power cut leaves a checkpoint beyond the end of its CSVs. */
-static prism_status sync_data_files(trainer *t) {
+/* The data files' lengths into the counters: a checkpoint records them. */
+static void record_offsets(trainer *t) {
     t->rs.counters.metrics_offset = prism_csv_offset(&t->metrics);
     t->rs.counters.episodes_offset = prism_csv_offset(&t->episodes);
+}
+
+/* The lengths recorded, then the files made durable: what a checkpoint points at must reach the
+ * disk before it does, or a power cut leaves a checkpoint beyond the end of its CSVs. */
+static prism_status sync_data_files(trainer *t) {
+    record_offsets(t);
     prism_status st = prism_file_sync(t->metrics.f, t->metrics.path);
     if (!st) st = prism_file_sync(t->episodes.f, t->episodes.path);
     if (!st) st = prism_file_sync(t->events_open ? t->events.f : NULL, t->events.path);
@@ -360,8 +365,7 @@ static prism_status diverged(trainer *t) {
     const char *what = prism_nonfinite_name(t->rs.agent.stats.first_nonfinite);
     const int iteration = t->rs.counters.iterations_done;
     t->rs.counters.mid_iteration = 1;
-    t->rs.counters.metrics_offset = prism_csv_offset(&t->metrics);
-    t->rs.counters.episodes_offset = prism_csv_offset(&t->episodes);
+    record_offsets(t);
     prism_status st = prism_archive_path(&t->archive, "checkpoints", dir, sizeof dir);
     if (!st) st = prism_mkdir_p(dir);
     if (!st) st = prism_path_join(path, sizeof path, dir, "diverged.bin");
