@@ -1,6 +1,7 @@
 /* Option parsing shared by every subcommand. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,16 +18,49 @@ static int prefix_distance(const char *a, const char *b) {
     return (la > lb ? la : lb) - same;
 }
 
+/* Whether `opt` (e.g. "--seed", "-j") occurs in `line` as a whole option name: not as the
+ * start of a longer one (--seed in --seed-start) nor inside another word. */
+static bool names_option(const char *line, const char *opt) {
+    size_t n = strlen(opt);
+    for (const char *p = strstr(line, opt); p; p = strstr(p + 1, opt)) {
+        bool starts = p == line || p[-1] == ' ' || p[-1] == '[' || p[-1] == '|' || p[-1] == '(';
+        bool ends = !(isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '_');
+        if (starts && ends) return true;
+    }
+    return false;
+}
+
+static void option_name(const cli_opt *o, char *out, size_t cap) {
+    /* one-letter options (-j, -o) take one dash */
+    snprintf(out, cap, "%s%s", o->name[1] ? "--" : "-", o->name);
+}
+
+/* The usage line: the command's synopsis, then every option of the table the synopsis does not
+ * already name, so the line can never fall behind the table. */
 static void print_usage(const char *usage, const cli_opt *opts, int nopts) {
-    printf("usage: %s\n", usage);
+    printf("usage: %s", usage);
+    for (int i = 0; i < nopts; i++) {
+        char name[64];
+        option_name(&opts[i], name, sizeof name);
+        if (names_option(usage, name)) continue;
+        printf(" [%s%s%s]", name, opts[i].metavar ? " " : "",
+               opts[i].metavar ? opts[i].metavar : "");
+    }
+    printf("\n");
     if (nopts) printf("\noptions:\n");
     for (int i = 0; i < nopts; i++) {
-        char left[64];
-        /* one-letter options (-j, -o) take one dash */
-        snprintf(left, sizeof left, "%s%s%s%s", opts[i].name[1] ? "--" : "-", opts[i].name,
-                 opts[i].metavar ? " " : "", opts[i].metavar ? opts[i].metavar : "");
+        char name[64], left[96];
+        option_name(&opts[i], name, sizeof name);
+        snprintf(left, sizeof left, "%s%s%s", name, opts[i].metavar ? " " : "",
+                 opts[i].metavar ? opts[i].metavar : "");
         printf("  %-26s %s\n", left, opts[i].help);
     }
+}
+
+static const cli_help_sink *help_sink;
+
+void cli_set_help_sink(const cli_help_sink *sink) {
+    help_sink = sink;
 }
 
 int cli_parse(const char *command, const char *usage, int argc, char **argv, cli_opt *opts,
@@ -52,7 +86,10 @@ int cli_parse(const char *command, const char *usage, int argc, char **argv, cli
             continue;
         }
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-            print_usage(usage, opts, nopts);
+            if (help_sink)
+                help_sink->options(help_sink->ctx, command, usage, opts, nopts);
+            else
+                print_usage(usage, opts, nopts);
             return -1;
         }
         const char *name = arg + (arg[1] == '-' ? 2 : 1);
@@ -177,6 +214,10 @@ int cli_dispatch(const char *command, const char *usage, const cli_subcommand *s
         for (int i = 0; i < n; i++)
             if (!strcmp(argv[0], subs[i].name)) return subs[i].run(argc - 1, argv + 1);
     bool help = argc >= 1 && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"));
+    if (help && help_sink) {
+        help_sink->subcommands(help_sink->ctx, command, subs, n);
+        return CLI_OK;
+    }
     FILE *f = help ? stdout : stderr;
     if (argc >= 1 && !help) fprintf(f, "prism %s: unknown subcommand '%s'\n", command, argv[0]);
     fprintf(f, "usage: %s\n\nsubcommands:\n", usage);

@@ -54,6 +54,30 @@ typedef struct cli_subcommand {
 int cli_dispatch(const char *command, const char *usage, const cli_subcommand *subs, int n,
                  int argc, char **argv);
 
+/* Where `--help` goes. By default cli_parse and cli_dispatch print it; with a sink set they hand
+ * their tables to it instead and return as after --help (the completion generator walks every
+ * command this way, so completion is made from the same tables as the help). NULL restores
+ * printing. */
+typedef struct cli_help_sink {
+    void (*options)(void *ctx, const char *command, const char *usage, const cli_opt *opts, int n);
+    void (*subcommands)(void *ctx, const char *command, const cli_subcommand *subs, int n);
+    void *ctx;
+} cli_help_sink;
+void cli_set_help_sink(const cli_help_sink *sink);
+
+/* The top-level commands (cli/prism.c), for `prism help` and the completion generator. */
+const cli_subcommand *cli_commands(int *n);
+
+/* Runs on the command line (cli/run_lookup.c). cli_runs_dir: the runs directory that `given`
+ * names: given itself, or given/runs when given is a sweep's directory (static storage).
+ * cli_find_run: the directory of RUN, a run directory or a run id (or unique prefix) in
+ * runs_dir, into dir; prints the error (with cli_hint_sweep_runs) and returns an exit code when
+ * there is none. cli_hint_sweep_runs: when sweeps/ holds RUN (or, for NULL, any runs), say which
+ * --runs-dir to pass. */
+const char *cli_runs_dir(const char *given);
+int cli_find_run(const char *cmd, const char *run, const char *runs_dir, char *dir, size_t cap);
+void cli_hint_sweep_runs(const char *cmd, const char *run);
+
 /* Convert an option value, printing "<command>: --name must be ... (got ...)" on error. */
 bool cli_int(const char *command, const cli_opt *o, long long lo, long long hi, long long fallback,
              long long *out);
@@ -81,6 +105,7 @@ int cmd_report(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_completion(int argc, char **argv); /* cli/cmd_completion.c */
 
 /* `prism env` subcommands beyond ls and info (cli/env_*.c). */
 int env_eval(int argc, char **argv);

@@ -21,53 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static bool is_dir(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-/* RUN as a directory: itself when it is one with a config.ini; otherwise the run of the index
- * in runs_dir whose id starts with RUN (or runs_dir/RUN when the index does not know it). */
-static int find_run(const char *cmd, const char *run, const char *runs_dir, char *dir, size_t cap) {
-    char ini[PRISM_PATH_MAX];
-    if (is_dir(run) && !prism_path_join(ini, sizeof ini, run, "config.ini") &&
-        access(ini, F_OK) == 0) {
-        snprintf(dir, cap, "%s", run);
-        return CLI_OK;
-    }
-    if (strchr(run, '/') || !strcmp(run, ".") || !strcmp(run, "..")) {
-        fprintf(stderr,
-                "prism %s: error: %s is not a run directory (it has no config.ini); pass a run "
-                "directory or a run id (`prism runs ls` lists them)\n",
-                cmd, run);
-        return CLI_USAGE;
-    }
-    prism_status st = PRISM_ERR_NOT_FOUND;
-    prism_run_record r;
-    memset(&r, 0, sizeof r);
-    prism_run_index ix;
-    /* read-only: resolving an id never writes (a missing or damaged index falls through to the
-     * directory name) */
-    if (prism_run_index_open_readonly(&ix, runs_dir) == PRISM_OK) {
-        st = prism_run_index_find(&ix, run, &r);
-        prism_run_index_close(&ix);
-        if (st == PRISM_ERR_INVALID) return cli_fail(cmd, st, NULL); /* ambiguous prefix */
-    }
-    const char *id = st == PRISM_OK && r.id[0] ? r.id : run;
-    if (prism_path_join(dir, cap, runs_dir, id) || !is_dir(dir)) {
-        fprintf(stderr,
-                "prism %s: error: no run '%s' in %s (pass a run directory, or --runs-dir; "
-                "`prism runs ls` lists the runs)\n",
-                cmd, run, runs_dir);
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
-
 /* Load the run; prints the error and returns an exit code on failure. */
 static int load(const char *cmd, const char *run, const cli_opt *runs_dir, prism_run_state *t) {
     char dir[PRISM_PATH_MAX];
-    int rc = find_run(cmd, run, cli_value(runs_dir, "runs"), dir, sizeof dir);
+    int rc = cli_find_run(cmd, run, cli_runs_dir(cli_value(runs_dir, "runs")), dir, sizeof dir);
     if (rc) return rc;
     prism_status st = prism_run_state_load(t, dir, NULL);
     if (st) return cli_fail(cmd, st, NULL);

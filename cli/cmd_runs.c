@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 static const char *runs_dir_of(const cli_opt *o) {
-    return cli_value(o, "runs");
+    return cli_runs_dir(cli_value(o, "runs"));
 }
 
 /* Open the index of runs_dir for writing (rm); a runs dir without an index (copied from
@@ -156,7 +156,10 @@ static int runs_ls(int argc, char **argv) {
     if (st) return cli_fail("runs ls", st, NULL);
     prism_run_index ix;
     rc = open_index_read("runs ls", runs_dir_of(&opts[O_RUNS_DIR]), &ix);
-    if (rc) return rc;
+    if (rc) {
+        if (!opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL);
+        return rc;
+    }
     printf("%-44s %-11s %-16s %-14s %5s %9s %9s %s\n", "ID", "STATUS", "ENV", "AGENT", "SEED",
            "STEPS", "RETURN", "START");
     int n = 0;
@@ -164,6 +167,7 @@ static int runs_ls(int argc, char **argv) {
     prism_run_index_close(&ix);
     if (st) return cli_fail("runs ls", st, NULL);
     printf("%d run%s\n", n, n == 1 ? "" : "s");
+    if (n == 0 && !opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL);
     return CLI_OK;
 }
 

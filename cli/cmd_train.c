@@ -60,10 +60,8 @@ static int leave(int rc) {
     return rc;
 }
 
-static const char *usage =
-    "prism train ENV [--agent PRESET] [--seed N] [--steps N] [--config FILE] "
-    "[--set key=value ...] [--runs-dir DIR] [--run-id ID] [--print-config] [--quiet] [--json] | "
-    "prism train --resume DIR [--quiet]";
+/* The synopsis; the help appends every option of the table (cli/args.c). */
+static const char *usage = "prism train (ENV | --resume RUN)";
 
 /* The options of cmd_train's table, by index. */
 enum {
@@ -150,7 +148,7 @@ static int report(prism_status st, const char *dir) {
 
 static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     for (int i = 0; i < NOPTS; i++)
-        if (opts[i].count && i != O_QUIET && i != O_RESUME) {
+        if (opts[i].count && i != O_QUIET && i != O_RESUME && i != O_RUNS_DIR) {
             fprintf(stderr,
                     "prism train: --resume continues a run with its own configuration; "
                     "--%s cannot be combined with it\n",
@@ -161,7 +159,10 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
         fprintf(stderr, "prism train: --resume takes no environment (the run directory has one)\n");
         return CLI_USAGE;
     }
-    const char *dir = cli_value(&opts[O_RESUME], "");
+    char dir[PRISM_PATH_MAX];
+    int rc = cli_find_run("train", cli_value(&opts[O_RESUME], ""),
+                          cli_runs_dir(cli_value(&opts[O_RUNS_DIR], "runs")), dir, sizeof dir);
+    if (rc) return rc;
     prism_train_options o = prism_train_options_default();
     o.argc = argc + 2;
     o.argv = argv - 2;
@@ -207,7 +208,8 @@ int cmd_train(int argc, char **argv) {
                    .help = "override one setting (repeatable)"},
         [O_RUNS_DIR] = {.name = "runs-dir",
                         .metavar = "DIR",
-                        .help = "where run directories go (default runs)"},
+                        .help = "where run directories go, and where --resume looks up a run id "
+                                "(default runs)"},
         [O_RUN_ID] = {.name = "run-id",
                       .metavar = "ID",
                       .help = "name of the run directory (default: generated)"},
@@ -217,8 +219,9 @@ int cmd_train(int argc, char **argv) {
                      .help = "no per-iteration lines (still written to stdout.log)"},
         [O_JSON] = {.name = "json", .help = "tabular agents: end with one JSON line"},
         [O_RESUME] = {.name = "resume",
-                      .metavar = "DIR",
-                      .help = "continue the run in DIR from its last checkpoint"},
+                      .metavar = "RUN",
+                      .help = "continue RUN (a run directory, or a run id in --runs-dir) from its "
+                              "last checkpoint"},
     };
     char *pos[1];
     int npos;

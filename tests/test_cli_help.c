@@ -16,7 +16,7 @@ enum { MAX_NAMES = 32, NAME = 64 };
 static bool names_option(const char *line, const char *opt) {
     size_t n = strlen(opt);
     for (const char *p = strstr(line, opt); p; p = strstr(p + 1, opt)) {
-        bool starts = p == line || p[-1] == ' ' || p[-1] == '[' || p[-1] == '|';
+        bool starts = p == line || p[-1] == ' ' || p[-1] == '[' || p[-1] == '|' || p[-1] == '(';
         bool ends = !(isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '_');
         if (starts && ends) return true;
     }
@@ -84,4 +84,77 @@ TEST(cli_help_works_for_every_command_and_its_usage_names_every_option) {
     checked += check_help("train", "train --agent q-learning");
     /* env, agents, runs and bench have 17 subcommands between them */
     CHECK(checked >= ncommands + 17 + 2);
+}
+
+TEST(cli_help_command_is_the_commands_own_help) {
+    static char via_help[1 << 14], via_flag[1 << 14];
+    const char *const forms[] = {"train", "runs", "runs ls", "agents keys", "bench compare"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        CHECK(test_prism(via_help, sizeof via_help, "help %s", forms[i]) == 0);
+        CHECK(test_prism(via_flag, sizeof via_flag, "%s --help", forms[i]) == 0);
+        if (strcmp(via_help, via_flag))
+            test_fail(__FILE__, __LINE__, "`prism help %s` differs from `prism %s --help`:\n%s",
+                      forms[i], forms[i], via_help);
+    }
+    CHECK(test_prism(via_help, sizeof via_help, "help no-such-command") == 2);
+    CHECK(strstr(via_help, "unknown command 'no-such-command'") != NULL);
+}
+
+/* What bash completes for the words of `line` (the last one the word being completed), with
+ * the script `prism completion bash` printed into `script`. */
+static void complete(const char *script, const char *line, char *out, size_t cap) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "bash -c 'source %s; COMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+             "_prism 2>/dev/null; echo \" ${COMPREPLY[*]} \"' 2>&1",
+             script, line);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, cap - 1, p) : 0;
+    out[n] = 0;
+    if (p) pclose(p);
+}
+
+/* Every name listed after `header` in `help` appears among the completions in `words`. */
+static void check_completes_all(const char *help, const char *header, const char *prefix,
+                                const char *words, const char *line) {
+    const char *p = strstr(help, header);
+    REQUIRE(p != NULL);
+    int n = 0;
+    for (p += strlen(header); !strncmp(p, "  ", 2); p = strchr(p, '\n') + 1, n++) {
+        char want[NAME + 4];
+        snprintf(want, sizeof want, " %s%.*s ", prefix, (int)strcspn(p + 2 + strlen(prefix), " \n"),
+                 p + 2 + strlen(prefix));
+        if (!strstr(words, want))
+            test_fail(__FILE__, __LINE__, "completing `%s` misses '%s': %s", line, want, words);
+        if (!strchr(p, '\n')) break;
+    }
+    CHECK(n > 2);
+}
+
+TEST(cli_completion_bash_completes_commands_options_and_values_from_the_tables) {
+    static char help[1 << 14], words[1 << 14];
+    char script[512];
+    snprintf(script, sizeof script, "%s/prism.bash", test_tmpdir());
+    REQUIRE(test_prism(help, sizeof help, "completion bash > %s", script) == 0);
+    REQUIRE(test_prism(help, sizeof help, "--help") == 0);
+    complete(script, "prism \"\"", words, sizeof words);
+    check_completes_all(help, "\ncommands:\n", "", words, "prism");
+    REQUIRE(test_prism(help, sizeof help, "runs --help") == 0);
+    complete(script, "prism runs \"\"", words, sizeof words);
+    check_completes_all(help, "\nsubcommands:\n", "", words, "prism runs");
+    REQUIRE(test_prism(help, sizeof help, "train --help") == 0);
+    complete(script, "prism train CartPole-v1 --", words, sizeof words);
+    check_completes_all(help, "\noptions:\n", "--", words, "prism train CartPole-v1 --");
+    complete(script, "prism train Acro", words, sizeof words);
+    CHECK(!strcmp(words, " Acrobot-v1 \n"));
+    complete(script, "prism train CartPole-v1 --agent rainbow-du", words, sizeof words);
+    CHECK(!strcmp(words, " rainbow-dueling \n"));
+    complete(script, "prism train CartPole-v1 --set agent.n_st", words, sizeof words);
+    CHECK(!strcmp(words, " agent.n_step= \n"));
+    complete(script, "prism help wa", words, sizeof words);
+    CHECK(!strcmp(words, " watch \n"));
+    /* zsh loads the same functions through bashcompinit */
+    REQUIRE(test_prism(help, sizeof help, "completion zsh") == 0);
+    CHECK(strstr(help, "bashcompinit") && strstr(help, "complete -o default -F _prism prism"));
+    CHECK(test_prism(help, sizeof help, "completion fish") == 2);
 }

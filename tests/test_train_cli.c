@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A run small enough for the fast suite: 2 iterations of 300 steps, a 16-unit network. */
@@ -197,4 +198,49 @@ TEST(train_cli_alias_records_the_canonical_env_id_everywhere) {
             test_prism(out, sizeof out, "runs ls --runs-dir %s --where %s", dir, queries[i]), 0);
         CHECK(strstr(out, "alias") && strstr(out, "CartPole-v1"));
     }
+}
+
+/* `prism ARGS` run from directory `cwd` (the binary by its absolute path), output into out. */
+static int prism_in(const char *cwd, char *out, size_t cap, const char *args) {
+    char bin[1024], cmd[4096];
+    if (!realpath(getenv("PRISM_BIN") ? getenv("PRISM_BIN") : "build/prism", bin)) return -1;
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s 2>&1", cwd, bin, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(train_cli_resume_takes_a_run_id_and_commands_find_a_sweeps_runs) {
+    char out[16384], cmd[4096];
+    const char *dir = test_tmpdir();
+    /* a sweep's layout: sweeps/<name>/sweep.json beside sweeps/<name>/runs/<id> */
+    char sweep[1200], runs[1300];
+    snprintf(sweep, sizeof sweep, "%s/sweeps/demo-20260101-000000", dir);
+    snprintf(runs, sizeof runs, "%s/runs", sweep);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && echo '{}' > %s/sweep.json", runs, sweep);
+    REQUIRE(system(cmd) == 0);
+    REQUIRE(test_prism(out, sizeof out,
+                       "train CartPole-v0 %s --runs-dir %s --run-id r1-xyz --quiet", TINY,
+                       runs) == 0);
+    snprintf(cmd, sizeof cmd,
+             "sed -i 's/\"status\": \"completed\"/\"status\": \"interrupted\"/' %s/r1-xyz/run.json",
+             runs);
+    REQUIRE(system(cmd) == 0);
+    /* --resume by id (a unique prefix), with --runs-dir naming the sweep's directory */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume r1 --runs-dir %s --quiet", sweep), 0);
+    CHECK(run_file_has("sweeps/demo-20260101-000000/runs/r1-xyz", "run.json",
+                       "\"status\": \"completed\""));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume nosuch --runs-dir %s", sweep), 2);
+    CHECK(strstr(out, "no run 'nosuch'") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "runs ls --runs-dir %s", sweep), 0);
+    CHECK(strstr(out, "r1-xyz") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "eval r1-xyz --episodes 1 --runs-dir %s", sweep), 0);
+    /* from the directory holding sweeps/, without --runs-dir: the message says what to pass */
+    CHECK_EQ_INT(prism_in(dir, out, sizeof out, "eval r1-xyz --episodes 1"), 2);
+    CHECK(strstr(out, "pass --runs-dir sweeps/demo-20260101-000000/runs") != NULL);
+    CHECK_EQ_INT(prism_in(dir, out, sizeof out, "runs ls"), 2);
+    CHECK(strstr(out, "pass --runs-dir sweeps/demo-20260101-000000/runs") != NULL);
 }
