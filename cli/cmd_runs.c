@@ -125,19 +125,90 @@ static void free_meta(prism_run_meta *m) {
     prism_free(m);
 }
 
+/* How `runs ls` prints: a table for people, or one JSON array or a CSV table for programs. */
+typedef enum { LS_TABLE, LS_JSON, LS_CSV } ls_format;
+
+typedef struct ls_out {
+    ls_format format;
+    prism_json *json;
+    int n;
+} ls_out;
+
+/* The columns of --json and --csv, in this order. */
+static const char *const ls_columns[] = {"id",   "status", "env",          "agent",
+                                         "seed", "steps",  "final_return", "start",
+                                         "end",  "commit", "dirty",        "host"};
+
+/* One CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
+static void csv_field(const char *s, bool last) {
+    if (strpbrk(s, ",\"\r\n")) {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"') putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(last ? '\n' : ',');
+}
+
 static int ls_visit(void *ctx, const prism_run_record *r) {
-    int *n = ctx;
-    char ret[32] = "-";
+    ls_out *out = ctx;
+    out->n++;
+    if (out->format == LS_JSON) {
+        prism_json *j = out->json;
+        prism_json_object_begin(j);
+        prism_json_kv_string(j, "id", r->id);
+        prism_json_kv_string(j, "status", r->status);
+        prism_json_kv_string(j, "env", r->env);
+        prism_json_kv_string(j, "agent", r->agent);
+        prism_json_kv_uint(j, "seed", r->seed);
+        prism_json_kv_int(j, "steps", r->steps);
+        prism_json_key(j, "final_return");
+        prism_json_double_digits(j, r->final_return, 9); /* null when unknown */
+        prism_json_kv_string(j, "start", r->start);
+        prism_json_kv_string(j, "end", r->end);
+        prism_json_kv_string(j, "commit", r->commit);
+        prism_json_kv_bool(j, "dirty", r->dirty);
+        prism_json_kv_string(j, "host", r->host);
+        prism_json_object_end(j);
+        return 0;
+    }
+    char seed[32], steps[32], ret[32] = "";
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
+    snprintf(steps, sizeof steps, "%lld", r->steps);
+    if (out->format == LS_CSV) {
+        if (isfinite(r->final_return)) snprintf(ret, sizeof ret, "%.9g", r->final_return);
+        const char *fields[] = {r->id,
+                                r->status,
+                                r->env,
+                                r->agent,
+                                seed,
+                                steps,
+                                ret,
+                                r->start,
+                                r->end,
+                                r->commit,
+                                r->dirty ? "1" : "0",
+                                r->host};
+        int n = (int)(sizeof fields / sizeof fields[0]);
+        for (int i = 0; i < n; i++) csv_field(fields[i], i == n - 1);
+        return 0;
+    }
+    snprintf(ret, sizeof ret, "-");
     if (isfinite(r->final_return)) snprintf(ret, sizeof ret, "%.2f", r->final_return);
-    printf("%-44s %-11s %-16s %-14s %5llu %9lld %9s %s\n", r->id, r->status, r->env, r->agent,
-           (unsigned long long)r->seed, r->steps, ret, r->start);
-    (*n)++;
+    printf("%-44s %-11s %-16s %-14s %5s %9s %9s %s\n", r->id, r->status, r->env, r->agent, seed,
+           steps, ret, r->start);
     return 0;
 }
 
 static int runs_ls(int argc, char **argv) {
-    enum { O_WHERE, O_RUNS_DIR, NOPTS };
+    enum { O_WHERE, O_RUNS_DIR, O_JSON, O_CSV, NOPTS };
     cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json", .help = "print the runs as one JSON array of objects"},
+        [O_CSV] = {.name = "csv", .help = "print the runs as a CSV table with a header row"},
         [O_WHERE] = {.name = "where",
                      .metavar = "EXPR",
                      .help = "filter: key=value[,key=value...] on id (prefix), env, agent, seed, "
@@ -148,9 +219,13 @@ static int runs_ls(int argc, char **argv) {
     };
     char *pos[1];
     int npos;
-    const char *usage = "prism runs ls [--where EXPR] [--runs-dir DIR]";
+    const char *usage = "prism runs ls";
     int rc = cli_parse("runs ls", usage, argc, argv, opts, NOPTS, pos, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
+    if (opts[O_JSON].count && opts[O_CSV].count) {
+        fprintf(stderr, "prism runs ls: --json and --csv exclude each other; give one\n");
+        return CLI_USAGE;
+    }
     prism_run_filter f;
     prism_status st = prism_run_filter_parse(&f, cli_value(&opts[O_WHERE], NULL));
     if (st) return cli_fail("runs ls", st, NULL);
@@ -160,14 +235,33 @@ static int runs_ls(int argc, char **argv) {
         if (!opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL);
         return rc;
     }
-    printf("%-44s %-11s %-16s %-14s %5s %9s %9s %s\n", "ID", "STATUS", "ENV", "AGENT", "SEED",
-           "STEPS", "RETURN", "START");
-    int n = 0;
-    st = prism_run_index_query(&ix, &f, ls_visit, &n);
+    prism_json j;
+    ls_out out = {.format = opts[O_JSON].count  ? LS_JSON
+                            : opts[O_CSV].count ? LS_CSV
+                                                : LS_TABLE,
+                  .json = &j};
+    if (out.format == LS_TABLE)
+        printf("%-44s %-11s %-16s %-14s %5s %9s %9s %s\n", "ID", "STATUS", "ENV", "AGENT", "SEED",
+               "STEPS", "RETURN", "START");
+    if (out.format == LS_CSV)
+        for (size_t i = 0; i < sizeof ls_columns / sizeof ls_columns[0]; i++)
+            csv_field(ls_columns[i], i + 1 == sizeof ls_columns / sizeof ls_columns[0]);
+    if (out.format == LS_JSON) {
+        prism_json_init(&j, 0);
+        prism_json_array_begin(&j);
+    }
+    st = prism_run_index_query(&ix, &f, ls_visit, &out);
     prism_run_index_close(&ix);
-    if (st) return cli_fail("runs ls", st, NULL);
-    printf("%d run%s\n", n, n == 1 ? "" : "s");
-    if (n == 0 && !opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL);
+    if (st) {
+        if (out.format == LS_JSON) prism_json_free(&j);
+        return cli_fail("runs ls", st, NULL);
+    }
+    if (out.format == LS_JSON) {
+        prism_json_array_end(&j);
+        return cli_json_print("runs ls", &j);
+    }
+    if (out.format == LS_TABLE) printf("%d run%s\n", out.n, out.n == 1 ? "" : "s");
+    if (out.n == 0 && !opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL);
     return CLI_OK;
 }
 
@@ -202,16 +296,41 @@ static void print_last_row(const char *path) {
     prism_table_free(&t);
 }
 
+/* The last complete row of a CSV file as a JSON object of column: value (null where the row has
+ * no value), or null when there is no such row. */
+static void json_last_row(prism_json *j, const char *path) {
+    prism_table t;
+    if (prism_table_read(path, PRISM_TABLE_LENIENT, &t)) {
+        prism_json_null(j);
+        return;
+    }
+    if (t.nrows == 0) {
+        prism_json_null(j);
+        prism_table_free(&t);
+        return;
+    }
+    prism_json_object_begin(j);
+    for (int c = 0; c < t.ncols; c++) {
+        prism_json_key(j, t.names[c]);
+        prism_json_double_digits(j, prism_table_at(&t, t.nrows - 1, c), 9); /* the CSV's */
+    }
+    prism_json_object_end(j);
+    prism_table_free(&t);
+}
+
 static int runs_show(int argc, char **argv) {
-    enum { O_RUNS_DIR, NOPTS };
+    enum { O_RUNS_DIR, O_JSON, NOPTS };
     cli_opt opts[NOPTS] = {
+        [O_JSON] = {.name = "json",
+                    .help = "print one JSON object: {\"dir\", \"run\": run.json, "
+                            "\"last_metrics\": the last metrics row or null}"},
         [O_RUNS_DIR] = {.name = "runs-dir",
                         .metavar = "DIR",
                         .help = "the runs directory (default runs)"},
     };
     char *pos[2];
     int npos;
-    const char *usage = "prism runs show ID [--runs-dir DIR]";
+    const char *usage = "prism runs show ID";
     int rc = cli_parse("runs show", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if (npos != 1) {
@@ -234,6 +353,22 @@ static int runs_show(int argc, char **argv) {
     if (st) return cli_fail("runs show", st, "(`prism runs reindex` drops runs that are gone)");
     /* the whole document, keys a newer prism wrote included, as the file holds it */
     prism_json j;
+    if (opts[O_JSON].count) {
+        prism_json_init(&j, 0);
+        prism_json_object_begin(&j);
+        prism_json_kv_string(&j, "dir", dir);
+        prism_json_key(&j, "run");
+        prism_json_write_value(&j, m->doc);
+        free_meta(m);
+        prism_json_key(&j, "last_metrics");
+        st = prism_path_join(path, sizeof path, dir, "metrics.csv");
+        if (st)
+            prism_json_null(&j);
+        else
+            json_last_row(&j, path);
+        prism_json_object_end(&j);
+        return cli_json_print("runs show", &j);
+    }
     prism_json_init(&j, 2);
     prism_json_write_value(&j, m->doc);
     free_meta(m);

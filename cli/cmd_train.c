@@ -9,6 +9,7 @@
 #include "prism/run_index.h"
 #include "prism/trainer.h"
 
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,8 +77,23 @@ enum {
     O_QUIET,
     O_JSON,
     O_RESUME,
+    O_LABEL,
+    O_HEARTBEAT,
     NOPTS
 };
+
+/* Seconds between heartbeat lines in a long iteration when stdout is no terminal. */
+enum { DEFAULT_HEARTBEAT_S = 30 };
+
+/* A label names the agent in `runs ls` and the report, as a sweep's LABEL=PRESET does: the
+ * same characters, so labels from both read alike. */
+static bool label_ok(const char *label) {
+    size_t n = strlen(label);
+    if (n == 0 || n > 63) return false;
+    for (const char *p = label; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("-_.+", *p)) return false;
+    return true;
+}
 
 /* Resolve the configuration from the parsed options; prints the error and returns an exit
  * code on failure, CLI_OK on success. */
@@ -107,13 +123,36 @@ static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
         st = prism_config_set(c, key, eq + 1);
         if (st) return cli_fail("train", st, NULL);
     }
+    if (opts[O_LABEL].count) {
+        const char *label = cli_value(&opts[O_LABEL], "");
+        if (!label_ok(label)) {
+            fprintf(stderr,
+                    "prism train: --label '%s' must be 1 to 63 letters, digits or - _ . + "
+                    "(e.g. --label dqn-lr3e-4)\n",
+                    label);
+            return CLI_USAGE;
+        }
+        if ((st = prism_config_set(c, "agent", label))) return cli_fail("train", st, NULL);
+    }
     if (opts[O_SEED].count && (st = prism_config_set(c, "seed", cli_value(&opts[O_SEED], ""))))
         return cli_fail("train", st, NULL);
     if (opts[O_STEPS].count &&
         (st = prism_config_set(c, "train.steps", cli_value(&opts[O_STEPS], ""))))
         return cli_fail("train", st, NULL);
     if (c->train.iteration_steps > c->train.steps) c->train.iteration_steps = c->train.steps;
+    if (c->train.steps <= c->agent_cfg.min_replay)
+        fprintf(stderr,
+                "prism train: warning: train.steps %lld is not above agent.min_replay %d: "
+                "learning starts only once the replay memory holds %d transitions, so this run "
+                "learns little or nothing (loss nan until then); give more --steps or --set "
+                "agent.min_replay=N with a smaller N\n",
+                (long long)c->train.steps, c->agent_cfg.min_replay, c->agent_cfg.min_replay);
     return CLI_OK;
+}
+
+/* --heartbeat SECONDS into the options; false (with the message printed) when invalid. */
+static bool heartbeat_option(const cli_opt *o, prism_train_options *t) {
+    return cli_double("train", o, 0, 86400, DEFAULT_HEARTBEAT_S, &t->heartbeat_s);
 }
 
 static void install_handlers(void) {
@@ -148,7 +187,7 @@ static int report(prism_status st, const char *dir) {
 
 static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     for (int i = 0; i < NOPTS; i++)
-        if (opts[i].count && i != O_QUIET && i != O_RESUME && i != O_RUNS_DIR) {
+        if (opts[i].count && i != O_QUIET && i != O_RESUME && i != O_RUNS_DIR && i != O_HEARTBEAT) {
             fprintf(stderr,
                     "prism train: --resume continues a run with its own configuration; "
                     "--%s cannot be combined with it\n",
@@ -169,6 +208,7 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     o.progress_bar = isatty(STDOUT_FILENO) && !opts[O_QUIET].count;
     o.quiet = opts[O_QUIET].count > 0;
     o.stop = &stop_requested;
+    if (!heartbeat_option(&opts[O_HEARTBEAT], &o)) return CLI_USAGE;
     install_handlers();
     prism_run_record rec;
     if (prism_run_record_load(dir, &rec) == PRISM_OK && !strcmp(rec.status, "completed")) {
@@ -222,6 +262,14 @@ int cmd_train(int argc, char **argv) {
                       .metavar = "RUN",
                       .help = "continue RUN (a run directory, or a run id in --runs-dir) from its "
                               "last checkpoint"},
+        [O_LABEL] = {.name = "label",
+                     .metavar = "NAME",
+                     .help = "the name the agent goes by in `runs ls` and reports (default: the "
+                             "preset's; a sweep's LABEL=PRESET sets the same)"},
+        [O_HEARTBEAT] = {.name = "heartbeat",
+                         .metavar = "S",
+                         .help = "a progress line every S seconds within a long iteration when "
+                                 "stdout is not a terminal (default 30; 0: none)"},
     };
     char *pos[1];
     int npos;
@@ -256,6 +304,7 @@ int cmd_train(int argc, char **argv) {
     o.progress_bar = isatty(STDOUT_FILENO) && !opts[O_QUIET].count;
     o.quiet = opts[O_QUIET].count > 0;
     o.stop = &stop_requested;
+    if (!heartbeat_option(&opts[O_HEARTBEAT], &o)) return CLI_USAGE;
     install_handlers();
     char dir[1024];
     return leave(report(prism_train(&cfg, &o, dir, sizeof dir), dir));

@@ -92,3 +92,47 @@ TEST(cli_json_keeps_a_hostile_run_path_verbatim) {
     CHECK(!strcmp(prism_json_get_string(v, "kind", ""), "run"));
     prism_json_value_free(v);
 }
+
+TEST(cli_json_runs_ls_json_and_csv_and_runs_show_json) {
+    /* two runs, one whose id holds a comma and a quote (the CSV must quote it) */
+    const char *runs = test_tmpdir();
+    const char *ids[] = {"plain", "with,comma\"q"};
+    for (int i = 0; i < 2; i++)
+        REQUIRE(test_prism(out, sizeof out,
+                           "train CartPole-v0 --steps 300 --set agent.hidden=8 --seed %d "
+                           "--set train.iteration_steps=100 --set train.eval_episodes=0 --quiet "
+                           "--runs-dir '%s' --run-id '%s'",
+                           i, runs, ids[i]) == 0);
+    prism_json_value *v = NULL;
+    REQUIRE(test_prism(out, sizeof out, "runs ls --json --runs-dir '%s'", runs) == 0);
+    REQUIRE(prism_json_parse(out, strlen(out), "runs ls --json", &v) == PRISM_OK);
+    REQUIRE(v->type == PRISM_JSON_ARRAY);
+    CHECK_EQ_INT(v->count, 2);
+    int seen = 0;
+    for (const prism_json_value *r = v->child; r; r = r->next) {
+        const char *id = prism_json_get_string(r, "id", "");
+        seen += !strcmp(id, ids[0]) || !strcmp(id, ids[1]);
+        CHECK(!strcmp(prism_json_get_string(r, "status", ""), "completed"));
+        CHECK(!strcmp(prism_json_get_string(r, "env", ""), "CartPole-v0"));
+        const prism_json_value *steps = prism_json_get(r, "steps");
+        CHECK(steps && steps->integer && steps->magnitude >= 300);
+    }
+    CHECK_EQ_INT(seen, 2);
+    prism_json_value_free(v);
+    REQUIRE(test_prism(out, sizeof out, "runs ls --csv --where seed=1 --runs-dir '%s'", runs) == 0);
+    CHECK(!strncmp(out, "id,status,env,agent,seed,steps,final_return,start,end,commit,dirty,host\n",
+                   72));
+    CHECK(strstr(out, "\n\"with,comma\"\"q\",completed,CartPole-v0,dqn,1,") != NULL);
+    CHECK(strstr(out, "plain") == NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "runs ls --csv --json --runs-dir '%s'", runs), 2);
+    REQUIRE(test_prism(out, sizeof out, "runs show pl --json --runs-dir '%s'", runs) == 0);
+    REQUIRE(prism_json_parse(out, strlen(out), "runs show --json", &v) == PRISM_OK);
+    const prism_json_value *run = prism_json_get(v, "run");
+    const prism_json_value *last = prism_json_get(v, "last_metrics");
+    REQUIRE(run && last && last->type == PRISM_JSON_OBJECT);
+    CHECK(!strcmp(prism_json_get_string(run, "id", ""), "plain"));
+    const prism_json_value *steps = prism_json_get(last, "env_steps");
+    CHECK(steps && steps->number >= 300);
+    CHECK(prism_json_get(last, "return_mean") != NULL);
+    prism_json_value_free(v);
+}

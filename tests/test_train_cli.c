@@ -244,3 +244,47 @@ TEST(train_cli_resume_takes_a_run_id_and_commands_find_a_sweeps_runs) {
     CHECK_EQ_INT(prism_in(dir, out, sizeof out, "runs ls"), 2);
     CHECK(strstr(out, "pass --runs-dir sweeps/demo-20260101-000000/runs") != NULL);
 }
+
+TEST(train_cli_label_names_the_agent_in_runs_ls_and_the_report) {
+    char out[16384];
+    const char *dir = test_tmpdir();
+    REQUIRE(test_prism(out, sizeof out,
+                       "train CartPole-v0 %s --runs-dir %s --run-id lab --label dqn-small --quiet",
+                       TINY, dir) == 0);
+    CHECK(run_file_has("lab", "run.json", "\"agent\": \"dqn-small\""));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "runs ls --runs-dir %s", dir), 0);
+    CHECK(strstr(out, " dqn-small ") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "report %s -o %s/r.html", dir, dir), 0);
+    CHECK(run_file_has(".", "r.runs.csv", "dqn-small"));
+    CHECK(run_file_has(".", "r.html", "dqn-small"));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train CartPole-v0 --label 'a b' --print-config"), 2);
+    CHECK(strstr(out, "--label 'a b' must be 1 to 63 letters") != NULL);
+}
+
+TEST(train_cli_heartbeat_min_replay_warning_and_overshoot_are_said) {
+    char out[16384];
+    const char *dir = test_tmpdir();
+    /* one 3000-step iteration: heartbeats at 1024 and 2048 steps when asked for, none by
+     * default (30 s) on so short a run */
+    REQUIRE(test_prism(out, sizeof out,
+                       "train CartPole-v0 --steps 3000 --set train.iteration_steps=3000 "
+                       "--set agent.hidden=16 --runs-dir %s --run-id hb --heartbeat 0.000001",
+                       dir) == 0);
+    CHECK(strstr(out, "    it   1: 1024 of 3000 steps, ") != NULL);
+    CHECK(strstr(out, "    it   1: 2048 of 3000 steps, ") != NULL);
+    CHECK(run_file_has("hb", "stdout.log", "    it   1: 1024 of 3000 steps, "));
+    /* iterations end with their last episode: the run says by how much it passed --steps */
+    CHECK(strstr(out, "past train.steps 3000: an iteration ends with its last episode") != NULL);
+    REQUIRE(test_prism(out, sizeof out,
+                       "train CartPole-v0 --steps 3000 --set train.iteration_steps=3000 "
+                       "--set agent.hidden=16 --runs-dir %s --run-id quiet-hb",
+                       dir) == 0);
+    CHECK(strstr(out, " of 3000 steps, ") == NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train CartPole-v0 --heartbeat -1 --runs-dir %s", dir),
+                 2);
+    /* a budget below min_replay is warned about before any step is taken */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train CartPole-v0 --steps 400 --print-config"), 0);
+    CHECK(strstr(out, "warning: train.steps 400 is not above agent.min_replay 500") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train CartPole-v0 --steps 600 --print-config"), 0);
+    CHECK(strstr(out, "warning:") == NULL);
+}

@@ -37,6 +37,10 @@ typedef struct prism_train_options {
      * (1-based) is observed, the last online parameter becomes NaN, so the watchdog's
      * divergence handling can be tested end to end. */
     long long test_nan_step;
+    /* Seconds between heartbeat lines inside a long iteration ("it 3: 412000 of 1000000
+     * steps ..."), printed when neither progress_bar nor quiet is set, so a log shows a run
+     * is alive between iteration lines. 0 (the default): none. */
+    double heartbeat_s;
 } prism_train_options;
 
 prism_train_options prism_train_options_default(void);

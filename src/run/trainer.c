@@ -51,6 +51,8 @@ typedef struct trainer {
     long long ep_length;
     bool episode_open;
     double start_time, last_draw, last_checkpoint;
+    double last_heartbeat;          /* when the last heartbeat line (or the iteration) began */
+    long long last_heartbeat_steps; /* the iteration's steps then */
     /* the watchdog's history: newest last, at most HISTORY iterations of this process */
     double sps_hist[HISTORY], rss_hist[HISTORY];
     int n_sps, n_rss;
@@ -105,6 +107,19 @@ static prism_status end_episode(trainer *t, bool terminated) {
     return prism_csv_row(&t->episodes, row);
 }
 
+/* A heartbeat line when heartbeat_s have passed since the last one (or the iteration's start). */
+static void heartbeat(trainer *t) {
+    const prism_iteration_acc *acc = &t->rs.acc;
+    double now = prism_now(), since = now - t->last_heartbeat;
+    if (since < t->opt->heartbeat_s) return;
+    prism_archive_printf(
+        &t->archive, "    it %3d: %lld of %lld steps, %lld episodes ended, %.0f steps/s\n",
+        t->rs.counters.iterations_done + 1, acc->steps, t->rs.cfg.train.iteration_steps,
+        acc->episodes, (double)(acc->steps - t->last_heartbeat_steps) / since);
+    t->last_heartbeat = now;
+    t->last_heartbeat_steps = acc->steps;
+}
+
 /* One training iteration: whole episodes until at least iteration_steps steps. A first stop
  * request ends it at the next episode boundary (so a checkpoint can be taken there); a second
  * one ends it at once. */
@@ -112,6 +127,9 @@ static prism_status run_iteration(trainer *t) {
     prism_run_state *rs = &t->rs;
     prism_iteration_acc *acc = &rs->acc;
     const size_t obs_bytes = sizeof(float) * (size_t)prism_env_obs_size(rs->env.cls);
+    const bool heartbeats = t->opt->heartbeat_s > 0 && !t->opt->progress_bar && !t->opt->quiet;
+    t->last_heartbeat = prism_now();
+    t->last_heartbeat_steps = acc->steps;
     while (acc->steps < rs->cfg.train.iteration_steps || t->episode_open) {
         if (t->opt->stop && (*t->opt->stop >= 2 || (*t->opt->stop && !t->episode_open)))
             return prism_error(PRISM_ERR_INTERRUPTED, "interrupted at step %lld",
@@ -149,6 +167,7 @@ static prism_status run_iteration(trainer *t) {
             memcpy(t->obs, t->next_obs, obs_bytes);
         }
         if (t->opt->progress_bar && (acc->steps & 255) == 0) draw_progress(t);
+        if (heartbeats && (acc->steps & 1023) == 0) heartbeat(t);
     }
     return PRISM_OK;
 }
@@ -482,6 +501,14 @@ static prism_status finish(trainer *t, prism_status st) {
         if (st)
             prism_archive_eprintf(&t->archive, "run %s: %s\n", prism_run_status_name(status),
                                   saved);
+        /* iterations end with their last episode (as Dopamine's runner's do), so a run may pass
+         * its budget by part of an episode: say so rather than exceed it silently */
+        long long budget = t->rs.cfg.train.steps, done = t->rs.counters.env_steps;
+        if (!st && done > budget)
+            prism_archive_printf(&t->archive,
+                                 "%lld steps, %lld past train.steps %lld: an iteration ends "
+                                 "with its last episode\n",
+                                 done, done - budget, budget);
         prism_archive_printf(&t->archive, "run: %s\n", t->archive.dir);
         prism_status fst = prism_archive_finish(&t->archive, status, st ? saved : NULL);
         if (!st && fst)
