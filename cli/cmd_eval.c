@@ -144,9 +144,55 @@ static void sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
+/* One frame: the picture (in place on a terminal, numbered otherwise). */
+static void show_frame(const prism_run_state *t, char *picture, size_t cap, bool tty, int frame) {
+    t->eval_env.cls->render(t->eval_env.state, picture, cap, tty);
+    if (tty)
+        fputs("\033[H\033[2J", stdout);
+    else
+        printf("--- frame %d\n", frame);
+    fputs(picture, stdout);
+}
+
+/* Play and draw one evaluation episode (episode of episodes); returns its return. */
+static double watch_episode(prism_run_state *t, float *obs, char *picture, size_t cap, bool tty,
+                            long long delay, long long episode, long long episodes) {
+    const prism_env_class *c = t->eval_env.cls;
+    prism_env_reset(&t->eval_env, obs);
+    double ret = 0;
+    int a = -1;
+    float reward = 0;
+    for (int step = 0;; step++) {
+        show_frame(t, picture, cap, tty, step);
+        printf("%s  %s", t->cfg.env, t->cfg.agent);
+        if (episodes > 1) printf("  episode %lld of %lld", episode, episodes);
+        printf("  step %d", step);
+        if (a >= 0)
+            printf("  action %s  reward %g", c->action_names ? c->action_names[a] : "?",
+                   (double)reward);
+        printf("  return %g\n", ret);
+        fflush(stdout);
+        if (tty && delay > 0) sleep_ms((long)delay);
+        a = prism_agent_act(&t->agent, obs, true);
+        prism_step s = prism_env_step(&t->eval_env, a, obs);
+        reward = s.reward;
+        ret += (double)s.reward;
+        if (s.terminated || s.truncated) {
+            show_frame(t, picture, cap, tty, step + 1);
+            printf("episode over after %d steps (%s): return %g\n", step + 1,
+                   s.terminated ? "terminated" : "truncated", ret);
+            if (tty && delay > 0 && episode < episodes) sleep_ms(20 * (long)delay);
+            return ret;
+        }
+    }
+}
+
 int cmd_watch(int argc, char **argv) {
-    enum { O_DELAY, O_SEED, O_RUNS_DIR, NOPTS };
+    enum { O_DELAY, O_SEED, O_RUNS_DIR, O_EPISODES, NOPTS };
     cli_opt opts[NOPTS] = {
+        [O_EPISODES] = {.name = "episodes",
+                        .metavar = "N",
+                        .help = "episodes to play one after the other (default 1)"},
         [O_DELAY] = {.name = "delay",
                      .metavar = "MS",
                      .help = "milliseconds between frames on a terminal (default 50)"},
@@ -158,7 +204,7 @@ int cmd_watch(int argc, char **argv) {
                         .metavar = "DIR",
                         .help = "where to look up a run id (default runs)"},
     };
-    const char *usage = "prism watch RUN [--delay MS] [--seed S] [--runs-dir DIR]";
+    const char *usage = "prism watch RUN";
     char *pos[1];
     int npos;
     int rc = cli_parse("watch", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
@@ -169,6 +215,8 @@ int cmd_watch(int argc, char **argv) {
     }
     long long delay;
     if (!cli_int("watch", &opts[O_DELAY], 0, 60000, 50, &delay)) return CLI_USAGE;
+    long long episodes;
+    if (!cli_int("watch", &opts[O_EPISODES], 1, 1000000, 1, &episodes)) return CLI_USAGE;
     prism_run_state t;
     if ((rc = load("watch", pos[0], &opts[O_RUNS_DIR], &t))) return rc;
     if ((rc = reseed("watch", &opts[O_SEED], &t))) {
@@ -197,40 +245,12 @@ int cmd_watch(int argc, char **argv) {
         prism_run_state_free(&t);
         return cli_fail("watch", prism_error(PRISM_ERR_NOMEM, "out of memory"), NULL);
     }
-    prism_env_reset(&t.eval_env, obs);
-    double ret = 0;
-    int a = -1;
-    float reward = 0;
-    for (int step = 0;; step++) {
-        c->render(t.eval_env.state, picture, PICTURE, tty);
-        if (tty)
-            fputs("\033[H\033[2J", stdout);
-        else
-            printf("--- frame %d\n", step);
-        fputs(picture, stdout);
-        printf("%s  %s  step %d", t.cfg.env, t.cfg.agent, step);
-        if (a >= 0)
-            printf("  action %s  reward %g", c->action_names ? c->action_names[a] : "?",
-                   (double)reward);
-        printf("  return %g\n", ret);
-        fflush(stdout);
-        if (tty && delay > 0) sleep_ms((long)delay);
-        a = prism_agent_act(&t.agent, obs, true);
-        prism_step s = prism_env_step(&t.eval_env, a, obs);
-        reward = s.reward;
-        ret += (double)s.reward;
-        if (s.terminated || s.truncated) {
-            c->render(t.eval_env.state, picture, PICTURE, tty);
-            if (tty)
-                fputs("\033[H\033[2J", stdout);
-            else
-                printf("--- frame %d\n", step + 1);
-            fputs(picture, stdout);
-            printf("episode over after %d steps (%s): return %g\n", step + 1,
-                   s.terminated ? "terminated" : "truncated", ret);
-            break;
-        }
+    double sum = 0;
+    for (long long episode = 1; episode <= episodes; episode++) {
+        double ret = watch_episode(&t, obs, picture, PICTURE, tty, delay, episode, episodes);
+        sum += ret;
     }
+    if (episodes > 1) printf("%lld episodes: mean return %g\n", episodes, sum / (double)episodes);
     free(obs);
     free(picture);
     prism_run_state_free(&t);

@@ -1,6 +1,7 @@
 /* prism env play ID [--seed S]: a human plays an environment in the terminal, one key per
  * step (turn-based: the world waits for you), with the class's text picture in colour, the
- * score and the step count. Keys are the class's play_keys (one per action) plus q to quit.
+ * score and the step count. Keys are the class's play_keys (one per action), the arrows and
+ * Space (mapped by the actions' names), and q to quit.
  *
  * On a terminal, stdin goes into raw mode (no echo, no line buffering) and is restored on
  * every way out: q, end of input, Ctrl-C / SIGTERM / SIGHUP. When stdin is not a terminal
@@ -10,6 +11,7 @@
 #include "cli.h"
 #include "prism/env.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,20 +62,65 @@ static bool enter_raw_mode(void) {
     return true;
 }
 
-/* The next key: one byte from stdin; EOF (or a read error) returns -1. On a pipe, blanks
- * (spaces, tabs, newlines) are skipped so a file of keys may be laid out freely. */
+/* Keys beyond single characters: the arrows (ESC [ A..D, or ESC O A..D in application mode)
+ * and, on a terminal, Space. */
+enum { KEY_LEFT = 256, KEY_RIGHT, KEY_UP, KEY_DOWN, KEY_SPACE, NSPECIAL = 5 };
+
+/* Whether another byte arrives within a few milliseconds: an arrow's bytes come together, a
+ * lone Escape does not continue. */
+static bool more_input(void) {
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    return poll(&p, 1, 50) > 0;
+}
+
+/* The next key: a byte from stdin, or KEY_* for an arrow or Space; EOF (or a read error)
+ * returns -1. On a pipe, blanks (spaces, tabs, newlines) are skipped so a file of keys may be
+ * laid out freely. */
 static int next_key(bool tty) {
     for (;;) {
         unsigned char c;
         ssize_t n = read(STDIN_FILENO, &c, 1);
         if (n <= 0) return -1;
+        if (tty && c == ' ') return KEY_SPACE;
         if (!tty && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) continue;
-        return c;
+        if (c != 27 || !more_input()) return c;
+        unsigned char seq[2];
+        if (read(STDIN_FILENO, &seq[0], 1) != 1 || (seq[0] != '[' && seq[0] != 'O') ||
+            !more_input() || read(STDIN_FILENO, &seq[1], 1) != 1)
+            return 27;
+        const char *arrows = "DCAB"; /* left, right, up, down */
+        const char *at = strchr(arrows, seq[1]);
+        return at && seq[1] ? KEY_LEFT + (int)(at - arrows) : 27;
     }
 }
 
+/* The action whose name holds one of `words` ('|'-separated), or -1. */
+static int action_named(const prism_env_class *c, const char *words) {
+    if (!c->action_names) return -1;
+    char list[96];
+    snprintf(list, sizeof list, "%s", words);
+    for (char *save = NULL, *w = strtok_r(list, "|", &save); w; w = strtok_r(NULL, "|", &save))
+        for (int a = 0; a < c->num_actions; a++)
+            if (strstr(c->action_names[a], w)) return a;
+    return -1;
+}
+
+/* The actions of the arrows and Space (KEY_LEFT.. order), found by the actions' names: left and
+ * right move or push, up is up or the main engine, down is down, Space fires; where a game has
+ * no such action, down and Space do nothing (the no-op). -1: the key does nothing. */
+static void special_actions(const prism_env_class *c, int out[NSPECIAL]) {
+    const char *noop = "no-op|nothing|coast|no torque";
+    out[0] = action_named(c, "left|-1");
+    out[1] = action_named(c, "right|+1");
+    out[2] = action_named(c, "up|main engine");
+    out[3] = action_named(c, "down");
+    if (out[3] < 0) out[3] = action_named(c, noop);
+    out[4] = action_named(c, "fire");
+    if (out[4] < 0) out[4] = action_named(c, noop);
+}
+
 static void draw(const prism_env *env, char *picture, size_t cap, bool tty, double score,
-                 int episode, const char *note) {
+                 int episode, const char *note, const int special[NSPECIAL]) {
     const prism_env_class *c = env->cls;
     c->render(env->state, picture, cap, tty);
     if (tty) fputs("\033[H\033[2J", stdout); /* home, clear screen */
@@ -83,6 +130,14 @@ static void draw(const prism_env *env, char *picture, size_t cap, bool tty, doub
     printf("keys:");
     for (int a = 0; a < c->num_actions; a++)
         printf(" %c=%s", c->play_keys[a], c->action_names ? c->action_names[a] : "?");
+    static const char *const special_names[NSPECIAL] = {"left", "right", "up", "down", "Space"};
+    const char *sep = "; ";
+    for (int k = 0; k < NSPECIAL; k++)
+        if (special[k] >= 0) {
+            printf("%s%s", sep, special_names[k]);
+            sep = ", ";
+        }
+    if (strcmp(sep, "; ")) printf(" as their actions");
     printf(", q=quit\n");
     if (note) printf("%s\n", note);
     fflush(stdout);
@@ -137,29 +192,31 @@ int env_play(int argc, char **argv) {
     prism_env_seed(&env, seed, PRISM_STREAM_ENV);
     prism_env_reset(&env, obs);
     double score = 0, best = 0;
-    int episode = 1, finished = 0;
+    int episode = 1, finished = 0, special[NSPECIAL];
+    special_actions(c, special);
     char note[160] = "";
-    draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL);
+    draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL, special);
     for (;;) {
         int key = next_key(tty);
         if (key < 0 || key == 'q' || key == 'Q' || key == 4 /* Ctrl-D */) break;
-        const char *hit = memchr(c->play_keys, key, (size_t)c->num_actions);
-        if (!hit) {
+        const char *hit = key < 256 ? memchr(c->play_keys, key, (size_t)c->num_actions) : NULL;
+        int action = hit ? (int)(hit - c->play_keys) : key >= 256 ? special[key - KEY_LEFT] : -1;
+        if (action < 0) {
             snprintf(note, sizeof note, "key '%c' does nothing here",
                      key >= 32 && key < 127 ? key : '?');
-            draw(&env, picture, PICTURE_BYTES, tty, score, episode, note);
+            draw(&env, picture, PICTURE_BYTES, tty, score, episode, note, special);
             continue;
         }
-        prism_step s = prism_env_step(&env, (int)(hit - c->play_keys), obs);
+        prism_step s = prism_env_step(&env, action, obs);
         score += (double)s.reward;
         if (!s.terminated && !s.truncated) {
-            draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL);
+            draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL, special);
             continue;
         }
         snprintf(note, sizeof note, "episode %d over (%s) after %d steps: score %g. %s", episode,
                  s.terminated ? "terminated" : "time limit", env.elapsed, score,
                  tty ? "Press a key for the next episode, q to quit." : "Next episode.");
-        draw(&env, picture, PICTURE_BYTES, tty, score, episode, note);
+        draw(&env, picture, PICTURE_BYTES, tty, score, episode, note, special);
         best = finished == 0 || score > best ? score : best;
         finished++;
         if (tty) {
@@ -169,7 +226,7 @@ int env_play(int argc, char **argv) {
         episode++;
         score = 0;
         prism_env_reset(&env, obs);
-        draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL);
+        draw(&env, picture, PICTURE_BYTES, tty, score, episode, NULL, special);
     }
     restore_terminal();
     if (finished)

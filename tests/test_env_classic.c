@@ -444,3 +444,44 @@ TEST(wide_trig_agrees_with_glibc_bit_for_bit) {
         CHECK(!ok_s && !ok_c);
     }
 }
+
+/* The column of the first `c` on the line `row` (0 = first) of a picture, or -1. */
+static int column_of(const char *picture, int row, char c) {
+    const char *line = picture;
+    for (int r = 0; r < row && line; r++) line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
+    if (!line) return -1;
+    size_t len = strcspn(line, "\n");
+    const char *at = memchr(line, c, len);
+    return at ? (int)(at - line) : -1;
+}
+
+TEST(cartpole_picture_shows_the_pole_leaning_over_the_cart_between_the_walls) {
+    prism_env env;
+    REQUIRE(prism_env_init(&env, "CartPole-v1", NULL) == PRISM_OK);
+    float obs[4];
+    char picture[4096];
+    /* upright at the centre: a vertical pole over the middle of the cart, walls at the ends */
+    double upright[4] = {0, 0, 0, 0};
+    REQUIRE(prism_env_set_state(&env, upright, 4, obs) == PRISM_OK);
+    env.cls->render(env.state, picture, sizeof picture, false);
+    int cart = column_of(picture, 6, '[') + 2;
+    CHECK(cart > 25 && cart < 35);
+    CHECK_EQ_INT(column_of(picture, 0, '|'), cart);
+    CHECK_EQ_INT(column_of(picture, 5, '|'), cart);
+    CHECK_EQ_INT(column_of(picture, 7, '|'), 0);
+    CHECK(strstr(picture, "theta=+0.00 deg (ends at +-12)") != NULL);
+    /* leaning right by 10 degrees near the right wall: the tip is right of the cart, the base
+     * above it, and the cart right of centre */
+    double leaning[4] = {2.0, 0, 10 * M_PI / 180, 0};
+    REQUIRE(prism_env_set_state(&env, leaning, 4, obs) == PRISM_OK);
+    env.cls->render(env.state, picture, sizeof picture, false);
+    int right = column_of(picture, 6, '[') + 2;
+    CHECK(right > cart + 20);
+    CHECK(column_of(picture, 0, '/') >= right + 2);
+    CHECK(column_of(picture, 5, '/') <= right + 1);
+    double left[4] = {0, 0, -10 * M_PI / 180, 0};
+    REQUIRE(prism_env_set_state(&env, left, 4, obs) == PRISM_OK);
+    env.cls->render(env.state, picture, sizeof picture, false);
+    CHECK(column_of(picture, 0, '\\') <= cart - 2);
+    prism_env_free(&env);
+}

@@ -215,7 +215,7 @@ TEST(cli_play_reads_keys_from_a_pipe) {
     CHECK(strstr(out, "step 3  score 3") != NULL);
     CHECK(strstr(out, "step 4") == NULL); /* q stopped before the last d */
     CHECK(strstr(out, "key 'x' does nothing here") != NULL);
-    CHECK(strstr(out, "a=push left d=push right, q=quit") != NULL);
+    CHECK(strstr(out, "a=push left d=push right; left, right as their actions, q=quit") != NULL);
     CHECK(strstr(out, "\033[") == NULL); /* no colour or screen control on a pipe */
 
     static char many[1024];
@@ -266,4 +266,38 @@ TEST(cli_play_on_a_terminal_restores_it) {
     CHECK(strstr(out, "step 1  score -1") != NULL);
     CHECK(strstr(out, "status=130") != NULL); /* killed by SIGINT, as Ctrl-C should */
     CHECK(strstr(out, " icanon") && strstr(out, " echo ") && !strstr(out, "-icanon"));
+}
+
+/* Whether two terminal sessions drew the same screens (from the first screen clear on: the pty
+ * echoes the typed keys before prism takes the terminal). */
+static bool same_screens(const char *a, const char *b) {
+    const char *sa = strstr(a, "\033[H"), *sb = strstr(b, "\033[H");
+    return sa && sb && !strcmp(sa, sb);
+}
+
+TEST(cli_play_arrows_and_space_act_as_the_named_keys) {
+    if (system("command -v script >/dev/null 2>&1") != 0) {
+        test_fail(__FILE__, __LINE__, "util-linux `script` is missing (apt-get install bsdutils)");
+        return;
+    }
+    static char letters[1 << 16], arrows[1 << 16];
+    /* right, right, left: the same game as d, d, a */
+    REQUIRE(run_in_pty("printf ddaq", "CartPole-v1", letters, sizeof letters));
+    REQUIRE(run_in_pty("printf '\\033[C\\033[C\\033[Dq'", "CartPole-v1", arrows, sizeof arrows));
+    CHECK(strstr(arrows, "step 3  score 3") != NULL);
+    CHECK(strstr(arrows, "left, right as their actions") != NULL);
+    CHECK(same_screens(letters, arrows));
+    /* Space fires where a game can fire (Seaquest's f) */
+    REQUIRE(run_in_pty("printf ffq", "seaquest", letters, sizeof letters));
+    REQUIRE(run_in_pty("printf '  q'", "seaquest", arrows, sizeof arrows));
+    CHECK(strstr(arrows, "step 2") != NULL);
+    CHECK(same_screens(letters, arrows));
+    /* up means nothing to CartPole; the message says so */
+    REQUIRE(run_in_pty("printf '\\033[Aq'", "CartPole-v1", arrows, sizeof arrows));
+    CHECK(strstr(arrows, "does nothing here") != NULL);
+    /* through a pipe too (arrows; Space there separates keys) */
+    const char *keys = write_file("arrows.txt", "\033[C \033[C");
+    CHECK_EQ_INT(test_prism(out, sizeof out, "env play CartPole-v1 --seed 1 < '%s'", keys), 0);
+    CHECK(strstr(out, "step 2  score 2") != NULL);
+    CHECK(strstr(out, "does nothing") == NULL);
 }

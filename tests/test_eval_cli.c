@@ -68,6 +68,18 @@ TEST(watch_cli_prints_frames_and_agrees_with_eval) {
     /* eval with the same seed plays the same episode */
     CHECK_EQ_INT(test_prism(e, sizeof e, "eval %s --seed 7 --episodes 1 --json", dir), 0);
     CHECK_NEAR(num(e, "return_mean"), steps, 0);
+    /* --episodes N: N episodes one after the other, the same as eval's N */
+    CHECK_EQ_INT(test_prism(w, sizeof w, "watch %s --seed 7 --episodes 3", dir), 0);
+    int overs = 0;
+    for (const char *p = w; (p = strstr(p, "episode over after ")); p++) overs++;
+    CHECK_EQ_INT(overs, 3);
+    CHECK(strstr(w, "episode 3 of 3  step 0") != NULL);
+    const char *mean = strstr(w, "3 episodes: mean return ");
+    REQUIRE(mean != NULL);
+    CHECK_EQ_INT(test_prism(e, sizeof e, "eval %s --seed 7 --episodes 3 --json", dir), 0);
+    CHECK_NEAR(strtod(mean + strlen("3 episodes: mean return "), NULL), num(e, "return_mean"),
+               1e-5 * num(e, "return_mean"));
+    CHECK_EQ_INT(test_prism(w, sizeof w, "watch %s --episodes 0", dir), 2);
 }
 
 TEST(eval_and_watch_cli_reject_bad_input) {

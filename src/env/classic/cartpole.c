@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static const double gravity = 9.8;
 static const double masspole = 0.1;
@@ -138,21 +139,38 @@ static void get_state(const void *state, double *v) {
     v[3] = s->theta_dot;
 }
 
+/* The picture: the pole as a line of POLE rows leaning by theta (a character cell is about
+ * twice as tall as wide, hence the factor 2 on the lean), the cart under it, and the track
+ * between walls at x = +-x_threshold, where an episode ends. */
 static int render(const void *state, char *buf, size_t cap, bool color) {
     const cartpole *s = state;
-    enum { W = 61 };
-    char track[W + 1];
-    for (int i = 0; i < W; i++) track[i] = '-';
+    enum { W = 61, POLE = 6 };
+    int cart = (int)lround((s->x + x_threshold) / (2 * x_threshold) * (W - 3)) + 1;
+    if (cart < 1) cart = 1;
+    if (cart > W - 2) cart = W - 2;
+    double deg = s->theta * 180.0 / M_PI, lean = 2.0 * tan(fmax(-1.2, fmin(1.2, s->theta)));
+    long tip = lround(POLE * lean); /* the tip's offset from the cart, in columns */
+    const char *pole = tip == 0 ? "|" : tip > 0 ? "/" : "\\";
+    int n = 0;
+    for (int r = POLE; r >= 1; r--) {
+        int col = cart + (int)lround(r * lean);
+        if (col < 0) col = 0;
+        if (col > W - 1) col = W - 1;
+        n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, "%*s%s%s%s\n", col, "",
+                      color ? "\033[33m" : "", pole, color ? "\033[0m" : "");
+    }
+    char cart_row[W + 1], track[W + 1];
+    memset(cart_row, ' ', W);
+    cart_row[W] = 0;
+    for (int i = cart - 2; i <= cart + 2; i++)
+        if (i >= 0 && i < W) cart_row[i] = i == cart - 2 ? '[' : i == cart + 2 ? ']' : '=';
+    memset(track, '-', W);
+    track[0] = track[W - 1] = '|';
     track[W] = 0;
-    int cart = (int)lround((s->x + x_threshold) / (2 * x_threshold) * (W - 1));
-    if (cart < 0) cart = 0;
-    if (cart > W - 1) cart = W - 1;
-    track[cart] = '#';
-    /* the pole leans by theta; draw its tip one of five ways */
-    double deg = s->theta * 180.0 / M_PI;
-    const char *pole = deg < -6 ? "\\\\" : deg < -2 ? "\\" : deg <= 2 ? "|" : deg <= 6 ? "/" : "//";
-    return snprintf(buf, cap, "%*s%s%s%s\n%s\nx=%+.3f theta=%+.2f deg\n", cart, "",
-                    color ? "\033[33m" : "", pole, color ? "\033[0m" : "", track, s->x, deg);
+    n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0,
+                  "%s\n%s\nx=%+.3f (ends at +-%.1f)  theta=%+.2f deg (ends at +-12)\n", cart_row,
+                  track, s->x, x_threshold, deg);
+    return n;
 }
 
 /* Push towards the side the pole is falling to (angle plus angular velocity): a baseline that
