@@ -7,6 +7,7 @@
 #include "prism/env.h"
 #include "prism/presets.h"
 #include "prism/run_index.h"
+#include "prism/run_state.h"
 #include "prism/trainer.h"
 
 #include <ctype.h>
@@ -185,12 +186,28 @@ static int report(prism_status st, const char *dir) {
     return cli_fail("train", st, dir[0] ? "(the run directory records the failure)" : NULL);
 }
 
+/* --resume RUN --steps N: raise the run's budget to N (recorded in run.json), before resuming. */
+static int extend(const char *dir, const cli_opt *steps_opt) {
+    long long steps;
+    if (!cli_int("train", steps_opt, 1, (long long)1 << 50, 0, &steps)) return CLI_USAGE;
+    prism_config before;
+    prism_status st = prism_run_config_load(dir, &before);
+    if (!st) st = prism_run_extend(dir, steps);
+    if (st) return cli_fail("train", st, NULL);
+    printf("prism train: the budget of %s is now %lld steps (was %lld); run.json records the "
+           "extension\n",
+           dir, steps, before.train.steps);
+    return CLI_OK;
+}
+
 static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     for (int i = 0; i < NOPTS; i++)
-        if (opts[i].count && i != O_QUIET && i != O_RESUME && i != O_RUNS_DIR && i != O_HEARTBEAT) {
+        if (opts[i].count && i != O_QUIET && i != O_RESUME && i != O_RUNS_DIR && i != O_HEARTBEAT &&
+            i != O_STEPS) {
             fprintf(stderr,
                     "prism train: --resume continues a run with its own configuration; "
-                    "--%s cannot be combined with it\n",
+                    "--%s cannot be combined with it (only --steps, to extend the run's "
+                    "budget)\n",
                     opts[i].name);
             return CLI_USAGE;
         }
@@ -202,6 +219,7 @@ static int resume(cli_opt *opts, int npos, int argc, char **argv) {
     int rc = cli_find_run("train", cli_value(&opts[O_RESUME], ""),
                           cli_runs_dir(cli_value(&opts[O_RUNS_DIR], "runs")), dir, sizeof dir);
     if (rc) return rc;
+    if (opts[O_STEPS].count && (rc = extend(dir, &opts[O_STEPS]))) return rc;
     prism_train_options o = prism_train_options_default();
     o.argc = argc + 2;
     o.argv = argv - 2;
@@ -239,7 +257,8 @@ int cmd_train(int argc, char **argv) {
         [O_SEED] = {.name = "seed", .metavar = "N", .help = "run seed (default 0)"},
         [O_STEPS] = {.name = "steps",
                      .metavar = "N",
-                     .help = "environment steps (default: the preset's)"},
+                     .help = "environment steps (default: the preset's); with --resume, a larger "
+                             "budget for the run (an extension, recorded in run.json)"},
         [O_CONFIG] = {.name = "config",
                       .metavar = "FILE",
                       .help = "INI file of settings (e.g. a run's config.ini)"},

@@ -534,3 +534,50 @@ SLOW_TEST(resume_after_many_random_sigkills_is_bit_identical) {
     fprintf(stderr, "(%d kills) ", landed);
     CHECK(landed >= 1);
 }
+
+TEST(resume_with_more_steps_extends_the_run_as_if_started_with_that_budget) {
+    const char *ref = reference("dqn"); /* 6000 steps in one go */
+    REQUIRE(ref != NULL);
+    char log[PRISM_PATH_MAX], dir[PRISM_PATH_MAX], path[PRISM_PATH_MAX], out[8192];
+    snprintf(log, sizeof log, "%s/ext.log", test_tmpdir());
+    /* the same run with half the budget (the later --steps wins), completed ... */
+    const char *args[] = {"train", "CartPole-v0", "--agent",     "dqn",      SMALL_RUN, "--steps",
+                          "3000",  "--runs-dir",  test_tmpdir(), "--run-id", "ext",     NULL};
+    REQUIRE(test_wait(test_prism_spawn(log, args)) == 0);
+    join(dir, test_tmpdir(), "ext");
+    join(path, dir, "run.json");
+    char *before = test_read_file(path, NULL);
+    REQUIRE(before != NULL);
+    /* a budget is never shortened, and no other setting changes on resume: nothing written */
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s --steps 3000", dir), 2);
+    CHECK(strstr(out, "does not extend the run") != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s --steps 6000 --seed 4", dir), 2);
+    CHECK(strstr(out, "--seed cannot be combined with it") != NULL);
+    char *after = test_read_file(path, NULL);
+    CHECK(after && !strcmp(before, after));
+    free(after);
+    free(before);
+    /* ... then extended to 6000: the same metrics, episodes and TensorBoard points as the run
+     * that had 6000 from the start */
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "train --resume ext --runs-dir %s --steps 6000 --quiet", test_tmpdir()),
+                 0);
+    CHECK(strstr(out, "is now 6000 steps (was 3000)") != NULL);
+    check_same_as(dir, ref, "extended from 3000 to 6000 steps");
+    char *run = test_read_file(path, NULL);
+    CHECK(run && strstr(run, "\"extensions\": \"3000->6000 at "));
+    free(run);
+    join(path, dir, "config.ini");
+    char *ini = test_read_file(path, NULL);
+    CHECK(ini && strstr(ini, "\nsteps = 6000\n"));
+    free(ini);
+    /* the extended run's identity is its new config.ini: a hand edit is still refused */
+    char cmd[PRISM_PATH_MAX * 2];
+    snprintf(cmd, sizeof cmd,
+             "sed -i 's/\"status\": \"completed\"/\"status\": \"interrupted\"/' %s/run.json && "
+             "sed -i 's/^steps = 6000$/steps = 9000/' %s",
+             dir, path);
+    REQUIRE(system(cmd) == 0);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s --quiet", dir), 2);
+    CHECK(strstr(out, "is not the configuration this run was started with") != NULL);
+}

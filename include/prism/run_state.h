@@ -70,6 +70,21 @@ void prism_iteration_acc_reset(prism_iteration_acc *acc);
  * name. PRISM_ERR_NOT_FOUND / PRISM_ERR_INVALID naming the file and what to do. */
 prism_status prism_run_config_load(const char *run_dir, prism_config *cfg);
 
+/* Write cfg as run_dir/config.ini atomically (with its help comments) and check that it reads
+ * back as the same configuration. PRISM_ERR_IO naming the file; PRISM_ERR_INVALID when it does
+ * not read back (a bug in the INI writer). */
+prism_status prism_run_config_write(const prism_config *cfg, const char *run_dir);
+
+/* Extend the run in run_dir to a budget of `steps` environment steps, more than its
+ * train.steps: under the run's lock, config.ini gets the new train.steps, run.json the new
+ * config_hash and the extension (under "extensions": "FROM->TO at TIME", appended), and a
+ * completed run becomes interrupted, so that prism_train_resume continues it. The first steps
+ * are those of the run as it was: an extended run equals one started with the larger budget
+ * (every quantity of the agent and trainer is independent of train.steps but the number of
+ * iterations). PRISM_ERR_INVALID when steps is not larger (or another process holds the run),
+ * and the errors of prism_run_config_load; nothing is written then. */
+prism_status prism_run_extend(const char *run_dir, long long steps);
+
 /* Read run_dir/config.ini (prism_run_config_load), build the state, and load `checkpoint` (a path;
  * NULL: the one named by run_dir/checkpoints/latest). PRISM_ERR_NOT_FOUND when the run has no
  * config.ini or no checkpoint; PRISM_ERR_CORRUPT / PRISM_ERR_INVALID naming the damaged or

@@ -8,6 +8,7 @@
 #include "prism/file.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,6 +90,45 @@ static prism_status check_identity(const char *dir, const char *ini, const prism
                            ini, recorded, (unsigned long long)seed, now,
                            (unsigned long long)cfg->seed, ini);
     return PRISM_OK;
+}
+
+/* config.ini is what a resume reads back: a configuration whose file would read back as another
+ * one (the identity hashes differ) is refused at the start rather than discovered at resume. */
+static prism_status check_round_trip(const prism_config *cfg, const char *path) {
+    prism_config back;
+    prism_config_defaults(&back);
+    prism_status st = prism_config_load_ini(&back, path);
+    if (st) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", prism_error_message());
+        return prism_error(st,
+                           "the configuration does not read back from %s (%s); change the "
+                           "setting it names",
+                           path, msg);
+    }
+    if (prism_config_hash(&back) != prism_config_hash(cfg) || back.seed != cfg->seed)
+        return prism_error(PRISM_ERR_INVALID,
+                           "%s reads back as a different configuration than the one written; "
+                           "this is a bug in prism's INI writer, please report it with the file",
+                           path);
+    return PRISM_OK;
+}
+
+prism_status prism_run_config_write(const prism_config *cfg, const char *run_dir) {
+    char path[PRISM_PATH_MAX];
+    prism_status st = prism_path_join(path, sizeof path, run_dir, "config.ini");
+    if (st) return st;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) return prism_error(PRISM_ERR_NOMEM, "out of memory writing %s", path);
+    fprintf(mem, "# prism %s: resolved configuration of this run (prism train --config reads it)\n",
+            PRISM_VERSION);
+    prism_config_write_ini(cfg, mem, true);
+    fclose(mem);
+    st = prism_file_write_atomic(path, text, len);
+    free(text);
+    return st ? st : check_round_trip(cfg, path);
 }
 
 prism_status prism_run_config_load(const char *run_dir, prism_config *cfg) {

@@ -228,43 +228,10 @@ static prism_status write_iteration(trainer *t, iteration_row *row, double log_s
     return PRISM_OK;
 }
 
-/* config.ini is what a resume reads back: a configuration whose file would read back as another
- * one (the identity hashes differ) is refused at the start rather than discovered at resume. */
-static prism_status check_round_trip(const prism_config *cfg, const char *path) {
-    prism_config back;
-    prism_config_defaults(&back);
-    prism_status st = prism_config_load_ini(&back, path);
-    if (st) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", prism_error_message());
-        return prism_error(st,
-                           "the configuration does not read back from %s (%s); change the "
-                           "setting it names",
-                           path, msg);
-    }
-    if (prism_config_hash(&back) != prism_config_hash(cfg) || back.seed != cfg->seed)
-        return prism_error(PRISM_ERR_INVALID,
-                           "%s reads back as a different configuration than the one written; "
-                           "this is a bug in prism's INI writer, please report it with the file",
-                           path);
-    return PRISM_OK;
-}
-
 static prism_status open_outputs(trainer *t) {
     char path[PRISM_PATH_MAX];
     /* config.ini: the fully resolved configuration, defaults included */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    if (!mem) return prism_error(PRISM_ERR_NOMEM, "out of memory writing config.ini");
-    fprintf(mem, "# prism %s: resolved configuration of this run (prism train --config reads it)\n",
-            PRISM_VERSION);
-    prism_config_write_ini(&t->rs.cfg, mem, true);
-    fclose(mem);
-    prism_status st = prism_archive_path(&t->archive, "config.ini", path, sizeof path);
-    if (!st) st = prism_file_write_atomic(path, text, len);
-    free(text);
-    if (!st) st = check_round_trip(&t->rs.cfg, path);
+    prism_status st = prism_run_config_write(&t->rs.cfg, t->archive.dir);
     if (st) return st;
     if ((st = prism_archive_path(&t->archive, "metrics.csv", path, sizeof path))) return st;
     if ((st = prism_csv_open(&t->metrics, path, t->cols.n, t->cols.names, t->cols.is_int)))
