@@ -103,7 +103,8 @@ TEST(browser_report_renders_without_errors) {
     CHECK(strstr(e, ":CONSOLE") == NULL);
     if (strstr(e, ":CONSOLE")) fprintf(stderr, "\n%s\n", strstr(e, ":CONSOLE"));
     /* the browser built the page: every section and every inline SVG parsed as SVG */
-    CHECK_EQ_INT(count(d, "<svg "), 4); /* curves, aggregates, improvement, profile */
+    /* curves, aggregates, improvement, profile, and the loss among the logged metrics */
+    CHECK_EQ_INT(count(d, "<svg "), 5);
     CHECK(strstr(d, "<h2>Aggregate metrics</h2>") != NULL);
     free(d), free(e);
 

@@ -86,8 +86,10 @@ TEST(report_study_html_csv_json) {
     int svgs = 0;
     CHECK(xml_check(html, "meta", err, sizeof err, "svg", &svgs) == 0);
     if (err[0]) fprintf(stderr, "(%s) ", err);
-    /* curves, ablations, aggregate intervals, probability of improvement, profiles */
-    CHECK_EQ_INT(svgs, 5);
+    /* curves, ablations, aggregate intervals, probability of improvement, profiles, and one
+     * per other logged metric (loss, q_mean, sys_step_s) */
+    CHECK_EQ_INT(svgs, 8);
+    CHECK(strstr(html, "<details><summary>q_mean</summary>") != NULL);
     CHECK(strstr(html, ">Ablations</h2>") != NULL);
     CHECK(strstr(html, "CartPole-v0: add one to DQN") != NULL);
     CHECK(strstr(html, "Acrobot-v1: remove one from Rainbow") != NULL);
@@ -98,7 +100,10 @@ TEST(report_study_html_csv_json) {
     CHECK(strstr(html, "some cells have fewer than 10 seeds") != NULL);
     /* self-contained: nothing to fetch (the SVG namespace is an identifier, not a fetch) */
     CHECK(strstr(html, "<script") == NULL && strstr(html, "<link") == NULL);
-    CHECK(strstr(html, "src=") == NULL && strstr(html, "href=") == NULL);
+    CHECK(strstr(html, "src=") == NULL);
+    /* links go only to the page's own section and to the files beside it */
+    for (const char *p = html; (p = strstr(p, "href=\"")); p++)
+        CHECK(!strncmp(p + 6, "r.", 2) || !strncmp(p + 6, "#provenance\"", 12));
     CHECK(strstr(html, "url(") == NULL && strstr(html, "@import") == NULL);
     free(html);
     /* final score = mean of the last 10% (2 of 20) iterations = base + slope * 18.5 + seed;
@@ -124,6 +129,12 @@ TEST(report_study_html_csv_json) {
     CHECK(strstr(csv, "\nCartPole-v0,dqn,0,1000,3,nan,nan,nan\n") != NULL);
     CHECK(strstr(csv, "\nCartPole-v0,dqn,1,2000,3,31,30,32\n") != NULL);
     free(csv);
+    /* q_mean = 0.5 i in every seed: its mean over the 3 seeds at iteration 4 is 2 */
+    snprintf(path, sizeof path, "%s/r.metrics.csv", test_tmpdir());
+    csv = test_read_file(path, NULL);
+    REQUIRE(csv != NULL);
+    CHECK(strstr(csv, "\nCartPole-v0,dqn,q_mean,4,5000,3,2\n") != NULL);
+    free(csv);
     snprintf(path, sizeof path, "%s/r.json", test_tmpdir());
     char *json = test_read_file(path, NULL);
     REQUIRE(json != NULL);
@@ -132,8 +143,8 @@ TEST(report_study_html_csv_json) {
     CHECK(strstr(json, "\"resamples\": 300") != NULL);
     free(json);
     const char *others[] = {"aggregates", "probability_of_improvement", "performance_profiles",
-                            "runs"};
-    for (int i = 0; i < 4; i++) {
+                            "runs", "metrics"};
+    for (int i = 0; i < 5; i++) {
         snprintf(path, sizeof path, "%s/r.%s.csv", test_tmpdir(), others[i]);
         CHECK(access(path, R_OK) == 0);
     }
@@ -302,7 +313,8 @@ TEST(report_tolerates_unfinished_runs) {
 
 TEST(report_student_t_intervals) {
     /* CartPole dqn final scores 205, 206, 207 (see above): mean 206, s = 1, t(0.975, 2) =
-     * 4.3027, half width 4.3027 / sqrt(3) = 2.484 -> [203.5, 208.5] at 4 significant digits */
+     * 4.3027, half width 4.3027 / sqrt(3) = 2.484 -> [203.5, 208.5]; two significant digits of
+     * the half width fix one decimal for all three numbers */
     char root[600], out[4096], path[700];
     snprintf(root, sizeof root, "%s/sweep", test_tmpdir());
     fake_study(root);
@@ -312,7 +324,7 @@ TEST(report_student_t_intervals) {
     snprintf(path, sizeof path, "%s/t.html", test_tmpdir());
     char *html = test_read_file(path, NULL);
     REQUIRE(html != NULL);
-    CHECK(strstr(html, "<td>206 [203.5, 208.5] (n=3)</td>") != NULL);
+    CHECK(strstr(html, "<td>206.0 [203.5, 208.5] (n=3)</td>") != NULL);
     CHECK(strstr(html, "95% Student-t interval") != NULL);
     CHECK(strstr(html, "some cells have fewer than 10 seeds") == NULL);
     free(html);
@@ -501,4 +513,75 @@ TEST(report_groups_runs_by_configuration_with_labels_and_notes) {
                      "no config_hash and no config.ini: grouped by preset name only",
                      "runs of unequal budgets on CartPole-v0",
                      "dqn train.steps=8000: 8000 steps (1 run)", NULL));
+}
+
+TEST(report_numbers_are_written_to_the_precision_their_interval_warrants) {
+    char b[96];
+    prism_report_format_estimate(b, sizeof b, 0.01073, 0, 0.03219);
+    CHECK(!strcmp(b, "0.011 [0.000, 0.032]"));
+    prism_report_format_estimate(b, sizeof b, 113.3, 98.1, 130);
+    CHECK(!strcmp(b, "113 [98, 130]"));
+    prism_report_format_estimate(b, sizeof b, 1, 1, 1); /* no width: three significant digits */
+    CHECK(!strcmp(b, "1.00 [1.00, 1.00]"));
+    prism_report_format_estimate(b, sizeof b, 42.123, NAN, NAN);
+    CHECK(!strcmp(b, "42.1"));
+    prism_report_format_number(b, sizeof b, -0.0003798);
+    CHECK(!strcmp(b, "-0.000380"));
+    prism_report_format_number(b, sizeof b, 113.3);
+    CHECK(!strcmp(b, "113"));
+    prism_report_format_number(b, sizeof b, 2.5e7);
+    CHECK(!strcmp(b, "2.5e+07"));
+    prism_report_format_number(b, sizeof b, NAN);
+    CHECK(!strcmp(b, "-"));
+}
+
+/* Two real tiny runs, dqn and dqn+double: every figure is also a file of its own (a
+ * standalone SVG) linked with its data, and the provenance names the build, the seeds and
+ * budgets, and the setting that differs between the agents. */
+TEST(report_writes_each_figure_and_its_provenance) {
+    char out[16384], path[1200];
+    const char *dir = test_tmpdir();
+    const char *agents[] = {"dqn", "dqn+double"};
+    for (int a = 0; a < 2; a++)
+        for (int seed = 0; seed < 2; seed++)
+            REQUIRE(test_prism(out, sizeof out,
+                               "train CartPole-v0 --agent %s --seed %d --steps 600 "
+                               "--set train.iteration_steps=300 --set agent.hidden=16 "
+                               "--set agent.min_replay=50 --set agent.batch_size=16 --quiet "
+                               "--runs-dir %s/runs --run-id %s-%d",
+                               agents[a], seed, dir, agents[a], seed) == 0);
+    REQUIRE(test_prism(out, sizeof out, "report %s/runs -o %s/r.html --resamples 50", dir, dir) ==
+            0);
+    const char *figures[] = {"curves", "ablation", "aggregates", "improvement", "profiles"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/r.fig-%s.svg", dir, figures[i]);
+        char *svg = test_read_file(path, NULL);
+        if (!svg) {
+            test_fail(__FILE__, __LINE__, "no %s", path);
+            continue;
+        }
+        char err[256] = "";
+        int svgs = 0;
+        CHECK(xml_check(svg, NULL, err, sizeof err, "svg", &svgs) == 0 && svgs == 1);
+        const char *head = "<svg xmlns=\"http://www.w3.org/2000/svg\"";
+        CHECK(!strncmp(svg, head, strlen(head)));
+        CHECK(strstr(out, path) != NULL); /* the command lists what it wrote */
+        free(svg);
+    }
+    snprintf(path, sizeof path, "%s/r.html", dir);
+    char *html = test_read_file(path, NULL);
+    REQUIRE(html != NULL);
+    CHECK(strstr(html, "<a href=\"r.fig-curves.svg\">r.fig-curves.svg</a>; its data: "
+                       "<a href=\"r.curves.csv\">r.curves.csv</a>") != NULL);
+    CHECK(strstr(html, "<h2 id=\"provenance\">Provenance</h2>") != NULL);
+    CHECK(strstr(html, "This report: prism ") && strstr(html, ", commit <code>"));
+    CHECK(strstr(html, "The runs were trained with: commit <code>") != NULL);
+    CHECK(strstr(html, "seeds 0,1 (n=2); ") != NULL);
+    /* the switch that tells the agents apart is marked; what they share is folded away */
+    CHECK(strstr(html, "<tr class=\"differs\"><td class=\"l\">&#9654; agent.double</td>") != NULL);
+    CHECK(strstr(html, "<tr><td class=\"l\">agent.lr</td>") != NULL);
+    CHECK(strstr(html, "settings every agent shares</summary>") != NULL);
+    CHECK(strstr(html, "<tr class=\"differs\"><td class=\"l\">&#9654; agent.lr") == NULL);
+    CHECK(strstr(html, "None: every run found is in the statistics.") != NULL);
+    free(html);
 }

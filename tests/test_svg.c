@@ -3,6 +3,7 @@
 #include "prism/svg.h"
 #include "xml_check.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 TEST(svg_ticks_are_nice) {
@@ -33,9 +34,9 @@ TEST(svg_line_panels_are_well_formed) {
     prism_svg_series a[] = {{"dqn", 0, 4, x, y, lo, hi},
                             {"rainbow & <co>", 1, 4, x, y2, NULL, NULL}};
     prism_svg_series b[] = {{"dqn", 0, 4, x, y2, NULL, NULL}};
-    prism_svg_panel p[] = {{"CartPole-v0", "environment steps", "return (points)", 2, a},
-                           {"Acrobot-v1", "environment steps", "return (points)", 1, b},
-                           {"empty", "x", "y", 0, NULL}};
+    prism_svg_panel p[] = {{"CartPole-v0", "environment steps", "return (points)", 2, a, 0, 0, 0},
+                           {"Acrobot-v1", "environment steps", "return (points)", 1, b, 0, 0, 0},
+                           {"empty", "x", "y", 0, NULL, 0, 0, 0}};
     prism_svg s;
     prism_svg_init(&s);
     prism_svg_panels(&s, p, 3, 2, 360, 260);
@@ -103,12 +104,75 @@ TEST(svg_checker_rejects_malformed_text) {
 TEST(svg_out_of_memory_is_reported) {
     double x[] = {0, 1}, y[] = {0, 1};
     prism_svg_series a = {"dqn", 0, 2, x, y, NULL, NULL};
-    prism_svg_panel p = {"t", "x", "y", 1, &a};
+    prism_svg_panel p = {"t", "x", "y", 1, &a, 0, 0, 0};
     prism_svg s;
     prism_svg_init(&s);
     prism_alloc_fail_after(0);
     prism_svg_panels(&s, &p, 1, 1, 300, 200);
     prism_alloc_fail_after(-1);
     CHECK(prism_svg_status(&s) == PRISM_ERR_NOMEM);
+    prism_svg_free(&s);
+}
+
+/* The number after `attr="` at or after p (NAN when absent). */
+static double attr_after(const char *p, const char *attr) {
+    char pat[32];
+    snprintf(pat, sizeof pat, "%s=\"", attr);
+    const char *at = p ? strstr(p, pat) : NULL;
+    return at ? strtod(at + strlen(pat), NULL) : (double)NAN;
+}
+
+/* The attribute `attr` of the last <line> before the tick label `label` (">label</text>"). */
+static double tick_line(const char *svg, const char *label, const char *attr) {
+    char pat[40];
+    snprintf(pat, sizeof pat, ">%s</text>", label);
+    const char *t = strstr(svg, pat), *line = NULL;
+    for (const char *p = svg; t && (p = strstr(p, "<line ")) && p < t; p++) line = p;
+    return attr_after(line, attr);
+}
+
+TEST(svg_extremes_sit_inside_the_frame_and_panels_can_share_a_scale) {
+    /* a probability of 1 with no width: its tick is inside the frame and its bar visible */
+    const char *titles[] = {"P"}, *labels[] = {"dqn"};
+    prism_ci one = {1, 1, 1};
+    prism_svg s;
+    prism_svg_init(&s);
+    prism_svg_intervals(&s, titles, 1, labels, NULL, 1, &one, 300, 0, 1);
+    const char *frame = strstr(s.buf, "<g class=\"panel\">");
+    double fx = attr_after(frame, "x"), fw = attr_after(frame, "width");
+    double x1 = tick_line(s.buf, "1.0", "x1");
+    CHECK(x1 < fx + fw - 5);
+    const char *bar = strstr(frame + 1, "fill-opacity=\"0.45\"");
+    REQUIRE(bar != NULL);
+    const char *rect = bar;
+    while (rect > frame && strncmp(rect, "<rect ", 6)) rect--;
+    CHECK(attr_after(rect, "width") >= 3);
+    prism_svg_free(&s);
+    /* a profile reaching 1 stays below the top of its frame */
+    double x[] = {0, 1}, y[] = {1, 0.5};
+    prism_svg_series a = {"dqn", 0, 2, x, y, NULL, NULL};
+    prism_svg_panel p = {"profile", "tau", "fraction", 1, &a, 1, 0, 1};
+    prism_svg_init(&s);
+    prism_svg_panels(&s, &p, 1, 1, 400, 300);
+    frame = strstr(s.buf, "<g class=\"panel\">");
+    CHECK(tick_line(s.buf, "1.0", "y1") > attr_after(frame, "y") + 5);
+    prism_svg_free(&s);
+    /* two panels of one scale: data 9..13 and 0..200 get the same ticks */
+    double small[] = {9, 13}, big[] = {0, 200};
+    prism_svg_series sa = {"a", 0, 2, x, small, NULL, NULL}, sb = {"b", 1, 2, x, big, NULL, NULL};
+    prism_svg_panel two[] = {{"add", "x", "y", 1, &sa, 1, 0, 200},
+                             {"remove", "x", "y", 1, &sb, 1, 0, 200}};
+    prism_svg_init(&s);
+    prism_svg_panels(&s, two, 2, 2, 400, 300);
+    const char *second = strstr(strstr(s.buf, "<g class=\"panel\">") + 1, "<g class=\"panel\">");
+    REQUIRE(second != NULL);
+    CHECK(strstr(s.buf, ">200</text>") < second && strstr(second, ">200</text>") != NULL);
+    prism_svg_free(&s);
+    /* without a shared scale the small panel zooms in */
+    two[0].fixed_y = 0;
+    prism_svg_init(&s);
+    prism_svg_panels(&s, two, 2, 2, 400, 300);
+    second = strstr(strstr(s.buf, "<g class=\"panel\">") + 1, "<g class=\"panel\">");
+    CHECK(strstr(s.buf, ">200</text>") > second);
     prism_svg_free(&s);
 }

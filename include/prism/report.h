@@ -37,7 +37,7 @@ typedef struct prism_report_summary {
     int envs, agents;     /* distinct among the included runs */
     int runs_unreadable;  /* run directories whose run.json could not be read: left out */
     char unreadable[208]; /* the first one's reason, naming its file */
-    char files[8][4200];  /* files written: the HTML first, then CSV and JSON */
+    char files[24][4200]; /* files written: the HTML first, then CSV, JSON and the figures */
     int nfiles;
 } prism_report_summary;
 
@@ -49,5 +49,12 @@ typedef struct prism_report_summary {
  * its run is left out with a note (runs_unreadable, unreadable). */
 prism_status prism_report_write(const char *const *dirs, int ndirs, const char *out_html,
                                 const prism_report_options *opt, prism_report_summary *summary);
+
+/* Numbers as the page shows them (the CSV and JSON keep every digit): three significant
+ * digits for a lone number ("-" for NaN); for an estimate and its interval, the decimals that
+ * two significant digits of the interval's half-width call for, the same for all three
+ * ("0.011 [0.000, 0.032]", "113 [98, 130]"). */
+void prism_report_format_number(char *buf, size_t cap, double v);
+void prism_report_format_estimate(char *buf, size_t cap, double point, double lo, double hi);
 
 #endif

@@ -57,6 +57,11 @@ typedef struct prism_svg_panel {
     const char *title, *xlabel, *ylabel; /* labels should carry units, e.g. "return (points)" */
     int nseries;
     const prism_svg_series *series;
+    /* fixed_y: the vertical axis spans at least [ymin, ymax] (panels that must be compared
+     * share one scale); otherwise it spans the data. Either way the axis ends on whole ticks
+     * with a margin, so no value sits on the frame. */
+    int fixed_y;
+    double ymin, ymax;
 } prism_svg_panel;
 
 /* One <svg> element: the panels in a grid of `cols` columns of w x h pixels each, and below

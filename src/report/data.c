@@ -1,7 +1,8 @@
-/* report/data.c — the report's data files: six tables of every number the page shows (the
- * learning curves, final scores, aggregates, probability of improvement, performance profiles
- * and the runs), each as one CSV file and all of them, with the report's options, as one JSON
- * document written through the JSON writer (prism/json.h) in its line layout: one row a line.
+/* report/data.c — the report's data files: seven tables of every number the page shows (the
+ * learning curves, final scores, aggregates, probability of improvement, performance profiles,
+ * the runs and every other logged metric), each as one CSV file and all of them, with the report's
+ * options, as one JSON document written through the JSON writer (prism/json.h) in its line layout:
+ * one row a line.
  *
  * It is not the statistics (study.c computes every number) nor the page (html.c); it writes
  * into buffers, never a file (report.c does). A row goes to the CSV and the JSON in the same
@@ -21,10 +22,12 @@ static const char *const final_cols[] = {"env",     "agent", "seeds", "mean",   
 static const char *const agg_cols[] = {"agent", "metric", "tasks", "point", "ci_lo", "ci_hi"};
 static const char *const poi_cols[] = {"x", "y", "tasks", "p_x_better", "ci_lo", "ci_hi"};
 static const char *const prof_cols[] = {"agent", "tau", "fraction_above", "ci_lo", "ci_hi"};
+static const char *const metric_cols[] = {"env",       "agent", "metric", "iteration",
+                                          "env_steps", "seeds", "mean"};
 
 static const char *const table_names[REPORT_TABLES] = {
     "curves", "final_scores", "aggregates", "probability_of_improvement", "performance_profiles",
-    "runs"};
+    "runs",   "metrics"};
 
 const char *report_table_name(int i) {
     PRISM_ASSERT(i >= 0 && i < REPORT_TABLES);
@@ -121,6 +124,19 @@ static void rows_curves(table *t, const study *s, const study_stats *st) {
         }
 }
 
+static void rows_metrics(table *t, const study *s, const study_stats *st) {
+    int cells = s->nenvs * s->nagents;
+    for (int m = 0; m < st->nmetrics; m++)
+        for (int e = 0; e < s->nenvs; e++)
+            for (int a = 0; a < s->nagents; a++) {
+                const study_curve *cv = &st->metric_curves[(size_t)m * cells + e * s->nagents + a];
+                for (int i = 0; i < cv->n; i++) {
+                    tstr(t, s->envs[e]), tstr(t, s->agents[a]), tstr(t, st->metric_names[m]);
+                    tnum(t, i), tnum(t, cv->x[i]), tnum(t, cv->seeds), tnum(t, cv->y[i]);
+                }
+            }
+}
+
 static void rows_finals(table *t, const study *s, const study_stats *st) {
     for (int a = 0; a < s->nagents; a++)
         for (int e = 0; e < s->nenvs; e++) {
@@ -188,6 +204,7 @@ prism_status report_data(prism_svg *csv, prism_json *json, const study *s, const
         {curve_cols, 8, rows_curves, 1},   {final_cols, 9, rows_finals, 1},
         {agg_cols, 6, rows_aggregates, 1}, {poi_cols, 6, rows_poi, 1},
         {prof_cols, 5, rows_profiles, 1},  {runs_cols, 9, rows_runs, 0},
+        {metric_cols, 7, rows_metrics, 1},
     };
     /* the options on the first line, then one table after the other */
     prism_json_object_begin(json);

@@ -19,6 +19,8 @@ typedef struct page {
     const study *s;
     const study_stats *st;
     const prism_report_options *o;
+    const char *stem;     /* the data files' name: <stem>.<table>.csv, <stem>.fig-<name>.svg */
+    report_figures *figs; /* every figure, also written as its own file */
 } page;
 
 static const char *page_css =
@@ -27,17 +29,68 @@ static const char *page_css =
     "border-bottom:1px solid #ccc}table{border-collapse:collapse;font-size:13px;margin:8px 0}"
     "td,th{border:1px solid #bbb;padding:3px 7px;text-align:right}th{background:#f0f0f0}"
     "td.l,th.l{text-align:left}.note{color:#8a4b00}.fig{overflow-x:auto}"
+    ".files{font-size:12px;color:#555}tr.differs td{background:#fff3d6;font-weight:bold}"
     "@media print{body{max-width:none}h2{page-break-after:avoid}.fig{page-break-inside:avoid}}";
 
 static void h(prism_svg *o, const char *text) {
     prism_svg_escape(o, text);
 }
 
+void report_agent_env_head(prism_svg *o, const study *s) {
+    prism_svg_printf(o, "<table><tr><th class=\"l\">agent</th>");
+    for (int e = 0; e < s->nenvs; e++) {
+        prism_svg_printf(o, "<th>");
+        h(o, s->envs[e]);
+        prism_svg_printf(o, "</th>");
+    }
+    prism_svg_printf(o, "</tr>\n");
+}
+
+void report_agent_row_head(prism_svg *o, const study *s, int a) {
+    prism_svg_printf(o, "<tr><td class=\"l\">");
+    h(o, s->agents[a]);
+    prism_svg_printf(o, "</td>");
+}
+
+void report_figures_free(report_figures *figs) {
+    for (int i = 0; i < figs->n; i++) prism_svg_free(&figs->f[i].svg);
+    figs->n = 0;
+}
+
+/* A figure is drawn into its own buffer (figure_begin), then placed in the page with links to
+ * its SVG file and the CSV of its data (figure_end, which keeps it for report.c to write). */
+static prism_svg *figure_begin(page *c) {
+    PRISM_ASSERT(c->figs->n < REPORT_MAX_FIGURES);
+    prism_svg *svg = &c->figs->f[c->figs->n].svg;
+    prism_svg_init(svg);
+    return svg;
+}
+
+static void figure_end(page *c, const char *name, const char *table) {
+    report_figure *f = &c->figs->f[c->figs->n++];
+    snprintf(f->name, sizeof f->name, "%s", name);
+    prism_svg *o = c->html;
+    prism_svg_printf(o,
+                     "<div class=\"fig\">\n%s</div>\n<p class=\"files\">This figure: "
+                     "<a href=\"",
+                     f->svg.buf ? f->svg.buf : "");
+    h(o, c->stem);
+    prism_svg_printf(o, ".fig-%s.svg\">", name);
+    h(o, c->stem);
+    prism_svg_printf(o, ".fig-%s.svg</a>", name);
+    if (table) {
+        prism_svg_printf(o, "; its data: <a href=\"");
+        h(o, c->stem);
+        prism_svg_printf(o, ".%s.csv\">", table);
+        h(o, c->stem);
+        prism_svg_printf(o, ".%s.csv</a>", table);
+    }
+    prism_svg_printf(o, ".</p>\n");
+    if (prism_svg_status(&f->svg)) c->html->nomem = 1; /* the page reports it */
+}
+
 static void fmt_ci(char *buf, size_t cap, double m, double lo, double hi) {
-    if (!isfinite(lo) || !isfinite(hi))
-        snprintf(buf, cap, "%.4g", m);
-    else
-        snprintf(buf, cap, "%.4g [%.4g, %.4g]", m, lo, hi);
+    prism_report_format_estimate(buf, cap, m, lo, hi);
 }
 
 static int is_ablation(const study *s) {
@@ -127,9 +180,14 @@ static prism_status section_single(page *c, const study_run *r) {
         if (!finite) continue; /* a text column or an empty one */
         prism_svg_series sr = {r->cols[k], 0, r->nrows, x, y, NULL, NULL};
         series[np] = sr;
-        prism_svg_panel pn = {r->cols[k], "environment steps",
-                              k == r->c_ret ? "mean training return (points)" : r->cols[k], 1,
-                              &series[np]};
+        prism_svg_panel pn = {r->cols[k],
+                              "environment steps",
+                              k == r->c_ret ? "mean training return (points)" : r->cols[k],
+                              1,
+                              &series[np],
+                              0,
+                              0,
+                              0};
         panels[np++] = pn;
     }
     prism_svg_printf(c->html, "<h2>Single run: ");
@@ -141,17 +199,35 @@ static prism_status section_single(page *c, const study_run *r) {
     prism_svg_printf(c->html, ", seed %llu, status ", (unsigned long long)r->seed);
     h(c->html, r->status);
     prism_svg_printf(c->html, ". Every numeric column of metrics.csv (sys_* columns are "
-                              "timings in the trainer's units).</p>\n<div class=\"fig\">\n");
-    if (np) prism_svg_panels(c->html, panels, np, 3, 390, 260);
-    prism_svg_printf(c->html, "</div>\n");
+                              "timings in the trainer's units; their data is the run's "
+                              "metrics.csv).</p>\n");
+    if (np) {
+        prism_svg_panels(figure_begin(c), panels, np, 3, 390, 260);
+        figure_end(c, "single-run", NULL);
+    }
     prism_free(x);
     return PRISM_OK;
 }
 
+/* The range of every curve and band of environment e, over all agents: the panels of one
+ * environment share it, so add-one and remove-one panels can be compared by eye. */
+static void env_range(const page *c, int e, double *lo, double *hi) {
+    *lo = INFINITY, *hi = -INFINITY;
+    for (int a = 0; a < c->s->nagents; a++) {
+        const study_curve *cv = &c->st->curves[e * c->s->nagents + a];
+        for (int i = 0; i < cv->n; i++) {
+            double v[3] = {cv->y[i], cv->lo ? cv->lo[i] : (double)NAN,
+                           cv->hi ? cv->hi[i] : (double)NAN};
+            for (int k = 0; k < 3; k++)
+                if (isfinite(v[k])) *lo = fmin(*lo, v[k]), *hi = fmax(*hi, v[k]);
+        }
+    }
+}
+
 /* A grid of panels; panel p shows the agents a with include(a, p). */
-static prism_status draw_curve_panels(page *c, int npanels, const char *const *titles,
-                                      const int *env_of, int (*include)(const char *agent, int p),
-                                      int cols) {
+static prism_status draw_curve_panels(page *c, const char *name, int npanels,
+                                      const char *const *titles, const int *env_of,
+                                      int (*include)(const char *agent, int p), int cols) {
     const study *s = c->s;
     prism_svg_panel *panels = prism_calloc((size_t)npanels, sizeof *panels);
     prism_svg_series *series = prism_calloc((size_t)(npanels * s->nagents + 1), sizeof *series);
@@ -168,13 +244,13 @@ static prism_status draw_curve_panels(page *c, int npanels, const char *const *t
             prism_svg_series r = {s->agents[a], a, cv->n, cv->x, cv->y, cv->lo, cv->hi};
             sp[k++] = r;
         }
-        prism_svg_panel pn = {titles[p], "environment steps", "mean training return (points)", k,
-                              sp};
+        prism_svg_panel pn = {
+            titles[p], "environment steps", "mean training return (points)", k, sp, 1, 0, 0};
+        env_range(c, env_of[p], &pn.ymin, &pn.ymax);
         panels[p] = pn;
     }
-    prism_svg_printf(c->html, "<div class=\"fig\">\n");
-    prism_svg_panels(c->html, panels, npanels, cols, 390, 280);
-    prism_svg_printf(c->html, "</div>\n");
+    prism_svg_panels(figure_begin(c), panels, npanels, cols, 560, 340);
+    figure_end(c, name, "curves");
     prism_free(panels);
     prism_free(series);
     return PRISM_OK;
@@ -209,7 +285,7 @@ static prism_status section_curves(page *c) {
     const char *titles[128];
     int env_of[128];
     for (int e = 0; e < s->nenvs; e++) titles[e] = s->envs[e], env_of[e] = e;
-    prism_status st = draw_curve_panels(c, s->nenvs, titles, env_of, NULL, 3);
+    prism_status st = draw_curve_panels(c, "curves", s->nenvs, titles, env_of, NULL, 2);
     if (st || !is_ablation(s)) return st;
     /* Revisiting Rainbow's figure layout: per environment, DQN plus one component on the
      * left, Rainbow minus one component on the right */
@@ -223,7 +299,7 @@ static prism_status section_curves(page *c) {
         titles[2 * e] = names[2 * e], titles[2 * e + 1] = names[2 * e + 1];
         env_of[2 * e] = env_of[2 * e + 1] = e;
     }
-    return draw_curve_panels(c, 2 * s->nenvs, titles, env_of, ablation_side, 2);
+    return draw_curve_panels(c, "ablation", 2 * s->nenvs, titles, env_of, ablation_side, 2);
 }
 
 /* Whether some (env, agent) cell has between 2 and 9 seeds. */
@@ -252,17 +328,9 @@ static void section_final(page *c) {
                             "95%% interval held the true mean in 76%% of trials with 3 seeds, 83%% "
                             "with 5 and 91%% with 10 (Student-t: 95%%). <code>prism report --ci "
                             "t</code> shows Student-t intervals.</p>\n");
-    prism_svg_printf(o, "<table><tr><th class=\"l\">agent</th>");
-    for (int e = 0; e < s->nenvs; e++) {
-        prism_svg_printf(o, "<th>");
-        h(o, s->envs[e]);
-        prism_svg_printf(o, "</th>");
-    }
-    prism_svg_printf(o, "</tr>\n");
+    report_agent_env_head(o, s);
     for (int a = 0; a < s->nagents; a++) {
-        prism_svg_printf(o, "<tr><td class=\"l\">");
-        h(o, s->agents[a]);
-        prism_svg_printf(o, "</td>");
+        report_agent_row_head(o, s, a);
         for (int e = 0; e < s->nenvs; e++) {
             const study_final *f = &c->st->finals[e * s->nagents + a];
             if (!f->seeds) {
@@ -339,10 +407,11 @@ static void section_aggregates(page *c) {
             vals[m * p.n + i] = c->st->agg[p.agent[i] * PRISM_AGG_COUNT + m];
     const char *titles[PRISM_AGG_COUNT];
     for (int m = 0; m < PRISM_AGG_COUNT; m++) titles[m] = prism_aggregate_title(m);
-    prism_svg_printf(o, "<div class=\"fig\">\n");
-    prism_svg_intervals(o, titles, PRISM_AGG_COUNT, p.labels, p.agent, p.n, vals, 210, NAN, NAN);
-    prism_svg_printf(o, "</div>\n<p>Horizontal axes: normalised score (1 = reference, 0 = "
-                        "random policy).</p>\n");
+    prism_svg_intervals(figure_begin(c), titles, PRISM_AGG_COUNT, p.labels, p.agent, p.n, vals, 260,
+                        NAN, NAN);
+    figure_end(c, "aggregates", "aggregates");
+    prism_svg_printf(o, "<p>Horizontal axes: normalised score (1 = reference, 0 = random "
+                        "policy).</p>\n");
     prism_svg_printf(o, "<table><tr><th class=\"l\">agent</th>");
     for (int m = 0; m < PRISM_AGG_COUNT; m++) prism_svg_printf(o, "<th>%s</th>", titles[m]);
     prism_svg_printf(o, "</tr>\n");
@@ -381,10 +450,10 @@ static void section_poi(page *c) {
                      "): the probability that a run of X scores above a run of the baseline "
                      "on a task (Mann-Whitney U / (n<sub>x</sub> n<sub>y</sub>), ties count "
                      "one half), averaged over the tasks both have; %.0f%% stratified "
-                     "bootstrap intervals. 0.5 means no difference.</p>\n<div class=\"fig\">\n",
+                     "bootstrap intervals. 0.5 means no difference.</p>\n",
                      100 * c->o->level);
-    prism_svg_intervals(o, titles, 1, p.labels, p.agent, p.n, vals, 320, 0, 1);
-    prism_svg_printf(o, "</div>\n");
+    prism_svg_intervals(figure_begin(c), titles, 1, p.labels, p.agent, p.n, vals, 480, 0, 1);
+    figure_end(c, "improvement", "probability_of_improvement");
 }
 
 static void section_profiles(page *c) {
@@ -404,13 +473,65 @@ static void section_profiles(page *c) {
     prism_svg_printf(c->html,
                      "<h2>Performance profiles</h2>\n<p>Fraction of runs (per task, averaged "
                      "over tasks) whose normalised final score exceeds &#964;, with %.0f%% "
-                     "stratified bootstrap bands.</p>\n<div class=\"fig\">\n",
+                     "stratified bootstrap bands.</p>\n",
                      100 * c->o->level);
     prism_svg_panel pn = {"Performance profile",
                           "normalised score threshold \xcf\x84 (1 = reference)",
-                          "fraction of runs with score > \xcf\x84", p.n, series};
-    prism_svg_panels(c->html, &pn, 1, 1, 560, 340);
-    prism_svg_printf(c->html, "</div>\n");
+                          "fraction of runs with score > \xcf\x84",
+                          p.n,
+                          series,
+                          1,
+                          0,
+                          1};
+    prism_svg_panels(figure_begin(c), &pn, 1, 1, 640, 380);
+    figure_end(c, "profiles", "performance_profiles");
+}
+
+/* Every other logged metric as small multiples, one folded block per metric (opened without
+ * any script): a panel per environment, a line per agent, the mean over seeds. */
+static prism_status section_metrics(page *c) {
+    const study *s = c->s;
+    const study_stats *st = c->st;
+    if (!st->nmetrics) return PRISM_OK;
+    prism_svg *o = c->html;
+    prism_svg_printf(o, "<h2>Every logged metric</h2>\n<p>Each column of the runs' metrics.csv "
+                        "(losses, Q statistics, gradient norms, exploration, sys_* timings and "
+                        "memory): per environment, the mean over each agent's seeds at every "
+                        "iteration. Open a metric to see it; its numbers are in <a href=\"");
+    h(o, c->stem);
+    prism_svg_printf(o, ".metrics.csv\">");
+    h(o, c->stem);
+    prism_svg_printf(o, ".metrics.csv</a>.</p>\n");
+    int cells = s->nenvs * s->nagents;
+    prism_svg_panel *panels = prism_calloc((size_t)s->nenvs, sizeof *panels);
+    prism_svg_series *series = prism_calloc((size_t)cells + 1, sizeof *series);
+    if (!panels || !series) {
+        prism_free(panels), prism_free(series);
+        return prism_error(PRISM_ERR_NOMEM, "out of memory for the metric plots");
+    }
+    for (int m = 0; m < st->nmetrics; m++) {
+        for (int e = 0; e < s->nenvs; e++) {
+            prism_svg_series *sp = series + e * s->nagents;
+            int k = 0;
+            for (int a = 0; a < s->nagents; a++) {
+                const study_curve *cv = &st->metric_curves[(size_t)m * cells + e * s->nagents + a];
+                if (!cv->n) continue;
+                prism_svg_series r = {s->agents[a], a, cv->n, cv->x, cv->y, NULL, NULL};
+                sp[k++] = r;
+            }
+            prism_svg_panel pn = {s->envs[e], "environment steps", st->metric_names[m], k, sp, 0, 0,
+                                  0};
+            panels[e] = pn;
+        }
+        prism_svg_printf(o, "<details><summary>");
+        h(o, st->metric_names[m]);
+        prism_svg_printf(o, "</summary>\n<div class=\"fig\">\n");
+        prism_svg_panels(o, panels, s->nenvs, 3, 390, 260);
+        prism_svg_printf(o, "</div>\n</details>\n");
+    }
+    prism_free(panels);
+    prism_free(series);
+    return PRISM_OK;
 }
 
 /* Every run found, used or not, with the note that says why. */
@@ -423,7 +544,7 @@ static void section_runs(page *c) {
     for (int i = 0; i < s->nruns; i++) {
         const study_run *r = &s->runs[i];
         char num[32];
-        snprintf(num, sizeof num, "%.4g", r->final);
+        prism_report_format_number(num, sizeof num, r->final);
         prism_svg_printf(o, "<tr><td class=\"l\">");
         h(o, r->dir);
         prism_svg_printf(o, "</td><td class=\"l\">");
@@ -455,14 +576,17 @@ static void section_data(page *c, const char *data_stem) {
 }
 
 prism_status report_html(prism_svg *out, const study *s, const study_stats *stats,
-                         const prism_report_options *o, const char *data_stem) {
-    page pg = {out, s, stats, o}, *c = &pg;
+                         const prism_report_options *o, const char *data_stem,
+                         report_figures *figs) {
+    page pg = {out, s, stats, o, data_stem, figs}, *c = &pg;
     int included = study_included(s);
     prism_svg_printf(out,
                      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
                      "<title>prism report</title>\n<style>%s</style>\n</head>\n<body>\n"
                      "<h1>prism report</h1>\n<p>%d run%s found, %d completed and used in "
-                     "the statistics; %d environment%s, %d agent%s. prism %s.</p>\n",
+                     "the statistics; %d environment%s, %d agent%s. prism %s; the versions, "
+                     "budgets and hyperparameters behind every number are under "
+                     "<a href=\"#provenance\">Provenance</a>.</p>\n",
                      page_css, s->nruns, s->nruns == 1 ? "" : "s", included, s->nenvs,
                      s->nenvs == 1 ? "" : "s", s->nagents, s->nagents == 1 ? "" : "s",
                      PRISM_VERSION);
@@ -482,8 +606,10 @@ prism_status report_html(prism_svg *out, const study *s, const study_stats *stat
         section_aggregates(c);
         section_poi(c);
         section_profiles(c);
+        st = section_metrics(c);
     }
     if (st) return st;
+    if ((st = report_provenance(out, s))) return st;
     section_runs(c);
     section_data(c, data_stem);
     return prism_svg_status(out);

@@ -1,7 +1,7 @@
 /* report/report.c — `prism report` (prism/report.h, docs/report.md): checks the options, has
  * study.c find, read, group and compute the study, has html.c and data.c write the page and
- * the data tables into buffers, and writes the files: <stem>.html, <stem>.<table>.csv and
- * <stem>.json.
+ * the data tables into buffers, and writes the files: <stem>.html, <stem>.<table>.csv,
+ * <stem>.json and each figure as <stem>.fig-<name>.svg.
  *
  * It is the orchestrator only: it reads no run, computes no statistic and formats nothing of
  * the page or the data. */
@@ -83,7 +83,9 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
     char stem[PATH_MAX];
     snprintf(stem, sizeof stem, "%.*s", (int)(olen - 5), out_html);
     const char *base = strrchr(stem, '/') ? strrchr(stem, '/') + 1 : stem;
-    if (!st) st = report_html(&html, &s, computed ? &stats : NULL, opt, base);
+    report_figures figs;
+    figs.n = 0;
+    if (!st) st = report_html(&html, &s, computed ? &stats : NULL, opt, base, &figs);
     if (!st) st = report_data(csv, &json, &s, computed ? &stats : NULL, opt);
     if (!st) st = write_listed(sum, out_html, html.buf, html.len);
     for (int i = 0; i < REPORT_TABLES && !st; i++) {
@@ -96,6 +98,13 @@ prism_status prism_report_write(const char *const *dirs, int ndirs, const char *
         snprintf(path, sizeof path, "%s.json", stem);
         st = write_listed(sum, path, prism_json_text(&json), prism_json_length(&json));
     }
+    /* each figure on its own, named for \includegraphics{<stem>.fig-<name>} */
+    for (int i = 0; i < figs.n && !st; i++) {
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s.fig-%s.svg", stem, figs.f[i].name);
+        st = write_listed(sum, path, figs.f[i].svg.buf, figs.f[i].svg.len);
+    }
+    report_figures_free(&figs);
     if (grouped) summarize(&s, sum);
     prism_json_free(&json);
     for (int i = 0; i < REPORT_TABLES; i++) prism_svg_free(&csv[i]);

@@ -44,6 +44,8 @@ static prism_status read_run_json(study_run *r) {
     snprintf(r->status, sizeof r->status, "%s", prism_run_status_name(m->status));
     /* absent ("") in runs written before the identity hash existed */
     snprintf(r->hash, sizeof r->hash, "%s", m->config_hash);
+    snprintf(r->commit, sizeof r->commit, "%s", m->build.commit);
+    r->dirty = m->build.dirty;
     r->seed = m->seed;
     prism_run_meta_free(m);
     prism_free(m);
@@ -593,6 +595,73 @@ static prism_status compute_profiles(const study *s, const prism_report_options 
     return PRISM_OK;
 }
 
+/* The column of a run named `name`, or -1. */
+static int column_of(const study_run *r, const char *name) {
+    for (int k = 0; k < r->ncols; k++)
+        if (!strcmp(r->cols[k], name)) return k;
+    return -1;
+}
+
+/* Mean over the runs of column `name` at each iteration (x: the first run's env_steps there);
+ * NaN where no run has a finite value. */
+static prism_status make_metric_curve(study_curve *c, const study_run **rs, int nr,
+                                      const char *name) {
+    int n = 0;
+    for (int i = 0; i < nr; i++) n = rs[i]->nrows > n ? rs[i]->nrows : n;
+    c->n = n, c->seeds = nr;
+    c->x = prism_alloc((size_t)(2 * n + 1) * sizeof(double));
+    if (!c->x) return prism_error(PRISM_ERR_NOMEM, "out of memory for the metric %s", name);
+    c->y = c->x + n, c->lo = c->hi = NULL;
+    for (int t = 0; t < n; t++) {
+        double sum = 0;
+        int k = 0;
+        c->x[t] = NAN;
+        for (int i = 0; i < nr; i++) {
+            int col = column_of(rs[i], name);
+            if (t >= rs[i]->nrows) continue;
+            if (!isfinite(c->x[t])) c->x[t] = study_value(rs[i], t, rs[i]->c_steps);
+            double v = col < 0 ? (double)NAN : study_value(rs[i], t, col);
+            if (isfinite(v)) sum += v, k++;
+        }
+        c->y[t] = k ? sum / k : (double)NAN;
+    }
+    return PRISM_OK;
+}
+
+/* Every numeric column of the included runs but iteration, env_steps and return_mean (the
+ * learning curves), in the order first met, each as a curve per cell. Draws nothing. */
+static prism_status compute_metrics(const study *s, study_stats *out) {
+    int m = 0;
+    out->metric_names = prism_calloc(STUDY_MAX_METRICS, sizeof *out->metric_names);
+    if (!out->metric_names) return prism_error(PRISM_ERR_NOMEM, "out of memory for the metrics");
+    for (int i = 0; i < s->nruns; i++) {
+        const study_run *r = &s->runs[i];
+        if (!r->included) continue;
+        for (int k = 0; k < r->ncols && m < STUDY_MAX_METRICS; k++) {
+            if (k == r->c_iter || k == r->c_steps || k == r->c_ret) continue;
+            int known = 0;
+            for (int j = 0; j < m && !known; j++) known = !strcmp(out->metric_names[j], r->cols[k]);
+            if (!known) snprintf(out->metric_names[m++], STUDY_METRIC_LEN, "%s", r->cols[k]);
+        }
+    }
+    int cells = s->nenvs * s->nagents;
+    out->metric_curves = prism_calloc((size_t)(m * cells + 1), sizeof *out->metric_curves);
+    if (!out->metric_curves) return prism_error(PRISM_ERR_NOMEM, "out of memory for the metrics");
+    out->nmetrics = m;
+    const study_run *rs[STUDY_MAX_SEEDS];
+    for (int k = 0; k < m; k++)
+        for (int e = 0; e < s->nenvs; e++)
+            for (int a = 0; a < s->nagents; a++) {
+                int nr = runs_of(s, s->envs[e], s->agents[a], rs, STUDY_MAX_SEEDS);
+                if (!nr) continue;
+                prism_status st =
+                    make_metric_curve(&out->metric_curves[(size_t)k * cells + e * s->nagents + a],
+                                      rs, nr, out->metric_names[k]);
+                if (st) return st;
+            }
+    return PRISM_OK;
+}
+
 prism_status study_compute(const study *s, const prism_report_options *o, prism_rng *rng,
                            study_stats *out) {
     memset(out, 0, sizeof *out);
@@ -625,6 +694,7 @@ prism_status study_compute(const study *s, const prism_report_options *o, prism_
     if (!st) st = compute_aggregates(s, o, rng, &w, out);
     if (!st) st = compute_poi(s, o, rng, &w, out);
     if (!st) st = compute_profiles(s, o, rng, &w, out);
+    if (!st) st = compute_metrics(s, out); /* after every draw: it draws none */
 done:
     prism_free(w.xs);
     prism_free(w.nx);
@@ -639,5 +709,10 @@ void study_stats_free(study_stats *st, const study *s) {
     prism_free(st->agg_tasks);
     prism_free(st->agg);
     prism_free(st->prof_y);
+    if (st->metric_curves)
+        for (int i = 0; i < st->nmetrics * s->nenvs * s->nagents; i++)
+            prism_free(st->metric_curves[i].x);
+    prism_free(st->metric_curves);
+    prism_free(st->metric_names);
     memset(st, 0, sizeof *st);
 }

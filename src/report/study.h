@@ -29,14 +29,17 @@ enum {
     STUDY_MAX_GROUP = 64, /* distinct envs and agents in one report: the paper's study has 9 x 14 */
     STUDY_MAX_SEEDS = 1024 /* runs in one cell */
 };
-enum { STUDY_NTAU = 41 }; /* thresholds of a performance profile */
+enum { STUDY_NTAU = 41 };                               /* thresholds of a performance profile */
+enum { STUDY_MAX_METRICS = 96, STUDY_METRIC_LEN = 64 }; /* logged metrics shown, name length */
 
 typedef struct study_run {
     char dir[PATH_MAX];
     char env[STUDY_NAME_LEN], status[32];
     char preset[STUDY_NAME_LEN]; /* run.json's "agent" */
     char agent[STUDY_NAME_LEN];  /* the group label: preset plus the settings that differ */
-    char hash[32]; /* config_hash: run.json's, else computed from config.ini; "" if none */
+    char hash[32];   /* config_hash: run.json's, else computed from config.ini; "" if none */
+    char commit[48]; /* the build that trained it (run.json's build.commit), "" if unknown */
+    int dirty;       /* that build had uncommitted changes */
     uint64_t seed;
     dev_t dev; /* of run.json: the same run reached by two paths is read once */
     ino_t ino;
@@ -92,6 +95,11 @@ typedef struct study_stats {
     double tau[STUDY_NTAU];
     int *prof_tasks;                    /* (A) 0: no profile */
     double *prof_y, *prof_lo, *prof_hi; /* (A, NTAU) */
+    /* every other numeric column of metrics.csv (losses, Q statistics, gradient norms,
+     * timings): the mean over a cell's seeds at each iteration, no band (lo, hi NULL) */
+    int nmetrics;                           /* M */
+    char (*metric_names)[STUDY_METRIC_LEN]; /* (M) in the order first met */
+    study_curve *metric_curves;             /* (M, E, A) */
 } study_stats;
 
 /* Add the runs under dir (a run directory, or one searched to STUDY_MAX_DEPTH levels, in
@@ -116,15 +124,40 @@ void study_free(study *s);
 /* Agent order of the paper's figures: dqn 0, dqn+X 1, rainbow 2, rainbow-X 3, the rest 4. */
 int study_agent_rank(const char *agent);
 
-/* The page (html.c): the whole HTML document into out; stats NULL when no run is included.
- * data_stem is the data files' name without directory (the page names them). */
+/* The figures of the page, each also written as its own file <stem>.fig-<name>.svg beside the
+ * page, for \includegraphics. */
+enum { REPORT_MAX_FIGURES = 8 };
+typedef struct report_figure {
+    char name[48]; /* e.g. "curves", "ablation", "aggregates" */
+    prism_svg svg; /* one standalone <svg> document */
+} report_figure;
+typedef struct report_figures {
+    int n;
+    report_figure f[REPORT_MAX_FIGURES];
+} report_figures;
+void report_figures_free(report_figures *figs);
+
+/* The head of an agents x environments table (html.c): "<table>", the header row of the
+ * environments; and the start of agent a's row. */
+void report_agent_env_head(prism_svg *o, const study *s);
+void report_agent_row_head(prism_svg *o, const study *s, int a);
+
+/* The page (html.c): the whole HTML document into out, and each of its figures into figs;
+ * stats NULL when no run is included. data_stem is the data files' name without directory
+ * (the page names and links them). */
 prism_status report_html(prism_svg *out, const study *s, const study_stats *stats,
-                         const prism_report_options *o, const char *data_stem);
+                         const prism_report_options *o, const char *data_stem,
+                         report_figures *figs);
+
+/* The provenance section (provenance.c): this report's build, date and machine, the runs'
+ * builds, seeds and budgets per cell, the runs left out, and each environment's resolved
+ * hyperparameters per agent with the differences marked. */
+prism_status report_provenance(prism_svg *out, const study *s);
 
 /* The data files (data.c): the tables of every number the page shows, each table as CSV into
  * csv[i] (REPORT_TABLES of them, named by report_table_name) and all of them with the options
  * as one JSON document into json. stats NULL when no run is included. */
-enum { REPORT_TABLES = 6 };
+enum { REPORT_TABLES = 7 };
 const char *report_table_name(int i);
 prism_status report_data(prism_svg *csv, prism_json *json, const study *s, const study_stats *stats,
                          const prism_report_options *o);

@@ -128,6 +128,10 @@ typedef struct frame {
     double xmin, xmax, ymin, ymax; /* data range */
 } frame;
 
+/* The fraction of an axis's range added beyond its end ticks, so a value at an end (a
+ * probability of 1, a profile at 1) is drawn inside the frame, not on it. */
+static const double AXIS_MARGIN = 0.04;
+
 static double px(const frame *f, double x) {
     return f->x0 + (x - f->xmin) / (f->xmax - f->xmin) * f->w;
 }
@@ -152,6 +156,8 @@ static void draw_axes(prism_svg *s, frame *f, const char *title, const char *xla
     int ny = prism_svg_ticks(f->ymin, f->ymax, 5, ticks, 32, &step);
     f->ymin = floor(f->ymin / step + 1e-9) * step, f->ymax = ceil(f->ymax / step - 1e-9) * step;
     ny = prism_svg_ticks(f->ymin, f->ymax, 5, ticks, 32, &step);
+    double pad = AXIS_MARGIN * (f->ymax - f->ymin);
+    f->ymin -= pad, f->ymax += pad;
     prism_svg_printf(s,
                      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                      "fill=\"#ffffff\" stroke=\"#444444\" stroke-width=\"1\"/>\n",
@@ -315,6 +321,8 @@ void prism_svg_panels(prism_svg *out, const prism_svg_panel *panels, int npanels
                         f.ymin = fmin(f.ymin, vals[v]), f.ymax = fmax(f.ymax, vals[v]);
             }
         }
+        if (pn->fixed_y && isfinite(pn->ymin) && isfinite(pn->ymax))
+            f.ymin = fmin(f.ymin, pn->ymin), f.ymax = fmax(f.ymax, pn->ymax);
         widen(&f.xmin, &f.xmax);
         widen(&f.ymin, &f.ymax);
         prism_svg_printf(out, "<g class=\"panel\">\n");
@@ -390,13 +398,15 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
         double ticks[32], step;
         prism_svg_ticks(f.xmin, f.xmax, 4, ticks, 32, &step);
         f.xmin = floor(f.xmin / step + 1e-9) * step, f.xmax = ceil(f.xmax / step - 1e-9) * step;
+        const double tick_lo = f.xmin, tick_hi = f.xmax, pad = AXIS_MARGIN * (f.xmax - f.xmin);
+        f.xmin -= pad, f.xmax += pad;
         prism_svg_printf(out, "<g class=\"panel\">\n");
         /* y is the agent row, drawn without y ticks: the labels on the left name the rows */
         prism_svg_printf(out,
                          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                          "fill=\"#ffffff\" stroke=\"#444444\"/>\n",
                          f.x0, f.y0, f.w, f.h);
-        int nx = prism_svg_ticks(f.xmin, f.xmax, 4, ticks, 32, &step);
+        int nx = prism_svg_ticks(tick_lo, tick_hi, 4, ticks, 32, &step);
         char label[32];
         for (int i = 0; i < nx; i++) {
             double x = px(&f, ticks[i]);
@@ -415,12 +425,16 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
             if (!isfinite(v[a].point)) continue;
             double y = f.y0 + (a + 0.5) * row_h;
             const char *c = prism_svg_color(styles ? styles[a] : a);
-            if (isfinite(v[a].lo) && isfinite(v[a].hi))
+            if (isfinite(v[a].lo) && isfinite(v[a].hi)) {
+                /* at least 3 px wide, so an interval of no width (every resample agrees) is
+                 * still seen */
+                double x0 = px(&f, v[a].lo), x1 = px(&f, v[a].hi), mid = (x0 + x1) / 2;
+                if (x1 - x0 < 3) x0 = mid - 1.5, x1 = mid + 1.5;
                 prism_svg_printf(out,
                                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                                  "fill=\"%s\" fill-opacity=\"0.45\"/>\n",
-                                 px(&f, v[a].lo), y - 6, px(&f, v[a].hi) - px(&f, v[a].lo), 12.0,
-                                 c);
+                                 x0, y - 6, x1 - x0, 12.0, c);
+            }
             prism_svg_printf(out,
                              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                              "stroke-width=\"2.5\"><title>%.4g [%.4g, %.4g]</title></line>\n",
