@@ -73,10 +73,10 @@ const cli_subcommand *cli_commands(int *n);
  * cli_find_run: the directory of RUN, a run directory or a run id (or unique prefix) in
  * runs_dir, into dir; prints the error (with cli_hint_sweep_runs) and returns an exit code when
  * there is none. cli_hint_sweep_runs: when sweeps/ holds RUN (or, for NULL, any runs), say which
- * --runs-dir to pass. */
+ * directory to pass, after `how` ("--runs-dir " or "" for a positional argument). */
 const char *cli_runs_dir(const char *given);
 int cli_find_run(const char *cmd, const char *run, const char *runs_dir, char *dir, size_t cap);
-void cli_hint_sweep_runs(const char *cmd, const char *run);
+void cli_hint_sweep_runs(const char *cmd, const char *run, const char *how);
 
 /* Convert an option value, printing "<command>: --name must be ... (got ...)" on error. */
 bool cli_int(const char *command, const cli_opt *o, long long lo, long long hi, long long fallback,

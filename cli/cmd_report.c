@@ -77,9 +77,12 @@ int cmd_report(int argc, char **argv) {
     prism_report_summary sum;
     const char *out = cli_value(&opts[O_OUT], "report.html");
     prism_status st = prism_report_write((const char *const *)dirs, ndirs, out, &o, &sum);
-    if (st)
-        return cli_fail("report", st,
-                        "a run directory holds run.json and metrics.csv (see docs/report.md)");
+    if (st) {
+        rc = cli_fail("report", st,
+                      "a run directory holds run.json and metrics.csv (see docs/report.md)");
+        if (st == PRISM_ERR_NOT_FOUND) cli_hint_sweep_runs("report", NULL, "");
+        return rc;
+    }
     printf("%d run%s found, %d used in the statistics (%d environment%s, %d agent%s)\n",
            sum.runs_found, sum.runs_found == 1 ? "" : "s", sum.runs_included, sum.envs,
            sum.envs == 1 ? "" : "s", sum.agents, sum.agents == 1 ? "" : "s");

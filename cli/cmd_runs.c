@@ -232,7 +232,7 @@ static int runs_ls(int argc, char **argv) {
     prism_run_index ix;
     rc = open_index_read("runs ls", runs_dir_of(&opts[O_RUNS_DIR]), &ix);
     if (rc) {
-        if (!opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL);
+        if (!opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL, "--runs-dir ");
         return rc;
     }
     prism_json j;
@@ -261,7 +261,7 @@ static int runs_ls(int argc, char **argv) {
         return cli_json_print("runs ls", &j);
     }
     if (out.format == LS_TABLE) printf("%d run%s\n", out.n, out.n == 1 ? "" : "s");
-    if (out.n == 0 && !opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL);
+    if (out.n == 0 && !opts[O_RUNS_DIR].count) cli_hint_sweep_runs("runs ls", NULL, "--runs-dir ");
     return CLI_OK;
 }
 

@@ -30,7 +30,7 @@ const char *cli_runs_dir(const char *given) {
     return given;
 }
 
-void cli_hint_sweep_runs(const char *cmd, const char *run) {
+void cli_hint_sweep_runs(const char *cmd, const char *run, const char *how) {
     char pattern[PRISM_PATH_MAX];
     snprintf(pattern, sizeof pattern, "sweeps/*/runs/%s%s", run ? run : "", run ? "*" : "");
     glob_t g;
@@ -39,9 +39,13 @@ void cli_hint_sweep_runs(const char *cmd, const char *run) {
     char dir[PRISM_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", g.gl_pathv[g.gl_pathc - 1]);
     globfree(&g);
-    if (run) *strrchr(dir, '/') = 0; /* the runs directory, not the run */
-    fprintf(stderr, "prism %s: %s is in the sweep's runs directory %s: pass --runs-dir %s\n", cmd,
-            run ? "the run" : "a sweep's runs", dir, dir);
+    *strrchr(dir, '/') = 0; /* the runs directory: not the run, nor the pattern's last '/' */
+    if (run)
+        fprintf(stderr, "prism %s: the run is in the sweep's runs directory %s: pass %s%s\n", cmd,
+                dir, how, dir);
+    else
+        fprintf(stderr, "prism %s: the newest sweep's runs are in %s: pass %s%s\n", cmd, dir, how,
+                dir);
 }
 
 int cli_find_run(const char *cmd, const char *run, const char *runs_dir, char *dir, size_t cap) {
@@ -73,7 +77,7 @@ int cli_find_run(const char *cmd, const char *run, const char *runs_dir, char *d
                 "prism %s: error: no run '%s' in %s (pass a run directory, or --runs-dir; "
                 "`prism runs ls` lists the runs)\n",
                 cmd, run, runs_dir);
-        cli_hint_sweep_runs(cmd, run);
+        cli_hint_sweep_runs(cmd, run, "--runs-dir ");
         return CLI_USAGE;
     }
     return CLI_OK;

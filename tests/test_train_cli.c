@@ -242,7 +242,10 @@ TEST(train_cli_resume_takes_a_run_id_and_commands_find_a_sweeps_runs) {
     CHECK_EQ_INT(prism_in(dir, out, sizeof out, "eval r1-xyz --episodes 1"), 2);
     CHECK(strstr(out, "pass --runs-dir sweeps/demo-20260101-000000/runs") != NULL);
     CHECK_EQ_INT(prism_in(dir, out, sizeof out, "runs ls"), 2);
-    CHECK(strstr(out, "pass --runs-dir sweeps/demo-20260101-000000/runs") != NULL);
+    CHECK(strstr(out, "pass --runs-dir sweeps/demo-20260101-000000/runs\n") != NULL);
+    CHECK_EQ_INT(prism_in(dir, out, sizeof out, "report runs -o r.html"), 2);
+    CHECK(strstr(out, "sweep's runs are in sweeps/demo-20260101-000000/runs: pass "
+                      "sweeps/demo-20260101-000000/runs\n") != NULL);
 }
 
 TEST(train_cli_label_names_the_agent_in_runs_ls_and_the_report) {
