@@ -583,5 +583,7 @@ TEST(report_writes_each_figure_and_its_provenance) {
     CHECK(strstr(html, "settings every agent shares</summary>") != NULL);
     CHECK(strstr(html, "<tr class=\"differs\"><td class=\"l\">&#9654; agent.lr") == NULL);
     CHECK(strstr(html, "None: every run found is in the statistics.") != NULL);
+    /* the same --steps, ended a few steps apart by the last episode: one budget, no note */
+    CHECK(strstr(html, "unequal budgets") == NULL);
     free(html);
 }

@@ -76,7 +76,8 @@ TEST(svg_intervals_are_well_formed) {
     CHECK(xml_check(s.buf, NULL, err, sizeof err, "rect", &rects) == 0);
     CHECK_EQ_INT(rects,
                  2 + 2 + 4); /* a swatch per agent, a frame per panel, a bar per (metric, agent) */
-    CHECK(strstr(s.buf, "<title>0.8 [0.7, 0.9]</title>") != NULL);
+    /* the tooltip as the page writes numbers: the interval's precision for all three */
+    CHECK(strstr(s.buf, "<title>0.80 [0.70, 0.90]</title>") != NULL);
     CHECK(strstr(s.buf, ">IQM</text>") != NULL);
     prism_svg_free(&s);
     /* a fixed [0, 1] axis (probabilities) even when every value is 1: ticks 0, 0.5, 1 */

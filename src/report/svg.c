@@ -3,6 +3,7 @@
  * enough digits for the axis they sit on. Not a general plotting library: no log axes, no
  * markers, one legend per figure. */
 #include "prism/svg.h"
+#include "prism/report.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -435,11 +436,12 @@ void prism_svg_intervals(prism_svg *out, const char *const *titles, int nmetrics
                                  "fill=\"%s\" fill-opacity=\"0.45\"/>\n",
                                  x0, y - 6, x1 - x0, 12.0, c);
             }
+            char estimate[96];
+            prism_report_format_estimate(estimate, sizeof estimate, v[a].point, v[a].lo, v[a].hi);
             prism_svg_printf(out,
                              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                             "stroke-width=\"2.5\"><title>%.4g [%.4g, %.4g]</title></line>\n",
-                             px(&f, v[a].point), y - 8, px(&f, v[a].point), y + 8, c, v[a].point,
-                             v[a].lo, v[a].hi);
+                             "stroke-width=\"2.5\"><title>%s</title></line>\n",
+                             px(&f, v[a].point), y - 8, px(&f, v[a].point), y + 8, c, estimate);
         }
         prism_svg_printf(out, "</g>\n");
     }
