@@ -2,7 +2,8 @@
  * subcommand tables as the help. It runs every command with --help while a help sink collects the
  * tables instead of printing them (cli_set_help_sink), so a new option or subcommand completes
  * as soon as it is in its table. Values complete where prism knows them: environment ids, agent
- * presets, configuration keys for --set; other values and runs fall back to file names. */
+ * presets, configuration keys for --set, run ids of the runs directory; other values fall back
+ * to file names. */
 #include "cli.h"
 #include "prism/config.h"
 #include "prism/env.h"
@@ -39,6 +40,8 @@ static const char *value_kind(const char *metavar, const char *path) {
     if (!strcmp(metavar, "ENV") || (!strcmp(metavar, "ID") && !strncmp(path, "env ", 4)))
         return "env";
     if (!strcmp(metavar, "KEY=VALUE") || !strcmp(metavar, "key=value")) return "key";
+    if (!strcmp(metavar, "RUN") || (!strcmp(metavar, "ID") && !strncmp(path, "runs ", 5)))
+        return "run";
     return "file";
 }
 
@@ -75,6 +78,7 @@ static void on_options(void *ctx, const char *command, const char *usage, const 
     /* the lists are printed once, as variables the words expand at completion time */
     if (!strcmp(kind, "env")) append(nd->words, "$_prism_envs");
     if (!strcmp(kind, "preset")) append(nd->words, "$_prism_presets");
+    if (!strcmp(kind, "run")) append(nd->words, "$(_prism_runs)");
 }
 
 static void on_subcommands(void *ctx, const char *command, const cli_subcommand *subs, int n) {
@@ -153,6 +157,16 @@ static void print_values(void) {
 }
 
 static const char bash_driver[] =
+    "# the run ids of the runs directory the line names (--runs-dir, a sweep's directory too)\n"
+    "_prism_runs() {\n"
+    "    local dir=runs i\n"
+    "    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do\n"
+    "        [[ ${COMP_WORDS[i]} == --runs-dir ]] && dir=${COMP_WORDS[i+1]}\n"
+    "    done\n"
+    "    [[ -f $dir/sweep.json ]] && dir=$dir/runs\n"
+    "    for i in \"$dir\"/*/run.json; do [[ -f $i ]] && i=${i%/run.json} && echo \"${i##*/}\"; "
+    "done\n"
+    "}\n"
     "_prism() {\n"
     "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
     "    local path=\"\" i w kind\n"
@@ -166,6 +180,8 @@ static const char bash_driver[] =
     "        case $kind in\n"
     "        env) COMPREPLY=($(compgen -W \"$_prism_envs\" -- \"$cur\")) ;;\n"
     "        preset) COMPREPLY=($(compgen -W \"$_prism_presets\" -- \"$cur\")) ;;\n"
+    "        run) COMPREPLY=($(compgen -W \"$(_prism_runs)\" -- \"$cur\") $(compgen -d -- "
+    "\"$cur\")) ;;\n"
     "        key) COMPREPLY=($(compgen -W \"$_prism_keys\" -- \"$cur\"))\n"
     "             compopt -o nospace 2>/dev/null ;;\n"
     "        *) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { MAX_NAMES = 32, NAME = 64 };
@@ -153,6 +154,20 @@ TEST(cli_completion_bash_completes_commands_options_and_values_from_the_tables) 
     CHECK(!strcmp(words, " agent.n_step= \n"));
     complete(script, "prism help wa", words, sizeof words);
     CHECK(!strcmp(words, " watch \n"));
+    /* run ids of the runs directory the line names, a sweep's directory included */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/sw/runs/abc-1 %s/sw/runs/abd-2 %s/sw/runs/notarun && touch "
+             "%s/sw/sweep.json %s/sw/runs/abc-1/run.json %s/sw/runs/abd-2/run.json",
+             test_tmpdir(), test_tmpdir(), test_tmpdir(), test_tmpdir(), test_tmpdir(),
+             test_tmpdir());
+    REQUIRE(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "prism eval --runs-dir %s/sw a", test_tmpdir());
+    complete(script, cmd, words, sizeof words);
+    CHECK(!strcmp(words, " abc-1 abd-2 \n"));
+    snprintf(cmd, sizeof cmd, "prism runs show --runs-dir %s/sw/runs abc", test_tmpdir());
+    complete(script, cmd, words, sizeof words);
+    CHECK(!strcmp(words, " abc-1 \n"));
     /* zsh loads the same functions through bashcompinit */
     REQUIRE(test_prism(help, sizeof help, "completion zsh") == 0);
     CHECK(strstr(help, "bashcompinit") && strstr(help, "complete -o default -F _prism prism"));
