@@ -9,6 +9,7 @@
  * its terms, not by its own (near-zero) size. */
 #include "harness.h"
 #include "prism/nn.h"
+#include "../src/nn/nn_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -181,4 +182,103 @@ TEST(nn_ref_pytorch_minatar_conv) {
 
 TEST(nn_ref_pytorch_naive_kernels) {
     reference_test("nn_minatar.bin", prism_nn_config_minatar(10, 10, 4, 16, 6), 32, 1);
+}
+
+/* PQN's engine pieces (fixtures by tests/ref/nn_pqn_ref.py): LayerNorm networks forward and
+ * backward under MSE, then 12 RAdam steps with global-norm clipping. */
+static void pqn_reference_test(const char *file, prism_nn_config cfg, int B, int naive) {
+    char path[256];
+    snprintf(path, sizeof path, "tests/ref/%s", file);
+    ref_file r;
+    if (!ref_load(&r, path)) {
+        test_fail(__FILE__, __LINE__, "cannot read fixture %s (run from the repository root)",
+                  path);
+        return;
+    }
+    prism_nn net;
+    REQUIRE(prism_nn_init(&net, &cfg, B, 0) == PRISM_OK);
+    prism_nn_set_naive(&net, naive);
+    const int A = cfg.n_actions;
+    const float *bounds = ref_get(&r, "bounds", (uint32_t)net.n_tensors);
+    const float *x = ref_get(&r, "x", (uint32_t)(B * net.in_size));
+    const float *af = ref_get(&r, "actions", (uint32_t)B);
+    const float *t = ref_get(&r, "targets", (uint32_t)B);
+    const float *out = ref_get(&r, "out", (uint32_t)(B * A));
+    const float *loss = ref_get(&r, "loss", 1);
+    const float *grad = ref_get(&r, "grad", (uint32_t)net.n_params);
+    const float *radam = ref_get(&r, "radam12", (uint32_t)net.n_params);
+    if (!bounds || !x || !af || !t || !out || !loss || !grad || !radam) goto done;
+    int32_t *a = malloc(sizeof(int32_t) * (size_t)B);
+    float *dout = malloc(sizeof(float) * (size_t)B * (size_t)A);
+    for (int b = 0; b < B; b++) a[b] = (int32_t)af[b];
+
+    hash_params(&net, bounds);
+    const float *q = prism_nn_forward(&net, x, B);
+    double e = rel_err(q, out, (size_t)B * (size_t)A);
+    if (!(e <= 1e-5)) test_fail(__FILE__, __LINE__, "%s outputs: relative error %.3g", file, e);
+    double L = prism_nn_loss_mse(q, a, t, NULL, B, A, NULL, dout);
+    CHECK_NEAR(L, loss[0], 1e-5 * fabs((double)loss[0]));
+    prism_nn_zero_grad(&net);
+    prism_nn_backward(&net, dout, B);
+    check_tensors("gradient", &net, net.grads, grad, 1e-5);
+
+    prism_optim opt;
+    prism_optim_config oc = prism_optim_config_radam(1e-3f);
+    oc.clip_norm = 0.5f;
+    REQUIRE(prism_optim_init(&opt, &oc, net.n_params) == PRISM_OK);
+    hash_params(&net, bounds);
+    for (int s = 0; s < 12; s++) {
+        q = prism_nn_forward(&net, x, B);
+        prism_nn_zero_grad(&net);
+        prism_nn_loss_mse(q, a, t, NULL, B, A, NULL, dout);
+        prism_nn_backward(&net, dout, B);
+        prism_optim_step(&opt, net.params, net.grads);
+    }
+    check_tensors("radam x12", &net, net.params, radam, 1e-5);
+    prism_optim_free(&opt);
+    free(a), free(dout);
+done:
+    prism_nn_free(&net);
+    ref_free(&r);
+}
+
+static prism_nn_config pqn_mlp_config(void) {
+    prism_nn_config c = prism_nn_config_mlp(4, 2, 120, 84);
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    return c;
+}
+
+static prism_nn_config pqn_minatar_config(void) {
+    prism_nn_config c = prism_nn_config_minatar(10, 10, 4, 16, 6);
+    c.conv_padding = PRISM_NN_PAD_VALID, c.n_hidden = 1, c.hidden[0] = 128;
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    return c;
+}
+
+TEST(nn_ref_pytorch_layer_norm_mlp_radam) {
+    pqn_reference_test("nn_pqn_mlp.bin", pqn_mlp_config(), 64, 0);
+    pqn_reference_test("nn_pqn_mlp.bin", pqn_mlp_config(), 64, 1);
+}
+
+TEST(nn_ref_pytorch_layer_norm_minatar_radam) {
+    pqn_reference_test("nn_pqn_minatar.bin", pqn_minatar_config(), 16, 0);
+    pqn_reference_test("nn_pqn_minatar.bin", pqn_minatar_config(), 16, 1);
+}
+
+/* torch.nn.init.orthogonal_'s Q (sign-corrected QR) from the same starting matrix. */
+TEST(nn_ref_pytorch_orthogonal_init) {
+    ref_file r;
+    REQUIRE(ref_load(&r, "tests/ref/nn_orthogonal.bin"));
+    const char *names[2][2] = {{"a_tall", "q_tall"}, {"a_wide", "q_wide"}};
+    const int shape[2][2] = {{12, 5}, {5, 12}};
+    for (int k = 0; k < 2; k++) {
+        const float *a = ref_get(&r, names[k][0], 60), *q = ref_get(&r, names[k][1], 60);
+        if (!a || !q) break;
+        double ad[60];
+        float w[60];
+        for (int i = 0; i < 60; i++) ad[i] = (double)a[i];
+        REQUIRE(nn_orthogonalize(w, ad, shape[k][0], shape[k][1], 1.5) == PRISM_OK);
+        for (int i = 0; i < 60; i++) CHECK_NEAR(w[i], q[i], 1e-5);
+    }
+    ref_free(&r);
 }

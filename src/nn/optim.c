@@ -19,6 +19,12 @@ prism_optim_config prism_optim_config_adam(float lr, float eps) {
     return c;
 }
 
+prism_optim_config prism_optim_config_radam(float lr) {
+    prism_optim_config c = prism_optim_config_adam(lr, 1e-8f);
+    c.kind = PRISM_OPTIM_RADAM;
+    return c;
+}
+
 prism_optim_config prism_optim_config_sgd(float lr) {
     prism_optim_config c;
     memset(&c, 0, sizeof c);
@@ -44,7 +50,7 @@ prism_optim_config prism_optim_config_rmsprop_torch(float lr) {
 }
 
 static prism_status check(const prism_optim_config *c) {
-    if ((unsigned)c->kind > PRISM_OPTIM_RMSPROP_TORCH)
+    if ((unsigned)c->kind > PRISM_OPTIM_RADAM)
         return prism_error(PRISM_ERR_INVALID, "optimizer: unknown kind %d", (int)c->kind);
     if (!(c->lr > 0.0f && isfinite(c->lr)))
         return prism_error(PRISM_ERR_INVALID, "optimizer: learning rate %g must be > 0",
@@ -57,7 +63,7 @@ static prism_status check(const prism_optim_config *c) {
     if (!(c->clip_norm >= 0.0f))
         return prism_error(PRISM_ERR_INVALID, "optimizer: clip_norm %g must be >= 0 (0: off)",
                            (double)c->clip_norm);
-    if (c->kind == PRISM_OPTIM_ADAM &&
+    if ((c->kind == PRISM_OPTIM_ADAM || c->kind == PRISM_OPTIM_RADAM) &&
         !(c->beta1 >= 0.0f && c->beta1 < 1.0f && c->beta2 >= 0.0f && c->beta2 < 1.0f))
         return prism_error(PRISM_ERR_INVALID, "optimizer: Adam betas (%g, %g) must be in [0, 1)",
                            (double)c->beta1, (double)c->beta2);
@@ -81,6 +87,7 @@ prism_status prism_optim_init(prism_optim *opt, const prism_optim_config *cfg, s
         slots = cfg->momentum > 0;
         break;
     case PRISM_OPTIM_ADAM:
+    case PRISM_OPTIM_RADAM:
         slots = 2;
         break;
     default:
@@ -97,7 +104,7 @@ prism_status prism_optim_init(prism_optim *opt, const prism_optim_config *cfg, s
                                opt->state_len);
     }
     float *s = opt->state;
-    if (cfg->kind == PRISM_OPTIM_ADAM) {
+    if (cfg->kind == PRISM_OPTIM_ADAM || cfg->kind == PRISM_OPTIM_RADAM) {
         opt->m = s, opt->v = s + n_params;
     } else if (cfg->kind == PRISM_OPTIM_SGD) {
         opt->mom = cfg->momentum > 0 ? s : NULL;
@@ -178,11 +185,39 @@ static double adam_fused(prism_optim *opt, float *params, const float *grads, fl
 }
 #endif
 
+/* RAdam in torch.optim.RAdam's order of operations (prism/nn.h); the step scalars in double as
+ * PyTorch's Python floats, the per-parameter loop in float. */
+static void radam_update(prism_optim *opt, float *params, const float *grads) {
+    const prism_optim_config *c = &opt->cfg;
+    const float b1 = c->beta1, b2 = c->beta2;
+    const double t = (double)opt->step, bc1 = 1.0 - pow((double)b1, t);
+    const double bc2 = 1.0 - pow((double)b2, t);
+    const double rho_inf = 2.0 / (1.0 - (double)b2) - 1.0;
+    const double rho_t = rho_inf - 2.0 * t * pow((double)b2, t) / bc2;
+    for (size_t i = 0; i < opt->n_params; i++) {
+        float g = grads[i];
+        opt->m[i] = opt->m[i] * b1 + g * (1.0f - b1);
+        opt->v[i] = opt->v[i] * b2 + g * g * (1.0f - b2);
+    }
+    if (rho_t > 5.0) {
+        const double rect = sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf /
+                                 ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t));
+        const float bc1f = (float)bc1, lr = c->lr, bc2_sqrt = (float)sqrt(bc2), rectf = (float)rect;
+        for (size_t i = 0; i < opt->n_params; i++) {
+            float adaptive = bc2_sqrt / (sqrtf(opt->v[i]) + c->eps);
+            params[i] -= ((opt->m[i] / bc1f) * lr) * adaptive * rectf;
+        }
+    } else {
+        const float bc1f = (float)bc1, lr = c->lr;
+        for (size_t i = 0; i < opt->n_params; i++) params[i] -= (opt->m[i] / bc1f) * lr;
+    }
+}
+
 double prism_optim_step(prism_optim *opt, float *params, float *grads) {
     const prism_optim_config *c = &opt->cfg;
     const size_t n = opt->n_params;
 #if defined(__AVX512F__)
-    if (c->kind == PRISM_OPTIM_ADAM && !(c->clip_norm > 0.0f)) {
+    if ((c->kind == PRISM_OPTIM_ADAM || c->kind == PRISM_OPTIM_RADAM) && !(c->clip_norm > 0.0f)) {
         opt->step++;
         const double t = (double)opt->step;
         const float step_size = (float)((double)c->lr / (1.0 - pow((double)c->beta1, t)));
@@ -275,6 +310,9 @@ double prism_optim_step(prism_optim *opt, float *params, float *grads) {
         }
         break;
     }
+    case PRISM_OPTIM_RADAM:
+        radam_update(opt, params, grads);
+        break;
     case PRISM_OPTIM_RMSPROP_TF:
     case PRISM_OPTIM_RMSPROP_TORCH: {
         const float rho = c->rho;

@@ -1,0 +1,242 @@
+/* Tests for the engine pieces PQN needs: LayerNorm networks (finite-difference gradients, fast
+ * against naive kernels, save/load), orthogonal initialisation (orthogonality, gain,
+ * determinism) and the RAdam rule on hand-computed steps. The PyTorch reference tests of the
+ * same pieces are in test_nn_ref.c. */
+#include "harness.h"
+#include "prism/nn.h"
+#include "../src/nn/nn_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void fill_uniform(float *x, size_t n, uint64_t seed) {
+    prism_rng r;
+    prism_rng_seed(&r, seed, 98);
+    for (size_t i = 0; i < n; i++) x[i] = (float)prism_rng_range(&r, -1.0, 1.0);
+}
+
+static prism_nn_config ln_mlp(void) {
+    prism_nn_config c = prism_nn_config_mlp(5, 3, 16, 12);
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    return c;
+}
+
+static prism_nn_config ln_conv(void) {
+    prism_nn_config c = prism_nn_config_minatar(6, 5, 3, 4, 3);
+    c.conv_padding = PRISM_NN_PAD_VALID, c.n_hidden = 1, c.hidden[0] = 10;
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    return c;
+}
+
+/* Finite differences of the double forward against backward, both kernel sets; LayerNorm's
+ * scale starts at 1 and its shift at 0, so both are moved off their initial values first (a
+ * check at g = 1, b = 0 would miss a gradient that forgot g). */
+static void ln_gradcheck(const char *label, prism_nn_config cfg, int B) {
+    for (int naive = 0; naive <= 1; naive++) {
+        prism_nn net;
+        REQUIRE(prism_nn_init(&net, &cfg, B, 7) == PRISM_OK);
+        prism_nn_set_naive(&net, naive);
+        int ln_tensors = 0;
+        for (int t = 0; t < net.n_tensors; t++)
+            if (strstr(net.tensors[t].name, ".ln.")) {
+                ln_tensors++;
+                float *p = net.params + net.tensors[t].offset;
+                fill_uniform(p, net.tensors[t].len, (uint64_t)t);
+                for (size_t i = 0; i < net.tensors[t].len; i++) p[i] = 1.0f + 0.5f * p[i];
+            }
+        CHECK(ln_tensors >= 2);
+        float *x = malloc(sizeof(float) * (size_t)B * (size_t)net.in_size);
+        fill_uniform(x, (size_t)B * (size_t)net.in_size, 3);
+        prism_rng rng;
+        prism_rng_seed(&rng, 5, 0);
+        prism_nn_gradcheck_result res;
+        REQUIRE(prism_nn_gradcheck(&net, x, B, NULL, 1e-3, 40, &rng, &res) == PRISM_OK);
+        if (!(res.max_rel_err < 1e-4) || res.checked < 20)
+            test_fail(__FILE__, __LINE__,
+                      "%s (naive %d): max rel err %.3g (abs %.3g) at %s; checked %d, skipped %d",
+                      label, naive, res.max_rel_err, res.max_abs_err, res.worst, res.checked,
+                      res.skipped_kinks);
+        CHECK(res.skipped_kinks * 4 < res.checked);
+        free(x);
+        prism_nn_free(&net);
+    }
+}
+
+TEST(nn_layer_norm_gradcheck_mlp_and_conv) {
+    ln_gradcheck("layer-norm mlp", ln_mlp(), 6);
+    ln_gradcheck("layer-norm conv", ln_conv(), 3);
+}
+
+/* The LayerNorm network's double forward follows the float forward, and LayerNorm really acts:
+ * the output is invariant to scaling a hidden layer's weights and bias (what LayerNorm does and
+ * a plain MLP does not). */
+TEST(nn_layer_norm_forward_normalises) {
+    prism_nn_config c = ln_mlp();
+    prism_nn net;
+    REQUIRE(prism_nn_init(&net, &c, 4, 1) == PRISM_OK);
+    float x[20], before[12];
+    fill_uniform(x, 20, 2);
+    double out[12];
+    REQUIRE(prism_nn_forward_f64(&net, x, 4, out) == PRISM_OK);
+    const float *o = prism_nn_forward(&net, x, 4);
+    for (int i = 0; i < 12; i++) CHECK_NEAR(o[i], out[i], 1e-5);
+    memcpy(before, o, sizeof before);
+    for (size_t i = 0; i < net.tensors[1].offset + net.tensors[1].len; i++) net.params[i] *= 8.0f;
+    o = prism_nn_forward(&net, x, 4);
+    /* up to eps: the variance under the square root grows 64-fold, eps does not */
+    for (int i = 0; i < 12; i++) CHECK_NEAR(o[i], before[i], 1e-4);
+    prism_nn_free(&net);
+}
+
+static double rel_diff(const float *a, const float *b, size_t n) {
+    double mx = 0, d = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx = fabs((double)b[i]) > mx ? fabs((double)b[i]) : mx;
+        double e = fabs((double)a[i] - (double)b[i]);
+        d = e > d ? e : d;
+    }
+    return d / (mx > 0 ? mx : 1);
+}
+
+TEST(nn_layer_norm_fast_matches_naive) {
+    prism_nn_config cfgs[3] = {ln_mlp(), ln_conv(), prism_nn_config_mlp(4, 2, 120, 84)};
+    cfgs[2].layer_norm = 1, cfgs[2].layer_norm_eps = 1e-5f;
+    for (int k = 0; k < 3; k++) {
+        const int B = 37;
+        prism_nn a, b;
+        REQUIRE(prism_nn_init(&a, &cfgs[k], B, 11) == PRISM_OK);
+        REQUIRE(prism_nn_init(&b, &cfgs[k], B, 11) == PRISM_OK);
+        prism_nn_set_naive(&b, 1);
+        size_t nx = (size_t)B * (size_t)a.in_size, no = (size_t)B * (size_t)a.out_size;
+        float *x = malloc(sizeof(float) * nx), *d = malloc(sizeof(float) * no);
+        fill_uniform(x, nx, 2);
+        fill_uniform(d, no, 4);
+        const float *oa = prism_nn_forward(&a, x, B), *ob = prism_nn_forward(&b, x, B);
+        double e = rel_diff(oa, ob, no);
+        prism_nn_zero_grad(&a), prism_nn_zero_grad(&b);
+        prism_nn_backward(&a, d, B), prism_nn_backward(&b, d, B);
+        double eg = rel_diff(a.grads, b.grads, a.n_params);
+        if (!(e < 1e-5 && eg < 1e-5))
+            test_fail(__FILE__, __LINE__, "config %d: outputs differ by %.3g, grads by %.3g", k, e,
+                      eg);
+        free(x), free(d);
+        prism_nn_free(&a), prism_nn_free(&b);
+    }
+}
+
+TEST(nn_layer_norm_save_load_and_version) {
+    prism_nn_config c = ln_conv();
+    prism_nn a, b, plain;
+    REQUIRE(prism_nn_init(&a, &c, 2, 1) == PRISM_OK);
+    REQUIRE(prism_nn_init(&b, &c, 2, 2) == PRISM_OK);
+    fill_uniform(a.params, a.n_params, 9);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ln.bin", test_tmpdir());
+    REQUIRE(prism_nn_save(&a, NULL, path) == PRISM_OK);
+    REQUIRE(prism_nn_load(&b, NULL, path) == PRISM_OK);
+    CHECK(memcmp(a.params, b.params, sizeof(float) * a.n_params) == 0);
+    size_t len = 0;
+    char *buf = test_read_file(path, &len);
+    REQUIRE(buf && len > 12);
+    uint32_t version;
+    memcpy(&version, buf + 8, 4);
+    CHECK_EQ_INT(version, 2);
+    free(buf);
+    /* A network without LayerNorm rejects the file, naming the configuration mismatch... */
+    prism_nn_config pc = c;
+    pc.layer_norm = 0;
+    REQUIRE(prism_nn_init(&plain, &pc, 2, 1) == PRISM_OK);
+    CHECK(prism_nn_load(&plain, NULL, path) != PRISM_OK);
+    CHECK(strstr(prism_error_message(), "different configuration") != NULL);
+    /* ...and is itself still written in version 1, byte for byte the format it had. */
+    REQUIRE(prism_nn_save(&plain, NULL, path) == PRISM_OK);
+    buf = test_read_file(path, &len);
+    REQUIRE(buf && len > 12);
+    memcpy(&version, buf + 8, 4);
+    CHECK_EQ_INT(version, 1);
+    CHECK(len == 8 + 4 + 24 * 4 + 8 + 4 * plain.n_params + 32 + 4 + 4);
+    free(buf);
+    prism_nn_free(&a), prism_nn_free(&b), prism_nn_free(&plain);
+}
+
+TEST(nn_layer_norm_bad_configs_are_rejected) {
+    prism_nn_config c = ln_mlp();
+    prism_nn net;
+    c.noisy = 1, c.noisy_sigma0 = 0.1f;
+    CHECK(prism_nn_init(&net, &c, 2, 1) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "layer_norm") != NULL);
+    c = ln_mlp();
+    c.layer_norm_eps = 0.0f;
+    CHECK(prism_nn_init(&net, &c, 2, 1) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "layer_norm_eps") != NULL);
+    c = ln_mlp();
+    c.init = PRISM_NN_INIT_ORTHOGONAL, c.init_scale = 0.0f;
+    CHECK(prism_nn_init(&net, &c, 2, 1) == PRISM_ERR_INVALID);
+}
+
+/* W W^T = gain^2 I for a wide or square W (rows orthogonal), W^T W = gain^2 I for a tall one;
+ * biases zero; same seed same bits, another seed other weights. */
+TEST(nn_orthogonal_init_is_orthogonal_with_gain) {
+    prism_nn_config c = prism_nn_config_mlp(4, 2, 120, 84);
+    c.init = PRISM_NN_INIT_ORTHOGONAL, c.init_scale = 1.41421356f;
+    prism_nn a, b, other;
+    REQUIRE(prism_nn_init(&a, &c, 1, 3) == PRISM_OK);
+    REQUIRE(prism_nn_init(&b, &c, 1, 3) == PRISM_OK);
+    REQUIRE(prism_nn_init(&other, &c, 1, 4) == PRISM_OK);
+    CHECK(memcmp(a.params, b.params, sizeof(float) * a.n_params) == 0);
+    CHECK(memcmp(a.params, other.params, sizeof(float) * a.n_params) != 0);
+    for (int t = 0; t < a.n_tensors; t++) {
+        const prism_nn_tensor *ten = &a.tensors[t];
+        const float *w = a.params + ten->offset;
+        if (ten->rank == 1) {
+            for (size_t i = 0; i < ten->len; i++) CHECK(w[i] == 0.0f);
+            continue;
+        }
+        int rows = ten->shape[0], cols = ten->shape[1];
+        int tall = rows > cols, k = tall ? cols : rows, L = tall ? rows : cols;
+        double worst = 0;
+        for (int p = 0; p < k; p++)
+            for (int q = 0; q < k; q++) {
+                double dot = 0;
+                for (int i = 0; i < L; i++) {
+                    double u = tall ? w[(size_t)i * cols + p] : w[(size_t)p * cols + i];
+                    double v = tall ? w[(size_t)i * cols + q] : w[(size_t)q * cols + i];
+                    dot += u * v;
+                }
+                double want = p == q ? 2.0 : 0.0, e = fabs(dot - want);
+                worst = e > worst ? e : worst;
+            }
+        if (!(worst < 1e-5))
+            test_fail(__FILE__, __LINE__, "%s: W W^T differs from 2 I by %.3g", ten->name, worst);
+    }
+    prism_nn_free(&a), prism_nn_free(&b), prism_nn_free(&other);
+}
+
+/* RAdam by hand: for t <= 5 (rho_t <= 5 with b2 = 0.999) the step is lr * m_hat, plain
+ * momentum SGD; from t = 6 on it is rectified Adam. */
+TEST(nn_radam_follows_its_documented_rule) {
+    prism_optim opt;
+    prism_optim_config c = prism_optim_config_radam(0.1f);
+    REQUIRE(prism_optim_init(&opt, &c, 1) == PRISM_OK);
+    float p = 1.0f, g;
+    double m = 0, v = 0, want = 1.0;
+    const double b1 = 0.9, b2 = 0.999, rho_inf = 2 / (1 - b2) - 1;
+    for (int t = 1; t <= 8; t++) {
+        double gt = t % 2 ? 0.5 : -0.3;
+        g = (float)gt;
+        prism_optim_step(&opt, &p, &g);
+        m = b1 * m + (1 - b1) * gt, v = b2 * v + (1 - b2) * gt * gt;
+        double mh = m / (1 - pow(b1, t)), bc2 = 1 - pow(b2, t);
+        double rho = rho_inf - 2 * t * pow(b2, t) / bc2;
+        if (rho > 5) {
+            double r =
+                sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho));
+            want -= 0.1 * mh * sqrt(bc2) / (sqrt(v) + 1e-8) * r;
+        } else {
+            want -= 0.1 * mh;
+        }
+        CHECK(t < 6 ? !(rho > 5) : rho > 5);
+        CHECK_NEAR(p, want, 1e-5);
+    }
+    prism_optim_free(&opt);
+}
