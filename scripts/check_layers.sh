@@ -45,6 +45,7 @@ probes.h env
 replay.h replay
 agent.h agent
 tabular.h agent
+pqn.h agent
 archive.h archive
 checkpoint.h run
 config.h run
