@@ -105,6 +105,10 @@ TEST(pqn_run_archive_and_bit_identical_resume_mid_iteration) {
     for (char *p = m; *p; p++) rows += *p == '\n';
     CHECK_EQ_INT(rows, 4);
     free(m);
+    /* prism eval (and watch, which loads the same way) evaluates the PQN checkpoint's network */
+    char out[4096];
+    CHECK(test_prism(out, sizeof out, "eval %s --episodes 3 --epsilon 0 --json", full) == 0);
+    CHECK(strstr(out, "pqn-3.bin") && strstr(out, "\"env_steps\":7680"));
     file_in(path, sizeof path, full, "run.json");
     char *run = test_read_file(path, NULL);
     CHECK(run && strstr(run, "\"status\": \"completed\""));

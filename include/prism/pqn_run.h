@@ -58,6 +58,9 @@ prism_status prism_pqn_checkpoint_save(const char *dir, const prism_pqn_run *r);
 /* Load dir/pqn-latest into r, built by prism_pqn_run_init from the same configuration.
  * PRISM_ERR_NOT_FOUND when there is none, PRISM_ERR_CORRUPT naming the file and the problem. */
 prism_status prism_pqn_checkpoint_load(const char *dir, prism_pqn_run *r);
+/* The file dir/pqn-latest names, into path; and loading one given file. */
+prism_status prism_pqn_checkpoint_latest(const char *dir, char *path, size_t cap);
+prism_status prism_pqn_checkpoint_load_file(const char *path, prism_pqn_run *r);
 
 /* As prism_train / prism_train_resume (prism/trainer.h) for agent.kind = pqn. */
 prism_status prism_pqn_train(const prism_config *cfg, const prism_train_options *opt, char *run_dir,

@@ -247,11 +247,11 @@ prism_status prism_pqn_checkpoint_save(const char *dir, const prism_pqn_run *r) 
     return PRISM_OK;
 }
 
-prism_status prism_pqn_checkpoint_load(const char *dir, prism_pqn_run *r) {
-    char latest[PRISM_PATH_MAX], path[PRISM_PATH_MAX];
+prism_status prism_pqn_checkpoint_latest(const char *dir, char *path, size_t cap) {
+    char latest[PRISM_PATH_MAX];
     prism_status st = prism_path_join(latest, sizeof latest, dir, "pqn-latest");
     if (st) return st;
-    char *text = NULL, *data = NULL;
+    char *text = NULL;
     size_t len = 0;
     st = prism_file_read(latest, &text, &len);
     if (st == PRISM_ERR_NOT_FOUND)
@@ -265,9 +265,21 @@ prism_status prism_pqn_checkpoint_load(const char *dir, prism_pqn_run *r) {
         prism_free(text);
         return prism_error(PRISM_ERR_CORRUPT, "%s does not name a PQN checkpoint file", latest);
     }
-    st = prism_path_join(path, sizeof path, dir, text);
+    st = prism_path_join(path, cap, dir, text);
     prism_free(text);
-    if (!st) st = prism_file_read(path, &data, &len);
+    return st;
+}
+
+prism_status prism_pqn_checkpoint_load(const char *dir, prism_pqn_run *r) {
+    char path[PRISM_PATH_MAX];
+    prism_status st = prism_pqn_checkpoint_latest(dir, path, sizeof path);
+    return st ? st : prism_pqn_checkpoint_load_file(path, r);
+}
+
+prism_status prism_pqn_checkpoint_load_file(const char *path, prism_pqn_run *r) {
+    char *data = NULL;
+    size_t len = 0;
+    prism_status st = prism_file_read(path, &data, &len);
     if (st) return st;
     const unsigned char *p = (const unsigned char *)data;
     uint32_t version = 0, want = 0;
