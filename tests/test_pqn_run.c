@@ -120,11 +120,11 @@ TEST(pqn_run_resumes_minatar_mid_episode) {
     prism_config c;
     prism_config_defaults(&c);
     REQUIRE(prism_preset_apply(&c, "pqn", "MinAtar/Breakout-v1") == PRISM_OK);
-    REQUIRE(prism_config_apply(&c, "agent.num_envs=4 agent.rollout_steps=16 agent.minibatches=4 "
-                                   "train.steps=256 train.iteration_steps=128 "
+    /* the preset's 128 environments, 2 iterations of 2 rollouts of 32 steps */
+    REQUIRE(prism_config_apply(&c, "train.steps=16384 train.iteration_steps=8192 "
                                    "train.checkpoint_seconds=0 train.eval_episodes=0 seed=2") ==
             PRISM_OK);
-    resume_case(c, 256, 2, 4 * 400);
+    resume_case(c, 16384, 2, 128 * 400);
 }
 
 /* A damaged checkpoint is refused with a message naming it, and the state is not used. */

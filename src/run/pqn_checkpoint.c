@@ -112,27 +112,59 @@ static void io_random(pqn_io *x, const char *prefix, prism_env_random *v) {
                             x->r->source, prefix);
 }
 
-/* Each environment's state XOR `fresh`'s (a freshly built copy: see prism/pqn_run.h). */
-static void io_env(pqn_io *x, int i, prism_env *e, const unsigned char *fresh) {
-    char name[64];
-    size_t n = e->cls->state_bytes;
-    unsigned char *b = prism_alloc(n ? n : 1);
-    if (!b) {
+/* Every environment, each field one array over the N copies (so the field count does not grow
+ * with N): states XOR `fresh`'s (a freshly built copy: see prism/pqn_run.h), time-limit
+ * counters, random sources. */
+static void io_envs(pqn_io *x, prism_vec_env *v, const unsigned char *fresh) {
+    const size_t n = v->envs[0].cls->state_bytes, N = (size_t)v->n;
+    const size_t np = sizeof v->envs[0].random.np;
+    unsigned char *b = prism_alloc(N * (n > np ? n : np) + 1);
+    int64_t *ints = prism_alloc(sizeof(int64_t) * 2 * N);
+    uint64_t *rngs = prism_alloc(sizeof(uint64_t) * 4 * N);
+    if (!b || !ints || !rngs) {
         if (x->w) x->w->failed = true;
         if (!x->st) x->st = prism_error(PRISM_ERR_NOMEM, "out of memory for a checkpoint");
-        return;
+    } else {
+        for (size_t i = 0; x->w && i < N; i++) {
+            const prism_env *e = &v->envs[i];
+            for (size_t k = 0; k < n; k++)
+                b[i * n + k] = ((const unsigned char *)e->state)[k] ^ fresh[k];
+            ints[i] = e->elapsed, ints[N + i] = e->random.kind;
+            memcpy(rngs + 4 * i, e->random.rng.s, sizeof e->random.rng.s);
+        }
+        io_bytes(x, "envs.state", b, N * n);
+        for (size_t i = 0; !x->w && !x->st && i < N; i++)
+            for (size_t k = 0; k < n; k++)
+                ((unsigned char *)v->envs[i].state)[k] = b[i * n + k] ^ fresh[k];
+        io_i64s(x, "envs.elapsed_and_random_kind", ints, 2 * N);
+        if (x->w)
+            prism_fields_u64s(x->w, "envs.rng", rngs, 4 * N);
+        else if (!x->st)
+            x->st = prism_fields_get_u64s(x->r, "envs.rng", rngs, 4 * N);
+        for (size_t i = 0; x->w && i < N; i++) memcpy(b + i * np, &v->envs[i].random.np, np);
+        io_bytes(x, "envs.np_random", b, N * np);
+        for (size_t i = 0; !x->w && !x->st && i < N; i++) {
+            prism_env *e = &v->envs[i];
+            if (ints[N + i] != (int64_t)e->random.kind) {
+                x->st = prism_error(PRISM_ERR_CORRUPT,
+                                    "%s: environment %zu has a random source "
+                                    "of another kind",
+                                    x->r->source, i);
+                break;
+            }
+            if (ints[i] < 0 || ints[i] > 2147483647LL) {
+                x->st = prism_error(PRISM_ERR_CORRUPT,
+                                    "%s: environment %zu's step count is out "
+                                    "of range",
+                                    x->r->source, i);
+                break;
+            }
+            e->elapsed = (int)ints[i];
+            memcpy(e->random.rng.s, rngs + 4 * i, sizeof e->random.rng.s);
+            memcpy(&e->random.np, b + i * np, np);
+        }
     }
-    if (x->w)
-        for (size_t k = 0; k < n; k++) b[k] = ((unsigned char *)e->state)[k] ^ fresh[k];
-    snprintf(name, sizeof name, "env%d.state", i);
-    io_bytes(x, name, b, n);
-    if (!x->w && !x->st)
-        for (size_t k = 0; k < n; k++) ((unsigned char *)e->state)[k] = b[k] ^ fresh[k];
-    prism_free(b);
-    snprintf(name, sizeof name, "env%d.elapsed", i);
-    io_int(x, name, &e->elapsed);
-    snprintf(name, sizeof name, "env%d.random", i);
-    io_random(x, name, &e->random);
+    prism_free(b), prism_free(ints), prism_free(rngs);
 }
 
 static void visit(pqn_io *x, prism_pqn_run *r, const unsigned char *fresh) {
@@ -158,7 +190,7 @@ static void visit(pqn_io *x, prism_pqn_run *r, const unsigned char *fresh) {
     io_bytes(x, "pqn.obs", pq->obs, sizeof(float) * (size_t)pq->n * (size_t)pq->obs_size);
     io_bytes(x, "pqn.ep_return", pq->ep_return, sizeof(double) * (size_t)pq->n);
     io_bytes(x, "pqn.ep_length", pq->ep_length, sizeof(int) * (size_t)pq->n);
-    for (int i = 0; i < pq->n; i++) io_env(x, i, &pq->venv.envs[i], fresh);
+    io_envs(x, &pq->venv, fresh);
 }
 
 /* The bytes of a freshly built environment of the run's kind (what io_env XORs with). */

@@ -283,6 +283,10 @@ static prism_status loop(pqn_trainer *t) {
                    (tc->checkpoint_seconds > 0 &&
                     prism_now() - t->last_checkpoint >= tc->checkpoint_seconds);
         if (checkpoints && due && (st = save(t, false))) return st;
+        if (t->opt->stop && *t->opt->stop && r->iterations_done < r->iterations) {
+            if (checkpoints && !due && (st = save(t, false))) return st;
+            return prism_error(PRISM_ERR_INTERRUPTED, "interrupted at step %lld", r->pq.env_steps);
+        }
     }
     return st;
 }
