@@ -57,7 +57,7 @@ static void resume_case(prism_config cfg, long long steps, int iterations, int o
     o.stop = &stop;
     o.run_id = "part";
     CHECK(prism_train(&cfg, &o, part, sizeof part) == PRISM_ERR_INTERRUPTED);
-    file_in(path, sizeof path, part, "checkpoints/pqn-0-mid.bin");
+    file_in(path, sizeof path, part, "checkpoints/ckpt-0-mid.bin");
     REQUIRE(test_read_file(path, NULL) != NULL);
     stop = 0;
     prism_config back;
@@ -108,7 +108,7 @@ TEST(pqn_run_archive_and_bit_identical_resume_mid_iteration) {
     /* prism eval (and watch, which loads the same way) evaluates the PQN checkpoint's network */
     char out[4096];
     CHECK(test_prism(out, sizeof out, "eval %s --episodes 3 --epsilon 0 --json", full) == 0);
-    CHECK(strstr(out, "pqn-3.bin") && strstr(out, "\"env_steps\":7680"));
+    CHECK(strstr(out, "ckpt-3.bin") && strstr(out, "\"env_steps\":7680"));
     file_in(path, sizeof path, full, "run.json");
     char *run = test_read_file(path, NULL);
     CHECK(run && strstr(run, "\"status\": \"completed\""));
@@ -135,7 +135,7 @@ TEST(pqn_checkpoint_rejects_damage) {
     const char *dir = test_tmpdir();
     REQUIRE(prism_pqn_checkpoint_save(dir, &r) == PRISM_OK);
     char path[1200];
-    file_in(path, sizeof path, dir, "pqn-0.bin");
+    file_in(path, sizeof path, dir, "ckpt-0.bin");
     size_t len = 0;
     char *buf = test_read_file(path, &len);
     REQUIRE(buf && len > 100);
@@ -146,7 +146,7 @@ TEST(pqn_checkpoint_rejects_damage) {
     fclose(f);
     free(buf);
     CHECK(prism_pqn_checkpoint_load(dir, &r) == PRISM_ERR_CORRUPT);
-    CHECK(strstr(prism_error_message(), "pqn-0.bin") != NULL);
+    CHECK(strstr(prism_error_message(), "ckpt-0.bin") != NULL);
     prism_pqn_run_free(&r);
     /* LunarLander's Box2D world lives outside its struct: refused, saying why */
     REQUIRE(prism_config_set(&cfg, "env", "LunarLander-v3") == PRISM_OK);

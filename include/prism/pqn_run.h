@@ -45,8 +45,9 @@ typedef struct prism_pqn_run {
 prism_status prism_pqn_run_init(prism_pqn_run *r, const prism_config *cfg);
 void prism_pqn_run_free(prism_pqn_run *r);
 
-/* Checkpoint files: dir/pqn-<iteration>[-mid].bin written atomically, then dir/pqn-latest names
- * it and the previous one is removed. Layout: magic "PRISMPQN", u32 version (1), u32 0, u64
+/* Checkpoint files: dir/ckpt-<iteration>[-mid].bin written atomically, then dir/latest names it
+ * and the previous one is removed (the DQN trainer's names, so prism_checkpoint_latest finds it;
+ * the magic tells the two formats apart). Layout: magic "PRISMPQN", u32 version (1), u32 0, u64
  * payload length, payload (named fields: counters, accumulators, statistics, RNG streams, each
  * environment's state, time-limit counter and random source, the current observations and
  * episode sums; then the network with its optimizer in the prism/nn.h format), u32 CRC-32C of
@@ -55,11 +56,11 @@ void prism_pqn_run_free(prism_pqn_run *r);
  * depend on where the program was loaded. Environments that own external resources (a Box2D
  * world) cannot be saved: PRISM_ERR_UNSUPPORTED says so. */
 prism_status prism_pqn_checkpoint_save(const char *dir, const prism_pqn_run *r);
-/* Load dir/pqn-latest into r, built by prism_pqn_run_init from the same configuration.
- * PRISM_ERR_NOT_FOUND when there is none, PRISM_ERR_CORRUPT naming the file and the problem. */
+/* Load the checkpoint dir/latest names into r, built by prism_pqn_run_init from the same
+ * configuration. PRISM_ERR_NOT_FOUND when there is none, PRISM_ERR_CORRUPT naming the file and the
+ * problem. */
 prism_status prism_pqn_checkpoint_load(const char *dir, prism_pqn_run *r);
-/* The file dir/pqn-latest names, into path; and loading one given file. */
-prism_status prism_pqn_checkpoint_latest(const char *dir, char *path, size_t cap);
+/* Load one given file. */
 prism_status prism_pqn_checkpoint_load_file(const char *path, prism_pqn_run *r);
 
 /* As prism_train / prism_train_resume (prism/trainer.h) for agent.kind = pqn. */

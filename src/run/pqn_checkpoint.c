@@ -1,8 +1,9 @@
 /* PQN checkpoints (prism/pqn_run.h): taken between rollouts, so they hold every environment
  * mid-episode. The payload is assembled in memory, so one CRC covers it and the write is one
- * atomic file; `pqn-latest` is switched to it afterwards. */
+ * atomic file; `latest` is switched to it afterwards. */
 #include "prism/pqn_run.h"
 
+#include "prism/checkpoint.h"
 #include "prism/fields.h"
 #include "prism/file.h"
 #include "prism/run_state.h"
@@ -241,9 +242,10 @@ prism_status prism_pqn_checkpoint_save(const char *dir, const prism_pqn_run *r) 
     if (fclose(f) != 0 && !st)
         st = prism_error(PRISM_ERR_NOMEM, "out of memory building a checkpoint");
     char name[64], path[PRISM_PATH_MAX], latest[PRISM_PATH_MAX], old[PRISM_PATH_MAX] = "";
-    snprintf(name, sizeof name, "pqn-%d%s.bin", r->iterations_done, r->mid_iteration ? "-mid" : "");
+    snprintf(name, sizeof name, "ckpt-%d%s.bin", r->iterations_done,
+             r->mid_iteration ? "-mid" : "");
     if (!st) st = prism_path_join(path, sizeof path, dir, name);
-    if (!st) st = prism_path_join(latest, sizeof latest, dir, "pqn-latest");
+    if (!st) st = prism_path_join(latest, sizeof latest, dir, "latest");
     if (!st) {
         unsigned char head[PQN_HEADER], tail[4];
         memcpy(head, PQN_MAGIC, 8);
@@ -265,13 +267,7 @@ prism_status prism_pqn_checkpoint_save(const char *dir, const prism_pqn_run *r) 
     free(payload);
     if (st) return st;
     /* the previous checkpoint goes once `latest` names the new one */
-    char *text = NULL;
-    size_t tlen = 0;
-    if (prism_file_read(latest, &text, &tlen) == PRISM_OK) {
-        text[strcspn(text, "\r\n")] = 0;
-        if (strcmp(text, name) && !strchr(text, '/')) prism_path_join(old, sizeof old, dir, text);
-        prism_free(text);
-    }
+    if (prism_checkpoint_latest(dir, old, sizeof old) != PRISM_OK || !strcmp(old, path)) old[0] = 0;
     char line[80];
     int n = snprintf(line, sizeof line, "%s\n", name);
     if ((st = prism_file_write_atomic(latest, line, (size_t)n))) return st;
@@ -279,32 +275,9 @@ prism_status prism_pqn_checkpoint_save(const char *dir, const prism_pqn_run *r) 
     return PRISM_OK;
 }
 
-prism_status prism_pqn_checkpoint_latest(const char *dir, char *path, size_t cap) {
-    char latest[PRISM_PATH_MAX];
-    prism_status st = prism_path_join(latest, sizeof latest, dir, "pqn-latest");
-    if (st) return st;
-    char *text = NULL;
-    size_t len = 0;
-    st = prism_file_read(latest, &text, &len);
-    if (st == PRISM_ERR_NOT_FOUND)
-        return prism_error(PRISM_ERR_NOT_FOUND,
-                           "no PQN checkpoint in %s (the run stopped before its first "
-                           "checkpoint; start it again)",
-                           dir);
-    if (st) return st;
-    text[strcspn(text, "\r\n")] = 0;
-    if (strncmp(text, "pqn-", 4) || strchr(text, '/')) {
-        prism_free(text);
-        return prism_error(PRISM_ERR_CORRUPT, "%s does not name a PQN checkpoint file", latest);
-    }
-    st = prism_path_join(path, cap, dir, text);
-    prism_free(text);
-    return st;
-}
-
 prism_status prism_pqn_checkpoint_load(const char *dir, prism_pqn_run *r) {
     char path[PRISM_PATH_MAX];
-    prism_status st = prism_pqn_checkpoint_latest(dir, path, sizeof path);
+    prism_status st = prism_checkpoint_latest(dir, path, sizeof path);
     return st ? st : prism_pqn_checkpoint_load_file(path, r);
 }
 

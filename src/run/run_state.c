@@ -109,7 +109,7 @@ static prism_status load_pqn(prism_run_state *s, const char *run_dir, const char
     if (checkpoint)
         snprintf(s->checkpoint, sizeof s->checkpoint, "%s", checkpoint);
     else if (!(st = prism_path_join(dir, sizeof dir, run_dir, "checkpoints")))
-        st = prism_pqn_checkpoint_latest(dir, s->checkpoint, sizeof s->checkpoint);
+        st = prism_checkpoint_latest(dir, s->checkpoint, sizeof s->checkpoint);
     if (st) return st;
     static prism_pqn_run r; /* large; eval and watch load one run at a time */
     char chosen[PRISM_PATH_MAX];
