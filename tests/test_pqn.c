@@ -170,3 +170,34 @@ TEST(pqn_bad_configs_name_the_key) {
     c = pqn_config();
     CHECK(prism_pqn_init(&pq, &c, NULL, "CartPol-v1", 1000, 1) == PRISM_ERR_NOT_FOUND);
 }
+
+/* End to end on the truncation probe (prism/probes.h): from observation 0 the one action leads
+ * to observation 1 with reward 0 and the time limit truncates there; from 1 it terminates with
+ * reward 1. Bootstrapping on truncation learns Q(0) = gamma * Q(1) = gamma; the shortcut of
+ * treating the time limit as a termination learns Q(0) = 0. */
+static void truncation_probe_q(bool shortcut, float q[2]) {
+    prism_agent_config c = pqn_config();
+    c.hidden[0] = 16, c.n_hidden = 1;
+    c.gamma = 0.9, c.lr = 3e-3, c.lr_anneal = false, c.eps_decay_steps = 0, c.eps_end = 0;
+    c.num_envs = 4, c.rollout_steps = 8, c.epochs = 2, c.minibatches = 2;
+    c.truncation_as_termination = shortcut;
+    prism_pqn pq;
+    REQUIRE(prism_pqn_init(&pq, &c, NULL, "probe-truncation", 32 * 400, 1) == PRISM_OK);
+    for (int i = 0; i < 400; i++) {
+        prism_pqn_rollout(&pq);
+        REQUIRE(prism_pqn_learn(&pq) == PRISM_OK);
+    }
+    const float obs[2] = {0, 1};
+    prism_nn_q(&pq.net, obs, 2, q);
+    prism_pqn_free(&pq);
+}
+
+TEST(pqn_truncation_probe_bootstraps_unless_told_not_to) {
+    float q[2];
+    truncation_probe_q(false, q);
+    CHECK_NEAR(q[1], 1.0, 0.05);
+    CHECK_NEAR(q[0], 0.9, 0.05);
+    truncation_probe_q(true, q);
+    CHECK_NEAR(q[1], 1.0, 0.05);
+    CHECK_NEAR(q[0], 0.0, 0.05);
+}
