@@ -178,6 +178,16 @@ TEST(nn_fast_kernels_match_naive) {
     fast_vs_naive("conv valid", c, 9);
 }
 
+TEST(nn_fast_kernels_match_naive_with_layer_norm) {
+    prism_nn_config c = prism_nn_config_mlp(4, 2, 120, 84);
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    fast_vs_naive("layer-norm mlp 4-120-84-2", c, 37);
+    c = prism_nn_config_minatar(10, 10, 4, 16, 6);
+    c.conv_padding = PRISM_NN_PAD_VALID, c.n_hidden = 1, c.hidden[0] = 128;
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    fast_vs_naive("layer-norm minatar", c, 9);
+}
+
 TEST(nn_batch_rows_are_independent_and_act_is_argmax) {
     prism_nn_config c = prism_nn_config_mlp(4, 5, 32, 32);
     prism_nn net;
