@@ -22,6 +22,7 @@
  * network alone (prism bench nn). */
 #include "cli.h"
 #include "prism/agent.h"
+#include "prism/pqn.h"
 #include "prism/presets.h"
 
 #include <stdio.h>
@@ -34,6 +35,7 @@ typedef struct train_case {
 static const train_case cases[] = {
     {"cleanrl-dqn", "CartPole-v1"}, {"dqn", "CartPole-v0"}, {"rainbow", "CartPole-v0"},
     {"rainbow", "LunarLander-v3"},  {"dqn", "breakout"},    {"rainbow", "breakout"},
+    {"pqn", "CartPole-v1"},         {"pqn", "breakout"},
 };
 enum { N_CASES = (int)(sizeof cases / sizeof cases[0]) };
 
@@ -45,12 +47,57 @@ typedef struct train_result {
     prism_agent_flops flops; /* counted from the config, not measured */
 } train_result;
 
+/* A PQN case: rollout-and-learn cycles (N * T environment steps, E * M updates each), one per
+ * chunk, at the final epsilon, at least five and enough for `updates` updates. The FLOPs are
+ * prism_pqn_count_flops per cycle: per step that over N * T, per update a minibatch's forward
+ * and backward, per act one row of the batched forward. */
+static prism_status run_pqn_case(const prism_config *cfg, long long updates, train_result *r) {
+    prism_agent_config ac = cfg->agent_cfg;
+    ac.eps_decay_steps = 0; /* act at the final epsilon: see the file comment */
+    prism_env_options eo = prism_env_options_default();
+    eo.max_episode_steps = cfg->env_max_episode_steps;
+    prism_pqn pq;
+    prism_status st = prism_pqn_init(&pq, &ac, &eo, cfg->env, cfg->train.steps, cfg->seed);
+    if (st) return st;
+    const long long per_cycle = (long long)ac.epochs * ac.minibatches;
+    long long cycles = (updates + per_cycle - 1) / per_cycle;
+    if (cycles < 5) cycles = 5;
+    const double steps = (double)pq.n * pq.T, cycle_flops = prism_pqn_count_flops(&ac, pq.cls);
+    prism_nn_config nc = prism_agent_net_config(&ac, pq.cls);
+    prism_nn_flops mb = prism_nn_count_flops(&nc, pq.minibatch);
+    r->flops.per_step = cycle_flops / steps;
+    r->flops.update = mb.forward + mb.backward;
+    r->flops.act = prism_nn_count_flops(&nc, pq.n).forward / pq.n;
+    double t_start = prism_now(), c_start = prism_thread_cpu_now(), best = 1e300;
+    for (long long c = 0; c < cycles && !st; c++) {
+        prism_pqn_stats_reset(&pq);
+        double c0 = prism_now();
+        prism_pqn_rollout(&pq);
+        st = prism_pqn_learn(&pq);
+        double wall = prism_now() - c0;
+        r->steps += (long long)steps;
+        r->updates += pq.stats.updates;
+        if (wall < best) {
+            best = wall;
+            r->best_steps = (long long)steps, r->best_updates = pq.stats.updates;
+            r->best_s = wall, r->act_s = pq.stats.time_act + pq.stats.time_returns;
+            r->env_s = pq.stats.time_env, r->learn_s = pq.stats.time_learn;
+            r->observe_s = pq.stats.time_learn, r->replay_s = 0;
+        }
+    }
+    r->total_s = prism_now() - t_start;
+    r->cpu_s = prism_thread_cpu_now() - c_start;
+    prism_pqn_free(&pq);
+    return st;
+}
+
 static prism_status run_case(const train_case *tc, long long updates, train_result *r) {
     memset(r, 0, sizeof *r);
     prism_config cfg;
     prism_config_defaults(&cfg);
     prism_status st = prism_preset_apply(&cfg, tc->preset, tc->env);
     if (st) return st;
+    if (cfg.agent_cfg.kind == PRISM_AGENT_PQN) return run_pqn_case(&cfg, updates, r);
     prism_env env;
     prism_env_options eo = prism_env_options_default();
     eo.max_episode_steps = cfg.env_max_episode_steps;

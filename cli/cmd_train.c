@@ -141,7 +141,8 @@ static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
         (st = prism_config_set(c, "train.steps", cli_value(&opts[O_STEPS], ""))))
         return cli_fail("train", st, NULL);
     if (c->train.iteration_steps > c->train.steps) c->train.iteration_steps = c->train.steps;
-    if (c->train.steps <= c->agent_cfg.min_replay)
+    /* PQN has no replay memory: min_replay does not apply to it */
+    if (c->agent_cfg.kind == PRISM_AGENT_DQN && c->train.steps <= c->agent_cfg.min_replay)
         fprintf(stderr,
                 "prism train: warning: train.steps %lld is not above agent.min_replay %d: "
                 "learning starts only once the replay memory holds %d transitions, so this run "

@@ -45,6 +45,8 @@ probes.h env
 replay.h replay
 agent.h agent
 tabular.h agent
+pqn.h agent
+pqn_run.h run
 archive.h archive
 checkpoint.h run
 config.h run

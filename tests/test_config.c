@@ -281,7 +281,7 @@ static bool perturb(prism_config *c, const char *name) {
     static const char *const candidates[] = {
         "true",        "false",       "7",          "3",           "0.5",   "0.25",          "mse",
         "huber",       "sgd",         "adam",       "float32",     "uint8", "torch_default", "8,8",
-        "0.5,0.5,0.5", "custom-name", "Acrobot-v1", "CartPole-v0", "fixed"};
+        "0.5,0.5,0.5", "custom-name", "Acrobot-v1", "CartPole-v0", "fixed", "pqn",           "dqn"};
     char before[512], after[512];
     if (!prism_config_get(c, name, before, sizeof before)) return false;
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
@@ -313,6 +313,14 @@ TEST(config_hash_covers_every_identity_key_and_only_those) {
             continue;
         }
         bool changed = prism_config_hash(&c) != h0;
+        if (!changed) {
+            /* PQN's keys, LayerNorm and the orthogonal gain count where they are used: in a
+             * PQN run with orthogonal init */
+            prism_config p = base;
+            REQUIRE(prism_config_apply(&p, "agent.kind=pqn agent.init=orthogonal") == PRISM_OK);
+            uint64_t hp = prism_config_hash(&p);
+            changed = perturb(&p, name) && prism_config_hash(&p) != hp;
+        }
         if (changed != prism_config_key_in_identity(i))
             test_fail(__FILE__, __LINE__, "%s: hash %s but the key is %sin the identity", name,
                       changed ? "changed" : "unchanged",

@@ -22,6 +22,13 @@ static void gradcheck_config(const char *label, prism_nn_config cfg, int B, int 
         REQUIRE(prism_nn_init(&net, &cfg, B, 7) == PRISM_OK);
         prism_nn_set_naive(&net, naive);
         prism_nn_set_eval(&net, eval);
+        /* LayerNorm starts as the identity (g = 1, b = 0): move it off, or a gradient that
+         * forgot g would still pass */
+        for (int t = 0; t < net.n_tensors; t++)
+            if (strstr(net.tensors[t].name, ".ln.")) {
+                float *p = net.params + net.tensors[t].offset;
+                fill(p, net.tensors[t].len, (uint64_t)t, 0.5f, 1.5f);
+            }
         float *x = malloc(sizeof(float) * (size_t)B * (size_t)net.in_size);
         fill(x, (size_t)B * (size_t)net.in_size, 3, -1.0f, 1.0f);
         prism_rng rng;
@@ -87,6 +94,16 @@ TEST(nn_gradcheck_conv_same_and_valid) {
     gradcheck_config("conv valid hidden dueling", c, 3, 0);
     c.noisy = 1, c.noisy_sigma0 = 0.3f, c.n_atoms = 5, c.v_min = -1, c.v_max = 2;
     gradcheck_config("conv rainbow", c, 2, 0);
+}
+
+TEST(nn_gradcheck_layer_norm_mlp_and_conv) {
+    prism_nn_config c = prism_nn_config_mlp(5, 3, 16, 12);
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    gradcheck_config("layer-norm mlp", c, 6, 0);
+    c = prism_nn_config_minatar(6, 5, 3, 4, 3);
+    c.conv_padding = PRISM_NN_PAD_VALID, c.n_hidden = 1, c.hidden[0] = 10;
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    gradcheck_config("layer-norm conv", c, 3, 0);
 }
 
 /* The double-precision forward the gradient check relies on agrees with the float forward, and
@@ -159,6 +176,16 @@ TEST(nn_fast_kernels_match_naive) {
     c = prism_nn_config_minatar(6, 7, 3, 5, 4);
     c.conv_padding = PRISM_NN_PAD_VALID, c.n_hidden = 1, c.hidden[0] = 24;
     fast_vs_naive("conv valid", c, 9);
+}
+
+TEST(nn_fast_kernels_match_naive_with_layer_norm) {
+    prism_nn_config c = prism_nn_config_mlp(4, 2, 120, 84);
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    fast_vs_naive("layer-norm mlp 4-120-84-2", c, 37);
+    c = prism_nn_config_minatar(10, 10, 4, 16, 6);
+    c.conv_padding = PRISM_NN_PAD_VALID, c.n_hidden = 1, c.hidden[0] = 128;
+    c.layer_norm = 1, c.layer_norm_eps = 1e-5f;
+    fast_vs_naive("layer-norm minatar", c, 9);
 }
 
 TEST(nn_batch_rows_are_independent_and_act_is_argmax) {

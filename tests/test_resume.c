@@ -581,3 +581,27 @@ TEST(resume_with_more_steps_extends_the_run_as_if_started_with_that_budget) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s --quiet", dir), 2);
     CHECK(strstr(out, "is not the configuration this run was started with") != NULL);
 }
+
+/* PQN's learning rate is annealed over the budget (agent.lr_anneal): a larger budget would change
+ * every update already made, so an extension is refused and nothing is written. PQN has no replay
+ * memory, so the min_replay warning of a short DQN run does not apply to it. */
+TEST(resume_with_more_steps_refuses_an_annealed_pqn_run) {
+    char dir[PRISM_PATH_MAX], path[PRISM_PATH_MAX], out[8192];
+    CHECK_EQ_INT(
+        test_prism(out, sizeof out,
+                   "train CartPole-v1 --agent pqn --steps 1024 --set train.eval_episodes=0 "
+                   "--runs-dir %s --run-id pqn-ext --quiet",
+                   test_tmpdir()),
+        0);
+    CHECK(strstr(out, "min_replay") == NULL);
+    join(dir, test_tmpdir(), "pqn-ext");
+    join(path, dir, "run.json");
+    char *before = test_read_file(path, NULL);
+    REQUIRE(before != NULL);
+    CHECK_EQ_INT(test_prism(out, sizeof out, "train --resume %s --steps 2048", dir), 2);
+    CHECK(strstr(out, "cannot be extended") != NULL);
+    char *after = test_read_file(path, NULL);
+    CHECK(after && !strcmp(before, after));
+    free(after);
+    free(before);
+}

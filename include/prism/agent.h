@@ -32,6 +32,10 @@
 /* Observation values that obs_minmax can scale (obs_min / obs_max entries). */
 enum { PRISM_MAX_OBS_BOUNDS = 16 };
 
+/* The two agent kinds: the DQN family with its replay memory (this header), and PQN, replay-free
+ * Q(lambda) on vectorized environments (prism/pqn.h). */
+typedef enum prism_agent_kind { PRISM_AGENT_DQN = 0, PRISM_AGENT_PQN = 1 } prism_agent_kind;
+
 /* TD loss of a scalar head (a C51 head always uses cross-entropy). */
 typedef enum prism_loss_kind { PRISM_LOSS_HUBER, PRISM_LOSS_MSE } prism_loss_kind;
 
@@ -104,6 +108,18 @@ typedef struct prism_agent_config {
     bool reward_clip; /* clip rewards to [-1, 1] for learning (Dopamine's runner) */
     /* replay storage; PRISM_OBS_AUTO: bits for image observations, float32 otherwise */
     prism_obs_storage obs_storage;
+    /* The agent kind: the DQN family (this header) or PQN (prism/pqn.h), which reads the
+     * network, gamma, optimizer, grad_clip and epsilon keys above and the fields below. */
+    prism_agent_kind kind;
+    int num_envs;                   /* PQN: environments stepped in lockstep (N) */
+    int rollout_steps;              /* PQN: steps per environment per rollout (T) */
+    int epochs;                     /* PQN: passes over each rollout (E) */
+    int minibatches;                /* PQN: minibatches per pass (M; divides N * T) */
+    double lambda;                  /* PQN: Q(lambda)'s lambda */
+    bool lr_anneal;                 /* PQN: lr falls linearly to 0 over the run's rollouts */
+    bool truncation_as_termination; /* PQN: the shortcut of not bootstrapping on truncation */
+    bool layer_norm;                /* LayerNorm before every ReLU (prism/nn.h) */
+    double init_gain;               /* orthogonal init's gain */
 } prism_agent_config;
 
 /* Which learning quantity went non-finite first (the watchdog's report). */

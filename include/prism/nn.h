@@ -66,12 +66,18 @@ typedef enum prism_nn_padding { PRISM_NN_PAD_SAME = 0, PRISM_NN_PAD_VALID = 1 } 
  *                   Dopamine's JAX networks use init_scale = 1/sqrt(3).
  *   VS_FAN_AVG:     l = sqrt(3 * init_scale / ((fan_in + fan_out) / 2)); b = 0.
  *                   (init_scale 1 is Glorot uniform.)
+ *   ORTHOGONAL:     W = init_scale * Q (Saxe et al. 2014), Q orthogonal rows or columns from
+ *                   the QR decomposition of a standard normal (O, In) matrix (transposed when
+ *                   O < In), columns signed by diag(R) as torch.nn.init.orthogonal_; b = 0
+ *                   (CleanRL's layer_init; init_scale = gain, sqrt(2) there). A conv weight is
+ *                   the (F, 9C) matrix.
  * Noisy layers ignore this and use Fortunato et al.'s factorised init (see noisy below). */
 typedef enum prism_nn_init_kind {
     PRISM_NN_INIT_TORCH_DEFAULT = 0,
     PRISM_NN_INIT_GLOROT_UNIFORM = 1,
     PRISM_NN_INIT_VS_FAN_IN = 2,
     PRISM_NN_INIT_VS_FAN_AVG = 3,
+    PRISM_NN_INIT_ORTHOGONAL = 4,
 } prism_nn_init_kind;
 
 /* A Q-network, described by plain data. Zero-initialise, then fill in; or start from one of
@@ -107,7 +113,13 @@ typedef struct prism_nn_config {
     int noisy;
     float noisy_sigma0;
     prism_nn_init_kind init;
-    float init_scale; /* for VS_FAN_IN / VS_FAN_AVG; ignored otherwise */
+    float init_scale; /* for VS_FAN_IN / VS_FAN_AVG, the gain of ORTHOGONAL; else ignored */
+    /* LayerNorm (Ba et al. 2016) before every ReLU: after the conv (over the F channels of each
+     * output pixel, as flax's nn.LayerNorm on NHWC) and after every hidden dense layer;
+     * y = (x - mean) / sqrt(var + layer_norm_eps) * g + b with the biased variance, learnable
+     * g (init 1) and b (init 0) per layer: PQN's network (Gallici et al. 2025). Not with noisy. */
+    int layer_norm;
+    float layer_norm_eps; /* PyTorch's default 1e-5; flax's 1e-6 */
 } prism_nn_config;
 
 /* A 4-`in`..-`out` ReLU MLP with two hidden layers (h1, h2; a width of 0 drops that layer),
@@ -291,6 +303,10 @@ double prism_nn_loss_c51(const float *logits, const int32_t *actions, const floa
  *                  den = sqrt(v) + eps  (eps OUTSIDE the sqrt);
  *                  momentum > 0: buf = momentum buf + g / den, p -= lr buf; else
  *                  p -= lr g / den.
+ *   RADAM:         torch.optim.RAdam (Liu et al. 2020): Adam's m and v; m_hat = m / (1-b1^t);
+ *                  rho_inf = 2/(1-b2) - 1, rho_t = rho_inf - 2 t b2^t / (1-b2^t); if rho_t > 5:
+ *                  r = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t)),
+ *                  p -= lr * m_hat * (sqrt(1-b2^t) / (sqrt(v) + eps)) * r; else p -= lr * m_hat.
  * Global-norm clipping (clip_norm > 0): n = ||g||_2 over all P; if n > clip_norm, g is
  * scaled by clip_norm / n in place (optax's clip_by_global_norm). */
 typedef enum prism_optim_kind {
@@ -298,6 +314,7 @@ typedef enum prism_optim_kind {
     PRISM_OPTIM_ADAM = 1,
     PRISM_OPTIM_RMSPROP_TF = 2,
     PRISM_OPTIM_RMSPROP_TORCH = 3,
+    PRISM_OPTIM_RADAM = 4,
 } prism_optim_kind;
 
 typedef struct prism_optim_config {
@@ -314,6 +331,8 @@ typedef struct prism_optim_config {
 
 prism_optim_config prism_optim_config_adam(float lr, float eps); /* b1 0.9, b2 0.999 */
 prism_optim_config prism_optim_config_sgd(float lr);
+/* PyTorch's RAdam defaults: b1 0.9, b2 0.999, eps 1e-8 (PQN's optimizer). */
+prism_optim_config prism_optim_config_radam(float lr);
 /* DQN (Mnih et al. 2015) / Dopamine: TF form, rho 0.95, momentum 0, centered, rms_init 1. */
 prism_optim_config prism_optim_config_rmsprop_tf(float lr, float eps);
 /* PyTorch defaults: rho 0.99, eps 1e-8, momentum 0, not centered. */
@@ -324,8 +343,8 @@ typedef struct prism_optim {
     size_t n_params; /* P */
     int64_t step;    /* number of steps taken (Adam's t) */
     /* All moments in one contiguous block of state_len = n_slots * P floats:
-     * ADAM [m | v]; RMSPROP [ms | mg (centered) | mom (momentum > 0)]; SGD [buf (momentum > 0)].
-     * A checkpoint writes step and state; slot pointers below point into state. */
+     * ADAM, RADAM [m | v]; RMSPROP [ms | mg (centered) | mom (momentum > 0)]; SGD [buf (momentum >
+     * 0)]. A checkpoint writes step and state; slot pointers below point into state. */
     size_t state_len;
     float *state;
     float *m, *v;         /* Adam moments, or NULL */

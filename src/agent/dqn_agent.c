@@ -50,6 +50,8 @@ prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_
      * init_scale 0 (ignored), so their network configs, and checkpoints, are unchanged. */
     if (c->init == PRISM_NN_INIT_VS_FAN_IN || c->init == PRISM_NN_INIT_VS_FAN_AVG)
         n.init_scale = (float)(1.0 / sqrt(3.0));
+    if (c->init == PRISM_NN_INIT_ORTHOGONAL) n.init_scale = (float)c->init_gain;
+    if (c->layer_norm) n.layer_norm = 1, n.layer_norm_eps = 1e-5f; /* PyTorch's default */
     return n;
 }
 

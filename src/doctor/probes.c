@@ -197,6 +197,14 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
     prism_config cfg;
     prism_status st = prism_doctor_config(o, p->env_id, true, &cfg);
     if (st) return st;
+    if (cfg.agent_cfg.kind == PRISM_AGENT_PQN)
+        /* these probes train the DQN-family agent; a DQN agent with PQN's network would pass or
+         * fail for reasons that say nothing about PQN */
+        return prism_doctor_report_check(
+            r, p->env_id, "all values", NAN, NAN, NAN, PRISM_DOCTOR_SKIP,
+            "the probes train the DQN-family agent, not PQN (agent.kind=pqn); PQN's Q(lambda) "
+            "targets and truncation bootstrapping are checked by tests/test_pqn.c, on the "
+            "truncation probe among others");
     prism_env env;
     if ((st = prism_env_init(&env, p->env_id, NULL))) return st;
     const int D = prism_env_obs_size(env.cls);

@@ -64,6 +64,20 @@ static void dense_f64(const prism_nn *net, const nn_dense *d, const double *th, 
         }
 }
 
+/* LayerNorm in place over rows (R, D) of y with scale th[g..] and shift th[b..]. */
+static void layer_norm_f64(double *y, const double *th, size_t g, size_t b, size_t R, int D,
+                           double eps) {
+    for (size_t r = 0; r < R; r++) {
+        double *yr = y + r * (size_t)D, m = 0, v = 0;
+        for (int i = 0; i < D; i++) m += yr[i];
+        m /= D;
+        for (int i = 0; i < D; i++) v += (yr[i] - m) * (yr[i] - m);
+        double rs = 1.0 / sqrt(v / D + eps);
+        for (int i = 0; i < D; i++)
+            yr[i] = (yr[i] - m) * rs * th[g + (size_t)i] + th[b + (size_t)i];
+    }
+}
+
 static void forward_f64(const prism_nn *net, const double *th, const float *x, int B, double *out,
                         f64_ctx *cx) {
     const prism_nn_impl *im = net->impl;
@@ -91,6 +105,9 @@ static void forward_f64(const prism_nn *net, const double *th, const float *x, i
                         nxt[(((size_t)n * Ho + r) * Wo + cc) * F + f] = s;
                     }
         width = Ho * Wo * F;
+        if (c->layer_norm)
+            layer_norm_f64(nxt, th, im->conv_lg, im->conv_lb, (size_t)B * (size_t)Ho * (size_t)Wo,
+                           F, (double)c->layer_norm_eps);
         relu_record(nxt, (size_t)B * (size_t)width, cx, &k);
         double *t = cur;
         cur = nxt, nxt = t;
@@ -98,6 +115,8 @@ static void forward_f64(const prism_nn *net, const double *th, const float *x, i
     for (int l = 0; l < im->n_hidden; l++) {
         const nn_dense *d = &im->dense[l];
         dense_f64(net, d, th, cur, nxt, B);
+        if (d->ln)
+            layer_norm_f64(nxt, th, d->lg, d->lb, (size_t)B, d->out, (double)c->layer_norm_eps);
         relu_record(nxt, (size_t)B * (size_t)d->out, cx, &k);
         double *t = cur;
         cur = nxt, nxt = t;

@@ -11,10 +11,13 @@
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "prism's file formats are little-endian");
 
-#define NN_MAGIC   "PRISMNN"
-#define NN_VERSION 1u
-#define CFG_FIELDS 24 /* 32-bit words in the config section of version 1 */
-#define OPT_FIELDS 10 /* 32-bit words in the optimizer config section */
+#define NN_MAGIC "PRISMNN"
+/* Version 2 adds two config words (layer_norm, layer_norm_eps); a network without LayerNorm is
+ * still written as version 1, so its files stay byte for byte what they were. */
+#define NN_VERSION    2u
+#define CFG_FIELDS    26 /* 32-bit words in the config section of version 2 */
+#define CFG_FIELDS_V1 24 /* ... and of version 1 (read as layer_norm 0) */
+#define OPT_FIELDS    10 /* 32-bit words in the optimizer config section */
 
 /* A writer that checksums what it writes. */
 typedef struct wr {
@@ -45,6 +48,9 @@ static void config_words(const prism_nn_config *c, uint32_t *o) {
     memcpy(&o[k++], &c->noisy_sigma0, 4);
     o[k++] = (uint32_t)c->init;
     memcpy(&o[k++], &c->init_scale, 4);
+    o[k++] = (uint32_t)(c->layer_norm != 0);
+    float ln_eps = c->layer_norm ? c->layer_norm_eps : 0.0f;
+    memcpy(&o[k++], &ln_eps, 4);
     PRISM_ASSERT(k == CFG_FIELDS);
 }
 
@@ -62,9 +68,10 @@ prism_status prism_nn_write(const prism_nn *net, const prism_optim *opt, FILE *f
     wr w = {f, 0, 0};
     uint32_t cfg[CFG_FIELDS];
     put(&w, NN_MAGIC, 8); /* 7 letters and the terminating NUL */
-    put_u32(&w, NN_VERSION);
+    uint32_t version = net->cfg.layer_norm ? NN_VERSION : 1u;
+    put_u32(&w, version);
     config_words(&net->cfg, cfg);
-    put(&w, cfg, sizeof cfg);
+    put(&w, cfg, sizeof(uint32_t) * (version == 1u ? CFG_FIELDS_V1 : CFG_FIELDS));
     uint64_t P = net->n_params;
     put(&w, &P, 8);
     put(&w, net->params, sizeof(float) * net->n_params);
@@ -121,12 +128,14 @@ prism_status prism_nn_read(prism_nn *net, prism_optim *opt, FILE *f, const char 
                            "prism_nn_save",
                            what);
     if ((st = get(&r, &version, 4))) return st;
-    if (version != NN_VERSION)
+    if (version != NN_VERSION && version != 1u)
         return prism_error(PRISM_ERR_CORRUPT,
-                           "%s: network file version %u, this prism reads version %u; re-create "
-                           "it with this version",
+                           "%s: network file version %u, this prism reads versions 1 and %u; "
+                           "re-create it with this version",
                            what, version, NN_VERSION);
-    if ((st = get(&r, cfg, sizeof cfg))) return st;
+    memset(cfg, 0, sizeof cfg);
+    if ((st = get(&r, cfg, sizeof(uint32_t) * (version == 1u ? CFG_FIELDS_V1 : CFG_FIELDS))))
+        return st;
     config_words(&net->cfg, mine);
     for (int i = 0; i < CFG_FIELDS; i++)
         if (cfg[i] != mine[i])

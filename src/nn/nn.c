@@ -101,13 +101,22 @@ prism_status prism_nn_config_check(const prism_nn_config *c) {
         return prism_error(PRISM_ERR_INVALID,
                            "nn config: noisy_sigma0 %g must be >= 0 (Revisiting Rainbow: 0.1)",
                            (double)c->noisy_sigma0);
-    if ((unsigned)c->init > PRISM_NN_INIT_VS_FAN_AVG)
+    if ((unsigned)c->init > PRISM_NN_INIT_ORTHOGONAL)
         return prism_error(PRISM_ERR_INVALID, "nn config: unknown initialiser %d", (int)c->init);
-    if ((c->init == PRISM_NN_INIT_VS_FAN_IN || c->init == PRISM_NN_INIT_VS_FAN_AVG) &&
+    if ((c->init == PRISM_NN_INIT_VS_FAN_IN || c->init == PRISM_NN_INIT_VS_FAN_AVG ||
+         c->init == PRISM_NN_INIT_ORTHOGONAL) &&
         !(c->init_scale > 0.0f))
         return prism_error(PRISM_ERR_INVALID,
-                           "nn config: init_scale %g must be > 0 for variance scaling",
+                           "nn config: init_scale %g must be > 0 for variance scaling or the "
+                           "orthogonal gain",
                            (double)c->init_scale);
+    if (c->layer_norm && c->noisy)
+        return prism_error(PRISM_ERR_INVALID, "nn config: layer_norm does not combine with noisy "
+                                              "layers; turn one of them off");
+    if (c->layer_norm && !(c->layer_norm_eps > 0.0f && c->layer_norm_eps < 1.0f))
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: layer_norm_eps %g must be in (0, 1) (PyTorch: 1e-5)",
+                           (double)c->layer_norm_eps);
     return PRISM_OK;
 }
 
@@ -127,10 +136,23 @@ static void add_tensor(prism_nn *net, size_t *off, const char *name, int rank, i
     *off += len;
 }
 
+/* The LayerNorm scale and shift of a layer named `name` with `n` features. */
+static void add_layer_norm(prism_nn *net, size_t *off, const char *name, int n, size_t *g,
+                           size_t *b) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%s.ln.g", name);
+    *g = *off;
+    add_tensor(net, off, buf, 1, n, 0, 0, 0);
+    snprintf(buf, sizeof buf, "%s.ln.b", name);
+    *b = *off;
+    add_tensor(net, off, buf, 1, n, 0, 0, 0);
+}
+
 static void add_dense(prism_nn *net, nn_dense *d, size_t *off, const char *name, int in, int out,
                       int noisy, int relu) {
     char buf[32];
     d->in = in, d->out = out, d->noisy = noisy, d->relu = relu;
+    d->ln = relu && net->cfg.layer_norm;
     snprintf(buf, sizeof buf, "%s.w", name);
     d->w = *off;
     add_tensor(net, off, buf, 2, out, in, 0, 0);
@@ -145,21 +167,25 @@ static void add_dense(prism_nn *net, nn_dense *d, size_t *off, const char *name,
         d->bs = *off;
         add_tensor(net, off, buf, 1, out, 0, 0, 0);
     }
+    if (d->ln) add_layer_norm(net, off, name, out, &d->lg, &d->lb);
 }
 
 static void init_uniform(float *p, size_t n, double bound, prism_rng *rng) {
     for (size_t i = 0; i < n; i++) p[i] = (float)prism_rng_range(rng, -bound, bound);
 }
 
-/* Weight and bias init of one layer per cfg->init (not noisy). */
-static void init_layer(const prism_nn_config *c, float *w, size_t wn, float *b, size_t bn,
-                       double fan_in, double fan_out, prism_rng *rng) {
+/* Weight and bias init of one layer per cfg->init (not noisy): w (bn, wn / bn). */
+static prism_status init_layer(const prism_nn_config *c, float *w, size_t wn, float *b, size_t bn,
+                               double fan_in, double fan_out, prism_rng *rng) {
     double bound;
     switch (c->init) {
     case PRISM_NN_INIT_TORCH_DEFAULT:
         init_uniform(w, wn, 1.0 / sqrt(fan_in), rng);
         init_uniform(b, bn, 1.0 / sqrt(fan_in), rng);
-        return;
+        return PRISM_OK;
+    case PRISM_NN_INIT_ORTHOGONAL:
+        memset(b, 0, sizeof(float) * bn);
+        return nn_init_orthogonal(w, (int)bn, (int)(wn / bn), (double)c->init_scale, rng);
     case PRISM_NN_INIT_GLOROT_UNIFORM:
         bound = sqrt(6.0 / (fan_in + fan_out));
         break;
@@ -172,9 +198,15 @@ static void init_layer(const prism_nn_config *c, float *w, size_t wn, float *b, 
     }
     init_uniform(w, wn, bound, rng);
     memset(b, 0, sizeof(float) * bn);
+    return PRISM_OK;
 }
 
-static void init_dense(prism_nn *net, nn_dense *d, prism_rng *rng) {
+/* LayerNorm starts as the identity: g = 1, b = 0. */
+static void init_layer_norm(float *p, size_t g, size_t b, int n) {
+    for (int i = 0; i < n; i++) p[g + (size_t)i] = 1.0f, p[b + (size_t)i] = 0.0f;
+}
+
+static prism_status init_dense(prism_nn *net, nn_dense *d, prism_rng *rng) {
     float *p = net->params;
     size_t wn = (size_t)d->out * (size_t)d->in;
     if (d->noisy) {
@@ -185,9 +217,10 @@ static void init_dense(prism_nn *net, nn_dense *d, prism_rng *rng) {
         init_uniform(p + d->b, (size_t)d->out, bound, rng);
         for (size_t i = 0; i < wn; i++) p[d->ws + i] = s;
         for (int i = 0; i < d->out; i++) p[d->bs + (size_t)i] = s;
-    } else {
-        init_layer(&net->cfg, p + d->w, wn, p + d->b, (size_t)d->out, d->in, d->out, rng);
+        return PRISM_OK;
     }
+    if (d->ln) init_layer_norm(p, d->lg, d->lb, d->out);
+    return init_layer(&net->cfg, p + d->w, wn, p + d->b, (size_t)d->out, d->in, d->out, rng);
 }
 
 void prism_nn_free(prism_nn *net) {
@@ -214,7 +247,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     net->in_size = prism_nn_config_in_size(cfg);
     net->out_size = prism_nn_config_out_size(cfg);
     net->impl = prism_calloc(1, sizeof *net->impl);
-    net->tensors = prism_calloc(4 * (PRISM_NN_MAX_HIDDEN + 3), sizeof *net->tensors);
+    net->tensors = prism_calloc(6 * (PRISM_NN_MAX_HIDDEN + 3), sizeof *net->tensors);
     if (!net->impl || !net->tensors) goto nomem;
     prism_nn_impl *im = net->impl;
 
@@ -231,6 +264,8 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
         add_tensor(net, &off, "conv.w", 4, cfg->conv_filters, 3, 3, cfg->in_c);
         im->conv_b = off;
         add_tensor(net, &off, "conv.b", 1, cfg->conv_filters, 0, 0, 0);
+        if (cfg->layer_norm)
+            add_layer_norm(net, &off, "conv", cfg->conv_filters, &im->conv_lg, &im->conv_lb);
         width = im->conv_ho * im->conv_wo * cfg->conv_filters;
     }
     int maxw = width;
@@ -264,10 +299,12 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     if (im->has_conv) {
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
         need += PIECE(M * (size_t)cfg->conv_filters) + PIECE(nn_conv_scratch_size(cfg, B));
+        if (cfg->layer_norm) need += PIECE(M * (size_t)cfg->conv_filters) + 2 * PIECE(M);
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
         need += PIECE((size_t)B * (size_t)d->out);
+        if (d->ln) need += PIECE((size_t)B * (size_t)d->out) + 2 * PIECE(B);
         if (d->noisy)
             need += PIECE(d->in) + PIECE(d->out) + 2 * PIECE((size_t)d->out * (size_t)d->in) +
                     2 * PIECE(d->out);
@@ -282,10 +319,20 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
         size_t M = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo;
         im->conv_out = TAKE(M * (size_t)cfg->conv_filters);
         im->conv_scratch = TAKE(nn_conv_scratch_size(cfg, B));
+        if (cfg->layer_norm) {
+            im->conv_pre = TAKE(M * (size_t)cfg->conv_filters);
+            im->conv_mean = TAKE(M);
+            im->conv_rstd = TAKE(M);
+        }
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
         d->y = TAKE((size_t)B * (size_t)d->out);
+        if (d->ln) {
+            d->z = TAKE((size_t)B * (size_t)d->out);
+            d->ln_mean = TAKE(B);
+            d->ln_rstd = TAKE(B);
+        }
         if (d->noisy) {
             d->eps_in = TAKE(d->in);
             d->eps_out = TAKE(d->out);
@@ -309,10 +356,14 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     prism_rng_seed(&rng, seed, PRISM_STREAM_NET_INIT);
     if (im->has_conv) {
         size_t wn = (size_t)cfg->conv_filters * 9 * (size_t)cfg->in_c;
-        init_layer(cfg, net->params + im->conv_w, wn, net->params + im->conv_b,
-                   (size_t)cfg->conv_filters, 9.0 * cfg->in_c, 9.0 * cfg->conv_filters, &rng);
+        st = init_layer(cfg, net->params + im->conv_w, wn, net->params + im->conv_b,
+                        (size_t)cfg->conv_filters, 9.0 * cfg->in_c, 9.0 * cfg->conv_filters, &rng);
+        if (st) goto fail;
+        if (cfg->layer_norm)
+            init_layer_norm(net->params, im->conv_lg, im->conv_lb, cfg->conv_filters);
     }
-    for (int i = 0; i < im->n_dense; i++) init_dense(net, &im->dense[i], &rng);
+    for (int i = 0; i < im->n_dense; i++)
+        if ((st = init_dense(net, &im->dense[i], &rng))) goto fail;
     prism_rng_seed(&net->noise_rng, seed, PRISM_STREAM_NOISY);
     prism_nn_noise_resample(net);
     return PRISM_OK;
@@ -320,6 +371,9 @@ nomem:
     prism_nn_free(net);
     return prism_error(PRISM_ERR_NOMEM, "nn: out of memory creating a network for batch %d",
                        max_batch);
+fail:
+    prism_nn_free(net);
+    return st;
 }
 
 static int config_equal(const prism_nn_config *a, const prism_nn_config *b) {
@@ -327,7 +381,7 @@ static int config_equal(const prism_nn_config *a, const prism_nn_config *b) {
         a->conv_filters != b->conv_filters ||
         (a->conv_filters && a->conv_padding != b->conv_padding) || a->n_hidden != b->n_hidden ||
         a->n_actions != b->n_actions || a->n_atoms != b->n_atoms || !a->dueling != !b->dueling ||
-        !a->noisy != !b->noisy)
+        !a->noisy != !b->noisy || !a->layer_norm != !b->layer_norm)
         return 0;
     for (int i = 0; i < a->n_hidden; i++)
         if (a->hidden[i] != b->hidden[i]) return 0;
@@ -514,13 +568,20 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
     }
     const float *w, *b;
     dense_weights(net, d, &w, &b);
+    float *lin = d->ln ? d->z : d->y;
     if (net->naive)
-        nn_linear_forward_naive(d->y, x, w, b, B, d->in, d->out);
+        nn_linear_forward_naive(lin, x, w, b, B, d->in, d->out);
     else if (B == 1 && d->out > NN_SMALL_DIM && d->in >= 64 &&
-             nn_small_matvec(d->y, x, w, b, d->in, d->out, d->reverse))
+             nn_small_matvec(lin, x, w, b, d->in, d->out, d->reverse))
         d->reverse = !d->reverse; /* batch-1 acting: alternate the scan (kernels_small.c) */
     else
-        nn_linear_forward_fast(d->y, x, w, b, B, d->in, d->out);
+        nn_linear_forward_fast(lin, x, w, b, B, d->in, d->out);
+    if (d->ln) {
+        const float *p = net->params;
+        (net->naive ? nn_layer_norm_forward_naive
+                    : nn_layer_norm_forward_fast)(d->y, d->ln_mean, d->ln_rstd, d->z, p + d->lg,
+                                                  p + d->lb, B, d->out, net->cfg.layer_norm_eps);
+    }
     if (d->relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
 }
 
@@ -564,12 +625,18 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
     if (im->has_conv) {
         int pad = c->conv_padding == PRISM_NN_PAD_SAME;
         const float *w = net->params + im->conv_w, *b = net->params + im->conv_b;
+        float *conv = c->layer_norm ? im->conv_pre : im->conv_out;
         if (net->naive)
-            nn_conv_forward_naive(im->conv_out, x, w, b, B, c->in_h, c->in_w, c->in_c,
-                                  c->conv_filters, pad);
+            nn_conv_forward_naive(conv, x, w, b, B, c->in_h, c->in_w, c->in_c, c->conv_filters,
+                                  pad);
         else
-            nn_conv_forward_fast(im->conv_out, im->conv_scratch, x, w, b, B, c->in_h, c->in_w,
-                                 c->in_c, c->conv_filters, pad);
+            nn_conv_forward_fast(conv, im->conv_scratch, x, w, b, B, c->in_h, c->in_w, c->in_c,
+                                 c->conv_filters, pad);
+        if (c->layer_norm)
+            (net->naive ? nn_layer_norm_forward_naive : nn_layer_norm_forward_fast)(
+                im->conv_out, im->conv_mean, im->conv_rstd, conv, net->params + im->conv_lg,
+                net->params + im->conv_lb, B * im->conv_ho * im->conv_wo, c->conv_filters,
+                c->layer_norm_eps);
         nn_relu(im->conv_out,
                 (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
         in = im->conv_out;
@@ -637,6 +704,10 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
     for (int l = im->n_hidden - 1; l >= 0; l--) {
         nn_dense *d = &im->dense[l];
         nn_relu_backward(im->dbuf[cur], d->y, (size_t)B * (size_t)d->out);
+        if (d->ln)
+            (net->naive ? nn_layer_norm_backward_naive : nn_layer_norm_backward_fast)(
+                im->dbuf[cur], net->grads + d->lg, net->grads + d->lb, im->dbuf[cur], d->z,
+                d->ln_mean, d->ln_rstd, net->params + d->lg, B, d->out);
         int below = l > 0 || im->has_conv;
         dense_backward(net, d, below ? im->dbuf[1 - cur] : NULL, im->dbuf[cur], B);
         cur = 1 - cur;
@@ -645,6 +716,11 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
         int pad = c->conv_padding == PRISM_NN_PAD_SAME;
         size_t n = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters;
         nn_relu_backward(im->dbuf[cur], im->conv_out, n);
+        if (c->layer_norm)
+            (net->naive ? nn_layer_norm_backward_naive : nn_layer_norm_backward_fast)(
+                im->dbuf[cur], net->grads + im->conv_lg, net->grads + im->conv_lb, im->dbuf[cur],
+                im->conv_pre, im->conv_mean, im->conv_rstd, net->params + im->conv_lg,
+                B * im->conv_ho * im->conv_wo, c->conv_filters);
         float *gw = net->grads + im->conv_w, *gb = net->grads + im->conv_b;
         if (net->naive)
             nn_conv_backward_naive(gw, gb, im->dbuf[cur], im->x, B, c->in_h, c->in_w, c->in_c,

@@ -27,16 +27,25 @@ typedef struct nn_dense {
     float *dw_scratch; /* noisy: (O, In) dW before it is split into mu and sigma gradients */
     float *x;          /* (B, In) the input of the last forward (points into an act buffer) */
     float *y;          /* (B, O) output (post-ReLU when relu) */
+    int ln;            /* LayerNorm between the linear map and the ReLU (hidden layers) */
+    size_t lg, lb;     /* ln: param offsets of the LayerNorm scale and shift (O) */
+    float *z;          /* ln: (B, O) the linear output before normalisation */
+    float *ln_mean;    /* ln: (B) */
+    float *ln_rstd;    /* ln: (B) */
 } nn_dense;
 
 struct prism_nn_impl {
     int has_conv;
-    int conv_ho, conv_wo;  /* Ho, Wo */
-    size_t conv_w, conv_b; /* (F, 3, 3, C), (F) */
-    float *conv_out;       /* (B, Ho, Wo, F) post-ReLU */
-    float *conv_scratch;   /* nn_conv_scratch_size floats: transposed weights, padded input */
-    const float *x;        /* (B, in) the last input (caller-owned; only read during forward) */
-    int n_dense;           /* hidden layers + head layers */
+    int conv_ho, conv_wo;    /* Ho, Wo */
+    size_t conv_w, conv_b;   /* (F, 3, 3, C), (F) */
+    float *conv_out;         /* (B, Ho, Wo, F) post-ReLU */
+    float *conv_scratch;     /* nn_conv_scratch_size floats: transposed weights, padded input */
+    size_t conv_lg, conv_lb; /* layer_norm: (F) LayerNorm scale and shift of the conv */
+    float *conv_pre;         /* layer_norm: (B, Ho, Wo, F) conv output before normalisation */
+    float *conv_mean;        /* layer_norm: (B * Ho * Wo) */
+    float *conv_rstd;        /* layer_norm: (B * Ho * Wo) */
+    const float *x;          /* (B, in) the last input (caller-owned; only read during forward) */
+    int n_dense;             /* hidden layers + head layers */
     nn_dense dense[PRISM_NN_MAX_HIDDEN + 2];
     int n_hidden;   /* dense[0..n_hidden-1] are hidden; then head (or adv, val) */
     float *out;     /* (B, A*N) network outputs */
@@ -107,6 +116,28 @@ void nn_conv_backward_naive(float *dw, float *db, const float *dy, const float *
                             int W, int C, int F, int pad);
 void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *x, float *scratch,
                            int B, int H, int W, int C, int F, int pad);
+
+/* LayerNorm over the last dimension (layer_norm.c): y (R, D) = (x - mean) * rstd * g (D) + b (D),
+ * saving mean (R) and rstd (R) = 1 / sqrt(biased var + eps) for backward. Backward accumulates
+ * dg (D) and db (D) and overwrites dx (R, D), which may alias dy. */
+void nn_layer_norm_forward_naive(float *y, float *mean, float *rstd, const float *x, const float *g,
+                                 const float *b, int R, int D, float eps);
+void nn_layer_norm_forward_fast(float *y, float *mean, float *rstd, const float *x, const float *g,
+                                const float *b, int R, int D, float eps);
+void nn_layer_norm_backward_naive(float *dx, float *dg, float *db, const float *dy, const float *x,
+                                  const float *mean, const float *rstd, const float *g, int R,
+                                  int D);
+void nn_layer_norm_backward_fast(float *dx, float *dg, float *db, const float *dy, const float *x,
+                                 const float *mean, const float *rstd, const float *g, int R,
+                                 int D);
+
+/* Orthogonal initialisation (orthogonal.c): w (rows, cols) = gain * Q from the QR decomposition
+ * of a (rows x cols, transposed when rows < cols) in double, Q's columns signed by diag(R) as
+ * torch.nn.init.orthogonal_. `a` is the starting matrix, (rows, cols) row-major, overwritten.
+ * nn_init_orthogonal draws `a` standard normal from rng. Return PRISM_ERR_NOMEM on allocation
+ * failure (scratch of rows * cols doubles). */
+prism_status nn_orthogonalize(float *w, double *a, int rows, int cols, double gain);
+prism_status nn_init_orthogonal(float *w, int rows, int cols, double gain, prism_rng *rng);
 
 /* Force OpenBLAS to one thread (at every prism_nn_init). */
 void nn_blas_single_thread(void);

@@ -19,6 +19,12 @@ prism_optim_config prism_optim_config_adam(float lr, float eps) {
     return c;
 }
 
+prism_optim_config prism_optim_config_radam(float lr) {
+    prism_optim_config c = prism_optim_config_adam(lr, 1e-8f);
+    c.kind = PRISM_OPTIM_RADAM;
+    return c;
+}
+
 prism_optim_config prism_optim_config_sgd(float lr) {
     prism_optim_config c;
     memset(&c, 0, sizeof c);
@@ -44,7 +50,7 @@ prism_optim_config prism_optim_config_rmsprop_torch(float lr) {
 }
 
 static prism_status check(const prism_optim_config *c) {
-    if ((unsigned)c->kind > PRISM_OPTIM_RMSPROP_TORCH)
+    if ((unsigned)c->kind > PRISM_OPTIM_RADAM)
         return prism_error(PRISM_ERR_INVALID, "optimizer: unknown kind %d", (int)c->kind);
     if (!(c->lr > 0.0f && isfinite(c->lr)))
         return prism_error(PRISM_ERR_INVALID, "optimizer: learning rate %g must be > 0",
@@ -57,7 +63,7 @@ static prism_status check(const prism_optim_config *c) {
     if (!(c->clip_norm >= 0.0f))
         return prism_error(PRISM_ERR_INVALID, "optimizer: clip_norm %g must be >= 0 (0: off)",
                            (double)c->clip_norm);
-    if (c->kind == PRISM_OPTIM_ADAM &&
+    if ((c->kind == PRISM_OPTIM_ADAM || c->kind == PRISM_OPTIM_RADAM) &&
         !(c->beta1 >= 0.0f && c->beta1 < 1.0f && c->beta2 >= 0.0f && c->beta2 < 1.0f))
         return prism_error(PRISM_ERR_INVALID, "optimizer: Adam betas (%g, %g) must be in [0, 1)",
                            (double)c->beta1, (double)c->beta2);
@@ -81,6 +87,7 @@ prism_status prism_optim_init(prism_optim *opt, const prism_optim_config *cfg, s
         slots = cfg->momentum > 0;
         break;
     case PRISM_OPTIM_ADAM:
+    case PRISM_OPTIM_RADAM:
         slots = 2;
         break;
     default:
@@ -97,7 +104,7 @@ prism_status prism_optim_init(prism_optim *opt, const prism_optim_config *cfg, s
                                opt->state_len);
     }
     float *s = opt->state;
-    if (cfg->kind == PRISM_OPTIM_ADAM) {
+    if (cfg->kind == PRISM_OPTIM_ADAM || cfg->kind == PRISM_OPTIM_RADAM) {
         opt->m = s, opt->v = s + n_params;
     } else if (cfg->kind == PRISM_OPTIM_SGD) {
         opt->mom = cfg->momentum > 0 ? s : NULL;
@@ -178,11 +185,65 @@ static double adam_fused(prism_optim *opt, float *params, const float *grads, fl
 }
 #endif
 
+/* RAdam in torch.optim.RAdam's order of operations (prism/nn.h); the step scalars in double as
+ * PyTorch's Python floats, the per-parameter loop in float. */
+static void radam_update(prism_optim *opt, float *params, const float *grads) {
+    const prism_optim_config *c = &opt->cfg;
+    const float b1 = c->beta1, b2 = c->beta2;
+    const double t = (double)opt->step, bc1 = 1.0 - pow((double)b1, t);
+    const double bc2 = 1.0 - pow((double)b2, t);
+    const double rho_inf = 2.0 / (1.0 - (double)b2) - 1.0;
+    const double rho_t = rho_inf - 2.0 * t * pow((double)b2, t) / bc2;
+    const float bc1f = (float)bc1, lr = c->lr;
+    if (!(rho_t > 5.0)) {
+        for (size_t i = 0; i < opt->n_params; i++) {
+            float g = grads[i];
+            opt->m[i] = opt->m[i] * b1 + g * (1.0f - b1);
+            opt->v[i] = opt->v[i] * b2 + g * g * (1.0f - b2);
+            params[i] -= (opt->m[i] / bc1f) * lr;
+        }
+        return;
+    }
+    const double rect =
+        sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t));
+    const float bc2_sqrt = (float)sqrt(bc2), rectf = (float)rect;
+    size_t i = 0;
+#if defined(__AVX__)
+    /* The scalar loop's operations in its order, eight at a time (sqrtf under the default
+     * -fmath-errno keeps GCC from vectorising the scalar loop, as for Adam): the same bits. */
+    const __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2),
+                 v1b1 = _mm256_set1_ps(1.0f - b1), v1b2 = _mm256_set1_ps(1.0f - b2),
+                 vbc1 = _mm256_set1_ps(bc1f), vlr = _mm256_set1_ps(lr),
+                 vbc2 = _mm256_set1_ps(bc2_sqrt), veps = _mm256_set1_ps(c->eps),
+                 vrect = _mm256_set1_ps(rectf);
+    for (; i + 8 <= opt->n_params; i += 8) {
+        __m256 g = _mm256_loadu_ps(grads + i);
+        __m256 m =
+            _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(opt->m + i), vb1), _mm256_mul_ps(g, v1b1));
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(opt->v + i), vb2),
+                                 _mm256_mul_ps(_mm256_mul_ps(g, g), v1b2));
+        _mm256_storeu_ps(opt->m + i, m);
+        _mm256_storeu_ps(opt->v + i, v);
+        __m256 adaptive = _mm256_div_ps(vbc2, _mm256_add_ps(_mm256_sqrt_ps(v), veps));
+        __m256 step = _mm256_mul_ps(_mm256_div_ps(m, vbc1), vlr);
+        step = _mm256_mul_ps(_mm256_mul_ps(step, adaptive), vrect);
+        _mm256_storeu_ps(params + i, _mm256_sub_ps(_mm256_loadu_ps(params + i), step));
+    }
+#endif
+    for (; i < opt->n_params; i++) {
+        float g = grads[i];
+        opt->m[i] = opt->m[i] * b1 + g * (1.0f - b1);
+        opt->v[i] = opt->v[i] * b2 + g * g * (1.0f - b2);
+        float adaptive = bc2_sqrt / (sqrtf(opt->v[i]) + c->eps);
+        params[i] -= ((opt->m[i] / bc1f) * lr) * adaptive * rectf;
+    }
+}
+
 double prism_optim_step(prism_optim *opt, float *params, float *grads) {
     const prism_optim_config *c = &opt->cfg;
     const size_t n = opt->n_params;
 #if defined(__AVX512F__)
-    if (c->kind == PRISM_OPTIM_ADAM && !(c->clip_norm > 0.0f)) {
+    if ((c->kind == PRISM_OPTIM_ADAM || c->kind == PRISM_OPTIM_RADAM) && !(c->clip_norm > 0.0f)) {
         opt->step++;
         const double t = (double)opt->step;
         const float step_size = (float)((double)c->lr / (1.0 - pow((double)c->beta1, t)));
@@ -275,6 +336,9 @@ double prism_optim_step(prism_optim *opt, float *params, float *grads) {
         }
         break;
     }
+    case PRISM_OPTIM_RADAM:
+        radam_update(opt, params, grads);
+        break;
     case PRISM_OPTIM_RMSPROP_TF:
     case PRISM_OPTIM_RMSPROP_TORCH: {
         const float rho = c->rho;

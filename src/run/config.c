@@ -46,11 +46,29 @@ typedef struct key_spec {
 
 enum { NOT_IDENTITY = 0, IDENTITY = 1, IDENTITY_IF_USED = 2 };
 
+/* The keys only PQN reads (space-delimited, each name followed by a space). */
+#define PQN_KEYS                                                                                   \
+    " kind num_envs rollout_steps epochs minibatches lambda lr_anneal truncation_as_termination "
+
+/* Whether `name` (agent.X) is one of PQN's own keys. */
+static bool pqn_key(const char *name) {
+    char word[64];
+    if (strncmp(name, "agent.", 6)) return false;
+    snprintf(word, sizeof word, " %s ", name + 6);
+    return strstr(PQN_KEYS, word) != NULL;
+}
+
 /* Whether an IDENTITY_IF_USED key's value can change what c computes. */
 static bool key_used(const key_spec *k, const prism_config *c) {
     /* per-action noise is what every run did before the key existed, and the mode of a network
      * without noise changes nothing */
     if (!strcmp(k->name, "agent.noisy_resample")) return prism_agent_keeps_noise(&c->agent_cfg);
+    /* PQN's keys (and the kind itself) count only in PQN runs; LayerNorm and the orthogonal
+     * gain only where they are used */
+    const prism_agent_config *a = &c->agent_cfg;
+    if (!strcmp(k->name, "agent.layer_norm")) return a->layer_norm || a->kind == PRISM_AGENT_PQN;
+    if (!strcmp(k->name, "agent.init_gain")) return a->init == PRISM_NN_INIT_ORTHOGONAL;
+    if (pqn_key(k->name)) return a->kind == PRISM_AGENT_PQN;
     return true;
 }
 
@@ -72,7 +90,8 @@ static const key_spec keys[] = {
      "filters of the 3x3 stride-1 conv layer before the dense layers (0 = no conv)", IDENTITY},
     {"agent.conv_valid", K_BOOL, A(conv_valid), 0, 0, 0, 0, NULL,
      "VALID padding for the conv layer (SAME when false)", IDENTITY},
-    {"agent.init", K_ENUM, A(init), 0, 0, 0, 0, "torch_default glorot_uniform variance_scaling",
+    {"agent.init", K_ENUM, A(init), 0, 0, 0, 0,
+     "torch_default glorot_uniform variance_scaling variance_scaling_fan_avg orthogonal",
      "weight initialiser", IDENTITY},
     {"agent.double", K_BOOL, A(double_q), 0, 0, 0, 0, NULL,
      "double Q-learning: online net picks the next action, target net evaluates it", IDENTITY},
@@ -100,7 +119,7 @@ static const key_spec keys[] = {
     {"agent.gamma", K_DOUBLE, A(gamma), 0, 0, 0, 1, NULL, "discount factor", IDENTITY},
     {"agent.loss", K_ENUM, A(loss), 0, 0, 0, 0, "huber mse",
      "TD loss for scalar heads (C51 always uses cross-entropy)", IDENTITY},
-    {"agent.optimizer", K_ENUM, A(optimizer), 0, 0, 0, 0, "sgd adam rmsprop_tf rmsprop_torch",
+    {"agent.optimizer", K_ENUM, A(optimizer), 0, 0, 0, 0, "sgd adam rmsprop_tf rmsprop_torch radam",
      "optimizer (docs/nn.md describes both RMSProp forms)", IDENTITY},
     {"agent.lr", K_DOUBLE, A(lr), 0, 0, 0, 10, NULL, "learning rate", IDENTITY},
     {"agent.adam_eps", K_DOUBLE, A(adam_eps), 0, 0, 0, 1, NULL, "Adam epsilon", IDENTITY},
@@ -151,6 +170,30 @@ static const key_spec keys[] = {
      IDENTITY},
     {"agent.reward_clip", K_BOOL, A(reward_clip), 0, 0, 0, 0, NULL,
      "clip rewards to [-1, 1] for learning (returns are reported unclipped)", IDENTITY},
+    {"agent.kind", K_ENUM, A(kind), 0, 0, 0, 0, "dqn pqn",
+     "agent kind: dqn (the DQN family with replay) or pqn (replay-free Q(lambda) on vectorized "
+     "environments)",
+     IDENTITY_IF_USED},
+    {"agent.layer_norm", K_BOOL, A(layer_norm), 0, 0, 0, 0, NULL,
+     "LayerNorm before every ReLU (after the conv and each hidden dense layer)", IDENTITY_IF_USED},
+    {"agent.init_gain", K_DOUBLE, A(init_gain), 0, 0, 1e-6, 100, NULL,
+     "gain of the orthogonal initialiser", IDENTITY_IF_USED},
+    {"agent.num_envs", K_INT, A(num_envs), 0, 0, 1, 65536, NULL,
+     "pqn: environments stepped in lockstep", IDENTITY_IF_USED},
+    {"agent.rollout_steps", K_INT, A(rollout_steps), 0, 0, 1, 1e6, NULL,
+     "pqn: steps per environment in each rollout", IDENTITY_IF_USED},
+    {"agent.epochs", K_INT, A(epochs), 0, 0, 1, 1000, NULL, "pqn: passes over each rollout",
+     IDENTITY_IF_USED},
+    {"agent.minibatches", K_INT, A(minibatches), 0, 0, 1, 1e6, NULL,
+     "pqn: minibatches per pass (must divide num_envs x rollout_steps)", IDENTITY_IF_USED},
+    {"agent.lambda", K_DOUBLE, A(lambda), 0, 0, 0, 1, NULL, "pqn: lambda of the Q(lambda) returns",
+     IDENTITY_IF_USED},
+    {"agent.lr_anneal", K_BOOL, A(lr_anneal), 0, 0, 0, 0, NULL,
+     "pqn: learning rate falls linearly to 0 over the run's rollouts", IDENTITY_IF_USED},
+    {"agent.truncation_as_termination", K_BOOL, A(truncation_as_termination), 0, 0, 0, 0, NULL,
+     "pqn: treat a time-limit truncation as a termination (no bootstrap), as CleanRL's pqn.py "
+     "and the PQN authors' code do",
+     IDENTITY_IF_USED},
 
     {"train.steps", K_LONG, T(steps), 0, 0, 1, 1e13, NULL,
      "environment steps (whole iterations: the last episode of an iteration completes)", IDENTITY},
@@ -218,6 +261,15 @@ void prism_config_defaults(prism_config *c) {
     a->eps_end = 0.01;
     a->eps_eval = 0.001;
     a->obs_storage = PRISM_OBS_AUTO;
+    /* PQN's (unused by the DQN family): CleanRL pqn.py's defaults */
+    a->kind = PRISM_AGENT_DQN;
+    a->init_gain = 1.4142135623730951;
+    a->num_envs = 4;
+    a->rollout_steps = 128;
+    a->epochs = 4;
+    a->minibatches = 4;
+    a->lambda = 0.65;
+    a->lr_anneal = true;
     c->train.steps = 30000;
     c->train.iteration_steps = 1000;
     c->train.checkpoint_every = 0;

@@ -110,6 +110,36 @@ enum { N_COMPONENTS = (int)(sizeof components / sizeof components[0]) };
     "agent.dueling=false agent.n_step=1 agent.distributional=false agent.noisy=false "             \
     "train.steps=5000000 train.iteration_steps=100000 train.max_episode_steps=0"
 
+/* PQN (agent.kind=pqn, prism/pqn.h). Classic control: CleanRL's pqn.py defaults, which its
+ * benchmark runs unchanged on CartPole-v1, Acrobot-v1 and MountainCar-v0: 120-84 MLP with
+ * LayerNorm, orthogonal init (gain sqrt 2, biases 0), RAdam lr 2.5e-4 annealed to 0, 4 envs x 128
+ * steps, 4 epochs of 4 minibatches, Q(lambda) 0.65, gamma 0.99, grad norm 10, epsilon 1 -> 0.05
+ * over half of the 500k steps. */
+#define PQN_COMMON                                                                                 \
+    "agent.kind=pqn agent.layer_norm=true agent.init=orthogonal "                                  \
+    "agent.init_gain=1.4142135623730951 agent.optimizer=radam agent.loss=mse agent.grad_clip=10 "  \
+    "agent.lr_anneal=true agent.gamma=0.99 agent.lambda=0.65 agent.eps_start=1 "                   \
+    "agent.eps_end=0.05 "                                                                          \
+    "agent.eps_warmup=0 agent.truncation_as_termination=false agent.double=false "                 \
+    "agent.prioritized=false agent.dueling=false agent.n_step=1 agent.distributional=false "       \
+    "agent.noisy=false agent.reward_clip=false agent.obs_minmax=false "
+#define PQN_CLASSIC                                                                                \
+    PQN_COMMON "agent.hidden=120,84 agent.conv_channels=0 agent.lr=2.5e-4 agent.num_envs=4 "       \
+               "agent.rollout_steps=128 agent.epochs=4 agent.minibatches=4 "                       \
+               "agent.eps_decay_steps=250000 agent.eps_eval=0.05 train.steps=500000 "              \
+               "train.iteration_steps=10240"
+/* MinAtar: the PQN authors' configuration (purejaxql, config/alg/pqn_minatar.yaml and
+ * pqn_minatar.py): conv 16 3x3 VALID + LayerNorm + ReLU, dense 128 + LayerNorm + ReLU, linear
+ * head; RAdam lr 5e-4 decayed linearly, 128 envs x 32 steps, 2 epochs of 32 minibatches,
+ * lambda 0.65, epsilon 1 -> 0.05 over 10 % of the 10M steps. Their He-normal init is replaced by
+ * orthogonal with gain sqrt 2 (the same weight variance, 2 / fan_in); docs/presets.md lists the
+ * other differences. */
+#define PQN_MINATAR                                                                                \
+    PQN_COMMON "agent.hidden=128 agent.conv_channels=16 agent.conv_valid=true agent.lr=5e-4 "      \
+               "agent.num_envs=128 agent.rollout_steps=32 agent.epochs=2 agent.minibatches=32 "    \
+               "agent.eps_decay_steps=1000000 agent.eps_eval=0 train.steps=10000000 "              \
+               "train.iteration_steps=131072"
+
 static const char *const names[] = {
     "dqn",
     "rainbow",
@@ -127,6 +157,7 @@ static const char *const names[] = {
     "rainbow-noisy",
     "cleanrl-dqn",
     "minatar-dqn",
+    "pqn",
 };
 enum { N_NAMES = (int)(sizeof names / sizeof names[0]) };
 
@@ -143,6 +174,8 @@ const char *prism_preset_summary(int i) {
     if (!strcmp(n, "cleanrl-dqn")) return "CleanRL's dqn.py: 120-84 MLP, MSE, 500k steps";
     if (!strcmp(n, "minatar-dqn"))
         return "MinAtar's dqn.py: conv16-128, centered RMSprop, 5M frames";
+    if (!strcmp(n, "pqn"))
+        return "PQN: replay-free Q(lambda), LayerNorm, N envs (CleanRL / PQN authors' values)";
     if (n[0] == 'd')
         snprintf(buf, sizeof buf, "DQN plus %s", n + 4);
     else
@@ -181,6 +214,10 @@ bool prism_preset_text(const char *name, const char *env_id, char *buf, size_t c
     buf[0] = 0;
     if (!strcmp(name, "cleanrl-dqn")) {
         used = append(buf, cap, used, CLEANRL_DQN);
+        return used < cap;
+    }
+    if (!strcmp(name, "pqn")) {
+        used = append(buf, cap, used, strcmp(f->name, "minatar") ? PQN_CLASSIC : PQN_MINATAR);
         return used < cap;
     }
     if (!strcmp(name, "minatar-dqn")) {

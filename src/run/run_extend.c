@@ -26,6 +26,14 @@ prism_status prism_run_extend(const char *run_dir, long long steps) {
                            "--steps %lld does not extend the run in %s, whose budget is already "
                            "%lld steps; give more steps (a budget is never shortened)",
                            steps, run_dir, from);
+    /* PQN's annealed learning rate falls to zero at the end of the budget: a larger budget
+     * changes the rate of every update already made, so no extended run equals a longer one */
+    if (cfg.agent_cfg.kind == PRISM_AGENT_PQN && cfg.agent_cfg.lr_anneal)
+        return prism_error(PRISM_ERR_INVALID,
+                           "the run in %s anneals its learning rate over its %lld steps "
+                           "(agent.lr_anneal), so it cannot be extended to another budget; "
+                           "start a new run with `prism train --config %s/config.ini --steps %lld`",
+                           run_dir, from, run_dir, steps);
     prism_archive a;
     if ((st = prism_archive_open_locked(&a, run_dir))) return st;
     cfg.train.steps = steps;

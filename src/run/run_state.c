@@ -6,6 +6,7 @@
 #include "prism/archive.h"
 #include "prism/checkpoint.h"
 #include "prism/file.h"
+#include "prism/pqn_run.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -140,10 +141,37 @@ prism_status prism_run_config_load(const char *run_dir, prism_config *cfg) {
     return check_identity(run_dir, path, cfg);
 }
 
+/* A PQN run's checkpoint into s: its network becomes the agent's online network (the rest of the
+ * agent is unused by eval and watch), its counters the run's. */
+static prism_status load_pqn(prism_run_state *s, const char *run_dir, const char *checkpoint) {
+    char dir[PRISM_PATH_MAX];
+    prism_status st = PRISM_OK;
+    if (checkpoint)
+        snprintf(s->checkpoint, sizeof s->checkpoint, "%s", checkpoint);
+    else if (!(st = prism_path_join(dir, sizeof dir, run_dir, "checkpoints")))
+        st = prism_checkpoint_latest(dir, s->checkpoint, sizeof s->checkpoint);
+    if (st) return st;
+    static prism_pqn_run r; /* large; eval and watch load one run at a time */
+    char chosen[PRISM_PATH_MAX];
+    memcpy(chosen, s->checkpoint, sizeof chosen);
+    if ((st = prism_pqn_run_init(&r, &s->cfg))) return st;
+    if (!(st = prism_pqn_checkpoint_load_file(chosen, &r)) &&
+        !(st = prism_run_state_init(s, &s->cfg))) {
+        prism_nn_copy_params(&s->agent.online, &r.pq.net);
+        s->counters.iterations_done = r.iterations_done;
+        s->counters.env_steps = r.pq.env_steps;
+        s->counters.episodes_total = r.episodes_total;
+        memcpy(s->checkpoint, chosen, sizeof chosen);
+    }
+    prism_pqn_run_free(&r);
+    return st;
+}
+
 prism_status prism_run_state_load(prism_run_state *s, const char *run_dir, const char *checkpoint) {
     memset(s, 0, sizeof *s);
     prism_status st = prism_run_config_load(run_dir, &s->cfg);
     if (st) return st;
+    if (s->cfg.agent_cfg.kind == PRISM_AGENT_PQN) return load_pqn(s, run_dir, checkpoint);
     if (checkpoint) {
         if (snprintf(s->checkpoint, sizeof s->checkpoint, "%s", checkpoint) >=
             (int)sizeof s->checkpoint)

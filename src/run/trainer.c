@@ -18,6 +18,8 @@
 #include "prism/watchdog.h"
 
 #include "iteration_metrics.h"
+#include "trainer_internal.h"
+#include "prism/pqn_run.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -32,9 +34,9 @@ prism_train_options prism_train_options_default(void) {
     return o;
 }
 
-static const char *const episode_columns[] = {"episode", "iteration", "env_steps",
-                                              "return",  "length",    "terminated"};
-static const unsigned char episode_is_int[] = {1, 1, 1, 0, 1, 1};
+const char *const run_episode_columns[EPISODE_COLUMNS] = {"episode", "iteration", "env_steps",
+                                                          "return",  "length",    "terminated"};
+const unsigned char run_episode_is_int[EPISODE_COLUMNS] = {1, 1, 1, 0, 1, 1};
 
 typedef struct trainer {
     prism_run_state rs; /* configuration, environments, agent, counters, accumulators */
@@ -237,7 +239,8 @@ static prism_status open_outputs(trainer *t) {
     if ((st = prism_csv_open(&t->metrics, path, t->cols.n, t->cols.names, t->cols.is_int)))
         return st;
     if ((st = prism_archive_path(&t->archive, "episodes.csv", path, sizeof path))) return st;
-    if ((st = prism_csv_open(&t->episodes, path, 6, episode_columns, episode_is_int))) return st;
+    if ((st = prism_csv_open(&t->episodes, path, 6, run_episode_columns, run_episode_is_int)))
+        return st;
     if ((st = prism_tfevents_open(&t->events, t->archive.dir))) return st;
     t->events_open = true;
     return prism_tfevents_session_start(&t->events, 0, prism_unix_time());
@@ -515,6 +518,7 @@ static void announce(trainer *t) {
 
 prism_status prism_train(const prism_config *cfg, const prism_train_options *opt, char *run_dir,
                          size_t cap) {
+    if (cfg->agent_cfg.kind == PRISM_AGENT_PQN) return prism_pqn_train(cfg, opt, run_dir, cap);
     trainer t;
     if (run_dir && cap) run_dir[0] = 0;
     prism_status st = setup(&t, cfg, opt);
@@ -554,6 +558,7 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
     char path[PRISM_PATH_MAX];
     prism_status st = prism_run_config_load(dir, cfg);
     if (st) return st;
+    if (cfg->agent_cfg.kind == PRISM_AGENT_PQN) return prism_pqn_train_resume(dir, cfg, opt);
     trainer t;
     if ((st = setup(&t, cfg, opt))) return finish(&t, st);
     /* the lock before anything is read for the resume: a checkpoint read while another process
@@ -579,7 +584,7 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
         (st = prism_csv_resume(&t.metrics, path, t.cols.n, t.cols.names, t.cols.is_int,
                                c->metrics_offset)) ||
         (st = prism_archive_path(&t.archive, "episodes.csv", path, sizeof path)) ||
-        (st = prism_csv_resume(&t.episodes, path, 6, episode_columns, episode_is_int,
+        (st = prism_csv_resume(&t.episodes, path, 6, run_episode_columns, run_episode_is_int,
                                c->episodes_offset)) ||
         (st = prism_tfevents_open(&t.events, t.archive.dir)))
         return finish(&t, st);
