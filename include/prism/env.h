@@ -168,5 +168,13 @@ void prism_vec_env_reset(prism_vec_env *v, float *obs);
  * (n, obs_size), rewards, terminated, truncated (n). */
 void prism_vec_env_step(prism_vec_env *v, const int *actions, float *obs, float *final_obs,
                         float *rewards, bool *terminated, bool *truncated);
+/* Step with Gymnasium 1.x's next-step autoreset instead: a copy whose episode ended at the
+ * previous call (pending[i]) is reset rather than stepped, its action ignored: obs row i gets the
+ * first observation, reward 0, both flags false. Every other copy steps with actions[i]; where
+ * its episode ends, obs row i keeps the final observation and pending[i] becomes true. pending
+ * (n) is the caller's, all false after prism_vec_env_reset; other buffers as above. The copies'
+ * random streams see the same draws as under prism_vec_env_step, one step later. */
+void prism_vec_env_step_next(prism_vec_env *v, const int *actions, bool *pending, float *obs,
+                             float *rewards, bool *terminated, bool *truncated);
 
 #endif

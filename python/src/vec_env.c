@@ -5,9 +5,9 @@
  * info), overwritten in place: nothing is allocated per step when the actions arrive as a
  * C-contiguous int64 array (the zero-copy contract Gymnasium offers with copy=False; copy an
  * array to keep it past the next step). Autoreset follows Gymnasium 1.x, in either mode:
- *   next_step (Gymnasium's default): the step that ends an episode returns its final
- *     observation; the next step resets that copy, ignores its action, and returns the first
- *     observation with reward 0 and both flags false;
+ *   next_step (Gymnasium's default, prism_vec_env_step_next): the step that ends an episode
+ *     returns its final observation; the next step resets that copy, ignores its action, and
+ *     returns the first observation with reward 0 and both flags false;
  *   same_step (prism's own vector env, prism_vec_env_step): the step that ends an episode
  *     returns the first observation of the next one; the final observation is in
  *     info["final_obs"] (rows where info["_final_obs"] is true).
@@ -286,26 +286,6 @@ done:
     return rc;
 }
 
-/* Gymnasium's next-step autoreset, copy by copy. */
-static void step_next(VecEnvObject *self, bool *terminated, bool *truncated) {
-    size_t d = (size_t)self->obs_size;
-    for (int i = 0; i < self->n; i++) {
-        prism_env *e = &self->vec.envs[i];
-        float *row = self->obs_f + (size_t)i * d;
-        if (self->pending[i]) {
-            prism_env_reset(e, row);
-            self->rewards_f[i] = 0.0f;
-            terminated[i] = truncated[i] = self->pending[i] = false;
-            continue;
-        }
-        prism_step s = prism_env_step(e, self->actions[i], row);
-        self->rewards_f[i] = s.reward;
-        terminated[i] = s.terminated;
-        truncated[i] = s.truncated;
-        self->pending[i] = s.terminated || s.truncated;
-    }
-}
-
 static PyObject *vec_step(VecEnvObject *self, PyObject *actions) {
     if (check_usable(self) < 0) return NULL;
     if (self->needs_reset) return py_raise("ResetNeeded", "call reset() before step()");
@@ -320,7 +300,8 @@ static PyObject *vec_step(VecEnvObject *self, PyObject *actions) {
                            terminated, truncated);
         for (int i = 0; i < self->n; i++) mask[i] = terminated[i] || truncated[i];
     } else {
-        step_next(self, terminated, truncated);
+        prism_vec_env_step_next(&self->vec, self->actions, self->pending, self->obs_f,
+                                self->rewards_f, terminated, truncated);
     }
     for (int i = 0; i < self->n; i++) rewards[i] = self->rewards_f[i];
     if (self->binary) publish_binary(self, self->same_step);

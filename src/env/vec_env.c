@@ -36,6 +36,13 @@ void prism_vec_env_reset(prism_vec_env *v, float *obs) {
     for (int i = 0; i < v->n; i++) prism_env_reset(&v->envs[i], obs + (size_t)i * v->obs_size);
 }
 
+/* The time-limit bookkeeping prism_env_step does, for copies stepped through step_many:
+ * count the step and say whether the limit truncates the episode. */
+static bool tick(prism_env *e) {
+    e->elapsed++;
+    return e->max_episode_steps > 0 && e->elapsed >= e->max_episode_steps;
+}
+
 void prism_vec_env_step(prism_vec_env *v, const int *actions, float *obs, float *final_obs,
                         float *rewards, bool *terminated, bool *truncated) {
     const size_t d = (size_t)v->obs_size;
@@ -47,8 +54,7 @@ void prism_vec_env_step(prism_vec_env *v, const int *actions, float *obs, float 
         cls->step_many(v->envs, v->n, actions, obs, rewards, terminated);
         for (int i = 0; i < v->n; i++) {
             prism_env *e = &v->envs[i];
-            e->elapsed++;
-            truncated[i] = e->max_episode_steps > 0 && e->elapsed >= e->max_episode_steps;
+            truncated[i] = tick(e);
             if (terminated[i] || truncated[i]) {
                 float *row = obs + (size_t)i * d;
                 memcpy(final_obs + (size_t)i * d, row, d * sizeof *row);
@@ -67,5 +73,39 @@ void prism_vec_env_step(prism_vec_env *v, const int *actions, float *obs, float 
             memcpy(final_obs + (size_t)i * d, row, d * sizeof *row);
             prism_env_reset(&v->envs[i], row);
         }
+    }
+}
+
+void prism_vec_env_step_next(prism_vec_env *v, const int *actions, bool *pending, float *obs,
+                             float *rewards, bool *terminated, bool *truncated) {
+    const size_t d = (size_t)v->obs_size;
+    const prism_env_class *cls = v->envs[0].cls;
+    for (int i = 0; i < v->n;) {
+        if (pending[i]) {
+            prism_env_reset(&v->envs[i], obs + (size_t)i * d);
+            rewards[i] = 0.0f;
+            terminated[i] = truncated[i] = pending[i] = false;
+            i++;
+            continue;
+        }
+        /* the run of copies [i, j) that step: one step_many call when the class has it */
+        int j = i + 1;
+        while (j < v->n && !pending[j]) j++;
+        if (cls->step_many) {
+            for (int k = i; k < j; k++)
+                PRISM_ASSERT(actions[k] >= 0 && actions[k] < cls->num_actions);
+            cls->step_many(v->envs + i, j - i, actions + i, obs + (size_t)i * d, rewards + i,
+                           terminated + i);
+            for (int k = i; k < j; k++) truncated[k] = tick(&v->envs[k]);
+        } else {
+            for (int k = i; k < j; k++) {
+                prism_step s = prism_env_step(&v->envs[k], actions[k], obs + (size_t)k * d);
+                rewards[k] = s.reward;
+                terminated[k] = s.terminated;
+                truncated[k] = s.truncated;
+            }
+        }
+        for (int k = i; k < j; k++) pending[k] = terminated[k] || truncated[k];
+        i = j;
     }
 }
