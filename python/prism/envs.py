@@ -77,7 +77,23 @@ def env_ids():
     return _core.env_ids()
 
 
-class PrismEnv(*_ENV_BASES):
+class _Closing:
+    """What both environment classes add to their C type: `with` closes, `unwrapped` is the
+    environment itself (there are no wrappers)."""
+
+    @property
+    def unwrapped(self):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class PrismEnv(_Closing, *_ENV_BASES):
     """One prism environment with Gymnasium's API (use prism.make).
 
     reset(seed=None, options=None) -> (obs, info); step(action) -> (obs, reward, terminated,
@@ -112,17 +128,6 @@ class PrismEnv(*_ENV_BASES):
             return None
         return self._render_text()
 
-    @property
-    def unwrapped(self):
-        return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
     def __repr__(self):
         return f"<PrismEnv {self.id if not self.closed else '(closed)'}>"
 
@@ -137,7 +142,7 @@ def make(env_id, **kwargs):
     return PrismEnv(env_id, **kwargs)
 
 
-class PrismVecEnv(_core.VecEnv):
+class PrismVecEnv(_Closing, _core.VecEnv):
     """num_envs copies of one environment stepped in one C call with the GIL released (use
     prism.make_vec). step() returns the same arrays every call, overwritten in place; copy what
     you keep. autoreset_mode is Gymnasium 1.x's "next_step" (its default) or "same_step"
@@ -162,17 +167,6 @@ class PrismVecEnv(_core.VecEnv):
         self.render_mode = None
         self.spec = EnvSpec(id=f"{NAMESPACE}/{info['id']}", entry_point="prism.envs:PrismEnv",
                             kwargs=dict(options, numpy_rng=numpy_rng))
-
-    @property
-    def unwrapped(self):
-        return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
     def __repr__(self):
         return f"<PrismVecEnv {self.num_envs} x {self.id if not self.closed else '(closed)'}>"
