@@ -148,7 +148,7 @@ static int vec_init(VecEnvObject *self, PyObject *args, PyObject *kwargs) {
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "sO|OipOO", kwlist, &id, &num_envs, &seed,
                                      &max_steps, &numpy_rng, &options, &mode))
         return -1;
-    if (self->step_result) {
+    if (self->open || self->step_result) {
         PyErr_SetString(PyExc_RuntimeError, "a VecEnv is initialised once");
         return -1;
     }

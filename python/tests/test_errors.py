@@ -172,3 +172,10 @@ def test_random_fuzz_never_crashes():
                     env._render_text()
             except (TypeError, ValueError, KeyError, RuntimeError):
                 pass
+
+
+def test_a_vector_is_initialised_once():
+    vec = prism.make_vec("CartPole-v1", 2, seed=0)
+    with pytest.raises(RuntimeError, match="once"):
+        vec.__init__("CartPole-v1", 4)
+    assert vec.num_envs == 2 and vec.reset()[0].shape == (2, 4)

@@ -85,6 +85,15 @@ def test_run_reads_back(tmp_path):
         prism.runs(runs_dir, where="colour=red")
 
 
+def test_to_pandas(tmp_path):
+    pandas = pytest.importorskip("pandas")
+    run = prism.train("CartPole-v1", agent="dqn", seed=1, steps=1000, runs_dir=tmp_path,
+                      **SETTINGS)
+    frame = run.to_pandas()
+    assert isinstance(frame, pandas.DataFrame) and list(frame["iteration"]) == [1.0, 2.0]
+    assert len(run.to_pandas("episodes")) == len(run.episodes)
+
+
 def test_training_errors_carry_prism_messages(tmp_path):
     with pytest.raises(prism.InvalidArgumentError, match="agent.lr"):
         prism.train("CartPole-v1", agent="dqn", runs_dir=tmp_path, agent_lr="fast")
