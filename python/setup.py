@@ -1,9 +1,10 @@
 """pip install --no-build-isolation ./python: the package prism with its extension prism._core.
 
 The extension links the position-independent library build/pic/libprism.a, built here by the
-project's Makefile (`make build/pic/libprism.a`) when it is missing or stale. Build isolation
-would fetch setuptools from the network; --no-build-isolation uses the installed one (Debian:
-python3-setuptools), so nothing is downloaded. docs/python.md has the commands.
+project's Makefile (`make build/pic/libprism.a`) when it is missing or stale. A pip that
+builds in an isolated environment would fetch setuptools from the network;
+--no-build-isolation uses the installed one (Debian: python3-setuptools), so nothing is
+downloaded. docs/python.md has the commands.
 """
 
 import os
