@@ -25,8 +25,11 @@ def register_gymnasium():
         if name in gymnasium.registry:
             continue
         # the environment truncates itself, so no TimeLimit wrapper (max_episode_steps None)
-        gymnasium.register(id=name, entry_point="prism.envs:PrismEnv",
-                           vector_entry_point="prism.registration:_make_vec",
-                           kwargs={"env_id": env_id})
+        kwargs = {"env_id": env_id}
+        try:
+            gymnasium.register(id=name, entry_point="prism.envs:PrismEnv",
+                               vector_entry_point="prism.registration:_make_vec", kwargs=kwargs)
+        except TypeError:  # gymnasium before 1.0 has no vector entry points
+            gymnasium.register(id=name, entry_point="prism.envs:PrismEnv", kwargs=kwargs)
         added += 1
     return added
