@@ -8,6 +8,7 @@
 #   make bench      throughput benchmarks (never asserted in tests)
 #   make faults     the fault-injection campaign (docs/faults.md); FAULT_ROUNDS, FAULT_SEED
 #   make fmt / fmt-check
+#   make python     the Python package in build/python (python/python.mk, docs/python.md)
 # WERROR=1 turns warnings into errors (CI does this). MARCH= overrides -march=native.
 
 .DEFAULT_GOAL := all
@@ -93,6 +94,7 @@ all: build/prism build/prism-tests
 test: all
 	sh scripts/check_layers.sh
 	PRISM_BIN=build/prism build/prism-tests $(FILTER)
+	@$(MAKE) --no-print-directory test-python
 
 # the slow tests are single-threaded minutes each: run them side by side, one per core
 SLOW_JOBS ?= 2
@@ -131,6 +133,8 @@ FAULT_SEED ?= 1
 .PHONY: faults
 faults: build/prism
 	PRISM=build/prism FAULT_ROUNDS=$(FAULT_ROUNDS) FAULT_SEED=$(FAULT_SEED) bash fuzz/faults.sh
+
+include python/python.mk
 
 clean:
 	rm -rf build

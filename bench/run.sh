@@ -12,3 +12,7 @@ echo "== neural networks (update us, GFLOP/s vs sgemm, batch-1 action latency)"
 build/prism bench nn
 echo "== training (us per env step and per update, act/learn split, FLOP floor)"
 build/prism bench train
+if [ -f build/python/prism/_core.so ]; then
+    echo "== Python (steps/s from Python; make python builds it)"
+    PYTHONPATH=build/python "$(sh python/find_python.sh)" bench/python_env.py
+fi

@@ -154,6 +154,9 @@ typedef struct prism_vec_env {
     int n;
     int obs_size;
     prism_env *envs; /* (n) */
+    /* (n, record) room to hold a copy's state, random stream and observation across a batched
+     * step (prism_vec_env_step_next); NULL for classes without step_many */
+    unsigned char *held;
 } prism_vec_env;
 
 /* Copies seeded (seed, PRISM_STREAM_ENV + i) for prism's generator; (seed + i) for numpy. */
@@ -168,5 +171,13 @@ void prism_vec_env_reset(prism_vec_env *v, float *obs);
  * (n, obs_size), rewards, terminated, truncated (n). */
 void prism_vec_env_step(prism_vec_env *v, const int *actions, float *obs, float *final_obs,
                         float *rewards, bool *terminated, bool *truncated);
+/* Step with Gymnasium 1.x's next-step autoreset instead: a copy whose episode ended at the
+ * previous call (pending[i]) is reset rather than stepped: obs row i gets the first
+ * observation, reward 0, both flags false. Every other copy steps with actions[i]; where its
+ * episode ends, obs row i keeps the final observation and pending[i] becomes true. Every
+ * action must be valid, a reset copy's too (it is not used). pending (n) is the caller's, all
+ * false after prism_vec_env_reset; other buffers as above. */
+void prism_vec_env_step_next(prism_vec_env *v, const int *actions, bool *pending, float *obs,
+                             float *rewards, bool *terminated, bool *truncated);
 
 #endif
