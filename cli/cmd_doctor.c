@@ -19,8 +19,13 @@ static const char *usage =
     "prism doctor [RUN | env ID] [--agent PRESET] [--set key=value ...] [--seed N] [--steps N] "
     "[--json] [--no-engine] [--no-probes] [--engine-env ID] [--runs-dir DIR] [--inject-bug NAME]";
 
-static const char *const bug_names[] = {"none", "no-terminal-mask", "target-sign",
-                                        "target-never-syncs", "nstep-off-by-one"};
+static const char *const bug_names[] = {"none",
+                                        "no-terminal-mask",
+                                        "target-sign",
+                                        "target-never-syncs",
+                                        "nstep-off-by-one",
+                                        "quantile-indicator",
+                                        "munchausen-no-inv-tau"};
 
 static const char *verdict_name(prism_doctor_verdict v) {
     switch (v) {
@@ -257,7 +262,8 @@ int cmd_doctor(int argc, char **argv) {
         if (found < 0) {
             fprintf(stderr,
                     "prism doctor: unknown --inject-bug '%s'; use one of no-terminal-mask, "
-                    "target-sign, target-never-syncs, nstep-off-by-one\n",
+                    "target-sign, target-never-syncs, nstep-off-by-one, quantile-indicator, "
+                    "munchausen-no-inv-tau\n",
                     b);
             return CLI_USAGE;
         }

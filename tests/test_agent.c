@@ -1,8 +1,9 @@
 /* Tests for the DQN-family agent: the exploration schedule, the learning targets recomputed
- * independently (one-step, terminal, double Q, C51), the update and target-sync schedule, the
- * deliberate bugs, and determinism. */
+ * independently (one-step, terminal, double Q, C51, the quantile head, Munchausen), the update
+ * and target-sync schedule, the deliberate bugs, the refused combinations, and determinism. */
 #include "harness.h"
 #include "prism/agent.h"
+#include "prism/config.h"
 #include "prism/presets.h"
 
 #include <math.h>
@@ -332,4 +333,188 @@ TEST(agent_count_flops_per_update_and_step) {
     /* dqn breakout: no double Q, no dueling, no C51 */
     f = preset_flops("dqn", "breakout", &c);
     CHECK(f.update == 13516800.0);
+}
+
+/* ---- the quantile head and the Munchausen target ------------------------------------------ */
+
+static prism_agent_config quantile_config(void) {
+    prism_agent_config a = small_config();
+    a.distributional = true;
+    a.head = PRISM_HEAD_QUANTILE;
+    a.num_atoms = 7;
+    a.kappa = 1.0;
+    return a;
+}
+
+/* Copies of the agent's networks before its next update. */
+typedef struct net_copies {
+    prism_nn online, target;
+} net_copies;
+
+static bool copy_nets(const prism_agent *ag, net_copies *c) {
+    const int B = ag->cfg.batch_size;
+    if (prism_nn_init(&c->online, &ag->online.cfg, 2 * B, 0) ||
+        prism_nn_init(&c->target, &ag->target.cfg, 2 * B, 0))
+        return false;
+    prism_nn_copy_params(&c->online, &ag->online);
+    prism_nn_copy_params(&c->target, &ag->target);
+    return true;
+}
+
+static void free_nets(net_copies *c) {
+    prism_nn_free(&c->online);
+    prism_nn_free(&c->target);
+}
+
+static int argmax_mean(const float *out, int A, int N) {
+    int best = 0;
+    double best_q = -INFINITY;
+    for (int a = 0; a < A; a++) {
+        double s = 0;
+        for (int j = 0; j < N; j++) s += (double)out[a * N + j];
+        if (s / N > best_q) best_q = s / N, best = a;
+    }
+    return best;
+}
+
+static void check_quantile_targets(bool double_q) {
+    prism_agent_config a = quantile_config();
+    a.double_q = double_q;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 3) == PRISM_OK);
+    feed(&ag, 60);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK); /* the online net moves away from the target */
+    net_copies c;
+    REQUIRE(copy_nets(&ag, &c));
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    const prism_replay_batch *b = &ag.batch;
+    const int B = b->size, A = 2, N = 7;
+    float tq[8 * 2 * 7], oq[8 * 2 * 7];
+    memcpy(tq, prism_nn_forward(&c.target, b->next_obs, B), sizeof(float) * (size_t)(B * A * N));
+    memcpy(oq, prism_nn_forward(&c.online, b->next_obs, B), sizeof(float) * (size_t)(B * A * N));
+    int terminals = 0;
+    for (int i = 0; i < B; i++) {
+        int at = argmax_mean(tq + i * A * N, A, N), ao = argmax_mean(oq + i * A * N, A, N);
+        int astar = double_q ? ao : at;
+        CHECK_EQ_INT(ag.next_actions[i], astar);
+        for (int j = 0; j < N; j++) {
+            float want = b->returns[i] + b->discounts[i] * tq[(i * A + astar) * N + j];
+            CHECK_NEAR(ag.target_probs[i * N + j], want, 1e-6);
+        }
+        terminals += b->discounts[i] == 0.0f;
+    }
+    CHECK(terminals > 0);
+    /* the per-sample losses are the quantile Huber loss of the taken action's quantiles */
+    const float *out = prism_nn_forward(&c.online, b->obs, B);
+    float pred[8 * 7], taus[8 * 7], losses[8];
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < N; j++) {
+            pred[i * N + j] = out[(i * A + b->actions[i]) * N + j];
+            taus[i * N + j] = (float)((j + 0.5) / N);
+        }
+    prism_nn_loss_quantile(pred, taus, ag.target_probs, NULL, B, N, N, 1.0f, losses, NULL);
+    for (int i = 0; i < B; i++) CHECK_NEAR(ag.losses[i], losses[i], 1e-5);
+    free_nets(&c);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_quantile_targets_shift_the_next_quantiles_of_the_greedy_action) {
+    check_quantile_targets(false);
+    check_quantile_targets(true);
+}
+
+TEST(agent_quantile_head_acts_by_the_mean_of_its_quantiles) {
+    prism_agent_config a = quantile_config();
+    a.dueling = true;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 5) == PRISM_OK);
+    feed(&ag, 40);
+    for (int k = 0; k < 5; k++) REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    float obs[4] = {0.3f, -0.2f, 0.1f, 0.5f}, q[2];
+    for (int t = 0; t < 20; t++) {
+        obs[0] = 0.1f * (float)t - 1.0f;
+        int a_agent = prism_agent_act(&ag, obs, false);
+        const float *out = prism_nn_forward(&ag.online, obs, 1);
+        CHECK_EQ_INT(a_agent, argmax_mean(out, 2, 7));
+        prism_agent_q_values(&ag, obs, 1, q);
+        CHECK_NEAR(q[a_agent], fmax((double)q[0], (double)q[1]), 0);
+    }
+    CHECK(ag.stats.quantile_spread_sum != 0);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_quantile_indicator_bug_reverses_the_fractions) {
+    /* the same batch and nets with and without the bug: only the loss differs */
+    prism_agent_config a = quantile_config();
+    prism_agent x, y;
+    REQUIRE(prism_agent_init(&x, &a, prism_env_find("CartPole-v1"), 9) == PRISM_OK);
+    REQUIRE(prism_agent_init(&y, &a, prism_env_find("CartPole-v1"), 9) == PRISM_OK);
+    y.bug = PRISM_BUG_QUANTILE_INDICATOR;
+    feed(&x, 40);
+    feed(&y, 40);
+    REQUIRE(prism_agent_learn(&x) == PRISM_OK && prism_agent_learn(&y) == PRISM_OK);
+    CHECK(memcmp(x.target_probs, y.target_probs, sizeof(float) * 8 * 7) == 0);
+    double dl = 0;
+    for (int i = 0; i < 8; i++) dl += fabs((double)x.losses[i] - (double)y.losses[i]);
+    CHECK(dl > 1e-4);
+    prism_agent_free(&x);
+    prism_agent_free(&y);
+}
+
+TEST(agent_munchausen_targets_use_the_target_net_on_obs_and_next_obs) {
+    prism_agent_config a = small_config();
+    a.munchausen = true;
+    a.munchausen_tau = 0.03;
+    a.munchausen_alpha = 0.9;
+    a.munchausen_clip = -1;
+    for (int bug = 0; bug < 2; bug++) {
+        prism_agent ag;
+        REQUIRE(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 4) == PRISM_OK);
+        ag.bug = bug ? PRISM_BUG_MUNCHAUSEN_NO_INV_TAU : PRISM_BUG_NONE;
+        feed(&ag, 60);
+        REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+        net_copies c;
+        REQUIRE(copy_nets(&ag, &c));
+        REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+        const prism_replay_batch *b = &ag.batch;
+        const int B = b->size, A = 2;
+        float q_obs[16], q_next[16], want[8];
+        memcpy(q_obs, prism_nn_forward(&c.target, b->obs, B), sizeof(float) * (size_t)(B * A));
+        memcpy(q_next, prism_nn_forward(&c.target, b->next_obs, B),
+               sizeof(float) * (size_t)(B * A));
+        prism_agent_munchausen_targets(q_obs, q_next, b->actions, b->returns, b->discounts, B, A,
+                                       0.03, 0.9, -1, want);
+        double err = 0;
+        for (int i = 0; i < B; i++) err = fmax(err, fabs((double)ag.targets[i] - (double)want[i]));
+        if (bug)
+            CHECK(err > 1e-3); /* the missing 1/tau is caught */
+        else
+            CHECK(err < 1e-6);
+        free_nets(&c);
+        prism_agent_free(&ag);
+    }
+}
+
+TEST(agent_refuses_munchausen_with_c51_or_double_and_says_why) {
+    prism_agent ag;
+    const prism_env_class *cls = prism_env_find("CartPole-v1");
+    prism_agent_config a = small_config();
+    a.munchausen = true;
+    a.distributional = true;
+    CHECK(prism_agent_init(&ag, &a, cls, 1) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "C51") && strstr(prism_error_message(), "could not"));
+    a.distributional = false;
+    a.double_q = true;
+    CHECK(prism_agent_init(&ag, &a, cls, 1) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.double") &&
+          strstr(prism_error_message(), "could not"));
+    a = small_config();
+    a.head = PRISM_HEAD_QUANTILE;
+    CHECK(prism_agent_init(&ag, &a, cls, 1) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.distributional") != NULL);
+    /* the configuration check says the same before anything is built */
+    prism_config c;
+    prism_config_defaults(&c);
+    REQUIRE(prism_config_apply(&c, "agent.munchausen=true agent.double=true") == PRISM_OK);
+    CHECK(prism_config_validate(&c, 4) == PRISM_ERR_INVALID);
 }

@@ -101,7 +101,7 @@ TEST(bench_compare_rejects_bad_input) {
     CHECK_EQ_INT(test_prism(out, sizeof out,
                             "bench compare %s %s -- --only dqn --updates 1 --peak 100", bin, bin),
                  2);
-    CHECK(strstr(out, "reported 3 bench train cases") != NULL);
+    CHECK(strstr(out, "reported 5 bench train cases") != NULL); /* dqn, cleanrl-, qr-, m- */
     /* a program that is not prism (no bench train JSON): it fails or prints no case */
     int rc = test_prism(out, sizeof out, "bench compare %s /bin/true -- --only cleanrl --updates 2",
                         bin);

@@ -80,6 +80,38 @@ TEST(doctor_catches_nstep_off_by_one_with_rainbow) {
     prism_doctor_report_free(&r);
 }
 
+TEST(doctor_quantile_head_passes_and_a_reversed_indicator_is_caught) {
+    prism_doctor_report r;
+    probes("qr-dqn", PRISM_BUG_NONE, &r);
+    CHECK_EQ_INT(r.failed, 0);
+    bool quantiles = false;
+    for (int i = 0; i < r.n; i++) {
+        if (r.checks[i].verdict == PRISM_DOCTOR_FAIL) printf("  %s\n", r.checks[i].message);
+        quantiles |= !strcmp(r.checks[i].what, "quantiles (mean distance)");
+    }
+    CHECK(quantiles); /* the quantile head's own check ran */
+    prism_doctor_report_free(&r);
+    /* the mean is right either way (the coin flip is symmetric): only the quantiles show it */
+    probes("qr-dqn", PRISM_BUG_QUANTILE_INDICATOR, &r);
+    CHECK_EQ_INT(r.failed, 1);
+    CHECK(failed_probe(&r, "probe-distributional") == 1);
+    prism_doctor_report_free(&r);
+}
+
+TEST(doctor_munchausen_passes_and_a_missing_inverse_tau_is_caught) {
+    prism_doctor_report r;
+    probes("m-dqn", PRISM_BUG_NONE, &r);
+    CHECK_EQ_INT(r.failed, 0);
+    for (int i = 0; i < r.n; i++)
+        if (r.checks[i].verdict == PRISM_DOCTOR_FAIL) printf("  %s\n", r.checks[i].message);
+    prism_doctor_report_free(&r);
+    /* softmax(Q) for softmax(Q / tau): the worse actions' bonus shrinks, their values rise */
+    probes("m-dqn", PRISM_BUG_MUNCHAUSEN_NO_INV_TAU, &r);
+    CHECK(failed_probe(&r, "probe-4-action") >= 1);
+    CHECK(failed_probe(&r, "probe-5-match") >= 2);
+    prism_doctor_report_free(&r);
+}
+
 TEST(doctor_engine_checks_pass_and_are_deterministic) {
     prism_doctor_options o = prism_doctor_options_default();
     prism_doctor_report r;

@@ -224,9 +224,13 @@ static void remove_references(void) {
 /* The uninterrupted reference run of `agent` (made once per agent and test process, shared by
  * the tests, removed at exit). */
 static const char *reference(const char *agent) {
-    static char dirs[2][PRISM_PATH_MAX];
-    static double seconds[2];
-    int k = strcmp(agent, "dqn") == 0 ? 0 : 1;
+    static const char *const agents[] = {"dqn", "rainbow", "qrainbow", "m-rainbow"};
+    enum { N_AGENTS = (int)(sizeof agents / sizeof agents[0]) };
+    static char dirs[N_AGENTS][PRISM_PATH_MAX];
+    static double seconds[N_AGENTS];
+    int k = 0;
+    while (k < N_AGENTS - 1 && strcmp(agent, agents[k])) k++;
+    PRISM_ASSERT(!strcmp(agent, agents[k]));
     if (dirs[k][0]) {
         ref_seconds = seconds[k];
         return dirs[k];
@@ -511,6 +515,13 @@ TEST(resume_after_two_sigints_is_bit_identical) {
 
 TEST(resume_rainbow_after_sigint_is_bit_identical) {
     interrupt_and_resume("rainbow", "rainbow-sigint", 1, 0.01, 1);
+}
+
+TEST(resume_qrainbow_and_m_rainbow_after_sigint_are_bit_identical) {
+    /* the quantile head (and its spread statistic) with every component it takes; Munchausen's
+     * target with prioritized replay, noisy nets, dueling and n-step */
+    interrupt_and_resume("qrainbow", "qrainbow-sigint", 1, 0.01, 1);
+    interrupt_and_resume("m-rainbow", "m-rainbow-sigint", 1, 0.01, 1);
 }
 
 SLOW_TEST(resume_after_many_random_sigkills_is_bit_identical) {

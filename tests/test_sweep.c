@@ -100,8 +100,14 @@ TEST(sweep_studies_expand_to_the_paper_grid) {
         int agents, envs;
     } want[] = {{"revisiting-rainbow-classic", 14, 4},
                 {"revisiting-rainbow-minatar", 14, 5},
-                {"optimizer-loss", 4, 4}};
-    for (int k = 0; k < 3; k++) {
+                {"optimizer-loss", 4, 4},
+                {"quantile-components-classic", 7, 4},
+                {"quantile-components-minatar", 7, 5},
+                {"munchausen-classic", 8, 4},
+                {"munchausen-minatar", 8, 5},
+                {"flavours-classic", 6, 4},
+                {"flavours-minatar", 6, 5}};
+    for (int k = 0; k < (int)(sizeof want / sizeof want[0]); k++) {
         REQUIRE(prism_sweep_study(want[k].name, &agents, &envs, &settings));
         prism_sweep s;
         prism_sweep_init(&s, want[k].name);

@@ -116,6 +116,48 @@ TEST(train_cli_print_config_and_agents_commands) {
 }
 
 /* Replace the text of `path` from the first occurrence of `from` on with `to`. */
+/* The new heads' presets are listed, and a tiny qr-dqn run logs the quantile spread (and no C51
+ * entropy) in metrics.csv. */
+TEST(train_cli_quantile_head_lists_its_presets_and_logs_its_spread) {
+    char out[65536];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents"), 0);
+    CHECK(strstr(out, "qr-dqn+dueling") && strstr(out, "qrainbow") && strstr(out, "m-dqn") &&
+          strstr(out, "m-rainbow"));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents show m-dqn+double"), 2); /* refused */
+    const char *dir = test_tmpdir();
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "train CartPole-v0 --agent qr-dqn --steps 600 --set agent.hidden=16 "
+                            "--set agent.min_replay=100 --set agent.batch_size=16 --set "
+                            "train.iteration_steps=300 --runs-dir %s --run-id qr --quiet",
+                            dir),
+                 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/qr/metrics.csv", dir);
+    char *csv = test_read_file(path, NULL);
+    REQUIRE(csv != NULL);
+    /* the column index of each name in the header, then the last row's fields */
+    int spread = -1, entropy = -1, col = 0;
+    for (const char *p = csv; *p && *p != '\n'; col++) {
+        size_t len = strcspn(p, ",\n");
+        if (len == 15 && !strncmp(p, "quantile_spread", 15)) spread = col;
+        if (len == 12 && !strncmp(p, "dist_entropy", 12)) entropy = col;
+        p += len + (p[len] == ',');
+    }
+    REQUIRE(spread >= 0 && entropy >= 0);
+    const char *last = csv + strlen(csv) - 1;
+    while (last > csv && last[-1] != '\n') last--;
+    char fields[64][32];
+    int n = 0;
+    for (const char *p = last; *p && *p != '\n' && n < 64; n++) {
+        size_t len = strcspn(p, ",\n");
+        snprintf(fields[n], sizeof fields[n], "%.*s", (int)(len < 31 ? len : 31), p);
+        p += len + (p[len] == ',');
+    }
+    CHECK(spread < n && strtod(fields[spread], NULL) > 0); /* the quantiles spread out */
+    CHECK(entropy < n && fields[entropy][0] == 0);         /* no C51 entropy */
+    free(csv);
+}
+
 static void rewrite_from(const char *path, const char *from, const char *to) {
     char *text = test_read_file(path, NULL);
     REQUIRE(text != NULL);

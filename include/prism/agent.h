@@ -15,6 +15,9 @@
  * (obs, a, R, discount, next_obs), discount = gamma^k or 0 after a termination:
  *   scalar head:    y = R + discount * Q_target(next, a*),   loss Huber or MSE on Q(obs, a)
  *   distributional: m = project(R + discount * z, p_target(next, a*)),  loss CE(m, p(obs, a))
+ *   quantile head:  T_j = R + discount * theta_target(next, a*)_j,  quantile Huber loss of
+ *                   theta(obs, a) at tau_i = (i + 1/2) / N against the N samples T_j
+ *   Munchausen:     the soft target of prism_agent_munchausen_targets (scalar head only)
  *   a* = argmax_a Q_online(next, a) with double Q, argmax_a Q_target(next, a) without;
  *   prioritized: loss weighted by the importance weights; new priorities from per-sample loss.
  * Observations are scaled (min/max to [-1, 1]) inside the agent, so replay keeps raw values;
@@ -38,6 +41,12 @@ typedef enum prism_agent_kind { PRISM_AGENT_DQN = 0, PRISM_AGENT_PQN = 1 } prism
 
 /* TD loss of a scalar head (a C51 head always uses cross-entropy). */
 typedef enum prism_loss_kind { PRISM_LOSS_HUBER, PRISM_LOSS_MSE } prism_loss_kind;
+
+/* Which distributional head agent.distributional turns on (agent.head):
+ *   C51:      categorical, N atoms on [-v_max, v_max], cross-entropy (Bellemare et al. 2017);
+ *   QUANTILE: N quantiles at the fixed fractions tau_i = (i + 1/2) / N, quantile Huber loss
+ *             with kappa (QR-DQN, Dabney et al. 2018); Q = the mean of the quantiles. */
+typedef enum prism_head_kind { PRISM_HEAD_C51 = 0, PRISM_HEAD_QUANTILE = 1 } prism_head_kind;
 
 /* When noisy nets draw their noise (agent.noisy_resample; docs/presets.md, "Noisy nets"):
  *   ACTION:       a fresh draw for the online net before every training action, and fresh
@@ -120,6 +129,15 @@ typedef struct prism_agent_config {
     bool truncation_as_termination; /* PQN: the shortcut of not bootstrapping on truncation */
     bool layer_norm;                /* LayerNorm before every ReLU (prism/nn.h) */
     double init_gain;               /* orthogonal init's gain */
+    /* the distributional head's kind, and the quantile Huber loss's threshold */
+    prism_head_kind head;
+    double kappa;
+    /* Munchausen target (Vieillard et al. 2020), scalar head only:
+     *   y = R + alpha * clip(tau log pi(a|obs), clip_min, 0)
+     *         + discount * sum_a' pi(a'|next) (Q'(next, a') - tau log pi(a'|next)),
+     *   pi = softmax(Q' / tau) of the target net. */
+    bool munchausen;
+    double munchausen_tau, munchausen_alpha, munchausen_clip;
 } prism_agent_config;
 
 /* Which learning quantity went non-finite first (the watchdog's report). */
@@ -142,9 +160,10 @@ typedef struct prism_agent_stats {
     long long q_count;
     double target_sum, target_absmax; /* TD targets (expected value for C51) */
     double grad_norm_sum, grad_norm_max;
-    double update_ratio;     /* |delta theta| / |theta| of the first update */
-    double dist_entropy_sum; /* mean entropy of the predicted distribution (C51) */
-    double weight_min;       /* smallest importance weight seen (1 without PER) */
+    double update_ratio;        /* |delta theta| / |theta| of the first update */
+    double dist_entropy_sum;    /* mean entropy of the predicted distribution (C51) */
+    double quantile_spread_sum; /* mean of last minus first predicted quantile (quantile head) */
+    double weight_min;          /* smallest importance weight seen (1 without PER) */
     long long target_syncs;
     prism_nonfinite first_nonfinite; /* which quantity went non-finite first, if any */
     double time_replay;              /* seconds storing and sampling transitions */
@@ -158,7 +177,9 @@ typedef enum prism_agent_bug {
     PRISM_BUG_NO_TERMINAL_MASK, /* bootstrap through terminal states */
     PRISM_BUG_TARGET_SIGN,      /* y = R - discount * Q' */
     PRISM_BUG_TARGET_NEVER_SYNCS,
-    PRISM_BUG_NSTEP_OFF_BY_ONE, /* bootstrap with one discount too many */
+    PRISM_BUG_NSTEP_OFF_BY_ONE,      /* bootstrap with one discount too many */
+    PRISM_BUG_QUANTILE_INDICATOR,    /* quantile loss weighted by |tau - 1{u > 0}| */
+    PRISM_BUG_MUNCHAUSEN_NO_INV_TAU, /* Munchausen policy softmax(Q) instead of softmax(Q/tau) */
 } prism_agent_bug;
 
 typedef struct prism_agent {
@@ -181,7 +202,7 @@ typedef struct prism_agent {
     float *act_obs;               /* (D) scaled observation for acting */
     float *next_q;                /* (B, A) */
     float *targets;               /* (B) scalar targets */
-    float *target_probs;          /* (B, N) projected distribution */
+    float *target_probs;          /* (B, N) projected distribution; quantile head: targets */
     float *next_probs;            /* (B, N) distribution of the chosen next action */
     float *probs;                 /* (B, A, N) softmax of target logits */
     float *losses;                /* (B) per-sample loss */
@@ -189,8 +210,17 @@ typedef struct prism_agent {
     float *params_before;         /* (P) for the update ratio */
     float *both_obs;              /* (2B, D) obs then next_obs (double Q only, else NULL) */
     int32_t *next_actions;        /* (B) a* */
+    float *taus;                  /* (B, N) quantile fractions (quantile head) */
+    float *quantiles;             /* (B, N) predicted quantiles of the taken actions */
+    float *dquantiles;            /* (B, N) loss gradient on them */
+    float *act_q;                 /* (A) Q-values for acting (quantile head) */
     void *scratch;
 } prism_agent;
+
+/* Check the combinations of switches the agent cannot run: PRISM_ERR_INVALID with a message that
+ * names the keys and says why (Munchausen with C51 or with double Q, a head kind without
+ * agent.distributional). prism_agent_init calls it; configuration checks call it too. */
+prism_status prism_agent_config_check(const prism_agent_config *cfg);
 
 /* Build the networks, optimizer and replay memory for an environment class. Errors:
  * PRISM_ERR_INVALID (config inconsistent with the environment, message names the key),
@@ -206,6 +236,19 @@ double prism_agent_epsilon(const prism_agent *ag);
  * otherwise the training epsilon and the noise of cfg.noisy_resample (a fresh draw in the
  * default mode). Draws from explore_rng (eval_rng when eval). */
 int prism_agent_act(prism_agent *ag, const float *obs, bool eval);
+
+/* Q-values of B scaled observations x (B, D) into q (B, A) from the online net with its current
+ * noise: the head's own expectation (C51: over the support; quantile head: the mean of the
+ * quantiles). A forward: it replaces the activations saved for backward. */
+void prism_agent_q_values(prism_agent *ag, const float *x, int B, float *q);
+
+/* The Munchausen targets (prism_agent_config) of B transitions from the target net's Q-values
+ * q_obs and q_next (B, A) on obs and next_obs: pi = softmax(Q / tau), the bonus
+ * alpha * clip(tau log pi(a_b|obs), clip_min, 0) on the return, the soft value of next times
+ * the discount. Computed in double; A <= 64 (asserted). */
+void prism_agent_munchausen_targets(const float *q_obs, const float *q_next, const int32_t *actions,
+                                    const float *returns, const float *discounts, int B, int A,
+                                    double tau, double alpha, double clip_min, float *targets);
 
 /* Store one transition and learn on schedule: after the transition is stored, once the
  * replay holds more than min_replay transitions, one update every update_period steps and

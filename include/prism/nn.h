@@ -288,6 +288,17 @@ double prism_nn_loss_mse(const float *q, const int32_t *actions, const float *ta
 double prism_nn_loss_c51(const float *logits, const int32_t *actions, const float *target_probs,
                          const float *weights, int B, int A, int N, float *losses, float *dout);
 
+/* Quantile Huber loss (QR-DQN and IQN; Dabney et al. 2018, in Dopamine's form): for sample b,
+ * predicted quantiles pred (B, N) at fractions taus (B, N), target samples targets (B, M),
+ *   u_ij = targets[b][j] - pred[b][i],
+ *   l_b  = sum_i (1/M) sum_j |taus[b][i] - 1{u_ij < 0}| * H_kappa(u_ij),
+ *   H_kappa(u) = u^2 / 2 if |u| <= kappa, else kappa (|u| - kappa / 2)  (not divided by kappa).
+ * losses[b] = l_b (may be NULL), return (1/B) sum_b w_b l_b, dpred (B, N) = its gradient
+ * (may be NULL). The caller gathers pred from the taken action and scatters dpred back. */
+double prism_nn_loss_quantile(const float *pred, const float *taus, const float *targets,
+                              const float *weights, int B, int N, int M, float kappa, float *losses,
+                              float *dpred);
+
 /* ---- optimizers ----------------------------------------------------------------------------
  * Update rules (g = gradient after optional clipping, t = step count after increment):
  *   SGD:           p -= lr * g   (momentum > 0: buf = momentum*buf + g; p -= lr * buf, as PyTorch)

@@ -3,7 +3,8 @@
  *
  * A sweep is a list of runs (the manifest). It comes from flags (agents, envs, seeds), from a
  * sweep file (one line per agent/env with its seeds and settings: docs/sweeps.md), or from a
- * named study (revisiting-rainbow-classic, revisiting-rainbow-minatar, optimizer-loss).
+ * named study (revisiting-rainbow-classic, revisiting-rainbow-minatar, optimizer-loss;
+ * quantile-components-, munchausen- and flavours- on -classic and -minatar).
  * An environment that is not registered is an error (with the closest ids), never skipped.
  *
  *     prism_sweep s;

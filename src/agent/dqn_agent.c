@@ -3,7 +3,7 @@
  *
  * Not here: the environment loop, iteration bookkeeping and logging (run/trainer.c).
  */
-#include "prism/agent.h"
+#include "agent_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -60,7 +60,8 @@ prism_agent_flops prism_agent_count_flops(const prism_agent_config *c, const pri
     const int B = c->batch_size;
     prism_nn_flops rows = prism_nn_count_flops(&n, B), one = prism_nn_count_flops(&n, 1);
     prism_agent_flops f;
-    f.update = rows.forward * (c->double_q ? 3 : 2) + rows.backward;
+    /* double Q runs the online net on 2B rows, Munchausen the target net */
+    f.update = rows.forward * (c->double_q || c->munchausen ? 3 : 2) + rows.backward;
     f.act = one.forward;
     f.per_step =
         f.update / (c->update_period > 0 ? c->update_period : 1) + (1.0 - c->eps_end) * f.act;
@@ -131,9 +132,37 @@ void prism_agent_free(prism_agent *ag) {
     memset(ag, 0, sizeof *ag);
 }
 
+prism_status prism_agent_config_check(const prism_agent_config *c) {
+    if (c->head != PRISM_HEAD_C51 && !c->distributional)
+        return prism_error(PRISM_ERR_INVALID,
+                           "agent.head=quantile picks the distributional head, but "
+                           "agent.distributional is false (set agent.distributional=true, or "
+                           "agent.head=c51 for a scalar head)");
+    if (c->munchausen && c->distributional && c->head == PRISM_HEAD_C51)
+        return prism_error(PRISM_ERR_INVALID,
+                           "agent.munchausen cannot be combined with the C51 head: the "
+                           "log-policy bonus has no categorical projection, and Revisiting "
+                           "Rainbow reports it could not combine the two (set "
+                           "agent.distributional=false)");
+    if (c->munchausen && c->distributional)
+        return prism_error(PRISM_ERR_INVALID,
+                           "agent.munchausen is defined for the scalar head only "
+                           "(set agent.distributional=false)");
+    if (c->munchausen && c->double_q)
+        return prism_error(PRISM_ERR_INVALID,
+                           "agent.munchausen cannot be combined with agent.double: the soft "
+                           "bootstrap averages over the target policy instead of taking one "
+                           "action, so there is no action for the online net to pick, and "
+                           "Revisiting Rainbow reports it could not combine the two (set "
+                           "agent.double=false)");
+    return PRISM_OK;
+}
+
 prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
                               const prism_env_class *env, uint64_t seed) {
     memset(ag, 0, sizeof *ag);
+    prism_status checked = prism_agent_config_check(cfg);
+    if (checked) return checked;
     ag->cfg = *cfg;
     ag->obs_size = prism_env_obs_size(env);
     ag->num_actions = env->num_actions;
@@ -153,10 +182,10 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     prism_status st = prism_nn_config_check(&ncfg);
     if (st) return st;
     /* With double Q the online net runs obs and next_obs as one batch of 2B rows (see
-     * build_targets), so it is sized for 2B. */
+     * build_targets), so it is sized for 2B; with Munchausen the target net does. */
     const int online_batch = cfg->double_q ? 2 * B : B;
     if ((st = prism_nn_init(&ag->online, &ncfg, online_batch, seed))) goto fail;
-    if ((st = prism_nn_init(&ag->target, &ncfg, B, seed))) goto fail;
+    if ((st = prism_nn_init(&ag->target, &ncfg, cfg->munchausen ? 2 * B : B, seed))) goto fail;
     /* The target draws its own noise (Fortunato et al.: independent noise for the target). */
     prism_rng_seed(&ag->target.noise_rng, seed, PRISM_STREAM_NOISY + 1);
     prism_agent_sync_target(ag);
@@ -176,9 +205,11 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     if ((st = prism_replay_init(&ag->replay, &ro))) goto fail;
     if ((st = prism_replay_batch_init(&ag->batch, B, D))) goto fail;
 
+    const bool both = cfg->double_q || cfg->munchausen;
+    const bool quantile = quantile_head_on(cfg);
     size_t floats = 3 * (size_t)D + (size_t)B * A + (size_t)B + 2 * (size_t)B * N +
                     (size_t)B * A * N + (size_t)B + (size_t)B * A * N + ag->online.n_params +
-                    (cfg->double_q ? 2 * (size_t)B * D : 0);
+                    (both ? 2 * (size_t)B * D : 0) + (quantile ? 3 * (size_t)B * N + A : 0);
     ag->scratch = prism_calloc(floats * sizeof(float) + (size_t)B * sizeof(int32_t), 1);
     if (!ag->scratch) {
         st = prism_error(PRISM_ERR_NOMEM, "out of memory allocating the agent's scratch buffers");
@@ -196,8 +227,15 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     ag->losses = p, p += B;
     ag->dout = p, p += (size_t)B * A * N;
     ag->params_before = p, p += ag->online.n_params;
-    ag->both_obs = cfg->double_q ? p : NULL;
-    p += cfg->double_q ? 2 * (size_t)B * D : 0;
+    ag->both_obs = both ? p : NULL;
+    p += both ? 2 * (size_t)B * D : 0;
+    if (quantile) {
+        ag->taus = p, p += (size_t)B * N;
+        ag->quantiles = p, p += (size_t)B * N;
+        ag->dquantiles = p, p += (size_t)B * N;
+        ag->act_q = p, p += A;
+        quantile_taus_init(ag->taus, B, N);
+    }
     ag->next_actions = (int32_t *)p;
 
     /* obs' = 2 (obs - min) / (max - min) - 1 = obs * mul + add */
@@ -229,6 +267,21 @@ static void scale_rows(const prism_agent *ag, float *x, int rows) {
             x[r * D + i] = x[r * D + i] * ag->scale_mul[i] + ag->scale_add[i];
 }
 
+static int argmax_row(const float *row, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (row[i] > row[best]) best = i;
+    return best;
+}
+
+void prism_agent_q_values(prism_agent *ag, const float *x, int B, float *q) {
+    if (!quantile_head_on(&ag->cfg)) {
+        prism_nn_q(&ag->online, x, B, q);
+        return;
+    }
+    quantile_q(q, prism_nn_forward(&ag->online, x, B), B, ag->num_actions, ag->num_atoms);
+}
+
 double prism_agent_epsilon(const prism_agent *ag) {
     const prism_agent_config *c = &ag->cfg;
     if (c->eps_decay_steps <= 0) return c->eps_end;
@@ -253,16 +306,15 @@ int prism_agent_act(prism_agent *ag, const float *obs, bool eval) {
         else if (ag->cfg.noisy_resample == PRISM_NOISE_ACTION)
             prism_nn_noise_resample(&ag->online);
     }
-    int a = prism_nn_act(&ag->online, ag->act_obs);
+    int a;
+    if (ag->act_q) {
+        prism_agent_q_values(ag, ag->act_obs, 1, ag->act_q);
+        a = argmax_row(ag->act_q, ag->num_actions);
+    } else {
+        a = prism_nn_act(&ag->online, ag->act_obs);
+    }
     if (ag->cfg.noisy && eval) prism_nn_set_eval(&ag->online, 0);
     return a;
-}
-
-static int argmax_row(const float *row, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (row[i] > row[best]) best = i;
-    return best;
 }
 
 void prism_agent_sync_target(prism_agent *ag) {
@@ -317,6 +369,18 @@ static const float *build_targets(prism_agent *ag) {
     prism_replay_batch *b = &ag->batch;
     const int B = b->size, A = ag->num_actions, N = ag->num_atoms, D = ag->obs_size;
     if (ag->bug) inject_discount_bug(ag);
+    if (ag->cfg.munchausen) {
+        /* the target net on obs (the log-policy bonus) and next_obs, as one batch of 2B rows */
+        memcpy(ag->both_obs, b->obs, sizeof(float) * (size_t)B * D);
+        memcpy(ag->both_obs + (size_t)B * D, b->next_obs, sizeof(float) * (size_t)B * D);
+        const float *tq = prism_nn_forward(&ag->target, ag->both_obs, 2 * B);
+        const double tau = ag->cfg.munchausen_tau;
+        const double temp = ag->bug == PRISM_BUG_MUNCHAUSEN_NO_INV_TAU ? 1.0 : tau;
+        munchausen_targets_temp(tq, tq + (size_t)B * A, b->actions, b->returns, b->discounts, B, A,
+                                tau, temp, ag->cfg.munchausen_alpha, ag->cfg.munchausen_clip,
+                                ag->targets);
+        return NULL;
+    }
     const float *tout = prism_nn_forward(&ag->target, b->next_obs, B);
     const float *both = NULL, *online_next = NULL;
     if (ag->cfg.double_q) {
@@ -332,6 +396,10 @@ static const float *build_targets(prism_agent *ag) {
             ag->next_actions[i] = a;
             ag->targets[i] = b->returns[i] + b->discounts[i] * tout[(size_t)i * A + a];
         }
+        return both;
+    }
+    if (quantile_head_on(&ag->cfg)) {
+        quantile_targets(ag, tout, ag->cfg.double_q ? online_next : tout);
         return both;
     }
     prism_nn_softmax(ag->probs, tout, B * A, N);
@@ -360,6 +428,15 @@ static void batch_stats(prism_agent *ag, const float *out) {
         if (N == 1) {
             q = out[(size_t)i * A + b->actions[i]];
             target = ag->targets[i];
+        } else if (ag->taus) {
+            /* the mean of the quantiles; the spread from the first to the last */
+            const float *theta = out + ((size_t)i * A + b->actions[i]) * N;
+            const float *t = ag->target_probs + (size_t)i * N;
+            double sq = 0, st = 0;
+            for (int j = 0; j < N; j++) sq += (double)theta[j], st += (double)t[j];
+            q = sq / N;
+            target = st / N;
+            s->quantile_spread_sum += ((double)theta[N - 1] - (double)theta[0]) / B;
         } else {
             const float *logits = out + ((size_t)i * A + b->actions[i]) * N;
             float qf;
@@ -408,7 +485,9 @@ prism_status prism_agent_learn(prism_agent *ag) {
     if (!out) out = prism_nn_forward(&ag->online, b->obs, B);
     const float *weights = ag->cfg.prioritized ? b->weights : NULL;
     double loss;
-    if (N > 1)
+    if (ag->taus)
+        loss = quantile_loss(ag, out, weights);
+    else if (N > 1)
         loss = prism_nn_loss_c51(out, b->actions, ag->target_probs, weights, B, A, N, ag->losses,
                                  ag->dout);
     else if (ag->cfg.loss == PRISM_LOSS_MSE)

@@ -125,14 +125,19 @@ static prism_status overfit(const prism_nn_config *nc, const prism_agent_config 
     }
     const int B = FIT_BATCH, A = nc->n_actions, N = nc->n_atoms > 1 ? nc->n_atoms : 1;
     const size_t nx = (size_t)B * (size_t)net.in_size;
-    float *buf = prism_alloc(sizeof(float) * (nx + (size_t)B * (size_t)(N + 1 + A * N)) +
+    /* the quantile head learns N quantiles of a target that is one value per sample (all its
+     * N samples equal), so its loss can reach 0 too */
+    const bool quantile = ac->distributional && ac->head == PRISM_HEAD_QUANTILE;
+    float *buf = prism_alloc(sizeof(float) * (nx + (size_t)B * (size_t)(5 * N + 1 + A * N)) +
                              sizeof(int32_t) * (size_t)B);
     if (!buf) {
         st = prism_error(PRISM_ERR_NOMEM, "out of memory for the overfit check");
         goto done;
     }
     float *x = buf, *targets = x + nx, *tprobs = targets + B, *dout = tprobs + (size_t)B * N;
-    int32_t *actions = (int32_t *)(dout + (size_t)B * A * N);
+    float *pred = dout + (size_t)B * A * N, *taus = pred + (size_t)B * N;
+    float *dpred = taus + (size_t)B * N, *samples = dpred + (size_t)B * N;
+    int32_t *actions = (int32_t *)(samples + (size_t)B * N);
     prism_rng rng;
     prism_rng_seed(&rng, seed, PRISM_STREAM_ACTIONS);
     fill_uniform(x, nx, &rng);
@@ -141,12 +146,30 @@ static prism_status overfit(const prism_nn_config *nc, const prism_agent_config 
         actions[b] = (int32_t)prism_rng_below(&rng, (uint32_t)A);
         targets[b] = 2.0f * prism_rng_uniform_f(&rng) - 1.0f;
         tprobs[(size_t)b * N + prism_rng_below(&rng, (uint32_t)N)] = 1.0f; /* one-hot: min CE 0 */
+        for (int j = 0; j < N; j++) {
+            samples[(size_t)b * N + j] = targets[b];
+            taus[(size_t)b * N + j] = (float)((j + 0.5) / N);
+        }
     }
     double first = NAN, last = NAN;
     for (int t = 0; t < FIT_STEPS; t++) {
         const float *out = prism_nn_forward(&net, x, B);
-        double loss = N > 1 ? prism_nn_loss_c51(out, actions, tprobs, NULL, B, A, N, NULL, dout)
-                            : prism_nn_loss_mse(out, actions, targets, NULL, B, A, NULL, dout);
+        double loss;
+        if (quantile) {
+            memset(dout, 0, sizeof(float) * (size_t)B * A * N);
+            for (int b = 0; b < B; b++)
+                memcpy(pred + (size_t)b * N, out + ((size_t)b * A + actions[b]) * N,
+                       sizeof(float) * (size_t)N);
+            loss = prism_nn_loss_quantile(pred, taus, samples, NULL, B, N, N, (float)ac->kappa,
+                                          NULL, dpred);
+            for (int b = 0; b < B; b++)
+                memcpy(dout + ((size_t)b * A + actions[b]) * N, dpred + (size_t)b * N,
+                       sizeof(float) * (size_t)N);
+        } else if (N > 1) {
+            loss = prism_nn_loss_c51(out, actions, tprobs, NULL, B, A, N, NULL, dout);
+        } else {
+            loss = prism_nn_loss_mse(out, actions, targets, NULL, B, A, NULL, dout);
+        }
         if (t == 0) first = loss;
         last = loss;
         prism_nn_zero_grad(&net);

@@ -5,9 +5,12 @@
  * directory, no logging, a few thousand steps per probe. After training, Q(obs, a) of every
  * ordinary state comes from the online network (with noisy nets: averaged over noise draws,
  * see noise_mean_q). Checks per probe:
- *   - every Q(s, a) within a tolerance of prism_probe_q at the agent's gamma;
+ *   - every Q(s, a) within a tolerance of prism_probe_q at the agent's gamma (with the Munchausen
+ *     target on a probe with a choice of actions: of the regularised values, munchausen_q);
  *   - C51 on probe-distributional: the learned distribution of the return against the
  *     analytic one projected onto the support (total variation), so "two peaks at -1 and +1";
+ *   - the quantile head there: each learned quantile against the analytic quantile at its
+ *     fraction (mean distance), so "the lower half at -1, the upper half at +1";
  *   - prioritized replay on probe-prioritized: every importance weight finite and in (0, 1].
  * Not here: the engine checks (engine.c) and what a check means (docs/doctor.md).
  */
@@ -88,14 +91,14 @@ static bool noise_is_fixed(const prism_agent *ag) {
 static void noise_mean_q(prism_agent *ag, const float *x, float *q) {
     const int A = ag->num_actions;
     if (!ag->cfg.noisy || noise_is_fixed(ag)) {
-        prism_nn_q(&ag->online, x, 1, q);
+        prism_agent_q_values(ag, x, 1, q);
         return;
     }
     double sum[8] = {0};
     float one[8];
     for (int k = 0; k < NOISE_SAMPLES; k++) {
         prism_nn_noise_resample(&ag->online);
-        prism_nn_q(&ag->online, x, 1, one);
+        prism_agent_q_values(ag, x, 1, one);
         for (int a = 0; a < A; a++) sum[a] += (double)one[a];
     }
     for (int a = 0; a < A; a++) q[a] = (float)(sum[a] / NOISE_SAMPLES);
@@ -191,6 +194,112 @@ static prism_status check_distribution(const prism_probe *p, prism_agent *ag, co
                                      ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
 }
 
+/* The value theta the quantile Huber loss at fraction tau settles at for a return with outcomes
+ * values (n) of probabilities probs: the root of its derivative
+ *   g(theta) = sum_k p_k |tau - 1{u_k < 0}| H'_kappa(u_k),  u_k = v_k - theta,
+ * which falls as theta grows. It is the tau-quantile as kappa -> 0; with kappa above the spread
+ * of the outcomes it moves towards the tau-expectile (on the coin flip at kappa 1:
+ * theta = 2 tau - 1 where all |u| <= 1), which is what a correct head learns. */
+static double huber_quantile(const double *values, const double *probs, int n, double tau,
+                             double kappa) {
+    double lo = values[0], hi = values[0];
+    for (int k = 1; k < n; k++) {
+        lo = values[k] < lo ? values[k] : lo;
+        hi = values[k] > hi ? values[k] : hi;
+    }
+    for (int it = 0; it < 100; it++) {
+        const double theta = 0.5 * (lo + hi);
+        double g = 0;
+        for (int k = 0; k < n; k++) {
+            const double u = values[k] - theta;
+            const double d = fabs(u) <= kappa ? u : (u > 0 ? kappa : -kappa);
+            g += probs[k] * fabs(tau - (u < 0 ? 1.0 : 0.0)) * d;
+        }
+        if (g > 0)
+            lo = theta;
+        else
+            hi = theta;
+    }
+    return 0.5 * (lo + hi);
+}
+
+/* The quantile head on probe-distributional: each learned quantile theta_i of (s, a = 0), at
+ * tau_i = (i + 1/2) / N, against the value the loss settles at (huber_quantile); the mean
+ * distance over i is the check. Fractions in reverse order (a sign error in the loss's
+ * indicator) mirror every quantile: the lower ones go up, the upper ones down. */
+static prism_status check_quantiles(const prism_probe *p, prism_agent *ag, const float *x, int s,
+                                    double gamma, prism_doctor_report *r) {
+    const int N = ag->num_atoms;
+    PRISM_ASSERT(N <= MAX_ATOMS);
+    double values[8], probs[8];
+    int n = prism_probe_distribution(p, s, 0, gamma, values, probs, 8);
+    const bool resample = ag->cfg.noisy && !noise_is_fixed(ag);
+    const int draws = resample ? NOISE_SAMPLES : 1;
+    double got[MAX_ATOMS] = {0};
+    for (int k = 0; k < draws; k++) {
+        if (resample) prism_nn_noise_resample(&ag->online);
+        const float *out = prism_nn_forward(&ag->online, x, 1);
+        for (int j = 0; j < N; j++) got[j] += (double)out[j] / draws;
+    }
+    double err = 0, first = 0, last = 0;
+    for (int j = 0; j < N; j++) {
+        double want = huber_quantile(values, probs, n, (j + 0.5) / N, ag->cfg.kappa);
+        err += fabs(got[j] - want) / N;
+        if (j == 0) first = want;
+        if (j == N - 1) last = want;
+    }
+    const double tol = 0.1;
+    bool ok = err <= tol;
+    char msg[320];
+    snprintf(msg, sizeof msg,
+             "%squantile at tau %.3f = %+.2f (want %+.2f), at tau %.3f = %+.2f (want %+.2f)%s",
+             ok ? "" : "probe-distributional: quantiles off: ", 0.5 / N, got[0], first,
+             (N - 0.5) / N, got[N - 1], last,
+             ok ? "" : "; check the quantile loss's asymmetric weights |tau - 1{u < 0}|");
+    return prism_doctor_report_check(r, p->env_id, "quantiles (mean distance)", 0.0, err, tol,
+                                     ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
+}
+
+/* The values the Munchausen target (prism_agent_config) settles at on a probe's model, by
+ * iterating it to its fixed point:
+ *   Q(s, a) = sum_s' P(s' | s, a) (R + alpha clip(tau log pi(a | s), l0, 0) + gamma V(s')),
+ *   V(s) = sum_a pi(a | s) (Q(s, a) - tau log pi(a | s)),  pi = softmax(Q / tau),  V(end) = 0.
+ * With one action, pi = 1 and these are the ordinary values (prism_probe_q answers those); with a
+ * choice, an action worse than the best by more than -l0 settles alpha * l0 below its return. */
+enum { MAX_MODEL = 8 };
+static double munchausen_q(const prism_probe *p, const prism_agent_config *c, int s0, int a0) {
+    const prism_mdp *m = p->model;
+    const int S = m->num_states, T = m->num_terminal, A = m->num_actions;
+    PRISM_ASSERT(S <= MAX_MODEL && A <= MAX_MODEL);
+    const double tau = c->munchausen_tau;
+    double q[MAX_MODEL][MAX_MODEL] = {{0}}, lp[MAX_MODEL][MAX_MODEL], v[MAX_MODEL];
+    for (int it = 0; it < 5000; it++) {
+        for (int s = 0; s < S; s++) { /* tau log pi and the soft value of the current Q */
+            double mx = q[s][0], z = 0;
+            for (int a = 1; a < A; a++) mx = q[s][a] > mx ? q[s][a] : mx;
+            for (int a = 0; a < A; a++) z += exp((q[s][a] - mx) / tau);
+            v[s] = 0;
+            for (int a = 0; a < A; a++) {
+                lp[s][a] = q[s][a] - mx - tau * log(z);
+                v[s] += exp(lp[s][a] / tau) * (q[s][a] - lp[s][a]);
+            }
+        }
+        for (int s = 0; s < S; s++)
+            for (int a = 0; a < A; a++) {
+                double bonus = lp[s][a] < c->munchausen_clip ? c->munchausen_clip : lp[s][a];
+                double x = 0;
+                for (int s2 = 0; s2 < S + T; s2++) {
+                    double pr = prism_mdp_p(m, s, a, s2);
+                    if (pr > 0)
+                        x += pr * (prism_mdp_r(m, s, a, s2) + c->munchausen_alpha * bonus +
+                                   (s2 < S ? c->gamma * v[s2] : 0.0));
+                }
+                q[s][a] = x;
+            }
+    }
+    return q[s0][a0];
+}
+
 /* One probe: build, train, check. */
 static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
                             prism_doctor_report *r) {
@@ -224,7 +333,7 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
             for (int k = 0; k < n; k++) q = fabs(vals[k]) > q ? fabs(vals[k]) : q;
             worst = q > worst ? q : worst;
         }
-    if (c->distributional && c->v_max < worst) {
+    if (c->distributional && c->head == PRISM_HEAD_C51 && c->v_max < worst) {
         char msg[320];
         snprintf(msg, sizeof msg,
                  "the C51 support [-%g, %g] cannot hold this probe's returns (up to %g): "
@@ -242,7 +351,11 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
     }
     ag.bug = o->bug;
     weight_watch w = {INFINITY, -INFINITY, 0, 0};
-    long long steps = o->probe_steps > 0 ? o->probe_steps : DEFAULT_PROBE_STEPS;
+    /* Munchausen's bonus moves a worse action's value only once the target net already ranks
+     * it below the best by more than -l0: its values settle in about twice as many steps */
+    long long steps = o->probe_steps > 0 ? o->probe_steps
+                      : c->munchausen    ? 2 * DEFAULT_PROBE_STEPS
+                                         : DEFAULT_PROBE_STEPS;
     prism_status trained = train(&ag, &env, steps, cfg.seed ^ o->seed, &w);
     if (trained == PRISM_ERR_DIVERGED) {
         char msg[320];
@@ -260,7 +373,10 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
         scaled(&ag, prism_probe_obs(p, s), x);
         noise_mean_q(&ag, x, q);
         for (int a = 0; a < p->model->num_actions && !st; a++) {
-            double want = prism_probe_q(p, s, a, c->gamma), got = q[a];
+            double want = c->munchausen && p->model->num_actions > 1
+                              ? munchausen_q(p, c, s, a)
+                              : prism_probe_q(p, s, a, c->gamma),
+                   got = q[a];
             char what[64], msg[320];
             describe(p, s, a, what, sizeof what);
             bool ok = fabs(got - want) <= tol;
@@ -272,7 +388,9 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
             st = prism_doctor_report_check(r, p->env_id, what, want, got, tol,
                                            ok ? PRISM_DOCTOR_PASS : PRISM_DOCTOR_FAIL, msg);
         }
-        if (!st && p->distribution && ag.num_atoms > 1)
+        if (!st && p->distribution && ag.taus)
+            st = check_quantiles(p, &ag, x, s, c->gamma, r);
+        else if (!st && p->distribution && ag.num_atoms > 1)
             st = check_distribution(p, &ag, x, s, c->gamma, r);
     }
     if (!st && p->distribution && ag.num_atoms == 1)

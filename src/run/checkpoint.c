@@ -102,7 +102,7 @@ static void io_env_random(field_io *x, const char *prefix, prism_env_random *v) 
  * resume silently: add it to visit() below, then update the size here. */
 _Static_assert(sizeof(prism_run_counters) == 40, "checkpoint every counter by name in visit()");
 _Static_assert(sizeof(prism_iteration_acc) == 336, "checkpoint every sum by name in visit()");
-_Static_assert(sizeof(prism_agent_stats) == 128, "checkpoint every statistic by name in visit()");
+_Static_assert(sizeof(prism_agent_stats) == 136, "checkpoint every statistic by name in visit()");
 
 /* Every checkpointed value of the run state that is not a network or the replay memory. */
 static void visit(field_io *x, prism_run_state *s) {
@@ -142,6 +142,8 @@ static void visit(field_io *x, prism_run_state *s) {
     io_f64(x, "agent.stats.grad_norm_max", &t->grad_norm_max);
     io_f64(x, "agent.stats.update_ratio", &t->update_ratio);
     io_f64(x, "agent.stats.dist_entropy_sum", &t->dist_entropy_sum);
+    /* only with a quantile head, so that other runs write what they always did */
+    if (g->taus) io_f64(x, "agent.stats.quantile_spread_sum", &t->quantile_spread_sum);
     io_f64(x, "agent.stats.weight_min", &t->weight_min);
     io_i64(x, "agent.stats.target_syncs", &t->target_syncs);
     int nonfinite = (int)t->first_nonfinite;

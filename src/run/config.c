@@ -69,6 +69,10 @@ static bool key_used(const key_spec *k, const prism_config *c) {
     if (!strcmp(k->name, "agent.layer_norm")) return a->layer_norm || a->kind == PRISM_AGENT_PQN;
     if (!strcmp(k->name, "agent.init_gain")) return a->init == PRISM_NN_INIT_ORTHOGONAL;
     if (pqn_key(k->name)) return a->kind == PRISM_AGENT_PQN;
+    /* C51 was the only distributional head before agent.head existed */
+    if (!strcmp(k->name, "agent.head")) return a->head != PRISM_HEAD_C51;
+    if (!strcmp(k->name, "agent.kappa")) return a->distributional && a->head == PRISM_HEAD_QUANTILE;
+    if (!strncmp(k->name, "agent.munchausen", 16)) return a->munchausen;
     return true;
 }
 
@@ -104,8 +108,8 @@ static const key_spec keys[] = {
      "C51 distributional head and cross-entropy loss", IDENTITY},
     {"agent.noisy", K_BOOL, A(noisy), 0, 0, 0, 0, NULL, "noisy dense layers (factorised Gaussian)",
      IDENTITY},
-    {"agent.num_atoms", K_INT, A(num_atoms), 0, 0, 2, 1001, NULL, "atoms of the C51 support",
-     IDENTITY},
+    {"agent.num_atoms", K_INT, A(num_atoms), 0, 0, 2, 1001, NULL,
+     "atoms of the C51 support, or quantiles of the quantile head", IDENTITY},
     {"agent.v_max", K_DOUBLE, A(v_max), 0, 0, 1e-6, BIG, NULL, "C51 support is [-v_max, v_max]",
      IDENTITY},
     {"agent.noisy_sigma0", K_DOUBLE, A(noisy_sigma0), 0, 0, 0, 10, NULL,
@@ -194,6 +198,22 @@ static const key_spec keys[] = {
      "pqn: treat a time-limit truncation as a termination (no bootstrap), as CleanRL's pqn.py "
      "and the PQN authors' code do",
      IDENTITY_IF_USED},
+    {"agent.head", K_ENUM, A(head), 0, 0, 0, 0, "c51 quantile",
+     "the head agent.distributional turns on: c51 (categorical, cross-entropy) or quantile "
+     "(QR-DQN: num_atoms quantiles, quantile Huber loss)",
+     IDENTITY_IF_USED},
+    {"agent.kappa", K_DOUBLE, A(kappa), 0, 0, 1e-6, BIG, NULL,
+     "quantile Huber loss threshold (quantile head)", IDENTITY_IF_USED},
+    {"agent.munchausen", K_BOOL, A(munchausen), 0, 0, 0, 0, NULL,
+     "Munchausen target (M-DQN): scaled log-policy bonus and soft bootstrap; scalar head, "
+     "no double Q",
+     IDENTITY_IF_USED},
+    {"agent.munchausen_tau", K_DOUBLE, A(munchausen_tau), 0, 0, 1e-6, BIG, NULL,
+     "Munchausen entropy temperature tau (policy softmax(Q / tau))", IDENTITY_IF_USED},
+    {"agent.munchausen_alpha", K_DOUBLE, A(munchausen_alpha), 0, 0, 0, 1, NULL,
+     "Munchausen scale alpha of the log-policy bonus", IDENTITY_IF_USED},
+    {"agent.munchausen_clip", K_DOUBLE, A(munchausen_clip), 0, 0, -BIG, 0, NULL,
+     "Munchausen lower clip l0 of tau log pi", IDENTITY_IF_USED},
 
     {"train.steps", K_LONG, T(steps), 0, 0, 1, 1e13, NULL,
      "environment steps (whole iterations: the last episode of an iteration completes)", IDENTITY},
@@ -270,6 +290,12 @@ void prism_config_defaults(prism_config *c) {
     a->minibatches = 4;
     a->lambda = 0.65;
     a->lr_anneal = true;
+    a->head = PRISM_HEAD_C51;
+    a->kappa = 1.0;
+    /* Vieillard et al. 2020's values */
+    a->munchausen_tau = 0.03;
+    a->munchausen_alpha = 0.9;
+    a->munchausen_clip = -1.0;
     c->train.steps = 30000;
     c->train.iteration_steps = 1000;
     c->train.checkpoint_every = 0;
@@ -683,6 +709,8 @@ prism_status prism_config_validate(const prism_config *c, int obs_size) {
     if (a->eps_end > a->eps_start && a->eps_decay_steps > 0)
         return prism_error(PRISM_ERR_INVALID, "agent.eps_end (%g) is above agent.eps_start (%g)",
                            a->eps_end, a->eps_start);
+    prism_status agent_st = prism_agent_config_check(a);
+    if (agent_st) return agent_st;
     if (c->train.iteration_steps > c->train.steps)
         return prism_error(PRISM_ERR_INVALID,
                            "train.iteration_steps (%lld) exceeds train.steps (%lld)",

@@ -48,6 +48,7 @@ static const metric_def METRICS[] = {
     COLUMN(per_priority_mean, "values/per_priority_mean", false),
     COLUMN(per_weight_min, "values/per_weight_min", false),
     COLUMN(dist_entropy, "values/dist_entropy", false),
+    COLUMN(quantile_spread, "values/quantile_spread", false),
     COLUMN(updates, NULL, true),
     COLUMN(target_syncs, NULL, true),
     COLUMN(sys_wall_s, "time/wall_s", false),
@@ -126,7 +127,8 @@ void iteration_row_compute(iteration_row *row, const prism_run_state *s, double 
         row->grad_norm = st->grad_norm_sum / u;
         row->grad_norm_max = st->grad_norm_max;
         row->update_ratio = st->update_ratio;
-        if (agent->num_atoms > 1) row->dist_entropy = st->dist_entropy_sum / u;
+        if (agent->num_atoms > 1 && !agent->taus) row->dist_entropy = st->dist_entropy_sum / u;
+        if (agent->taus) row->quantile_spread = st->quantile_spread_sum / u;
     }
     if (st->q_count) {
         row->q_mean = st->q_sum / (double)st->q_count;

@@ -20,7 +20,7 @@ typedef struct iteration_row {
     double grad_norm, grad_norm_max, param_norm, update_ratio;
     double action_entropy, action_frac[PRISM_ACTIONS_LOGGED];
     double epsilon, replay_size, per_priority_max, per_priority_mean, per_weight_min;
-    double dist_entropy, updates, target_syncs;
+    double dist_entropy, quantile_spread, updates, target_syncs;
     /* machine-dependent (sys_ columns); log_s covers the evaluation episodes and the writing */
     double sys_wall_s, sys_steps_per_s, sys_env_s, sys_act_s, sys_replay_s, sys_learn_s, sys_log_s,
         sys_rss_mb;

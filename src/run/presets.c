@@ -84,6 +84,66 @@ static const component components[] = {
 };
 enum { N_COMPONENTS = (int)(sizeof components / sizeof components[0]) };
 
+/* The agents the components switch on and off. A DQN-like flavour takes `name+X` (its own
+ * settings plus component X), a Rainbow-like one `name-X` (every component it can take, less X).
+ * `refused`: components the flavour cannot take (Munchausen has no C51 or double-Q form; a
+ * quantile agent is distributional already). The settings follow the components, so they win. */
+typedef struct flavour {
+    const char *name, *label, *summary;
+    bool rainbow;          /* every component on; name-X removes one */
+    bool rainbow_schedule; /* the family's Rainbow lr / update / target periods */
+    const char *settings;
+    const char *refused;
+} flavour;
+
+#define QUANTILE   "agent.distributional=true agent.head=quantile agent.kappa=1"
+#define MUNCHAUSEN "agent.munchausen=true agent.munchausen_tau=0.03 agent.munchausen_clip=-1"
+
+/* The quantile gin files use the Rainbow schedule on every family (lr 1e-4, update period 2
+ * on CartPole; LunarLander and MinAtar as Rainbow there). M-DQN keeps DQN's. */
+static const flavour flavours[] = {
+    {"dqn", "DQN", "DQN (Revisiting Rainbow baseline, per-environment values)", false, false, "",
+     ""},
+    {"rainbow", "Rainbow", "Rainbow: all six components (Revisiting Rainbow)", true, true, "", ""},
+    {"qr-dqn", "QR-DQN", "QR-DQN: quantile head, quantile Huber loss (Dabney et al. 2018)", false,
+     true, QUANTILE, "distributional"},
+    {"qrainbow", "QRainbow", "QRainbow: Rainbow with the quantile head in place of C51", true, true,
+     QUANTILE, "distributional"},
+    {"m-dqn", "M-DQN", "Munchausen DQN (Vieillard et al. 2020)", false, false, MUNCHAUSEN,
+     "double distributional"},
+    {"m-rainbow", "M-Rainbow", "M-Rainbow: Munchausen with Rainbow's components but C51, double",
+     true, true, MUNCHAUSEN, "double distributional"},
+};
+enum { N_FLAVOURS = (int)(sizeof flavours / sizeof flavours[0]) };
+
+static bool refuses(const flavour *f, const component *c) {
+    const char *p = strstr(f->refused, c->name);
+    return p && (p == f->refused || p[-1] == ' ');
+}
+
+static const component *find_component(const char *name);
+
+/* "qr-dqn+dueling" -> the flavour qr-dqn and the component dueling (NULL for a bare name). */
+static bool parse(const char *name, const flavour **fl, const component **x) {
+    *fl = NULL, *x = NULL;
+    for (int i = 0; i < N_FLAVOURS; i++) {
+        size_t len = strlen(flavours[i].name);
+        if (strncmp(name, flavours[i].name, len)) continue;
+        const char *rest = name + len;
+        if (!*rest) {
+            *fl = &flavours[i];
+            return true;
+        }
+        if (*rest != (flavours[i].rainbow ? '-' : '+')) continue;
+        const component *c = find_component(rest + 1);
+        if (c && !refuses(&flavours[i], c)) {
+            *fl = &flavours[i], *x = c;
+            return true;
+        }
+    }
+    return false;
+}
+
 #define CLEANRL_DQN                                                                                \
     "agent.hidden=120,84 agent.conv_channels=0 agent.init=torch_default agent.gamma=0.99 "         \
     "agent.optimizer=adam agent.lr=2.5e-4 agent.adam_eps=1e-8 agent.loss=mse "                     \
@@ -158,6 +218,19 @@ static const char *const names[] = {
     "cleanrl-dqn",
     "minatar-dqn",
     "pqn",
+    "qr-dqn",
+    "qrainbow",
+    "qr-dqn+double",
+    "qr-dqn+prioritized",
+    "qr-dqn+dueling",
+    "qr-dqn+multistep",
+    "qr-dqn+noisy",
+    "m-dqn",
+    "m-rainbow",
+    "m-dqn+prioritized",
+    "m-dqn+dueling",
+    "m-dqn+multistep",
+    "m-dqn+noisy",
 };
 enum { N_NAMES = (int)(sizeof names / sizeof names[0]) };
 
@@ -169,17 +242,16 @@ const char *prism_preset_summary(int i) {
     static char buf[96];
     const char *n = prism_preset_name(i);
     if (!n) return NULL;
-    if (!strcmp(n, "dqn")) return "DQN (Revisiting Rainbow baseline, per-environment values)";
-    if (!strcmp(n, "rainbow")) return "Rainbow: all six components (Revisiting Rainbow)";
     if (!strcmp(n, "cleanrl-dqn")) return "CleanRL's dqn.py: 120-84 MLP, MSE, 500k steps";
     if (!strcmp(n, "minatar-dqn"))
         return "MinAtar's dqn.py: conv16-128, centered RMSprop, 5M frames";
     if (!strcmp(n, "pqn"))
         return "PQN: replay-free Q(lambda), LayerNorm, N envs (CleanRL / PQN authors' values)";
-    if (n[0] == 'd')
-        snprintf(buf, sizeof buf, "DQN plus %s", n + 4);
-    else
-        snprintf(buf, sizeof buf, "Rainbow without %s", n + 8);
+    const flavour *fl;
+    const component *x;
+    if (!parse(n, &fl, &x)) return NULL;
+    if (!x) return fl->summary;
+    snprintf(buf, sizeof buf, "%s %s %s", fl->label, fl->rainbow ? "without" : "plus", x->name);
     return buf;
 }
 
@@ -224,21 +296,22 @@ bool prism_preset_text(const char *name, const char *env_id, char *buf, size_t c
         used = append(buf, cap, used, MINATAR_DQN);
         return used < cap;
     }
-    bool rainbow = !strncmp(name, "rainbow", 7);
-    if (!rainbow && strncmp(name, "dqn", 3)) return false;
-    const char *rest = name + (rainbow ? 7 : 3);
-    const component *x = NULL;
-    if (*rest) {
-        if (*rest != (rainbow ? '-' : '+')) return false;
-        if (!(x = find_component(rest + 1))) return false;
-    }
+    const flavour *fl;
+    const component *x;
+    if (!parse(name, &fl, &x)) return false;
     used = append(buf, cap, used, f->common);
-    used = append(buf, cap, used, rainbow ? f->rainbow : f->dqn);
+    used = append(buf, cap, used, fl->rainbow_schedule ? f->rainbow : f->dqn);
     for (int i = 0; i < N_COMPONENTS; i++) {
         const component *c = &components[i];
-        bool on = rainbow ? c != x : c == x;
+        bool on = !refuses(fl, c) && (fl->rainbow ? c != x : c == x);
         used = append(buf, cap, used, on ? c->on : c->off);
     }
+    if (*fl->settings) used = append(buf, cap, used, fl->settings);
+    /* the implicit_* gin files: alpha 0.9 on MinAtar, 1 on classic control */
+    if (strstr(fl->settings, "munchausen"))
+        used = append(buf, cap, used,
+                      strcmp(f->name, "minatar") ? "agent.munchausen_alpha=1"
+                                                 : "agent.munchausen_alpha=0.9");
     return used < cap;
 }
 
