@@ -233,7 +233,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
         add_tensor(net, &off, "conv.b", 1, cfg->conv_filters, 0, 0, 0);
         width = im->conv_ho * im->conv_wo * cfg->conv_filters;
     }
-    int maxw = width;
+    int maxw = width, max_in = width; /* max_in: the widest dense layer input */
     im->n_hidden = cfg->n_hidden;
     for (int i = 0; i < cfg->n_hidden; i++) {
         char name[24]; /* "dense" + any int */
@@ -241,6 +241,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
         add_dense(net, &im->dense[i], &off, name, width, cfg->hidden[i], cfg->noisy, 1);
         width = cfg->hidden[i];
         if (width > maxw) maxw = width;
+        if (width > max_in) max_in = width;
     }
     if (cfg->dueling) {
         add_dense(net, &im->dense[cfg->n_hidden], &off, "head.adv", width, A * N, cfg->noisy, 0);
@@ -273,7 +274,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
                     2 * PIECE(d->out);
     }
     need += PIECE((size_t)B * (size_t)A * (size_t)N) * 2 + PIECE((size_t)B * (size_t)N) +
-            2 * PIECE((size_t)B * (size_t)maxw) + PIECE(A);
+            2 * PIECE((size_t)B * (size_t)maxw) + PIECE(A) + PIECE(nn_gemm_pack_size(max_in));
     im->block = prism_calloc(need, sizeof(float));
     if (!im->block) goto nomem;
     float *cur = im->block;
@@ -301,6 +302,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     im->dbuf[0] = TAKE((size_t)B * (size_t)maxw);
     im->dbuf[1] = TAKE((size_t)B * (size_t)maxw);
     im->q1 = TAKE(A);
+    im->pack = TAKE(nn_gemm_pack_size(max_in));
 #undef TAKE
 #undef PIECE
     PRISM_ASSERT((size_t)(cur - (float *)im->block) == need);
@@ -514,13 +516,16 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
     }
     const float *w, *b;
     dense_weights(net, d, &w, &b);
-    if (net->naive)
+    if (!net->naive && B > 1) {
+        nn_linear_forward_fast(d->y, net->impl->pack, x, w, b, B, d->in, d->out, d->relu);
+        return;
+    }
+    if (net->naive) {
         nn_linear_forward_naive(d->y, x, w, b, B, d->in, d->out);
-    else if (B == 1 && d->out > NN_SMALL_DIM && d->in >= 64 &&
-             nn_small_matvec(d->y, x, w, b, d->in, d->out, d->reverse))
-        d->reverse = !d->reverse; /* batch-1 acting: alternate the scan (kernels_small.c) */
-    else
-        nn_linear_forward_fast(d->y, x, w, b, B, d->in, d->out);
+    } else {
+        nn_linear_forward1_fast(d->y, x, w, b, d->in, d->out, d->reverse);
+        d->reverse = !d->reverse; /* batch-1 acting: alternate the scan (gemm.c) */
+    }
     if (d->relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
 }
 
