@@ -10,6 +10,10 @@
 #   make fmt / fmt-check
 #   make python     the Python package in build/python (python/python.mk, docs/python.md)
 # WERROR=1 turns warnings into errors (CI does this). MARCH= overrides -march=native.
+# GEMM=prism builds the dense layers on prism's own matrix kernels (src/nn/gemm.c: a fixed
+# summation order, the same bits with AVX-512, AVX2 or none) and links no BLAS; the default,
+# GEMM=openblas, uses OpenBLAS for wide layers (docs/nn.md compares the two). Run `make clean`
+# when switching.
 
 .DEFAULT_GOAL := all
 
@@ -26,10 +30,21 @@ endif
 # -std=c11 (not gnu11) implies it for GCC, but clang contracts within an expression by default
 # (its CartPole parity test fails without the flag), so it is spelled out for every compiler.
 # No fast-math, ever, by default.
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -g $(MARCH) -ffp-contract=off -Iinclude $(WARN) -MMD -MP
+GEMM    ?= openblas
+ifeq ($(GEMM),prism)
+GEMM_DEF  := -DPRISM_GEMM_OWN
+BLAS_LIBS :=
+else ifeq ($(GEMM),openblas)
+GEMM_DEF  :=
+BLAS_LIBS := -lopenblas
+else
+$(error GEMM must be openblas or prism (got '$(GEMM)'))
+endif
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(OPT) -g $(MARCH) -ffp-contract=off -Iinclude $(WARN) -MMD -MP \
+               $(GEMM_DEF)
 CXXFLAGS_BASE := -std=c++17 -D_GNU_SOURCE $(OPT) -g $(MARCH) -ffp-contract=off -Iinclude -Wall \
                  -Wextra -MMD -MP
-LDLIBS  := -lopenblas -lsqlite3 -lbox2d -lstdc++ -lm -lpthread
+LDLIBS  := $(BLAS_LIBS) -lsqlite3 -lbox2d -lstdc++ -lm -lpthread
 
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # clang's -fsanitize=float-cast-overflow catches (int)x for an x out of int's range, which GCC's

@@ -1,12 +1,12 @@
 /* prism bench nn [--json] [--seconds S] [--naive] [--only NAME]: the full DQN update time of the
  * preset networks (online forward, target forward, loss, backward, Adam step), its GFLOP/s, the
- * GFLOP/s of a plain sgemm of the network's largest layer shape measured in the same run, and
+ * GFLOP/s of a plain matrix product (the build's: OpenBLAS sgemm, or prism's kernel with
+ * GEMM=prism) of the network's largest layer shape measured in the same run, and
  * the batch-1 action-selection latency. Timings are the best of several chunks (robust to other
  * load on the machine); numbers are reported, never asserted. */
 #include "cli.h"
 #include "prism/nn.h"
 
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +42,10 @@ static double sgemm_gflops(const int mnk[3], double seconds) {
     do {
         double t0 = prism_now();
         for (int r = 0; r < reps; r++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f, c,
-                        N);
+            if (prism_nn_matmul(c, a, b, M, N, K)) {
+                free(a), free(b), free(c);
+                return 0;
+            }
         double dt = (prism_now() - t0) / reps;
         if (dt < best) best = dt;
         if (dt * reps < 1e-3) reps *= 2;

@@ -40,7 +40,9 @@ static void dense_case(int B, int In, int O) {
     float *dw1 = malloc(4 * nw), *dw2 = malloc(4 * nw), *db1 = malloc(4 * (size_t)O),
           *db2 = malloc(4 * (size_t)O), *dx1 = malloc(4 * nx), *dx2 = malloc(4 * nx);
     fill(x, nx, 1), fill(w, nw, 2), fill(b, (size_t)O, 3), fill(dy, ny, 4);
-    nn_linear_forward_fast(y1, x, w, b, B, In, O);
+    float *pack = malloc(4 * nn_gemm_pack_size(In));
+    nn_linear_forward_fast(y1, pack, x, w, b, B, In, O, 0);
+    free(pack);
     nn_linear_forward_naive(y2, x, w, b, B, In, O);
     double e = rel(y1, y2, ny);
     if (!(e < 1e-5)) test_fail(__FILE__, __LINE__, "forward %dx%dx%d: %.3g", B, In, O, e);
@@ -287,11 +289,13 @@ TEST(bench_train_cli_json_and_errors) {
     CHECK_EQ_INT(test_prism(out, sizeof out, "bench train --peak fast"), 2);
 }
 
-/* The batch-1 matrix-vector kernel: near the naive kernel, and bit-identical whichever
+/* The batch-1 matrix-vector kernel: near the naive kernel, bit-identical to its portable form
+ * (the fixed 16-partial-sum order on every instruction set), and bit-identical whichever
  * direction it scans (the direction alternates between calls to keep weights in L2), at row
  * counts with and without a partial 64-row block or 4-row group and with a row tail. */
 TEST(nn_batch1_matvec_matches_naive_in_both_directions) {
-    static const int shapes[][2] = {{512, 512}, {100, 70}, {64, 129}, {300, 3}, {77, 65}};
+    static const int shapes[][2] = {{512, 512}, {100, 70}, {64, 129}, {300, 3},
+                                    {77, 65},   {4, 120},  {9, 5},    {24, 2}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int In = shapes[s][0], O = shapes[s][1];
         float *x = malloc(4 * (size_t)In), *w = malloc(4 * (size_t)In * O),
@@ -299,14 +303,12 @@ TEST(nn_batch1_matvec_matches_naive_in_both_directions) {
         float *y0 = malloc(4 * (size_t)O), *y1 = malloc(4 * (size_t)O), *yn = malloc(4 * (size_t)O);
         fill(x, (size_t)In, 15), fill(w, (size_t)In * O, 16), fill(b, (size_t)O, 17);
         nn_linear_forward_naive(yn, x, w, b, 1, In, O);
-        if (!nn_small_matvec(y0, x, w, b, In, O, 0)) {
-            test_skip("no AVX-512 on this machine");
-            free(x), free(w), free(b), free(y0), free(y1), free(yn);
-            return;
-        }
-        REQUIRE(nn_small_matvec(y1, x, w, b, In, O, 1));
+        nn_matvec(y0, x, w, b, In, O, 0);
+        nn_matvec(y1, x, w, b, In, O, 1);
         CHECK(memcmp(y0, y1, 4 * (size_t)O) == 0);
         CHECK(rel(y0, yn, (size_t)O) < 1e-5);
+        nn_matvec_portable(y1, x, w, b, In, O);
+        CHECK(memcmp(y0, y1, 4 * (size_t)O) == 0);
         free(x), free(w), free(b), free(y0), free(y1), free(yn);
     }
     /* and through a network: repeated batch-1 forwards (alternating direction) agree */
@@ -348,5 +350,49 @@ TEST(nn_adam_fused_norm_pass_equals_two_pass) {
         }
         free(p1), free(p2), free(g1), free(g2);
         prism_optim_free(&o1), prism_optim_free(&o2);
+    }
+}
+
+/* prism's matrix products (gemm.c) equal their portable forms bit for bit: the vector paths
+ * (AVX-512 or AVX2+FMA) keep the fixed reduction order, whatever the tiling, at shapes with
+ * full register tiles, row and column tails, column counts below one vector, batches of one,
+ * under and over 32 samples, and the widths prism's presets use. */
+TEST(nn_gemm_vector_paths_equal_portable_bit_for_bit) {
+    static const int shapes[][3] = {{32, 512, 512}, {32, 4, 120},  {128, 120, 84}, {32, 84, 2},
+                                    {32, 1600, 64}, {33, 37, 13},  {1, 17, 5},     {70, 64, 18},
+                                    {32, 512, 51},  {5, 1024, 31}, {2, 3, 1},      {64, 8, 918}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int B = shapes[s][0], In = shapes[s][1], O = shapes[s][2];
+        size_t nx = (size_t)B * In, nw = (size_t)O * In, ny = (size_t)B * O;
+        float *x = malloc(4 * nx), *w = malloc(4 * nw), *b = malloc(4 * (size_t)O);
+        float *dy = malloc(4 * ny), *y1 = malloc(4 * ny), *y2 = malloc(4 * ny);
+        float *dx1 = malloc(4 * nx), *dx2 = malloc(4 * nx), *dw1 = malloc(4 * nw),
+              *dw2 = malloc(4 * nw), *pack = malloc(4 * nn_gemm_pack_size(In));
+        fill(x, nx, 21), fill(w, nw, 22), fill(b, (size_t)O, 23), fill(dy, ny, 24);
+        for (int relu = 0; relu <= 1; relu++) {
+            nn_gemm_forward(y1, pack, x, w, b, B, In, O, relu);
+            nn_gemm_forward_portable(y2, x, w, b, B, In, O, relu);
+            if (memcmp(y1, y2, 4 * ny) != 0)
+                test_fail(__FILE__, __LINE__, "forward %dx%dx%d relu %d differs", B, In, O, relu);
+        }
+        fill(dx1, nx, 25), fill(dx2, nx, 26); /* different junk: dx is overwritten */
+        nn_gemm_dgrad(dx1, dy, w, B, In, O);
+        nn_gemm_dgrad_portable(dx2, dy, w, B, In, O);
+        if (memcmp(dx1, dx2, 4 * nx) != 0)
+            test_fail(__FILE__, __LINE__, "dgrad %dx%dx%d differs", B, In, O);
+        for (int overwrite = 0; overwrite <= 1; overwrite++) {
+            fill(dw1, nw, 27), memcpy(dw2, dw1, 4 * nw);
+            nn_gemm_wgrad(dw1, dy, x, B, In, O, overwrite);
+            nn_gemm_wgrad_portable(dw2, dy, x, B, In, O, overwrite);
+            if (memcmp(dw1, dw2, 4 * nw) != 0)
+                test_fail(__FILE__, __LINE__, "wgrad %dx%dx%d overwrite %d differs", B, In, O,
+                          overwrite);
+        }
+        /* and near the naive multiply-then-add kernels */
+        nn_linear_forward_naive(y2, x, w, b, B, In, O);
+        nn_gemm_forward(y1, pack, x, w, b, B, In, O, 0);
+        CHECK(rel(y1, y2, ny) < 1e-5);
+        free(x), free(w), free(b), free(dy), free(y1), free(y2), free(dx1), free(dx2), free(dw1);
+        free(dw2), free(pack);
     }
 }

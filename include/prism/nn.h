@@ -239,6 +239,11 @@ void prism_nn_noise_get(const prism_nn *net, float *eps);
 void prism_nn_noise_set(prism_nn *net, const float *eps);
 void prism_nn_noise_copy(prism_nn *dst, const prism_nn *src);
 
+/* c (M, N) = a (M, K) b^T (N, K) with the matrix product the dense layers use in this build
+ * (OpenBLAS sgemm, or prism's kernel in a GEMM=prism build, which allocates its packing scratch
+ * for the call). For benchmarks (prism bench nn); returns nonzero when out of memory. */
+int prism_nn_matmul(float *c, const float *a, const float *b, int M, int N, int K);
+
 /* Use the naive reference kernels (1) or the fast ones (0, the default). Both compute the
  * same function; tests compare them. */
 void prism_nn_set_naive(prism_nn *net, int naive);

@@ -10,7 +10,9 @@
  * (nn.c). No kernel allocates. */
 #include "nn_internal.h"
 
+#if !defined(PRISM_GEMM_OWN)
 #include <cblas.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,10 +22,22 @@
 #include <immintrin.h>
 #endif
 
-/* Outputs at or below this count take the hand-written path (head layers with 2-6 actions,
- * 1-6 dueling values): sgemm with N this small spends its time packing. */
-#define NARROW_O 8
+#if defined(PRISM_GEMM_OWN)
+/* No BLAS, and prism's kernels are single-threaded: nothing to set or check. */
+void nn_blas_single_thread(void) {}
 
+void nn_blas_set_threads(int n) {
+    (void)n;
+}
+
+int nn_blas_threads(void) {
+    return 1;
+}
+
+prism_status nn_blas_check_address_space(void) {
+    return PRISM_OK;
+}
+#else
 /* Not latched: whatever set OpenBLAS's thread count since (OPENBLAS_NUM_THREADS read at load,
  * or an embedding program calling openblas_set_num_threads), every init puts it back to one.
  * Multi-threaded sgemm splits its reductions by thread count, so its bits depend on it. */
@@ -65,6 +79,7 @@ prism_status nn_blas_check_address_space(void) {
                        (unsigned long long)rl.rlim_cur / mib, used / mib, need / mib + 1,
                        (need / mib + 1) * 1024);
 }
+#endif
 
 float nn_noise_f(double e) {
     /* copysign rather than a branch on the sign: the sign of a normal sample is a coin flip,
@@ -156,6 +171,44 @@ void nn_conv_backward_naive(float *dw, float *db, const float *dy, const float *
 
 /* ---- fast ----------------------------------------------------------------------------------- */
 
+#if defined(PRISM_GEMM_OWN)
+/* Built with GEMM=prism: every dense product on prism's kernels (gemm.c); no BLAS. */
+
+void nn_linear_forward_fast(float *y, float *pack, const float *x, const float *w, const float *b,
+                            int B, int In, int O, int relu) {
+    nn_gemm_forward(y, pack, x, w, b, B, In, O, relu);
+}
+
+void nn_linear_forward1_fast(float *y, const float *x, const float *w, const float *b, int In,
+                             int O, int reverse) {
+    nn_matvec(y, x, w, b, In, O, reverse);
+}
+
+void nn_matvec_noisy(float *y, float *u, const float *x, const float *t, const float *mu,
+                     const float *sigma, const float *b_mu, const float *b_sigma, const float *eo,
+                     int In, int O, int reverse) {
+    /* y and u double as the bias arguments: each row reads b[o] before writing y[o] */
+    for (int o = 0; o < O; o++) y[o] = b_mu[o] + b_sigma[o] * eo[o];
+    memset(u, 0, sizeof(float) * (size_t)O);
+    nn_matvec(y, x, mu, y, In, O, reverse);
+    nn_matvec(u, t, sigma, u, In, O, reverse);
+}
+
+void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, const float *x,
+                             const float *w, int B, int In, int O, int dw_overwrite) {
+    /* the same sums in the same order, vectorised over o (nn_add: restrict, blocks of 16) */
+    for (int n = 0; n < B; n++) nn_add(db, dy + (size_t)n * O, (size_t)O);
+    nn_gemm_wgrad(dw, dy, x, B, In, O, dw_overwrite);
+    if (dx) nn_gemm_dgrad(dx, dy, w, B, In, O);
+}
+
+#else
+/* The default build: OpenBLAS for wide layers, hand-written kernels for small shapes. */
+
+/* Outputs at or below this count take the hand-written path (head layers with 2-6 actions,
+ * 1-6 dueling values): sgemm with N this small spends its time packing. */
+#define NARROW_O 8
+
 /* Dot product with 32 independent partial sums: four AVX registers' worth, enough to hide the
  * add latency, in a shape GCC vectorises at -O2 without fast-math (the summation order is
  * fixed by the code, so the result is deterministic). */
@@ -171,8 +224,8 @@ static float dot(const float *a, const float *b, int n) {
     return s;
 }
 
-void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B, int In,
-                            int O) {
+static void forward_blas(float *y, const float *x, const float *w, const float *b, int B, int In,
+                         int O) {
     if (B == 1 && O > NARROW_O) {
         /* Batch-1 acting through a wide layer: sgemv measured 12.6 us for 512x512 against
          * 15.6 us for our row of dot products and 13.1 us for sgemm with M = 1 (the 1 MB of
@@ -193,17 +246,43 @@ void nn_linear_forward_fast(float *y, const float *x, const float *w, const floa
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, O, In, 1.0f, x, In, w, In, 1.0f, y, O);
 }
 
+void nn_linear_forward_fast(float *y, float *pack, const float *x, const float *w, const float *b,
+                            int B, int In, int O, int relu) {
+    (void)pack;
+    forward_blas(y, x, w, b, B, In, O);
+    if (relu) nn_relu(y, (size_t)B * (size_t)O);
+}
+
+void nn_linear_forward1_fast(float *y, const float *x, const float *w, const float *b, int In,
+                             int O, int reverse) {
+#if defined(__AVX512F__)
+    /* prism's matrix-vector kernel beat sgemv where AVX-512 exists (10.0 against 11.7 us at
+     * 512x512); with AVX2 it lost (18.6 against 15.2 us). */
+    if (O > NARROW_O && In >= 64) {
+        nn_matvec(y, x, w, b, In, O, reverse);
+        return;
+    }
+#else
+    (void)reverse;
+#endif
+    forward_blas(y, x, w, b, 1, In, O);
+}
+
 void nn_matvec_noisy(float *y, float *u, const float *x, const float *t, const float *mu,
                      const float *sigma, const float *b_mu, const float *b_sigma, const float *eo,
                      int In, int O, int reverse) {
     for (int o = 0; o < O; o++) y[o] = b_mu[o] + b_sigma[o] * eo[o];
+#if defined(__AVX512F__)
     if (O > NARROW_O && In >= 64) {
         /* y and u double as the bias arguments: each row reads b[o] before writing y[o] */
         memset(u, 0, sizeof(float) * (size_t)O);
-        if (nn_small_matvec(y, x, mu, y, In, O, reverse) &&
-            nn_small_matvec(u, t, sigma, u, In, O, reverse))
-            return;
+        nn_matvec(y, x, mu, y, In, O, reverse);
+        nn_matvec(u, t, sigma, u, In, O, reverse);
+        return;
     }
+#else
+    (void)reverse;
+#endif
     if (O > NARROW_O) {
         memset(u, 0, sizeof(float) * (size_t)O);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, O, In, 1.0f, mu, In, x, 1, 1.0f, y, 1);
@@ -240,6 +319,23 @@ void nn_linear_backward_fast(float *dx, float *dw, float *db, const float *dy, c
     if (dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, In, O, 1.0f, dy, O, w, In, 0.0f,
                     dx, In);
+}
+#endif
+
+int prism_nn_matmul(float *c, const float *a, const float *b, int M, int N, int K) {
+#if defined(PRISM_GEMM_OWN)
+    float *zero = prism_calloc((size_t)N, sizeof(float));
+    float *pack = prism_alloc(sizeof(float) * nn_gemm_pack_size(K));
+    if (!zero || !pack) {
+        prism_free(zero), prism_free(pack);
+        return 1;
+    }
+    nn_gemm_forward(c, pack, a, b, zero, M, K, N, 0);
+    prism_free(zero), prism_free(pack);
+#else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K, 0.0f, c, N);
+#endif
+    return 0;
 }
 
 /* The fast conv is direct, not im2col + sgemm: with F = 16 filters one output pixel is a

@@ -2,13 +2,15 @@
  * few outputs (Q heads: O <= 8) and few inputs (the first layer on a classic-control
  * observation: In <= 8). At these shapes sgemm spends its time packing and in call overhead,
  * not multiplying (prism bench nn and docs/benchmarks-training.md: 128x4x120 forward ran at
- * 38 GFLOP/s, the 128x84x2 head at 10, against 90-99 for the wide layers).
+ * 38 GFLOP/s, the 128x84x2 head at 10, against 90-99 for the wide layers). They predate
+ * gemm.c and were kept where AVX-512 exists because they were measured against sgemm there.
  *
  * Each kernel keeps its sums in registers and writes each output once. Sums use explicit
  * fused multiply-adds (_mm512_fmadd_ps: written out, so no compiler contraction is involved)
  * in a fixed order, so results are deterministic; they differ from the naive kernels only by
  * rounding (the tests compare them). Without AVX-512 every function returns 0 and the callers
- * take their generic paths. Not here: wide layers (sgemm, kernels.c), conv layers. */
+ * take their generic paths. Not here: wide layers (OpenBLAS, or gemm.c in a GEMM=prism build,
+ * which does not use these), conv layers. */
 #include "nn_internal.h"
 
 #include <string.h>
@@ -168,43 +170,6 @@ static inline __attribute__((always_inline)) void skinny_wgrad(float *dw, const 
     }
 }
 
-/* Rows [r0, r1) of y = w x + b, four rows at a time sharing each load of x (then one at a
- * time), each row one 16-lane FMA chain over the input (tail masked) and a horizontal sum. A
- * row's value does not depend on which rows run with it, so any row order gives the same
- * bits. */
-static void matvec_rows(float *y, const float *w, const float *x, const float *b, int In, int r0,
-                        int r1) {
-    const int nv = (In + 15) / 16;
-    const __mmask16 last = tail_mask(In);
-    int o = r0;
-    for (; o + 4 <= r1; o += 4) {
-        const float *w0 = w + (size_t)o * In, *w1 = w0 + In, *w2 = w1 + In, *w3 = w2 + In;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int v = 0; v < nv; v++) {
-            __mmask16 m = v == nv - 1 ? last : (__mmask16)0xFFFF;
-            __m512 xv = _mm512_maskz_loadu_ps(m, x + 16 * v);
-            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + 16 * v), xv, a0);
-            a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w1 + 16 * v), xv, a1);
-            a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w2 + 16 * v), xv, a2);
-            a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w3 + 16 * v), xv, a3);
-        }
-        y[o] = b[o] + _mm512_reduce_add_ps(a0);
-        y[o + 1] = b[o + 1] + _mm512_reduce_add_ps(a1);
-        y[o + 2] = b[o + 2] + _mm512_reduce_add_ps(a2);
-        y[o + 3] = b[o + 3] + _mm512_reduce_add_ps(a3);
-    }
-    for (; o < r1; o++) {
-        const float *w0 = w + (size_t)o * In;
-        __m512 a0 = _mm512_setzero_ps();
-        for (int v = 0; v < nv; v++) {
-            __mmask16 m = v == nv - 1 ? last : (__mmask16)0xFFFF;
-            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w0 + 16 * v),
-                                 _mm512_maskz_loadu_ps(m, x + 16 * v), a0);
-        }
-        y[o] = b[o] + _mm512_reduce_add_ps(a0);
-    }
-}
-
 /* One copy of each skinny kernel per input count 1..8: with In a constant the loops over it
  * unroll and the weight columns and accumulators stay in registers (with In a variable GCC
  * keeps the arrays in memory, which measured slower than sgemm). */
@@ -264,28 +229,6 @@ int nn_small_forward(float *y, const float *x, const float *w, const float *b, i
     (void)y, (void)x, (void)w, (void)b, (void)B, (void)In, (void)O;
 #endif
     return 0;
-}
-
-int nn_small_matvec(float *y, const float *x, const float *w, const float *b, int In, int O,
-                    int reverse) {
-#if defined(__AVX512F__)
-    /* Blocks of 64 rows, in reverse block order when asked. The 512x512 layer's 1 MiB of
-     * weights does not quite fit the 1 MiB L2 with everything else, so a scan in one fixed
-     * order finds each line already evicted (LRU) and streams it all from L3; alternating the
-     * direction starts each call on the lines the previous one touched last, which are still
-     * in L2. Measured 512x512: sgemv 11.7 us, this kernel 10.0 us in one direction, 9.4 us
-     * alternating (docs/benchmarks-training.md). */
-    const int bs = 64, nb = (O + bs - 1) / bs;
-    for (int j = 0; j < nb; j++) {
-        int blk = reverse ? nb - 1 - j : j;
-        int r0 = blk * bs, r1 = r0 + bs < O ? r0 + bs : O;
-        matvec_rows(y, w, x, b, In, r0, r1);
-    }
-    return 1;
-#else
-    (void)y, (void)x, (void)w, (void)b, (void)In, (void)O, (void)reverse;
-    return 0;
-#endif
 }
 
 int nn_small_backward(float *dx, float *dw, const float *dy, const float *x, const float *w, int B,

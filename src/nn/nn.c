@@ -268,7 +268,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
             add_layer_norm(net, &off, "conv", cfg->conv_filters, &im->conv_lg, &im->conv_lb);
         width = im->conv_ho * im->conv_wo * cfg->conv_filters;
     }
-    int maxw = width;
+    int maxw = width, max_in = width; /* max_in: the widest dense layer input */
     im->n_hidden = cfg->n_hidden;
     for (int i = 0; i < cfg->n_hidden; i++) {
         char name[24]; /* "dense" + any int */
@@ -276,6 +276,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
         add_dense(net, &im->dense[i], &off, name, width, cfg->hidden[i], cfg->noisy, 1);
         width = cfg->hidden[i];
         if (width > maxw) maxw = width;
+        if (width > max_in) max_in = width;
     }
     if (cfg->dueling) {
         add_dense(net, &im->dense[cfg->n_hidden], &off, "head.adv", width, A * N, cfg->noisy, 0);
@@ -310,7 +311,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
                     2 * PIECE(d->out);
     }
     need += PIECE((size_t)B * (size_t)A * (size_t)N) * 2 + PIECE((size_t)B * (size_t)N) +
-            2 * PIECE((size_t)B * (size_t)maxw) + PIECE(A);
+            2 * PIECE((size_t)B * (size_t)maxw) + PIECE(A) + PIECE(nn_gemm_pack_size(max_in));
     im->block = prism_calloc(need, sizeof(float));
     if (!im->block) goto nomem;
     float *cur = im->block;
@@ -348,6 +349,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     im->dbuf[0] = TAKE((size_t)B * (size_t)maxw);
     im->dbuf[1] = TAKE((size_t)B * (size_t)maxw);
     im->q1 = TAKE(A);
+    im->pack = TAKE(nn_gemm_pack_size(max_in));
 #undef TAKE
 #undef PIECE
     PRISM_ASSERT((size_t)(cur - (float *)im->block) == need);
@@ -568,21 +570,25 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
     }
     const float *w, *b;
     dense_weights(net, d, &w, &b);
+    /* the linear part goes to z when LayerNorm follows it; ReLU is fused into the batched
+     * product's store only when nothing comes between them */
     float *lin = d->ln ? d->z : d->y;
-    if (net->naive)
+    const int fuse_relu = d->relu && !d->ln && !net->naive && B > 1;
+    if (net->naive) {
         nn_linear_forward_naive(lin, x, w, b, B, d->in, d->out);
-    else if (B == 1 && d->out > NN_SMALL_DIM && d->in >= 64 &&
-             nn_small_matvec(lin, x, w, b, d->in, d->out, d->reverse))
-        d->reverse = !d->reverse; /* batch-1 acting: alternate the scan (kernels_small.c) */
-    else
-        nn_linear_forward_fast(lin, x, w, b, B, d->in, d->out);
+    } else if (B > 1) {
+        nn_linear_forward_fast(lin, net->impl->pack, x, w, b, B, d->in, d->out, fuse_relu);
+    } else {
+        nn_linear_forward1_fast(lin, x, w, b, d->in, d->out, d->reverse);
+        d->reverse = !d->reverse; /* batch-1 acting: alternate the scan (gemm.c) */
+    }
     if (d->ln) {
         const float *p = net->params;
         (net->naive ? nn_layer_norm_forward_naive
                     : nn_layer_norm_forward_fast)(d->y, d->ln_mean, d->ln_rstd, d->z, p + d->lg,
                                                   p + d->lb, B, d->out, net->cfg.layer_norm_eps);
     }
-    if (d->relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
+    if (d->relu && !fuse_relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
 }
 
 /* dx may be NULL (first layer). dy is this layer's output gradient, post-ReLU-mask. */

@@ -22,7 +22,7 @@ typedef struct nn_dense {
     float *eps_out;    /* noisy: (O) f(e_out) */
     float *w_eff;      /* noisy: (O, In) effective weights of the last forward */
     int w_eff_stale;   /* noisy: 1 when the last forward did not materialise w_eff (batch 1) */
-    int reverse;       /* batch-1 forward: scan direction of the next call (nn_small_matvec) */
+    int reverse;       /* batch-1 forward: scan direction of the next call (nn_matvec) */
     float *b_eff;      /* noisy: (O) */
     float *dw_scratch; /* noisy: (O, In) dW before it is split into mu and sigma gradients */
     float *x;          /* (B, In) the input of the last forward (points into an act buffer) */
@@ -53,6 +53,7 @@ struct prism_nn_impl {
     float *dhead;   /* dueling: (B, A*N) d adv, (B, N) d val */
     float *dval;
     float *q1;   /* (A) batch-1 Q scratch */
+    float *pack; /* nn_gemm_pack_size(widest dense input) floats: the forward's packed input */
     int last_b;  /* B of the last forward, 0 before any */
     void *block; /* the one activation allocation */
 };
@@ -62,11 +63,16 @@ struct prism_nn_impl {
  * or hand-written SIMD-friendly loops). They compute the same function; results differ only by
  * float rounding order. */
 
-/* y (B, O) = x (B, In) w^T (O, In) + b (O). */
+/* y (B, O) = x (B, In) w^T (O, In) + b (O). The fast form applies the ReLU itself when relu is
+ * 1 (fused into the store) and needs pack, nn_gemm_pack_size(In) floats of scratch. */
 void nn_linear_forward_naive(float *y, const float *x, const float *w, const float *b, int B,
                              int In, int O);
-void nn_linear_forward_fast(float *y, const float *x, const float *w, const float *b, int B, int In,
-                            int O);
+void nn_linear_forward_fast(float *y, float *pack, const float *x, const float *w, const float *b,
+                            int B, int In, int O, int relu);
+/* Batch 1: y (O) = w x + b; reverse alternates the scan direction of nn_matvec where it is
+ * used (the bits do not depend on it). */
+void nn_linear_forward1_fast(float *y, const float *x, const float *w, const float *b, int In,
+                             int O, int reverse);
 /* dw (O, In) += dy^T x; db (O) += sum_b dy; dx (B, In) = dy w (overwritten; NULL: skipped).
  * dw_overwrite: 1 writes dw = dy^T x instead of accumulating (noisy scratch). */
 void nn_linear_backward_naive(float *dx, float *dw, float *db, const float *dy, const float *x,
@@ -85,11 +91,35 @@ int nn_small_forward(float *y, const float *x, const float *w, const float *b, i
 int nn_small_backward(float *dx, float *dw, const float *dy, const float *x, const float *w, int B,
                       int In, int O, int dw_overwrite);
 
-/* Batch 1: y (O) = w (O, In) x (In) + b, rows in blocks of 64 taken last-to-first when
- * reverse is 1 (callers alternate it; see kernels_small.c). The bits do not depend on
- * reverse. Returns 0 (nothing touched) without AVX-512. */
-int nn_small_matvec(float *y, const float *x, const float *w, const float *b, int In, int O,
-                    int reverse);
+/* ---- prism's matrix products (gemm.c) ---------------------------------------------------------
+ * Fixed reduction order on every instruction set (see gemm.c): each batched output is one FMA
+ * chain over its inner index in ascending order; the vector forms (AVX-512 or AVX2+FMA, chosen
+ * at build time) equal the _portable forms bit for bit. */
+
+/* Floats of scratch nn_gemm_forward needs for In inputs: x transposed, 32 rows at a time, and
+ * room to align it to 64 bytes. */
+static inline size_t nn_gemm_pack_size(int In) {
+    return (size_t)In * 32 + 16;
+}
+/* y (B, O) = relu?(x (B, In) w^T (O, In) + b): each output starts at b[o], then In FMAs. */
+void nn_gemm_forward(float *y, float *pack, const float *x, const float *w, const float *b, int B,
+                     int In, int O, int relu);
+void nn_gemm_forward_portable(float *y, const float *x, const float *w, const float *b, int B,
+                              int In, int O, int relu);
+/* dx (B, In) = dy (B, O) w (O, In), overwritten: O FMAs from zero. */
+void nn_gemm_dgrad(float *dx, const float *dy, const float *w, int B, int In, int O);
+void nn_gemm_dgrad_portable(float *dx, const float *dy, const float *w, int B, int In, int O);
+/* dw (O, In) = (overwrite) or += dy^T (O, B) x (B, In): per chunk of 32 samples, an FMA chain
+ * from zero, then stored (first chunk, overwrite) or added; training batches are one chunk. */
+void nn_gemm_wgrad(float *dw, const float *dy, const float *x, int B, int In, int O, int overwrite);
+void nn_gemm_wgrad_portable(float *dw, const float *dy, const float *x, int B, int In, int O,
+                            int overwrite);
+/* Batch 1: y (O) = b + w (O, In) x (In), 16 partial sums a row added in a fixed tree; rows in
+ * blocks of 64 taken last-to-first when reverse is 1 (callers alternate it to keep weights in
+ * L2). The bits do not depend on reverse. y may equal b. */
+void nn_matvec(float *y, const float *x, const float *w, const float *b, int In, int O,
+               int reverse);
+void nn_matvec_portable(float *y, const float *x, const float *w, const float *b, int In, int O);
 
 /* Batch-1 noisy layer, the two products of the factorised form (nn.c dense_forward_noisy1):
  * y (O) = b_mu + b_sigma * eo + mu (O, In) x (In);  u (O) = sigma (O, In) t (In). */
