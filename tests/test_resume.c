@@ -583,7 +583,7 @@ TEST(resume_with_more_steps_extends_the_run_as_if_started_with_that_budget) {
     CHECK(ini && strstr(ini, "\nsteps = 6000\n"));
     free(ini);
     /* the extended run's identity is its new config.ini: a hand edit is still refused */
-    char cmd[PRISM_PATH_MAX * 2];
+    char cmd[PRISM_PATH_MAX * 3];
     snprintf(cmd, sizeof cmd,
              "sed -i 's/\"status\": \"completed\"/\"status\": \"interrupted\"/' %s/run.json && "
              "sed -i 's/^steps = 6000$/steps = 9000/' %s",
