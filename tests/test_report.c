@@ -515,6 +515,29 @@ TEST(report_groups_runs_by_configuration_with_labels_and_notes) {
                      "dqn train.steps=8000: 8000 steps (1 run)", NULL));
 }
 
+/* Runs of one train.steps end at different step counts (every iteration ends with its last
+ * episode: CartPole-v0 runs of 30k steps end 5-8% past it). Their config.ini say they had one
+ * budget, so the report must not call them unequal. */
+TEST(report_takes_the_budget_from_config_ini_not_from_the_steps_reached) {
+    char root[600], out[8192], cmd[1600];
+    snprintf(root, sizeof root, "%s/budget", test_tmpdir());
+    fake_run_with_config(root, "a", "dqn", 0, 20, "");
+    fake_run_with_config(root, "b", "dqn", 1, 20, "");
+    /* seed 1 reached 21,700 steps where seed 0 reached 20,000 (8.5% apart) */
+    snprintf(cmd, sizeof cmd, "sed -i 's/^19,20000,/19,21700,/' %s/b/CartPole-v0-dqn-1/metrics.csv",
+             root);
+    REQUIRE(system(cmd) == 0);
+    REQUIRE(test_prism(out, sizeof out, "report %s -o %s/budget.html --resamples 50", root,
+                       test_tmpdir()) == 0);
+    CHECK(output_has("budget.html", "seeds 0,1 (n=2)", NULL));
+    char path[700];
+    snprintf(path, sizeof path, "%s/budget.html", test_tmpdir());
+    char *html = test_read_file(path, NULL);
+    REQUIRE(html != NULL);
+    CHECK(strstr(html, "unequal budgets") == NULL);
+    free(html);
+}
+
 TEST(report_numbers_are_written_to_the_precision_their_interval_warrants) {
     char b[96];
     prism_report_format_estimate(b, sizeof b, 0.01073, 0, 0.03219);

@@ -166,6 +166,7 @@ static void label_run(study_run *r) {
                       prism_error_message());
         return;
     }
+    r->train_steps = c.train.steps;
     char hash[PRISM_CONFIG_HASH_HEX];
     prism_config_hash_hex(&c, hash);
     if (r->hash[0] && strcmp(r->hash, hash)) {

@@ -43,6 +43,7 @@ typedef struct study_run {
     uint64_t seed;
     dev_t dev; /* of run.json: the same run reached by two paths is read once */
     ino_t ino;
+    long long train_steps; /* config.ini's train.steps: the budget; 0 when unknown */
     int nrows, ncols;
     char **cols;  /* (ncols) column names, owned */
     double *data; /* (nrows, ncols) NaN where empty */
