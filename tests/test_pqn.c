@@ -192,12 +192,16 @@ static void truncation_probe_q(bool shortcut, float q[2]) {
     prism_pqn_free(&pq);
 }
 
+/* The thresholds test the property, not a convergence rate that depends on the summation order:
+ * this build reaches Q(0) 0.9 and Q(1) 1.0 within 0.05, a GEMM=prism build (another order)
+ * 0.73 and 0.92 after the same 400 rollouts, while the shortcut's Q(0) stays within 0.05 of 0 in
+ * both. */
 TEST(pqn_truncation_probe_bootstraps_unless_told_not_to) {
     float q[2];
     truncation_probe_q(false, q);
-    CHECK_NEAR(q[1], 1.0, 0.05);
-    CHECK_NEAR(q[0], 0.9, 0.05);
+    CHECK_NEAR(q[1], 1.0, 0.12);
+    CHECK(q[0] > 0.6f && q[0] < 1.0f); /* gamma * Q(1): far from the shortcut's 0 */
     truncation_probe_q(true, q);
-    CHECK_NEAR(q[1], 1.0, 0.05);
+    CHECK_NEAR(q[1], 1.0, 0.12);
     CHECK_NEAR(q[0], 0.0, 0.05);
 }
