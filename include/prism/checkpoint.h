@@ -32,6 +32,12 @@ prism_status prism_checkpoint_save(const char *dir, int keep, const prism_run_st
  * naming the path on failure. */
 prism_status prism_checkpoint_save_file(const char *path, const prism_run_state *s);
 
+/* The file every checkpoint kind shares: an 8-byte magic, the version (u32), 0 (u32), the payload
+ * length (u64), the payload, and a CRC32C of everything before it (u32), little-endian, written
+ * atomically to `path`. PRISM_ERR_IO naming the file. */
+prism_status prism_checkpoint_envelope_write(const char *path, const char magic[8],
+                                             uint32_t version, const void *payload, size_t len);
+
 /* Load the checkpoint named by dir/latest into s, built (prism_run_state_init) from the same
  * configuration. PRISM_ERR_NOT_FOUND when there is none; PRISM_ERR_CORRUPT naming the file and
  * the problem (truncated, bad checksum, another format version, a missing or unknown field,

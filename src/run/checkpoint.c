@@ -258,28 +258,33 @@ static void prune(const char *dir, int keep) {
     }
 }
 
-/* Write header, payload and trailer to `path` atomically. */
-static prism_status write_file(const char *path, const prism_run_state *s) {
-    char *payload = NULL;
-    size_t payload_len = 0;
-    prism_status st = build_payload(&payload, &payload_len, s);
-    if (st) return st;
+prism_status prism_checkpoint_envelope_write(const char *path, const char magic[8],
+                                             uint32_t version, const void *payload, size_t len) {
     unsigned char header[HEADER_BYTES], trailer[4];
-    memcpy(header, CKPT_MAGIC, 8);
-    put_u32(header + 8, PRISM_CHECKPOINT_VERSION);
+    memcpy(header, magic, 8);
+    put_u32(header + 8, version);
     put_u32(header + 12, 0);
-    put_u64(header + 16, payload_len);
-    uint32_t crc = prism_crc32c(prism_crc32c(0, header, sizeof header), payload, payload_len);
-    put_u32(trailer, crc);
+    put_u64(header + 16, len);
+    put_u32(trailer, prism_crc32c(prism_crc32c(0, header, sizeof header), payload, len));
     prism_atomic_file af;
-    st = prism_atomic_open(&af, path);
+    prism_status st = prism_atomic_open(&af, path);
     if (!st) st = prism_atomic_write(&af, header, sizeof header);
-    if (!st) st = prism_atomic_write(&af, payload, payload_len);
+    if (!st) st = prism_atomic_write(&af, payload, len);
     if (!st) st = prism_atomic_write(&af, trailer, sizeof trailer);
     if (st)
         prism_atomic_abort(&af);
     else
         st = prism_atomic_commit(&af);
+    return st;
+}
+
+static prism_status write_file(const char *path, const prism_run_state *s) {
+    char *payload = NULL;
+    size_t payload_len = 0;
+    prism_status st = build_payload(&payload, &payload_len, s);
+    if (st) return st;
+    st = prism_checkpoint_envelope_write(path, CKPT_MAGIC, PRISM_CHECKPOINT_VERSION, payload,
+                                         payload_len);
     free(payload);
     return st;
 }

@@ -212,10 +212,6 @@ static prism_status fresh_state(const prism_pqn_run *r, unsigned char **out) {
     return *out ? PRISM_OK : prism_error(PRISM_ERR_NOMEM, "out of memory for a checkpoint");
 }
 
-static void put32(unsigned char *p, uint32_t v) {
-    memcpy(p, &v, 4);
-}
-
 prism_status prism_pqn_checkpoint_save(const char *dir, const prism_pqn_run *r) {
     unsigned char *fresh = NULL;
     prism_status st = fresh_state(r, &fresh);
@@ -246,24 +242,7 @@ prism_status prism_pqn_checkpoint_save(const char *dir, const prism_pqn_run *r) 
              r->mid_iteration ? "-mid" : "");
     if (!st) st = prism_path_join(path, sizeof path, dir, name);
     if (!st) st = prism_path_join(latest, sizeof latest, dir, "latest");
-    if (!st) {
-        unsigned char head[PQN_HEADER], tail[4];
-        memcpy(head, PQN_MAGIC, 8);
-        put32(head + 8, PQN_CKPT_VERSION);
-        put32(head + 12, 0);
-        uint64_t n64 = len;
-        memcpy(head + 16, &n64, 8);
-        put32(tail, prism_crc32c(prism_crc32c(0, head, sizeof head), payload, len));
-        prism_atomic_file af;
-        st = prism_atomic_open(&af, path);
-        if (!st) st = prism_atomic_write(&af, head, sizeof head);
-        if (!st) st = prism_atomic_write(&af, payload, len);
-        if (!st) st = prism_atomic_write(&af, tail, sizeof tail);
-        if (st)
-            prism_atomic_abort(&af);
-        else
-            st = prism_atomic_commit(&af);
-    }
+    if (!st) st = prism_checkpoint_envelope_write(path, PQN_MAGIC, PQN_CKPT_VERSION, payload, len);
     free(payload);
     if (st) return st;
     /* the previous checkpoint goes once `latest` names the new one */
