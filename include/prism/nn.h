@@ -220,6 +220,10 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B);
  * inference on the rest (the agent's double-Q step). */
 void prism_nn_backward(prism_nn *net, const float *dout, int B);
 void prism_nn_zero_grad(prism_nn *net);
+/* prism_nn_zero_grad then prism_nn_backward, the same bits, without the separate pass that
+ * clears every gradient: each gradient tensor is written by its layer's backward (the weight
+ * gradients' first chunk stored instead of added to zero). */
+void prism_nn_backward_into(prism_nn *net, const float *dout, int B);
 
 /* Q-values of B samples into q (B, A): a forward, then for N > 1 the expectation of
  * softmax(logits) over the config's support. Like prism_nn_act, it is a forward: it replaces
