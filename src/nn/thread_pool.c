@@ -5,8 +5,8 @@
  * forward and backward, with no context to carry one. N threads = the caller plus N - 1
  * workers. A job is one function called once per part, part p on thread p; the caller runs part
  * 0 and returns when every part is done. Between jobs a worker spins briefly (a training update
- * calls the kernels back to back, a few microseconds apart) and then parks on a condition
- * variable, so an idle pool costs no CPU. Results never depend on which thread runs which part:
+ * calls the kernels back to back) and then parks on a condition variable, so an idle pool
+ * costs no CPU. Results never depend on which thread runs which part:
  * the kernels give each output to exactly one part and compute it the same way in any part.
  *
  * Not here: the partition of each kernel's work (gemm.c), thread counts for OpenBLAS (kernels.c).
@@ -19,10 +19,12 @@
 #include <immintrin.h>
 #endif
 
-/* Spin iterations (each one pause) before a waiting thread parks: about 20-40 us on Zen 3,
- * longer than the gap between two kernels of one update, much shorter than an environment step
- * of MinAtar or the time between updates. */
-#define SPIN_LIMIT 8192
+/* Spin iterations (each one pause, a few microseconds in all) before a waiting thread parks.
+ * Short on purpose: on a machine whose cores other processes also want, a long spin burns the
+ * time slice the other thread needs. Measured on a 2-core Zen 3 at load average 11, rainbow
+ * breakout with 2 threads: 8192 spins took 1.7x the CPU time of 256 and 1.3x the wall time;
+ * 0 (park at once) the same CPU time as 256 and 1.17x the wall time. */
+#define SPIN_LIMIT 256
 
 typedef struct pool {
     int threads; /* 1: no workers */
