@@ -28,6 +28,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Thread CPU time with one thread (other processes' time stays out); with the network kernels
+ * split over threads, the whole process's, so that the workers' time counts. */
+static double cpu_now(void) {
+    return prism_nn_threads() > 1 ? prism_process_cpu_now() : prism_thread_cpu_now();
+}
+
 typedef struct train_case {
     const char *preset, *env;
 } train_case;
@@ -69,7 +75,7 @@ static prism_status run_pqn_case(const prism_config *cfg, long long updates, tra
     r->flops.per_step = cycle_flops / steps;
     r->flops.update = mb.forward + mb.backward;
     r->flops.act = prism_nn_count_flops(&nc, pq.n).forward / pq.n;
-    double t_start = prism_now(), c_start = prism_thread_cpu_now(), best = 1e300;
+    double t_start = prism_now(), c_start = cpu_now(), best = 1e300;
     for (long long c = 0; c < cycles && !st; c++) {
         prism_pqn_stats_reset(&pq);
         double c0 = prism_now();
@@ -87,7 +93,7 @@ static prism_status run_pqn_case(const prism_config *cfg, long long updates, tra
         }
     }
     r->total_s = prism_now() - t_start;
-    r->cpu_s = prism_thread_cpu_now() - c_start;
+    r->cpu_s = cpu_now() - c_start;
     prism_pqn_free(&pq);
     return st;
 }
@@ -143,7 +149,7 @@ static prism_status run_case(const train_case *tc, long long updates, train_resu
     const long long chunk_updates = updates >= 20 ? updates / 20 : 1;
     const long long chunk_steps = chunk_updates * period;
     const long long chunks = (updates + chunk_updates - 1) / chunk_updates;
-    double t_start = prism_now(), c_start = prism_thread_cpu_now(), best = 1e300;
+    double t_start = prism_now(), c_start = cpu_now(), best = 1e300;
     for (long long ch = 0; ch < chunks; ch++) {
         double act = 0, envt = 0, obs_t = 0;
         double learn0 = ag.stats.time_learn, replay0 = ag.stats.time_replay;
@@ -178,7 +184,7 @@ static prism_status run_case(const train_case *tc, long long updates, train_resu
     }
     r->flops = flops;
     r->total_s = prism_now() - t_start;
-    r->cpu_s = prism_thread_cpu_now() - c_start;
+    r->cpu_s = cpu_now() - c_start;
 done:
     prism_free(obs);
     prism_agent_free(&ag);
@@ -187,7 +193,7 @@ done:
 }
 
 int bench_train(int argc, char **argv) {
-    enum { O_JSON, O_UPDATES, O_ONLY, O_PEAK, NOPTS };
+    enum { O_JSON, O_UPDATES, O_ONLY, O_PEAK, O_THREADS, NOPTS };
     cli_opt opts[NOPTS] = {
         [O_JSON] = {.name = "json", .help = "one JSON object per case"},
         [O_UPDATES] = {.name = "updates",
@@ -199,16 +205,25 @@ int bench_train(int argc, char **argv) {
         [O_PEAK] = {.name = "peak",
                     .metavar = "GFLOPS",
                     .help = "FP32 peak for the floor (default: measured, as bench peak)"},
+        [O_THREADS] = {.name = "threads",
+                       .metavar = "N",
+                       .help = "threads for the network's matrix products (default 1; more needs "
+                               "a `make GEMM=prism` build); CPU_STEP_us then counts every "
+                               "thread's CPU time"},
     };
-    const char *usage = "prism bench train [--json] [--updates N] [--only TEXT] [--peak GFLOPS]";
+    const char *usage = "prism bench train [--json] [--updates N] [--only TEXT] [--peak GFLOPS] "
+                        "[--threads N]";
     int npos;
     int rc = cli_parse("bench train", usage, argc, argv, opts, NOPTS, NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
-    long long updates;
+    long long updates, threads;
     double peak;
     if (!cli_int("bench train", &opts[O_UPDATES], 1, 1000000, 200, &updates) ||
-        !cli_double("bench train", &opts[O_PEAK], 0.001, 1e9, 0, &peak))
+        !cli_double("bench train", &opts[O_PEAK], 0.001, 1e9, 0, &peak) ||
+        !cli_int("bench train", &opts[O_THREADS], 1, PRISM_NN_MAX_THREADS, 1, &threads))
         return CLI_USAGE;
+    prism_status tst = prism_nn_set_threads((int)threads);
+    if (tst) return cli_fail("bench train", tst, NULL);
     int json = opts[O_JSON].count > 0;
     const char *only = cli_value(&opts[O_ONLY], NULL);
     char names[N_CASES][96];
@@ -268,6 +283,7 @@ int bench_train(int argc, char **argv) {
             prism_json_kv_fixed(&j, "observe_us", r.observe_s / n * 1e6, 2);
             prism_json_kv_fixed(&j, "cpu_step_us", cpu_step_us, 2);
             prism_json_kv_fixed(&j, "cpu_per_wall", load, 3);
+            prism_json_kv_int(&j, "threads", threads);
             prism_json_kv_double(&j, "flop_per_update", r.flops.update);
             prism_json_kv_double(&j, "flop_per_act", r.flops.act);
             prism_json_kv_double(&j, "flop_per_step", r.flops.per_step);

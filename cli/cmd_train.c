@@ -80,6 +80,7 @@ enum {
     O_RESUME,
     O_LABEL,
     O_HEARTBEAT,
+    O_THREADS,
     NOPTS
 };
 
@@ -139,6 +140,9 @@ static int resolve(prism_config *c, const char *env_id, cli_opt *opts) {
         return cli_fail("train", st, NULL);
     if (opts[O_STEPS].count &&
         (st = prism_config_set(c, "train.steps", cli_value(&opts[O_STEPS], ""))))
+        return cli_fail("train", st, NULL);
+    if (opts[O_THREADS].count &&
+        (st = prism_config_set(c, "train.threads", cli_value(&opts[O_THREADS], ""))))
         return cli_fail("train", st, NULL);
     if (c->train.iteration_steps > c->train.steps) c->train.iteration_steps = c->train.steps;
     /* PQN has no replay memory: min_replay does not apply to it */
@@ -290,6 +294,11 @@ int cmd_train(int argc, char **argv) {
                          .metavar = "S",
                          .help = "a progress line every S seconds within a long iteration when "
                                  "stdout is not a terminal (default 30; 0: none)"},
+        [O_THREADS] = {.name = "threads",
+                       .metavar = "N",
+                       .help = "threads for the network's matrix products (train.threads, default "
+                               "1; more needs a `make GEMM=prism` build; the results are the same "
+                               "for any N)"},
     };
     char *pos[1];
     int npos;

@@ -298,3 +298,42 @@ int main(int argc, char **argv) {
     if (nsel == 0) fprintf(stderr, "prism-tests: no test matches the filter\n");
     return count[RESULT_FAILED] || nsel == 0 ? 1 : 0;
 }
+
+char *test_csv_without_sys(const char *path) {
+    char *text = NULL;
+    size_t len = 0;
+    if (prism_file_read(path, &text, &len) != PRISM_OK) return NULL;
+    char *out = malloc(len + 1);
+    if (!out) return NULL;
+    unsigned char keep[256];
+    int ncols = 0;
+    size_t o = 0;
+    int line = 0;
+    for (char *p = text; *p;) {
+        char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        int col = 0;
+        int first = 1;
+        for (size_t i = 0; i <= n; col++) {
+            size_t j = i;
+            while (j < n && p[j] != ',') j++;
+            if (line == 0 && col < 256) {
+                keep[col] = strncmp(p + i, "sys_", 4) != 0;
+                ncols = col + 1;
+            }
+            if (col >= ncols || col >= 256 || keep[col]) {
+                if (!first) out[o++] = ',';
+                memcpy(out + o, p + i, j - i);
+                o += j - i;
+                first = 0;
+            }
+            i = j + 1;
+        }
+        out[o++] = '\n';
+        line++;
+        p += n + (eol ? 1 : 0);
+    }
+    out[o] = 0;
+    prism_free(text);
+    return out;
+}

@@ -44,6 +44,11 @@ const char *test_tmpdir(void);
 int test_prism(char *out, size_t cap, const char *args_fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The CSV file at path with every column whose header starts with sys_ (timings, memory)
+ * removed, in a malloc'd buffer (free() it); NULL when it cannot be read. Runs that must give
+ * the same bits are compared through it. */
+char *test_csv_without_sys(const char *path);
+
 /* Start `prism ARGS...` (NULL-terminated; the binary as for test_prism) in the background with
  * stdout and stderr appended to `log`. Returns its pid (-1 when fork fails). */
 int test_prism_spawn(const char *log, const char *const *args);

@@ -338,8 +338,8 @@ TEST(config_hash_covers_every_identity_key_and_only_those) {
         /* every key, perturbed, still round-trips through config.ini */
         if (!round_trips(&c)) test_fail(__FILE__, __LINE__, "%s does not round-trip", name);
     }
-    /* out: seed, the preset name and the three checkpoint-cadence keys */
-    CHECK_EQ_INT(keys - in, 5);
+    /* out: seed, the preset name, the three checkpoint-cadence keys and the thread count */
+    CHECK_EQ_INT(keys - in, 6);
     /* env options are part of the identity */
     prism_config c = base;
     REQUIRE(prism_config_set(&c, "env.sticky", "0") == PRISM_OK);

@@ -53,46 +53,6 @@ static pid_t start_resume(const char *dir, const char *log) {
     return test_prism_spawn(log, args);
 }
 
-/* The file with every column whose header starts with sys_ removed (newly allocated). */
-static char *without_sys(const char *path) {
-    char *text = NULL;
-    size_t len = 0;
-    if (prism_file_read(path, &text, &len) != PRISM_OK) return NULL;
-    char *out = malloc(len + 1);
-    if (!out) return NULL;
-    unsigned char keep[256];
-    int ncols = 0;
-    size_t o = 0;
-    int line = 0;
-    for (char *p = text; *p;) {
-        char *eol = strchr(p, '\n');
-        size_t n = eol ? (size_t)(eol - p) : strlen(p);
-        int col = 0;
-        int first = 1;
-        for (size_t i = 0; i <= n; col++) {
-            size_t j = i;
-            while (j < n && p[j] != ',') j++;
-            if (line == 0 && col < 256) {
-                keep[col] = strncmp(p + i, "sys_", 4) != 0;
-                ncols = col + 1;
-            }
-            if (col >= ncols || col >= 256 || keep[col]) {
-                if (!first) out[o++] = ',';
-                memcpy(out + o, p + i, j - i);
-                o += j - i;
-                first = 0;
-            }
-            i = j + 1;
-        }
-        out[o++] = '\n';
-        line++;
-        p += n + (eol ? 1 : 0);
-    }
-    out[o] = 0;
-    prism_free(text);
-    return out;
-}
-
 /* Number of lines in s (rows + header). */
 static int lines(const char *s) {
     int n = 0;
@@ -188,7 +148,7 @@ static void check_same_as(const char *dir, const char *ref, const char *what) {
     char a[PRISM_PATH_MAX], b[PRISM_PATH_MAX];
     join(a, dir, "metrics.csv");
     join(b, ref, "metrics.csv");
-    char *ma = without_sys(a), *mb = without_sys(b);
+    char *ma = test_csv_without_sys(a), *mb = test_csv_without_sys(b);
     if (!ma || !mb || strcmp(ma, mb) != 0) {
         test_fail(__FILE__, __LINE__, "%s: metrics.csv of %s differs from %s (%d vs %d lines)",
                   what, dir, ref, lines(ma), lines(mb));
@@ -360,13 +320,13 @@ TEST(resume_same_seed_twice_gives_identical_metrics) {
     /* the comparison can fail: another seed gives other metrics */
     char m1[PRISM_PATH_MAX];
     join(m1, ref, "metrics.csv");
-    char *a = without_sys(m1);
+    char *a = test_csv_without_sys(m1);
     const char *args[] = {"train",       "CartPole-v0", "--agent", "dqn", SMALL_RUN,
                           "--seed",      "4",           "--steps", "600", "--runs-dir",
                           test_tmpdir(), "--run-id",    "other",   NULL};
     REQUIRE(test_wait(test_prism_spawn(log, args)) == 0);
     join(dir, test_tmpdir(), "other/metrics.csv");
-    char *b = without_sys(dir);
+    char *b = test_csv_without_sys(dir);
     REQUIRE(a && b);
     /* rows 1-2 of seed 4 differ from rows 1-2 of seed 3 */
     const char *a2 = strchr(a, '\n'), *b2 = strchr(b, '\n');

@@ -30,6 +30,7 @@ typedef struct prism_train_config {
     double checkpoint_seconds; /* also checkpoint at the first iteration end after this long */
     int checkpoint_keep;       /* checkpoints kept */
     int max_episode_steps;     /* cap for environments without a time limit (0 = none) */
+    int threads;               /* threads of the network kernels (prism_nn_set_threads) */
 } prism_train_config;
 
 typedef struct prism_config {

@@ -62,6 +62,9 @@ double prism_now(void);
 /* CPU time this thread has run, in seconds (CLOCK_THREAD_CPUTIME_ID): what benchmarks time so
  * that other processes' time on a shared machine stays out of the figure. */
 double prism_thread_cpu_now(void);
+/* CPU time of every thread of this process, in seconds (CLOCK_PROCESS_CPUTIME_ID): the figure
+ * for work split over threads. */
+double prism_process_cpu_now(void);
 
 /* CRC-32C (Castagnoli), as TFRecord and our file formats use. `crc` chains calls: start at 0. */
 uint32_t prism_crc32c(uint32_t crc, const void *data, size_t len);

@@ -42,6 +42,9 @@
  * never depend on the thread count and the engine never competes with parallel environments
  * or runs for cores. (Multi-threaded OpenBLAS does not give the same bits as one thread with
  * every kernel it may pick: that is why prism guarantees one thread, not thread independence.)
+ * In a `make GEMM=prism` build, prism_nn_set_threads(N) splits each large dense product's
+ * outputs over N threads (docs/nn.md): every output is computed by one thread in the same
+ * order, so the bits are the same for any N.
  */
 #ifndef PRISM_NN_H
 #define PRISM_NN_H
@@ -52,7 +55,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define PRISM_NN_MAX_HIDDEN 8
+#define PRISM_NN_MAX_HIDDEN  8
+#define PRISM_NN_MAX_THREADS 64
 
 /* Padding of the 3x3 stride-1 conv: SAME keeps H x W (zero padding of 1), VALID gives
  * (H-2) x (W-2). */
@@ -189,6 +193,15 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
 /* Release everything init allocated; safe on a zeroed struct; leaves it zeroed. */
 void prism_nn_free(prism_nn *net);
 
+/* Threads for the dense kernels of every network in the process (1 to PRISM_NN_MAX_THREADS;
+ * the default 1 runs no worker threads; setting 1 again joins them). The split is a fixed
+ * partition of each product's outputs, used only for products large enough to pay: results
+ * are bit-identical for any count. PRISM_ERR_INVALID with what to do for a count out of range,
+ * or above 1 in the default build (OpenBLAS: its results depend on its thread count); nothing
+ * changes then. Not thread-safe: call it between training steps, from the training thread. */
+prism_status prism_nn_set_threads(int threads);
+int prism_nn_threads(void);
+
 /* Copy all parameters of src into dst: the target-network sync (not the noise: each net
  * keeps its own noise stream and sample, as the online and target nets of Dopamine do).
  * Both must have been created from equal configs (asserted). */
@@ -207,6 +220,10 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B);
  * inference on the rest (the agent's double-Q step). */
 void prism_nn_backward(prism_nn *net, const float *dout, int B);
 void prism_nn_zero_grad(prism_nn *net);
+/* prism_nn_zero_grad then prism_nn_backward, the same bits, without the separate pass that
+ * clears every gradient: each gradient tensor is written by its layer's backward (the weight
+ * gradients' first chunk stored instead of added to zero). */
+void prism_nn_backward_into(prism_nn *net, const float *dout, int B);
 
 /* Q-values of B samples into q (B, A): a forward, then for N > 1 the expectation of
  * softmax(logits) over the config's support. Like prism_nn_act, it is a forward: it replaces

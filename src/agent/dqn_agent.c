@@ -502,8 +502,7 @@ prism_status prism_agent_learn(prism_agent *ag) {
         return prism_error(PRISM_ERR_DIVERGED, "the TD loss became %g at update %lld", loss,
                            s->updates + 1);
     }
-    prism_nn_zero_grad(&ag->online);
-    prism_nn_backward(&ag->online, ag->dout, B);
+    prism_nn_backward_into(&ag->online, ag->dout, B);
     bool first = s->updates == 0;
     if (first) memcpy(ag->params_before, ag->online.params, sizeof(float) * ag->online.n_params);
     double gnorm = prism_optim_step(&ag->opt, ag->online.params, ag->online.grads);

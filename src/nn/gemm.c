@@ -358,9 +358,9 @@ static inline void copy_strip(float *restrict dst, const float *restrict src, in
  * that each take only In FMAs. Same chains, same bits. */
 #define SKINNY_IN 32
 static void forward_skinny(float *y, const float *x, const float *w, const float *b, int B, int In,
-                           int O, int relu) {
+                           int O, int relu, int o_begin, int o_end) {
     _Alignas(64) float strip[SKINNY_IN * NT], bias[NT], tail[MR * NT];
-    for (int o0 = 0; o0 < O; o0 += NT) {
+    for (int o0 = o_begin; o0 < o_end; o0 += NT) {
         const int nc = O - o0 < NT ? O - o0 : NT;
         for (int j = 0; j < NT; j++) {
             bias[j] = j < nc ? b[o0 + j] : 0.0f;
@@ -388,32 +388,107 @@ static void forward_skinny(float *y, const float *x, const float *w, const float
 }
 #endif
 
+/* ---- the split over threads ------------------------------------------------------------------
+ * A product is split only when the pool has several threads, the product has at least
+ * SPLIT_MIN_FMAS multiply-adds and the split dimension gives every thread two tiles or more:
+ * below that, waking a worker and waiting for the slower part cost more than the split saves
+ * (measured with 2 threads on a 2-core Zen 3: at 2^18 FMAs the backward products took 0.65-0.7
+ * of their one-thread time, the 1x512x512 matrix-vector product 0.54; at 2^17 a split forward
+ * was slower than none). The decision reads only the shape, never a clock, and the split never
+ * changes a result: each output is computed by exactly one part, by the same chain of
+ * operations as without a split. Parts take contiguous runs of whole tiles (units of `unit`
+ * outputs), as even as the unit allows. */
+#define SPLIT_MIN_FMAS (1L << 18)
+
+static int split_wanted(long fmas, int n, int unit) {
+    const int threads = nn_pool_threads();
+    return threads > 1 && fmas >= SPLIT_MIN_FMAS && n >= 2 * unit * threads;
+}
+
+/* [*begin, *end) of the n outputs for `part` of `parts`, in whole units. */
+static void split_range(int n, int unit, int part, int parts, int *begin, int *end) {
+    const long units = (n + unit - 1) / unit;
+    const long u0 = units * part / parts, u1 = units * (part + 1) / parts;
+    *begin = (int)(u0 * unit);
+    *end = u1 * unit < n ? (int)(u1 * unit) : n;
+}
+
+/* The arguments of one product, for the parts of a split. */
+typedef struct gemm_job {
+    float *out, *pack;
+    const float *x, *w, *b, *dy;
+    int B, In, O, relu, overwrite, reverse;
+    int c0, nc; /* forward: the packed rows [c0, c0 + nc) */
+} gemm_job;
+
 /* ---- entry points ------------------------------------------------------------------------------
  */
+
+#if defined(GEMM_SIMD)
+/* Rows [c0, c0 + nc) of the forward (packed in pack), outputs [o_begin, o_end). */
+static void forward_chunk(float *y, const float *pack, const float *w, const float *b, int c0,
+                          int nc, int In, int O, int relu, int o_begin, int o_end) {
+    for (int o0 = o_begin; o0 < o_end; o0 += MR)
+        for (int t0 = 0; t0 < nc; t0 += NT) {
+            const int nt = nc - t0 < NT ? nc - t0 : NT;
+#define FWD(m) forward_tile(y, pack + (size_t)t0 * In, w, b, c0 + t0, nt, o0, m, In, O, relu)
+            ROWS_SWITCH(o_end - o0, FWD)
+#undef FWD
+        }
+}
+
+static void forward_chunk_part(void *ctx, int part, int parts) {
+    const gemm_job *j = ctx;
+    int o0, o1;
+    split_range(j->O, MR, part, parts, &o0, &o1);
+    forward_chunk(j->out, j->pack, j->w, j->b, j->c0, j->nc, j->In, j->O, j->relu, o0, o1);
+}
+
+static void forward_skinny_part(void *ctx, int part, int parts) {
+    const gemm_job *j = ctx;
+    int o0, o1;
+    split_range(j->O, NT, part, parts, &o0, &o1);
+    forward_skinny(j->out, j->x, j->w, j->b, j->B, j->In, j->O, j->relu, o0, o1);
+}
+#endif
 
 void nn_gemm_forward(float *y, float *pack, const float *x, const float *w, const float *b, int B,
                      int In, int O, int relu) {
 #if defined(GEMM_SIMD)
     if (In <= SKINNY_IN) {
-        forward_skinny(y, x, w, b, B, In, O, relu);
+        const int split = split_wanted((long)B * In * O, O, NT);
+        gemm_job j = {.out = y, .x = x, .w = w, .b = b, .B = B, .In = In, .O = O, .relu = relu};
+        if (split)
+            nn_pool_run(forward_skinny_part, &j);
+        else
+            forward_skinny(y, x, w, b, B, In, O, relu, 0, O);
         return;
     }
     /* 64-byte aligned, so that no packed row (NT floats) straddles two cache lines: a split
      * load costs two (nn_gemm_pack_size leaves 16 floats of room for this) */
     pack = (float *)(((uintptr_t)pack + 63) & ~(uintptr_t)63);
+    const int split = split_wanted((long)B * In * O, O, MR);
     /* Up to 32 rows packed at once (32 / NT tiles), then each group of MR weight rows meets
-     * every packed tile while it is in L1: w streams from memory once per 32 rows. */
+     * every packed tile while it is in L1: w streams from memory once per 32 rows. A split
+     * shares the packed rows and divides the weight rows. */
     for (int c0 = 0; c0 < B; c0 += 32) {
         const int nc = B - c0 < 32 ? B - c0 : 32;
         for (int t0 = 0; t0 < nc; t0 += NT)
             pack_xt(pack + (size_t)t0 * In, x, c0 + t0, nc - t0 < NT ? nc - t0 : NT, In);
-        for (int o0 = 0; o0 < O; o0 += MR)
-            for (int t0 = 0; t0 < nc; t0 += NT) {
-                const int nt = nc - t0 < NT ? nc - t0 : NT;
-#define FWD(m) forward_tile(y, pack + (size_t)t0 * In, w, b, c0 + t0, nt, o0, m, In, O, relu)
-                ROWS_SWITCH(O - o0, FWD)
-#undef FWD
-            }
+        if (split) {
+            gemm_job j = {.out = y,
+                          .pack = pack,
+                          .w = w,
+                          .b = b,
+                          .c0 = c0,
+                          .nc = nc,
+                          .In = In,
+                          .O = O,
+                          .relu = relu};
+            nn_pool_run(forward_chunk_part, &j);
+        } else {
+            forward_chunk(y, pack, w, b, c0, nc, In, O, relu, 0, O);
+        }
     }
 #else
     (void)pack;
@@ -421,15 +496,17 @@ void nn_gemm_forward(float *y, float *pack, const float *x, const float *w, cons
 #endif
 }
 
-void nn_gemm_dgrad(float *dx, const float *dy, const float *w, int B, int In, int O) {
 #if defined(GEMM_SIMD)
+/* Columns [i_begin, i_end) of the input gradient (i_begin a multiple of NT). */
+static void dgrad_cols_simd(float *dx, const float *dy, const float *w, int B, int In, int O,
+                            int i_begin, int i_end) {
     /* Blocks of OB outputs; per strip of NT columns, the block's w is copied contiguous (8 KiB
      * at OB 128 with ymm) and stays in L1 while every batch tile passes it. Read in place, the
      * strip's rows sit In floats apart, and at In = 512 or 1024 (multiples of 4 KiB) they fall
      * into the same few L1 sets and evict each other. A last strip of fewer than NT columns is
      * zero-padded and its tiles go through a scratch tile. */
     _Alignas(64) float strip[OB * NT], tail[MR * NT];
-    for (int i0 = 0; i0 < In; i0 += NT) {
+    for (int i0 = i_begin; i0 < i_end; i0 += NT) {
         const int nc = In - i0 < NT ? In - i0 : NT;
         if (nc == NT) {
             for (int o_lo = 0; o_lo < O; o_lo += OB) {
@@ -463,14 +540,18 @@ void nn_gemm_dgrad(float *dx, const float *dy, const float *w, int B, int In, in
                        sizeof(float) * (size_t)nc);
         }
     }
-#else
-    nn_gemm_dgrad_portable(dx, dy, w, B, In, O);
-#endif
 }
 
-void nn_gemm_wgrad(float *dw, const float *dy, const float *x, int B, int In, int O,
-                   int overwrite) {
-#if defined(GEMM_SIMD)
+static void dgrad_part(void *ctx, int part, int parts) {
+    const gemm_job *j = ctx;
+    int i0, i1;
+    split_range(j->In, NT, part, parts, &i0, &i1);
+    dgrad_cols_simd(j->out, j->dy, j->w, j->B, j->In, j->O, i0, i1);
+}
+
+/* Rows [o_begin, o_end) of the weight gradient (o_begin a multiple of MR). */
+static void wgrad_rows(float *dw, const float *dy, const float *x, int B, int In, int O,
+                       int overwrite, int o_begin, int o_end) {
     /* Blocks of IB input columns and 32 samples, copied contiguous (strips of NT columns, the
      * last zero-padded) so that the block (16 KiB at IB 128) stays in L1 while every output
      * tile passes it: in place its rows sit In floats apart and at In = 512 or 1024 share a
@@ -487,8 +568,8 @@ void nn_gemm_wgrad(float *dw, const float *dy, const float *x, int B, int In, in
                     copy_strip(xs + (size_t)(i0 - i_lo) * 32 + (size_t)n * NT,
                                x + (size_t)(c0 + n) * In + i0, nc);
             }
-            for (int o0 = 0; o0 < O; o0 += MR) {
-                const int mr = O - o0 < MR ? O - o0 : MR;
+            for (int o0 = o_begin; o0 < o_end; o0 += MR) {
+                const int mr = o_end - o0 < MR ? o_end - o0 : MR;
                 for (int n = 0; n < nb; n++)
                     memcpy(dp + (size_t)n * MR, dy + (size_t)(c0 + n) * O + o0,
                            sizeof(float) * (size_t)mr);
@@ -513,6 +594,42 @@ void nn_gemm_wgrad(float *dw, const float *dy, const float *x, int B, int In, in
                 }
             }
         }
+    }
+}
+
+static void wgrad_part(void *ctx, int part, int parts) {
+    const gemm_job *j = ctx;
+    int o0, o1;
+    split_range(j->O, MR, part, parts, &o0, &o1);
+    wgrad_rows(j->out, j->dy, j->x, j->B, j->In, j->O, j->overwrite, o0, o1);
+}
+#endif
+
+/* Both backward products split their outputs: the input gradient by strips of NT columns (each
+ * part copies only its own strips of w), the weight gradient by groups of MR rows (each part
+ * copies the block of x it needs: 16 KiB per block, small beside the FMAs of its rows). */
+void nn_gemm_dgrad(float *dx, const float *dy, const float *w, int B, int In, int O) {
+#if defined(GEMM_SIMD)
+    if (split_wanted((long)B * In * O, In, NT)) {
+        gemm_job j = {.out = dx, .dy = dy, .w = w, .B = B, .In = In, .O = O};
+        nn_pool_run(dgrad_part, &j);
+    } else {
+        dgrad_cols_simd(dx, dy, w, B, In, O, 0, In);
+    }
+#else
+    nn_gemm_dgrad_portable(dx, dy, w, B, In, O);
+#endif
+}
+
+void nn_gemm_wgrad(float *dw, const float *dy, const float *x, int B, int In, int O,
+                   int overwrite) {
+#if defined(GEMM_SIMD)
+    if (split_wanted((long)B * In * O, O, MR)) {
+        gemm_job j = {
+            .out = dw, .dy = dy, .x = x, .B = B, .In = In, .O = O, .overwrite = overwrite};
+        nn_pool_run(wgrad_part, &j);
+    } else {
+        wgrad_rows(dw, dy, x, B, In, O, overwrite, 0, O);
     }
 #else
     nn_gemm_wgrad_portable(dw, dy, x, B, In, O, overwrite);
@@ -632,6 +749,27 @@ static void matvec_rows(float *y, const float *w, const float *x, const float *b
 #define matvec_rows matvec_rows_portable
 #endif
 
+/* Rows [r_begin, r_end) (r_begin a multiple of MATVEC_BLOCK) in blocks, forward or reverse. */
+#define MATVEC_BLOCK 64
+static void matvec_blocks(float *y, const float *x, const float *w, const float *b, int In,
+                          int reverse, int r_begin, int r_end) {
+    const int bs = MATVEC_BLOCK, nb = (r_end - r_begin + bs - 1) / bs;
+    for (int j = 0; j < nb; j++) {
+        int blk = reverse ? nb - 1 - j : j;
+        int r0 = r_begin + blk * bs, r1 = r0 + bs < r_end ? r0 + bs : r_end;
+        matvec_rows(y, w, x, b, In, r0, r1);
+    }
+}
+
+static void matvec_part(void *ctx, int part, int parts) {
+    const gemm_job *j = ctx;
+    int r0, r1;
+    split_range(j->O, MATVEC_BLOCK, part, parts, &r0, &r1);
+    matvec_blocks(j->out, j->x, j->w, j->b, j->In, j->reverse, r0, r1);
+}
+
+/* A split gives each part its own rows: with two cores, each keeps its half of a 512x512
+ * layer's weights in its own L2 across calls. */
 void nn_matvec(float *y, const float *x, const float *w, const float *b, int In, int O,
                int reverse) {
     /* Blocks of 64 rows, in reverse block order when asked. The 512x512 layer's 1 MiB of
@@ -639,10 +777,10 @@ void nn_matvec(float *y, const float *x, const float *w, const float *b, int In,
      * order finds each line already evicted (LRU) and streams it all from L3; alternating the
      * direction starts each call on the lines the previous one touched last, which are still
      * in L2. A row's value does not depend on the block order. */
-    const int bs = 64, nb = (O + bs - 1) / bs;
-    for (int j = 0; j < nb; j++) {
-        int blk = reverse ? nb - 1 - j : j;
-        int r0 = blk * bs, r1 = r0 + bs < O ? r0 + bs : O;
-        matvec_rows(y, w, x, b, In, r0, r1);
+    if (split_wanted((long)In * O, O, MATVEC_BLOCK)) {
+        gemm_job j = {.out = y, .x = x, .w = w, .b = b, .In = In, .O = O, .reverse = reverse};
+        nn_pool_run(matvec_part, &j);
+    } else {
+        matvec_blocks(y, x, w, b, In, reverse, 0, O);
     }
 }

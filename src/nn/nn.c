@@ -514,6 +514,16 @@ static void noisy_grad_row(float *restrict gs, const float *restrict s, float eo
     for (; i < n; i++) gs[i] += s[i] * (eo * ei[i]);
 }
 
+/* noisy_grad_row onto zeros: the 0 + stays, as it turns a product of -0 into the +0 that
+ * accumulating onto cleared gradients gives */
+static void noisy_grad_row_set(float *restrict gs, const float *restrict s, float eo,
+                               const float *restrict ei, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) gs[i + j] = 0.0f + s[i + j] * (eo * ei[i + j]);
+    for (; i < n; i++) gs[i] = 0.0f + s[i] * (eo * ei[i]);
+}
+
 /* The weights a dense layer uses now: mu in eval mode, mu + sigma * eps otherwise. */
 static void dense_weights(const prism_nn *net, nn_dense *d, const float **w, const float **b) {
     const float *p = net->params;
@@ -592,14 +602,24 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
 }
 
 /* dx may be NULL (first layer). dy is this layer's output gradient, post-ReLU-mask. */
-static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *dy, int B) {
+/* overwrite: write the layer's gradients instead of adding to them (prism_nn_backward_into). */
+static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *dy, int B,
+                           int overwrite) {
     const float *w = d->noisy && !net->eval_mode ? d->w_eff : net->params + d->w;
     float *g = net->grads;
     void (*bw)(float *, float *, float *, const float *, const float *, const float *, int, int,
                int, int) = net->naive ? nn_linear_backward_naive : nn_linear_backward_fast;
+    const size_t O = (size_t)d->out, In = (size_t)d->in;
     if (!d->noisy || net->eval_mode) {
         /* In eval mode sigma does not touch the output: its gradient is zero. */
-        bw(dx, g + d->w, g + d->b, dy, d->x, w, B, d->in, d->out, 0);
+        if (overwrite) {
+            memset(g + d->b, 0, sizeof(float) * O); /* db is a sum of B rows: start it at 0 */
+            if (d->noisy) {
+                memset(g + d->ws, 0, sizeof(float) * O * In);
+                memset(g + d->bs, 0, sizeof(float) * O);
+            }
+        }
+        bw(dx, g + d->w, g + d->b, dy, d->x, w, B, d->in, d->out, overwrite);
         return;
     }
     if (d->w_eff_stale) {
@@ -614,10 +634,17 @@ static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *d
         const float *s = d->dw_scratch + (size_t)o * d->in;
         float *gm = g + d->w + (size_t)o * d->in, *gs = g + d->ws + (size_t)o * d->in;
         float eo = d->eps_out[o];
-        nn_add(gm, s, (size_t)d->in);
-        noisy_grad_row(gs, s, eo, d->eps_in, d->in);
-        g[d->b + (size_t)o] += db[o];
-        g[d->bs + (size_t)o] += db[o] * eo;
+        if (overwrite) {
+            memcpy(gm, s, sizeof(float) * In);
+            noisy_grad_row_set(gs, s, eo, d->eps_in, d->in);
+            g[d->b + (size_t)o] = db[o];
+            g[d->bs + (size_t)o] = 0.0f + db[o] * eo;
+        } else {
+            nn_add(gm, s, In);
+            noisy_grad_row(gs, s, eo, d->eps_in, d->in);
+            g[d->b + (size_t)o] += db[o];
+            g[d->bs + (size_t)o] += db[o] * eo;
+        }
     }
 }
 
@@ -674,10 +701,29 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
     return im->out;
 }
 
-void prism_nn_backward(prism_nn *net, const float *dout, int B) {
+/* The backward; overwrite: the gradients are written, not added to (the dense layers write
+ * theirs; the conv's and the LayerNorms', small, are cleared first). */
+static void backward(prism_nn *net, const float *dout, int B, int overwrite) {
     prism_nn_impl *im = net->impl;
     const prism_nn_config *c = &net->cfg;
     PRISM_ASSERT(B <= im->last_b && B >= 1);
+    if (overwrite) {
+        float *g = net->grads;
+        const size_t F = (size_t)c->conv_filters;
+        if (im->has_conv) {
+            memset(g + im->conv_w, 0, sizeof(float) * 9 * (size_t)c->in_c * F);
+            memset(g + im->conv_b, 0, sizeof(float) * F);
+            if (c->layer_norm) {
+                memset(g + im->conv_lg, 0, sizeof(float) * F);
+                memset(g + im->conv_lb, 0, sizeof(float) * F);
+            }
+        }
+        for (int l = 0; l < im->n_hidden; l++)
+            if (im->dense[l].ln) {
+                memset(g + im->dense[l].lg, 0, sizeof(float) * (size_t)im->dense[l].out);
+                memset(g + im->dense[l].lb, 0, sizeof(float) * (size_t)im->dense[l].out);
+            }
+    }
     const int A = c->n_actions, N = c->n_atoms;
     int first_dense_needs_dx = im->has_conv;
     nn_dense *head = &im->dense[im->n_hidden];
@@ -685,7 +731,7 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
     int need_dx = im->n_hidden > 0 || first_dense_needs_dx;
     float *dfeat = need_dx ? im->dbuf[0] : NULL;
     if (!c->dueling) {
-        dense_backward(net, head, dfeat, dout, B);
+        dense_backward(net, head, dfeat, dout, B, overwrite);
     } else {
         nn_dense *val = &im->dense[im->n_hidden + 1];
         for (int n = 0; n < B; n++) {
@@ -699,8 +745,8 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
                 for (int a = 0; a < A; a++) da[a * N + i] = d[a * N + i] - mean;
             }
         }
-        dense_backward(net, head, dfeat, im->dhead, B);
-        dense_backward(net, val, need_dx ? im->dbuf[1] : NULL, im->dval, B);
+        dense_backward(net, head, dfeat, im->dhead, B, overwrite);
+        dense_backward(net, val, need_dx ? im->dbuf[1] : NULL, im->dval, B, overwrite);
         if (need_dx) {
             size_t n = (size_t)B * (size_t)head->in;
             nn_add(im->dbuf[0], im->dbuf[1], n);
@@ -715,7 +761,7 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
                 im->dbuf[cur], net->grads + d->lg, net->grads + d->lb, im->dbuf[cur], d->z,
                 d->ln_mean, d->ln_rstd, net->params + d->lg, B, d->out);
         int below = l > 0 || im->has_conv;
-        dense_backward(net, d, below ? im->dbuf[1 - cur] : NULL, im->dbuf[cur], B);
+        dense_backward(net, d, below ? im->dbuf[1 - cur] : NULL, im->dbuf[cur], B, overwrite);
         cur = 1 - cur;
     }
     if (im->has_conv) {
@@ -735,6 +781,14 @@ void prism_nn_backward(prism_nn *net, const float *dout, int B) {
             nn_conv_backward_fast(gw, gb, im->dbuf[cur], im->x, im->conv_scratch, B, c->in_h,
                                   c->in_w, c->in_c, c->conv_filters, pad);
     }
+}
+
+void prism_nn_backward(prism_nn *net, const float *dout, int B) {
+    backward(net, dout, B, 0);
+}
+
+void prism_nn_backward_into(prism_nn *net, const float *dout, int B) {
+    backward(net, dout, B, 1);
 }
 
 void prism_nn_q(prism_nn *net, const float *x, int B, float *q) {

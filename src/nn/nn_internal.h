@@ -127,6 +127,20 @@ void nn_matvec_noisy(float *y, float *u, const float *x, const float *t, const f
                      const float *sigma, const float *b_mu, const float *b_sigma, const float *eo,
                      int In, int O, int reverse);
 
+/* ---- the worker pool (thread_pool.c) ---------------------------------------------------------
+ * One per process: the caller plus threads - 1 parked workers. nn_pool_run calls fn(ctx, part,
+ * parts) for every part in [0, parts), part 0 on the calling thread, and returns when all are
+ * done; parts is the pool's thread count (1: fn runs once, inline). */
+typedef void (*nn_pool_fn)(void *ctx, int part, int parts);
+/* Start (or resize to) `threads` threads, 1 to PRISM_NN_MAX_THREADS, in any build; 1 joins the
+ * workers. prism_nn_set_threads is the public form, which also refuses threads > 1 in a build
+ * whose dense layers run on OpenBLAS. */
+prism_status nn_pool_start(int threads);
+int nn_pool_threads(void);
+void nn_pool_run(nn_pool_fn fn, void *ctx);
+/* Jobs run on more than one thread since the process started (tests: a split happened). */
+unsigned long long nn_pool_jobs(void);
+
 /* Floats of scratch the fast conv needs at batch B: the transposed weights or weight
  * gradient (9C, F) plus F, and the zero-padded input (B, H+2, W+2, C). */
 static inline size_t nn_conv_scratch_size(const prism_nn_config *c, int B) {

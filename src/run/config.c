@@ -233,6 +233,12 @@ static const key_spec keys[] = {
      IDENTITY},
     {"train.checkpoint_keep", K_INT, T(checkpoint_keep), 0, 0, 1, 1000, NULL,
      "checkpoints kept on disk", NOT_IDENTITY},
+    /* out of the identity: the kernels give every output to one thread, computed the same way
+     * for any count, so the thread count cannot change a result (docs/nn.md) */
+    {"train.threads", K_INT, T(threads), 0, 0, 1, PRISM_NN_MAX_THREADS, NULL,
+     "threads for the network's large matrix products (a GEMM=prism build; the same results for "
+     "any count; sweeps run 1 per worker unless set)",
+     NOT_IDENTITY},
 };
 
 #undef A
@@ -301,6 +307,7 @@ void prism_config_defaults(prism_config *c) {
     c->train.checkpoint_every = 0;
     c->train.checkpoint_seconds = 60;
     c->train.checkpoint_keep = 2;
+    c->train.threads = 1;
     c->train.max_episode_steps = 27000; /* Dopamine's Runner default */
 }
 

@@ -518,10 +518,13 @@ static void announce(trainer *t) {
 
 prism_status prism_train(const prism_config *cfg, const prism_train_options *opt, char *run_dir,
                          size_t cap) {
+    if (run_dir && cap) run_dir[0] = 0;
+    /* every run sets the count, so a run after one with more threads goes back to its own */
+    prism_status st = prism_nn_set_threads(cfg->train.threads);
+    if (st) return st;
     if (cfg->agent_cfg.kind == PRISM_AGENT_PQN) return prism_pqn_train(cfg, opt, run_dir, cap);
     trainer t;
-    if (run_dir && cap) run_dir[0] = 0;
-    prism_status st = setup(&t, cfg, opt);
+    st = setup(&t, cfg, opt);
     if (st) return finish(&t, st);
     cfg = &t.rs.cfg;
     char hash[PRISM_CONFIG_HASH_HEX];
@@ -558,6 +561,7 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
     char path[PRISM_PATH_MAX];
     prism_status st = prism_run_config_load(dir, cfg);
     if (st) return st;
+    if ((st = prism_nn_set_threads(cfg->train.threads))) return st;
     if (cfg->agent_cfg.kind == PRISM_AGENT_PQN) return prism_pqn_train_resume(dir, cfg, opt);
     trainer t;
     if ((st = setup(&t, cfg, opt))) return finish(&t, st);
