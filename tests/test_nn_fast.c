@@ -1,5 +1,5 @@
-/* Tests for the speed paths of nn/ added for training throughput: the AVX-512 and AVX2 small-shape
- * dense kernels (kernels_small.c) against the naive kernels at every shape class they take (few
+/* Tests for the speed paths of nn/ added for training throughput: the AVX-512 small-shape dense
+ * kernels (kernels_small.c) against the naive kernels at every shape class they take (few
  * outputs, few inputs, row tails, several register blocks), the batch-1 factorised noisy
  * forward against the materialised one, the noise sampler's distribution, and the agent's
  * determinism with them. Speed itself is measured by prism bench train / nn, never here. */
@@ -77,25 +77,6 @@ TEST(nn_small_shape_kernels_match_naive) {
         dense_case(skinny[i][0], skinny[i][1], skinny[i][2]);
     /* neither: the sgemm path, for contrast */
     dense_case(16, 40, 24);
-}
-
-/* Where AVX-512 or AVX2+FMA is built in, the small-shape kernels take the PQN CartPole
- * network's narrow and skinny layers themselves (a build that silently fell back to sgemm
- * would pass the comparisons above and lose the speed). */
-TEST(nn_small_shape_kernels_take_their_shapes_where_built) {
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-    const int want = 1;
-#else
-    const int want = 0;
-#endif
-    static float x[128 * 84], w[120 * 84], b[120], y[128 * 120], dw[120 * 84], dx[128 * 84];
-    fill(x, sizeof x / sizeof x[0], 1), fill(w, sizeof w / sizeof w[0], 2), fill(b, 120, 3);
-    CHECK_EQ_INT(nn_small_forward(y, x, w, b, 128, 4, 120), want);
-    CHECK_EQ_INT(nn_small_forward(y, x, w, b, 128, 84, 2), want);
-    CHECK_EQ_INT(nn_small_backward(NULL, dw, y, x, w, 128, 4, 120, 0), want);
-    CHECK_EQ_INT(nn_small_backward(dx, dw, y, x, w, 128, 84, 2, 0), want);
-    /* a wide layer is never theirs */
-    CHECK_EQ_INT(nn_small_forward(y, x, w, b, 128, 84, 120), 0);
 }
 
 TEST(nn_fast_network_matches_naive_on_cleanrl_and_lander_shapes) {

@@ -1,22 +1,20 @@
-/* src/nn/kernels_small.c — AVX-512 and AVX2 kernels for the dense-layer shapes where OpenBLAS
- * loses: few outputs (Q heads: O <= 8) and few inputs (the first layer on a classic-control
+/* src/nn/kernels_small.c — AVX-512 kernels for the dense-layer shapes where OpenBLAS loses:
+ * few outputs (Q heads: O <= 8) and few inputs (the first layer on a classic-control
  * observation: In <= 8). At these shapes sgemm spends its time packing and in call overhead,
  * not multiplying (prism bench nn and docs/benchmarks-training.md: 128x4x120 forward ran at
  * 38 GFLOP/s, the 128x84x2 head at 10, against 90-99 for the wide layers). They predate
- * gemm.c and were kept where AVX-512 exists because they were measured against sgemm there;
- * their AVX2 twins serve machines without AVX-512 (Zen 2/3).
+ * gemm.c and were kept where AVX-512 exists because they were measured against sgemm there.
  *
  * Each kernel keeps its sums in registers and writes each output once. Sums use explicit
- * fused multiply-adds (_mm512_fmadd_ps, _mm256_fmadd_ps: written out, so no compiler
- * contraction is involved)
+ * fused multiply-adds (_mm512_fmadd_ps: written out, so no compiler contraction is involved)
  * in a fixed order, so results are deterministic; they differ from the naive kernels only by
- * rounding (the tests compare them). Without AVX-512 or AVX2+FMA every function returns 0 and the
- * callers take their generic paths. Not here: wide layers (OpenBLAS, or gemm.c in a GEMM=prism
- * build, which does not use these), conv layers. */
+ * rounding (the tests compare them). Without AVX-512 every function returns 0 and the callers
+ * take their generic paths. Not here: wide layers (OpenBLAS, or gemm.c in a GEMM=prism build,
+ * which does not use these), conv layers. */
 #include "nn_internal.h"
 
 #include <string.h>
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -172,182 +170,6 @@ static inline __attribute__((always_inline)) void skinny_wgrad(float *dw, const 
     }
 }
 
-#elif defined(__AVX2__) && defined(__FMA__)
-/* The same four kernels on 8-wide AVX2 registers (Zen 2/3, Haswell and later): where AVX-512
- * is missing these shapes otherwise go to sgemm (In <= 8: 128x4x120 measured 5.5 us forward
- * and 7.3 us weight gradient, of which 0.25 us is arithmetic) or to the portable dot-product
- * loops (O <= 8: 128x84x2 forward 13 us). Same structure as the AVX-512 forms above; masked
- * loads and stores take the row tails. */
-
-/* Per-lane load mask for the first n (0..8) lanes. */
-static __m256i lane_mask(int n) {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
-}
-
-/* Lanes of chunk v of a row of n floats cut in 8-wide chunks (0 past the row). */
-static __m256i chunk_mask(int n, int v) {
-    int r = n - 8 * v;
-    return lane_mask(r > 8 ? 8 : r < 0 ? 0 : r);
-}
-
-/* Store the first n lanes (mask m) of v: a plain store when all 8 are wanted, because Zen's
- * masked store (vmaskmovps) is microcoded and costs several times a plain one. */
-static inline void store8(float *p, __m256i m, int n, __m256 v) {
-    if (n == 8)
-        _mm256_storeu_ps(p, v);
-    else
-        _mm256_maskstore_ps(p, m, v);
-}
-
-/* Sum of the 8 lanes in a fixed tree: (0+4, 1+5, 2+6, 3+7), then pairs, then the last two. */
-static float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/* y (B, O) = x (B, In) w^T + b for O <= 8: per row, one accumulator per output over 8-wide
- * chunks (the tail chunk masked), then hsum8. Two rows at a time so their FMA chains overlap. */
-static void narrow_forward(float *y, const float *x, const float *w, const float *b, int B, int In,
-                           int O) {
-    const int nv = (In + 7) / 8;
-    const __m256i full = lane_mask(8), last = chunk_mask(In, nv - 1);
-    int n = 0;
-    for (; n + 2 <= B; n += 2) {
-        const float *x0 = x + (size_t)n * In, *x1 = x0 + In;
-        for (int o = 0; o < O; o++) {
-            const float *wr = w + (size_t)o * In;
-            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-            for (int v = 0; v < nv; v++) {
-                __m256i m = v == nv - 1 ? last : full;
-                __m256 wv = _mm256_maskload_ps(wr + 8 * v, m);
-                a0 = _mm256_fmadd_ps(_mm256_maskload_ps(x0 + 8 * v, m), wv, a0);
-                a1 = _mm256_fmadd_ps(_mm256_maskload_ps(x1 + 8 * v, m), wv, a1);
-            }
-            y[(size_t)n * O + o] = b[o] + hsum8(a0);
-            y[(size_t)(n + 1) * O + o] = b[o] + hsum8(a1);
-        }
-    }
-    for (; n < B; n++) {
-        const float *x0 = x + (size_t)n * In;
-        for (int o = 0; o < O; o++) {
-            const float *wr = w + (size_t)o * In;
-            __m256 a0 = _mm256_setzero_ps();
-            for (int v = 0; v < nv; v++) {
-                __m256i m = v == nv - 1 ? last : full;
-                a0 = _mm256_fmadd_ps(_mm256_maskload_ps(x0 + 8 * v, m),
-                                     _mm256_maskload_ps(wr + 8 * v, m), a0);
-            }
-            y[(size_t)n * O + o] = b[o] + hsum8(a0);
-        }
-    }
-}
-
-/* dw (O, In) (+)= dy^T x and dx (B, In) = dy w for O <= 8. dw: per output row, up to eight
- * 8-wide chunks of the row accumulate over the batch in registers. dx: per sample, each chunk
- * sums its O terms in registers. */
-static void narrow_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
-                            int B, int In, int O, int dw_overwrite) {
-    const int nv = (In + 7) / 8;
-    for (int o = 0; o < O; o++)
-        for (int v0 = 0; v0 < nv; v0 += 8) {
-            /* a fixed trip count of 8 keeps acc in registers (see the AVX-512 form) */
-            __m256i mk[8];
-            __m256 acc[8];
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++) {
-                mk[j] = chunk_mask(In, v0 + j);
-                acc[j] = _mm256_setzero_ps();
-            }
-            for (int n = 0; n < B; n++) {
-                const __m256 d = _mm256_set1_ps(dy[(size_t)n * O + o]);
-                const float *xr = x + (size_t)n * In + 8 * v0;
-#pragma GCC unroll 8
-                for (int j = 0; j < 8; j++)
-                    acc[j] = _mm256_fmadd_ps(d, _mm256_maskload_ps(xr + 8 * j, mk[j]), acc[j]);
-            }
-            float *dr = dw + (size_t)o * In + 8 * v0;
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++) {
-                __m256 r = dw_overwrite
-                               ? acc[j]
-                               : _mm256_add_ps(_mm256_maskload_ps(dr + 8 * j, mk[j]), acc[j]);
-                _mm256_maskstore_ps(dr + 8 * j, mk[j], r);
-            }
-        }
-    if (!dx) return;
-    const __m256i full = lane_mask(8), last = chunk_mask(In, nv - 1);
-    for (int n = 0; n < B; n++) {
-        const float *d = dy + (size_t)n * O;
-        float *xr = dx + (size_t)n * In;
-        for (int v = 0; v < nv; v++) {
-            __m256i m = v == nv - 1 ? last : full;
-            __m256 acc = _mm256_setzero_ps();
-            for (int o = 0; o < O; o++)
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(d[o]),
-                                      _mm256_maskload_ps(w + (size_t)o * In + 8 * v, m), acc);
-            store8(xr + 8 * v, m, v == nv - 1 ? In - 8 * v : 8, acc);
-        }
-    }
-}
-
-/* y (B, O) = x (B, In) w^T + b for In <= 8: for each block of 8 outputs, the In weight
- * columns are gathered into registers once; every sample is then In broadcast FMAs. */
-static inline __attribute__((always_inline)) void skinny_forward(float *y, const float *x,
-                                                                 const float *w, const float *b,
-                                                                 int B, const int In, int O) {
-    for (int o = 0; o < O; o += 8) {
-        const int cnt = O - o >= 8 ? 8 : O - o;
-        const __m256i m = lane_mask(cnt);
-        float col[8][8] = {{0}};
-        for (int j = 0; j < cnt; j++)
-            for (int k = 0; k < In; k++) col[k][j] = w[(size_t)(o + j) * In + k];
-        __m256 wc[8];
-#pragma GCC unroll 8
-        for (int k = 0; k < In; k++) wc[k] = _mm256_loadu_ps(col[k]);
-        const __m256 bv = _mm256_maskload_ps(b + o, m);
-        for (int n = 0; n < B; n++) {
-            const float *xr = x + (size_t)n * In;
-            __m256 acc = bv;
-#pragma GCC unroll 8
-            for (int k = 0; k < In; k++) acc = _mm256_fmadd_ps(_mm256_set1_ps(xr[k]), wc[k], acc);
-            store8(y + (size_t)n * O + o, m, cnt, acc);
-        }
-    }
-}
-
-/* dw (O, In) (+)= dy^T x for In <= 8: per block of 8 outputs, In accumulators over the batch,
- * then written back column by column. */
-static inline __attribute__((always_inline)) void skinny_wgrad(float *dw, const float *dy,
-                                                               const float *x, int B, const int In,
-                                                               int O, int dw_overwrite) {
-    for (int o = 0; o < O; o += 8) {
-        const int cnt = O - o >= 8 ? 8 : O - o;
-        const __m256i m = lane_mask(cnt);
-        __m256 acc[8];
-#pragma GCC unroll 8
-        for (int k = 0; k < In; k++) acc[k] = _mm256_setzero_ps();
-        for (int n = 0; n < B; n++) {
-            const __m256 d = _mm256_maskload_ps(dy + (size_t)n * O + o, m);
-            const float *xr = x + (size_t)n * In;
-#pragma GCC unroll 8
-            for (int k = 0; k < In; k++) acc[k] = _mm256_fmadd_ps(d, _mm256_set1_ps(xr[k]), acc[k]);
-        }
-        float col[8][8];
-#pragma GCC unroll 8
-        for (int k = 0; k < In; k++) _mm256_storeu_ps(col[k], acc[k]);
-        for (int j = 0; j < cnt; j++)
-            for (int k = 0; k < In; k++) {
-                float *p = dw + (size_t)(o + j) * In + k;
-                *p = dw_overwrite ? col[k][j] : *p + col[k][j];
-            }
-    }
-}
-#endif
-
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 /* One copy of each skinny kernel per input count 1..8: with In a constant the loops over it
  * unroll and the weight columns and accumulators stay in registers (with In a variable GCC
  * keeps the arrays in memory, which measured slower than sgemm). */
@@ -394,7 +216,7 @@ static void skinny_wgrad_any(float *dw, const float *dy, const float *x, int B, 
 
 int nn_small_forward(float *y, const float *x, const float *w, const float *b, int B, int In,
                      int O) {
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if defined(__AVX512F__)
     if (O <= NN_SMALL_DIM) {
         narrow_forward(y, x, w, b, B, In, O);
         return 1;
@@ -411,7 +233,7 @@ int nn_small_forward(float *y, const float *x, const float *w, const float *b, i
 
 int nn_small_backward(float *dx, float *dw, const float *dy, const float *x, const float *w, int B,
                       int In, int O, int dw_overwrite) {
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#if defined(__AVX512F__)
     if (O <= NN_SMALL_DIM) {
         narrow_backward(dx, dw, dy, x, w, B, In, O, dw_overwrite);
         return 1;
