@@ -168,14 +168,21 @@ TEST(nn_radam_follows_its_documented_rule) {
 
 /* The fast LayerNorm (AVX2 where built) equals the portable blocked form bit for bit, with and
  * without the fused ReLU, at the widths PQN uses (16 after the conv, 120 and 84, 128) and at
- * widths with odd tails; with the ReLU both follow naive LayerNorm then ReLU closely. Backward
- * runs in place (dx = dy), as the network calls it, onto nonzero dg and db. */
+ * widths with odd tails, for 9 rows (eight at a time, then one padded to eight) and 4 (acting
+ * with four environments: padded); with the ReLU both follow naive LayerNorm then ReLU closely.
+ * Backward runs in place (dx = dy), as the network calls it, onto nonzero dg and db. */
+static void layer_norm_fast_case(int R);
 TEST(nn_layer_norm_fast_equals_portable_bit_for_bit) {
+    layer_norm_fast_case(9);
+    layer_norm_fast_case(4);
+}
+
+static void layer_norm_fast_case(int R) {
     static const int widths[] = {16, 120, 84, 128, 5, 33, 1};
-    enum { R = 9, MAXD = 128 };
-    static float x[R * MAXD], g[MAXD], b[MAXD], dy[R * MAXD];
-    static float y1[R * MAXD], y2[R * MAXD], y3[R * MAXD], m[3][R], rs[3][R];
-    static float dx1[R * MAXD], dx2[R * MAXD], dx3[R * MAXD], dg[3][MAXD], db[3][MAXD];
+    enum { MAXR = 9, MAXD = 128 };
+    static float x[MAXR * MAXD], g[MAXD], b[MAXD], dy[MAXR * MAXD];
+    static float y1[MAXR * MAXD], y2[MAXR * MAXD], y3[MAXR * MAXD], m[3][MAXR], rs[3][MAXR];
+    static float dx1[MAXR * MAXD], dx2[MAXR * MAXD], dx3[MAXR * MAXD], dg[3][MAXD], db[3][MAXD];
     for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
         for (int relu = 0; relu <= 1; relu++) {
             const int D = widths[w];
@@ -188,7 +195,8 @@ TEST(nn_layer_norm_fast_equals_portable_bit_for_bit) {
             nn_layer_norm_forward_naive(y3, m[2], rs[2], x, g, b, R, D, 1e-5f);
             if (relu) nn_relu(y3, n);
             CHECK(memcmp(y1, y2, 4 * n) == 0);
-            CHECK(memcmp(m[0], m[1], sizeof m[0]) == 0 && memcmp(rs[0], rs[1], sizeof rs[0]) == 0);
+            CHECK(memcmp(m[0], m[1], 4 * (size_t)R) == 0 &&
+                  memcmp(rs[0], rs[1], 4 * (size_t)R) == 0);
             for (size_t i = 0; i < n; i++) CHECK_NEAR(y1[i], y3[i], 1e-5);
             for (int k = 0; k < 3; k++) fill_uniform(dg[k], D, 50), fill_uniform(db[k], D, 60);
             memcpy(dx1, dy, 4 * n), memcpy(dx2, dy, 4 * n), memcpy(dx3, dy, 4 * n);

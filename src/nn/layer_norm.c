@@ -167,6 +167,9 @@ static inline void normalise_row8(float *restrict yr, const float *restrict xr,
     }
 }
 
+/* Widest row the forward form pads to eight rows on the stack (8 KB for x and y together). */
+#define PAD_MAX_D 128
+
 /* Eight rows of the forward form. */
 static void forward_rows8(float *y, float *mean, float *rstd, const float *x, const float *g,
                           const float *b, int D, float inv_d, float eps, int relu) {
@@ -208,7 +211,18 @@ void nn_layer_norm_forward_fast(float *y, float *mean, float *rstd, const float 
         const size_t o = (size_t)r * D;
         forward_rows8(y + o, mean + r, rstd + r, x + o, g, b, D, inv_d, eps, relu);
     }
-    if (r < R)
+    if (r < R && D <= PAD_MAX_D) {
+        /* the last rows (acting with a few environments: all of them) padded to eight with
+         * zero rows, whose results are dropped: each lane is its own row, so the bits of the
+         * real rows do not depend on the padding */
+        const int n = R - r;
+        float xp[8 * PAD_MAX_D] = {0}, yp[8 * PAD_MAX_D], mp[8], rp[8];
+        memcpy(xp, x + (size_t)r * D, sizeof(float) * (size_t)n * D);
+        forward_rows8(yp, mp, rp, xp, g, b, D, inv_d, eps, relu);
+        memcpy(y + (size_t)r * D, yp, sizeof(float) * (size_t)n * D);
+        memcpy(mean + r, mp, sizeof(float) * (size_t)n);
+        memcpy(rstd + r, rp, sizeof(float) * (size_t)n);
+    } else if (r < R)
         nn_layer_norm_forward_portable(y + (size_t)r * D, mean + r, rstd + r, x + (size_t)r * D, g,
                                        b, R - r, D, eps, relu);
 #else
