@@ -165,3 +165,53 @@ TEST(nn_radam_follows_its_documented_rule) {
     }
     prism_optim_free(&opt);
 }
+
+/* The fast LayerNorm (AVX2 where built) equals the portable blocked form bit for bit, with and
+ * without the fused ReLU, at the widths PQN uses (16 after the conv, 120 and 84, 128) and at
+ * widths with odd tails, for 9 rows (eight at a time, then one padded to eight) and 4 (acting
+ * with four environments: padded); with the ReLU both follow naive LayerNorm then ReLU closely.
+ * Backward runs in place (dx = dy), as the network calls it, onto nonzero dg and db. */
+static void layer_norm_fast_case(int R);
+TEST(nn_layer_norm_fast_equals_portable_bit_for_bit) {
+    layer_norm_fast_case(9);
+    layer_norm_fast_case(4);
+}
+
+static void layer_norm_fast_case(int R) {
+    static const int widths[] = {16, 120, 84, 128, 5, 33, 1};
+    enum { MAXR = 9, MAXD = 128 };
+    static float x[MAXR * MAXD], g[MAXD], b[MAXD], dy[MAXR * MAXD];
+    static float y1[MAXR * MAXD], y2[MAXR * MAXD], y3[MAXR * MAXD], m[3][MAXR], rs[3][MAXR];
+    static float dx1[MAXR * MAXD], dx2[MAXR * MAXD], dx3[MAXR * MAXD], dg[3][MAXD], db[3][MAXD];
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
+        for (int relu = 0; relu <= 1; relu++) {
+            const int D = widths[w];
+            const size_t n = (size_t)R * D;
+            fill_uniform(x, n, 10 + w), fill_uniform(g, D, 20 + w), fill_uniform(b, D, 30 + w);
+            fill_uniform(dy, n, 40 + w);
+            x[3] = 0.0f, dy[5] = -0.0f; /* signed zeros through both */
+            nn_layer_norm_forward_fast(y1, m[0], rs[0], x, g, b, R, D, 1e-5f, relu);
+            nn_layer_norm_forward_portable(y2, m[1], rs[1], x, g, b, R, D, 1e-5f, relu);
+            nn_layer_norm_forward_naive(y3, m[2], rs[2], x, g, b, R, D, 1e-5f);
+            if (relu) nn_relu(y3, n);
+            CHECK(memcmp(y1, y2, 4 * n) == 0);
+            CHECK(memcmp(m[0], m[1], 4 * (size_t)R) == 0 &&
+                  memcmp(rs[0], rs[1], 4 * (size_t)R) == 0);
+            for (size_t i = 0; i < n; i++) CHECK_NEAR(y1[i], y3[i], 1e-5);
+            for (int k = 0; k < 3; k++) fill_uniform(dg[k], D, 50), fill_uniform(db[k], D, 60);
+            memcpy(dx1, dy, 4 * n), memcpy(dx2, dy, 4 * n), memcpy(dx3, dy, 4 * n);
+            const float *yr = relu ? y1 : NULL;
+            nn_layer_norm_backward_fast(dx1, dg[0], db[0], dx1, x, m[0], rs[0], g, yr, R, D);
+            nn_layer_norm_backward_portable(dx2, dg[1], db[1], dx2, x, m[1], rs[1], g, yr, R, D);
+            if (relu) nn_relu_backward(dx3, y3, n);
+            nn_layer_norm_backward_naive(dx3, dg[2], db[2], dx3, x, m[2], rs[2], g, R, D);
+            CHECK(memcmp(dx1, dx2, 4 * n) == 0);
+            CHECK(memcmp(dg[0], dg[1], 4 * (size_t)D) == 0);
+            CHECK(memcmp(db[0], db[1], 4 * (size_t)D) == 0);
+            for (size_t i = 0; i < n; i++) CHECK_NEAR(dx1[i], dx3[i], 1e-4);
+            for (int i = 0; i < D; i++) {
+                CHECK_NEAR(dg[0][i], dg[2][i], 1e-4);
+                CHECK_NEAR(db[0][i], db[2][i], 1e-4);
+            }
+        }
+}

@@ -128,7 +128,18 @@ TEST(pqn_run_resumes_minatar_mid_episode) {
     resume_case(c, 16384, 2, 128 * 400);
 }
 
-/* A damaged checkpoint is refused with a message naming it, and the state is not used. */
+/* Write buf (len bytes) to path. */
+static void write_bytes(const char *path, const char *buf, size_t len) {
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f);
+    CHECK_EQ_INT((int)fwrite(buf, 1, len, f), (int)len);
+    fclose(f);
+}
+
+/* A damaged checkpoint is refused with a message naming the file and the problem, and the
+ * state is not used: a flipped bit, a truncated file, another format version (checksum
+ * recomputed, so only the version is wrong) and a file of another kind. The envelope reader is
+ * the one run checkpoints use. */
 TEST(pqn_checkpoint_rejects_damage) {
     prism_config cfg = pqn_cartpole();
     prism_pqn_run r;
@@ -138,18 +149,51 @@ TEST(pqn_checkpoint_rejects_damage) {
     char path[1200];
     file_in(path, sizeof path, dir, "ckpt-0.bin");
     size_t len = 0;
-    char *buf = test_read_file(path, &len);
-    REQUIRE(buf && len > 100);
-    buf[len / 2] ^= 1;
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f);
-    fwrite(buf, 1, len, f);
-    fclose(f);
-    free(buf);
-    CHECK(prism_pqn_checkpoint_load(dir, &r) == PRISM_ERR_CORRUPT);
-    CHECK(strstr(prism_error_message(), "ckpt-0.bin") != NULL);
+    char *good = test_read_file(path, &len);
+    REQUIRE(good && len > 100);
+    char *buf = malloc(len);
+    REQUIRE(buf);
+    static const struct {
+        const char *what;
+        int flip;    /* 1: one bit in the middle flipped */
+        int cut;     /* bytes cut off the end */
+        int version; /* written at offset 8 with the checksum fixed (0: untouched) */
+        int magic;   /* 1: a run checkpoint's magic */
+    } cases[] = {{"checksum mismatch", 1, 0, 0, 0},
+                 {"truncated or padded", 0, 7, 0, 0},
+                 {"too short", 0, -1, 0, 0},
+                 {"version 7", 0, 0, 7, 0},
+                 {"not a PQN checkpoint", 0, 0, 0, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(buf, good, len);
+        size_t n = cases[i].cut < 0 ? 10 : len - (size_t)cases[i].cut;
+        if (cases[i].flip) buf[len / 2] ^= 1;
+        if (cases[i].version) {
+            for (int b = 0; b < 4; b++)
+                buf[8 + b] = (char)(((uint32_t)cases[i].version >> (8 * b)) & 0xff);
+            uint32_t crc = prism_crc32c(0, buf, len - 4);
+            for (int b = 0; b < 4; b++) buf[len - 4 + b] = (char)((crc >> (8 * b)) & 0xff);
+        }
+        if (cases[i].magic) memcpy(buf, "PRISMCKP", 8);
+        write_bytes(path, buf, n);
+        CHECK(prism_pqn_checkpoint_load(dir, &r) == PRISM_ERR_CORRUPT);
+        CHECK(strstr(prism_error_message(), "ckpt-0.bin") != NULL);
+        if (!strstr(prism_error_message(), cases[i].what))
+            test_fail(__FILE__, __LINE__, "case %zu: '%s' not in: %s", i, cases[i].what,
+                      prism_error_message());
+    }
+    /* restored, it loads */
+    write_bytes(path, good, len);
+    CHECK(prism_pqn_checkpoint_load(dir, &r) == PRISM_OK);
+    free(buf), free(good);
     prism_pqn_run_free(&r);
-    /* LunarLander's Box2D world lives outside its struct: refused, saying why */
+}
+
+/* LunarLander's Box2D world lives outside its struct: its checkpoint is refused, saying why. */
+TEST(pqn_checkpoint_refuses_lunarlander) {
+    prism_config cfg = pqn_cartpole();
+    prism_pqn_run r;
+    const char *dir = test_tmpdir();
     REQUIRE(prism_config_set(&cfg, "env", "LunarLander-v3") == PRISM_OK);
     REQUIRE(prism_pqn_run_init(&r, &cfg) == PRISM_OK);
     CHECK(prism_pqn_checkpoint_save(dir, &r) == PRISM_ERR_UNSUPPORTED);

@@ -38,6 +38,17 @@ prism_status prism_checkpoint_save_file(const char *path, const prism_run_state 
 prism_status prism_checkpoint_envelope_write(const char *path, const char magic[8],
                                              uint32_t version, const void *payload, size_t len);
 
+/* Check the envelope of a checkpoint file's bytes (data, len, as read from path): the magic,
+ * the version, the payload length against the file's, the CRC32C. On success the payload's
+ * place in data. PRISM_ERR_CORRUPT naming the file and the problem, calling the file a `kind`
+ * ("prism checkpoint"): bad magic or too short, another version (found_version says which, 0
+ * when the magic did not match, so a caller can explain an old format), truncated or padded,
+ * checksum mismatch. */
+prism_status prism_checkpoint_envelope_read(const char *path, const char *data, size_t len,
+                                            const char magic[8], uint32_t version, const char *kind,
+                                            uint32_t *found_version, const unsigned char **payload,
+                                            size_t *payload_len);
+
 /* Load the checkpoint named by dir/latest into s, built (prism_run_state_init) from the same
  * configuration. PRISM_ERR_NOT_FOUND when there is none; PRISM_ERR_CORRUPT naming the file and
  * the problem (truncated, bad checksum, another format version, a missing or unknown field,

@@ -97,6 +97,8 @@ typedef struct prism_pqn {
     int *actions;       /* (N) */
     float *rewards;     /* (N) */
     bool *term, *trunc; /* (N) */
+    float *max_q;       /* (N) max_a Q of each row of the last acting forward */
+    int *cut_env;       /* (N) the environment of each gathered truncated row */
     prism_pqn_stats stats;
     void *block;
 } prism_pqn;

@@ -121,6 +121,8 @@ prism_status prism_pqn_init(prism_pqn *pq, const prism_agent_config *cfg,
         PIECE(sizeof(float) * N),
         PIECE(sizeof(bool) * N),
         PIECE(sizeof(bool) * N),
+        PIECE(sizeof(float) * N),
+        PIECE(sizeof(int) * N),
     };
     for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) bytes += sz[i];
     pq->block = prism_calloc(1, bytes);
@@ -153,6 +155,8 @@ prism_status prism_pqn_init(prism_pqn *pq, const prism_agent_config *cfg,
     pq->rewards = (float *)TAKE();
     pq->term = (bool *)TAKE();
     pq->trunc = (bool *)TAKE();
+    pq->max_q = (float *)TAKE();
+    pq->cut_env = (int *)TAKE();
 #undef TAKE
 #undef PIECE
     prism_rng_seed(&pq->explore_rng, seed, PRISM_STREAM_EXPLORATION);
@@ -202,11 +206,11 @@ void prism_pqn_rollout(prism_pqn *pq) {
         memcpy(o, pq->obs, sizeof(float) * row);
         /* greedy actions for all N in one forward; its maxima are the previous step's v */
         prism_nn_q(&pq->net, o, N, pq->q);
-        max_rows(pq->q, N, A, pq->rewards, 1, pq->actions); /* rewards as scratch for max Q */
+        max_rows(pq->q, N, A, pq->max_q, 1, pq->actions);
         if (t > 0)
             for (int i = 0; i < N; i++) {
                 size_t k = (size_t)(t - 1) * N + (size_t)i;
-                if (!pq->r_term[k] && !pq->r_trunc[k]) pq->r_next_v[k] = pq->rewards[i];
+                if (!pq->r_term[k] && !pq->r_trunc[k]) pq->r_next_v[k] = pq->max_q[i];
             }
         pq->env_steps += N;
         double eps = prism_pqn_epsilon(pq, pq->env_steps); /* CleanRL: after the increment */
@@ -238,7 +242,7 @@ void prism_pqn_rollout(prism_pqn *pq) {
                 if (n_cut != i)
                     memcpy(pq->final_obs + (size_t)n_cut * D, pq->final_obs + (size_t)i * D,
                            sizeof(float) * D);
-                pq->actions[n_cut++] = i; /* actions as scratch: which env each row is */
+                pq->cut_env[n_cut++] = i;
             }
         }
         if (n_cut) {
@@ -246,7 +250,7 @@ void prism_pqn_rollout(prism_pqn *pq) {
             for (int j = 0; j < n_cut; j++) {
                 float v;
                 max_rows(pq->q + (size_t)j * A, 1, A, &v, 1, NULL);
-                pq->r_next_v[(size_t)t * N + (size_t)pq->actions[j]] = v;
+                pq->r_next_v[(size_t)t * N + (size_t)pq->cut_env[j]] = v;
             }
         }
         s->time_act += t1 - t0 + (prism_now() - t2);
@@ -255,10 +259,10 @@ void prism_pqn_rollout(prism_pqn *pq) {
     /* the bootstrap after the last step: max Q of where each environment is now */
     double t0 = prism_now();
     prism_nn_q(&pq->net, pq->obs, N, pq->q);
-    max_rows(pq->q, N, A, pq->rewards, 1, NULL);
+    max_rows(pq->q, N, A, pq->max_q, 1, NULL);
     for (int i = 0; i < N; i++) {
         size_t k = (size_t)(T - 1) * N + (size_t)i;
-        if (!pq->r_term[k] && !pq->r_trunc[k]) pq->r_next_v[k] = pq->rewards[i];
+        if (!pq->r_term[k] && !pq->r_trunc[k]) pq->r_next_v[k] = pq->max_q[i];
     }
     double t1 = prism_now();
     prism_pqn_lambda_returns(pq->r_returns, pq->r_rew, pq->r_next_v, pq->r_term, pq->r_trunc, T, N,

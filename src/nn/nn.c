@@ -592,11 +592,15 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
         nn_linear_forward1_fast(lin, x, w, b, d->in, d->out, d->reverse);
         d->reverse = !d->reverse; /* batch-1 acting: alternate the scan (gemm.c) */
     }
-    if (d->ln) {
-        const float *p = net->params;
-        (net->naive ? nn_layer_norm_forward_naive
-                    : nn_layer_norm_forward_fast)(d->y, d->ln_mean, d->ln_rstd, d->z, p + d->lg,
-                                                  p + d->lb, B, d->out, net->cfg.layer_norm_eps);
+    const float *p = net->params;
+    if (d->ln && net->naive) {
+        nn_layer_norm_forward_naive(d->y, d->ln_mean, d->ln_rstd, d->z, p + d->lg, p + d->lb, B,
+                                    d->out, net->cfg.layer_norm_eps);
+    } else if (d->ln) {
+        /* the fast LayerNorm applies the ReLU in its last pass */
+        nn_layer_norm_forward_fast(d->y, d->ln_mean, d->ln_rstd, d->z, p + d->lg, p + d->lb, B,
+                                   d->out, net->cfg.layer_norm_eps, d->relu);
+        return;
     }
     if (d->relu && !fuse_relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
 }
@@ -665,13 +669,17 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
         else
             nn_conv_forward_fast(conv, im->conv_scratch, x, w, b, B, c->in_h, c->in_w, c->in_c,
                                  c->conv_filters, pad);
-        if (c->layer_norm)
-            (net->naive ? nn_layer_norm_forward_naive : nn_layer_norm_forward_fast)(
-                im->conv_out, im->conv_mean, im->conv_rstd, conv, net->params + im->conv_lg,
-                net->params + im->conv_lb, B * im->conv_ho * im->conv_wo, c->conv_filters,
-                c->layer_norm_eps);
-        nn_relu(im->conv_out,
-                (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters);
+        const int rows = B * im->conv_ho * im->conv_wo;
+        const float *lg = net->params + im->conv_lg, *lb = net->params + im->conv_lb;
+        if (c->layer_norm && !net->naive) /* with the ReLU in its last pass */
+            nn_layer_norm_forward_fast(im->conv_out, im->conv_mean, im->conv_rstd, conv, lg, lb,
+                                       rows, c->conv_filters, c->layer_norm_eps, 1);
+        else {
+            if (c->layer_norm)
+                nn_layer_norm_forward_naive(im->conv_out, im->conv_mean, im->conv_rstd, conv, lg,
+                                            lb, rows, c->conv_filters, c->layer_norm_eps);
+            nn_relu(im->conv_out, (size_t)rows * (size_t)c->conv_filters);
+        }
         in = im->conv_out;
     }
     for (int i = 0; i < im->n_hidden; i++) {
@@ -755,11 +763,17 @@ static void backward(prism_nn *net, const float *dout, int B, int overwrite) {
     int cur = 0;
     for (int l = im->n_hidden - 1; l >= 0; l--) {
         nn_dense *d = &im->dense[l];
-        nn_relu_backward(im->dbuf[cur], d->y, (size_t)B * (size_t)d->out);
-        if (d->ln)
-            (net->naive ? nn_layer_norm_backward_naive : nn_layer_norm_backward_fast)(
-                im->dbuf[cur], net->grads + d->lg, net->grads + d->lb, im->dbuf[cur], d->z,
-                d->ln_mean, d->ln_rstd, net->params + d->lg, B, d->out);
+        if (d->ln && !net->naive) /* the ReLU's mask applied as dy is read */
+            nn_layer_norm_backward_fast(im->dbuf[cur], net->grads + d->lg, net->grads + d->lb,
+                                        im->dbuf[cur], d->z, d->ln_mean, d->ln_rstd,
+                                        net->params + d->lg, d->y, B, d->out);
+        else {
+            nn_relu_backward(im->dbuf[cur], d->y, (size_t)B * (size_t)d->out);
+            if (d->ln)
+                nn_layer_norm_backward_naive(im->dbuf[cur], net->grads + d->lg, net->grads + d->lb,
+                                             im->dbuf[cur], d->z, d->ln_mean, d->ln_rstd,
+                                             net->params + d->lg, B, d->out);
+        }
         int below = l > 0 || im->has_conv;
         dense_backward(net, d, below ? im->dbuf[1 - cur] : NULL, im->dbuf[cur], B, overwrite);
         cur = 1 - cur;
@@ -767,12 +781,19 @@ static void backward(prism_nn *net, const float *dout, int B, int overwrite) {
     if (im->has_conv) {
         int pad = c->conv_padding == PRISM_NN_PAD_SAME;
         size_t n = (size_t)B * (size_t)im->conv_ho * (size_t)im->conv_wo * (size_t)c->conv_filters;
-        nn_relu_backward(im->dbuf[cur], im->conv_out, n);
-        if (c->layer_norm)
-            (net->naive ? nn_layer_norm_backward_naive : nn_layer_norm_backward_fast)(
-                im->dbuf[cur], net->grads + im->conv_lg, net->grads + im->conv_lb, im->dbuf[cur],
-                im->conv_pre, im->conv_mean, im->conv_rstd, net->params + im->conv_lg,
-                B * im->conv_ho * im->conv_wo, c->conv_filters);
+        const int rows = B * im->conv_ho * im->conv_wo;
+        float *lgg = net->grads + im->conv_lg, *lbg = net->grads + im->conv_lb;
+        if (c->layer_norm && !net->naive) /* the ReLU's mask applied as dy is read */
+            nn_layer_norm_backward_fast(im->dbuf[cur], lgg, lbg, im->dbuf[cur], im->conv_pre,
+                                        im->conv_mean, im->conv_rstd, net->params + im->conv_lg,
+                                        im->conv_out, rows, c->conv_filters);
+        else {
+            nn_relu_backward(im->dbuf[cur], im->conv_out, n);
+            if (c->layer_norm)
+                nn_layer_norm_backward_naive(im->dbuf[cur], lgg, lbg, im->dbuf[cur], im->conv_pre,
+                                             im->conv_mean, im->conv_rstd,
+                                             net->params + im->conv_lg, rows, c->conv_filters);
+        }
         float *gw = net->grads + im->conv_w, *gb = net->grads + im->conv_b;
         if (net->naive)
             nn_conv_backward_naive(gw, gb, im->dbuf[cur], im->x, B, c->in_h, c->in_w, c->in_c,

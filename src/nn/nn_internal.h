@@ -163,17 +163,27 @@ void nn_conv_backward_fast(float *dw, float *db, const float *dy, const float *x
 
 /* LayerNorm over the last dimension (layer_norm.c): y (R, D) = (x - mean) * rstd * g (D) + b (D),
  * saving mean (R) and rstd (R) = 1 / sqrt(biased var + eps) for backward. Backward accumulates
- * dg (D) and db (D) and overwrites dx (R, D), which may alias dy. */
+ * dg (D) and db (D) and overwrites dx (R, D), which may alias dy. The fast and portable forms
+ * fuse the ReLU that follows LayerNorm in every network that has it: forward applies it to y
+ * when relu is 1; backward, given y (the post-ReLU output; NULL: no ReLU), masks dy by y > 0
+ * as it reads it. The portable forms are blocked loops in plain C; the fast forms equal them
+ * bit for bit (AVX2 intrinsics where built, else the portable forms). */
 void nn_layer_norm_forward_naive(float *y, float *mean, float *rstd, const float *x, const float *g,
                                  const float *b, int R, int D, float eps);
+void nn_layer_norm_forward_portable(float *y, float *mean, float *rstd, const float *x,
+                                    const float *g, const float *b, int R, int D, float eps,
+                                    int relu);
 void nn_layer_norm_forward_fast(float *y, float *mean, float *rstd, const float *x, const float *g,
-                                const float *b, int R, int D, float eps);
+                                const float *b, int R, int D, float eps, int relu);
 void nn_layer_norm_backward_naive(float *dx, float *dg, float *db, const float *dy, const float *x,
                                   const float *mean, const float *rstd, const float *g, int R,
                                   int D);
+void nn_layer_norm_backward_portable(float *dx, float *dg, float *db, const float *dy,
+                                     const float *x, const float *mean, const float *rstd,
+                                     const float *g, const float *y, int R, int D);
 void nn_layer_norm_backward_fast(float *dx, float *dg, float *db, const float *dy, const float *x,
-                                 const float *mean, const float *rstd, const float *g, int R,
-                                 int D);
+                                 const float *mean, const float *rstd, const float *g,
+                                 const float *y, int R, int D);
 
 /* Orthogonal initialisation (orthogonal.c): w (rows, cols) = gain * Q from the QR decomposition
  * of a (rows x cols, transposed when rows < cols) in double, Q's columns signed by diag(R) as

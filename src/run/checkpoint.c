@@ -324,37 +324,53 @@ static const char *implausible(const prism_run_state *s) {
     return NULL;
 }
 
-/* Check header, length and checksum of a checkpoint file's bytes; the payload's place. */
-static prism_status check_envelope(const char *path, const unsigned char *p, size_t len) {
-    if (len < HEADER_BYTES + 4 || memcmp(p, CKPT_MAGIC, 8) != 0)
+prism_status prism_checkpoint_envelope_read(const char *path, const char *data, size_t len,
+                                            const char magic[8], uint32_t version, const char *kind,
+                                            uint32_t *found_version, const unsigned char **payload,
+                                            size_t *payload_len) {
+    const unsigned char *p = (const unsigned char *)data;
+    *found_version = 0;
+    if (len < HEADER_BYTES + 4 || memcmp(p, magic, 8) != 0)
+        return prism_error(PRISM_ERR_CORRUPT, "%s is not a %s (bad magic or too short: %zu bytes)",
+                           path, kind, len);
+    *found_version = get_u32(p + 8);
+    if (*found_version != version)
         return prism_error(PRISM_ERR_CORRUPT,
-                           "%s is not a prism checkpoint (bad magic or too short: %zu bytes)", path,
-                           len);
-    uint32_t version = get_u32(p + 8);
-    if (version == 1)
+                           "%s has %s format version %u; this prism reads version %u: use a prism "
+                           "that reads version %u",
+                           path, kind, *found_version, version, *found_version);
+    uint64_t stated = get_u64(p + 16);
+    if (stated != len - HEADER_BYTES - 4)
+        return prism_error(
+            PRISM_ERR_CORRUPT,
+            "%s is truncated or padded: header says %llu payload bytes, file has %zu", path,
+            (unsigned long long)stated, len - HEADER_BYTES - 4);
+    uint32_t want = get_u32(p + len - 4), got = prism_crc32c(0, p, len - 4);
+    if (want != got)
+        return prism_error(PRISM_ERR_CORRUPT,
+                           "%s is corrupt: checksum mismatch (stored %08x, computed %08x)", path,
+                           want, got);
+    *payload = p + HEADER_BYTES;
+    *payload_len = len - HEADER_BYTES - 4;
+    return PRISM_OK;
+}
+
+/* The envelope of a run checkpoint; version 1 (raw struct bytes, before the named fields) gets
+ * its own message saying what to do. */
+static prism_status check_envelope(const char *path, const char *data, size_t len,
+                                   const unsigned char **payload, size_t *payload_len) {
+    uint32_t found = 0;
+    prism_status st =
+        prism_checkpoint_envelope_read(path, data, len, CKPT_MAGIC, PRISM_CHECKPOINT_VERSION,
+                                       "prism checkpoint", &found, payload, payload_len);
+    if (st && found == 1)
         return prism_error(PRISM_ERR_CORRUPT,
                            "%s has checkpoint format version 1 (written by a prism before "
                            "checkpoints named their fields); this prism reads version %d: resume "
                            "the run with the prism that started it (its commit is in run.json) "
                            "or start it again",
                            path, PRISM_CHECKPOINT_VERSION);
-    if (version != PRISM_CHECKPOINT_VERSION)
-        return prism_error(PRISM_ERR_CORRUPT,
-                           "%s has checkpoint format version %u; this prism reads version %d: "
-                           "use a prism that reads version %u",
-                           path, version, PRISM_CHECKPOINT_VERSION, version);
-    uint64_t payload_len = get_u64(p + 16);
-    if (payload_len != len - HEADER_BYTES - 4)
-        return prism_error(
-            PRISM_ERR_CORRUPT,
-            "%s is truncated or padded: header says %llu payload bytes, file has %zu", path,
-            (unsigned long long)payload_len, len - HEADER_BYTES - 4);
-    uint32_t want = get_u32(p + len - 4), got = prism_crc32c(0, p, len - 4);
-    if (want != got)
-        return prism_error(PRISM_ERR_CORRUPT,
-                           "%s is corrupt: checksum mismatch (stored %08x, computed %08x)", path,
-                           want, got);
-    return PRISM_OK;
+    return st;
 }
 
 /* The networks and the replay memory from f, then the replay's actions against the agent's. */
@@ -391,13 +407,12 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_state *s) {
     size_t len = 0;
     prism_status st = prism_file_read(path, &data, &len);
     if (st) return st;
-    const unsigned char *p = (const unsigned char *)data;
-    if ((st = check_envelope(path, p, len))) {
+    const unsigned char *payload = NULL;
+    size_t payload_len = 0;
+    if ((st = check_envelope(path, data, len, &payload, &payload_len))) {
         prism_free(data);
         return st;
     }
-    const unsigned char *payload = p + HEADER_BYTES;
-    const size_t payload_len = len - HEADER_BYTES - 4;
     prism_fields_view *v = prism_alloc(sizeof *v);
     if (!v) {
         prism_free(data);
@@ -426,7 +441,7 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_state *s) {
     }
     if (bad) st = prism_error(PRISM_ERR_CORRUPT, "%s is damaged: %s", path, bad);
     if (!st) {
-        FILE *f = fmemopen(data + HEADER_BYTES + used, payload_len - used, "rb");
+        FILE *f = fmemopen((void *)(uintptr_t)(payload + used), payload_len - used, "rb");
         if (!f)
             st = prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
         else {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define PQN_MAGIC "PRISMPQN"
-enum { PQN_CKPT_VERSION = 1, PQN_HEADER = 8 + 4 + 4 + 8 };
+enum { PQN_CKPT_VERSION = 1 };
 
 /* One field list for both directions (they cannot drift apart): with w set the values are
  * written, else read from r. */
@@ -265,37 +265,24 @@ prism_status prism_pqn_checkpoint_load_file(const char *path, prism_pqn_run *r) 
     size_t len = 0;
     prism_status st = prism_file_read(path, &data, &len);
     if (st) return st;
-    const unsigned char *p = (const unsigned char *)data;
-    uint32_t version = 0, want = 0;
-    uint64_t plen = 0;
-    if (len >= PQN_HEADER + 4) {
-        memcpy(&version, p + 8, 4), memcpy(&plen, p + 16, 8), memcpy(&want, p + len - 4, 4);
-    }
-    if (len < PQN_HEADER + 4 || memcmp(p, PQN_MAGIC, 8) != 0)
-        st = prism_error(PRISM_ERR_CORRUPT, "%s is not a PQN checkpoint (bad magic or too short)",
-                         path);
-    else if (version != PQN_CKPT_VERSION)
-        st = prism_error(PRISM_ERR_CORRUPT,
-                         "%s has PQN checkpoint version %u; this prism reads version %d", path,
-                         version, PQN_CKPT_VERSION);
-    else if (plen != len - PQN_HEADER - 4)
-        st = prism_error(PRISM_ERR_CORRUPT, "%s is truncated or padded", path);
-    else if (want != prism_crc32c(0, p, len - 4))
-        st = prism_error(PRISM_ERR_CORRUPT, "%s is corrupt: checksum mismatch", path);
+    const unsigned char *payload = NULL;
+    size_t plen = 0;
+    uint32_t found = 0;
+    st = prism_checkpoint_envelope_read(path, data, len, PQN_MAGIC, PQN_CKPT_VERSION,
+                                        "PQN checkpoint", &found, &payload, &plen);
     unsigned char *fresh = NULL;
     if (!st) st = fresh_state(r, &fresh);
     if (!st) {
         prism_fields_view v;
         size_t used = 0;
-        st = prism_fields_parse(&v, p + PQN_HEADER, (size_t)plen, &used, path);
+        st = prism_fields_parse(&v, payload, plen, &used, path);
         if (!st) {
             pqn_io x = {.r = &v};
             visit(&x, r, fresh);
             st = x.st ? x.st : prism_fields_done(&v);
         }
         if (!st) {
-            FILE *f =
-                fmemopen((void *)(uintptr_t)(p + PQN_HEADER + used), (size_t)plen - used, "rb");
+            FILE *f = fmemopen((void *)(uintptr_t)(payload + used), plen - used, "rb");
             if (!f)
                 st = prism_error(PRISM_ERR_NOMEM, "out of memory reading %s", path);
             else {

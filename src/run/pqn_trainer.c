@@ -388,6 +388,11 @@ prism_status prism_pqn_train(const prism_config *cfg, const prism_train_options 
     return finish(&t, loop(&t));
 }
 
+/* run_resume_open's loader for a PQN run */
+static prism_status load_pqn_run(const char *ckpt_dir, void *r) {
+    return prism_pqn_checkpoint_load(ckpt_dir, r);
+}
+
 prism_status prism_pqn_train_resume(const char *dir, prism_config *cfg,
                                     const prism_train_options *opt) {
     static pqn_trainer t;
@@ -395,20 +400,10 @@ prism_status prism_pqn_train_resume(const char *dir, prism_config *cfg,
     t.opt = opt;
     prism_status st = prism_pqn_run_init(&t.r, cfg);
     if (st) return finish(&t, st);
-    if ((st = prism_archive_open_locked(&t.archive, dir))) return finish(&t, st);
-    t.archive_locked = true;
-    if (t.archive.status == PRISM_RUN_COMPLETED) return finish(&t, PRISM_OK);
-    char ckpt[PRISM_PATH_MAX];
-    if ((st = prism_path_join(ckpt, sizeof ckpt, dir, "checkpoints"))) return finish(&t, st);
-    prism_atomic_remove_orphans(dir);
-    prism_atomic_remove_orphans(ckpt);
-    if ((st = prism_pqn_checkpoint_load(ckpt, &t.r))) return finish(&t, st);
-    if ((st = prism_archive_mark_resumed(&t.archive, opt->argc, opt->argv))) {
-        t.archive_locked = false;
-        return finish(&t, st);
-    }
-    t.archive.no_index = t.archive.no_index || opt->no_index;
-    t.archive_open = true;
+    run_resume_flags f;
+    st = run_resume_open(&t.archive, dir, opt, load_pqn_run, &t.r, &f);
+    t.archive_locked = f.locked, t.archive_open = f.open;
+    if (st || f.completed) return finish(&t, st);
     if ((st = open_files(&t, true))) return finish(&t, st);
     announce(&t);
     return finish(&t, loop(&t));

@@ -553,6 +553,11 @@ static bool run_completed(const char *dir) {
     return prism_run_record_load(dir, &r) == PRISM_OK && !strcmp(r.status, "completed");
 }
 
+/* run_resume_open's loader for a run state */
+static prism_status load_run_state(const char *ckpt_dir, void *rs) {
+    return prism_checkpoint_load(ckpt_dir, rs);
+}
+
 prism_status prism_train_resume(const char *dir, prism_config *cfg,
                                 const prism_train_options *opt) {
     /* checked before the lock too, so that a completed run is not touched at all (taking the
@@ -565,24 +570,10 @@ prism_status prism_train_resume(const char *dir, prism_config *cfg,
     if (cfg->agent_cfg.kind == PRISM_AGENT_PQN) return prism_pqn_train_resume(dir, cfg, opt);
     trainer t;
     if ((st = setup(&t, cfg, opt))) return finish(&t, st);
-    /* the lock before anything is read for the resume: a checkpoint read while another process
-     * writes the run may be replaced under it, and two writers tear the CSV files */
-    if ((st = prism_archive_open_locked(&t.archive, dir))) return finish(&t, st);
-    t.archive_locked = true;
-    if (t.archive.status == PRISM_RUN_COMPLETED) return finish(&t, PRISM_OK);
-    char ckpt_dir[PRISM_PATH_MAX];
-    if ((st = prism_path_join(ckpt_dir, sizeof ckpt_dir, dir, "checkpoints")))
-        return finish(&t, st);
-    /* temporaries of writers killed mid-write (ours alone now that the lock is held) */
-    prism_atomic_remove_orphans(dir);
-    prism_atomic_remove_orphans(ckpt_dir);
-    if ((st = prism_checkpoint_load(ckpt_dir, &t.rs))) return finish(&t, st);
-    if ((st = prism_archive_mark_resumed(&t.archive, opt->argc, opt->argv))) {
-        t.archive_locked = false; /* mark_resumed closed it */
-        return finish(&t, st);
-    }
-    t.archive.no_index = t.archive.no_index || opt->no_index;
-    t.archive_open = true;
+    run_resume_flags f;
+    st = run_resume_open(&t.archive, dir, opt, load_run_state, &t.rs, &f);
+    t.archive_locked = f.locked, t.archive_open = f.open;
+    if (st || f.completed) return finish(&t, st);
     const prism_run_counters *c = &t.rs.counters;
     if ((st = prism_archive_path(&t.archive, "metrics.csv", path, sizeof path)) ||
         (st = prism_csv_resume(&t.metrics, path, t.cols.n, t.cols.names, t.cols.is_int,
