@@ -17,6 +17,8 @@
  *   distributional: m = project(R + discount * z, p_target(next, a*)),  loss CE(m, p(obs, a))
  *   quantile head:  T_j = R + discount * theta_target(next, a*)_j,  quantile Huber loss of
  *                   theta(obs, a) at tau_i = (i + 1/2) / N against the N samples T_j
+ *   implicit head:  the same with tau_i ~ U(0, 1) (N of them), T_j at N' fresh fractions, and
+ *                   a* from the mean over K fresh fractions; fresh draws at every update
  *   Munchausen:     the soft target of prism_agent_munchausen_targets (scalar head only)
  *   a* = argmax_a Q_online(next, a) with double Q, argmax_a Q_target(next, a) without;
  *   prioritized: loss weighted by the importance weights; new priorities from per-sample loss.
@@ -45,8 +47,16 @@ typedef enum prism_loss_kind { PRISM_LOSS_HUBER, PRISM_LOSS_MSE } prism_loss_kin
 /* Which distributional head agent.distributional turns on (agent.head):
  *   C51:      categorical, N atoms on [-v_max, v_max], cross-entropy (Bellemare et al. 2017);
  *   QUANTILE: N quantiles at the fixed fractions tau_i = (i + 1/2) / N, quantile Huber loss
- *             with kappa (QR-DQN, Dabney et al. 2018); Q = the mean of the quantiles. */
-typedef enum prism_head_kind { PRISM_HEAD_C51 = 0, PRISM_HEAD_QUANTILE = 1 } prism_head_kind;
+ *             with kappa (QR-DQN, Dabney et al. 2018); Q = the mean of the quantiles;
+ *   IMPLICIT: the network takes fractions tau ~ U(0, 1) through the cosine embedding of
+ *             prism/nn.h (IQN, Dabney et al. 2018): num_tau_samples for the online quantiles,
+ *             num_tau_prime_samples for the target's, num_quantile_samples for choosing actions
+ *             (Q = the mean over them), the quantile Huber loss between the two sets. */
+typedef enum prism_head_kind {
+    PRISM_HEAD_C51 = 0,
+    PRISM_HEAD_QUANTILE = 1,
+    PRISM_HEAD_IMPLICIT = 2,
+} prism_head_kind;
 
 /* When noisy nets draw their noise (agent.noisy_resample; docs/presets.md, "Noisy nets"):
  *   ACTION:       a fresh draw for the online net before every training action, and fresh
@@ -132,6 +142,8 @@ typedef struct prism_agent_config {
     /* the distributional head's kind, and the quantile Huber loss's threshold */
     prism_head_kind head;
     double kappa;
+    /* the implicit head (IQN; Dopamine's names): N, N' and K fractions, and the embedding's E */
+    int num_tau_samples, num_tau_prime_samples, num_quantile_samples, quantile_embedding_dim;
     /* Munchausen target (Vieillard et al. 2020), scalar head only:
      *   y = R + alpha * clip(tau log pi(a|obs), clip_min, 0)
      *         + discount * sum_a' pi(a'|next) (Q'(next, a') - tau log pi(a'|next)),
@@ -214,6 +226,12 @@ typedef struct prism_agent {
     float *quantiles;             /* (B, N) predicted quantiles of the taken actions */
     float *dquantiles;            /* (B, N) loss gradient on them */
     float *act_q;                 /* (A) Q-values for acting (quantile head) */
+    /* the implicit head (else NULL); taus above holds its N online fractions (B, N) */
+    prism_rng tau_rng;       /* PRISM_STREAM_TAUS: the fractions of training and acting */
+    float *taus_prime;       /* (B, N') the target's fractions */
+    float *taus_select;      /* (B, K) the fractions that choose a* */
+    float *quantile_targets; /* (B, N') the target samples */
+    float *act_taus;         /* (K) the fractions of one action */
     void *scratch;
 } prism_agent;
 
