@@ -1,6 +1,7 @@
 /* Tests for the DQN-family agent: the exploration schedule, the learning targets recomputed
  * independently (one-step, terminal, double Q, C51, the quantile head, Munchausen), the update
  * and target-sync schedule, the deliberate bugs, the refused combinations, and determinism. */
+#include "../src/agent/agent_internal.h"
 #include "harness.h"
 #include "prism/agent.h"
 #include "prism/config.h"
@@ -597,6 +598,49 @@ TEST(agent_implicit_head_composes_with_every_component) {
     for (int i = 1; i < 8; i++) spread += fabs((double)before[i] - (double)before[0]);
     CHECK(spread > 0);
     CHECK(ag.stats.weight_min < 1.0);
+    prism_agent_free(&ag);
+}
+
+/* M-IQN: obs_q is the target net's mean quantiles on obs at the last K fractions drawn, and each
+ * target quantile is the Munchausen quantile target of obs_q, next_q and the target's quantiles
+ * at the N' fractions (the arithmetic itself is checked against PyTorch in test_iqn.c). */
+TEST(agent_implicit_munchausen_targets_use_the_target_net) {
+    prism_agent_config a = implicit_config();
+    a.munchausen = true;
+    a.munchausen_tau = 0.03;
+    a.munchausen_alpha = 0.9;
+    a.munchausen_clip = -1;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 4) == PRISM_OK);
+    feed(&ag, 60);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    enum { B = 8, A = 2, Np = 6, K = 4 };
+    prism_nn target;
+    REQUIRE(copy_net(&target, &ag.target, Np));
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    const prism_replay_batch *b = &ag.batch;
+    float q_obs[B * A], tq[B * Np * A];
+    prism_nn_set_taus(&target, ag.taus_select, K);
+    prism_nn_q(&target, b->obs, B, q_obs);
+    for (int i = 0; i < B * A; i++) CHECK_NEAR(ag.obs_q[i], q_obs[i], 1e-6);
+    prism_nn_set_taus(&target, ag.taus_prime, Np);
+    memcpy(tq, prism_nn_forward(&target, b->next_obs, B), sizeof tq);
+    float want[B * Np];
+    munchausen_quantile_targets_temp(ag.obs_q, ag.next_q, tq, b->actions, b->returns, b->discounts,
+                                     B, A, Np, 0.03, 0.03, 0.9, -1, want);
+    for (int i = 0; i < B * Np; i++) CHECK_NEAR(ag.quantile_targets[i], want[i], 1e-6);
+    /* the missing 1/tau in the policy softmax reaches the agent's targets */
+    prism_agent bugged;
+    REQUIRE(prism_agent_init(&bugged, &a, prism_env_find("CartPole-v1"), 4) == PRISM_OK);
+    bugged.bug = PRISM_BUG_MUNCHAUSEN_NO_INV_TAU;
+    feed(&bugged, 60);
+    REQUIRE(prism_agent_learn(&bugged) == PRISM_OK && prism_agent_learn(&bugged) == PRISM_OK);
+    double diff = 0;
+    for (int i = 0; i < B * Np; i++)
+        diff = fmax(diff, fabs((double)bugged.quantile_targets[i] - (double)want[i]));
+    CHECK(diff > 1e-3);
+    prism_agent_free(&bugged);
+    prism_nn_free(&target);
     prism_agent_free(&ag);
 }
 

@@ -1,7 +1,9 @@
 /* Tests for the implicit quantile embedding of the network engine (IQN; its finite-difference
  * gradient checks are test_nn.c's): the fast kernels against the naive ones, the forward
  * and gradients against the PyTorch fixture of tests/ref/iqn_ref.py, one batched forward of
- * B*T rows against T forwards of one fraction each, and the file format's round trip. */
+ * B*T rows against T forwards of one fraction each, the file format's round trip, and M-IQN's
+ * target against the same fixture. */
+#include "../src/agent/agent_internal.h"
 #include "harness.h"
 #include "prism/nn.h"
 #include "ref_file.h"
@@ -142,4 +144,42 @@ TEST(iqn_embedding_config_is_checked) {
     prism_nn_config plain = prism_nn_config_mlp(4, 2, 8, 0);
     CHECK(prism_nn_init_taus(&net, &plain, 4, 2, 1) == PRISM_ERR_INVALID);
     CHECK(strstr(prism_error_message(), "max_taus") != NULL);
+}
+
+/* The largest difference between M-IQN's targets with the policy softmax(Q / temp) and the
+ * PyTorch fixture's (temp = tau). */
+static double munchausen_quantile_error(double temp) {
+    ref_file r;
+    if (!ref_load(&r, "tests/ref/iqn.bin")) return INFINITY;
+    double err = INFINITY;
+    const float *dims = ref_get(&r, "mi.dims", 6);
+    if (dims) {
+        const int B = (int)dims[0], A = (int)dims[1], M = (int)dims[2];
+        const float *q_obs = ref_get(&r, "mi.q_obs", (uint32_t)(B * A));
+        const float *q_next = ref_get(&r, "mi.q_next", (uint32_t)(B * A));
+        const float *theta = ref_get(&r, "mi.theta", (uint32_t)(B * M * A));
+        const float *actions = ref_get(&r, "mi.actions", (uint32_t)B);
+        const float *returns = ref_get(&r, "mi.returns", (uint32_t)B);
+        const float *discounts = ref_get(&r, "mi.discounts", (uint32_t)B);
+        const float *want = ref_get(&r, "mi.targets", (uint32_t)(B * M));
+        if (q_obs && q_next && theta && actions && returns && discounts && want && B <= 8 &&
+            M <= 8) {
+            int32_t a[8];
+            float got[64];
+            for (int i = 0; i < B; i++) a[i] = (int32_t)actions[i];
+            munchausen_quantile_targets_temp(q_obs, q_next, theta, a, returns, discounts, B, A, M,
+                                             (double)dims[3], temp * (double)dims[3],
+                                             (double)dims[4], (double)dims[5], got);
+            err = 0;
+            for (int i = 0; i < B * M; i++) err = fmax(err, fabs((double)got[i] - (double)want[i]));
+        }
+    }
+    ref_free(&r);
+    return err;
+}
+
+TEST(munchausen_quantile_targets_match_pytorch_and_catch_a_missing_inverse_tau) {
+    CHECK(munchausen_quantile_error(1.0) < 2e-6);
+    /* softmax(Q) instead of softmax(Q / tau): the mutation the tests must catch */
+    CHECK(munchausen_quantile_error(1.0 / 0.03) > 1e-2);
 }

@@ -19,7 +19,10 @@
  *                   theta(obs, a) at tau_i = (i + 1/2) / N against the N samples T_j
  *   implicit head:  the same with tau_i ~ U(0, 1) (N of them), T_j at N' fresh fractions, and
  *                   a* from the mean over K fresh fractions; fresh draws at every update
- *   Munchausen:     the soft target of prism_agent_munchausen_targets (scalar head only)
+ *   Munchausen:     the soft target of prism_agent_munchausen_targets (scalar head); with
+ *                   the implicit head (M-IQN) each target quantile j is R + the bonus +
+ *                   discount * sum_a pi(a|next) (theta'_j(next, a) - tau log pi(a|next)), pi
+ *                   the softmax of the target's mean over K quantiles divided by tau
  *   a* = argmax_a Q_online(next, a) with double Q, argmax_a Q_target(next, a) without;
  *   prioritized: loss weighted by the importance weights; new priorities from per-sample loss.
  * Observations are scaled (min/max to [-1, 1]) inside the agent, so replay keeps raw values;
@@ -144,7 +147,8 @@ typedef struct prism_agent_config {
     double kappa;
     /* the implicit head (IQN; Dopamine's names): N, N' and K fractions, and the embedding's E */
     int num_tau_samples, num_tau_prime_samples, num_quantile_samples, quantile_embedding_dim;
-    /* Munchausen target (Vieillard et al. 2020), scalar head only:
+    /* Munchausen target (Vieillard et al. 2020), scalar head (and the implicit head, with the
+     * mean over K quantiles as Q' and each target quantile bootstrapped softly):
      *   y = R + alpha * clip(tau log pi(a|obs), clip_min, 0)
      *         + discount * sum_a' pi(a'|next) (Q'(next, a') - tau log pi(a'|next)),
      *   pi = softmax(Q' / tau) of the target net. */
@@ -232,6 +236,7 @@ typedef struct prism_agent {
     float *taus_select;      /* (B, K) the fractions that choose a* */
     float *quantile_targets; /* (B, N') the target samples */
     float *act_taus;         /* (K) the fractions of one action */
+    float *obs_q;            /* (B, A) Munchausen: the target's mean quantiles on obs */
     void *scratch;
 } prism_agent;
 

@@ -54,4 +54,14 @@ void munchausen_targets_temp(const float *q_obs, const float *q_next, const int3
                              const float *returns, const float *discounts, int B, int A, double tau,
                              double temp, double alpha, double clip_min, float *targets);
 
+/* The Munchausen targets of the implicit head (M-IQN), B transitions: the policy
+ * softmax(q / temp) of the mean target quantiles q_obs and q_next (B, A) (temp = tau is the
+ * rule), the bonus alpha * clip(tau log pi(a_b|obs), clip_min, 0) on the return, and for each of
+ * the M target quantiles theta (B, M, A) at next the soft value sum_a pi(a|next) (theta_j(a) -
+ * tau log pi(a|next)) times the discount: targets (B, M). Double sums; A <= 64 (asserted). */
+void munchausen_quantile_targets_temp(const float *q_obs, const float *q_next, const float *theta,
+                                      const int32_t *actions, const float *returns,
+                                      const float *discounts, int B, int A, int M, double tau,
+                                      double temp, double alpha, double clip_min, float *targets);
+
 #endif

@@ -67,9 +67,9 @@ prism_agent_flops prism_agent_count_flops(const prism_agent_config *c, const pri
     if (implicit_head_on(c)) {
         /* the target at N' fractions, the choice of a* at K, the online net at N, its backward */
         prism_nn_flops on = prism_nn_count_flops_taus(&n, B, c->num_tau_samples);
+        const double k = prism_nn_count_flops_taus(&n, B, c->num_quantile_samples).forward;
         f.update = prism_nn_count_flops_taus(&n, B, c->num_tau_prime_samples).forward +
-                   prism_nn_count_flops_taus(&n, B, c->num_quantile_samples).forward + on.forward +
-                   on.backward;
+                   k * (c->munchausen ? 2 : 1) + on.forward + on.backward; /* M-IQN: K on obs */
         f.act = prism_nn_count_flops_taus(&n, 1, c->num_quantile_samples).forward;
     }
     f.per_step =
@@ -161,10 +161,10 @@ prism_status prism_agent_config_check(const prism_agent_config *c) {
                            "log-policy bonus has no categorical projection, and Revisiting "
                            "Rainbow reports it could not combine the two (set "
                            "agent.distributional=false)");
-    if (c->munchausen && c->distributional)
+    if (c->munchausen && c->distributional && !implicit_head_on(c))
         return prism_error(PRISM_ERR_INVALID,
-                           "agent.munchausen is defined for the scalar head only "
-                           "(set agent.distributional=false)");
+                           "agent.munchausen is defined for the scalar and the implicit heads "
+                           "(set agent.head=implicit, or agent.distributional=false)");
     if (c->munchausen && c->double_q)
         return prism_error(PRISM_ERR_INVALID,
                            "agent.munchausen cannot be combined with agent.double: the soft "
@@ -209,8 +209,8 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     const int online_taus = implicit ? (Ni > K ? Ni : K) : 1;
     const int target_taus = implicit ? (Np > K ? Np : K) : 1;
     if ((st = prism_nn_init_taus(&ag->online, &ncfg, online_batch, online_taus, seed))) goto fail;
-    if ((st = prism_nn_init_taus(&ag->target, &ncfg, cfg->munchausen ? 2 * B : B, target_taus,
-                                 seed)))
+    if ((st = prism_nn_init_taus(&ag->target, &ncfg, cfg->munchausen && !implicit ? 2 * B : B,
+                                 target_taus, seed)))
         goto fail;
     /* The target draws its own noise (Fortunato et al.: independent noise for the target). */
     prism_rng_seed(&ag->target.noise_rng, seed, PRISM_STREAM_NOISY + 1);
@@ -231,12 +231,13 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     if ((st = prism_replay_init(&ag->replay, &ro))) goto fail;
     if ((st = prism_replay_batch_init(&ag->batch, B, D))) goto fail;
 
-    const bool both = (cfg->double_q && !implicit) || cfg->munchausen;
+    const bool both = (cfg->double_q || cfg->munchausen) && !implicit;
     const bool quantile = quantile_head_on(cfg);
     /* probs and dout hold (B, A, N) values, or (B*N, A) with the implicit head's N */
     const size_t rows_n = implicit ? (size_t)B * Ni : (size_t)B * N;
-    const size_t implicit_floats =
-        implicit ? 2 * (size_t)B * Np + (size_t)B * K + (size_t)K + 3 * (size_t)B * Ni : 0;
+    const size_t implicit_floats = implicit ? 2 * (size_t)B * Np + (size_t)B * K + (size_t)K +
+                                                  3 * (size_t)B * Ni + (size_t)B * A
+                                            : 0;
     size_t floats = 3 * (size_t)D + (size_t)B * A + (size_t)B + 2 * (size_t)B * N + rows_n * A +
                     (size_t)B + rows_n * A + ag->online.n_params + (both ? 2 * (size_t)B * D : 0) +
                     (quantile ? 3 * (size_t)B * N + A : 0) + implicit_floats;
@@ -274,6 +275,7 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
         ag->taus_select = p, p += (size_t)B * K;
         ag->quantile_targets = p, p += (size_t)B * Np;
         ag->act_taus = p, p += K;
+        ag->obs_q = p, p += (size_t)B * A;
     }
     ag->next_actions = (int32_t *)p;
 

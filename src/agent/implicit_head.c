@@ -4,7 +4,8 @@
  * quantiles, N' for the target's and K for choosing the next action; every action draws K. All
  * from the agent's tau stream (PRISM_STREAM_TAUS; evaluation draws from the eval stream), so a
  * run is deterministic for its seed and a checkpoint that keeps the stream resumes it exactly.
- * The loss is the quantile head's (quantile_loss_rows), with sampled fractions.
+ * The loss is the quantile head's (quantile_loss_rows), with sampled fractions; the Munchausen
+ * target (M-IQN) is munchausen.c's.
  * Not here: the schedule and the other switches (dqn_agent.c). */
 #include "agent_internal.h"
 
@@ -34,6 +35,27 @@ void implicit_q(prism_agent *ag, const float *x, int B, float *q) {
     prism_nn_q(&ag->online, x, B, q);
 }
 
+/* M-IQN (the Revisiting Rainbow code's Munchausen quantile target): the policy is the softmax of
+ * the target net's mean over K quantiles, on next (the selection's fractions) and on obs (K more,
+ * drawn after the online ones), and it weights the N' target quantiles at next. */
+static void munchausen_targets(prism_agent *ag) {
+    const prism_replay_batch *b = &ag->batch;
+    const prism_agent_config *c = &ag->cfg;
+    const int B = b->size, A = ag->num_actions;
+    const int Np = c->num_tau_prime_samples, K = c->num_quantile_samples;
+    prism_nn_set_taus(&ag->target, ag->taus_select, K);
+    prism_nn_q(&ag->target, b->next_obs, B, ag->next_q);
+    draw(ag->taus_select, (size_t)B * K, &ag->tau_rng);
+    prism_nn_q(&ag->target, b->obs, B, ag->obs_q);
+    prism_nn_set_taus(&ag->target, ag->taus_prime, Np);
+    const float *tout = prism_nn_forward(&ag->target, b->next_obs, B); /* (B*N', A) */
+    const double tau = c->munchausen_tau;
+    const double temp = ag->bug == PRISM_BUG_MUNCHAUSEN_NO_INV_TAU ? 1.0 : tau;
+    munchausen_quantile_targets_temp(ag->obs_q, ag->next_q, tout, b->actions, b->returns,
+                                     b->discounts, B, A, Np, tau, temp, c->munchausen_alpha,
+                                     c->munchausen_clip, ag->quantile_targets);
+}
+
 void implicit_targets(prism_agent *ag) {
     const prism_replay_batch *b = &ag->batch;
     const prism_agent_config *c = &ag->cfg;
@@ -43,6 +65,10 @@ void implicit_targets(prism_agent *ag) {
     draw(ag->taus_prime, (size_t)B * Np, &ag->tau_rng);
     draw(ag->taus_select, (size_t)B * K, &ag->tau_rng);
     draw(ag->taus, (size_t)B * N, &ag->tau_rng);
+    if (c->munchausen) {
+        munchausen_targets(ag);
+        return;
+    }
     /* a* = argmax of the mean over K quantiles, from the online net with double Q */
     prism_nn *select = c->double_q ? &ag->online : &ag->target;
     prism_nn_set_taus(select, ag->taus_select, K);

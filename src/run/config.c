@@ -221,8 +221,8 @@ static const key_spec keys[] = {
      "implicit head: cosines of the fraction's embedding (n in cos(pi i tau), i = 1..n)",
      IDENTITY_IF_USED},
     {"agent.munchausen", K_BOOL, A(munchausen), 0, 0, 0, 0, NULL,
-     "Munchausen target (M-DQN): scaled log-policy bonus and soft bootstrap; scalar head, "
-     "no double Q",
+     "Munchausen target (M-DQN, M-IQN): scaled log-policy bonus and soft bootstrap; scalar or "
+     "implicit head, no double Q",
      IDENTITY_IF_USED},
     {"agent.munchausen_tau", K_DOUBLE, A(munchausen_tau), 0, 0, 1e-6, BIG, NULL,
      "Munchausen entropy temperature tau (policy softmax(Q / tau))", IDENTITY_IF_USED},

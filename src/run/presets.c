@@ -122,6 +122,10 @@ static const flavour flavours[] = {
      "double distributional"},
     {"m-rainbow", "M-Rainbow", "M-Rainbow: Munchausen with Rainbow's components but C51, double",
      true, true, MUNCHAUSEN, "double distributional"},
+    {"m-iqn", "M-IQN", "M-IQN: Munchausen with the implicit head (the implicit gin files' target)",
+     false, true, IMPLICIT " " MUNCHAUSEN, "double distributional"},
+    {"m-irainbow", "M-IRainbow", "M-IRainbow: M-IQN with prioritized, dueling, n-step and noisy",
+     true, true, IMPLICIT " " MUNCHAUSEN, "double distributional"},
 };
 enum { N_FLAVOURS = (int)(sizeof flavours / sizeof flavours[0]) };
 
@@ -247,6 +251,8 @@ static const char *const names[] = {
     "m-dqn+dueling",
     "m-dqn+multistep",
     "m-dqn+noisy",
+    "m-iqn",
+    "m-irainbow",
 };
 enum { N_NAMES = (int)(sizeof names / sizeof names[0]) };
 

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Generate the PyTorch reference fixture for the implicit quantile embedding (tests/test_iqn.c).
+"""Generate the PyTorch reference fixture for the implicit quantile embedding and M-IQN's target
+(tests/test_iqn.c).
 
 Run with Debian's python3 (torch 1.13):  /usr/bin/python3 -B tests/ref/iqn_ref.py
 Writes tests/ref/iqn.bin in nn_ref.py's format.
@@ -18,6 +19,7 @@ import math
 import os
 
 import torch
+import torch.nn.functional as F
 
 from nn_ref import write  # the fixture format, written once
 
@@ -54,7 +56,41 @@ def records():
     ]
 
 
+def munchausen_records():
+    """M-IQN's target (the Munchausen quantile target of the Revisiting Rainbow code):
+      pi = softmax(q / tau) of the mean target quantiles q_obs, q_next (B, A),
+      T_j = r + alpha clip(tau log pi_obs[a], l0, 0)
+              + d sum_a pi_next[a] (theta_j[a] - tau log pi_next[a]),  theta (B, M, A).
+    tau 0.03, alpha 0.9, l0 -1; one row's Q-values far apart so the clip acts, one terminal."""
+    B, A, M, tau, alpha, l0 = 5, 3, 4, 0.03, 0.9, -1.0
+    g = torch.Generator().manual_seed(64)
+    q_obs32 = (torch.randn(B, A, generator=g) * 0.05).float()
+    q_obs32[1] = torch.tensor([0.0, 4.0, -2.0])
+    q_next32 = (torch.randn(B, A, generator=g) * 0.05 + 1.0).float()
+    theta32 = (torch.randn(B, M, A, generator=g) * 0.5 + 1.0).float()
+    actions = torch.tensor([2, 0, 1, 1, 0])
+    returns32 = torch.randn(B, generator=g).float()
+    discounts32 = torch.full((B,), 0.99).float()
+    discounts32[3] = 0.0
+    log_pi_next = F.log_softmax(q_next32.double() / tau, dim=1)  # (B, A)
+    soft = (log_pi_next.exp()[:, None, :] *
+            (theta32.double() - tau * log_pi_next[:, None, :])).sum(2)  # (B, M)
+    bonus = (tau * F.log_softmax(q_obs32.double() / tau, dim=1)).gather(1, actions[:, None])
+    bonus = bonus.squeeze(1).clamp(l0, 0.0)
+    y = (returns32.double() + alpha * bonus)[:, None] + discounts32.double()[:, None] * soft
+    return [
+        ("mi.dims", [B, A, M, tau, alpha, l0]),
+        ("mi.q_obs", q_obs32),
+        ("mi.q_next", q_next32),
+        ("mi.theta", theta32),
+        ("mi.actions", actions.float()),
+        ("mi.returns", returns32),
+        ("mi.discounts", discounts32),
+        ("mi.targets", y),
+    ]
+
+
 if __name__ == "__main__":
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "iqn.bin")
-    write(out, records())
+    write(out, records() + munchausen_records())
     print("wrote", out)
