@@ -42,7 +42,7 @@ static const train_case cases[] = {
     {"cleanrl-dqn", "CartPole-v1"}, {"dqn", "CartPole-v0"},      {"rainbow", "CartPole-v0"},
     {"rainbow", "LunarLander-v3"},  {"dqn", "breakout"},         {"rainbow", "breakout"},
     {"qr-dqn", "CartPole-v0"},      {"qrainbow", "CartPole-v0"}, {"m-dqn", "CartPole-v0"},
-    {"pqn", "CartPole-v1"},         {"pqn", "breakout"},
+    {"pqn", "CartPole-v1"},         {"pqn", "breakout"},         {"iqn", "CartPole-v0"},
 };
 enum { N_CASES = (int)(sizeof cases / sizeof cases[0]) };
 

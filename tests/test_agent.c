@@ -1,6 +1,7 @@
 /* Tests for the DQN-family agent: the exploration schedule, the learning targets recomputed
  * independently (one-step, terminal, double Q, C51, the quantile head, Munchausen), the update
  * and target-sync schedule, the deliberate bugs, the refused combinations, and determinism. */
+#include "../src/agent/agent_internal.h"
 #include "harness.h"
 #include "prism/agent.h"
 #include "prism/config.h"
@@ -459,6 +460,200 @@ TEST(agent_quantile_indicator_bug_reverses_the_fractions) {
     CHECK(dl > 1e-4);
     prism_agent_free(&x);
     prism_agent_free(&y);
+}
+
+static prism_agent_config implicit_config(void) {
+    prism_agent_config a = small_config();
+    a.distributional = true;
+    a.head = PRISM_HEAD_IMPLICIT;
+    a.num_tau_samples = 5;
+    a.num_tau_prime_samples = 6;
+    a.num_quantile_samples = 4;
+    a.quantile_embedding_dim = 8;
+    a.kappa = 1.0;
+    return a;
+}
+
+/* A copy of one of the agent's nets, sized for T fractions per sample. */
+static bool copy_net(prism_nn *dst, const prism_nn *src, int T) {
+    if (prism_nn_init_taus(dst, &src->cfg, src->max_batch, T, 1) != PRISM_OK) return false;
+    prism_nn_copy_params(dst, src);
+    return true;
+}
+
+/* The mean over T quantiles of each action of sample i, (B*T, A) outputs: its argmax. */
+static int argmax_rows(const float *out, int i, int T, int A) {
+    int best = 0;
+    double best_q = -INFINITY;
+    for (int a = 0; a < A; a++) {
+        double s = 0;
+        for (int t = 0; t < T; t++) s += (double)out[((size_t)i * T + t) * A + a];
+        if (s / T > best_q) best_q = s / T, best = a;
+    }
+    return best;
+}
+
+/* Recompute one update of the implicit head from copies of its nets and the fractions it drew:
+ * a* from the mean over the K selection fractions (online net with double Q), the targets at the
+ * N' fractions, the per-sample quantile Huber loss at the N online fractions. */
+static void check_implicit_targets(bool double_q) {
+    prism_agent_config a = implicit_config();
+    a.double_q = double_q;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 3) == PRISM_OK);
+    feed(&ag, 60);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK); /* the online net moves away from the target */
+    enum { B = 8, A = 2, N = 5, Np = 6, K = 4 };
+    prism_nn online, target;
+    REQUIRE(copy_net(&online, &ag.online, N) && copy_net(&target, &ag.target, Np));
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    const prism_replay_batch *b = &ag.batch;
+    float sel[B * K * A], tq[B * Np * A];
+    prism_nn *selector = double_q ? &online : &target;
+    prism_nn_set_taus(selector, ag.taus_select, K);
+    memcpy(sel, prism_nn_forward(selector, b->next_obs, B), sizeof sel);
+    prism_nn_set_taus(&target, ag.taus_prime, Np);
+    memcpy(tq, prism_nn_forward(&target, b->next_obs, B), sizeof tq);
+    int terminals = 0;
+    for (int i = 0; i < B; i++) {
+        int astar = argmax_rows(sel, i, K, A);
+        CHECK_EQ_INT(ag.next_actions[i], astar);
+        for (int j = 0; j < Np; j++) {
+            float want = b->returns[i] + b->discounts[i] * tq[(i * Np + j) * A + astar];
+            CHECK_NEAR(ag.quantile_targets[i * Np + j], want, 1e-6);
+        }
+        terminals += b->discounts[i] == 0.0f;
+    }
+    CHECK(terminals > 0);
+    prism_nn_set_taus(&online, ag.taus, N);
+    const float *out = prism_nn_forward(&online, b->obs, B);
+    float pred[B * N], losses[B];
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < N; j++) pred[i * N + j] = out[(i * N + j) * A + b->actions[i]];
+    prism_nn_loss_quantile(pred, ag.taus, ag.quantile_targets, NULL, B, N, Np, 1.0f, losses, NULL);
+    for (int i = 0; i < B; i++) CHECK_NEAR(ag.losses[i], losses[i], 1e-5);
+    /* every fraction is in [0, 1) */
+    for (int i = 0; i < B * N; i++) CHECK(ag.taus[i] >= 0.0f && ag.taus[i] < 1.0f);
+    prism_nn_free(&online);
+    prism_nn_free(&target);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_implicit_targets_use_fresh_fractions_and_the_mean_over_k) {
+    check_implicit_targets(false);
+    check_implicit_targets(true);
+}
+
+TEST(agent_implicit_head_draws_new_fractions_every_update_and_action) {
+    prism_agent_config a = implicit_config();
+    prism_agent ag, twin;
+    REQUIRE(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 5) == PRISM_OK);
+    REQUIRE(prism_agent_init(&twin, &a, prism_env_find("CartPole-v1"), 5) == PRISM_OK);
+    feed(&ag, 40);
+    feed(&twin, 40);
+    float first[8 * 5], first_act[4];
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    memcpy(first, ag.taus, sizeof first);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    CHECK(memcmp(first, ag.taus, sizeof first) != 0); /* not the same fractions twice */
+    float obs[4] = {0.3f, -0.2f, 0.1f, 0.5f}, q[2];
+    int a1 = prism_agent_act(&ag, obs, false);
+    memcpy(first_act, ag.act_taus, sizeof first_act);
+    /* the action is the argmax of the mean over the K fractions it drew */
+    const float *out = prism_nn_forward(&ag.online, obs, 1);
+    CHECK_EQ_INT(a1, argmax_rows(out, 0, 4, 2));
+    prism_agent_act(&ag, obs, false);
+    CHECK(memcmp(first_act, ag.act_taus, sizeof first_act) != 0);
+    /* looking at Q draws nothing: the next update's fractions are the twin's */
+    prism_agent_q_values(&ag, obs, 1, q);
+    CHECK(isfinite(q[0]) && isfinite(q[1]));
+    for (int k = 0; k < 2; k++) REQUIRE(prism_agent_learn(&twin) == PRISM_OK);
+    prism_agent_act(&twin, obs, false);
+    prism_agent_act(&twin, obs, false);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK && prism_agent_learn(&twin) == PRISM_OK);
+    CHECK(memcmp(ag.taus, twin.taus, sizeof first) == 0);
+    CHECK(memcmp(ag.online.params, twin.online.params, sizeof(float) * ag.online.n_params) == 0);
+    CHECK(ag.stats.quantile_spread_sum != 0);
+    prism_agent_free(&ag);
+    prism_agent_free(&twin);
+}
+
+TEST(agent_implicit_head_composes_with_every_component) {
+    /* IRainbow's switches: dueling, noisy, double, 3-step, prioritized (priorities from the
+     * per-sample loss) */
+    prism_agent_config a = implicit_config();
+    a.dueling = a.noisy = a.double_q = a.prioritized = true;
+    a.n_step = 3;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 7) == PRISM_OK);
+    feed(&ag, 80);
+    float before[8];
+    for (int k = 0; k < 4; k++) {
+        REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+        CHECK(isfinite(ag.stats.loss_sum));
+    }
+    /* the last batch's priorities are its per-sample losses (to the power alpha) */
+    for (int i = 0; i < 8; i++) before[i] = ag.losses[i];
+    double spread = 0;
+    for (int i = 1; i < 8; i++) spread += fabs((double)before[i] - (double)before[0]);
+    CHECK(spread > 0);
+    CHECK(ag.stats.weight_min < 1.0);
+    prism_agent_free(&ag);
+}
+
+/* M-IQN: obs_q is the target net's mean quantiles on obs at the last K fractions drawn, and each
+ * target quantile is the Munchausen quantile target of obs_q, next_q and the target's quantiles
+ * at the N' fractions (the arithmetic itself is checked against PyTorch in test_iqn.c). */
+TEST(agent_implicit_munchausen_targets_use_the_target_net) {
+    prism_agent_config a = implicit_config();
+    a.munchausen = true;
+    a.munchausen_tau = 0.03;
+    a.munchausen_alpha = 0.9;
+    a.munchausen_clip = -1;
+    prism_agent ag;
+    REQUIRE(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 4) == PRISM_OK);
+    feed(&ag, 60);
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    enum { B = 8, A = 2, Np = 6, K = 4 };
+    prism_nn target;
+    REQUIRE(copy_net(&target, &ag.target, Np));
+    REQUIRE(prism_agent_learn(&ag) == PRISM_OK);
+    const prism_replay_batch *b = &ag.batch;
+    float q_obs[B * A], tq[B * Np * A];
+    prism_nn_set_taus(&target, ag.taus_select, K);
+    prism_nn_q(&target, b->obs, B, q_obs);
+    for (int i = 0; i < B * A; i++) CHECK_NEAR(ag.obs_q[i], q_obs[i], 1e-6);
+    prism_nn_set_taus(&target, ag.taus_prime, Np);
+    memcpy(tq, prism_nn_forward(&target, b->next_obs, B), sizeof tq);
+    float want[B * Np];
+    munchausen_quantile_targets_temp(ag.obs_q, ag.next_q, tq, b->actions, b->returns, b->discounts,
+                                     B, A, Np, 0.03, 0.03, 0.9, -1, want);
+    for (int i = 0; i < B * Np; i++) CHECK_NEAR(ag.quantile_targets[i], want[i], 1e-6);
+    /* the missing 1/tau in the policy softmax reaches the agent's targets */
+    prism_agent bugged;
+    REQUIRE(prism_agent_init(&bugged, &a, prism_env_find("CartPole-v1"), 4) == PRISM_OK);
+    bugged.bug = PRISM_BUG_MUNCHAUSEN_NO_INV_TAU;
+    feed(&bugged, 60);
+    REQUIRE(prism_agent_learn(&bugged) == PRISM_OK && prism_agent_learn(&bugged) == PRISM_OK);
+    double diff = 0;
+    for (int i = 0; i < B * Np; i++)
+        diff = fmax(diff, fabs((double)bugged.quantile_targets[i] - (double)want[i]));
+    CHECK(diff > 1e-3);
+    prism_agent_free(&bugged);
+    prism_nn_free(&target);
+    prism_agent_free(&ag);
+}
+
+TEST(agent_refuses_an_implicit_head_without_fractions) {
+    prism_agent_config a = implicit_config();
+    a.num_tau_prime_samples = 0;
+    prism_agent ag;
+    CHECK(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 1) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.num_tau_prime_samples") != NULL);
+    a = implicit_config();
+    a.distributional = false;
+    CHECK(prism_agent_init(&ag, &a, prism_env_find("CartPole-v1"), 1) == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "agent.head=implicit") != NULL);
 }
 
 TEST(agent_munchausen_targets_use_the_target_net_on_obs_and_next_obs) {

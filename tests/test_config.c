@@ -298,10 +298,10 @@ static bool perturb(prism_config *c, const char *name) {
 }
 
 TEST(config_hash_covers_every_identity_key_and_only_those) {
-    /* the quantile head's and Munchausen's keys count only where they are used: with qrainbow
-     * and m-rainbow; PQN's keys, LayerNorm and the orthogonal gain with pqn; every other key
-     * already with rainbow */
-    static const char *const presets[] = {"rainbow", "qrainbow", "m-rainbow", "pqn"};
+    /* the quantile head's, the implicit head's and Munchausen's keys count only where they are
+     * used: with qrainbow, irainbow and m-rainbow; PQN's keys, LayerNorm and the orthogonal gain
+     * with pqn; every other key already with rainbow */
+    static const char *const presets[] = {"rainbow", "qrainbow", "irainbow", "m-rainbow", "pqn"};
     enum { N_BASES = (int)(sizeof presets / sizeof presets[0]) };
     prism_config bases[N_BASES];
     uint64_t hashes[N_BASES];

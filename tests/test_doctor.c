@@ -98,6 +98,36 @@ TEST(doctor_quantile_head_passes_and_a_reversed_indicator_is_caught) {
     prism_doctor_report_free(&r);
 }
 
+/* The implicit head on the probes, cut to 8 fractions of each kind (the preset's 32 would make
+ * this the slowest test of the suite): its quantiles at (i + 1/2) / K recover the coin flip's,
+ * and reversed fractions in the loss's indicator mirror them. */
+static void implicit_probes(prism_agent_bug bug, prism_doctor_report *r) {
+    prism_doctor_options o = prism_doctor_options_default();
+    o.preset = "iqn";
+    o.bug = bug;
+    o.sets[o.n_sets++] = "agent.num_tau_samples=8";
+    o.sets[o.n_sets++] = "agent.num_tau_prime_samples=8";
+    o.sets[o.n_sets++] = "agent.num_quantile_samples=8";
+    prism_doctor_report_init(r);
+    CHECK(prism_doctor_probes(&o, r) == PRISM_OK);
+}
+
+TEST(doctor_implicit_head_passes_and_a_reversed_indicator_is_caught) {
+    prism_doctor_report r;
+    implicit_probes(PRISM_BUG_NONE, &r);
+    CHECK_EQ_INT(r.failed, 0);
+    bool quantiles = false;
+    for (int i = 0; i < r.n; i++) {
+        if (r.checks[i].verdict == PRISM_DOCTOR_FAIL) printf("  %s\n", r.checks[i].message);
+        quantiles |= !strcmp(r.checks[i].what, "quantiles (mean distance)");
+    }
+    CHECK(quantiles);
+    prism_doctor_report_free(&r);
+    implicit_probes(PRISM_BUG_QUANTILE_INDICATOR, &r);
+    CHECK(failed_probe(&r, "probe-distributional") == 1);
+    prism_doctor_report_free(&r);
+}
+
 TEST(doctor_munchausen_passes_and_a_missing_inverse_tau_is_caught) {
     prism_doctor_report r;
     probes("m-dqn", PRISM_BUG_NONE, &r);

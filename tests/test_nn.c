@@ -15,11 +15,15 @@ static void fill(float *x, size_t n, uint64_t seed, float lo, float hi) {
     for (size_t i = 0; i < n; i++) x[i] = (float)prism_rng_range(&r, (double)lo, (double)hi);
 }
 
-/* A gradient check of one config at batch B; both kernel sets. */
-static void gradcheck_config(const char *label, prism_nn_config cfg, int B, int eval) {
+/* A gradient check of one config at batch B and, with the quantile embedding, T fractions per
+ * sample; both kernel sets. */
+static void gradcheck_taus(const char *label, prism_nn_config cfg, int B, int T, int eval) {
     for (int naive = 0; naive <= 1; naive++) {
         prism_nn net;
-        REQUIRE(prism_nn_init(&net, &cfg, B, 7) == PRISM_OK);
+        REQUIRE(prism_nn_init_taus(&net, &cfg, B, T, 7) == PRISM_OK);
+        float *taus = malloc(sizeof(float) * (size_t)B * (size_t)T);
+        fill(taus, (size_t)B * (size_t)T, 4, 0.0f, 1.0f);
+        if (cfg.quantile_embedding_dim > 0) prism_nn_set_taus(&net, taus, T);
         prism_nn_set_naive(&net, naive);
         prism_nn_set_eval(&net, eval);
         /* LayerNorm starts as the identity (g = 1, b = 0): move it off, or a gradient that
@@ -42,9 +46,31 @@ static void gradcheck_config(const char *label, prism_nn_config cfg, int B, int 
                       res.skipped_kinks);
         /* Most parameters must have been checked: skipping is for the rare kink only. */
         CHECK(res.skipped_kinks * 4 < res.checked);
-        free(x);
+        free(x), free(taus);
         prism_nn_free(&net);
     }
+}
+
+static void gradcheck_config(const char *label, prism_nn_config cfg, int B, int eval) {
+    gradcheck_taus(label, cfg, B, 1, eval);
+}
+
+/* The implicit quantile embedding (IQN) wherever it can sit: after hidden layers, after the conv,
+ * or on the input itself (which needs no gradient). */
+TEST(nn_gradcheck_quantile_embedding) {
+    prism_nn_config c = prism_nn_config_mlp(4, 3, 16, 12);
+    c.quantile_embedding_dim = 8;
+    gradcheck_taus("embedding", c, 3, 5, 0);
+    c.dueling = 1;
+    gradcheck_taus("embedding dueling", c, 2, 4, 0);
+    c.noisy = 1, c.noisy_sigma0 = 0.5f;
+    gradcheck_taus("embedding dueling noisy", c, 2, 4, 0);
+    prism_nn_config conv = prism_nn_config_minatar(4, 4, 2, 3, 3);
+    conv.quantile_embedding_dim = 6;
+    gradcheck_taus("embedding conv", conv, 2, 3, 0);
+    prism_nn_config lin = prism_nn_config_mlp(5, 2, 0, 0);
+    lin.quantile_embedding_dim = 4;
+    gradcheck_taus("embedding input", lin, 3, 2, 0);
 }
 
 TEST(nn_gradcheck_mlp) {

@@ -400,29 +400,38 @@ TEST(nn_gemm_vector_paths_equal_portable_bit_for_bit) {
 /* prism_nn_backward_into (the gradients written, not cleared and accumulated) gives the bits of
  * prism_nn_zero_grad + prism_nn_backward, whatever the gradients held before, for every kind of
  * layer: plain, noisy (and noisy in eval mode, where sigma gets a zero gradient), dueling C51,
- * conv, LayerNorm; naive and fast kernels. */
+ * conv, LayerNorm, the implicit quantile embedding (dueling); naive and fast kernels. */
 TEST(nn_backward_into_equals_zero_grad_then_backward) {
-    prism_nn_config cfgs[5] = {prism_nn_config_mlp(4, 2, 64, 48), prism_nn_config_mlp(8, 4, 40, 24),
+    enum { T = 3 };
+    prism_nn_config cfgs[6] = {prism_nn_config_mlp(4, 2, 64, 48), prism_nn_config_mlp(8, 4, 40, 24),
                                prism_nn_config_mlp(6, 3, 32, 0),
                                prism_nn_config_minatar(5, 5, 2, 8, 3),
-                               prism_nn_config_minatar(6, 6, 3, 8, 4)};
+                               prism_nn_config_minatar(6, 6, 3, 8, 4),
+                               prism_nn_config_mlp(4, 3, 16, 12)};
     cfgs[1].noisy = 1, cfgs[1].noisy_sigma0 = 0.5f, cfgs[1].dueling = 1, cfgs[1].n_atoms = 11;
     cfgs[1].v_min = -5, cfgs[1].v_max = 5;
     cfgs[2].layer_norm = 1, cfgs[2].layer_norm_eps = 1e-5f;
     cfgs[3].layer_norm = 1, cfgs[3].layer_norm_eps = 1e-5f; /* LayerNorm excludes noisy */
     cfgs[4].noisy = 1, cfgs[4].noisy_sigma0 = 0.5f, cfgs[4].dueling = 1;
-    for (int k = 0; k < 5; k++)
+    cfgs[5].quantile_embedding_dim = 8, cfgs[5].dueling = 1;
+    for (int k = 0; k < 6; k++)
         for (int mode = 0; mode < 3; mode++) { /* fast, naive, fast in eval mode */
-            const int B = 9;
+            enum { B = 9 };
             prism_nn net;
-            if (prism_nn_init(&net, &cfgs[k], B, 11 + (uint64_t)k) != PRISM_OK) {
+            const int implicit = cfgs[k].quantile_embedding_dim > 0;
+            if (prism_nn_init_taus(&net, &cfgs[k], B, implicit ? T : 1, 11 + (uint64_t)k) !=
+                PRISM_OK) {
                 test_fail(__FILE__, __LINE__, "config %d: %s", k, prism_error_message());
                 return;
             }
+            float taus[B * T];
+            fill(taus, B * T, 70);
+            for (int i = 0; i < B * T; i++) taus[i] = 0.5f + 0.45f * taus[i];
+            if (implicit) prism_nn_set_taus(&net, taus, T);
             prism_nn_set_naive(&net, mode == 1);
             prism_nn_set_eval(&net, mode == 2);
             const size_t in = (size_t)prism_nn_config_in_size(&cfgs[k]);
-            const size_t out = (size_t)prism_nn_config_out_size(&cfgs[k]);
+            const size_t out = (size_t)prism_nn_config_out_size(&cfgs[k]) * (implicit ? T : 1);
             float *x = malloc(4 * in * B), *dout = malloc(4 * out * B);
             float *ref = malloc(4 * net.n_params);
             fill(x, in * B, 40 + (uint64_t)k), fill(dout, out * B, 50 + (uint64_t)k);

@@ -184,7 +184,8 @@ static void remove_references(void) {
 /* The uninterrupted reference run of `agent` (made once per agent and test process, shared by
  * the tests, removed at exit). */
 static const char *reference(const char *agent) {
-    static const char *const agents[] = {"dqn", "rainbow", "qrainbow", "m-rainbow"};
+    static const char *const agents[] = {"dqn",       "rainbow", "qrainbow",
+                                         "m-rainbow", "iqn",     "irainbow"};
     enum { N_AGENTS = (int)(sizeof agents / sizeof agents[0]) };
     static char dirs[N_AGENTS][PRISM_PATH_MAX];
     static double seconds[N_AGENTS];
@@ -482,6 +483,12 @@ TEST(resume_qrainbow_and_m_rainbow_after_sigint_are_bit_identical) {
      * target with prioritized replay, noisy nets, dueling and n-step */
     interrupt_and_resume("qrainbow", "qrainbow-sigint", 1, 0.01, 1);
     interrupt_and_resume("m-rainbow", "m-rainbow-sigint", 1, 0.01, 1);
+}
+
+TEST(resume_irainbow_after_sigint_is_bit_identical) {
+    /* the implicit head draws fractions at every action and update (its stream is in the
+     * checkpoint), with every component it takes */
+    interrupt_and_resume("irainbow", "irainbow-sigint", 1, 0.01, 1);
 }
 
 SLOW_TEST(resume_after_many_random_sigkills_is_bit_identical) {

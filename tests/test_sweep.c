@@ -103,10 +103,12 @@ TEST(sweep_studies_expand_to_the_paper_grid) {
                 {"optimizer-loss", 4, 4},
                 {"quantile-components-classic", 7, 4},
                 {"quantile-components-minatar", 7, 5},
-                {"munchausen-classic", 8, 4},
-                {"munchausen-minatar", 8, 5},
-                {"flavours-classic", 6, 4},
-                {"flavours-minatar", 6, 5}};
+                {"implicit-components-classic", 7, 4},
+                {"implicit-components-minatar", 7, 5},
+                {"munchausen-classic", 12, 4},
+                {"munchausen-minatar", 12, 5},
+                {"flavours-classic", 9, 4},
+                {"flavours-minatar", 9, 5}};
     for (int k = 0; k < (int)(sizeof want / sizeof want[0]); k++) {
         REQUIRE(prism_sweep_study(want[k].name, &agents, &envs, &settings));
         prism_sweep s;

@@ -116,23 +116,19 @@ TEST(train_cli_print_config_and_agents_commands) {
 }
 
 /* Replace the text of `path` from the first occurrence of `from` on with `to`. */
-/* The new heads' presets are listed, and a tiny qr-dqn run logs the quantile spread (and no C51
+/* A tiny run of `preset` (with the settings `extra`) logs the quantile spread (and no C51
  * entropy) in metrics.csv. */
-TEST(train_cli_quantile_head_lists_its_presets_and_logs_its_spread) {
+static void logs_quantile_spread(const char *preset, const char *extra, const char *id) {
     char out[65536];
-    CHECK_EQ_INT(test_prism(out, sizeof out, "agents"), 0);
-    CHECK(strstr(out, "qr-dqn+dueling") && strstr(out, "qrainbow") && strstr(out, "m-dqn") &&
-          strstr(out, "m-rainbow"));
-    CHECK_EQ_INT(test_prism(out, sizeof out, "agents show m-dqn+double"), 2); /* refused */
     const char *dir = test_tmpdir();
     CHECK_EQ_INT(test_prism(out, sizeof out,
-                            "train CartPole-v0 --agent qr-dqn --steps 600 --set agent.hidden=16 "
+                            "train CartPole-v0 --agent %s --steps 600 --set agent.hidden=16 "
                             "--set agent.min_replay=100 --set agent.batch_size=16 --set "
-                            "train.iteration_steps=300 --runs-dir %s --run-id qr --quiet",
-                            dir),
+                            "train.iteration_steps=300 %s --runs-dir %s --run-id %s --quiet",
+                            preset, extra, dir, id),
                  0);
     char path[1024];
-    snprintf(path, sizeof path, "%s/qr/metrics.csv", dir);
+    snprintf(path, sizeof path, "%s/%s/metrics.csv", dir, id);
     char *csv = test_read_file(path, NULL);
     REQUIRE(csv != NULL);
     /* the column index of each name in the header, then the last row's fields */
@@ -156,6 +152,22 @@ TEST(train_cli_quantile_head_lists_its_presets_and_logs_its_spread) {
     CHECK(spread < n && strtod(fields[spread], NULL) > 0); /* the quantiles spread out */
     CHECK(entropy < n && fields[entropy][0] == 0);         /* no C51 entropy */
     free(csv);
+}
+
+/* The new heads' presets are listed, and tiny qr-dqn and iqn runs log the quantile spread. */
+TEST(train_cli_quantile_heads_list_their_presets_and_log_their_spread) {
+    char out[65536];
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents"), 0);
+    CHECK(strstr(out, "qr-dqn+dueling") && strstr(out, "qrainbow") && strstr(out, "m-dqn") &&
+          strstr(out, "m-rainbow"));
+    CHECK(strstr(out, "iqn+dueling") && strstr(out, "irainbow") && strstr(out, "m-iqn") &&
+          strstr(out, "m-irainbow"));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "agents show m-dqn+double"), 2); /* refused */
+    logs_quantile_spread("qr-dqn", "", "qr");
+    logs_quantile_spread("iqn",
+                         "--set agent.num_tau_samples=8 --set agent.num_tau_prime_samples=8 "
+                         "--set agent.num_quantile_samples=8",
+                         "iqn");
 }
 
 static void rewrite_from(const char *path, const char *from, const char *to) {

@@ -17,7 +17,12 @@
  *   distributional: m = project(R + discount * z, p_target(next, a*)),  loss CE(m, p(obs, a))
  *   quantile head:  T_j = R + discount * theta_target(next, a*)_j,  quantile Huber loss of
  *                   theta(obs, a) at tau_i = (i + 1/2) / N against the N samples T_j
- *   Munchausen:     the soft target of prism_agent_munchausen_targets (scalar head only)
+ *   implicit head:  the same with tau_i ~ U(0, 1) (N of them), T_j at N' fresh fractions, and
+ *                   a* from the mean over K fresh fractions; fresh draws at every update
+ *   Munchausen:     the soft target of prism_agent_munchausen_targets (scalar head); with
+ *                   the implicit head (M-IQN) each target quantile j is R + the bonus +
+ *                   discount * sum_a pi(a|next) (theta'_j(next, a) - tau log pi(a|next)), pi
+ *                   the softmax of the target's mean over K quantiles divided by tau
  *   a* = argmax_a Q_online(next, a) with double Q, argmax_a Q_target(next, a) without;
  *   prioritized: loss weighted by the importance weights; new priorities from per-sample loss.
  * Observations are scaled (min/max to [-1, 1]) inside the agent, so replay keeps raw values;
@@ -45,8 +50,16 @@ typedef enum prism_loss_kind { PRISM_LOSS_HUBER, PRISM_LOSS_MSE } prism_loss_kin
 /* Which distributional head agent.distributional turns on (agent.head):
  *   C51:      categorical, N atoms on [-v_max, v_max], cross-entropy (Bellemare et al. 2017);
  *   QUANTILE: N quantiles at the fixed fractions tau_i = (i + 1/2) / N, quantile Huber loss
- *             with kappa (QR-DQN, Dabney et al. 2018); Q = the mean of the quantiles. */
-typedef enum prism_head_kind { PRISM_HEAD_C51 = 0, PRISM_HEAD_QUANTILE = 1 } prism_head_kind;
+ *             with kappa (QR-DQN, Dabney et al. 2018); Q = the mean of the quantiles;
+ *   IMPLICIT: the network takes fractions tau ~ U(0, 1) through the cosine embedding of
+ *             prism/nn.h (IQN, Dabney et al. 2018): num_tau_samples for the online quantiles,
+ *             num_tau_prime_samples for the target's, num_quantile_samples for choosing actions
+ *             (Q = the mean over them), the quantile Huber loss between the two sets. */
+typedef enum prism_head_kind {
+    PRISM_HEAD_C51 = 0,
+    PRISM_HEAD_QUANTILE = 1,
+    PRISM_HEAD_IMPLICIT = 2,
+} prism_head_kind;
 
 /* When noisy nets draw their noise (agent.noisy_resample; docs/presets.md, "Noisy nets"):
  *   ACTION:       a fresh draw for the online net before every training action, and fresh
@@ -132,7 +145,10 @@ typedef struct prism_agent_config {
     /* the distributional head's kind, and the quantile Huber loss's threshold */
     prism_head_kind head;
     double kappa;
-    /* Munchausen target (Vieillard et al. 2020), scalar head only:
+    /* the implicit head (IQN; Dopamine's names): N, N' and K fractions, and the embedding's E */
+    int num_tau_samples, num_tau_prime_samples, num_quantile_samples, quantile_embedding_dim;
+    /* Munchausen target (Vieillard et al. 2020), scalar head (and the implicit head, with the
+     * mean over K quantiles as Q' and each target quantile bootstrapped softly):
      *   y = R + alpha * clip(tau log pi(a|obs), clip_min, 0)
      *         + discount * sum_a' pi(a'|next) (Q'(next, a') - tau log pi(a'|next)),
      *   pi = softmax(Q' / tau) of the target net. */
@@ -214,6 +230,13 @@ typedef struct prism_agent {
     float *quantiles;             /* (B, N) predicted quantiles of the taken actions */
     float *dquantiles;            /* (B, N) loss gradient on them */
     float *act_q;                 /* (A) Q-values for acting (quantile head) */
+    /* the implicit head (else NULL); taus above holds its N online fractions (B, N) */
+    prism_rng tau_rng;       /* PRISM_STREAM_TAUS: the fractions of training and acting */
+    float *taus_prime;       /* (B, N') the target's fractions */
+    float *taus_select;      /* (B, K) the fractions that choose a* */
+    float *quantile_targets; /* (B, N') the target samples */
+    float *act_taus;         /* (K) the fractions of one action */
+    float *obs_q;            /* (B, A) Munchausen: the target's mean quantiles on obs */
     void *scratch;
 } prism_agent;
 

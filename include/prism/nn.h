@@ -124,6 +124,16 @@ typedef struct prism_nn_config {
      * g (init 1) and b (init 0) per layer: PQN's network (Gallici et al. 2025). Not with noisy. */
     int layer_norm;
     float layer_norm_eps; /* PyTorch's default 1e-5; flax's 1e-6 */
+    /* The implicit quantile embedding (IQN, Dabney et al. 2018), E = quantile_embedding_dim > 0:
+     * each sample's features x (K: the last hidden layer's output, the flattened conv output
+     * without hidden layers) meet T fractions tau_t (prism_nn_set_taus) through
+     *   phi(tau)_k = ReLU(sum_{i=1..E} cos(pi i tau) W_ki + b_k),  h_t = x * phi(tau_t),
+     * and the head maps each of the B*T rows h_t to A outputs (n_atoms must be 1): outputs
+     * (B, T, A), one quantile of each action's return per row. i runs from 1 as in Dopamine and
+     * Revisiting Rainbow (the paper's i = 0 term is a constant, which the bias already gives).
+     * The embedding layer is dense, never noisy ("tau_embed.w" (K, E), "tau_embed.b" (K)). Not
+     * with layer_norm. 0: no embedding. */
+    int quantile_embedding_dim;
 } prism_nn_config;
 
 /* A 4-`in`..-`out` ReLU MLP with two hidden layers (h1, h2; a width of 0 drops that layer),
@@ -152,6 +162,9 @@ typedef struct prism_nn_flops {
     int largest_m, largest_n, largest_k; /* the largest forward product: rows, outputs, inner */
 } prism_nn_flops;
 prism_nn_flops prism_nn_count_flops(const prism_nn_config *cfg, int B);
+/* The same for a network with the quantile embedding at T fractions per sample: the layers
+ * below the embedding at B rows, the embedding and the head at B*T rows. */
+prism_nn_flops prism_nn_count_flops_taus(const prism_nn_config *cfg, int B, int T);
 
 /* One named parameter tensor of a network: a slice [offset, offset+len) of the parameter
  * block (and of the gradient and optimizer arrays, which are parallel). */
@@ -180,6 +193,7 @@ typedef struct prism_nn {
     prism_rng noise_rng;      /* the noisy layers' own stream (PRISM_STREAM_NOISY) */
     int eval_mode;            /* 1: noisy layers use mean weights only */
     int naive;                /* 1: use the naive reference kernels (tests) */
+    int max_taus;             /* T may be 1..max_taus (1 without the quantile embedding) */
     prism_nn_impl *impl;
 } prism_nn;
 
@@ -190,6 +204,19 @@ typedef struct prism_nn {
  * bad config or batch size, PRISM_ERR_NOMEM on allocation failure; on failure `net` holds
  * nothing and needs no free. */
 prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_batch, uint64_t seed);
+/* The same for a network with the quantile embedding, for up to max_taus fractions per sample
+ * (its embedding and head buffers hold max_batch * max_taus rows). prism_nn_init is this with
+ * max_taus 1. */
+prism_status prism_nn_init_taus(prism_nn *net, const prism_nn_config *cfg, int max_batch,
+                                int max_taus, uint64_t seed);
+/* The fractions the next forwards use: taus (B, T) for every B the caller will pass (the net
+ * keeps the pointer; the caller keeps the array alive and unchanged until backward), 1 <= T <=
+ * max_taus (asserted). Only for a net with the quantile embedding (asserted). Forward then
+ * returns (B*T, A) outputs, row b*T + t for sample b and fraction t; backward takes dout of the
+ * same shape; prism_nn_q and prism_nn_act average each action over the T rows of a sample. */
+void prism_nn_set_taus(prism_nn *net, const float *taus, int T);
+/* Output rows of B samples: B * T with the quantile embedding, else B. */
+int prism_nn_rows(const prism_nn *net, int B);
 /* Release everything init allocated; safe on a zeroed struct; leaves it zeroed. */
 void prism_nn_free(prism_nn *net);
 
@@ -428,7 +455,8 @@ typedef struct prism_nn_gradcheck_result {
     char worst[48]; /* tensor name and index of the worst parameter */
 } prism_nn_gradcheck_result;
 
-/* x (B, in_size), probe (B, out_size) (NULL: a fixed pseudo-random probe). h is the finite
+/* x (B, in_size), probe (rows, out_size) (rows = prism_nn_rows(net, B); NULL: a fixed
+ * pseudo-random probe). h is the finite
  * difference step (1e-3 is a good default in double). Uses net->grads as scratch (they are
  * zeroed and left holding the analytic gradient). Returns PRISM_ERR_NOMEM if scratch cannot
  * be allocated. */
@@ -436,7 +464,8 @@ prism_status prism_nn_gradcheck(prism_nn *net, const float *x, int B, const floa
                                 int checks_per_tensor, prism_rng *rng,
                                 prism_nn_gradcheck_result *res);
 
-/* Double-precision reference forward (slow; for checks): out (B, out_size). Uses the net's
+/* Double-precision reference forward (slow; for checks): out (rows, out_size), the fractions
+ * of prism_nn_set_taus with the quantile embedding. Uses the net's
  * current params and noise; allocates scratch, returns PRISM_ERR_NOMEM on failure. */
 prism_status prism_nn_forward_f64(const prism_nn *net, const float *x, int B, double *out);
 

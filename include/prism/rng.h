@@ -32,6 +32,7 @@ enum {
     PRISM_STREAM_ACTIONS = 6, /* random actions for rollouts and benchmarks */
     /* 7 is PRISM_STREAM_BOOTSTRAP (prism/stats.h) */
     PRISM_STREAM_NOISY_FIXED = 8, /* the one noise draw of the fixed noise modes (agent.h) */
+    PRISM_STREAM_TAUS = 9,        /* the implicit head's quantile fractions (agent.h) */
     PRISM_STREAM_ENV = 1000,
 };
 

@@ -39,7 +39,8 @@ prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_
     n.n_hidden = c->n_hidden;
     for (int i = 0; i < c->n_hidden; i++) n.hidden[i] = c->hidden[i];
     n.n_actions = env->num_actions;
-    n.n_atoms = c->distributional ? c->num_atoms : 1;
+    n.n_atoms = c->distributional && !implicit_head_on(c) ? c->num_atoms : 1;
+    n.quantile_embedding_dim = implicit_head_on(c) ? c->quantile_embedding_dim : 0;
     n.v_min = (float)-c->v_max;
     n.v_max = (float)c->v_max;
     n.dueling = c->dueling;
@@ -63,6 +64,14 @@ prism_agent_flops prism_agent_count_flops(const prism_agent_config *c, const pri
     /* double Q runs the online net on 2B rows, Munchausen the target net */
     f.update = rows.forward * (c->double_q || c->munchausen ? 3 : 2) + rows.backward;
     f.act = one.forward;
+    if (implicit_head_on(c)) {
+        /* the target at N' fractions, the choice of a* at K, the online net at N, its backward */
+        prism_nn_flops on = prism_nn_count_flops_taus(&n, B, c->num_tau_samples);
+        const double k = prism_nn_count_flops_taus(&n, B, c->num_quantile_samples).forward;
+        f.update = prism_nn_count_flops_taus(&n, B, c->num_tau_prime_samples).forward +
+                   k * (c->munchausen ? 2 : 1) + on.forward + on.backward; /* M-IQN: K on obs */
+        f.act = prism_nn_count_flops_taus(&n, 1, c->num_quantile_samples).forward;
+    }
     f.per_step =
         f.update / (c->update_period > 0 ? c->update_period : 1) + (1.0 - c->eps_end) * f.act;
     return f;
@@ -135,19 +144,27 @@ void prism_agent_free(prism_agent *ag) {
 prism_status prism_agent_config_check(const prism_agent_config *c) {
     if (c->head != PRISM_HEAD_C51 && !c->distributional)
         return prism_error(PRISM_ERR_INVALID,
-                           "agent.head=quantile picks the distributional head, but "
+                           "agent.head=%s picks the distributional head, but "
                            "agent.distributional is false (set agent.distributional=true, or "
-                           "agent.head=c51 for a scalar head)");
+                           "agent.head=c51 for a scalar head)",
+                           c->head == PRISM_HEAD_IMPLICIT ? "implicit" : "quantile");
+    if (implicit_head_on(c) && (c->num_tau_samples < 1 || c->num_tau_prime_samples < 1 ||
+                                c->num_quantile_samples < 1 || c->quantile_embedding_dim < 1))
+        return prism_error(
+            PRISM_ERR_INVALID,
+            "the implicit head needs agent.num_tau_samples, "
+            "agent.num_tau_prime_samples, agent.num_quantile_samples and "
+            "agent.quantile_embedding_dim of at least 1 (Revisiting Rainbow: 32, 32, 32, 64)");
     if (c->munchausen && c->distributional && c->head == PRISM_HEAD_C51)
         return prism_error(PRISM_ERR_INVALID,
                            "agent.munchausen cannot be combined with the C51 head: the "
                            "log-policy bonus has no categorical projection, and Revisiting "
                            "Rainbow reports it could not combine the two (set "
                            "agent.distributional=false)");
-    if (c->munchausen && c->distributional)
+    if (c->munchausen && c->distributional && !implicit_head_on(c))
         return prism_error(PRISM_ERR_INVALID,
-                           "agent.munchausen is defined for the scalar head only "
-                           "(set agent.distributional=false)");
+                           "agent.munchausen is defined for the scalar and the implicit heads "
+                           "(set agent.head=implicit, or agent.distributional=false)");
     if (c->munchausen && c->double_q)
         return prism_error(PRISM_ERR_INVALID,
                            "agent.munchausen cannot be combined with agent.double: the soft "
@@ -166,7 +183,8 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     ag->cfg = *cfg;
     ag->obs_size = prism_env_obs_size(env);
     ag->num_actions = env->num_actions;
-    ag->num_atoms = cfg->distributional ? cfg->num_atoms : 1;
+    const bool implicit = implicit_head_on(cfg);
+    ag->num_atoms = cfg->distributional && !implicit ? cfg->num_atoms : 1;
     if (cfg->conv_channels > 0 && env->obs_rank != 3)
         return prism_error(PRISM_ERR_INVALID,
                            "agent.conv_channels needs image observations, and %s's are a vector "
@@ -183,9 +201,17 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     if (st) return st;
     /* With double Q the online net runs obs and next_obs as one batch of 2B rows (see
      * build_targets), so it is sized for 2B; with Munchausen the target net does. */
-    const int online_batch = cfg->double_q ? 2 * B : B;
-    if ((st = prism_nn_init(&ag->online, &ncfg, online_batch, seed))) goto fail;
-    if ((st = prism_nn_init(&ag->target, &ncfg, cfg->munchausen ? 2 * B : B, seed))) goto fail;
+    const int online_batch = cfg->double_q && !implicit ? 2 * B : B;
+    /* the implicit head: the online net runs N fractions per sample (K to choose a* with double
+     * Q, and to act), the target N' (K to choose a* without) */
+    const int Ni = cfg->num_tau_samples, Np = cfg->num_tau_prime_samples,
+              K = cfg->num_quantile_samples;
+    const int online_taus = implicit ? (Ni > K ? Ni : K) : 1;
+    const int target_taus = implicit ? (Np > K ? Np : K) : 1;
+    if ((st = prism_nn_init_taus(&ag->online, &ncfg, online_batch, online_taus, seed))) goto fail;
+    if ((st = prism_nn_init_taus(&ag->target, &ncfg, cfg->munchausen && !implicit ? 2 * B : B,
+                                 target_taus, seed)))
+        goto fail;
     /* The target draws its own noise (Fortunato et al.: independent noise for the target). */
     prism_rng_seed(&ag->target.noise_rng, seed, PRISM_STREAM_NOISY + 1);
     prism_agent_sync_target(ag);
@@ -205,11 +231,16 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     if ((st = prism_replay_init(&ag->replay, &ro))) goto fail;
     if ((st = prism_replay_batch_init(&ag->batch, B, D))) goto fail;
 
-    const bool both = cfg->double_q || cfg->munchausen;
+    const bool both = (cfg->double_q || cfg->munchausen) && !implicit;
     const bool quantile = quantile_head_on(cfg);
-    size_t floats = 3 * (size_t)D + (size_t)B * A + (size_t)B + 2 * (size_t)B * N +
-                    (size_t)B * A * N + (size_t)B + (size_t)B * A * N + ag->online.n_params +
-                    (both ? 2 * (size_t)B * D : 0) + (quantile ? 3 * (size_t)B * N + A : 0);
+    /* probs and dout hold (B, A, N) values, or (B*N, A) with the implicit head's N */
+    const size_t rows_n = implicit ? (size_t)B * Ni : (size_t)B * N;
+    const size_t implicit_floats = implicit ? 2 * (size_t)B * Np + (size_t)B * K + (size_t)K +
+                                                  3 * (size_t)B * Ni + (size_t)B * A
+                                            : 0;
+    size_t floats = 3 * (size_t)D + (size_t)B * A + (size_t)B + 2 * (size_t)B * N + rows_n * A +
+                    (size_t)B + rows_n * A + ag->online.n_params + (both ? 2 * (size_t)B * D : 0) +
+                    (quantile ? 3 * (size_t)B * N + A : 0) + implicit_floats;
     ag->scratch = prism_calloc(floats * sizeof(float) + (size_t)B * sizeof(int32_t), 1);
     if (!ag->scratch) {
         st = prism_error(PRISM_ERR_NOMEM, "out of memory allocating the agent's scratch buffers");
@@ -223,9 +254,9 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     ag->targets = p, p += B;
     ag->target_probs = p, p += (size_t)B * N;
     ag->next_probs = p, p += (size_t)B * N;
-    ag->probs = p, p += (size_t)B * A * N;
+    ag->probs = p, p += rows_n * A;
     ag->losses = p, p += B;
-    ag->dout = p, p += (size_t)B * A * N;
+    ag->dout = p, p += rows_n * A;
     ag->params_before = p, p += ag->online.n_params;
     ag->both_obs = both ? p : NULL;
     p += both ? 2 * (size_t)B * D : 0;
@@ -235,6 +266,16 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
         ag->dquantiles = p, p += (size_t)B * N;
         ag->act_q = p, p += A;
         quantile_taus_init(ag->taus, B, N);
+    }
+    if (implicit) {
+        ag->taus = p, p += (size_t)B * Ni;
+        ag->quantiles = p, p += (size_t)B * Ni;
+        ag->dquantiles = p, p += (size_t)B * Ni;
+        ag->taus_prime = p, p += (size_t)B * Np;
+        ag->taus_select = p, p += (size_t)B * K;
+        ag->quantile_targets = p, p += (size_t)B * Np;
+        ag->act_taus = p, p += K;
+        ag->obs_q = p, p += (size_t)B * A;
     }
     ag->next_actions = (int32_t *)p;
 
@@ -252,6 +293,7 @@ prism_status prism_agent_init(prism_agent *ag, const prism_agent_config *cfg,
     prism_rng_seed(&ag->explore_rng, seed, PRISM_STREAM_EXPLORATION);
     prism_rng_seed(&ag->replay_rng, seed, PRISM_STREAM_REPLAY);
     prism_rng_seed(&ag->eval_rng, seed, PRISM_STREAM_EVAL);
+    prism_rng_seed(&ag->tau_rng, seed, PRISM_STREAM_TAUS);
     prism_agent_stats_reset(ag);
     return PRISM_OK;
 fail:
@@ -267,7 +309,7 @@ static void scale_rows(const prism_agent *ag, float *x, int rows) {
             x[r * D + i] = x[r * D + i] * ag->scale_mul[i] + ag->scale_add[i];
 }
 
-static int argmax_row(const float *row, int n) {
+int argmax_row(const float *row, int n) {
     int best = 0;
     for (int i = 1; i < n; i++)
         if (row[i] > row[best]) best = i;
@@ -275,6 +317,10 @@ static int argmax_row(const float *row, int n) {
 }
 
 void prism_agent_q_values(prism_agent *ag, const float *x, int B, float *q) {
+    if (ag->act_taus) {
+        implicit_q(ag, x, B, q);
+        return;
+    }
     if (!quantile_head_on(&ag->cfg)) {
         prism_nn_q(&ag->online, x, B, q);
         return;
@@ -307,7 +353,10 @@ int prism_agent_act(prism_agent *ag, const float *obs, bool eval) {
             prism_nn_noise_resample(&ag->online);
     }
     int a;
-    if (ag->act_q) {
+    if (ag->act_taus) {
+        implicit_act_taus(ag, eval);
+        a = prism_nn_act(&ag->online, ag->act_obs);
+    } else if (ag->act_q) {
         prism_agent_q_values(ag, ag->act_obs, 1, ag->act_q);
         a = argmax_row(ag->act_q, ag->num_actions);
     } else {
@@ -369,6 +418,10 @@ static const float *build_targets(prism_agent *ag) {
     prism_replay_batch *b = &ag->batch;
     const int B = b->size, A = ag->num_actions, N = ag->num_atoms, D = ag->obs_size;
     if (ag->bug) inject_discount_bug(ag);
+    if (ag->act_taus) {
+        implicit_targets(ag);
+        return NULL;
+    }
     if (ag->cfg.munchausen) {
         /* the target net on obs (the log-policy bonus) and next_obs, as one batch of 2B rows */
         memcpy(ag->both_obs, b->obs, sizeof(float) * (size_t)B * D);
@@ -425,7 +478,9 @@ static void batch_stats(prism_agent *ag, const float *out) {
     const float vmin = ag->online.cfg.v_min, vmax = ag->online.cfg.v_max;
     for (int i = 0; i < B; i++) {
         double q, target;
-        if (N == 1) {
+        if (ag->act_taus) {
+            implicit_stats(ag, &q, &target, i);
+        } else if (N == 1) {
             q = out[(size_t)i * A + b->actions[i]];
             target = ag->targets[i];
         } else if (ag->taus) {
@@ -482,10 +537,13 @@ prism_status prism_agent_learn(prism_agent *ag) {
     /* The online forward on obs comes last (or is the first half of build_targets' 2B-row
      * forward): backward uses its saved activations. */
     const float *out = build_targets(ag);
-    if (!out) out = prism_nn_forward(&ag->online, b->obs, B);
+    if (!out)
+        out = ag->act_taus ? implicit_online_forward(ag) : prism_nn_forward(&ag->online, b->obs, B);
     const float *weights = ag->cfg.prioritized ? b->weights : NULL;
     double loss;
-    if (ag->taus)
+    if (ag->act_taus)
+        loss = implicit_loss(ag, out, weights);
+    else if (ag->taus)
         loss = quantile_loss(ag, out, weights);
     else if (N > 1)
         loss = prism_nn_loss_c51(out, b->actions, ag->target_probs, weights, B, A, N, ag->losses,

@@ -23,11 +23,27 @@ static void fill_uniform(float *x, size_t n, prism_rng *rng) {
     for (size_t i = 0; i < n; i++) x[i] = 2.0f * prism_rng_uniform_f(rng) - 1.0f;
 }
 
-enum { GC_BATCH = 4, FIT_BATCH = 32, FIT_STEPS = 300, RUN_STEPS = 300 };
+enum { GC_BATCH = 4, FIT_BATCH = 32, FIT_STEPS = 300, RUN_STEPS = 300, ENGINE_TAUS = 4 };
+
+/* A network for the engine checks at batch B. With the quantile embedding (the implicit head) it
+ * takes ENGINE_TAUS fractions per sample, drawn into taus (B * ENGINE_TAUS) and set on it, so
+ * that every check covers the embedding layer too. */
+static prism_status engine_net(prism_nn *net, const prism_nn_config *nc, int B, uint64_t seed,
+                               float *taus) {
+    const bool implicit = nc->quantile_embedding_dim > 0;
+    prism_status st = prism_nn_init_taus(net, nc, B, implicit ? ENGINE_TAUS : 1, seed);
+    if (st || !implicit) return st;
+    prism_rng rng;
+    prism_rng_seed(&rng, seed, PRISM_STREAM_TAUS);
+    for (int i = 0; i < B * ENGINE_TAUS; i++) taus[i] = prism_rng_uniform_f(&rng);
+    prism_nn_set_taus(net, taus, ENGINE_TAUS);
+    return PRISM_OK;
+}
 
 static prism_status gradcheck(const prism_nn_config *nc, uint64_t seed, prism_doctor_report *r) {
     prism_nn net;
-    prism_status st = prism_nn_init(&net, nc, GC_BATCH, seed);
+    float taus[GC_BATCH * ENGINE_TAUS];
+    prism_status st = engine_net(&net, nc, GC_BATCH, seed, taus);
     if (st) return st;
     prism_rng rng;
     prism_rng_seed(&rng, seed, PRISM_STREAM_ACTIONS);
@@ -59,15 +75,16 @@ static prism_status gradcheck(const prism_nn_config *nc, uint64_t seed, prism_do
 /* Outputs and gradients of the fast and naive kernels on one batch. */
 static prism_status naive_check(const prism_nn_config *nc, uint64_t seed, prism_doctor_report *r) {
     prism_nn fast, naive;
-    prism_status st = prism_nn_init(&fast, nc, FIT_BATCH, seed);
+    float taus[FIT_BATCH * ENGINE_TAUS];
+    prism_status st = engine_net(&fast, nc, FIT_BATCH, seed, taus);
     if (st) return st;
-    if ((st = prism_nn_init(&naive, nc, FIT_BATCH, seed))) {
+    if ((st = engine_net(&naive, nc, FIT_BATCH, seed, taus))) {
         prism_nn_free(&fast);
         return st;
     }
     prism_nn_set_naive(&naive, 1);
     const size_t nx = (size_t)FIT_BATCH * (size_t)fast.in_size;
-    const size_t no = (size_t)FIT_BATCH * (size_t)fast.out_size;
+    const size_t no = (size_t)prism_nn_rows(&fast, FIT_BATCH) * (size_t)fast.out_size;
     float *buf = prism_alloc(sizeof(float) * (nx + 2 * no));
     if (!buf) {
         st = prism_error(PRISM_ERR_NOMEM, "out of memory for the kernel check");
@@ -115,19 +132,25 @@ done:
 static prism_status overfit(const prism_nn_config *nc, const prism_agent_config *ac, uint64_t seed,
                             prism_doctor_report *r) {
     prism_nn net;
-    prism_status st = prism_nn_init(&net, nc, FIT_BATCH, seed);
+    float net_taus[FIT_BATCH * ENGINE_TAUS];
+    prism_status st = engine_net(&net, nc, FIT_BATCH, seed, net_taus);
     if (st) return st;
+    const bool implicit = nc->quantile_embedding_dim > 0;
     prism_optim opt;
     prism_optim_config oc = prism_optim_config_adam(1e-3f, (float)ac->adam_eps);
     if ((st = prism_optim_init(&opt, &oc, net.n_params))) {
         prism_nn_free(&net);
         return st;
     }
-    const int B = FIT_BATCH, A = nc->n_actions, N = nc->n_atoms > 1 ? nc->n_atoms : 1;
+    /* the implicit head's N quantiles are its ENGINE_TAUS rows per sample */
+    const int B = FIT_BATCH, A = nc->n_actions,
+              N = implicit          ? ENGINE_TAUS
+                  : nc->n_atoms > 1 ? nc->n_atoms
+                                    : 1;
     const size_t nx = (size_t)B * (size_t)net.in_size;
-    /* the quantile head learns N quantiles of a target that is one value per sample (all its
-     * N samples equal), so its loss can reach 0 too */
-    const bool quantile = ac->distributional && ac->head == PRISM_HEAD_QUANTILE;
+    /* the quantile heads learn N quantiles of a target that is one value per sample (all its
+     * N samples equal), so their loss can reach 0 too */
+    const bool quantile = ac->distributional && ac->head != PRISM_HEAD_C51;
     float *buf = prism_alloc(sizeof(float) * (nx + (size_t)B * (size_t)(5 * N + 1 + A * N)) +
                              sizeof(int32_t) * (size_t)B);
     if (!buf) {
@@ -148,7 +171,7 @@ static prism_status overfit(const prism_nn_config *nc, const prism_agent_config 
         tprobs[(size_t)b * N + prism_rng_below(&rng, (uint32_t)N)] = 1.0f; /* one-hot: min CE 0 */
         for (int j = 0; j < N; j++) {
             samples[(size_t)b * N + j] = targets[b];
-            taus[(size_t)b * N + j] = (float)((j + 0.5) / N);
+            taus[(size_t)b * N + j] = implicit ? net_taus[b * N + j] : (float)((j + 0.5) / N);
         }
     }
     double first = NAN, last = NAN;
@@ -157,14 +180,19 @@ static prism_status overfit(const prism_nn_config *nc, const prism_agent_config 
         double loss;
         if (quantile) {
             memset(dout, 0, sizeof(float) * (size_t)B * A * N);
+            /* quantile j of sample b: (b, a_b, j) in the quantile head's outputs, row b*N + j
+             * and column a_b in the implicit head's */
             for (int b = 0; b < B; b++)
-                memcpy(pred + (size_t)b * N, out + ((size_t)b * A + actions[b]) * N,
-                       sizeof(float) * (size_t)N);
+                for (int j = 0; j < N; j++)
+                    pred[(size_t)b * N + j] = out[implicit ? ((size_t)b * N + j) * A + actions[b]
+                                                           : ((size_t)b * A + actions[b]) * N + j];
             loss = prism_nn_loss_quantile(pred, taus, samples, NULL, B, N, N, (float)ac->kappa,
                                           NULL, dpred);
             for (int b = 0; b < B; b++)
-                memcpy(dout + ((size_t)b * A + actions[b]) * N, dpred + (size_t)b * N,
-                       sizeof(float) * (size_t)N);
+                for (int j = 0; j < N; j++)
+                    dout[implicit ? ((size_t)b * N + j) * A + actions[b]
+                                  : ((size_t)b * A + actions[b]) * N + j] =
+                        dpred[(size_t)b * N + j];
         } else if (N > 1) {
             loss = prism_nn_loss_c51(out, actions, tprobs, NULL, B, A, N, NULL, dout);
         } else {

@@ -223,14 +223,21 @@ static double huber_quantile(const double *values, const double *probs, int n, d
     return 0.5 * (lo + hi);
 }
 
-/* The quantile head on probe-distributional: each learned quantile theta_i of (s, a = 0), at
- * tau_i = (i + 1/2) / N, against the value the loss settles at (huber_quantile); the mean
- * distance over i is the check. Fractions in reverse order (a sign error in the loss's
- * indicator) mirror every quantile: the lower ones go up, the upper ones down. */
+/* The quantile and implicit heads on probe-distributional: each learned quantile theta_i of
+ * (s, a = 0), at tau_i = (i + 1/2) / N (the implicit head's K fractions), against the value the
+ * loss settles at (huber_quantile); the mean distance over i is the check. Fractions in reverse
+ * order (a sign error in the loss's indicator) mirror every quantile: the lower ones go up, the
+ * upper ones down. */
 static prism_status check_quantiles(const prism_probe *p, prism_agent *ag, const float *x, int s,
                                     double gamma, prism_doctor_report *r) {
-    const int N = ag->num_atoms;
+    /* the implicit head: its K fractions spread evenly, (i + 1/2) / K, one row each */
+    const bool implicit = ag->act_taus != NULL;
+    const int N = implicit ? ag->cfg.num_quantile_samples : ag->num_atoms;
+    const int A = ag->num_actions;
     PRISM_ASSERT(N <= MAX_ATOMS);
+    static float taus[MAX_ATOMS];
+    for (int j = 0; j < N; j++) taus[j] = (float)((j + 0.5) / N);
+    if (implicit) prism_nn_set_taus(&ag->online, taus, N);
     double values[8], probs[8];
     int n = prism_probe_distribution(p, s, 0, gamma, values, probs, 8);
     const bool resample = ag->cfg.noisy && !noise_is_fixed(ag);
@@ -239,7 +246,7 @@ static prism_status check_quantiles(const prism_probe *p, prism_agent *ag, const
     for (int k = 0; k < draws; k++) {
         if (resample) prism_nn_noise_resample(&ag->online);
         const float *out = prism_nn_forward(&ag->online, x, 1);
-        for (int j = 0; j < N; j++) got[j] += (double)out[j] / draws;
+        for (int j = 0; j < N; j++) got[j] += (double)out[implicit ? j * A : j] / draws;
     }
     double err = 0, first = 0, last = 0;
     for (int j = 0; j < N; j++) {
@@ -393,7 +400,7 @@ static prism_status examine(const prism_doctor_options *o, const prism_probe *p,
         else if (!st && p->distribution && ag.num_atoms > 1)
             st = check_distribution(p, &ag, x, s, c->gamma, r);
     }
-    if (!st && p->distribution && ag.num_atoms == 1)
+    if (!st && p->distribution && ag.num_atoms == 1 && !ag.taus)
         st = prism_doctor_report_check(
             r, p->env_id, "distribution", NAN, NAN, NAN, PRISM_DOCTOR_SKIP,
             "a scalar head learns only the mean (agent.distributional=false)");

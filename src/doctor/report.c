@@ -90,7 +90,7 @@ prism_status prism_doctor_config(const prism_doctor_options *o, const char *env_
     prism_status st = prism_preset_apply(out, o->preset ? o->preset : "dqn", env_id);
     if (st) return st;
     if (probe && (st = prism_config_apply(out, probe_overrides))) return st;
-    bool user_lr = false;
+    bool user_lr = false, user_init = false;
     for (int i = 0; i < o->n_sets; i++) {
         const char *kv = o->sets[i];
         const char *eq = strchr(kv, '=');
@@ -99,10 +99,18 @@ prism_status prism_doctor_config(const prism_doctor_options *o, const char *env_
         snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
         if ((st = prism_config_set(out, key, eq + 1))) return st;
         if (!strcmp(key, "agent.lr")) user_lr = true;
+        if (!strcmp(key, "agent.init")) user_init = true;
     }
     /* after the user's sets, so that --set agent.distributional=true gets it too */
     if (probe && out->agent_cfg.distributional && !user_lr &&
         (st = prism_config_set(out, "agent.lr", "1e-2")))
+        return st;
+    /* The implicit head multiplies the features by the embedding of tau. On probes whose only
+     * observation is 0, initialisers with zero biases (the presets' glorot_uniform) leave every
+     * hidden unit at exactly 0, where the ReLU passes no gradient: the features stay 0 and the
+     * quantiles cannot depend on tau. PyTorch's default init draws the biases too. */
+    if (probe && out->agent_cfg.distributional && out->agent_cfg.head == PRISM_HEAD_IMPLICIT &&
+        !user_init && (st = prism_config_set(out, "agent.init", "torch_default")))
         return st;
     return PRISM_OK;
 }

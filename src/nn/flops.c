@@ -15,6 +15,10 @@ static void layer(prism_nn_flops *f, int M, int N, int K, int reads_input) {
 }
 
 prism_nn_flops prism_nn_count_flops(const prism_nn_config *c, int B) {
+    return prism_nn_count_flops_taus(c, B, 1);
+}
+
+prism_nn_flops prism_nn_count_flops_taus(const prism_nn_config *c, int B, int T) {
     prism_nn_flops f = {0};
     int width, features_are_input = 0;
     if (c->conv_filters) {
@@ -32,8 +36,15 @@ prism_nn_flops prism_nn_count_flops(const prism_nn_config *c, int B) {
         width = c->hidden[i];
         features_are_input = 0;
     }
+    int rows = B;
+    if (c->quantile_embedding_dim > 0) {
+        /* the embedding reads cosines of the fractions: no input gradient below it */
+        layer(&f, B * T, width, c->quantile_embedding_dim, 1);
+        rows = B * T;
+        features_are_input = 0;
+    }
     /* the head (advantages when dueling) and the value stream read the same features */
-    layer(&f, B, c->n_actions * c->n_atoms, width, features_are_input);
-    if (c->dueling) layer(&f, B, c->n_atoms, width, features_are_input);
+    layer(&f, rows, c->n_actions * c->n_atoms, width, features_are_input);
+    if (c->dueling) layer(&f, rows, c->n_atoms, width, features_are_input);
     return f;
 }

@@ -13,7 +13,7 @@
 /* Scratch for one double forward: two activation buffers, plus an optional record of the ReLU
  * pattern (one byte per ReLU unit over the whole batch) to detect kink crossings. */
 typedef struct f64_ctx {
-    double *a, *b; /* (B, maxw) */
+    double *a, *b, *c; /* (R, maxw), R the output rows; c only with the quantile embedding */
     size_t maxw;
     unsigned char *mask; /* NULL or (n_relu) */
     size_t n_relu;
@@ -34,6 +34,11 @@ static size_t ctx_sizes(const prism_nn *net, int B, size_t *n_relu) {
     }
     if ((size_t)net->out_size > maxw) maxw = (size_t)net->out_size;
     *n_relu = relu * (size_t)B;
+    const size_t E = (size_t)net->cfg.quantile_embedding_dim;
+    if (E > 0) {
+        maxw = E > maxw ? E : maxw;
+        *n_relu += (size_t)prism_nn_rows(net, B) * (size_t)im->embed.out; /* phi's ReLU */
+    }
     return maxw;
 }
 
@@ -76,6 +81,24 @@ static void layer_norm_f64(double *y, const double *th, size_t g, size_t b, size
         for (int i = 0; i < D; i++)
             yr[i] = (yr[i] - m) * rs * th[g + (size_t)i] + th[b + (size_t)i];
     }
+}
+
+/* The context's buffers, (R, maxw) each; 0 on success. */
+static int ctx_alloc(f64_ctx *cx, const prism_nn *net, int B, size_t maxw) {
+    const size_t n = maxw * (size_t)prism_nn_rows(net, B);
+    cx->a = prism_alloc(sizeof(double) * n);
+    cx->b = prism_alloc(sizeof(double) * n);
+    if (net->cfg.quantile_embedding_dim > 0) cx->c = prism_alloc(sizeof(double) * n);
+    return !cx->a || !cx->b || (net->cfg.quantile_embedding_dim > 0 && !cx->c);
+}
+
+static void ctx_free(f64_ctx *cx) {
+    prism_free(cx->a), prism_free(cx->b), prism_free(cx->c);
+}
+
+static prism_status nomem_f64(f64_ctx *cx) {
+    ctx_free(cx);
+    return prism_error(PRISM_ERR_NOMEM, "nn: out of memory for the double-precision forward");
 }
 
 static void forward_f64(const prism_nn *net, const double *th, const float *x, int B, double *out,
@@ -121,16 +144,32 @@ static void forward_f64(const prism_nn *net, const double *th, const float *x, i
         double *t = cur;
         cur = nxt, nxt = t;
     }
-    const int A = c->n_actions, N = c->n_atoms;
+    const int A = c->n_actions, N = c->n_atoms, E = c->quantile_embedding_dim;
+    const int R = prism_nn_rows(net, B);
+    if (E > 0) {
+        /* cosines into nxt, phi into c, then the features times phi into nxt */
+        const int T = im->n_taus, K = im->embed.out;
+        for (int r = 0; r < R; r++)
+            for (int i = 0; i < E; i++)
+                nxt[(size_t)r * E + i] =
+                    cos(3.14159265358979323846 * (i + 1) * (double)im->taus[r]);
+        dense_f64(net, &im->embed, th, nxt, cx->c, R);
+        relu_record(cx->c, (size_t)R * (size_t)K, cx, &k);
+        for (int r = 0; r < R; r++)
+            for (int i = 0; i < K; i++)
+                nxt[(size_t)r * K + i] = cur[(size_t)(r / T) * K + i] * cx->c[(size_t)r * K + i];
+        double *t = cur;
+        cur = nxt, nxt = t;
+    }
     const nn_dense *head = &im->dense[im->n_hidden];
     if (!c->dueling) {
-        dense_f64(net, head, th, cur, out, B);
+        dense_f64(net, head, th, cur, out, R);
         return;
     }
     /* Dueling: adv into out, value into nxt, then combine in place. */
-    dense_f64(net, head, th, cur, out, B);
-    dense_f64(net, &im->dense[im->n_hidden + 1], th, cur, nxt, B);
-    for (int n = 0; n < B; n++)
+    dense_f64(net, head, th, cur, out, R);
+    dense_f64(net, &im->dense[im->n_hidden + 1], th, cur, nxt, R);
+    for (int n = 0; n < R; n++)
         for (int i = 0; i < N; i++) {
             double *o = out + (size_t)n * A * N, s = 0;
             for (int a = 0; a < A; a++) s += o[a * N + i];
@@ -143,17 +182,16 @@ prism_status prism_nn_forward_f64(const prism_nn *net, const float *x, int B, do
     PRISM_ASSERT(B >= 1);
     size_t n_relu, maxw = ctx_sizes(net, B, &n_relu);
     f64_ctx cx = {0};
-    cx.a = prism_alloc(sizeof(double) * maxw * (size_t)B);
-    cx.b = prism_alloc(sizeof(double) * maxw * (size_t)B);
+    if (ctx_alloc(&cx, net, B, maxw)) return nomem_f64(&cx);
     double *th = prism_alloc(sizeof(double) * net->n_params);
     prism_status st = PRISM_OK;
-    if (!cx.a || !cx.b || !th) {
+    if (!th) {
         st = prism_error(PRISM_ERR_NOMEM, "nn: out of memory for the double-precision forward");
     } else {
         for (size_t i = 0; i < net->n_params; i++) th[i] = (double)net->params[i];
         forward_f64(net, th, x, B, out, &cx);
     }
-    prism_free(cx.a), prism_free(cx.b), prism_free(th);
+    ctx_free(&cx), prism_free(th);
     return st;
 }
 
@@ -162,17 +200,16 @@ prism_status prism_nn_gradcheck(prism_nn *net, const float *x, int B, const floa
                                 prism_nn_gradcheck_result *res) {
     PRISM_ASSERT(B >= 1 && B <= net->max_batch && h > 0 && checks_per_tensor > 0);
     memset(res, 0, sizeof *res);
-    const size_t O = (size_t)B * (size_t)net->out_size;
+    const size_t O = (size_t)prism_nn_rows(net, B) * (size_t)net->out_size;
     size_t n_relu, maxw = ctx_sizes(net, B, &n_relu);
     f64_ctx cx = {0};
-    cx.a = prism_alloc(sizeof(double) * maxw * (size_t)B);
-    cx.b = prism_alloc(sizeof(double) * maxw * (size_t)B);
+    int ctx_failed = ctx_alloc(&cx, net, B, maxw);
     double *th = prism_alloc(sizeof(double) * net->n_params);
     double *out = prism_alloc(sizeof(double) * O);
     float *pr = prism_alloc(sizeof(float) * O);
     unsigned char *m0 = prism_alloc(n_relu + 1), *m1 = prism_alloc(n_relu + 1);
     prism_status st = PRISM_OK;
-    if (!cx.a || !cx.b || !th || !out || !pr || !m0 || !m1) {
+    if (ctx_failed || !th || !out || !pr || !m0 || !m1) {
         st = prism_error(PRISM_ERR_NOMEM, "nn gradcheck: out of memory for scratch");
         goto done;
     }
@@ -223,7 +260,7 @@ prism_status prism_nn_gradcheck(prism_nn *net, const float *x, int B, const floa
         }
     }
 done:
-    prism_free(cx.a), prism_free(cx.b), prism_free(th), prism_free(out), prism_free(pr);
+    ctx_free(&cx), prism_free(th), prism_free(out), prism_free(pr);
     prism_free(m0), prism_free(m1);
     return st;
 }

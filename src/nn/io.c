@@ -12,11 +12,14 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "prism's file formats are little-endian");
 
 #define NN_MAGIC "PRISMNN"
-/* Version 2 adds two config words (layer_norm, layer_norm_eps); a network without LayerNorm is
- * still written as version 1, so its files stay byte for byte what they were. */
-#define NN_VERSION    2u
-#define CFG_FIELDS    26 /* 32-bit words in the config section of version 2 */
-#define CFG_FIELDS_V1 24 /* ... and of version 1 (read as layer_norm 0) */
+/* Version 2 adds two config words (layer_norm, layer_norm_eps), version 3 one more
+ * (quantile_embedding_dim). Each network is written in the oldest version that holds it (no
+ * LayerNorm and no embedding: version 1), so older networks' files stay byte for byte what they
+ * were. */
+#define NN_VERSION    3u
+#define CFG_FIELDS    27 /* 32-bit words in the config section of version 3 */
+#define CFG_FIELDS_V2 26 /* ... of version 2 (read as quantile_embedding_dim 0) */
+#define CFG_FIELDS_V1 24 /* ... and of version 1 (read as layer_norm 0 too) */
 #define OPT_FIELDS    10 /* 32-bit words in the optimizer config section */
 
 /* A writer that checksums what it writes. */
@@ -51,7 +54,13 @@ static void config_words(const prism_nn_config *c, uint32_t *o) {
     o[k++] = (uint32_t)(c->layer_norm != 0);
     float ln_eps = c->layer_norm ? c->layer_norm_eps : 0.0f;
     memcpy(&o[k++], &ln_eps, 4);
+    o[k++] = (uint32_t)c->quantile_embedding_dim;
     PRISM_ASSERT(k == CFG_FIELDS);
+}
+
+/* The config words of a file version (1..NN_VERSION). */
+static size_t cfg_fields(uint32_t version) {
+    return version == 1u ? CFG_FIELDS_V1 : version == 2u ? CFG_FIELDS_V2 : CFG_FIELDS;
 }
 
 static void optim_words(const prism_optim_config *c, uint32_t *o) {
@@ -68,10 +77,10 @@ prism_status prism_nn_write(const prism_nn *net, const prism_optim *opt, FILE *f
     wr w = {f, 0, 0};
     uint32_t cfg[CFG_FIELDS];
     put(&w, NN_MAGIC, 8); /* 7 letters and the terminating NUL */
-    uint32_t version = net->cfg.layer_norm ? NN_VERSION : 1u;
+    uint32_t version = net->cfg.quantile_embedding_dim ? 3u : net->cfg.layer_norm ? 2u : 1u;
     put_u32(&w, version);
     config_words(&net->cfg, cfg);
-    put(&w, cfg, sizeof(uint32_t) * (version == 1u ? CFG_FIELDS_V1 : CFG_FIELDS));
+    put(&w, cfg, sizeof(uint32_t) * cfg_fields(version));
     uint64_t P = net->n_params;
     put(&w, &P, 8);
     put(&w, net->params, sizeof(float) * net->n_params);
@@ -128,14 +137,13 @@ prism_status prism_nn_read(prism_nn *net, prism_optim *opt, FILE *f, const char 
                            "prism_nn_save",
                            what);
     if ((st = get(&r, &version, 4))) return st;
-    if (version != NN_VERSION && version != 1u)
+    if (version < 1u || version > NN_VERSION)
         return prism_error(PRISM_ERR_CORRUPT,
-                           "%s: network file version %u, this prism reads versions 1 and %u; "
+                           "%s: network file version %u, this prism reads versions 1 to %u; "
                            "re-create it with this version",
                            what, version, NN_VERSION);
     memset(cfg, 0, sizeof cfg);
-    if ((st = get(&r, cfg, sizeof(uint32_t) * (version == 1u ? CFG_FIELDS_V1 : CFG_FIELDS))))
-        return st;
+    if ((st = get(&r, cfg, sizeof(uint32_t) * cfg_fields(version)))) return st;
     config_words(&net->cfg, mine);
     for (int i = 0; i < CFG_FIELDS; i++)
         if (cfg[i] != mine[i])

@@ -117,6 +117,18 @@ prism_status prism_nn_config_check(const prism_nn_config *c) {
         return prism_error(PRISM_ERR_INVALID,
                            "nn config: layer_norm_eps %g must be in (0, 1) (PyTorch: 1e-5)",
                            (double)c->layer_norm_eps);
+    if (c->quantile_embedding_dim < 0 || c->quantile_embedding_dim > 4096)
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: quantile_embedding_dim %d must be in 0..4096 (Dopamine: 64)",
+                           c->quantile_embedding_dim);
+    if (c->quantile_embedding_dim > 0 && c->n_atoms != 1)
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: the quantile embedding gives one output per action and "
+                           "fraction; set n_atoms to 1 (got %d)",
+                           c->n_atoms);
+    if (c->quantile_embedding_dim > 0 && c->layer_norm)
+        return prism_error(PRISM_ERR_INVALID, "nn config: layer_norm does not combine with the "
+                                              "quantile embedding; turn one of them off");
     return PRISM_OK;
 }
 
@@ -235,11 +247,23 @@ void prism_nn_free(prism_nn *net) {
 
 prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_batch,
                            uint64_t seed) {
+    return prism_nn_init_taus(net, cfg, max_batch, 1, seed);
+}
+
+prism_status prism_nn_init_taus(prism_nn *net, const prism_nn_config *cfg, int max_batch,
+                                int max_taus, uint64_t seed) {
     memset(net, 0, sizeof *net);
     prism_status st = prism_nn_config_check(cfg);
     if (st) return st;
     if (max_batch < 1 || max_batch > (1 << 16))
         return prism_error(PRISM_ERR_INVALID, "nn: max_batch %d must be in 1..65536", max_batch);
+    const int E = cfg->quantile_embedding_dim;
+    if (max_taus < 1 || (E == 0 && max_taus != 1) || (long long)max_batch * max_taus > (1 << 16))
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn: max_taus %d must be 1 without the quantile embedding, and "
+                           "max_batch * max_taus at most 65536 with it",
+                           max_taus);
+    net->max_taus = max_taus;
     nn_blas_single_thread();
     if ((st = nn_blas_check_address_space())) return st;
     net->cfg = *cfg;
@@ -247,14 +271,15 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     net->in_size = prism_nn_config_in_size(cfg);
     net->out_size = prism_nn_config_out_size(cfg);
     net->impl = prism_calloc(1, sizeof *net->impl);
-    net->tensors = prism_calloc(6 * (PRISM_NN_MAX_HIDDEN + 3), sizeof *net->tensors);
+    net->tensors = prism_calloc(6 * (PRISM_NN_MAX_HIDDEN + 4), sizeof *net->tensors);
     if (!net->impl || !net->tensors) goto nomem;
     prism_nn_impl *im = net->impl;
 
     /* Parameter layout, in forward order: conv, hidden dense layers, head. */
     size_t off = 0;
     int width = net->in_size;
-    const int B = max_batch, A = cfg->n_actions, N = cfg->n_atoms;
+    /* B rows below the embedding, R = B * max_taus from it to the outputs */
+    const int B = max_batch, A = cfg->n_actions, N = cfg->n_atoms, R = max_batch * max_taus;
     if (cfg->conv_filters > 0) {
         int pad = cfg->conv_padding == PRISM_NN_PAD_SAME;
         im->has_conv = 1;
@@ -277,6 +302,10 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
         width = cfg->hidden[i];
         if (width > maxw) maxw = width;
         if (width > max_in) max_in = width;
+    }
+    if (E > 0) {
+        add_dense(net, &im->embed, &off, "tau_embed", E, width, 0, 1);
+        if (E > max_in) max_in = E;
     }
     if (cfg->dueling) {
         add_dense(net, &im->dense[cfg->n_hidden], &off, "head.adv", width, A * N, cfg->noisy, 0);
@@ -304,14 +333,15 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
-        need += PIECE((size_t)B * (size_t)d->out);
+        need += PIECE((size_t)(i < im->n_hidden ? B : R) * (size_t)d->out);
         if (d->ln) need += PIECE((size_t)B * (size_t)d->out) + 2 * PIECE(B);
         if (d->noisy)
             need += PIECE(d->in) + PIECE(d->out) + 2 * PIECE((size_t)d->out * (size_t)d->in) +
                     2 * PIECE(d->out);
     }
-    need += PIECE((size_t)B * (size_t)A * (size_t)N) * 2 + PIECE((size_t)B * (size_t)N) +
-            2 * PIECE((size_t)B * (size_t)maxw) + PIECE(A) + PIECE(nn_gemm_pack_size(max_in));
+    if (E > 0) need += PIECE((size_t)R * (size_t)E) + 3 * PIECE((size_t)R * (size_t)width);
+    need += PIECE((size_t)R * (size_t)A * (size_t)N) * 2 + PIECE((size_t)R * (size_t)N) +
+            2 * PIECE((size_t)R * (size_t)maxw) + PIECE(A) + PIECE(nn_gemm_pack_size(max_in));
     im->block = prism_calloc(need, sizeof(float));
     if (!im->block) goto nomem;
     float *cur = im->block;
@@ -328,7 +358,7 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
     }
     for (int i = 0; i < im->n_dense; i++) {
         nn_dense *d = &im->dense[i];
-        d->y = TAKE((size_t)B * (size_t)d->out);
+        d->y = TAKE((size_t)(i < im->n_hidden ? B : R) * (size_t)d->out);
         if (d->ln) {
             d->z = TAKE((size_t)B * (size_t)d->out);
             d->ln_mean = TAKE(B);
@@ -343,11 +373,17 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
             cur += PIECE(d->out); /* db scratch lives right after b_eff */
         }
     }
-    im->out = TAKE((size_t)B * (size_t)A * (size_t)N);
-    im->dhead = TAKE((size_t)B * (size_t)A * (size_t)N);
-    im->dval = TAKE((size_t)B * (size_t)N);
-    im->dbuf[0] = TAKE((size_t)B * (size_t)maxw);
-    im->dbuf[1] = TAKE((size_t)B * (size_t)maxw);
+    if (E > 0) {
+        im->cosines = TAKE((size_t)R * (size_t)E);
+        im->embed.y = TAKE((size_t)R * (size_t)width);
+        im->prod = TAKE((size_t)R * (size_t)width);
+        im->dphi = TAKE((size_t)R * (size_t)width);
+    }
+    im->out = TAKE((size_t)R * (size_t)A * (size_t)N);
+    im->dhead = TAKE((size_t)R * (size_t)A * (size_t)N);
+    im->dval = TAKE((size_t)R * (size_t)N);
+    im->dbuf[0] = TAKE((size_t)R * (size_t)maxw);
+    im->dbuf[1] = TAKE((size_t)R * (size_t)maxw);
     im->q1 = TAKE(A);
     im->pack = TAKE(nn_gemm_pack_size(max_in));
 #undef TAKE
@@ -364,8 +400,11 @@ prism_status prism_nn_init(prism_nn *net, const prism_nn_config *cfg, int max_ba
         if (cfg->layer_norm)
             init_layer_norm(net->params, im->conv_lg, im->conv_lb, cfg->conv_filters);
     }
-    for (int i = 0; i < im->n_dense; i++)
+    for (int i = 0; i < im->n_dense; i++) {
+        /* the embedding comes after the hidden layers, in parameter and initialisation order */
+        if (i == im->n_hidden && E > 0 && (st = init_dense(net, &im->embed, &rng))) goto fail;
         if ((st = init_dense(net, &im->dense[i], &rng))) goto fail;
+    }
     prism_rng_seed(&net->noise_rng, seed, PRISM_STREAM_NOISY);
     prism_nn_noise_resample(net);
     return PRISM_OK;
@@ -383,7 +422,8 @@ static int config_equal(const prism_nn_config *a, const prism_nn_config *b) {
         a->conv_filters != b->conv_filters ||
         (a->conv_filters && a->conv_padding != b->conv_padding) || a->n_hidden != b->n_hidden ||
         a->n_actions != b->n_actions || a->n_atoms != b->n_atoms || !a->dueling != !b->dueling ||
-        !a->noisy != !b->noisy || !a->layer_norm != !b->layer_norm)
+        !a->noisy != !b->noisy || !a->layer_norm != !b->layer_norm ||
+        a->quantile_embedding_dim != b->quantile_embedding_dim)
         return 0;
     for (int i = 0; i < a->n_hidden; i++)
         if (a->hidden[i] != b->hidden[i]) return 0;
@@ -404,6 +444,16 @@ void prism_nn_set_eval(prism_nn *net, int eval_mode) {
 }
 void prism_nn_set_naive(prism_nn *net, int naive) {
     net->naive = naive != 0;
+}
+
+void prism_nn_set_taus(prism_nn *net, const float *taus, int T) {
+    PRISM_ASSERT(net->cfg.quantile_embedding_dim > 0 && taus && T >= 1 && T <= net->max_taus);
+    net->impl->taus = taus;
+    net->impl->n_taus = T;
+}
+
+int prism_nn_rows(const prism_nn *net, int B) {
+    return net->cfg.quantile_embedding_dim > 0 ? B * net->impl->n_taus : B;
 }
 
 /* dst[0..n) = f(e), e ~ N(0, 1), keeping BOTH normals of each polar pair (prism_rng_normal
@@ -652,6 +702,30 @@ static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *d
     }
 }
 
+/* The quantile embedding: phi = ReLU(cos(pi i tau) W^T + b) for the B*T fractions, one batched
+ * product, then each sample's features feat (B, K) times each of its T rows of phi. Returns the
+ * head's input (B*T, K). */
+static const float *embed_forward(prism_nn *net, const float *feat, int B) {
+    prism_nn_impl *im = net->impl;
+    PRISM_ASSERT(im->taus); /* prism_nn_set_taus first */
+    const int T = im->n_taus, R = B * T;
+    im->feat = feat;
+    nn_tau_cosines(im->cosines, im->taus, R, net->cfg.quantile_embedding_dim);
+    dense_forward(net, &im->embed, im->cosines, R);
+    nn_tau_product_forward(im->prod, feat, im->embed.y, B, T, im->embed.out);
+    return im->prod;
+}
+
+/* Its backward: dh (B*T, K) is the head input's gradient; the features' gradient goes to dfeat
+ * (B, K) (NULL: nothing below needs it); the embedding's weights accumulate theirs. */
+static void embed_backward(prism_nn *net, float *dfeat, const float *dh, int B, int overwrite) {
+    prism_nn_impl *im = net->impl;
+    const int T = im->n_taus, R = B * T, K = im->embed.out;
+    nn_tau_product_backward(im->dphi, dfeat, dh, im->feat, im->embed.y, B, T, K);
+    nn_relu_backward(im->dphi, im->embed.y, (size_t)R * (size_t)K);
+    dense_backward(net, &im->embed, NULL, im->dphi, R, overwrite);
+}
+
 const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
     PRISM_ASSERT(B >= 1 && B <= net->max_batch);
     prism_nn_impl *im = net->impl;
@@ -687,16 +761,18 @@ const float *prism_nn_forward(prism_nn *net, const float *x, int B) {
         in = im->dense[i].y;
     }
     const int A = c->n_actions, N = c->n_atoms;
+    const int R = prism_nn_rows(net, B); /* rows from here on */
+    if (c->quantile_embedding_dim > 0) in = embed_forward(net, in, B);
     nn_dense *head = &im->dense[im->n_hidden];
-    dense_forward(net, head, in, B);
+    dense_forward(net, head, in, R);
     if (!c->dueling) {
-        memcpy(im->out, head->y, sizeof(float) * (size_t)B * (size_t)A * (size_t)N);
+        memcpy(im->out, head->y, sizeof(float) * (size_t)R * (size_t)A * (size_t)N);
         return im->out;
     }
     nn_dense *val = &im->dense[im->n_hidden + 1];
-    dense_forward(net, val, in, B);
+    dense_forward(net, val, in, R);
     /* out[a][i] = V[i] + Adv[a][i] - mean_a Adv[a][i] (per atom). */
-    for (int n = 0; n < B; n++) {
+    for (int n = 0; n < R; n++) {
         const float *adv = head->y + (size_t)n * A * N, *v = val->y + (size_t)n * N;
         float *o = im->out + (size_t)n * A * N;
         for (int i = 0; i < N; i++) {
@@ -732,17 +808,18 @@ static void backward(prism_nn *net, const float *dout, int B, int overwrite) {
                 memset(g + im->dense[l].lb, 0, sizeof(float) * (size_t)im->dense[l].out);
             }
     }
-    const int A = c->n_actions, N = c->n_atoms;
-    int first_dense_needs_dx = im->has_conv;
+    const int A = c->n_actions, N = c->n_atoms, E = c->quantile_embedding_dim;
+    const int R = prism_nn_rows(net, B);
     nn_dense *head = &im->dense[im->n_hidden];
-    /* d(head input), (B, width), lands in dbuf[0] (NULL when nothing below needs it). */
-    int need_dx = im->n_hidden > 0 || first_dense_needs_dx;
+    /* d(head input), (R, width), lands in dbuf[0] (NULL when nothing below needs it). */
+    const int below_embed = im->n_hidden > 0 || im->has_conv;
+    int need_dx = below_embed || E > 0;
     float *dfeat = need_dx ? im->dbuf[0] : NULL;
     if (!c->dueling) {
-        dense_backward(net, head, dfeat, dout, B, overwrite);
+        dense_backward(net, head, dfeat, dout, R, overwrite);
     } else {
         nn_dense *val = &im->dense[im->n_hidden + 1];
-        for (int n = 0; n < B; n++) {
+        for (int n = 0; n < R; n++) {
             const float *d = dout + (size_t)n * A * N;
             float *da = im->dhead + (size_t)n * A * N, *dv = im->dval + (size_t)n * N;
             for (int i = 0; i < N; i++) {
@@ -753,14 +830,18 @@ static void backward(prism_nn *net, const float *dout, int B, int overwrite) {
                 for (int a = 0; a < A; a++) da[a * N + i] = d[a * N + i] - mean;
             }
         }
-        dense_backward(net, head, dfeat, im->dhead, B, overwrite);
-        dense_backward(net, val, need_dx ? im->dbuf[1] : NULL, im->dval, B, overwrite);
+        dense_backward(net, head, dfeat, im->dhead, R, overwrite);
+        dense_backward(net, val, need_dx ? im->dbuf[1] : NULL, im->dval, R, overwrite);
         if (need_dx) {
-            size_t n = (size_t)B * (size_t)head->in;
+            size_t n = (size_t)R * (size_t)head->in;
             nn_add(im->dbuf[0], im->dbuf[1], n);
         }
     }
     int cur = 0;
+    if (E > 0) {
+        embed_backward(net, below_embed ? im->dbuf[1] : NULL, im->dbuf[0], B, overwrite);
+        cur = 1;
+    }
     for (int l = im->n_hidden - 1; l >= 0; l--) {
         nn_dense *d = &im->dense[l];
         if (d->ln && !net->naive) /* the ReLU's mask applied as dy is read */
@@ -815,7 +896,16 @@ void prism_nn_backward_into(prism_nn *net, const float *dout, int B) {
 void prism_nn_q(prism_nn *net, const float *x, int B, float *q) {
     const float *out = prism_nn_forward(net, x, B);
     const prism_nn_config *c = &net->cfg;
-    if (c->n_atoms == 1)
+    if (c->quantile_embedding_dim > 0) {
+        /* the mean over each sample's T quantiles, in double */
+        const int T = net->impl->n_taus, A = c->n_actions;
+        for (int b = 0; b < B; b++)
+            for (int a = 0; a < A; a++) {
+                double s = 0;
+                for (int t = 0; t < T; t++) s += (double)out[((size_t)b * T + t) * A + a];
+                q[(size_t)b * A + a] = (float)(s / T);
+            }
+    } else if (c->n_atoms == 1)
         memcpy(q, out, sizeof(float) * (size_t)B * (size_t)c->n_actions);
     else
         prism_nn_q_from_logits(q, out, B, c->n_actions, c->n_atoms, c->v_min, c->v_max);

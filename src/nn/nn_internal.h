@@ -55,7 +55,15 @@ struct prism_nn_impl {
     float *q1;   /* (A) batch-1 Q scratch */
     float *pack; /* nn_gemm_pack_size(widest dense input) floats: the forward's packed input */
     int last_b;  /* B of the last forward, 0 before any */
-    void *block; /* the one activation allocation */
+    /* the quantile embedding (cfg.quantile_embedding_dim > 0), else unused */
+    nn_dense embed;    /* E -> K dense + ReLU: phi (B*T, K) in embed.y */
+    float *cosines;    /* (B*T, E) the embedding's input */
+    float *prod;       /* (B*T, K) features times phi: the head's input */
+    float *dphi;       /* (B*T, K) */
+    const float *feat; /* (B, K) the features of the last forward */
+    const float *taus; /* (B, T) caller-owned (prism_nn_set_taus) */
+    int n_taus;        /* T */
+    void *block;       /* the one activation allocation */
 };
 
 /* ---- kernels (kernels.c) -------------------------------------------------------------------
@@ -241,6 +249,16 @@ static inline void nn_relu_backward(float *restrict dy, const float *restrict y,
         for (int j = 0; j < 16; j++) dy[i + j] = y[i + j] > 0.0f ? dy[i + j] : 0.0f;
     for (; i < n; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
+
+/* ---- the implicit quantile embedding (tau_embed.c) -------------------------------------------
+ * cosines (R, E) = cos(pi i tau_r), i = 1..E, for R fractions taus (R). */
+void nn_tau_cosines(float *cosines, const float *taus, int R, int E);
+/* h (B*T, K): row b*T + t = feat[b] (K) * phi[b*T + t] (K), elementwise. */
+void nn_tau_product_forward(float *h, const float *feat, const float *phi, int B, int T, int K);
+/* Its backward for dh (B*T, K): dphi (B*T, K) = dh * feat[b] (overwritten), dfeat (B, K) =
+ * sum_t dh * phi (overwritten; NULL: skipped, when nothing below needs it). */
+void nn_tau_product_backward(float *dphi, float *dfeat, const float *dh, const float *feat,
+                             const float *phi, int B, int T, int K);
 
 /* f(e) = sgn(e) sqrt(|e|) (Fortunato et al.). */
 float nn_noise_f(double e);

@@ -130,6 +130,8 @@ static void visit(field_io *x, prism_run_state *s) {
     io_rng(x, "agent.explore_rng", &g->explore_rng);
     io_rng(x, "agent.replay_rng", &g->replay_rng);
     io_rng(x, "agent.eval_rng", &g->eval_rng);
+    /* only with the implicit head, so that other runs write what they always did */
+    if (g->act_taus) io_rng(x, "agent.tau_rng", &g->tau_rng);
     prism_agent_stats *t = &g->stats;
     io_i64(x, "agent.stats.updates", &t->updates);
     io_f64(x, "agent.stats.loss_sum", &t->loss_sum);
@@ -457,6 +459,7 @@ prism_status prism_checkpoint_load_file(const char *path, prism_run_state *s) {
         s->agent.explore_rng = back->agent.explore_rng;
         s->agent.replay_rng = back->agent.replay_rng;
         s->agent.eval_rng = back->agent.eval_rng;
+        s->agent.tau_rng = back->agent.tau_rng;
         s->env.random = back->env.random;
         s->eval_env.random = back->eval_env.random;
         if (eps) {

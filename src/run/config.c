@@ -71,7 +71,12 @@ static bool key_used(const key_spec *k, const prism_config *c) {
     if (pqn_key(k->name)) return a->kind == PRISM_AGENT_PQN;
     /* C51 was the only distributional head before agent.head existed */
     if (!strcmp(k->name, "agent.head")) return a->head != PRISM_HEAD_C51;
-    if (!strcmp(k->name, "agent.kappa")) return a->distributional && a->head == PRISM_HEAD_QUANTILE;
+    if (!strcmp(k->name, "agent.kappa")) return a->distributional && a->head != PRISM_HEAD_C51;
+    if (!strcmp(k->name, "agent.num_tau_samples") ||
+        !strcmp(k->name, "agent.num_tau_prime_samples") ||
+        !strcmp(k->name, "agent.num_quantile_samples") ||
+        !strcmp(k->name, "agent.quantile_embedding_dim"))
+        return a->distributional && a->head == PRISM_HEAD_IMPLICIT;
     if (!strncmp(k->name, "agent.munchausen", 16)) return a->munchausen;
     return true;
 }
@@ -198,15 +203,26 @@ static const key_spec keys[] = {
      "pqn: treat a time-limit truncation as a termination (no bootstrap), as CleanRL's pqn.py "
      "and the PQN authors' code do",
      IDENTITY_IF_USED},
-    {"agent.head", K_ENUM, A(head), 0, 0, 0, 0, "c51 quantile",
-     "the head agent.distributional turns on: c51 (categorical, cross-entropy) or quantile "
-     "(QR-DQN: num_atoms quantiles, quantile Huber loss)",
+    {"agent.head", K_ENUM, A(head), 0, 0, 0, 0, "c51 quantile implicit",
+     "the head agent.distributional turns on: c51 (categorical, cross-entropy), quantile "
+     "(QR-DQN: num_atoms quantiles, quantile Huber loss) or implicit (IQN: sampled fractions "
+     "through a cosine embedding, quantile Huber loss)",
      IDENTITY_IF_USED},
     {"agent.kappa", K_DOUBLE, A(kappa), 0, 0, 1e-6, BIG, NULL,
-     "quantile Huber loss threshold (quantile head)", IDENTITY_IF_USED},
+     "quantile Huber loss threshold (quantile and implicit heads)", IDENTITY_IF_USED},
+    {"agent.num_tau_samples", K_INT, A(num_tau_samples), 0, 0, 1, 1024, NULL,
+     "implicit head: fractions N drawn per sample for the online quantiles", IDENTITY_IF_USED},
+    {"agent.num_tau_prime_samples", K_INT, A(num_tau_prime_samples), 0, 0, 1, 1024, NULL,
+     "implicit head: fractions N' drawn per sample for the target quantiles", IDENTITY_IF_USED},
+    {"agent.num_quantile_samples", K_INT, A(num_quantile_samples), 0, 0, 1, 1024, NULL,
+     "implicit head: fractions K whose mean quantile is Q, to act and to choose the next action",
+     IDENTITY_IF_USED},
+    {"agent.quantile_embedding_dim", K_INT, A(quantile_embedding_dim), 0, 0, 1, 4096, NULL,
+     "implicit head: cosines of the fraction's embedding (n in cos(pi i tau), i = 1..n)",
+     IDENTITY_IF_USED},
     {"agent.munchausen", K_BOOL, A(munchausen), 0, 0, 0, 0, NULL,
-     "Munchausen target (M-DQN): scaled log-policy bonus and soft bootstrap; scalar head, "
-     "no double Q",
+     "Munchausen target (M-DQN, M-IQN): scaled log-policy bonus and soft bootstrap; scalar or "
+     "implicit head, no double Q",
      IDENTITY_IF_USED},
     {"agent.munchausen_tau", K_DOUBLE, A(munchausen_tau), 0, 0, 1e-6, BIG, NULL,
      "Munchausen entropy temperature tau (policy softmax(Q / tau))", IDENTITY_IF_USED},
@@ -298,6 +314,11 @@ void prism_config_defaults(prism_config *c) {
     a->lr_anneal = true;
     a->head = PRISM_HEAD_C51;
     a->kappa = 1.0;
+    /* Dopamine's implicit quantile agent and Revisiting Rainbow's classic-control gin files */
+    a->num_tau_samples = 32;
+    a->num_tau_prime_samples = 32;
+    a->num_quantile_samples = 32;
+    a->quantile_embedding_dim = 64;
     /* Vieillard et al. 2020's values */
     a->munchausen_tau = 0.03;
     a->munchausen_alpha = 0.9;

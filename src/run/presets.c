@@ -96,7 +96,12 @@ typedef struct flavour {
     const char *refused;
 } flavour;
 
-#define QUANTILE   "agent.distributional=true agent.head=quantile agent.kappa=1"
+#define QUANTILE "agent.distributional=true agent.head=quantile agent.kappa=1"
+/* The implicit_* gin files (classic control and MinAtar): N = N' = K = 32, embedding 64. */
+#define IMPLICIT                                                                                   \
+    "agent.distributional=true agent.head=implicit agent.kappa=1 agent.num_tau_samples=32 "        \
+    "agent.num_tau_prime_samples=32 agent.num_quantile_samples=32 "                                \
+    "agent.quantile_embedding_dim=64"
 #define MUNCHAUSEN "agent.munchausen=true agent.munchausen_tau=0.03 agent.munchausen_clip=-1"
 
 /* The quantile gin files use the Rainbow schedule on every family (lr 1e-4, update period 2
@@ -109,10 +114,18 @@ static const flavour flavours[] = {
      true, QUANTILE, "distributional"},
     {"qrainbow", "QRainbow", "QRainbow: Rainbow with the quantile head in place of C51", true, true,
      QUANTILE, "distributional"},
+    {"iqn", "IQN", "IQN: implicit quantile head, sampled fractions (Dabney et al. 2018)", false,
+     true, IMPLICIT, "distributional"},
+    {"irainbow", "IRainbow", "IRainbow: Rainbow with the implicit head in place of C51", true, true,
+     IMPLICIT, "distributional"},
     {"m-dqn", "M-DQN", "Munchausen DQN (Vieillard et al. 2020)", false, false, MUNCHAUSEN,
      "double distributional"},
     {"m-rainbow", "M-Rainbow", "M-Rainbow: Munchausen with Rainbow's components but C51, double",
      true, true, MUNCHAUSEN, "double distributional"},
+    {"m-iqn", "M-IQN", "M-IQN: Munchausen with the implicit head (the implicit gin files' target)",
+     false, true, IMPLICIT " " MUNCHAUSEN, "double distributional"},
+    {"m-irainbow", "M-IRainbow", "M-IRainbow: M-IQN with prioritized, dueling, n-step and noisy",
+     true, true, IMPLICIT " " MUNCHAUSEN, "double distributional"},
 };
 enum { N_FLAVOURS = (int)(sizeof flavours / sizeof flavours[0]) };
 
@@ -225,12 +238,21 @@ static const char *const names[] = {
     "qr-dqn+dueling",
     "qr-dqn+multistep",
     "qr-dqn+noisy",
+    "iqn",
+    "irainbow",
+    "iqn+double",
+    "iqn+prioritized",
+    "iqn+dueling",
+    "iqn+multistep",
+    "iqn+noisy",
     "m-dqn",
     "m-rainbow",
     "m-dqn+prioritized",
     "m-dqn+dueling",
     "m-dqn+multistep",
     "m-dqn+noisy",
+    "m-iqn",
+    "m-irainbow",
 };
 enum { N_NAMES = (int)(sizeof names / sizeof names[0]) };
 

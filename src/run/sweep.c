@@ -226,14 +226,16 @@ prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char
     "rainbow,rainbow-double,rainbow-prioritized,rainbow-dueling,rainbow-multistep,"                \
     "rainbow-distributional,rainbow-noisy"
 
-/* The second half of Revisiting Rainbow: the same add-one question of QR-DQN and Munchausen, and
- * the Rainbow flavours side by side (docs/presets.md) */
+/* The second half of Revisiting Rainbow: the same add-one question of QR-DQN, IQN and Munchausen,
+ * and the Rainbow flavours side by side (docs/presets.md) */
 #define QR_AGENTS                                                                                  \
     "qr-dqn,qr-dqn+double,qr-dqn+prioritized,qr-dqn+dueling,qr-dqn+multistep,qr-dqn+noisy,"        \
     "qrainbow"
+#define IQN_AGENTS "iqn,iqn+double,iqn+prioritized,iqn+dueling,iqn+multistep,iqn+noisy,irainbow"
 #define M_AGENTS                                                                                   \
-    "dqn,m-dqn,m-dqn+prioritized,m-dqn+dueling,m-dqn+multistep,m-dqn+noisy,rainbow,m-rainbow"
-#define FLAVOURS "dqn,rainbow,qr-dqn,qrainbow,m-dqn,m-rainbow"
+    "dqn,m-dqn,m-dqn+prioritized,m-dqn+dueling,m-dqn+multistep,m-dqn+noisy,rainbow,m-rainbow,"     \
+    "iqn,m-iqn,irainbow,m-irainbow"
+#define FLAVOURS "dqn,rainbow,qr-dqn,qrainbow,iqn,irainbow,m-dqn,m-rainbow,m-irainbow"
 #define CLASSIC4 "CartPole-v0,Acrobot-v1,LunarLander-v3,MountainCar-v0"
 #define MINATAR5 "asterix,breakout,freeway,seaquest,space_invaders"
 
@@ -254,14 +256,18 @@ static const struct study {
      "QR-DQN with each Rainbow component added, and QRainbow, x 4 classic-control tasks"},
     {"quantile-components-minatar", QR_AGENTS, MINATAR5, "",
      "QR-DQN with each Rainbow component added, and QRainbow, on the five MinAtar games"},
+    {"implicit-components-classic", IQN_AGENTS, CLASSIC4, "",
+     "IQN with each Rainbow component added, and IRainbow, x 4 classic-control tasks"},
+    {"implicit-components-minatar", IQN_AGENTS, MINATAR5, "",
+     "IQN with each Rainbow component added, and IRainbow, on the five MinAtar games"},
     {"munchausen-classic", M_AGENTS, CLASSIC4, "",
      "Munchausen against its baselines: M-DQN (+ each component it takes) vs DQN, M-Rainbow vs "
-     "Rainbow, x 4 classic-control tasks"},
+     "Rainbow, M-IQN vs IQN, M-IRainbow vs IRainbow, x 4 classic-control tasks"},
     {"munchausen-minatar", M_AGENTS, MINATAR5, "",
      "Munchausen against its baselines on the five MinAtar games"},
     {"flavours-classic", FLAVOURS, CLASSIC4, "",
-     "the Rainbow flavours side by side (Rainbow, QRainbow, M-Rainbow, their base agents) x 4 "
-     "classic-control tasks"},
+     "the Rainbow flavours side by side (Rainbow, QRainbow, IRainbow, M-Rainbow, M-IRainbow, "
+     "their base agents) x 4 classic-control tasks"},
     {"flavours-minatar", FLAVOURS, MINATAR5, "",
      "the Rainbow flavours side by side on the five MinAtar games"},
 };
