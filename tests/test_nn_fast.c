@@ -403,11 +403,10 @@ TEST(nn_gemm_vector_paths_equal_portable_bit_for_bit) {
  * conv, LayerNorm, the implicit quantile embedding (dueling); naive and fast kernels. */
 TEST(nn_backward_into_equals_zero_grad_then_backward) {
     enum { T = 3 };
-    prism_nn_config cfgs[6] = {prism_nn_config_mlp(4, 2, 64, 48), prism_nn_config_mlp(8, 4, 40, 24),
-                               prism_nn_config_mlp(6, 3, 32, 0),
-                               prism_nn_config_minatar(5, 5, 2, 8, 3),
-                               prism_nn_config_minatar(6, 6, 3, 8, 4),
-                               prism_nn_config_mlp(4, 3, 16, 12)};
+    prism_nn_config cfgs[6] = {
+        prism_nn_config_mlp(4, 2, 64, 48),      prism_nn_config_mlp(8, 4, 40, 24),
+        prism_nn_config_mlp(6, 3, 32, 0),       prism_nn_config_minatar(5, 5, 2, 8, 3),
+        prism_nn_config_minatar(6, 6, 3, 8, 4), prism_nn_config_mlp(4, 3, 16, 12)};
     cfgs[1].noisy = 1, cfgs[1].noisy_sigma0 = 0.5f, cfgs[1].dueling = 1, cfgs[1].n_atoms = 11;
     cfgs[1].v_min = -5, cfgs[1].v_max = 5;
     cfgs[2].layer_norm = 1, cfgs[2].layer_norm_eps = 1e-5f;
