@@ -315,14 +315,16 @@ TEST(run_lock_second_sigterm_ends_a_busy_process_with_the_run_marked) {
     test_sleep_us(100000);
     kill(pid, SIGTERM);
     double start = prism_now();
-    while (!test_exited(pid, &rc) && prism_now() - start < 10) test_sleep_us(10000);
+    while (!test_exited(pid, &rc) && prism_now() - start < 30) test_sleep_us(10000);
     double took = prism_now() - start;
     if (rc < 0) {
         kill(pid, SIGKILL);
         test_wait(pid);
     }
     CHECK_EQ_INT(rc, 1);
-    CHECK(took < 4); /* the deadline after a second signal is 2 s; the episode end is ~40 s away */
+    /* the deadline after a second signal is 2 s; the episode end is ~40 s away on an idle core
+     * and further on a loaded one, where the 2 s can also stretch: 12 s tells the two apart */
+    CHECK(took < 12);
     char status[32];
     json_string(path, "status", status, sizeof status);
     if (strcmp(status, "interrupted") != 0) {
