@@ -1066,7 +1066,12 @@ TEST(sweep_hangup_stops_the_workers_with_a_checkpoint) {
     char log[1100], dir[1100];
     int workers[2] = {0, 0};
     snprintf(log, sizeof log, "%s/sweep.log", test_tmpdir());
+    /* a sweep keeps ignoring SIGHUP when it starts with SIGHUP ignored (under nohup): give it
+     * the default, whatever the test runner was started with */
+    struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+    sigaction(SIGHUP, &dfl, &old);
     int pid = start_long_sweep(log, dir, sizeof dir, workers);
+    sigaction(SIGHUP, &old, NULL);
     REQUIRE(pid > 0);
     kill(pid, SIGHUP); /* the terminal went away (an SSH disconnect) */
     int rc = -1;
