@@ -496,21 +496,22 @@ SLOW_TEST(learning_iqn_acrobot_v1_clearly_learns) {
     clearly_learns_with("iqn", "Acrobot-v1", 10000, IQN_CUT, -200, 5, -250);
 }
 
+/* One CartPole-v0 run of `agent`, seed 0: its final iteration must reach 150. */
+static void cartpole_seed0_final_reaches_150(const char *agent, long long steps, const char *sets) {
+    char dir[1024];
+    if (!train("CartPole-v0", agent, 0, steps, sets, dir, sizeof dir)) return;
+    double r = final_return(dir);
+    note("    %s CartPole-v0 seed 0: final iteration (%lldk steps) %.1f\n", agent, steps / 1000, r);
+    CHECK(r >= 150);
+}
+
 /* IRainbow (Rainbow with the implicit head, cut down as above) on CartPole-v0, seed 0, 10k
  * steps. Measured (docs/results.md): 10 11 15 61 180 180 174 186 188 195, final 195.0.
  * Threshold: the final iteration >= 150 (Rainbow's own test threshold). */
 SLOW_TEST(learning_irainbow_cartpole_v0_reaches_150) {
-    char dir[1024];
-    if (!train("CartPole-v0", "irainbow", 0, 10000, IQN_CUT, dir, sizeof dir)) return;
-    double r = final_return(dir);
-    note("    irainbow CartPole-v0 seed 0: final iteration (10k steps) %.1f\n", r);
-    CHECK(r >= 150);
+    cartpole_seed0_final_reaches_150("irainbow", 10000, IQN_CUT);
 }
 
 SLOW_TEST(learning_qrainbow_cartpole_v0_reaches_150) {
-    char dir[1024];
-    if (!train("CartPole-v0", "qrainbow", 0, 15000, NULL, dir, sizeof dir)) return;
-    double r = final_return(dir);
-    note("    qrainbow CartPole-v0 seed 0: final iteration (15k steps) %.1f\n", r);
-    CHECK(r >= 150);
+    cartpole_seed0_final_reaches_150("qrainbow", 15000, NULL);
 }
