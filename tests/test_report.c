@@ -466,22 +466,46 @@ TEST(report_csv_quotes_and_html_escapes_hostile_names) {
     free(json);
 }
 
-/* A fake run in root/sub with the config.ini that `prism train ENV --agent AGENT SETTINGS`
- * resolves (run.json without config_hash, as older runs have: the report computes it). */
-static void fake_run_with_config(const char *root, const char *sub, const char *agent, int seed,
-                                 int iters, const char *settings) {
+/* A fake run in root/sub with the config.ini that `prism train ENV --agent PRESET SETTINGS`
+ * resolves (run.json without config_hash, as older runs have: the report computes it); `agent`
+ * is run.json's name for it: the preset, or the label that SETTINGS give with --label. */
+static void fake_labelled_run(const char *root, const char *sub, const char *agent,
+                              const char *preset, int seed, int iters, const char *settings) {
     char r[800], out[65536], path[1400];
     snprintf(r, sizeof r, "%s/%s", root, sub);
     mkdir(root, 0755);
     fake_run(r, "CartPole-v0", agent, seed, "completed", iters, 20, 1);
     if (!settings) return;
-    REQUIRE(test_prism(out, sizeof out, "train CartPole-v0 --agent %s %s --print-config", agent,
+    REQUIRE(test_prism(out, sizeof out, "train CartPole-v0 --agent %s %s --print-config", preset,
                        settings) == 0);
     snprintf(path, sizeof path, "%s/CartPole-v0-%s-%d/config.ini", r, agent, seed);
     FILE *f = fopen(path, "w");
     REQUIRE(f != NULL);
     fputs(out, f);
     fclose(f);
+}
+
+static void fake_run_with_config(const char *root, const char *sub, const char *agent, int seed,
+                                 int iters, const char *settings) {
+    fake_labelled_run(root, sub, agent, agent, seed, iters, settings);
+}
+
+/* A label names its configuration: runs of a label are not compared with the preset defaults
+ * of a preset of that name (there is none), and one of another configuration under the same
+ * label is told apart by where it differs from the label's first run. */
+TEST(report_names_labelled_runs_by_their_label) {
+    char root[600], out[8192];
+    snprintf(root, sizeof root, "%s/labels", test_tmpdir());
+    const char *fixed = "--label noisy.fixed --set agent.noisy_resample=fixed";
+    fake_labelled_run(root, "a", "noisy.fixed", "dqn+noisy", 0, 20, fixed);
+    fake_labelled_run(root, "b", "noisy.fixed", "dqn+noisy", 1, 20, fixed);
+    fake_labelled_run(root, "c", "noisy.fixed", "dqn+noisy", 2, 20,
+                      "--label noisy.fixed --set agent.noisy_resample=fixed --set agent.lr=0.5");
+    REQUIRE(test_prism(out, sizeof out, "report %s -o %s/lab.html --resamples 100", root,
+                       test_tmpdir()) == 0);
+    CHECK(output_has("lab.final_scores.csv", "\nCartPole-v0,noisy.fixed,2,",
+                     "\nCartPole-v0,noisy.fixed agent.lr=0.5,1,", NULL));
+    CHECK(!output_has("lab.final_scores.csv", "agent.noisy=true", NULL));
 }
 
 TEST(report_groups_runs_by_configuration_with_labels_and_notes) {

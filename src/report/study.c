@@ -147,9 +147,25 @@ static void note_identity(study_run *r, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* The first earlier run in `s` of the same label and environment with a readable config.ini,
+ * loaded into `out`; false if none. */
+static bool first_of_label(const study *s, const study_run *r, prism_config *out) {
+    char path[PATH_MAX + 16];
+    for (const study_run *q = s->runs; q < r; q++) {
+        if (!q->hash[0] || strcmp(q->preset, r->preset) || strcmp(q->env, r->env)) continue;
+        snprintf(path, sizeof path, "%s/config.ini", q->dir);
+        prism_config_defaults(out);
+        if (!prism_config_load_ini(out, path)) return true;
+    }
+    return false;
+}
+
 /* The run's identity and label from its config.ini, checked against run.json's config_hash. A
- * run without either is labelled by its preset name alone, with a note. */
-static void label_run(study_run *r) {
+ * run without either is labelled by its preset name alone, with a note. A run named by a
+ * user's label (`train --label`, a sweep's LABEL=PRESET) has no preset to compare with: the
+ * label names its configuration, and a later run of the same label and environment with
+ * another configuration is told apart by the settings where it differs from the first. */
+static void label_run(const study *s, study_run *r) {
     snprintf(r->agent, sizeof r->agent, "%s", r->preset);
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/config.ini", r->dir);
@@ -179,7 +195,9 @@ static void label_run(study_run *r) {
     }
     snprintf(r->hash, sizeof r->hash, "%s", hash);
     prism_config_defaults(&base);
-    if (prism_preset_apply(&base, r->preset, c.env)) prism_config_defaults(&base);
+    if (prism_preset_apply(&base, r->preset, c.env)) {
+        if (!first_of_label(s, r, &base)) return;
+    }
     append_differences(r->agent, sizeof r->agent, &c, &base);
 }
 
@@ -223,7 +241,7 @@ static prism_status add_run(study *s, const char *dir) {
         r->c_iter = r->c_steps = r->c_ret = -1;
         st = PRISM_OK;
     }
-    if (!st) label_run(r);
+    if (!st) label_run(s, r);
     return st;
 }
 
