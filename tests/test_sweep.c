@@ -108,7 +108,8 @@ TEST(sweep_studies_expand_to_the_paper_grid) {
                 {"munchausen-classic", 12, 4},
                 {"munchausen-minatar", 12, 5},
                 {"flavours-classic", 9, 4},
-                {"flavours-minatar", 9, 5}};
+                {"flavours-minatar", 9, 5},
+                {"noise-schedule", 10, 3}};
     for (int k = 0; k < (int)(sizeof want / sizeof want[0]); k++) {
         REQUIRE(prism_sweep_study(want[k].name, &agents, &envs, &settings));
         prism_sweep s;
@@ -190,6 +191,23 @@ TEST(sweep_optimizer_loss_labels_carry_their_settings) {
     CHECK_EQ_INT(prism_sweep_count(&r).pending, 4);
     prism_sweep_free(&r);
     prism_sweep_free(&s);
+}
+
+/* The noise-schedule study's labels name the noise mode and carry it, seed by seed, so the
+ * runs are those of docs/results.md (ids, presets and settings). */
+TEST(sweep_noise_schedule_labels_carry_the_noise_mode) {
+    char out[16384];
+    REQUIRE(test_prism(out, sizeof out, "sweep noise-schedule --seeds 2 --dry-run") == 0);
+    CHECK(strstr(out, "60 runs") != NULL);
+    CHECK(strstr(out, "\nAcrobot-v1-dqn-s0\tdqn\tdqn\tAcrobot-v1\t0\t\n") != NULL);
+    CHECK(strstr(out, "\nAcrobot-v1-dqn+noisy.fixed-shared-s0\tdqn+noisy.fixed-shared\t"
+                      "dqn+noisy\tAcrobot-v1\t0\tagent.noisy_resample=fixed-shared\n") != NULL);
+    CHECK(strstr(out, "\nCartPole-v0-rainbow.update-s1\trainbow.update\trainbow\tCartPole-v0\t"
+                      "1\tagent.noisy_resample=update\n") != NULL);
+    /* seed-major: every run of seed 0 comes before the first of seed 1 */
+    const char *last0 = strstr(out, "CartPole-v0-rainbow.fixed-shared-s0");
+    const char *first1 = strstr(out, "Acrobot-v1-dqn-s1");
+    CHECK(last0 && first1 && last0 < first1);
 }
 
 TEST(sweep_file_parses_ranges_labels_settings_and_errors) {

@@ -236,6 +236,12 @@ prism_status prism_sweep_add_grid(prism_sweep *s, const char *agents, const char
     "dqn,m-dqn,m-dqn+prioritized,m-dqn+dueling,m-dqn+multistep,m-dqn+noisy,rainbow,m-rainbow,"     \
     "iqn,m-iqn,irainbow,m-irainbow"
 #define FLAVOURS "dqn,rainbow,qr-dqn,qrainbow,iqn,irainbow,m-dqn,m-rainbow,m-irainbow"
+/* When noisy layers draw their noise (docs/presets.md): each noisy agent in the four modes of
+ * agent.noisy_resample, beside the same agents without noisy nets */
+#define NOISE_AGENTS                                                                               \
+    "dqn,rainbow-noisy,dqn+noisy.action=dqn+noisy,rainbow.action=rainbow,"                         \
+    "dqn+noisy.update=dqn+noisy,rainbow.update=rainbow,dqn+noisy.fixed=dqn+noisy,"                 \
+    "rainbow.fixed=rainbow,dqn+noisy.fixed-shared=dqn+noisy,rainbow.fixed-shared=rainbow"
 #define CLASSIC4 "CartPole-v0,Acrobot-v1,LunarLander-v3,MountainCar-v0"
 #define MINATAR5 "asterix,breakout,freeway,seaquest,space_invaders"
 
@@ -270,6 +276,9 @@ static const struct study {
      "their base agents) x 4 classic-control tasks"},
     {"flavours-minatar", FLAVOURS, MINATAR5, "",
      "the Rainbow flavours side by side on the five MinAtar games"},
+    {"noise-schedule", NOISE_AGENTS, "Acrobot-v1,MountainCar-v0,CartPole-v0", "",
+     "dqn+noisy and rainbow with their noise drawn per action, per update, fixed and fixed-shared, "
+     "beside dqn and rainbow-noisy, x 3 classic-control tasks (docs/results.md)"},
 };
 
 bool prism_sweep_study(const char *name, const char **agents, const char **envs,
@@ -290,8 +299,9 @@ const char *prism_sweep_study_summary(int i) {
     return i >= 0 && (size_t)i < sizeof studies / sizeof studies[0] ? studies[i].summary : NULL;
 }
 
-/* The optimizer-loss labels carry their settings in the name: dqn-<opt>-<loss>. Returns the
- * settings for such a label ("" otherwise). */
+/* The labels of the optimizer-loss and noise-schedule studies carry their settings in the
+ * name: dqn-<opt>-<loss>, <preset>.<noise mode>. Returns the settings for such a label ("" for
+ * any other). */
 static const char *label_settings(const char *label) {
     static const struct {
         const char *label, *settings;
@@ -300,6 +310,14 @@ static const char *label_settings(const char *label) {
         {"dqn-adam-mse", "agent.optimizer=adam agent.loss=mse"},
         {"dqn-rmsprop-huber", "agent.optimizer=rmsprop_tf agent.loss=huber"},
         {"dqn-rmsprop-mse", "agent.optimizer=rmsprop_tf agent.loss=mse"},
+        {"dqn+noisy.action", "agent.noisy_resample=action"},
+        {"dqn+noisy.update", "agent.noisy_resample=update"},
+        {"dqn+noisy.fixed", "agent.noisy_resample=fixed"},
+        {"dqn+noisy.fixed-shared", "agent.noisy_resample=fixed-shared"},
+        {"rainbow.action", "agent.noisy_resample=action"},
+        {"rainbow.update", "agent.noisy_resample=update"},
+        {"rainbow.fixed", "agent.noisy_resample=fixed"},
+        {"rainbow.fixed-shared", "agent.noisy_resample=fixed-shared"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (!strcmp(label, table[i].label)) return table[i].settings;
