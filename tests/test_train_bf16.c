@@ -121,3 +121,46 @@ TEST(train_bf16_with_two_threads_gives_the_same_run_as_one) {
     CHECK(same(runs, "t1", "t2", "episodes.csv", 3));
 #endif
 }
+
+/* prism bench train --precision times a case at bf16 (one exact case name picks one case, so
+ * `bench compare` can time rainbow CartPole-v0 beside qrainbow's); a bad value is refused. */
+TEST(bench_train_times_a_bf16_case) {
+    char out[8192];
+    CHECK_EQ_INT(test_prism(out, sizeof out,
+                            "bench train --json --only 'rainbow CartPole-v0' --updates 2 "
+                            "--peak 100 --precision bf16"),
+                 0);
+    int lines = 0;
+    for (const char *p = out; *p; p++) lines += *p == '\n';
+    CHECK_EQ_INT(lines, 1);
+    CHECK(strstr(out, "\"preset\":\"rainbow\"") && strstr(out, "\"precision\":\"bf16\""));
+    CHECK_EQ_INT(test_prism(out, sizeof out, "bench train --only cleanrl --precision fp16"), 2);
+    CHECK(strstr(out, "--precision must be fp32 or bf16 (got 'fp16')") != NULL);
+}
+
+/* prism eval --precision-diff N: the fraction of N greedy states where the other precision acts
+ * differently, the same on a second call (the checkpoint's streams), both ways round. */
+TEST(eval_precision_diff_compares_greedy_actions_at_both_precisions) {
+    const char *runs = test_tmpdir();
+    char out[8192], again[8192], dir[PRISM_PATH_MAX];
+    static const char *const prec[] = {"bf16", "fp32"}, *const other[] = {"fp32", "bf16"};
+    for (int k = 0; k < 2; k++) {
+        char id[16], extra[64], want[64];
+        snprintf(id, sizeof id, "diff-%s", prec[k]);
+        snprintf(extra, sizeof extra, "--steps 600 --set nn.precision=%s", prec[k]);
+        REQUIRE(train(runs, id, extra, out, sizeof out) == 0);
+        join(dir, runs, id);
+        CHECK_EQ_INT(test_prism(out, sizeof out, "eval %s --precision-diff 400 --json", dir), 0);
+        CHECK_EQ_INT(test_prism(again, sizeof again, "eval %s --precision-diff 400 --json", dir),
+                     0);
+        CHECK(!strcmp(out, again));
+        snprintf(want, sizeof want, "\"precision\":\"%s\",\"compared_with\":\"%s\"", prec[k],
+                 other[k]);
+        if (!strstr(out, want) || !strstr(out, "\"states\":400"))
+            test_fail(__FILE__, __LINE__, "%s", out);
+        const char *d = strstr(out, "\"greedy_actions_differ\":");
+        long differ = d ? strtol(d + strlen("\"greedy_actions_differ\":"), NULL, 10) : -1;
+        CHECK(differ >= 0 && differ <= 400);
+    }
+    CHECK_EQ_INT(test_prism(out, sizeof out, "eval %s --precision-diff 0", dir), 2);
+}

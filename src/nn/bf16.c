@@ -198,7 +198,7 @@ void nn_bf16_gemm_emulated(float *C, size_t ldc, const uint32_t *A, const uint32
 
 /* ---- AVX512_BF16: vdpbf16ps itself ------------------------------------------------------- */
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #define BF16_HW_BUILT 1
 #define BF16_TARGET   __attribute__((target("avx512f,avx512bf16")))
 
