@@ -313,3 +313,38 @@ TEST(bf16_batch1_forward_equals_its_row_of_the_batch) {
         prism_nn_free(&net);
     }
 }
+
+/* The split over threads gives each output column to one part, computed the same way: a bf16
+ * network's forward and backward with 2 and 3 threads equal 1 thread's bit for bit, and the
+ * products of its 256-wide layers were split. (The pool runs in any build; only the public
+ * prism_nn_set_threads refuses more than one thread with OpenBLAS.) */
+TEST(bf16_products_split_over_threads_give_the_bits_of_one) {
+    prism_nn_config c = prism_nn_config_mlp(6, 3, 256, 256);
+    c.dueling = 1, c.precision = PRISM_NN_BF16;
+    enum { B = 32 };
+    float x[B * 6], dout[B * 3], ref_out[B * 3];
+    fill_mixed(x, B * 6, 50), fill_mixed(dout, B * 3, 51);
+    prism_nn net;
+    REQUIRE(prism_nn_init(&net, &c, B, 4) == PRISM_OK);
+    float *ref_grads = malloc(sizeof(float) * net.n_params);
+    REQUIRE(ref_grads != NULL);
+    for (int threads = 1; threads <= 3; threads++) {
+        REQUIRE(nn_pool_start(threads) == PRISM_OK);
+        const unsigned long long jobs = nn_pool_jobs();
+        const float *out = prism_nn_forward(&net, x, B);
+        prism_nn_zero_grad(&net);
+        prism_nn_backward(&net, dout, B);
+        if (threads == 1) {
+            memcpy(ref_out, out, sizeof ref_out);
+            memcpy(ref_grads, net.grads, sizeof(float) * net.n_params);
+            continue;
+        }
+        CHECK(nn_pool_jobs() - jobs >= 3); /* the 256x256 forward, input and weight gradients */
+        if (memcmp(out, ref_out, sizeof ref_out) ||
+            memcmp(net.grads, ref_grads, sizeof(float) * net.n_params))
+            test_fail(__FILE__, __LINE__, "%d threads differ from 1", threads);
+    }
+    CHECK(nn_pool_start(1) == PRISM_OK);
+    free(ref_grads);
+    prism_nn_free(&net);
+}
