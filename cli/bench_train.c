@@ -98,12 +98,14 @@ static prism_status run_pqn_case(const prism_config *cfg, long long updates, tra
     return st;
 }
 
-static prism_status run_case(const train_case *tc, long long updates, train_result *r) {
+static prism_status run_case(const train_case *tc, long long updates, int precision,
+                             train_result *r) {
     memset(r, 0, sizeof *r);
     prism_config cfg;
     prism_config_defaults(&cfg);
     prism_status st = prism_preset_apply(&cfg, tc->preset, tc->env);
     if (st) return st;
+    cfg.agent_cfg.precision = precision;
     if (cfg.agent_cfg.kind == PRISM_AGENT_PQN) return run_pqn_case(&cfg, updates, r);
     prism_env env;
     prism_env_options eo = prism_env_options_default();
@@ -193,7 +195,7 @@ done:
 }
 
 int bench_train(int argc, char **argv) {
-    enum { O_JSON, O_UPDATES, O_ONLY, O_PEAK, O_THREADS, NOPTS };
+    enum { O_JSON, O_UPDATES, O_ONLY, O_PEAK, O_THREADS, O_PRECISION, NOPTS };
     cli_opt opts[NOPTS] = {
         [O_JSON] = {.name = "json", .help = "one JSON object per case"},
         [O_UPDATES] = {.name = "updates",
@@ -201,7 +203,8 @@ int bench_train(int argc, char **argv) {
                        .help = "updates timed per case (default 200)"},
         [O_ONLY] = {.name = "only",
                     .metavar = "TEXT",
-                    .help = "only cases whose 'preset env' contains TEXT"},
+                    .help = "only cases whose 'preset env' contains TEXT (only the case named "
+                            "TEXT exactly, where there is one)"},
         [O_PEAK] = {.name = "peak",
                     .metavar = "GFLOPS",
                     .help = "FP32 peak for the floor (default: measured, as bench peak)"},
@@ -210,9 +213,13 @@ int bench_train(int argc, char **argv) {
                        .help = "threads for the network's matrix products (default 1; more needs "
                                "a `make GEMM=prism` build); CPU_STEP_us then counts every "
                                "thread's CPU time"},
+        [O_PRECISION] = {.name = "precision",
+                         .metavar = "fp32|bf16",
+                         .help = "the networks' arithmetic (nn.precision, default fp32); the floor "
+                                 "stays the FP32 one"},
     };
     const char *usage = "prism bench train [--json] [--updates N] [--only TEXT] [--peak GFLOPS] "
-                        "[--threads N]";
+                        "[--threads N] [--precision fp32|bf16]";
     int npos;
     int rc = cli_parse("bench train", usage, argc, argv, opts, NOPTS, NULL, 0, &npos);
     if (rc) return rc < 0 ? CLI_OK : rc;
@@ -224,13 +231,20 @@ int bench_train(int argc, char **argv) {
         return CLI_USAGE;
     prism_status tst = prism_nn_set_threads((int)threads);
     if (tst) return cli_fail("bench train", tst, NULL);
+    const char *prec = cli_value(&opts[O_PRECISION], "fp32");
+    if (strcmp(prec, "fp32") && strcmp(prec, "bf16")) {
+        fprintf(stderr, "prism bench train: --precision must be fp32 or bf16 (got '%s')\n", prec);
+        return CLI_USAGE;
+    }
+    const int precision = strcmp(prec, "bf16") ? PRISM_NN_FP32 : PRISM_NN_BF16;
     int json = opts[O_JSON].count > 0;
     const char *only = cli_value(&opts[O_ONLY], NULL);
     char names[N_CASES][96];
-    int matches = 0;
+    int matches = 0, exact = 0;
     for (int i = 0; i < N_CASES; i++) {
         snprintf(names[i], sizeof names[i], "%s %s", cases[i].preset, cases[i].env);
         matches += !only || strstr(names[i], only) != NULL;
+        exact += only && !strcmp(names[i], only);
     }
     if (!matches) {
         fprintf(stderr, "prism bench train: no case matches '%s'; cases:", only);
@@ -247,14 +261,18 @@ int bench_train(int argc, char **argv) {
                    peak_measured ? "measured as bench peak, best of 5 x 100M" : "--peak");
         else
             printf("FP32 peak: not measurable on this CPU (give --peak GFLOPS for the floor)\n");
+        if (precision == PRISM_NN_BF16)
+            printf("precision bf16: dense products %s\n",
+                   prism_nn_bf16_hardware() ? "on AVX512_BF16" : "emulated (no AVX512_BF16 here)");
         printf("%-12s %-15s %7s %7s %9s %9s %8s %8s %9s %10s %6s %10s %9s %7s\n", "PRESET", "ENV",
                "STEPS", "UPDATES", "STEP_us", "UPDATE_us", "ACT_us", "ENV_us", "REPLAY_us",
                "CPU_STEP_us", "CPU/WALL", "MFLOP/STEP", "FLOOR_us", "xFLOOR");
     }
     for (int i = 0; i < N_CASES; i++) {
-        if (only && !strstr(names[i], only)) continue;
+        /* "rainbow CartPole-v0" is also in "qrainbow CartPole-v0": an exact name is that case */
+        if (only && (exact ? strcmp(names[i], only) : !strstr(names[i], only))) continue;
         train_result r;
-        prism_status st = run_case(&cases[i], updates, &r);
+        prism_status st = run_case(&cases[i], updates, precision, &r);
         if (st) return cli_fail("bench train", st, NULL);
         double n = (double)r.best_steps, u = r.best_updates > 0 ? (double)r.best_updates : 1.0;
         double step_us = r.best_s / n * 1e6, upd_us = r.learn_s / u * 1e6;
@@ -284,6 +302,7 @@ int bench_train(int argc, char **argv) {
             prism_json_kv_fixed(&j, "cpu_step_us", cpu_step_us, 2);
             prism_json_kv_fixed(&j, "cpu_per_wall", load, 3);
             prism_json_kv_int(&j, "threads", threads);
+            prism_json_kv_string(&j, "precision", prec);
             prism_json_kv_double(&j, "flop_per_update", r.flops.update);
             prism_json_kv_double(&j, "flop_per_act", r.flops.act);
             prism_json_kv_double(&j, "flop_per_step", r.flops.per_step);

@@ -101,6 +101,10 @@ int cmd_agents(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_eval(int argc, char **argv);  /* cli/cmd_eval.c */
 int cmd_watch(int argc, char **argv); /* cli/cmd_eval.c */
+/* prism eval --precision-diff N (cli/eval_precision.c): on N states of the greedy policy, how
+ * often the run's network at the other precision picks another action. t is a loaded run. */
+struct prism_run_state;
+int eval_precision_diff(struct prism_run_state *t, long long states, bool json);
 int cmd_report(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);

@@ -42,7 +42,7 @@ static int reseed(const char *cmd, const cli_opt *o, prism_run_state *t) {
 }
 
 int cmd_eval(int argc, char **argv) {
-    enum { O_EPISODES, O_EPSILON, O_SEED, O_JSON, O_RUNS_DIR, NOPTS };
+    enum { O_EPISODES, O_EPSILON, O_SEED, O_JSON, O_RUNS_DIR, O_PRECISION_DIFF, NOPTS };
     cli_opt opts[NOPTS] = {
         [O_EPISODES] = {.name = "episodes",
                         .metavar = "N",
@@ -57,9 +57,14 @@ int cmd_eval(int argc, char **argv) {
         [O_RUNS_DIR] = {.name = "runs-dir",
                         .metavar = "DIR",
                         .help = "where to look up a run id (default runs)"},
+        [O_PRECISION_DIFF] = {.name = "precision-diff",
+                              .metavar = "N",
+                              .help = "instead: on N states of the greedy policy, the fraction "
+                                      "where the network at the other precision (fp32/bf16) "
+                                      "picks another action"},
     };
-    const char *usage =
-        "prism eval RUN [--episodes N] [--epsilon E] [--seed S] [--json] [--runs-dir DIR]";
+    const char *usage = "prism eval RUN [--episodes N] [--epsilon E] [--seed S] [--json] "
+                        "[--runs-dir DIR] [--precision-diff N]";
     char *pos[1];
     int npos;
     int rc = cli_parse("eval", usage, argc, argv, opts, NOPTS, pos, 1, &npos);
@@ -75,6 +80,14 @@ int cmd_eval(int argc, char **argv) {
     prism_run_state t;
     if ((rc = load("eval", pos[0], &opts[O_RUNS_DIR], &t))) return rc;
     if ((rc = reseed("eval", &opts[O_SEED], &t))) {
+        prism_run_state_free(&t);
+        return rc;
+    }
+    if (opts[O_PRECISION_DIFF].count) {
+        long long states;
+        rc = cli_int("eval", &opts[O_PRECISION_DIFF], 1, 100000000, 0, &states)
+                 ? eval_precision_diff(&t, states, opts[O_JSON].count > 0)
+                 : CLI_USAGE;
         prism_run_state_free(&t);
         return rc;
     }

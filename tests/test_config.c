@@ -1,6 +1,7 @@
 /* Tests for the configuration table, INI files and presets. */
 #include "harness.h"
 #include "prism/config.h"
+#include "prism/env.h"
 #include "prism/presets.h"
 
 #include <stdlib.h>
@@ -279,10 +280,10 @@ TEST(config_ini_reads_long_lines_whole) {
 /* Change key `name` to some other valid value; false if no candidate fits. */
 static bool perturb(prism_config *c, const char *name) {
     static const char *const candidates[] = {
-        "true",          "false",    "7",           "3",           "0.5",        "0.25",
-        "mse",           "huber",    "sgd",         "adam",        "float32",    "uint8",
-        "torch_default", "8,8",      "0.5,0.5,0.5", "custom-name", "Acrobot-v1", "CartPole-v0",
-        "fixed",         "quantile", "-2",          "c51",         "pqn",        "dqn"};
+        "true",        "false",       "7",          "3",           "0.5",   "0.25",          "mse",
+        "huber",       "sgd",         "adam",       "float32",     "uint8", "torch_default", "8,8",
+        "0.5,0.5,0.5", "custom-name", "Acrobot-v1", "CartPole-v0", "fixed", "quantile",      "-2",
+        "c51",         "pqn",         "dqn",        "bf16"};
     char before[512], after[512];
     if (!prism_config_get(c, name, before, sizeof before)) return false;
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
@@ -386,6 +387,36 @@ TEST(config_noisy_resample_enters_the_identity_only_where_it_changes_the_run) {
             if (resolved(prism_preset_name(p), envs[e], &c))
                 CHECK(c.agent_cfg.noisy_resample == PRISM_NOISE_ACTION);
     }
+}
+
+/* nn.precision came after run.json recorded config_hash: fp32, what every earlier run did, keeps
+ * the hash a run was recorded with; bf16 makes another experiment, and config.ini records it. */
+TEST(config_precision_enters_the_identity_only_when_bf16) {
+    prism_config c;
+    REQUIRE(resolved("rainbow", "CartPole-v0", &c));
+    REQUIRE(prism_config_set(&c, "train.steps", "6000") == PRISM_OK);
+    CHECK(c.agent_cfg.precision == PRISM_NN_FP32);
+    char hex[PRISM_CONFIG_HASH_HEX];
+    prism_config_hash_hex(&c, hex);
+    CHECK(!strcmp(hex, "49fe07f0007fa73b"));
+    prism_config b = c;
+    REQUIRE(prism_config_set(&b, "nn.precision", "bf16") == PRISM_OK);
+    CHECK(b.agent_cfg.precision == PRISM_NN_BF16);
+    CHECK(prism_config_hash(&b) != prism_config_hash(&c));
+    CHECK(round_trips(&b) && round_trips(&c));
+    REQUIRE(prism_config_set(&b, "nn.precision", "fp32") == PRISM_OK);
+    CHECK(prism_config_hash(&b) == prism_config_hash(&c));
+    CHECK(prism_config_set(&b, "nn.precision", "fp16") == PRISM_ERR_INVALID);
+    CHECK(strstr(prism_error_message(), "nn.precision must be one of: fp32 bf16 (got 'fp16')"));
+    /* the network built from the config gets it */
+    const prism_env_class *cls = prism_env_find("CartPole-v0");
+    REQUIRE(cls != NULL);
+    REQUIRE(prism_config_set(&b, "nn.precision", "bf16") == PRISM_OK);
+    CHECK(prism_agent_net_config(&b.agent_cfg, cls).precision == PRISM_NN_BF16);
+    /* every preset keeps fp32 */
+    for (int p = 0; prism_preset_name(p); p++)
+        if (resolved(prism_preset_name(p), "CartPole-v0", &c))
+            CHECK(c.agent_cfg.precision == PRISM_NN_FP32);
 }
 
 TEST(config_ini_round_trips_for_every_preset) {

@@ -142,6 +142,7 @@ typedef struct prism_agent_config {
     bool truncation_as_termination; /* PQN: the shortcut of not bootstrapping on truncation */
     bool layer_norm;                /* LayerNorm before every ReLU (prism/nn.h) */
     double init_gain;               /* orthogonal init's gain */
+    int precision; /* the dense layers' products: PRISM_NN_FP32 or PRISM_NN_BF16 (nn.precision) */
     /* the distributional head's kind, and the quantile Huber loss's threshold */
     prism_head_kind head;
     double kappa;

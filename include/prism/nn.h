@@ -134,7 +134,17 @@ typedef struct prism_nn_config {
      * The embedding layer is dense, never noisy ("tau_embed.w" (K, E), "tau_embed.b" (K)). Not
      * with layer_norm. 0: no embedding. */
     int quantile_embedding_dim;
+    /* Arithmetic of the dense layers' matrix products (forward, both gradients, acting):
+     * PRISM_NN_FP32, or PRISM_NN_BF16: operands rounded to bfloat16, products accumulated in
+     * fp32 as AVX512_BF16's vdpbf16ps does (emulated bit for bit on other CPUs). Parameters,
+     * gradients, optimizer state, conv, LayerNorm and losses stay fp32 (docs/nn.md). */
+    int precision;
 } prism_nn_config;
+
+enum { PRISM_NN_FP32 = 0, PRISM_NN_BF16 = 1 };
+/* 1 when this CPU runs bf16 products on AVX512_BF16; 0: they are emulated (same bits, slower
+ * than fp32). */
+int prism_nn_bf16_hardware(void);
 
 /* A 4-`in`..-`out` ReLU MLP with two hidden layers (h1, h2; a width of 0 drops that layer),
  * scalar Q head, PyTorch default init. */

@@ -53,6 +53,7 @@ prism_nn_config prism_agent_net_config(const prism_agent_config *c, const prism_
         n.init_scale = (float)(1.0 / sqrt(3.0));
     if (c->init == PRISM_NN_INIT_ORTHOGONAL) n.init_scale = (float)c->init_gain;
     if (c->layer_norm) n.layer_norm = 1, n.layer_norm_eps = 1e-5f; /* PyTorch's default */
+    n.precision = c->precision;
     return n;
 }
 

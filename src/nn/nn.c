@@ -103,6 +103,10 @@ prism_status prism_nn_config_check(const prism_nn_config *c) {
                            (double)c->noisy_sigma0);
     if ((unsigned)c->init > PRISM_NN_INIT_ORTHOGONAL)
         return prism_error(PRISM_ERR_INVALID, "nn config: unknown initialiser %d", (int)c->init);
+    if (c->precision != PRISM_NN_FP32 && c->precision != PRISM_NN_BF16)
+        return prism_error(PRISM_ERR_INVALID,
+                           "nn config: precision %d must be PRISM_NN_FP32 or PRISM_NN_BF16",
+                           c->precision);
     if ((c->init == PRISM_NN_INIT_VS_FAN_IN || c->init == PRISM_NN_INIT_VS_FAN_AVG ||
          c->init == PRISM_NN_INIT_ORTHOGONAL) &&
         !(c->init_scale > 0.0f))
@@ -342,6 +346,18 @@ prism_status prism_nn_init_taus(prism_nn *net, const prism_nn_config *cfg, int m
     if (E > 0) need += PIECE((size_t)R * (size_t)E) + 3 * PIECE((size_t)R * (size_t)width);
     need += PIECE((size_t)R * (size_t)A * (size_t)N) * 2 + PIECE((size_t)R * (size_t)N) +
             2 * PIECE((size_t)R * (size_t)maxw) + PIECE(A) + PIECE(nn_gemm_pack_size(max_in));
+    size_t bf16_a = 0, bf16_b = 0; /* in 32-bit words: the packed operands of the widest call */
+    if (cfg->precision == PRISM_NN_BF16) {
+        for (int i = 0; i <= im->n_dense; i++) {
+            const nn_dense *d = i < im->n_dense ? &im->dense[i] : &im->embed;
+            if (i == im->n_dense && E == 0) break;
+            size_t a, b;
+            nn_bf16_scratch_words(i < im->n_hidden ? B : R, d->in, d->out, &a, &b);
+            if (a > bf16_a) bf16_a = a;
+            if (b > bf16_b) bf16_b = b;
+        }
+        need += PIECE(bf16_a) + PIECE(bf16_b);
+    }
     im->block = prism_calloc(need, sizeof(float));
     if (!im->block) goto nomem;
     float *cur = im->block;
@@ -386,6 +402,11 @@ prism_status prism_nn_init_taus(prism_nn *net, const prism_nn_config *cfg, int m
     im->dbuf[1] = TAKE((size_t)R * (size_t)maxw);
     im->q1 = TAKE(A);
     im->pack = TAKE(nn_gemm_pack_size(max_in));
+    if (cfg->precision == PRISM_NN_BF16) {
+        /* words of the packed bf16 pairs; nothing reads this memory as float */
+        im->bf16_a = (uint32_t *)(void *)TAKE(bf16_a);
+        im->bf16_b = (uint32_t *)(void *)TAKE(bf16_b);
+    }
 #undef TAKE
 #undef PIECE
     PRISM_ASSERT((size_t)(cur - (float *)im->block) == need);
@@ -621,8 +642,26 @@ static void dense_forward_noisy1(prism_nn *net, nn_dense *d, const float *x) {
     d->w_eff_stale = 1;
 }
 
+/* Precision bf16: every forward, batch 1 included, through the bf16 product (a noisy layer's
+ * weights materialised first: the factorised batch-1 form would be two products of other
+ * operands); the ReLU on its store unless LayerNorm comes between. */
+static void dense_forward_bf16(prism_nn *net, nn_dense *d, const float *x, int B) {
+    const float *w, *b, *p = net->params;
+    dense_weights(net, d, &w, &b);
+    prism_nn_impl *im = net->impl;
+    nn_bf16_forward(d->ln ? d->z : d->y, im->bf16_a, im->bf16_b, x, w, b, B, d->in, d->out,
+                    d->relu && !d->ln);
+    if (d->ln)
+        nn_layer_norm_forward_fast(d->y, d->ln_mean, d->ln_rstd, d->z, p + d->lg, p + d->lb, B,
+                                   d->out, net->cfg.layer_norm_eps, d->relu);
+}
+
 static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
     d->x = (float *)(uintptr_t)x; /* kept for backward; never written through */
+    if (net->cfg.precision == PRISM_NN_BF16) {
+        dense_forward_bf16(net, d, x, B);
+        return;
+    }
     if (B == 1 && d->noisy && !net->eval_mode && d->in >= 2 && d->out >= 2) {
         dense_forward_noisy1(net, d, x);
         if (d->relu) nn_relu(d->y, (size_t)d->out);
@@ -655,14 +694,24 @@ static void dense_forward(prism_nn *net, nn_dense *d, const float *x, int B) {
     if (d->relu && !fuse_relu) nn_relu(d->y, (size_t)B * (size_t)d->out);
 }
 
+/* The layer's products by the net's precision and kernels (nn_linear_backward_fast's contract). */
+static void linear_backward(prism_nn *net, float *dx, float *dw, float *db, const float *dy,
+                            const float *x, const float *w, int B, int In, int O, int overwrite) {
+    if (net->cfg.precision == PRISM_NN_BF16)
+        nn_bf16_backward(dx, dw, db, net->impl->bf16_a, net->impl->bf16_b, dy, x, w, B, In, O,
+                         overwrite);
+    else if (net->naive)
+        nn_linear_backward_naive(dx, dw, db, dy, x, w, B, In, O, overwrite);
+    else
+        nn_linear_backward_fast(dx, dw, db, dy, x, w, B, In, O, overwrite);
+}
+
 /* dx may be NULL (first layer). dy is this layer's output gradient, post-ReLU-mask. */
 /* overwrite: write the layer's gradients instead of adding to them (prism_nn_backward_into). */
 static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *dy, int B,
                            int overwrite) {
     const float *w = d->noisy && !net->eval_mode ? d->w_eff : net->params + d->w;
     float *g = net->grads;
-    void (*bw)(float *, float *, float *, const float *, const float *, const float *, int, int,
-               int, int) = net->naive ? nn_linear_backward_naive : nn_linear_backward_fast;
     const size_t O = (size_t)d->out, In = (size_t)d->in;
     if (!d->noisy || net->eval_mode) {
         /* In eval mode sigma does not touch the output: its gradient is zero. */
@@ -673,7 +722,7 @@ static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *d
                 memset(g + d->bs, 0, sizeof(float) * O);
             }
         }
-        bw(dx, g + d->w, g + d->b, dy, d->x, w, B, d->in, d->out, overwrite);
+        linear_backward(net, dx, g + d->w, g + d->b, dy, d->x, w, B, d->in, d->out, overwrite);
         return;
     }
     if (d->w_eff_stale) {
@@ -683,7 +732,7 @@ static void dense_backward(prism_nn *net, nn_dense *d, float *dx, const float *d
     }
     float *db = d->b_eff + d->out;
     memset(db, 0, sizeof(float) * (size_t)d->out);
-    bw(dx, d->dw_scratch, db, dy, d->x, w, B, d->in, d->out, 1);
+    linear_backward(net, dx, d->dw_scratch, db, dy, d->x, w, B, d->in, d->out, 1);
     for (int o = 0; o < d->out; o++) {
         const float *s = d->dw_scratch + (size_t)o * d->in;
         float *gm = g + d->w + (size_t)o * d->in, *gs = g + d->ws + (size_t)o * d->in;

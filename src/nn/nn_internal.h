@@ -10,6 +10,7 @@
 #include "prism/nn.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A dense layer: y (B, O) = x (B, In) W^T + b; noisy: W = mu + sigma * (eps_out eps_in^T). */
 typedef struct nn_dense {
@@ -54,7 +55,8 @@ struct prism_nn_impl {
     float *dval;
     float *q1;   /* (A) batch-1 Q scratch */
     float *pack; /* nn_gemm_pack_size(widest dense input) floats: the forward's packed input */
-    int last_b;  /* B of the last forward, 0 before any */
+    uint32_t *bf16_a, *bf16_b; /* precision bf16: the packed operands (nn_bf16_scratch_words) */
+    int last_b;                /* B of the last forward, 0 before any */
     /* the quantile embedding (cfg.quantile_embedding_dim > 0), else unused */
     nn_dense embed;    /* E -> K dense + ReLU: phi (B*T, K) in embed.y */
     float *cosines;    /* (B*T, E) the embedding's input */
@@ -134,6 +136,44 @@ void nn_matvec_portable(float *y, const float *x, const float *w, const float *b
 void nn_matvec_noisy(float *y, float *u, const float *x, const float *t, const float *mu,
                      const float *sigma, const float *b_mu, const float *b_sigma, const float *eo,
                      int In, int O, int reverse);
+
+/* ---- bf16 products (bf16.c) -------------------------------------------------------------------
+ * A network at precision bf16 runs its dense layers' products here: operands rounded to bf16,
+ * each output one chain of vdpbf16ps steps in fp32 (see bf16.c), the same bits on every CPU. */
+
+/* vcvtneps2bf16 (round to nearest even, denormals to zero, NaN kept NaN) and back. */
+uint16_t nn_bf16_from_float(float x);
+float nn_bf16_to_float(uint16_t h);
+/* Packing: A (rows, P) and B (P, ldb) of bf16 pairs (one uint32_t, element 2i in the low half),
+ * P = (K + 1) / 2, the last pair's high half zero when K is odd. Element k of row r of A is
+ * src[r * rs + k * ks]; element k of column n of B is src[n * ns + k * ks]; B's columns N to ldb
+ * are zero. ldb = nn_bf16_ldb(N). */
+void nn_bf16_pack_a(uint32_t *dst, const float *src, int rows, int K, size_t rs, size_t ks);
+void nn_bf16_pack_b(uint32_t *dst, size_t ldb, const float *src, int N, int K, size_t ns,
+                    size_t ks);
+size_t nn_bf16_ldb(int N);
+/* C (M, N), rows ldc apart: acc = bias ? bias[n] : 0, then for each pair i the two vdpbf16ps
+ * steps with A[m][i] and B[i][n]; then C = acc (STORE), C = relu(acc) (RELU) or C += acc (ADD,
+ * an ordinary fp32 add). nn_bf16_gemm picks the hardware kernel where the CPU has AVX512_BF16,
+ * else the emulation, and splits the columns over the thread pool; _emulated (AVX2+FMA where
+ * built, else portable) and _portable are for tests; _hw returns 0 (nothing touched) where the
+ * CPU lacks the extension. */
+enum { NN_BF16_STORE = 0, NN_BF16_RELU = 1, NN_BF16_ADD = 2 };
+void nn_bf16_gemm(float *C, size_t ldc, const uint32_t *A, const uint32_t *Bp, size_t ldb,
+                  const float *bias, int M, int N, int P, int mode);
+void nn_bf16_gemm_emulated(float *C, size_t ldc, const uint32_t *A, const uint32_t *Bp, size_t ldb,
+                           const float *bias, int M, int N, int P, int mode);
+void nn_bf16_gemm_portable(float *C, size_t ldc, const uint32_t *A, const uint32_t *Bp, size_t ldb,
+                           const float *bias, int M, int N, int P, int mode);
+int nn_bf16_gemm_hw(float *C, size_t ldc, const uint32_t *A, const uint32_t *Bp, size_t ldb,
+                    const float *bias, int M, int N, int P, int mode);
+/* A dense layer's products, contracts as nn_linear_forward_fast / nn_linear_backward_fast (db
+ * summed in fp32); pa and pb are nn_bf16_scratch_words' sizes of scratch for the largest call. */
+void nn_bf16_forward(float *y, uint32_t *pa, uint32_t *pb, const float *x, const float *w,
+                     const float *b, int B, int In, int O, int relu);
+void nn_bf16_backward(float *dx, float *dw, float *db, uint32_t *pa, uint32_t *pb, const float *dy,
+                      const float *x, const float *w, int B, int In, int O, int dw_overwrite);
+void nn_bf16_scratch_words(int rows, int In, int O, size_t *a_words, size_t *b_words);
 
 /* ---- the worker pool (thread_pool.c) ---------------------------------------------------------
  * One per process: the caller plus threads - 1 parked workers. nn_pool_run calls fn(ctx, part,

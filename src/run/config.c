@@ -78,6 +78,8 @@ static bool key_used(const key_spec *k, const prism_config *c) {
         !strcmp(k->name, "agent.quantile_embedding_dim"))
         return a->distributional && a->head == PRISM_HEAD_IMPLICIT;
     if (!strncmp(k->name, "agent.munchausen", 16)) return a->munchausen;
+    /* every run before the key was fp32 */
+    if (!strcmp(k->name, "nn.precision")) return a->precision != PRISM_NN_FP32;
     return true;
 }
 
@@ -255,6 +257,12 @@ static const key_spec keys[] = {
      "threads for the network's large matrix products (a GEMM=prism build; the same results for "
      "any count; sweeps run 1 per worker unless set)",
      NOT_IDENTITY},
+    /* the network's arithmetic; stored with the agent's settings, which build the network */
+    {"nn.precision", K_ENUM, A(precision), 0, 0, 0, 0, "fp32 bf16",
+     "arithmetic of the dense layers' matrix products: fp32, or bf16 (operands rounded to "
+     "bfloat16, fp32 accumulation as AVX512_BF16's vdpbf16ps; emulated bit for bit on CPUs "
+     "without it, same results, slower than fp32)",
+     IDENTITY_IF_USED},
 };
 
 #undef A

@@ -332,6 +332,7 @@ static void announce(pqn_trainer *t) {
                          r->pq.n, r->pq.T, r->cfg.env, (unsigned long long)r->cfg.seed,
                          r->iterations_done + 1, r->iterations, r->rollouts_per_iteration);
     prism_archive_printf(&t->archive, "run directory: %s\n", t->archive.dir);
+    run_note_precision(&t->archive, &r->cfg);
     if (r->pq.cls->destroy)
         prism_archive_printf(&t->archive, "note: %s cannot be checkpointed in a PQN run\n",
                              r->cfg.env);

@@ -514,6 +514,7 @@ static void announce(trainer *t) {
                          t->rs.cfg.env, (unsigned long long)t->rs.cfg.seed, first + 1,
                          t->rs.iterations, t->rs.cfg.train.iteration_steps);
     prism_archive_printf(&t->archive, "run directory: %s\n", t->archive.dir);
+    run_note_precision(&t->archive, &t->rs.cfg);
 }
 
 prism_status prism_train(const prism_config *cfg, const prism_train_options *opt, char *run_dir,

@@ -31,4 +31,8 @@ typedef struct run_resume_flags {
 prism_status run_resume_open(prism_archive *a, const char *dir, const prism_train_options *opt,
                              run_checkpoint_loader load, void *ctx, run_resume_flags *flags);
 
+/* Record the run's precision in run.json and, for bf16, say once on the console whether the
+ * products run on AVX512_BF16 or are emulated (precision_note.c). */
+void run_note_precision(prism_archive *a, const prism_config *cfg);
+
 #endif
