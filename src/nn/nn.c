@@ -308,7 +308,8 @@ prism_status prism_nn_init_taus(prism_nn *net, const prism_nn_config *cfg, int m
         if (width > max_in) max_in = width;
     }
     if (E > 0) {
-        add_dense(net, &im->embed, &off, "tau_embed", E, width, 0, 1);
+        /* no ReLU of its own: nn_tau_product_forward applies it as it reads phi */
+        add_dense(net, &im->embed, &off, "tau_embed", E, width, 0, 0);
         if (E > max_in) max_in = E;
     }
     if (cfg->dueling) {
@@ -771,7 +772,6 @@ static void embed_backward(prism_nn *net, float *dfeat, const float *dh, int B, 
     prism_nn_impl *im = net->impl;
     const int T = im->n_taus, R = B * T, K = im->embed.out;
     nn_tau_product_backward(im->dphi, dfeat, dh, im->feat, im->embed.y, B, T, K);
-    nn_relu_backward(im->dphi, im->embed.y, (size_t)R * (size_t)K);
     dense_backward(net, &im->embed, NULL, im->dphi, R, overwrite);
 }
 

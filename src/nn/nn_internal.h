@@ -58,7 +58,7 @@ struct prism_nn_impl {
     uint32_t *bf16_a, *bf16_b; /* precision bf16: the packed operands (nn_bf16_scratch_words) */
     int last_b;                /* B of the last forward, 0 before any */
     /* the quantile embedding (cfg.quantile_embedding_dim > 0), else unused */
-    nn_dense embed;    /* E -> K dense + ReLU: phi (B*T, K) in embed.y */
+    nn_dense embed;    /* E -> K dense: phi before its ReLU (B*T, K) in embed.y */
     float *cosines;    /* (B*T, E) the embedding's input */
     float *prod;       /* (B*T, K) features times phi: the head's input */
     float *dphi;       /* (B*T, K) */
@@ -293,10 +293,12 @@ static inline void nn_relu_backward(float *restrict dy, const float *restrict y,
 /* ---- the implicit quantile embedding (tau_embed.c) -------------------------------------------
  * cosines (R, E) = cos(pi i tau_r), i = 1..E, for R fractions taus (R). */
 void nn_tau_cosines(float *cosines, const float *taus, int R, int E);
-/* h (B*T, K): row b*T + t = feat[b] (K) * phi[b*T + t] (K), elementwise. */
+/* h (B*T, K): row b*T + t = feat[b] (K) * ReLU(phi[b*T + t]) (K), elementwise; phi is the
+ * embedding layer's linear output (the layer has no ReLU of its own: it is applied here). */
 void nn_tau_product_forward(float *h, const float *feat, const float *phi, int B, int T, int K);
-/* Its backward for dh (B*T, K): dphi (B*T, K) = dh * feat[b] (overwritten), dfeat (B, K) =
- * sum_t dh * phi (overwritten; NULL: skipped, when nothing below needs it). */
+/* Its backward for dh (B*T, K): dphi (B*T, K) = dh * feat[b] where phi > 0, else 0 (the
+ * gradient of the linear output, overwritten), dfeat (B, K) = sum_t dh * ReLU(phi) (overwritten;
+ * NULL: skipped, when nothing below needs it). */
 void nn_tau_product_backward(float *dphi, float *dfeat, const float *dh, const float *feat,
                              const float *phi, int B, int T, int K);
 
