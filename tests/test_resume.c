@@ -229,22 +229,37 @@ static int wait_first_checkpoint(pid_t pid, const char *dir, int *rc) {
     return 1;
 }
 
-/* Wait until checkpoints/latest names iteration `k` or later (ckpt-K.bin). 0 if the process
- * exited first. */
-static int wait_checkpoint_at_least(pid_t pid, const char *dir, int k, int *rc) {
+/* The iteration checkpoints/latest names (ckpt-K.bin), or -1. */
+static int latest_checkpoint(const char *dir) {
     char latest[PRISM_PATH_MAX];
     join(latest, dir, "checkpoints/latest");
+    char *name = test_read_file(latest, NULL);
+    int n = -1;
+    if (!name || sscanf(name, "ckpt-%d", &n) != 1) n = -1;
+    free(name);
+    return n;
+}
+
+/* Wait until checkpoints/latest names iteration `k` or later. 0 if the process exited first. */
+static int wait_checkpoint_at_least(pid_t pid, const char *dir, int k, int *rc) {
     double start = prism_now();
     while (prism_now() - start < 20) {
-        char *name = test_read_file(latest, NULL);
-        int n = -1;
-        if (name && sscanf(name, "ckpt-%d", &n) == 1 && n >= k) {
-            free(name);
-            return 1;
-        }
-        free(name);
+        if (latest_checkpoint(dir) >= k) return 1;
         if (test_exited(pid, rc)) return 0;
         test_sleep_us(200);
+    }
+    return 1;
+}
+
+/* Let the run go on for `seconds`, but not past checkpoint 17 of its 20 iterations, so a kill
+ * after it lands while the process runs however fast the machine is now (the delays are
+ * fractions of the reference run's time, which another load may have stretched). 0 if the
+ * process exited first. */
+static int run_for_at_most(pid_t pid, const char *dir, double seconds, int *rc) {
+    double until = prism_now() + seconds;
+    while (prism_now() < until && latest_checkpoint(dir) < 17) {
+        if (test_exited(pid, rc)) return 0;
+        test_sleep_us(500);
     }
     return 1;
 }
@@ -288,7 +303,8 @@ static int kill_and_resume(const char *agent, const char *id, const double *dela
         /* (a kill during the very first checkpoint would leave nothing to resume from) */
         int running = wait_first_checkpoint(pid, dir, &rc);
         if (running && delays[k] < 0) running = wait_checkpoint_write(pid, dir, &rc);
-        if (running && delays[k] > 0) test_sleep_us((long)(delays[k] * ref_seconds * 1e6));
+        if (running && delays[k] > 0)
+            running = run_for_at_most(pid, dir, delays[k] * ref_seconds, &rc);
         if (running && !test_exited(pid, &rc)) {
             kill(pid, SIGKILL);
             rc = test_wait(pid);
